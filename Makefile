@@ -1,0 +1,40 @@
+# `make run`: set up and start the platform with demo data on the embedded defaults.
+# `make test`: set up and run the test suite (SQLite unless DATABASE_URL / REDIS_URL are set).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test e2e setup static lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch node_modules/.installed
+
+setup: $(STAMP) node_modules/.installed
+
+run: setup
+	$(BIN)/octopushx demo
+	$(BIN)/octopushx serve --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/ruff check src tests bench
+	OCTOPUSHX_TESTING=1 $(BIN)/pytest -n 2 --ignore=tests/e2e
+
+e2e: setup
+	OCTOPUSHX_TESTING=1 $(BIN)/pytest tests/e2e -p no:xdist
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+clean:
+	rm -rf $(VENV) node_modules var

@@ -1,0 +1,49 @@
+"""Sign-in, sign-out and failed sign-in leave audit entries in each of the user's organisations."""
+
+from __future__ import annotations
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from octopushx.accounts.models import User
+from octopushx.core import audit
+from octopushx.core.context import Actor
+
+
+def _tenants(user) -> list:
+    from octopushx.tenancy.middleware import memberships_of
+
+    return [m.tenant for m in memberships_of(user)]
+
+
+@receiver(user_logged_in)
+def on_login(sender, request, user, **kwargs):
+    from octopushx.accounts.services import record_session
+
+    if request is None:
+        return
+    record_session(request, user)
+    actor = Actor.from_request(request, user=user)
+    for tenant in _tenants(user):
+        audit.record(tenant, actor, "auth.sign_in", object_type="user", object_id=str(user.pk))
+
+
+@receiver(user_logged_out)
+def on_logout(sender, request, user, **kwargs):
+    if user is None or request is None:
+        return
+    actor = Actor.from_request(request, user=user)
+    for tenant in _tenants(user):
+        audit.record(tenant, actor, "auth.sign_out", object_type="user", object_id=str(user.pk))
+
+
+@receiver(user_login_failed)
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    email = (credentials.get("email") or credentials.get("username") or "").strip().lower()
+    user = User.objects.filter(email=email).first()
+    if user is None or request is None:
+        return
+    actor = Actor.from_request(request, user=None)
+    actor = Actor(ip=actor.ip, user_agent=actor.user_agent, label_override=f"failed sign-in as {email}")
+    for tenant in _tenants(user):
+        audit.record(tenant, actor, "auth.sign_in_failed", object_type="user", object_id=str(user.pk))

@@ -1,0 +1,188 @@
+"""Sign-in (with the second factor), sign-out, two-factor enrolment, sessions and API tokens."""
+
+from __future__ import annotations
+
+import base64
+import io
+from datetime import timedelta
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+
+from octopushx.accounts import services
+from octopushx.accounts.forms import CodeForm, SignInForm, TokenForm
+from octopushx.accounts.models import ApiToken, User, UserSession
+
+PENDING_KEY = "pending_2fa_user"
+PENDING_NEXT = "pending_2fa_next"
+
+
+def _safe_next(request, fallback: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or fallback
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def locked_out(request, credentials=None, *args, **kwargs):
+    return render(
+        request,
+        "accounts/locked_out.html",
+        {"minutes": round(settings.AXES_COOLOFF_TIME * 60)},
+        status=429,
+    )
+
+
+def sign_in(request):
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request))
+    form = SignInForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(request, email=form.cleaned_data["email"].lower(), password=form.cleaned_data["password"])
+        if isinstance(user, User):
+            if not user.memberships.exists() and not user.is_superuser:
+                error = "This account is not a member of any organisation."
+            elif services.has_2fa(user):
+                request.session[PENDING_KEY] = str(user.pk)
+                request.session[PENDING_NEXT] = _safe_next(request)
+                return redirect("accounts:verify")
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                return redirect(_safe_next(request))
+        elif getattr(request, "axes_locked_out", False):
+            return locked_out(request)
+        else:
+            error = "That email and password do not match an account."
+    return render(request, "accounts/login.html", {"form": form, "error": error, "next": _safe_next(request, "")})
+
+
+def verify(request):
+    """Second step of sign-in: the TOTP code from the user's authenticator app."""
+    user = User.objects.filter(pk=request.session.get(PENDING_KEY)).first()
+    if user is None:
+        return redirect("accounts:login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = services.verify_code(user, form.cleaned_data["code"])
+        if device is not None:
+            target = request.session.get(PENDING_NEXT) or "/"
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            otp_login(request, device)
+            return redirect(target)
+        from django.contrib.auth.signals import user_login_failed
+
+        user_login_failed.send(sender=__name__, credentials={"email": user.email}, request=request)
+        form.add_error("code", "That code is not right. Codes change every 30 seconds.")
+    return render(request, "accounts/verify.html", {"form": form})
+
+
+@require_POST
+def sign_out(request):
+    logout(request)
+    messages.info(request, "You are signed out.")
+    return redirect("accounts:login")
+
+
+def _tenants(request) -> list:
+    return [m.tenant for m in request.memberships]
+
+
+def _qr_svg(uri: str) -> str:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue().decode()
+
+
+@login_required
+def security(request):
+    """Two-factor status, enrolment (QR code + confirm) and removal."""
+    enabled = services.has_2fa(request.user)
+    context = {"enabled": enabled, "required": request.GET.get("required") == "1" or (request.tenant and request.tenant.require_2fa)}
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "disable":
+        try:
+            services.disable_2fa(request.user, request.actor, _tenants(request))
+            messages.success(request, "Two-factor sign-in is off.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("accounts:security")
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.confirm_2fa(request.user, form.cleaned_data["code"], request.actor, _tenants(request))
+            otp_login(request, device)
+            messages.success(request, "Two-factor sign-in is on. You will be asked for a code when you sign in.")
+            return redirect("accounts:security")
+        except ValidationError as exc:
+            form.add_error("code", exc.message_dict["code"][0])
+    if not enabled or request.GET.get("reset"):
+        device = services.pending_device(request.user)
+        context["qr"] = _qr_svg(device.config_url)
+        context["secret"] = base64.b32encode(device.bin_key).decode()
+    context["form"] = form
+    return render(request, "accounts/security.html", context)
+
+
+@login_required
+def sessions(request):
+    rows = services.active_sessions(request.user)
+    return render(request, "accounts/sessions.html", {"sessions": rows, "current": request.session.session_key})
+
+
+@login_required
+@require_POST
+def revoke_session(request, session_id):
+    session = get_object_or_404(UserSession, pk=session_id, user=request.user)
+    current = session.session_key == request.session.session_key
+    services.revoke_session(session, request.actor, request.tenant)
+    if current:
+        return redirect("accounts:login")
+    messages.success(request, "The session is signed out.")
+    return redirect("accounts:sessions")
+
+
+@login_required
+def tokens(request):
+    if request.tenant is None:
+        return redirect("home")
+    form = TokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data["expires_in_days"]
+        try:
+            token, created = services.create_token(
+                request.tenant,
+                request.actor,
+                request.user,
+                name=form.cleaned_data["name"],
+                expires_at=timezone.now() + timedelta(days=days) if days else None,
+            )
+            form = TokenForm()
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+    rows = ApiToken.objects.filter(tenant=request.tenant, user=request.user)
+    return render(request, "accounts/tokens.html", {"form": form, "tokens": rows, "created": created})
+
+
+@login_required
+@require_POST
+def revoke_token(request, token_id):
+    token = get_object_or_404(ApiToken, pk=token_id, tenant=request.tenant, user=request.user)
+    services.revoke_token(token, request.actor)
+    messages.success(request, f"Token “{token.name}” is revoked.")
+    return HttpResponseRedirect(reverse("accounts:tokens"))
+

@@ -1,0 +1,36 @@
+"""The HTTP API under /api/v1: one NinjaAPI, one router per product."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from octopushx.api import errors
+from octopushx.api.auth import BearerToken, BrowserSession
+
+api = NinjaAPI(
+    title="OctopushX API",
+    version="1",
+    urls_namespace="api",
+    auth=[BearerToken(), BrowserSession()],
+    description=(
+        "Authenticate with `Authorization: Bearer <token>` (create one under Settings → API tokens or "
+        "with `octopushx token create`). The token's organisation scopes every call. Errors share one "
+        'shape: `{"detail": "...", "errors": {"field": ["message"]}}`.'
+    ),
+)
+errors.install(api)
+
+
+def _mount() -> None:
+    from octopushx.accounts.api import router as accounts_router
+    from octopushx.core.api import router as core_router
+    from octopushx.shield.api import router as shield_router
+    from octopushx.tenancy.api import router as tenancy_router
+
+    api.add_router("", accounts_router)
+    api.add_router("", tenancy_router)
+    api.add_router("", shield_router)
+    api.add_router("", core_router)
+
+
+_mount()

@@ -1,0 +1,52 @@
+"""API authentication (Bearer token or the browser session) and permission checks."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from ninja.security import APIKeyCookie, HttpBearer
+
+from octopushx.accounts.services import authenticate_token
+from octopushx.core.context import Actor
+from octopushx.tenancy.models import Membership
+from octopushx.tenancy.roles import Perm, has_perm
+
+
+class TenantSuspended(Exception):
+    def __init__(self, tenant):
+        self.tenant = tenant
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token):
+        api_token = authenticate_token(token)
+        if api_token is None:
+            return None
+        membership = Membership.objects.filter(tenant=api_token.tenant, user=api_token.user).first()
+        if membership is None:
+            return None
+        request.user = api_token.user
+        request.tenant = api_token.tenant
+        request.membership = membership
+        request.actor = Actor.from_request(request, user=api_token.user, token=api_token)
+        if api_token.tenant.suspended_at is not None:
+            raise TenantSuspended(api_token.tenant)
+        return api_token
+
+
+class BrowserSession(APIKeyCookie):
+    """The signed-in browser session (CSRF-checked), so pages can call the API."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request, key):
+        if not request.user.is_authenticated or getattr(request, "membership", None) is None:
+            return None
+        if request.tenant.suspended_at is not None:
+            raise TenantSuspended(request.tenant)
+        return request.user
+
+
+def require(request, perm: Perm) -> None:
+    membership = getattr(request, "membership", None)
+    if not has_perm(membership.role if membership else None, perm):
+        raise PermissionDenied(f"Your role cannot do this ({perm.value})")

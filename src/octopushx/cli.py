@@ -1,0 +1,314 @@
+"""The ``octopushx`` command: serve, worker, migrate, demo, tenant, user, token, audit, keys, manage."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import timedelta
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octopushx.settings")
+    import django
+
+    django.setup()
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed without a traceback, exit status 1."""
+
+
+def _validation_message(exc) -> str:
+    if hasattr(exc, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+    return " ".join(getattr(exc, "messages", [str(exc)]))
+
+
+def cmd_migrate(args) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    from octopushx.core import keys
+
+    keys.check_master_key()
+    print("Database is up to date.")
+
+
+def _start_consumer():
+    """Start the Huey consumer in this process (threads); returns it."""
+    from huey.contrib.djhuey import HUEY
+
+    consumer = HUEY.create_consumer(workers=2, worker_type="thread", periodic=True, check_worker_health=True)
+    consumer.start()
+    return consumer
+
+
+def cmd_serve(args) -> None:
+    from waitress import serve
+
+    from octopushx.core import keys
+    from octopushx.wsgi import application
+
+    cmd_migrate(argparse.Namespace(verbose=False))
+    keys.check_master_key()
+    consumer = None if args.no_worker else _start_consumer()
+    print(f"OctopushX is running on http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
+    try:
+        serve(application, host=args.host, port=args.port, threads=args.threads, ident="OctopushX")
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
+
+
+def cmd_worker(args) -> None:
+    from huey.contrib.djhuey import HUEY
+
+    from octopushx.core import keys
+
+    keys.check_master_key()
+    consumer = HUEY.create_consumer(workers=args.threads, worker_type="thread", periodic=True)
+    print(f"OctopushX worker started ({type(HUEY).__name__}, {args.threads} threads)", flush=True)
+    consumer.run()
+
+
+def cmd_demo(args) -> None:
+    from octopushx import demo
+
+    cmd_migrate(argparse.Namespace(verbose=False))
+    print(demo.load())
+
+
+def _tenant(tenant_id: str):
+    from django.core.exceptions import ValidationError
+
+    from octopushx.tenancy.models import Organization
+
+    try:
+        return Organization.objects.get(pk=tenant_id, deleted_at__isnull=True)
+    except (Organization.DoesNotExist, ValidationError, ValueError):
+        raise CommandError(f"No organisation with id {tenant_id}")
+
+
+def cmd_tenant_create(args) -> None:
+    from django.core.exceptions import ValidationError
+
+    from octopushx.core.context import Actor
+    from octopushx.tenancy import services
+
+    parent = _tenant(args.parent) if args.parent else None
+    try:
+        org = services.create_organization(
+            Actor.system("cli"),
+            name=args.name,
+            kind=args.kind,
+            parent=parent,
+            admin_email=args.admin_email,
+            admin_password=args.password,
+        )
+    except ValidationError as exc:
+        raise CommandError(_validation_message(exc))
+    print(org.pk)
+
+
+def cmd_tenant_list(args) -> None:
+    from octopushx.tenancy.models import Organization
+
+    for org in Organization.objects.filter(deleted_at__isnull=True).order_by("kind", "name"):
+        print(f"{org.pk}  {org.kind:<9} {org.name}")
+
+
+def cmd_user_create(args) -> None:
+    from django.core.exceptions import ValidationError
+
+    from octopushx.core.context import Actor
+    from octopushx.tenancy import services
+
+    tenant = _tenant(args.tenant)
+    try:
+        membership = services.add_member(
+            tenant, Actor.system("cli"), email=args.email, role=args.role, password=args.password, check=False
+        )
+    except ValidationError as exc:
+        raise CommandError(_validation_message(exc))
+    print(membership.user.pk)
+
+
+def cmd_token_create(args) -> None:
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from octopushx.accounts import services
+    from octopushx.accounts.models import User
+    from octopushx.core.context import Actor
+    from octopushx.tenancy.models import Membership
+
+    user = User.objects.filter(email=args.email.strip().lower()).first()
+    if user is None:
+        raise CommandError(f"No user with email {args.email}")
+    memberships = Membership.objects.filter(user=user, tenant__deleted_at__isnull=True).select_related("tenant")
+    if args.tenant:
+        membership = memberships.filter(tenant_id=_tenant(args.tenant).pk).first()
+        if membership is None:
+            raise CommandError(f"{user.email} is not a member of organisation {args.tenant}")
+    elif memberships.count() == 1:
+        membership = memberships.first()
+    else:
+        raise CommandError(f"{user.email} belongs to {memberships.count()} organisations; choose one with --tenant")
+    expires = timezone.now() + timedelta(days=args.days) if args.days else None
+    try:
+        _token, plaintext = services.create_token(
+            membership.tenant, Actor(user=user, label_override=f"cli for {user.email}"), user, name=args.name, expires_at=expires
+        )
+    except ValidationError as exc:
+        raise CommandError(_validation_message(exc))
+    print(plaintext)
+
+
+def cmd_audit_verify(args) -> None:
+    from octopushx.core import audit
+    from octopushx.tenancy.models import Organization
+
+    tenants = [_tenant(args.tenant)] if args.tenant else list(Organization.objects.all())
+    broken = 0
+    for tenant in tenants:
+        result = audit.verify(tenant)
+        if result.ok:
+            print(f"ok      {tenant.pk}  {tenant.name}: {result.checked} entries")
+        else:
+            broken += 1
+            print(f"BROKEN  {tenant.pk}  {tenant.name}: entry {result.broken_seq} {result.reason}")
+    if broken:
+        raise CommandError(f"{broken} audit chain(s) are broken")
+
+
+def cmd_keys_rotate(args) -> None:
+    from octopushx.core import keys
+
+    result = keys.rotate()
+    print(f"Rewrapped {result.rewrapped} tenant key(s) with master key {result.new_key_id}.")
+    if result.new_key_text:
+        print("A new master key was written to the key file; the old one is kept in master.key.previous.")
+
+
+def cmd_keys_generate(args) -> None:
+    from octopushx.core import crypto
+
+    print(crypto.generate_key_text())
+
+
+def cmd_jobs_run(args) -> None:
+    from octopushx.core import jobs
+
+    print(f"Ran {jobs.drain()} job(s).")
+
+
+def cmd_manage(args) -> None:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["octopushx manage", *args.rest])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="octopushx", description="OctopushX platform command line")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the web server with the job consumer inside")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--no-worker", action="store_true", help="do not start the in-process job consumer")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run a job consumer only (use with REDIS_URL on any machine)")
+    p.add_argument("--threads", type=int, default=2)
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("migrate", help="create or upgrade the database")
+    p.add_argument("--verbose", action="store_true")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("demo", help="load the demo organisation (Acme Support)")
+    p.set_defaults(func=cmd_demo)
+
+    tenant = sub.add_parser("tenant", help="organisations").add_subparsers(dest="action", required=True)
+    p = tenant.add_parser("create", help="create an organisation with its first owner; prints its id")
+    p.add_argument("--name", required=True)
+    p.add_argument("--admin-email", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--kind", choices=["customer", "reseller"], default="customer")
+    p.add_argument("--parent", help="id of the reseller that sells to this customer")
+    p.set_defaults(func=cmd_tenant_create)
+    p = tenant.add_parser("list", help="list organisations")
+    p.set_defaults(func=cmd_tenant_list)
+
+    user = sub.add_parser("user", help="users").add_subparsers(dest="action", required=True)
+    p = user.add_parser("create", help="add a user to an organisation; prints the user id")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--email", required=True)
+    p.add_argument("--role", required=True, choices=["owner", "admin", "manager", "agent", "auditor"])
+    p.add_argument("--password", required=True)
+    p.set_defaults(func=cmd_user_create)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
+    p = token.add_parser("create", help="create an API token; prints it once")
+    p.add_argument("--email", required=True)
+    p.add_argument("--tenant")
+    p.add_argument("--name", default="cli")
+    p.add_argument("--days", type=int, default=0, help="expire after this many days (default: never)")
+    p.set_defaults(func=cmd_token_create)
+
+    audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="action", required=True)
+    p = audit.add_parser("verify", help="verify the hash chain(s); exit 1 when broken")
+    p.add_argument("--tenant")
+    p.set_defaults(func=cmd_audit_verify)
+
+    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="action", required=True)
+    p = keys.add_parser("rotate", help="rewrap every tenant data key with the current master key")
+    p.set_defaults(func=cmd_keys_rotate)
+    p = keys.add_parser("generate", help="print a new random master key")
+    p.set_defaults(func=cmd_keys_generate)
+
+    jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(dest="action", required=True)
+    p = jobs.add_parser("run", help="run every due job in this process and exit")
+    p.set_defaults(func=cmd_jobs_run)
+
+    p = sub.add_parser("manage", help="run a Django management command", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        _setup()
+        if args.func not in (cmd_manage, cmd_keys_generate, cmd_migrate, cmd_serve, cmd_demo):
+            _require_database()
+        args.func(args)
+    except CommandError as exc:
+        print(f"octopushx: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from django.core.exceptions import ImproperlyConfigured
+
+        if isinstance(exc, ImproperlyConfigured):
+            print(f"octopushx: configuration error: {exc}", file=sys.stderr)
+            return 2
+        raise
+    return 0
+
+
+def _require_database() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise CommandError("The database is not up to date; run `octopushx migrate` first")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""The audit writer and verifier: every change leaves a link in its tenant's hash chain.
+
+A link hashes the previous link, the non-personal fields and a salted SHA-256
+commitment to the personal part (actor label, IP, user agent, changed values). The
+personal part is stored apart (``AuditPersonal``) so erasing a person can replace it
+without breaking the chain; the commitment still proves the rest was not edited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db import models, transaction
+
+from octopushx.core.context import Actor
+from octopushx.core.models import AuditEntry, AuditHead, AuditPersonal
+
+GENESIS = "0" * 64
+MASK = "••••••"
+SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "auth", "otp", "key_hash")
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (UUID, Decimal)):
+        return str(value)
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    return str(value)
+
+
+def canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def is_secret(field: str) -> bool:
+    lowered = field.lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+def mask_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """Changes with the values of secret-looking fields masked."""
+    masked = {}
+    for field, value in (changes or {}).items():
+        if is_secret(field):
+            masked[field] = [MASK, MASK] if isinstance(value, (list, tuple)) else MASK
+        else:
+            masked[field] = value
+    # Round-trip through JSON so dates, UUIDs and decimals are stored as text.
+    return json.loads(canonical(masked))
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for the fields whose value changed."""
+    return {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
+
+
+def _personal_dict(personal: AuditPersonal) -> dict[str, Any]:
+    return {
+        "actor_label": personal.actor_label,
+        "ip": personal.ip,
+        "user_agent": personal.user_agent,
+        "changes": personal.changes,
+    }
+
+
+def _commit(salt: str, personal: dict[str, Any]) -> str:
+    return _sha256(salt + canonical(personal))
+
+
+def _link_hash(entry: AuditEntry) -> str:
+    return _sha256(
+        canonical(
+            {
+                "tenant": str(entry.tenant_id),
+                "seq": entry.seq,
+                "at": entry.at.isoformat(),
+                "actor": entry.actor_ref,
+                "action": entry.action,
+                "object_type": entry.object_type,
+                "object_id": entry.object_id,
+                "commitment": entry.commitment,
+                "prev": entry.prev_hash,
+            }
+        )
+    )
+
+
+def record(
+    tenant,
+    actor: Actor | None,
+    action: str,
+    *,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append an audit entry to the tenant's chain (inside the caller's transaction)."""
+    actor = actor or Actor.system()
+    if obj is not None:
+        object_type = object_type or obj._meta.model_name
+        object_id = object_id or str(obj.pk)
+    with transaction.atomic():
+        AuditHead.objects.get_or_create(tenant=tenant)
+        head = AuditHead.objects.select_for_update().get(tenant=tenant)
+        salt = secrets.token_hex(16)
+        personal = {
+            "actor_label": actor.label[:254],
+            "ip": actor.ip,
+            "user_agent": (actor.user_agent or "")[:300],
+            "changes": mask_changes(changes or {}),
+        }
+        entry = AuditEntry(
+            tenant=tenant,
+            seq=head.seq + 1,
+            actor_user=actor.user,
+            actor_token=actor.token,
+            actor_ref=actor.ref,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            commitment=_commit(salt, personal),
+            prev_hash=head.hash,
+        )
+        entry.hash = _link_hash(entry)
+        entry.save()
+        AuditPersonal.objects.create(entry=entry, salt=salt, **personal)
+        head.seq, head.hash = entry.seq, entry.hash
+        head.save(update_fields=["seq", "hash"])
+    return entry
+
+
+@dataclass
+class VerifyResult:
+    tenant_id: str
+    checked: int
+    ok: bool
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def verify(tenant) -> VerifyResult:
+    """Walk the tenant's chain; report the first broken link."""
+    expected_prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    entries = (
+        AuditEntry.objects.filter(tenant=tenant).select_related("personal").order_by("seq").iterator(chunk_size=2000)
+    )
+
+    def broken(seq: int, reason: str) -> VerifyResult:
+        return VerifyResult(str(tenant.pk), checked, False, seq, reason)
+
+    for entry in entries:
+        if entry.seq != expected_seq:
+            return broken(expected_seq, f"entry {expected_seq} is missing (next found is {entry.seq})")
+        if entry.prev_hash != expected_prev:
+            return broken(entry.seq, "does not link to the previous entry")
+        if _link_hash(entry) != entry.hash:
+            return broken(entry.seq, "its fields were changed after it was written")
+        personal = getattr(entry, "personal", None)
+        if personal is None:
+            return broken(entry.seq, "its personal part is missing")
+        if personal.erased_at is None and _commit(personal.salt, _personal_dict(personal)) != entry.commitment:
+            return broken(entry.seq, "its actor, IP or changed values were edited")
+        expected_prev = entry.hash
+        expected_seq += 1
+        checked += 1
+    head = AuditHead.objects.filter(tenant=tenant).first()
+    if head is not None and head.seq != checked:
+        return broken(checked + 1, f"entries {checked + 1}..{head.seq} were deleted")
+    if head is not None and head.hash != expected_prev:
+        return broken(checked, "the last entry does not match the chain head")
+    return VerifyResult(str(tenant.pk), checked, True)
+
+
+def erase_personal(entries, pseudonym: str) -> int:
+    """Replace the personal part of the given entries with a pseudonym; the chain stays valid."""
+    from django.utils import timezone
+
+    count = 0
+    for personal in AuditPersonal.objects.filter(entry__in=entries):
+        personal.actor_label = pseudonym
+        personal.ip = None
+        personal.user_agent = ""
+        personal.changes = {"erased": True}
+        personal.erased_at = timezone.now()
+        personal.save()
+        count += 1
+    return count

@@ -1,0 +1,66 @@
+"""Who is acting, from where: passed explicitly into services and recorded by the audit trail."""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from octopushx.accounts.models import ApiToken, User
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: User | None = None
+    token: ApiToken | None = None
+    role: str | None = None
+    ip: str | None = None
+    user_agent: str = ""
+    label_override: str = ""
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls(label_override=label)
+
+    @classmethod
+    def from_request(cls, request: Any, user: User | None = None, token: ApiToken | None = None) -> Actor:
+        membership = getattr(request, "membership", None)
+        return cls(
+            user=user if user is not None else (request.user if request.user.is_authenticated else None),
+            token=token,
+            role=membership.role if membership else None,
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+        )
+
+    @property
+    def label(self) -> str:
+        if self.label_override:
+            return self.label_override
+        if self.user is not None:
+            suffix = f" (token {self.token.name})" if self.token is not None else ""
+            return f"{self.user.email}{suffix}"
+        return "anonymous"
+
+    @property
+    def ref(self) -> str:
+        parts = []
+        if self.user is not None:
+            parts.append(f"u:{self.user.pk}")
+        if self.token is not None:
+            parts.append(f"t:{self.token.pk}")
+        return " ".join(parts) or f"s:{self.label_override or 'anonymous'}"
+
+
+def client_ip(request: Any) -> str | None:
+    """The peer address; X-Forwarded-For only when a trusted proxy is configured."""
+    from django.conf import settings
+
+    if getattr(settings, "TRUST_PROXY", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None

@@ -1,0 +1,194 @@
+"""Background work: the ``Job`` row holds the truth, Huey only delivers its id.
+
+A job is claimed with a lease (a conditional UPDATE), so a duplicated delivery is a
+no-op and a job whose worker died is re-run by the reaper once its lease expires.
+Handlers must be idempotent: a retried job has the same effect as one run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from octopushx.core.models import Job, JobState
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Job], dict[str, Any] | None]
+HANDLERS: dict[str, Handler] = {}
+
+
+class PermanentError(Exception):
+    """Raised by a handler when retrying cannot help (bad input); the job fails at once."""
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def load_job_modules() -> None:
+    for module in settings.JOB_MODULES:
+        importlib.import_module(module)
+
+
+def submit(
+    kind: str,
+    *,
+    tenant=None,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int | None = None,
+) -> Job:
+    """Record a job and enqueue it once the surrounding transaction commits."""
+    if kind not in HANDLERS:
+        raise ValueError(f"No handler for job kind {kind!r}")
+    if dedupe_key:
+        existing = Job.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
+    job = Job.objects.create(
+        tenant=tenant,
+        kind=kind,
+        payload=payload or {},
+        dedupe_key=dedupe_key,
+        max_attempts=max_attempts or settings.JOB_MAX_ATTEMPTS,
+    )
+    transaction.on_commit(lambda: enqueue(job.pk))
+    return job
+
+
+def enqueue(job_id, delay: int = 0) -> None:
+    """Hand the id to Huey. If the queue is down the reaper delivers it later."""
+    from octopushx.core.tasks import run_job_task
+
+    try:
+        if delay:
+            run_job_task.schedule(args=(str(job_id),), delay=delay)
+        else:
+            run_job_task(str(job_id))
+    except Exception:  # the row is the truth; the reaper re-enqueues
+        log.warning("could not enqueue job %s; the reaper will retry", job_id, exc_info=True)
+
+
+def _claim(job_id) -> Job | None:
+    now = timezone.now()
+    runnable = Q(state=JobState.QUEUED, run_after__lte=now) | Q(state=JobState.RUNNING, lease_until__lt=now)
+    claimed = Job.objects.filter(runnable, pk=job_id).update(
+        state=JobState.RUNNING,
+        attempts=F("attempts") + 1,
+        lease_until=now + timedelta(seconds=settings.JOB_LEASE_SECONDS),
+        started_at=now,
+    )
+    return Job.objects.filter(pk=job_id).first() if claimed else None
+
+
+def backoff(attempts: int) -> int:
+    return min(15 * 2 ** max(attempts - 1, 0), 3600)
+
+
+def run(job_id) -> Job | None:
+    """Claim and run one job. Returns the job, or None when it was not runnable."""
+    job = _claim(job_id)
+    if job is None:
+        return None
+    fn = HANDLERS.get(job.kind)
+    try:
+        if fn is None:
+            raise PermanentError(f"no handler registered for {job.kind!r}")
+        if job.tenant_id and getattr(job.tenant, "suspended_at", None):
+            # A suspended tenant's work waits; reinstatement resumes it.
+            Job.objects.filter(pk=job.pk).update(
+                state=JobState.QUEUED, attempts=F("attempts") - 1, run_after=timezone.now() + timedelta(hours=1)
+            )
+            return job
+        result = fn(job) or {}
+    except Exception as exc:
+        permanent = isinstance(exc, PermanentError) or job.attempts >= job.max_attempts
+        log.warning("job %s (%s) attempt %s failed: %s", job.pk, job.kind, job.attempts, exc)
+        delay = backoff(job.attempts)
+        Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+            state=JobState.FAILED if permanent else JobState.QUEUED,
+            last_error=f"{type(exc).__name__}: {exc}"[:4000],
+            run_after=timezone.now() + timedelta(seconds=delay),
+            lease_until=None,
+            finished_at=timezone.now() if permanent else None,
+        )
+        from octopushx.core import metrics
+
+        metrics.JOB_FAILURES.labels(job.kind).inc()
+        if not permanent:
+            enqueue(job.pk, delay=delay)
+        job.refresh_from_db()
+        return job
+    Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+        state=JobState.DONE, result=result, progress=1.0, lease_until=None, finished_at=timezone.now(), last_error=""
+    )
+    from octopushx.core import metrics
+
+    metrics.JOB_RUNS.labels(job.kind).inc()
+    job.refresh_from_db()
+    return job
+
+
+def heartbeat(job: Job, progress: float | None = None) -> None:
+    """Extend a long job's lease (call it between steps) and record progress."""
+    fields: dict[str, Any] = {"lease_until": timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)}
+    if progress is not None:
+        fields["progress"] = max(0.0, min(1.0, progress))
+    Job.objects.filter(pk=job.pk).update(**fields)
+
+
+def retry(job: Job) -> Job:
+    """Put a failed job back in the queue (from the admin page or the API)."""
+    Job.objects.filter(pk=job.pk, state=JobState.FAILED).update(
+        state=JobState.QUEUED, attempts=0, run_after=timezone.now(), finished_at=None
+    )
+    transaction.on_commit(lambda: enqueue(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def reap(stale_after: int = 60) -> int:
+    """Re-enqueue queued jobs nobody picked up and running jobs whose lease expired."""
+    now = timezone.now()
+    due = Job.objects.filter(
+        Q(state=JobState.QUEUED, run_after__lte=now - timedelta(seconds=stale_after))
+        | Q(state=JobState.RUNNING, lease_until__lt=now)
+    ).values_list("pk", flat=True)[:500]
+    count = 0
+    for job_id in due:
+        enqueue(job_id)
+        count += 1
+    return count
+
+
+def drain(max_rounds: int = 50) -> int:
+    """Run every runnable job in this process (tests, `octopushx jobs run`)."""
+    ran = 0
+    for _ in range(max_rounds):
+        now = timezone.now()
+        ids = list(
+            Job.objects.filter(
+                Q(state=JobState.QUEUED, run_after__lte=now) | Q(state=JobState.RUNNING, lease_until__lt=now)
+            )
+            .order_by("created_at")
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            break
+        for job_id in ids:
+            if run(job_id) is not None:
+                ran += 1
+    return ran

@@ -1,0 +1,62 @@
+"""Operations endpoints and the signed-in home page."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from octopushx.core import metrics
+from octopushx.core.models import Job, JobState
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"ok": True, "engine": connection.vendor}
+
+
+def _check_queue() -> dict:
+    from huey.contrib.djhuey import HUEY
+
+    pending = HUEY.pending_count()
+    failed = Job.objects.filter(state=JobState.FAILED).count()
+    return {"ok": True, "backend": type(HUEY).__name__, "pending": pending, "failed_jobs": failed}
+
+
+def _check_storage() -> dict:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from octopushx.core import keys
+
+    keys.check_master_key()
+    name = default_storage.save("_readyz/probe", ContentFile(b"ok"))
+    default_storage.delete(name)
+    return {"ok": True, "backend": type(default_storage).__name__}
+
+
+def readyz(request):
+    checks = {}
+    for name, check in (("database", _check_database), ("queue", _check_queue), ("storage", _check_storage)):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # readiness reports every failure, it never raises
+            checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    ready = all(c["ok"] for c in checks.values())
+    return JsonResponse({"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503)
+
+
+def metrics_view(request):
+    return HttpResponse(generate_latest(metrics.REGISTRY), content_type=CONTENT_TYPE_LATEST)
+
+
+@login_required
+def home(request):
+    return render(request, "core/home.html", {})

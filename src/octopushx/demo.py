@@ -1,0 +1,66 @@
+"""The demo data set: a reseller, the customer "Acme Support" with a user of every role,
+and a second customer so the tenant switcher has something to switch to. Idempotent."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from octopushx.core.context import Actor
+from octopushx.tenancy import services
+from octopushx.tenancy.models import Membership, Organization, OrgKind, Team
+from octopushx.tenancy.roles import Role
+
+PASSWORD = "demo-pass-2026"
+ACME_USERS = [
+    ("owner@acme.test", "Olivia Owner", Role.OWNER, "Support"),
+    ("admin@acme.test", "Adam Admin", Role.ADMIN, "Support"),
+    ("manager@acme.test", "Maya Manager", Role.MANAGER, "Support"),
+    ("agent@acme.test", "Alex Agent", Role.AGENT, "Support"),
+    ("agent2@acme.test", "Sam Agent", Role.AGENT, "Sales"),
+    ("auditor@acme.test", "Aria Auditor", Role.AUDITOR, None),
+]
+
+
+def _org(name: str, kind: str, parent: Organization | None, **extra) -> Organization:
+    org = Organization.objects.filter(name=name, kind=kind, deleted_at__isnull=True).first()
+    if org is None:
+        org = services.create_organization(Actor.system("demo"), name=name, kind=kind, parent=parent)
+        for key, value in extra.items():
+            setattr(org, key, value)
+        org.save()
+    return org
+
+
+def _member(org: Organization, email: str, name: str, role: str, team: str | None = None) -> Membership:
+    membership = Membership.objects.filter(tenant=org, user__email=email).first()
+    if membership is None:
+        membership = services.add_member(
+            org, Actor.system("demo"), email=email, role=role, password=PASSWORD, full_name=name, check=False
+        )
+    if team:
+        membership.team, _ = Team.objects.get_or_create(tenant=org, name=team)
+        membership.save(update_fields=["team"])
+    return membership
+
+
+@transaction.atomic
+def load() -> str:
+    platform = services.platform_org()
+    _member(platform, "staff@octopushx.test", "Pat Platform", Role.ADMIN)
+    reseller = _org("Northwind Telecom", OrgKind.RESELLER, platform, brand_name="Northwind Voice", brand_color="#4338ca")
+    _member(reseller, "partner@northwind.test", "Nora Northwind", Role.ADMIN)
+    acme = _org("Acme Support", OrgKind.CUSTOMER, reseller, default_region="GB")
+    for email, name, role, team in ACME_USERS:
+        _member(acme, email, name, role, team)
+    globex = _org("Globex Care", OrgKind.CUSTOMER, platform, default_region="US")
+    _member(globex, "owner@globex.test", "Gina Globex", Role.OWNER)
+    _member(globex, "admin@acme.test", "Adam Admin", Role.MANAGER)
+    lines = [
+        "Demo data is loaded. Sign in at the address above with any of these (password: " + PASSWORD + "):",
+        *(f"  {email:<24} {role.label:<8} Acme Support" for email, _n, role, _t in ACME_USERS),
+        "  owner@globex.test        Owner    Globex Care",
+        "  partner@northwind.test   Admin    Northwind Telecom (reseller)",
+        "  staff@octopushx.test     Admin    OctopushX Platform (platform staff)",
+        "admin@acme.test also belongs to Globex Care: use the organisation switcher at the top.",
+    ]
+    return "\n".join(lines)

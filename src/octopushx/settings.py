@@ -1,0 +1,295 @@
+"""The one settings module; everything configurable is read from the environment.
+
+Embedded defaults (no variables set): SQLite, file storage and the Huey job store all
+live in ``OCTOPUSHX_DATA_DIR`` (default ``./var``). See the README for every variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}")
+
+
+DATA_DIR = Path(env("OCTOPUSHX_DATA_DIR", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+PRODUCTION = env("OCTOPUSHX_ENV", "development") == "production"
+DEBUG = env_bool("OCTOPUSHX_DEBUG", False)
+TESTING = env_bool("OCTOPUSHX_TESTING", "pytest" in sys.modules)
+
+
+def _secret_key() -> str:
+    key = env("OCTOPUSHX_SECRET_KEY")
+    if key:
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured("OCTOPUSHX_SECRET_KEY must be set in production")
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = [h.strip() for h in env("OCTOPUSHX_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in (env("OCTOPUSHX_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o.strip()
+]
+BASE_URL = env("OCTOPUSHX_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "huey.contrib.djhuey",
+    "octopushx.core",
+    "octopushx.tenancy",
+    "octopushx.accounts",
+    "octopushx.shield",
+]
+
+MIDDLEWARE = [
+    "octopushx.core.middleware.RequestIdMiddleware",
+    "octopushx.core.middleware.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "octopushx.core.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "octopushx.tenancy.middleware.TenantMiddleware",
+    "octopushx.accounts.middleware.SessionTrackingMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "octopushx.urls"
+WSGI_APPLICATION = "octopushx.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "octopushx.tenancy.context_processors.tenancy",
+            ],
+        },
+    }
+]
+
+# --- database -------------------------------------------------------------------------
+DATABASE_URL = env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'octopushx.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on the
+        # busy timeout instead of failing with "database is locked" on lock upgrade.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- auth -----------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if TESTING:
+    # Argon2 is deliberately slow; tests sign in thousands of times.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+AXES_FAILURE_LIMIT = env_int("OCTOPUSHX_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("OCTOPUSHX_LOGIN_LOCKOUT_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "email"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "octopushx.accounts.views.locked_out"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env_int("OCTOPUSHX_SESSION_DAYS", 14) * 86400
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+OTP_TOTP_ISSUER = env("OCTOPUSHX_OTP_ISSUER", "OctopushX")
+
+# --- email ----------------------------------------------------------------------------
+EMAIL_BACKEND = env("OCTOPUSHX_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+if env("OCTOPUSHX_SMTP_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env("OCTOPUSHX_SMTP_HOST")
+    EMAIL_PORT = env_int("OCTOPUSHX_SMTP_PORT", 587)
+    EMAIL_HOST_USER = env("OCTOPUSHX_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = env("OCTOPUSHX_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("OCTOPUSHX_SMTP_TLS", True)
+DEFAULT_FROM_EMAIL = env("OCTOPUSHX_FROM_EMAIL", "OctopushX <no-reply@octopushx.local>")
+
+# --- static files ---------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+NODE_MODULES = Path(env("OCTOPUSHX_NODE_MODULES", str(PROJECT_DIR / "node_modules")))
+STATICFILES_DIRS = [("vendor/htmx", NODE_MODULES / "htmx.org" / "dist")]
+STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
+WHITENOISE_USE_FINDERS = True
+
+# --- blob storage ---------------------------------------------------------------------
+STORAGE_BACKEND = env("OCTOPUSHX_STORAGE", "local")  # local | s3
+STORAGES = {
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "blobs")},
+    },
+}
+if STORAGE_BACKEND == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("OCTOPUSHX_S3_BUCKET"),
+            "endpoint_url": env("OCTOPUSHX_S3_ENDPOINT_URL"),
+            "region_name": env("OCTOPUSHX_S3_REGION"),
+            "access_key": env("OCTOPUSHX_S3_ACCESS_KEY"),
+            "secret_key": env("OCTOPUSHX_S3_SECRET_KEY"),
+            "default_acl": None,
+            "file_overwrite": False,
+        },
+    }
+elif STORAGE_BACKEND != "local":
+    raise ImproperlyConfigured("OCTOPUSHX_STORAGE must be 'local' or 's3'")
+MAX_UPLOAD_BYTES = env_int("OCTOPUSHX_MAX_UPLOAD_MB", 512) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Master key: base64 of 32 random bytes. Without it, one is generated into the data
+# folder on first run (embedded use); production must set it (or a file path).
+MASTER_KEY = env("OCTOPUSHX_MASTER_KEY")
+MASTER_KEY_FILE = env("OCTOPUSHX_MASTER_KEY_FILE", str(DATA_DIR / "master.key"))
+if PRODUCTION and not (MASTER_KEY or env("OCTOPUSHX_MASTER_KEY_FILE")):
+    raise ImproperlyConfigured("OCTOPUSHX_MASTER_KEY or OCTOPUSHX_MASTER_KEY_FILE must be set in production")
+
+# --- jobs -----------------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL")
+JOB_LEASE_SECONDS = env_int("OCTOPUSHX_JOB_LEASE_SECONDS", 300)
+JOB_MAX_ATTEMPTS = env_int("OCTOPUSHX_JOB_MAX_ATTEMPTS", 5)
+JOB_MODULES = [m for m in (env("OCTOPUSHX_JOB_MODULES", "") or "").split(",") if m]
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": env("OCTOPUSHX_QUEUE_NAME", "octopushx"),
+        "url": REDIS_URL,
+        "immediate": False,
+        "consumer": {"workers": env_int("OCTOPUSHX_WORKER_THREADS", 2), "worker_type": "thread"},
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "octopushx",
+        "filename": str(DATA_DIR / "jobs.sqlite3"),
+        "immediate": False,
+        "consumer": {"workers": env_int("OCTOPUSHX_WORKER_THREADS", 2), "worker_type": "thread"},
+    }
+
+# --- security headers (strict in production; check --deploy is clean) ------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("OCTOPUSHX_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("OCTOPUSHX_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# --- logging: one JSON object per line with the request id ---------------------------
+LOG_LEVEL = env("OCTOPUSHX_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "octopushx.core.logging.RequestIdFilter"}},
+    "formatters": {"json": {"()": "octopushx.core.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "huey": {"level": "WARNING" if TESTING else "INFO"},
+        "axes": {"level": "WARNING"},
+    },
+}
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+API_RATE_LIMIT_PER_MINUTE = env_int("OCTOPUSHX_API_RATE_LIMIT", 600)
+# Honour X-Forwarded-For only behind a proxy you control.
+TRUST_PROXY = env_bool("OCTOPUSHX_TRUST_PROXY", False)

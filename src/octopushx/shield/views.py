@@ -1,0 +1,64 @@
+"""The audit trail page and its CSV export (owners, admins, auditors)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from octopushx.core import audit
+from octopushx.shield import services
+from octopushx.tenancy.roles import Perm
+from octopushx.tenancy.views import requires
+
+
+def _filters(request) -> tuple[services.AuditFilter, str | None]:
+    raw = {k: v for k, v in request.GET.items() if k in services.AuditFilter.model_fields and v}
+    try:
+        return services.AuditFilter(**raw), None
+    except Exception as exc:  # pydantic ValidationError: show the message, list unfiltered
+        return services.AuditFilter(), f"Some filters were ignored: {exc.__class__.__name__}"
+
+
+@requires(Perm.AUDIT)
+def audit_page(request):
+    filters, warning = _filters(request)
+    qs = services.filtered_entries(request.tenant, filters)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    actions = ["auth.", "member.", "token.", "organization.", "2fa.", "session.", "audit.", "invitation."]
+    return render(
+        request,
+        "shield/audit.html",
+        {"page": page, "filters": filters, "warning": warning, "query": query.urlencode(), "actions": actions},
+    )
+
+
+@requires(Perm.AUDIT)
+def audit_verify(request):
+    result = audit.verify(request.tenant)
+    return render(request, "shield/audit_verify.html", {"result": result})
+
+
+@requires(Perm.AUDIT)
+def audit_csv(request):
+    filters, _ = _filters(request)
+    try:
+        rows = services.export_csv(request.tenant, filters, request.actor)
+        first = next(rows)  # writes the audit entry for the export before streaming
+    except ValidationError as exc:
+        from django.http import HttpResponseBadRequest
+
+        return HttpResponseBadRequest(" ".join(exc.messages))
+
+    def stream():
+        yield first
+        yield from rows
+
+    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    return response

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from octopushx.tenancy import views
+
+app_name = "tenancy"
+
+urlpatterns = [
+    path("switch/", views.switch, name="switch"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/members/", views.members, name="members"),
+    path("settings/members/invite/", views.invite, name="invite"),
+    path("settings/members/<uuid:member_id>/role/", views.change_role, name="change_role"),
+    path("settings/members/<uuid:member_id>/remove/", views.remove_member, name="remove_member"),
+    path("settings/organizations/", views.organizations, name="organizations"),
+    path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
+]

@@ -1,0 +1,176 @@
+"""Settings pages: organisation profile, members and roles, invitations, managed organisations."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from octopushx.tenancy import services
+from octopushx.tenancy.middleware import SESSION_KEY
+from octopushx.tenancy.models import Membership, Organization, OrgKind
+from octopushx.tenancy.roles import Perm, Role, has_perm
+
+
+def requires(perm: Perm):
+    """The view needs a tenant and a role with ``perm``; otherwise 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if request.tenant is None:
+                return redirect("home")
+            if not has_perm(request.membership.role, perm):
+                raise PermissionDenied(f"Your role cannot do this ({perm.value})")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _form_errors(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return " ".join(m for msgs in exc.message_dict.values() for m in msgs)
+    return " ".join(exc.messages)
+
+
+@login_required
+@require_POST
+def switch(request):
+    wanted = request.POST.get("tenant", "")
+    membership = next((m for m in request.memberships if str(m.tenant_id) == wanted), None)
+    if membership is None:
+        raise Http404("No such organisation")
+    request.session[SESSION_KEY] = str(membership.tenant_id)
+    messages.success(request, f"You are now working in {membership.tenant.name}.")
+    return redirect("home")
+
+
+@requires(Perm.READ)
+def settings_page(request):
+    tenant = request.tenant
+    if request.method == "POST":
+        if not has_perm(request.membership.role, Perm.ADMIN):
+            raise PermissionDenied("Only admins change organisation settings")
+        fields = {
+            "name": request.POST.get("name", "").strip(),
+            "default_region": request.POST.get("default_region", "").strip().upper(),
+        }
+        if has_perm(request.membership.role, Perm.OWNER):
+            fields["require_2fa"] = request.POST.get("require_2fa") == "on"
+        try:
+            services.update_profile(tenant, request.actor, **fields)
+            messages.success(request, "Organisation settings saved.")
+            return redirect("tenancy:settings")
+        except ValidationError as exc:
+            messages.error(request, _form_errors(exc))
+            tenant.refresh_from_db()
+    return render(request, "tenancy/settings.html", {"org": tenant})
+
+
+@requires(Perm.READ)
+def members(request):
+    rows = Membership.objects.filter(tenant=request.tenant).select_related("user", "team")
+    invitations = [i for i in request.tenant.invitations.all() if i.is_open]
+    return render(
+        request,
+        "tenancy/members.html",
+        {"rows": rows, "invitations": invitations, "roles": Role.choices, "last_link": request.session.pop("last_invite_link", None)},
+    )
+
+
+@requires(Perm.ADMIN)
+@require_POST
+def invite(request):
+    try:
+        invitation, link = services.invite(
+            request.tenant, request.actor, email=request.POST.get("email", ""), role=request.POST.get("role", "")
+        )
+        messages.success(request, f"Invitation sent to {invitation.email}.")
+        request.session["last_invite_link"] = link
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _form_errors(exc) if isinstance(exc, ValidationError) else str(exc))
+    return redirect("tenancy:members")
+
+
+@requires(Perm.ADMIN)
+@require_POST
+def change_role(request, member_id):
+    membership = get_object_or_404(Membership, pk=member_id, tenant=request.tenant)
+    try:
+        services.change_role(request.tenant, request.actor, membership, request.POST.get("role", ""))
+        messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _form_errors(exc) if isinstance(exc, ValidationError) else str(exc))
+    return redirect("tenancy:members")
+
+
+@requires(Perm.ADMIN)
+@require_POST
+def remove_member(request, member_id):
+    membership = get_object_or_404(Membership, pk=member_id, tenant=request.tenant)
+    try:
+        services.remove_member(request.tenant, request.actor, membership)
+        messages.success(request, f"{membership.user.email} was removed.")
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _form_errors(exc) if isinstance(exc, ValidationError) else str(exc))
+    return redirect("tenancy:members")
+
+
+def accept_invitation(request, token):
+    invitation = services.find_invitation(token)
+    if invitation is None:
+        return render(request, "tenancy/invitation_invalid.html", status=404)
+    error = None
+    if request.method == "POST":
+        try:
+            user = request.user if request.user.is_authenticated else None
+            membership = services.accept_invitation(
+                invitation,
+                password=request.POST.get("password"),
+                full_name=request.POST.get("full_name", "").strip(),
+                user=user,
+            )
+            if user is None:
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session[SESSION_KEY] = str(membership.tenant_id)
+            messages.success(request, f"Welcome to {membership.tenant.name}.")
+            return redirect("home")
+        except ValidationError as exc:
+            error = _form_errors(exc)
+    return render(request, "tenancy/invitation.html", {"invitation": invitation, "error": error})
+
+
+@requires(Perm.ADMIN)
+def organizations(request):
+    """Platform staff see every organisation; reseller admins their own customers."""
+    if request.tenant.kind == OrgKind.CUSTOMER:
+        raise PermissionDenied("Managing organisations needs a platform or reseller account")
+    if request.method == "POST":
+        parent = request.tenant
+        kind = request.POST.get("kind", OrgKind.CUSTOMER)
+        if request.tenant.kind == OrgKind.PLATFORM and request.POST.get("parent"):
+            parent = get_object_or_404(Organization, pk=request.POST["parent"], kind=OrgKind.RESELLER)
+        try:
+            org = services.create_organization(
+                request.actor,
+                name=request.POST.get("name", ""),
+                kind=kind,
+                parent=parent,
+                admin_email=request.POST.get("admin_email") or None,
+            )
+            messages.success(request, f"{org.name} was created.")
+            return redirect("tenancy:organizations")
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _form_errors(exc) if isinstance(exc, ValidationError) else str(exc))
+    orgs = services.manageable_orgs(request.user)
+    resellers = [o for o in orgs if o.kind == OrgKind.RESELLER]
+    return render(request, "tenancy/organizations.html", {"orgs": orgs, "resellers": resellers})

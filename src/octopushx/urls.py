@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from octopushx.api import api
+from octopushx.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics_view, name="metrics"),
+    path("api/v1/", api.urls),
+    path("accounts/", include("octopushx.accounts.urls")),
+    path("", include("octopushx.tenancy.urls")),
+    path("shield/", include("octopushx.shield.urls")),
+    path("settings/jobs/", include("octopushx.core.urls")),
+]

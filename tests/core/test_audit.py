@@ -1,0 +1,59 @@
+from octopushx.core import audit
+from octopushx.core.context import Actor
+from octopushx.core.models import AuditEntry, AuditPersonal
+
+
+def write(org, n=3):
+    for i in range(n):
+        audit.record(org, Actor(label_override="tester", ip="10.0.0.1"), "thing.updated", object_type="thing", object_id=str(i), changes={"name": ["a", f"b{i}"], "password": ["x", "y"]})
+
+
+def test_chain_verifies(org):
+    write(org)
+    result = audit.verify(org)
+    assert result.ok and result.checked >= 3
+
+
+def test_secrets_are_masked(org):
+    write(org, 1)
+    entry = AuditEntry.objects.filter(tenant=org, action="thing.updated").first()
+    assert entry.personal.changes["password"] == [audit.MASK, audit.MASK]
+    assert entry.personal.changes["name"] == ["a", "b0"]
+
+
+def test_edited_field_breaks_chain_at_that_entry(org):
+    write(org)
+    entry = AuditEntry.objects.filter(tenant=org, action="thing.updated").order_by("seq")[1]
+    AuditEntry.objects.filter(pk=entry.pk).update(action="thing.deleted")
+    result = audit.verify(org)
+    assert not result.ok and result.broken_seq == entry.seq
+
+
+def test_edited_personal_part_is_detected(org):
+    write(org)
+    entry = AuditEntry.objects.filter(tenant=org, action="thing.updated").order_by("seq")[0]
+    AuditPersonal.objects.filter(entry=entry).update(ip="192.168.9.9")
+    result = audit.verify(org)
+    assert not result.ok and result.broken_seq == entry.seq
+
+
+def test_deleted_middle_entry_is_detected(org):
+    write(org)
+    entry = AuditEntry.objects.filter(tenant=org, action="thing.updated").order_by("seq")[1]
+    entry.delete()
+    result = audit.verify(org)
+    assert not result.ok and result.broken_seq == entry.seq
+
+
+def test_deleted_last_entry_is_detected(org):
+    write(org)
+    AuditEntry.objects.filter(tenant=org).order_by("-seq").first().delete()
+    assert not audit.verify(org).ok
+
+
+def test_erasing_personal_data_keeps_chain_valid(org):
+    write(org)
+    entries = AuditEntry.objects.filter(tenant=org, action="thing.updated")
+    assert audit.erase_personal(entries, "subject-1") == 3
+    assert audit.verify(org).ok
+    assert AuditPersonal.objects.filter(entry__in=entries, ip__isnull=False).count() == 0
