@@ -192,7 +192,11 @@ STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 NODE_MODULES = Path(env("OCTOPUSHX_NODE_MODULES", str(PROJECT_DIR / "node_modules")))
 STATICFILES_DIRS = [("vendor/htmx", NODE_MODULES / "htmx.org" / "dist")]
-STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
+# The shell's own files (src/octopushx/static) first, then npm packages that are installed.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    *((prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()),
+]
 WHITENOISE_USE_FINDERS = True
 
 # --- blob storage ---------------------------------------------------------------------

@@ -1,14 +1,59 @@
-"""Browser tests: Playwright drives the Debian chromium against a live test server."""
+"""Browser tests: Playwright drives the Debian chromium against a live test server.
+
+Every page a test opens is watched: a Content-Security-Policy violation, an uncaught script
+error or a sub-resource (stylesheet, script, icon) that fails to load fails the test.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
 
 import pytest
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+# Playwright's sync API runs an event loop; Django must still allow ORM calls in fixtures.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("OCTOPUSHX_CHROMIUM", "/usr/bin/chromium")
+
+
+@dataclass
+class BrowserLog:
+    """What went wrong in the browser while a test ran."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    failed_resources: list[str] = field(default_factory=list)
+
+    def watch(self, page) -> None:
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.on("response", self._on_response)
+        page.on("requestfailed", self._on_request_failed)
+
+    def _on_console(self, message) -> None:
+        # A document answered with 4xx (a 429 lockout page, a 404) is logged as "Failed to
+        # load resource"; sub-resources are checked precisely by _on_response instead.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.console_errors.append(message.text)
+
+    def _on_response(self, response) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.failed_resources.append(f"{response.status} {response.url}")
+
+    def _on_request_failed(self, request) -> None:
+        if request.resource_type != "document":
+            self.failed_resources.append(f"{request.failure} {request.url}")
+
+    @property
+    def csp_violations(self) -> list[str]:
+        return [m for m in self.console_errors if "Content Security Policy" in m]
+
+    def problems(self) -> list[str]:
+        return self.console_errors + self.page_errors + self.failed_resources
 
 
 @pytest.fixture(scope="session")
@@ -19,19 +64,47 @@ def browser():
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def browser_log():
+    log = BrowserLog()
+    yield log
+    if log.problems():
+        pytest.fail("browser reported problems:\n" + "\n".join(log.problems()), pytrace=False)
+
+
+@pytest.fixture
+def new_page(browser, live_server, browser_log):
+    """``new_page(**context_options)`` → a page in a fresh browser context (its own cookies)."""
+    contexts = []
+
+    def build(**options):
+        context = browser.new_context(base_url=live_server.url, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        browser_log.watch(page)
+        return page
+
+    yield build
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
 
 
 def sign_in(page, email: str, password: str) -> None:
@@ -39,3 +112,19 @@ def sign_in(page, email: str, password: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def sign_out(page) -> None:
+    page.locator(".user-menu summary").click()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+
+
+def api_get(base_url: str, path: str, token: str) -> tuple[int, dict]:
+    """GET an API path with a Bearer token and no cookies, as an integration would."""
+    request = urllib.request.Request(base_url + path, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (our live server)
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
