@@ -24,6 +24,7 @@ from django_otp import login as otp_login
 from octopushx.accounts import services
 from octopushx.accounts.forms import CodeForm, SignInForm, TokenForm
 from octopushx.accounts.models import ApiToken, User, UserSession
+from octopushx.shield.suspension.services import sign_in_notice as suspension_notice
 
 PENDING_KEY = "pending_2fa_user"
 PENDING_NEXT = "pending_2fa_next"
@@ -55,6 +56,8 @@ def sign_in(request):
         if isinstance(user, User):
             if not user.memberships.exists() and not user.is_superuser:
                 error = "This account is not a member of any organisation."
+            elif notice := suspension_notice(user):
+                error = notice
             elif services.has_2fa(user):
                 request.session[PENDING_KEY] = str(user.pk)
                 request.session[PENDING_NEXT] = _safe_next(request)

@@ -25,11 +25,13 @@ def _mount() -> None:
     from octopushx.accounts.api import router as accounts_router
     from octopushx.core.api import router as core_router
     from octopushx.shield.api import router as shield_router
+    from octopushx.shield.routers import router as shield_more_router
     from octopushx.tenancy.api import router as tenancy_router
 
     api.add_router("", accounts_router)
     api.add_router("", tenancy_router)
     api.add_router("", shield_router)
+    api.add_router("", shield_more_router)
     api.add_router("", core_router)
 
 

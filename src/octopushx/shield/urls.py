@@ -1,6 +1,7 @@
 from django.urls import path
 
 from octopushx.shield import views
+from octopushx.shield.suspension import views as suspension_views
 
 app_name = "shield"
 
@@ -8,4 +9,6 @@ urlpatterns = [
     path("audit/", views.audit_page, name="audit"),
     path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("audit/export.csv", views.audit_csv, name="audit_csv"),
+    path("organizations/<uuid:org_id>/suspend/", suspension_views.suspend, name="suspend"),
+    path("organizations/<uuid:org_id>/reinstate/", suspension_views.reinstate, name="reinstate"),
 ]

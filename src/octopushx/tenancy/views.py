@@ -173,4 +173,10 @@ def organizations(request):
             messages.error(request, _form_errors(exc) if isinstance(exc, ValidationError) else str(exc))
     orgs = services.manageable_orgs(request.user)
     resellers = [o for o in orgs if o.kind == OrgKind.RESELLER]
-    return render(request, "tenancy/organizations.html", {"orgs": orgs, "resellers": resellers})
+    from octopushx.shield.suspension.services import REASONS
+
+    return render(
+        request,
+        "tenancy/organizations.html",
+        {"orgs": orgs, "resellers": resellers, "suspension_reasons": REASONS.items()},
+    )

@@ -1,0 +1,10 @@
+"""Shield's API routers beyond the audit trail, mounted together under /api/v1."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+from octopushx.shield.suspension.api import router as suspension_router
+
+router = Router()
+router.add_router("", suspension_router)

@@ -1,0 +1,173 @@
+"""Suspending a tenant for misuse, and reinstating it: nothing is deleted, work only pauses.
+
+While ``Organization.suspended_at`` is set, members see a suspension page instead of the
+tenant, the API answers 403 with the reason code, webhooks are refused and the tenant's
+jobs wait in the queue. Reinstatement clears the fields and releases the waiting jobs.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import JsonResponse
+from django.utils import timezone
+
+from octopushx.core import audit, events, jobs
+from octopushx.core.context import Actor
+from octopushx.core.models import Job, JobState
+from octopushx.tenancy.models import Membership, Organization, OrgKind
+from octopushx.tenancy.roles import Role
+from octopushx.tenancy.services import can_manage_org
+
+REASONS: dict[str, str] = {
+    "abuse": "Abuse or misuse of the service",
+    "terms_violation": "Breach of the terms of service or acceptable use policy",
+    "account_sharing": "Accounts shared between people",
+    "security": "Security incident under investigation",
+    "non_payment": "Unpaid invoices",
+    "legal": "Legal or regulatory request",
+    "other": "Other",
+}
+NOTE_MAX = 2000
+
+
+def reason_label(code: str) -> str:
+    return REASONS.get(code, code or "Suspended")
+
+
+def can_suspend(user, org: Organization) -> bool:
+    """Platform admins suspend any reseller or customer; reseller admins only their customers."""
+    if org.kind == OrgKind.PLATFORM or not can_manage_org(user, org):
+        return False
+    own_admin_orgs = Membership.objects.filter(user=user, role__in=[Role.OWNER, Role.ADMIN])
+    if own_admin_orgs.filter(tenant__kind=OrgKind.PLATFORM).exists():
+        return True
+    # A reseller may not suspend itself (that would lock its own staff out).
+    return not own_admin_orgs.filter(tenant=org).exists()
+
+
+def _check_actor(actor: Actor, org: Organization) -> None:
+    if actor.user is not None and not can_suspend(actor.user, org):
+        raise PermissionDenied("You cannot suspend or reinstate this organisation")
+
+
+def _record_both(org: Organization, actor: Actor, action: str, changes: dict) -> None:
+    """The tenant's own trail and its parent's both show the decision."""
+    audit.record(org, actor, action, obj=org, changes=changes)
+    if org.parent_id:
+        audit.record(org.parent, actor, action, obj=org, changes=changes)
+
+
+@transaction.atomic
+def suspend_tenant(org: Organization, actor: Actor, *, reason: str, note: str = "") -> Organization:
+    """Suspend ``org`` with a reason code and a note; its data and settings are untouched."""
+    _check_actor(actor, org)
+    reason = (reason or "").strip()
+    note = (note or "").strip()
+    errors: dict[str, list[str]] = {}
+    if reason not in REASONS:
+        errors["reason"] = [f"Choose one of: {', '.join(REASONS)}"]
+    if len(note) > NOTE_MAX:
+        errors["note"] = [f"At most {NOTE_MAX} characters"]
+    if reason == "other" and not note:
+        errors["note"] = ["Explain the reason in the note when choosing “other”"]
+    if errors:
+        raise ValidationError(errors)
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    if org.suspended_at is not None:
+        raise ValidationError({"reason": [f"{org.name} is already suspended"]})
+    org.suspended_at = timezone.now()
+    org.suspension_reason = reason
+    org.suspension_note = note
+    org.save(update_fields=["suspended_at", "suspension_reason", "suspension_note"])
+    _record_both(
+        org,
+        actor,
+        "organization.suspended",
+        {"suspension_reason": [None, reason], "suspension_note": [None, note]},
+    )
+    events.emit(org, "organization.suspended", {"organization_id": str(org.pk), "reason": reason})
+    return org
+
+
+@transaction.atomic
+def reinstate_tenant(org: Organization, actor: Actor, *, note: str = "") -> Organization:
+    """Lift a suspension: members, API tokens, webhooks and waiting jobs work again."""
+    _check_actor(actor, org)
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise ValidationError({"note": [f"At most {NOTE_MAX} characters"]})
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    if org.suspended_at is None:
+        raise ValidationError({"organization": [f"{org.name} is not suspended"]})
+    old_reason = org.suspension_reason
+    org.suspended_at = None
+    org.suspension_reason = ""
+    org.suspension_note = ""
+    org.save(update_fields=["suspended_at", "suspension_reason", "suspension_note"])
+    released = release_paused_jobs(org)
+    _record_both(
+        org,
+        actor,
+        "organization.reinstated",
+        {
+            "suspension_reason": [old_reason, None],
+            "reinstatement_note": [None, note],
+            "jobs_released": [0, released],
+        },
+    )
+    events.emit(org, "organization.reinstated", {"organization_id": str(org.pk)})
+    return org
+
+
+def release_paused_jobs(org: Organization) -> int:
+    """Queued jobs that were pushed back while suspended run again now."""
+    now = timezone.now()
+    waiting = Job.objects.filter(tenant=org, state=JobState.QUEUED, run_after__gt=now)
+    ids = list(waiting.values_list("pk", flat=True))
+    Job.objects.filter(pk__in=ids).update(run_after=now)
+    for job_id in ids:
+        transaction.on_commit(lambda job_id=job_id: jobs.enqueue(job_id))
+    return len(ids)
+
+
+def is_suspended(org: Organization | None) -> bool:
+    return org is not None and org.suspended_at is not None
+
+
+def webhook_refusal(org: Organization | None) -> JsonResponse | None:
+    """For inbound webhook endpoints: a 403 answer when the tenant is suspended, else None.
+
+    Call it before doing any work with the payload::
+
+        refusal = suspension.webhook_refusal(tenant)
+        if refusal is not None:
+            return refusal
+    """
+    if not is_suspended(org):
+        return None
+    return JsonResponse(
+        {
+            "detail": "This organisation is suspended",
+            "errors": {},
+            "code": org.suspension_reason or "suspended",
+        },
+        status=403,
+    )
+
+
+def sign_in_notice(user) -> str | None:
+    """The notice shown at sign-in when every organisation of the user is suspended."""
+    tenants = [
+        m.tenant
+        for m in Membership.objects.filter(
+            user=user, tenant__deleted_at__isnull=True
+        ).select_related("tenant")
+    ]
+    if not tenants or any(t.suspended_at is None for t in tenants):
+        return None
+    names = ", ".join(f"{t.name} ({reason_label(t.suspension_reason)})" for t in tenants)
+    return (
+        f"Your organisation is suspended: {names}. Nothing has been deleted; "
+        "contact your provider to have it reinstated."
+    )
