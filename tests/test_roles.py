@@ -1,0 +1,275 @@
+"""Each role on each route kind: the real endpoints (API and pages) follow ``tenancy/roles.py``.
+
+Every row of ``ROUTES`` names the route kind, the permission the route needs, and how to
+call it. A role with that permission in ``MATRIX`` must get through (2xx, or a redirect
+back to the page for form posts); any other role must get 403 and change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.urls import reverse
+
+from octopushx.accounts.models import ApiToken
+from octopushx.core.models import AuditEntry, Job, JobState
+from octopushx.tenancy.models import Invitation, Membership
+from octopushx.tenancy.roles import MATRIX, RANK, Perm, Role, Scope, can_grant, has_perm, scope_of
+from tests.conftest import make_member
+
+ROLES = [Role.OWNER, Role.ADMIN, Role.MANAGER, Role.AGENT, Role.AUDITOR]
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str  # read | write | delete | export | admin
+    perm: Perm
+    surface: str  # api | web
+    method: str
+    path: Callable[[object], str]  # org -> path (may create the target object)
+    body: dict | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.surface}:{self.method.upper()} {self.path.__name__}"
+
+
+def _failed_job(org) -> str:
+    return str(Job.objects.create(tenant=org, kind="test.roles", state=JobState.FAILED).pk)
+
+
+def _agent(org) -> str:
+    return str(
+        make_member(org, Role.AGENT, email=f"target-{Membership.objects.count()}@example.test").pk
+    )
+
+
+# Paths as named functions, so test ids say what they call.
+def api_organization(org):
+    return "/api/v1/organization"
+
+
+def api_members(org):
+    return "/api/v1/members"
+
+
+def api_member(org):
+    return f"/api/v1/members/{_agent(org)}"
+
+
+def api_invitations(org):
+    return "/api/v1/invitations"
+
+
+def api_tokens(org):
+    return "/api/v1/tokens"
+
+
+def api_me(org):
+    return "/api/v1/me"
+
+
+def api_audit(org):
+    return "/api/v1/audit"
+
+
+def api_audit_verify(org):
+    return "/api/v1/audit/verify"
+
+
+def api_jobs(org):
+    return "/api/v1/jobs"
+
+
+def api_job_retry(org):
+    return f"/api/v1/jobs/{_failed_job(org)}/retry"
+
+
+def page_settings(org):
+    return reverse("tenancy:settings")
+
+
+def page_members(org):
+    return reverse("tenancy:members")
+
+
+def page_invite(org):
+    return reverse("tenancy:invite")
+
+
+def page_change_role(org):
+    return reverse("tenancy:change_role", args=[_agent(org)])
+
+
+def page_remove_member(org):
+    return reverse("tenancy:remove_member", args=[_agent(org)])
+
+
+def page_audit(org):
+    return reverse("shield:audit")
+
+
+def page_audit_verify(org):
+    return reverse("shield:audit_verify")
+
+
+def page_audit_csv(org):
+    return reverse("shield:audit_csv")
+
+
+def page_jobs(org):
+    return reverse("jobs:list")
+
+
+def page_job_retry(org):
+    return reverse("jobs:retry", args=[_failed_job(org)])
+
+
+def page_tokens(org):
+    return reverse("accounts:tokens")
+
+
+def page_sessions(org):
+    return reverse("accounts:sessions")
+
+
+ROUTES = [
+    # read
+    Route("read", Perm.READ, "api", "get", api_me),
+    Route("read", Perm.READ, "api", "get", api_organization),
+    Route("read", Perm.READ, "api", "get", api_members),
+    Route("read", Perm.READ, "api", "get", api_tokens),
+    Route("read", Perm.READ, "web", "get", page_settings),
+    Route("read", Perm.READ, "web", "get", page_members),
+    Route("read", Perm.READ, "web", "get", page_tokens),
+    Route("read", Perm.READ, "web", "get", page_sessions),
+    Route("read", Perm.AUDIT, "api", "get", api_audit),
+    Route("read", Perm.AUDIT, "api", "get", api_audit_verify),
+    Route("read", Perm.AUDIT, "web", "get", page_audit),
+    Route("read", Perm.AUDIT, "web", "get", page_audit_verify),
+    # write: personal tokens are the member's own, every role may have them
+    Route("write", Perm.READ, "api", "post", api_tokens, {"name": "ci"}),
+    Route("write", Perm.READ, "web", "post", page_tokens, {"name": "ci", "expires_in_days": "30"}),
+    Route("write", Perm.ADMIN, "api", "patch", api_member, {"role": Role.MANAGER}),
+    Route("write", Perm.ADMIN, "web", "post", page_change_role, {"role": Role.MANAGER}),
+    # delete
+    Route("delete", Perm.ADMIN, "api", "delete", api_member),
+    Route("delete", Perm.ADMIN, "web", "post", page_remove_member),
+    # export
+    Route("export", Perm.AUDIT, "web", "get", page_audit_csv),
+    # admin
+    Route("admin", Perm.ADMIN, "api", "patch", api_organization, {"name": "Renamed"}),
+    Route("admin", Perm.OWNER, "api", "patch", api_organization, {"require_2fa": True}),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "web",
+        "post",
+        page_settings,
+        {"name": "Renamed", "default_region": "GB"},
+    ),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "api",
+        "post",
+        api_invitations,
+        {"email": "new@example.test", "role": "agent"},
+    ),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "web",
+        "post",
+        page_invite,
+        {"email": "new@example.test", "role": "agent"},
+    ),
+    Route("admin", Perm.ADMIN, "api", "get", api_jobs),
+    Route("admin", Perm.ADMIN, "api", "post", api_job_retry),
+    Route("admin", Perm.ADMIN, "web", "get", page_jobs),
+    Route("admin", Perm.ADMIN, "web", "post", page_job_retry),
+]
+
+
+def _state(org) -> tuple:
+    """What a forbidden call must leave unchanged."""
+    org.refresh_from_db()
+    return (
+        org.name,
+        org.require_2fa,
+        sorted(Membership.objects.filter(tenant=org).values_list("pk", "role")),
+        Invitation.objects.filter(tenant=org).count(),
+        ApiToken.objects.filter(tenant=org).count(),
+        sorted(Job.objects.filter(tenant=org).values_list("pk", "state")),
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_role_on_route(org, api_as, web_as, role, route):
+    path = route.path(org)
+    if route.surface == "api":
+        client = api_as(role)
+    else:
+        client = web_as(role)
+    before = _state(org)
+    call = getattr(client, route.method)
+    response = call(path, route.body) if route.body is not None else call(path)
+    if has_perm(role, route.perm):
+        assert response.status_code in (200, 201, 204, 302), (
+            f"{role} should be allowed {route}, got {response.status_code}"
+        )
+        if response.status_code == 302:
+            assert "/accounts/login" not in response["Location"]
+        if route.method != "get":
+            assert _state(org) != before, f"{role} was allowed {route} but nothing changed"
+    else:
+        assert response.status_code == 403, (
+            f"{role} should be refused {route}, got {response.status_code}"
+        )
+        # The caller's own sign-in is not data the route changed.
+        assert _state(org) == before
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.kind == "export"], ids=str)
+def test_export_is_audited(org, web_as, route):
+    client = web_as(Role.AUDITOR)
+    response = client.get(route.path(org))
+    b"".join(response.streaming_content)
+    assert AuditEntry.objects.filter(tenant=org, action="audit.exported").exists()
+
+
+def test_every_route_kind_is_covered():
+    assert {r.kind for r in ROUTES} == {"read", "write", "delete", "export", "admin"}
+
+
+def test_matrix_matches_the_documented_roles():
+    expected = {
+        Role.OWNER: set(Perm),
+        Role.ADMIN: set(Perm) - {Perm.OWNER},
+        Role.MANAGER: {Perm.READ, Perm.WRITE, Perm.DELETE, Perm.EXPORT},
+        Role.AGENT: {Perm.READ, Perm.WRITE},
+        Role.AUDITOR: {Perm.READ, Perm.AUDIT},
+    }
+    for role, perms in expected.items():
+        assert {p for p in Perm if role in MATRIX[p]} == perms, role
+
+
+def test_no_role_means_no_permission():
+    assert not any(has_perm(None, perm) for perm in Perm)
+
+
+def test_visibility_scopes():
+    assert scope_of(Role.AGENT) == Scope.OWN
+    assert scope_of(Role.MANAGER) == Scope.TEAM
+    assert {scope_of(r) for r in (Role.OWNER, Role.ADMIN, Role.AUDITOR)} == {Scope.ALL}
+
+
+@pytest.mark.parametrize("granter", ROLES)
+@pytest.mark.parametrize("role", ROLES)
+def test_nobody_grants_above_their_own_role(granter, role):
+    expected = has_perm(granter, Perm.ADMIN) and RANK[role] <= RANK[granter]
+    assert can_grant(granter, role) == expected
+    if role == Role.OWNER:
+        assert can_grant(granter, role) == (granter == Role.OWNER)
