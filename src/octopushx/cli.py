@@ -1,4 +1,4 @@
-"""The ``octopushx`` command: serve, worker, migrate, demo, tenant, user, token, audit, keys, manage."""
+"""The ``octopushx`` command: serve, worker, migrate, demo, tenant, user, token, audit, keys."""
 
 from __future__ import annotations
 
@@ -39,8 +39,13 @@ def _start_consumer():
     """Start the Huey consumer in this process (threads); returns it."""
     from huey.contrib.djhuey import HUEY
 
-    consumer = HUEY.create_consumer(workers=2, worker_type="thread", periodic=True, check_worker_health=True)
+    from octopushx.core import jobs
+
+    consumer = HUEY.create_consumer(
+        workers=2, worker_type="thread", periodic=True, check_worker_health=True
+    )
     consumer.start()
+    jobs.start_reaper()
     return consumer
 
 
@@ -64,10 +69,11 @@ def cmd_serve(args) -> None:
 def cmd_worker(args) -> None:
     from huey.contrib.djhuey import HUEY
 
-    from octopushx.core import keys
+    from octopushx.core import jobs, keys
 
     keys.check_master_key()
     consumer = HUEY.create_consumer(workers=args.threads, worker_type="thread", periodic=True)
+    jobs.start_reaper()
     print(f"OctopushX worker started ({type(HUEY).__name__}, {args.threads} threads)", flush=True)
     consumer.run()
 
@@ -127,7 +133,12 @@ def cmd_user_create(args) -> None:
     tenant = _tenant(args.tenant)
     try:
         membership = services.add_member(
-            tenant, Actor.system("cli"), email=args.email, role=args.role, password=args.password, check=False
+            tenant,
+            Actor.system("cli"),
+            email=args.email,
+            role=args.role,
+            password=args.password,
+            check=False,
         )
     except ValidationError as exc:
         raise CommandError(_validation_message(exc))
@@ -146,7 +157,9 @@ def cmd_token_create(args) -> None:
     user = User.objects.filter(email=args.email.strip().lower()).first()
     if user is None:
         raise CommandError(f"No user with email {args.email}")
-    memberships = Membership.objects.filter(user=user, tenant__deleted_at__isnull=True).select_related("tenant")
+    memberships = Membership.objects.filter(
+        user=user, tenant__deleted_at__isnull=True
+    ).select_related("tenant")
     if args.tenant:
         membership = memberships.filter(tenant_id=_tenant(args.tenant).pk).first()
         if membership is None:
@@ -154,11 +167,17 @@ def cmd_token_create(args) -> None:
     elif memberships.count() == 1:
         membership = memberships.first()
     else:
-        raise CommandError(f"{user.email} belongs to {memberships.count()} organisations; choose one with --tenant")
+        raise CommandError(
+            f"{user.email} belongs to {memberships.count()} organisations; choose one with --tenant"
+        )
     expires = timezone.now() + timedelta(days=args.days) if args.days else None
     try:
         _token, plaintext = services.create_token(
-            membership.tenant, Actor(user=user, label_override=f"cli for {user.email}"), user, name=args.name, expires_at=expires
+            membership.tenant,
+            Actor(user=user, label_override=f"cli for {user.email}"),
+            user,
+            name=args.name,
+            expires_at=expires,
         )
     except ValidationError as exc:
         raise CommandError(_validation_message(exc))
@@ -188,7 +207,9 @@ def cmd_keys_rotate(args) -> None:
     result = keys.rotate()
     print(f"Rewrapped {result.rewrapped} tenant key(s) with master key {result.new_key_id}.")
     if result.new_key_text:
-        print("A new master key was written to the key file; the old one is kept in master.key.previous.")
+        print(
+            "A new master key was written to the key file; the old one is in master.key.previous."
+        )
 
 
 def cmd_keys_generate(args) -> None:
@@ -210,14 +231,18 @@ def cmd_manage(args) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="octopushx", description="OctopushX platform command line")
+    parser = argparse.ArgumentParser(
+        prog="octopushx", description="OctopushX platform command line"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("serve", help="run the web server with the job consumer inside")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--threads", type=int, default=8)
-    p.add_argument("--no-worker", action="store_true", help="do not start the in-process job consumer")
+    p.add_argument(
+        "--no-worker", action="store_true", help="do not start the in-process job consumer"
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("worker", help="run a job consumer only (use with REDIS_URL on any machine)")
@@ -231,8 +256,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="load the demo organisation (Acme Support)")
     p.set_defaults(func=cmd_demo)
 
-    tenant = sub.add_parser("tenant", help="organisations").add_subparsers(dest="action", required=True)
-    p = tenant.add_parser("create", help="create an organisation with its first owner; prints its id")
+    tenant = sub.add_parser("tenant", help="organisations").add_subparsers(
+        dest="action", required=True
+    )
+    p = tenant.add_parser(
+        "create", help="create an organisation with its first owner; prints its id"
+    )
     p.add_argument("--name", required=True)
     p.add_argument("--admin-email", required=True)
     p.add_argument("--password", required=True)
@@ -246,7 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = user.add_parser("create", help="add a user to an organisation; prints the user id")
     p.add_argument("--tenant", required=True)
     p.add_argument("--email", required=True)
-    p.add_argument("--role", required=True, choices=["owner", "admin", "manager", "agent", "auditor"])
+    p.add_argument(
+        "--role", required=True, choices=["owner", "admin", "manager", "agent", "auditor"]
+    )
     p.add_argument("--password", required=True)
     p.set_defaults(func=cmd_user_create)
 
@@ -255,7 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", required=True)
     p.add_argument("--tenant")
     p.add_argument("--name", default="cli")
-    p.add_argument("--days", type=int, default=0, help="expire after this many days (default: never)")
+    p.add_argument(
+        "--days", type=int, default=0, help="expire after this many days (default: never)"
+    )
     p.set_defaults(func=cmd_token_create)
 
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="action", required=True)
@@ -263,13 +296,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant")
     p.set_defaults(func=cmd_audit_verify)
 
-    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="action", required=True)
+    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(
+        dest="action", required=True
+    )
     p = keys.add_parser("rotate", help="rewrap every tenant data key with the current master key")
     p.set_defaults(func=cmd_keys_rotate)
     p = keys.add_parser("generate", help="print a new random master key")
     p.set_defaults(func=cmd_keys_generate)
 
-    jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(dest="action", required=True)
+    jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(
+        dest="action", required=True
+    )
     p = jobs.add_parser("run", help="run every due job in this process and exit")
     p.set_defaults(func=cmd_jobs_run)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -91,6 +92,7 @@ MIDDLEWARE = [
     "octopushx.core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "octopushx.core.middleware.ContentSecurityPolicyMiddleware",
+    "octopushx.shield.limits.middleware.RateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -135,6 +137,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
+    if TESTING:
+        # A file, not the in-memory default, so worker processes a test starts see the same
+        # database. One per process: several test runs may share a machine (pytest-django
+        # adds the xdist worker suffix as well).
+        DATABASES["default"]["TEST"] = {
+            "NAME": str(Path(tempfile.gettempdir()) / f"octopushx-test-{os.getpid()}.sqlite3")
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- auth -----------------------------------------------------------------------------
@@ -247,6 +256,10 @@ if REDIS_URL:
         "immediate": False,
         "consumer": {"workers": env_int("OCTOPUSHX_WORKER_THREADS", 2), "worker_type": "thread"},
     }
+elif TESTING:
+    # Each test process keeps its deliveries to itself (tests run jobs with jobs.drain());
+    # the SQLite store is exercised by the worker processes tests/core/test_worker_crash.py starts.
+    HUEY = {"huey_class": "huey.MemoryHuey", "name": "octopushx", "immediate": False}
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",
@@ -255,6 +268,20 @@ else:
         "immediate": False,
         "consumer": {"workers": env_int("OCTOPUSHX_WORKER_THREADS", 2), "worker_type": "thread"},
     }
+# How often each consumer process (serve, worker) re-enqueues work whose lease expired.
+JOB_REAPER_SECONDS = env_int("OCTOPUSHX_REAPER_SECONDS", 60)
+
+# --- cache: rate-limit counters (shared by every process when Redis is configured) ---
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("OCTOPUSHX_QUEUE_NAME", "octopushx"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "octopushx"}}
 
 # --- security headers (strict in production; check --deploy is clean) ------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -295,5 +322,12 @@ USE_I18N = True
 USE_TZ = True
 
 API_RATE_LIMIT_PER_MINUTE = env_int("OCTOPUSHX_API_RATE_LIMIT", 600)
+# Fixed-window limits per client IP (and per API token); 429 with Retry-After beyond them.
+# Off by default under tests, which share one client address; the limit tests turn them on.
+RATE_LIMITS_ENABLED = env_bool("OCTOPUSHX_RATE_LIMITS", not TESTING)
+RATE_LIMIT_WINDOW_SECONDS = env_int("OCTOPUSHX_RATE_LIMIT_WINDOW", 60)
+API_IP_RATE_LIMIT = env_int("OCTOPUSHX_API_IP_RATE_LIMIT", 1200)
+SIGN_IN_RATE_LIMIT = env_int("OCTOPUSHX_SIGN_IN_RATE_LIMIT", 20)
+PUBLIC_FORM_RATE_LIMIT = env_int("OCTOPUSHX_PUBLIC_FORM_RATE_LIMIT", 10)
 # Honour X-Forwarded-For only behind a proxy you control.
 TRUST_PROXY = env_bool("OCTOPUSHX_TRUST_PROXY", False)

@@ -51,7 +51,8 @@ class Actor:
         if self.user is not None:
             parts.append(f"u:{self.user.pk}")
         if self.token is not None:
-            parts.append(f"t:{self.token.pk}")
+            # The token's short unique prefix: user uuid + prefix fit the 64-character column.
+            parts.append(f"t:{self.token.prefix}")
         return " ".join(parts) or f"s:{self.label_override or 'anonymous'}"
 
 

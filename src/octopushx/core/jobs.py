@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -84,7 +85,9 @@ def enqueue(job_id, delay: int = 0) -> None:
 
 def _claim(job_id) -> Job | None:
     now = timezone.now()
-    runnable = Q(state=JobState.QUEUED, run_after__lte=now) | Q(state=JobState.RUNNING, lease_until__lt=now)
+    runnable = Q(state=JobState.QUEUED, run_after__lte=now) | Q(
+        state=JobState.RUNNING, lease_until__lt=now
+    )
     claimed = Job.objects.filter(runnable, pk=job_id).update(
         state=JobState.RUNNING,
         attempts=F("attempts") + 1,
@@ -110,7 +113,9 @@ def run(job_id) -> Job | None:
         if job.tenant_id and getattr(job.tenant, "suspended_at", None):
             # A suspended tenant's work waits; reinstatement resumes it.
             Job.objects.filter(pk=job.pk).update(
-                state=JobState.QUEUED, attempts=F("attempts") - 1, run_after=timezone.now() + timedelta(hours=1)
+                state=JobState.QUEUED,
+                attempts=F("attempts") - 1,
+                run_after=timezone.now() + timedelta(hours=1),
             )
             return job
         result = fn(job) or {}
@@ -133,7 +138,12 @@ def run(job_id) -> Job | None:
         job.refresh_from_db()
         return job
     Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
-        state=JobState.DONE, result=result, progress=1.0, lease_until=None, finished_at=timezone.now(), last_error=""
+        state=JobState.DONE,
+        result=result,
+        progress=1.0,
+        lease_until=None,
+        finished_at=timezone.now(),
+        last_error="",
     )
     from octopushx.core import metrics
 
@@ -144,7 +154,9 @@ def run(job_id) -> Job | None:
 
 def heartbeat(job: Job, progress: float | None = None) -> None:
     """Extend a long job's lease (call it between steps) and record progress."""
-    fields: dict[str, Any] = {"lease_until": timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)}
+    fields: dict[str, Any] = {
+        "lease_until": timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    }
     if progress is not None:
         fields["progress"] = max(0.0, min(1.0, progress))
     Job.objects.filter(pk=job.pk).update(**fields)
@@ -161,7 +173,11 @@ def retry(job: Job) -> Job:
 
 
 def reap(stale_after: int = 60) -> int:
-    """Re-enqueue queued jobs nobody picked up and running jobs whose lease expired."""
+    """Re-enqueue queued jobs nobody picked up and running jobs whose lease expired.
+
+    ``stale_after`` spares queued jobs younger than that many seconds (their delivery is
+    probably still in the queue); a duplicate delivery is harmless either way.
+    """
     now = timezone.now()
     due = Job.objects.filter(
         Q(state=JobState.QUEUED, run_after__lte=now - timedelta(seconds=stale_after))
@@ -174,6 +190,33 @@ def reap(stale_after: int = 60) -> int:
     return count
 
 
+def _reaper_loop(stop: threading.Event, interval: float) -> None:
+    from django.db import connection
+
+    stale_after = 0  # at start-up, deliver everything due: a restarted worker resumes at once
+    while not stop.is_set():
+        try:
+            count = reap(stale_after=stale_after)
+            if count:
+                log.info("reaper re-enqueued %s job(s)", count)
+        except Exception:  # the database may be briefly unavailable; try again next round
+            log.warning("job reaper failed; retrying in %ss", interval, exc_info=True)
+        finally:
+            connection.close()
+        stale_after = 60
+        stop.wait(interval)
+
+
+def start_reaper(interval: float | None = None) -> threading.Event:
+    """Reap now and then every ``JOB_REAPER_SECONDS`` in a daemon thread; set the event to stop."""
+    stop = threading.Event()
+    seconds = settings.JOB_REAPER_SECONDS if interval is None else interval
+    threading.Thread(
+        target=_reaper_loop, args=(stop, seconds), name="octopushx-reaper", daemon=True
+    ).start()
+    return stop
+
+
 def drain(max_rounds: int = 50) -> int:
     """Run every runnable job in this process (tests, `octopushx jobs run`)."""
     ran = 0
@@ -181,7 +224,8 @@ def drain(max_rounds: int = 50) -> int:
         now = timezone.now()
         ids = list(
             Job.objects.filter(
-                Q(state=JobState.QUEUED, run_after__lte=now) | Q(state=JobState.RUNNING, lease_until__lt=now)
+                Q(state=JobState.QUEUED, run_after__lte=now)
+                | Q(state=JobState.RUNNING, lease_until__lt=now)
             )
             .order_by("created_at")
             .values_list("pk", flat=True)

@@ -1,9 +1,14 @@
-"""Huey tasks: deliver job ids to ``jobs.run`` and reap lost work every minute."""
+"""Huey tasks: deliver job ids to ``jobs.run``.
+
+Lost deliveries are re-enqueued by the reaper thread each consumer process runs
+(``jobs.start_reaper``, every ``OCTOPUSHX_REAPER_SECONDS``), not by a Huey periodic task:
+Huey checks periodic tasks once a minute at most, and a restarted worker should resume
+orphaned work at once.
+"""
 
 from __future__ import annotations
 
-from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
 
 from octopushx.core import jobs
 
@@ -11,8 +16,3 @@ from octopushx.core import jobs
 @db_task(retries=0)
 def run_job_task(job_id: str) -> None:
     jobs.run(job_id)
-
-
-@db_periodic_task(crontab(minute="*"))
-def reap_jobs() -> None:
-    jobs.reap()
