@@ -5,7 +5,14 @@ from octopushx.core.models import AuditEntry, AuditPersonal
 
 def write(org, n=3):
     for i in range(n):
-        audit.record(org, Actor(label_override="tester", ip="10.0.0.1"), "thing.updated", object_type="thing", object_id=str(i), changes={"name": ["a", f"b{i}"], "password": ["x", "y"]})
+        audit.record(
+            org,
+            Actor(label_override="tester", ip="10.0.0.1"),
+            "thing.updated",
+            object_type="thing",
+            object_id=str(i),
+            changes={"name": ["a", f"b{i}"], "password": ["x", "y"]},
+        )
 
 
 def test_chain_verifies(org):

@@ -68,9 +68,14 @@ class AuditEntry(models.Model):
         ordering = ["-seq"]
         indexes = [models.Index(fields=["tenant", "-at"])]
 
+    def __str__(self) -> str:
+        return f"{self.action} #{self.seq}"
+
 
 class AuditPersonal(models.Model):
-    entry = models.OneToOneField(AuditEntry, primary_key=True, on_delete=models.CASCADE, related_name="personal")
+    entry = models.OneToOneField(
+        AuditEntry, primary_key=True, on_delete=models.CASCADE, related_name="personal"
+    )
     salt = models.CharField(max_length=32)
     actor_label = models.CharField(max_length=254, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
@@ -78,23 +83,36 @@ class AuditPersonal(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     erased_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"personal part of audit entry {self.entry_id}"
+
 
 class AuditHead(models.Model):
     """The tip of each tenant's chain, locked while appending so links never fork."""
 
-    tenant = models.OneToOneField("tenancy.Organization", primary_key=True, on_delete=models.CASCADE)
+    tenant = models.OneToOneField(
+        "tenancy.Organization", primary_key=True, on_delete=models.CASCADE
+    )
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"audit head {self.tenant_id} #{self.seq}"
+
 
 class TenantKey(models.Model):
-    """A tenant's data key, wrapped (AES-256-GCM) by the master key. Deleting it shreds the data."""
+    """A tenant's data key, wrapped (AES-256-GCM) by the master key; deleting it shreds data."""
 
-    tenant = models.OneToOneField("tenancy.Organization", primary_key=True, on_delete=models.CASCADE, related_name="data_key")
+    tenant = models.OneToOneField(
+        "tenancy.Organization", primary_key=True, on_delete=models.CASCADE, related_name="data_key"
+    )
     wrapped = models.BinaryField()
     master_key_id = models.CharField(max_length=16)
     created_at = models.DateTimeField(default=timezone.now)
     rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"data key of {self.tenant_id} (master {self.master_key_id})"
 
 
 class MasterKeyCheck(models.Model):
@@ -103,6 +121,9 @@ class MasterKeyCheck(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     key_id = models.CharField(max_length=16)
     sealed = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"master key check {self.key_id}"
 
 
 class Blob(TenantModel):
@@ -114,6 +135,9 @@ class Blob(TenantModel):
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
     purpose = models.CharField(max_length=40, blank=True)
+
+    def __str__(self) -> str:
+        return f"blob {self.id} ({self.size} bytes)"
 
 
 class JobState(models.TextChoices):
@@ -133,7 +157,9 @@ class Job(models.Model):
     kind = models.CharField(max_length=64, db_index=True)
     payload = models.JSONField(default=dict, blank=True)
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
-    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED, db_index=True)
+    state = models.CharField(
+        max_length=16, choices=JobState.choices, default=JobState.QUEUED, db_index=True
+    )
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=5)
     run_after = models.DateTimeField(default=timezone.now)

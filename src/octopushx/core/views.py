@@ -44,13 +44,20 @@ def _check_storage() -> dict:
 
 def readyz(request):
     checks = {}
-    for name, check in (("database", _check_database), ("queue", _check_queue), ("storage", _check_storage)):
+    for name, check in (
+        ("database", _check_database),
+        ("queue", _check_queue),
+        ("storage", _check_storage),
+    ):
         try:
             checks[name] = check()
         except Exception as exc:  # readiness reports every failure, it never raises
             checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     ready = all(c["ok"] for c in checks.values())
-    return JsonResponse({"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status=200 if ready else 503,
+    )
 
 
 def metrics_view(request):
