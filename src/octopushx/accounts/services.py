@@ -35,6 +35,8 @@ def create_token(
         raise ValidationError({"name": ["Give the token a name"]})
     if len(name) > 100:
         raise ValidationError({"name": ["At most 100 characters"]})
+    if expires_at is not None and timezone.is_naive(expires_at):
+        expires_at = timezone.make_aware(expires_at)  # read in the platform's time zone (UTC)
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": ["The expiry must be in the future"]})
     if not Membership.objects.filter(tenant=tenant, user=user).exists():

@@ -152,6 +152,8 @@ def revoke_session(request, session_id):
     current = session.session_key == request.session.session_key
     services.revoke_session(session, request.actor, request.tenant)
     if current:
+        # The stored session is gone; end it here too so the response does not try to save it.
+        logout(request)
         return redirect("accounts:login")
     messages.success(request, "The session is signed out.")
     return redirect("accounts:sessions")

@@ -1,0 +1,79 @@
+"""Password reset by email: ask, follow the emailed link, set a new password, sign in with it."""
+
+from __future__ import annotations
+
+import re
+
+from django.core import mail
+from django.urls import reverse
+
+from octopushx.tenancy.roles import Role
+from tests.conftest import PASSWORD, make_member
+
+NEW_PASSWORD = "a-brand-new-passphrase-42"
+
+
+def reset_link(client, email) -> str:
+    response = client.post(reverse("accounts:password_reset"), {"email": email})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [email]
+    return re.search(r"https?://[^/\s]+(/\S+)", message.body).group(1)
+
+
+def test_reset_email_link_sets_a_new_password(org, client):
+    member = make_member(org, Role.AGENT)
+    link = reset_link(client, member.user.email)
+    form = client.get(link, follow=True)  # Django swaps the token for a session and redirects
+    assert form.status_code == 200 and b"new_password1" in form.content
+    response = client.post(
+        form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "accounts:password_reset_complete"
+    )
+    member.user.refresh_from_db()
+    assert member.user.check_password(NEW_PASSWORD)
+    assert not member.user.check_password(PASSWORD)
+    signed_in = client.post(
+        reverse("accounts:login"), {"email": member.user.email, "password": NEW_PASSWORD}
+    )
+    assert signed_in.status_code == 302
+
+
+def test_reset_link_works_once(org, client):
+    member = make_member(org, Role.AGENT)
+    link = reset_link(client, member.user.email)
+    form = client.get(link, follow=True)
+    client.post(
+        form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+    again = client.get(link, follow=True)
+    assert b"invalid or has already been used" in again.content
+
+
+def test_reset_refuses_a_weak_password(org, client):
+    member = make_member(org, Role.AGENT)
+    link = reset_link(client, member.user.email)
+    form = client.get(link, follow=True)
+    response = client.post(
+        form.redirect_chain[-1][0], {"new_password1": "short", "new_password2": "short"}
+    )
+    assert response.status_code == 200 and b"field-error" in response.content
+    member.user.refresh_from_db()
+    assert member.user.check_password(PASSWORD)
+
+
+def test_reset_for_an_unknown_email_sends_nothing_and_says_the_same(db, client):
+    response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.test"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:password_reset_done")
+    assert mail.outbox == []
+
+
+def test_tampered_reset_link_is_invalid(org, client):
+    member = make_member(org, Role.AGENT)
+    link = reset_link(client, member.user.email)
+    response = client.get(link[:-3] + "zzz/", follow=True)
+    assert b"invalid or has already been used" in response.content
