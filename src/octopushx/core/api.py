@@ -45,4 +45,4 @@ def list_jobs(request, state: str | None = None, cursor: str | None = None, limi
 @router.post("/jobs/{job_id}/retry", response=JobOut, summary="Retry a job that failed for good")
 def retry_job(request, job_id: UUID):
     require(request, Perm.ADMIN)
-    return jobs.retry(Job.objects.get_for_tenant(request.tenant, job_id))
+    return jobs.retry(Job.objects.get_for_tenant(request.tenant, job_id), request.actor)

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -162,12 +163,21 @@ def heartbeat(job: Job, progress: float | None = None) -> None:
     Job.objects.filter(pk=job.pk).update(**fields)
 
 
-def retry(job: Job) -> Job:
-    """Put a failed job back in the queue (from the admin page or the API)."""
-    Job.objects.filter(pk=job.pk, state=JobState.FAILED).update(
-        state=JobState.QUEUED, attempts=0, run_after=timezone.now(), finished_at=None
-    )
-    transaction.on_commit(lambda: enqueue(job.pk))
+def retry(job: Job, actor=None) -> Job:
+    """Put a job that failed for good back in the queue (from the jobs page or the API)."""
+    from octopushx.core import audit
+
+    with transaction.atomic():
+        requeued = Job.objects.filter(pk=job.pk, state=JobState.FAILED).update(
+            state=JobState.QUEUED, attempts=0, run_after=timezone.now(), finished_at=None
+        )
+        if not requeued:
+            raise ValidationError({"state": ["Only a job that failed for good can be retried."]})
+        if job.tenant_id:
+            audit.record(
+                job.tenant, actor, "job.retried", obj=job, changes={"state": ["failed", "queued"]}
+            )
+        transaction.on_commit(lambda: enqueue(job.pk))
     job.refresh_from_db()
     return job
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -34,6 +35,10 @@ def job_list(request):
 @require_POST
 def retry(request, job_id):
     job = Job.objects.get_for_tenant(request.tenant, job_id)
-    jobs.retry(job)
-    messages.success(request, "The job is queued again.")
+    try:
+        jobs.retry(job, request.actor)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "The job is queued again.")
     return redirect("jobs:list")
