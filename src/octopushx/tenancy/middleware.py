@@ -10,13 +10,31 @@ from octopushx.tenancy.models import Membership
 
 SESSION_KEY = "tenant_id"
 # Paths a signed-in user may reach before satisfying the tenant's 2FA or terms policies.
-OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/metrics", "/api/", "/invitations/", "/legal/")
+OPEN_PREFIXES = (
+    "/accounts/",
+    "/static/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/api/",
+    "/invitations/",
+    "/legal/",
+)
 
 # What a member of a suspended tenant can still reach: their own account, the switcher, the
 # legal pages. The API answers suspended tenants itself (403 with the reason code).
 SUSPENDED_OPEN_PREFIXES = (
-    "/accounts/login", "/accounts/logout/", "/accounts/security/", "/accounts/sessions/", "/switch/",
-    "/static/", "/healthz", "/readyz", "/metrics", "/api/", "/legal/",
+    "/accounts/login",
+    "/accounts/logout/",
+    "/accounts/security/",
+    "/accounts/sessions/",
+    "/switch/",
+    "/static/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/api/",
+    "/legal/",
 )
 
 
