@@ -97,3 +97,6 @@ class UserSession(models.Model):
 
     class Meta:
         ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} from {self.ip or 'unknown address'}"
