@@ -3,13 +3,34 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-autosubmit]").forEach((el) => {
     el.addEventListener("change", () => el.form.requestSubmit());
   });
-  document.querySelectorAll("[data-toggle]").forEach((button) => {
-    const target = document.getElementById(button.dataset.toggle);
-    button.addEventListener("click", () => {
-      const open = target.classList.toggle("open");
-      button.setAttribute("aria-expanded", String(open));
+  const toggles = [...document.querySelectorAll("[data-toggle]")];
+  const setOpen = (button, open) => {
+    document.getElementById(button.dataset.toggle).classList.toggle("open", open);
+    button.setAttribute("aria-expanded", String(open));
+  };
+  toggles.forEach((button) => {
+    button.addEventListener("click", () => setOpen(button, button.getAttribute("aria-expanded") !== "true"));
+  });
+  const menus = [...document.querySelectorAll("details.user-menu")];
+  // Escape closes whatever is open (narrow-screen navigation, user menu) and puts focus back.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    toggles.filter((b) => b.getAttribute("aria-expanded") === "true").forEach((button) => {
+      setOpen(button, false);
+      button.focus();
+    });
+    menus.filter((menu) => menu.open).forEach((menu) => {
+      menu.open = false;
+      menu.querySelector("summary").focus();
     });
   });
+  document.addEventListener("click", (event) => {
+    menus.filter((menu) => menu.open && !menu.contains(event.target)).forEach((menu) => { menu.open = false; });
+  });
+  // After a failed submit, start on the first field that needs fixing; its error is announced
+  // with it through aria-describedby.
+  const invalid = document.querySelector("[aria-invalid='true']");
+  if (invalid && !invalid.contains(document.activeElement)) invalid.focus();
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();

@@ -1,0 +1,95 @@
+import pytest
+
+from tests.conftest import PASSWORD, make_member, make_org
+from tests.e2e.conftest import sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_styles_scripts_and_icon_load_from_our_own_server(page):
+    page.goto("/accounts/login/")
+    assets = page.eval_on_selector_all(
+        "link[rel=stylesheet], link[rel=icon], script[src]", "els => els.map(e => e.href || e.src)"
+    )
+    assert len(assets) == 4
+    for url in assets:
+        assert url.startswith(page.url.split("/accounts/")[0] + "/static/")
+        assert page.request.get(url).ok, url
+    icon = page.request.get(page.get_attribute("link[rel=icon]", "href"))
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    assert background == "rgb(247, 247, 248)"  # app.css applied
+
+
+def test_narrow_screen_menu_toggle_opens_and_closes_the_navigation(new_page):
+    page = new_page(viewport={"width": 375, "height": 800})
+    membership = make_member(make_org("Acme Support"), "admin")
+    sign_in(page, membership.user.email, PASSWORD)
+    toggle = page.get_by_role("button", name="Menu")
+    nav = page.get_by_role("navigation", name="Products")
+    toggle.wait_for()
+    assert nav.is_hidden()
+    assert toggle.get_attribute("aria-expanded") == "false"
+
+    toggle.click()
+    nav.get_by_role("link", name="Settings").wait_for()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375  # nothing overflows sideways
+
+    page.keyboard.press("Escape")
+    nav.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.getAttribute('aria-controls')") == "sidenav"
+
+
+def test_wide_screen_hides_the_menu_toggle(page):
+    membership = make_member(make_org("Acme Support"), "agent")
+    sign_in(page, membership.user.email, PASSWORD)
+    page.get_by_role("heading", name="Welcome").wait_for()
+    assert page.get_by_role("button", name="Menu").is_hidden()
+    assert page.get_by_role("navigation", name="Products").is_visible()
+
+
+def test_navigation_marks_the_current_page(page):
+    membership = make_member(make_org("Acme Support"), "admin")
+    sign_in(page, membership.user.email, PASSWORD)
+    page.goto("/settings/members/")
+    current = page.locator("[aria-current=page]")
+    assert current.all_inner_texts() == ["Settings", "Members & roles"]
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Sessions").click()
+    page.get_by_role("heading", name="Where you are signed in").wait_for()
+    assert current.all_inner_texts() == ["Settings", "Sessions"]
+
+
+def test_every_visible_form_field_has_a_label(page):
+    membership = make_member(make_org("Acme Support"), "owner")
+    sign_in(page, membership.user.email, PASSWORD)
+    for path in (
+        "/",
+        "/settings/",
+        "/settings/members/",
+        "/accounts/tokens/",
+        "/accounts/security/",
+    ):
+        page.goto(path)
+        unlabelled = page.eval_on_selector_all(
+            "input:not([type=hidden]):not([hidden]), select, textarea",
+            "els => els.filter(e => !e.labels || e.labels.length === 0).map(e => e.name)",
+        )
+        assert unlabelled == [], path
+
+
+def test_skip_link_is_the_first_stop_and_focus_is_visible(page):
+    membership = make_member(make_org("Acme Support"), "agent")
+    sign_in(page, membership.user.email, PASSWORD)
+    page.get_by_role("heading", name="Welcome").wait_for()
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert skip.evaluate("el => el === document.activeElement")
+    assert skip.is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
