@@ -1,0 +1,245 @@
+"""List queries shared by the API and the web UI: filters on any field, full-text ``q``, ordering."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
+
+from octopushx.crm import fields as rules
+from octopushx.crm.models import (
+    Company,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    CustomField,
+    Deal,
+    FieldType,
+    ObjectType,
+)
+
+CUSTOM_PREFIX = "cf."
+# filter name -> (lookup, kind); kind: text (exact), itext (contains), bool, id, date
+FILTERS: dict[str, dict[str, tuple[str, str]]] = {
+    ObjectType.CONTACT: {
+        "owner_id": ("owner_id", "id"),
+        "company_id": ("company_id", "id"),
+        "lifecycle_stage": ("lifecycle_stage", "text"),
+        "lead_status": ("lead_status", "text"),
+        "consent": ("consent", "text"),
+        "lawful_basis": ("lawful_basis", "text"),
+        "restricted": ("restricted", "bool"),
+        "external_id": ("external_id", "text"),
+        "preferred_language": ("preferred_language", "text"),
+        "first_name": ("first_name", "itext"),
+        "last_name": ("last_name", "itext"),
+        "job_title": ("job_title", "itext"),
+        "city": ("city", "itext"),
+        "region": ("region", "itext"),
+        "postal_code": ("postal_code", "itext"),
+        "country": ("country", "upper"),
+        "tag": ("tags__name__iexact", "text"),
+        "email": ("email", "email"),
+        "phone": ("phone", "phone"),
+        "created_after": ("created_at__gte", "date"),
+        "created_before": ("created_at__lt", "date"),
+        "updated_after": ("updated_at__gte", "date"),
+    },
+    ObjectType.COMPANY: {
+        "owner_id": ("owner_id", "id"),
+        "name": ("name", "itext"),
+        "domain": ("domain", "itext"),
+        "industry": ("industry", "itext"),
+        "size": ("size", "text"),
+        "city": ("city", "itext"),
+        "country": ("country", "upper"),
+        "external_id": ("external_id", "text"),
+        "tag": ("tags__name__iexact", "text"),
+        "created_after": ("created_at__gte", "date"),
+        "created_before": ("created_at__lt", "date"),
+        "updated_after": ("updated_at__gte", "date"),
+    },
+    ObjectType.DEAL: {
+        "owner_id": ("owner_id", "id"),
+        "pipeline_id": ("pipeline_id", "id"),
+        "stage_id": ("stage_id", "id"),
+        "company_id": ("company_id", "id"),
+        "contact_id": ("contacts__id", "id"),
+        "status": ("status", "text"),
+        "currency": ("currency", "upper"),
+        "value_min": ("value__gte", "number"),
+        "value_max": ("value__lte", "number"),
+        "expected_close_after": ("expected_close__gte", "date"),
+        "expected_close_before": ("expected_close__lte", "date"),
+        "tag": ("tags__name__iexact", "text"),
+        "created_after": ("created_at__gte", "date"),
+        "created_before": ("created_at__lt", "date"),
+        "updated_after": ("updated_at__gte", "date"),
+    },
+}
+ORDERING: dict[str, tuple[str, ...]] = {
+    ObjectType.CONTACT: ("created_at", "updated_at", "last_name", "first_name", "email"),
+    ObjectType.COMPANY: ("created_at", "updated_at", "name", "domain"),
+    ObjectType.DEAL: ("created_at", "updated_at", "name", "value"),
+    "task": ("created_at", "updated_at", "title"),
+    "note": ("created_at", "updated_at"),
+}
+MODELS = {ObjectType.CONTACT: Contact, ObjectType.COMPANY: Company, ObjectType.DEAL: Deal}
+
+
+def ordering(object_type: str, value: str | None, default: str = "-created_at") -> tuple[str, bool]:
+    """``("last_name", False)`` from ``?ordering=last_name``; 422 for unknown fields."""
+    value = (value or default).strip()
+    descending = value.startswith("-")
+    field = value.lstrip("-")
+    allowed = ORDERING[object_type]
+    if field not in allowed:
+        raise ValidationError({"ordering": [f"Order by one of: {', '.join(allowed)} (prefix - for descending)"]})
+    return field, descending
+
+
+def _value(name: str, kind: str, raw: str, region: str) -> Any:
+    raw = raw.strip()
+    if kind == "bool":
+        try:
+            return rules.clean_bool(raw)
+        except ValueError as exc:
+            raise ValidationError({name: [str(exc)]})
+    if kind == "id":
+        import uuid
+
+        try:
+            return uuid.UUID(raw)
+        except ValueError:
+            raise ValidationError({name: ["Not a valid id"]})
+    if kind == "date":
+        parsed = parse_datetime(raw) or parse_date(raw)
+        if parsed is None:
+            raise ValidationError({name: ["A date such as 2026-01-31"]})
+        return parsed
+    if kind == "number":
+        try:
+            return rules.clean_number(raw)
+        except ValueError as exc:
+            raise ValidationError({name: [str(exc)]})
+    if kind == "upper":
+        return raw.upper()
+    return raw
+
+
+def _custom_filter(definitions: dict[str, CustomField], key: str, raw: str, region: str) -> Q:
+    field = definitions.get(key)
+    if field is None:
+        raise ValidationError({f"{CUSTOM_PREFIX}{key}": [f"Unknown custom field {key!r}"]})
+    lookup = f"custom__{key}"
+    if field.field_type in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.MULTI_SELECT):
+        return Q(**{f"{lookup}__icontains": raw})
+    try:
+        value = rules.clean_custom_value(field, raw, region)
+    except ValueError as exc:
+        raise ValidationError({f"{CUSTOM_PREFIX}{key}": [str(exc)]})
+    return Q(**{lookup: value})
+
+
+def apply_filters(qs: QuerySet, object_type: str, params: Mapping[str, Any], tenant) -> QuerySet:
+    """Apply every known filter in ``params`` (a dict or QueryDict); unknown keys are ignored."""
+    region = tenant.default_region
+    definitions = None
+    joins = False
+    for name, (lookup, kind) in FILTERS[object_type].items():
+        raw = params.get(name)
+        if raw in (None, ""):
+            continue
+        raw = str(raw)
+        if kind == "email":
+            qs = qs.filter(pk__in=ContactEmail.objects.filter(tenant=tenant, email=raw.strip().lower()).values("contact_id"))
+        elif kind == "phone":
+            try:
+                number = rules.clean_phone(raw, region)
+            except ValueError as exc:
+                raise ValidationError({name: [str(exc)]})
+            qs = qs.filter(pk__in=ContactPhone.objects.filter(tenant=tenant, number=number).values("contact_id"))
+        elif kind == "itext":
+            qs = qs.filter(**{f"{lookup}__icontains": raw.strip()})
+        else:
+            qs = qs.filter(**{lookup: _value(name, kind, raw, region)})
+            joins = joins or "__" in lookup and not lookup.endswith(("__gte", "__lte", "__lt"))
+    for key in list(params.keys()):
+        if key.startswith(CUSTOM_PREFIX) and params.get(key) not in (None, ""):
+            if definitions is None:
+                definitions = {f.key: f for f in CustomField.objects.for_tenant(tenant).filter(object_type=object_type)}
+            qs = qs.filter(_custom_filter(definitions, key[len(CUSTOM_PREFIX):], str(params.get(key)), region))
+    return qs.distinct() if joins else qs
+
+
+def _phone_condition(tenant, term: str) -> Q | None:
+    e164, digits = rules.phone_query(term, tenant.default_region)
+    if e164:
+        return Q(pk__in=ContactPhone.objects.filter(tenant=tenant, number=e164).values("contact_id"))
+    digits = digits.lstrip("0")
+    if len(digits) >= 4:
+        return Q(pk__in=ContactPhone.objects.filter(tenant=tenant, number__contains=digits).values("contact_id"))
+    return None
+
+
+def search_contacts(qs: QuerySet, tenant, q: str) -> QuerySet:
+    """Names, emails and phone numbers in any format the user types."""
+    q = (q or "").strip()
+    if not q:
+        return qs
+    phone = _phone_condition(tenant, q) if rules.DIGITS.search(q) else None
+    if phone is not None and not any(c.isalpha() for c in q):
+        return qs.filter(phone)
+    condition = Q()
+    for term in q.split():
+        term_q = Q(first_name__icontains=term) | Q(last_name__icontains=term)
+        if "@" in term or "." in term:
+            term_q |= Q(pk__in=ContactEmail.objects.filter(tenant=tenant, email__icontains=term.lower()).values("contact_id"))
+        elif len(term) >= 3:
+            term_q |= Q(email__istartswith=term)
+        condition &= term_q
+    if "@" in q:
+        condition |= Q(pk__in=ContactEmail.objects.filter(tenant=tenant, email__icontains=q.lower()).values("contact_id"))
+    if phone is not None:
+        condition |= phone
+    return qs.filter(condition)
+
+
+def search_companies(qs: QuerySet, tenant, q: str) -> QuerySet:
+    q = (q or "").strip()
+    if not q:
+        return qs
+    return qs.filter(Q(name__icontains=q) | Q(domain__icontains=q))
+
+
+def search_deals(qs: QuerySet, tenant, q: str) -> QuerySet:
+    q = (q or "").strip()
+    if not q:
+        return qs
+    return qs.filter(Q(name__icontains=q) | Q(company__name__icontains=q))
+
+
+def search_notes(qs: QuerySet, tenant, q: str) -> QuerySet:
+    q = (q or "").strip()
+    return qs.filter(Q(body__icontains=q) | Q(subject__icontains=q)) if q else qs
+
+
+def search_tasks(qs: QuerySet, tenant, q: str) -> QuerySet:
+    q = (q or "").strip()
+    return qs.filter(Q(title__icontains=q) | Q(description__icontains=q)) if q else qs
+
+
+SEARCH = {
+    ObjectType.CONTACT: search_contacts,
+    ObjectType.COMPANY: search_companies,
+    ObjectType.DEAL: search_deals,
+}
+
+
+def listing(object_type: str, qs: QuerySet, tenant, params: Mapping[str, Any]) -> QuerySet:
+    qs = apply_filters(qs, object_type, params, tenant)
+    return SEARCH[object_type](qs, tenant, str(params.get("q") or ""))
+

@@ -1,0 +1,397 @@
+"""API schemas of the CRM: what goes in (all optional for PATCH) and what comes out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+
+class EmailItem(Schema):
+    email: str
+    label: str = ""
+    primary: bool = False
+
+
+class PhoneItem(Schema):
+    number: str
+    label: str = ""
+    primary: bool = False
+
+
+class ContactIn(Schema):
+    """Send ``email``/``phone`` as shorthand for the primary ones, or the full ``emails``/``phones`` lists."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "phone": "020 7946 0018"},
+                {
+                    "first_name": "Grace",
+                    "emails": [{"email": "grace@example.com", "label": "work", "primary": True}, "g@home.example"],
+                    "phones": ["+1 202 555 0143"],
+                    "tags": ["vip"],
+                    "custom_fields": {"plan": "Gold"},
+                },
+            ]
+        }
+    )
+
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    emails: list[EmailItem | str] | None = None
+    phones: list[PhoneItem | str] | None = None
+    company_id: str | None = None
+    job_title: str | None = None
+    owner_id: str | None = None
+    tags: list[str] | None = None
+    lifecycle_stage: str | None = None
+    lead_status: str | None = None
+    street: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    preferred_language: str | None = None
+    consent: str | None = None
+    consent_at: str | None = None
+    lawful_basis: str | None = None
+    restricted: bool | None = None
+    external_id: str | None = None
+    custom_fields: dict[str, Any] | None = None
+
+
+class ContactOut(Schema):
+    id: UUID
+    first_name: str
+    last_name: str
+    full_name: str
+    email: str = Field(description="The primary email")
+    phone: str = Field(description="The primary phone number, E.164")
+    emails: list[str]
+    phones: list[str] = Field(description="E.164, primary first")
+    email_details: list[EmailItem]
+    phone_details: list[PhoneItem]
+    company_id: UUID | None
+    job_title: str
+    owner_id: UUID | None
+    tags: list[str]
+    lifecycle_stage: str
+    lead_status: str
+    street: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    preferred_language: str
+    consent: str
+    consent_at: datetime | None
+    lawful_basis: str
+    restricted: bool
+    external_id: str
+    custom_fields: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_emails(obj):
+        return [e.email for e in obj.emails.all()]
+
+    @staticmethod
+    def resolve_phones(obj):
+        return [p.number for p in obj.phones.all()]
+
+    @staticmethod
+    def resolve_email_details(obj):
+        return [{"email": e.email, "label": e.label, "primary": e.is_primary} for e in obj.emails.all()]
+
+    @staticmethod
+    def resolve_phone_details(obj):
+        return [{"number": p.number, "label": p.label, "primary": p.is_primary} for p in obj.phones.all()]
+
+    @staticmethod
+    def resolve_tags(obj):
+        return sorted(t.name for t in obj.tags.all())
+
+    @staticmethod
+    def resolve_custom_fields(obj):
+        return obj.custom
+
+
+class CompanyIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Initech", "domain": "initech.example", "industry": "Software"}]}
+    )
+
+    name: str | None = None
+    domain: str | None = None
+    industry: str | None = None
+    size: str | None = None
+    phone: str | None = None
+    street: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    owner_id: str | None = None
+    tags: list[str] | None = None
+    external_id: str | None = None
+    custom_fields: dict[str, Any] | None = None
+
+
+class CompanyOut(Schema):
+    id: UUID
+    name: str
+    domain: str
+    industry: str
+    size: str
+    phone: str
+    street: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    owner_id: UUID | None
+    tags: list[str]
+    external_id: str
+    custom_fields: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_tags(obj):
+        return sorted(t.name for t in obj.tags.all())
+
+    @staticmethod
+    def resolve_custom_fields(obj):
+        return obj.custom
+
+
+class StageIn(Schema):
+    id: str | None = None
+    name: str
+    probability: int = 0
+    kind: str = "open"
+
+
+class StageOut(Schema):
+    id: UUID
+    name: str
+    position: int
+    probability: int
+    kind: str
+
+
+class PipelineIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Renewals",
+                    "stages": [
+                        {"name": "Due", "probability": 50},
+                        {"name": "Renewed", "probability": 100, "kind": "won"},
+                        {"name": "Churned", "probability": 0, "kind": "lost"},
+                    ],
+                }
+            ]
+        }
+    )
+
+    name: str | None = None
+    is_default: bool | None = None
+    stages: list[StageIn] | None = None
+
+
+class PipelineOut(Schema):
+    id: UUID
+    name: str
+    position: int
+    is_default: bool
+    stages: list[StageOut]
+
+    @staticmethod
+    def resolve_stages(obj):
+        return list(obj.stages.all())
+
+
+class DealIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Initech renewal", "value": "12000.00", "currency": "GBP"}]}
+    )
+
+    name: str | None = None
+    value: Any = None
+    currency: str | None = None
+    pipeline_id: str | None = None
+    stage_id: str | None = None
+    expected_close: str | None = None
+    close_reason: str | None = None
+    owner_id: str | None = None
+    company_id: str | None = None
+    contact_ids: list[str] | None = None
+    tags: list[str] | None = None
+    custom_fields: dict[str, Any] | None = None
+
+
+class DealOut(Schema):
+    id: UUID
+    name: str
+    value: Decimal
+    currency: str
+    pipeline_id: UUID
+    stage_id: UUID
+    stage_name: str
+    status: str
+    expected_close: date | None
+    closed_at: datetime | None
+    close_reason: str
+    owner_id: UUID | None
+    company_id: UUID | None
+    contact_ids: list[UUID]
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_stage_name(obj):
+        return obj.stage.name
+
+    @staticmethod
+    def resolve_contact_ids(obj):
+        return [c.pk for c in obj.contacts.all()]
+
+    @staticmethod
+    def resolve_tags(obj):
+        return sorted(t.name for t in obj.tags.all())
+
+    @staticmethod
+    def resolve_custom_fields(obj):
+        return obj.custom
+
+
+class TaskIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"title": "Call back about the quote", "due_at": "2026-12-01T10:00:00Z"}]}
+    )
+
+    title: str | None = None
+    description: str | None = None
+    due_at: str | None = None
+    remind_at: str | None = None
+    assignee_id: str | None = None
+    status: str | None = None
+    contact_id: str | None = None
+    company_id: str | None = None
+    deal_id: str | None = None
+
+
+class TaskOut(Schema):
+    id: UUID
+    title: str
+    description: str
+    due_at: datetime | None
+    remind_at: datetime | None
+    assignee_id: UUID | None
+    status: str
+    completed_at: datetime | None
+    contact_id: UUID | None
+    company_id: UUID | None
+    deal_id: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class NoteIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"body": "<p>Met at the <strong>expo</strong>.</p>", "contact_id": "…"}]}
+    )
+
+    body: str | None = None
+    kind: str | None = None
+    subject: str | None = None
+    contact_id: str | None = None
+    company_id: str | None = None
+    deal_id: str | None = None
+
+
+class NoteOut(Schema):
+    id: UUID
+    kind: str
+    subject: str
+    body: str
+    author_id: UUID | None
+    contact_id: UUID | None
+    company_id: UUID | None
+    deal_id: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomFieldIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"object_type": "contact", "label": "Plan", "field_type": "select", "options": ["Free", "Gold"]}]
+        }
+    )
+
+    object_type: str | None = None
+    key: str | None = None
+    label: str | None = None
+    field_type: str | None = None
+    options: list[str] | None = None
+    required: bool | None = None
+    position: int | None = None
+
+
+class CustomFieldOut(Schema):
+    id: UUID
+    object_type: str
+    key: str
+    label: str
+    field_type: str
+    options: list[str]
+    required: bool
+    position: int
+
+
+class SearchHit(Schema):
+    type: str
+    id: UUID
+    title: str
+    subtitle: str
+    url: str
+
+
+class SearchOut(Schema):
+    items: list[SearchHit]
+
+
+class SettingsIn(Schema):
+    agent_visibility: str | None = None
+    default_currency: str | None = None
+
+
+class SettingsOut(Schema):
+    agent_visibility: str
+    default_currency: str
+
+
+def page_of(item: type[Schema], name: str) -> type[Schema]:
+    return type(name, (Schema,), {"__annotations__": {"items": list[item], "next": str | None}})
+
+
+ContactPage = page_of(ContactOut, "ContactPage")
+CompanyPage = page_of(CompanyOut, "CompanyPage")
+DealPage = page_of(DealOut, "DealPage")
+TaskPage = page_of(TaskOut, "TaskPage")
+NotePage = page_of(NoteOut, "NotePage")
+PipelinePage = page_of(PipelineOut, "PipelinePage")
+CustomFieldPage = page_of(CustomFieldOut, "CustomFieldPage")

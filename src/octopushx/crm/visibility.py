@@ -1,0 +1,108 @@
+"""Which CRM rows a member sees: the role's scope from ``tenancy.roles``, widened by the tenant.
+
+Owners, admins and auditors see everything; managers see what their team owns; agents
+see what they own, or their team's or everything when the tenant opens visibility.
+Hidden rows answer 404, exactly like another tenant's rows.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from octopushx.crm.models import CrmSettings, Visibility
+from octopushx.tenancy.models import Membership
+from octopushx.tenancy.roles import Role, Scope, scope_of
+
+
+def crm_settings(tenant) -> CrmSettings:
+    found = CrmSettings.objects.for_tenant(tenant).first()
+    if found is None:
+        found, _ = CrmSettings.objects.get_or_create(tenant=tenant)
+    return found
+
+
+def effective_scope(membership: Membership | None) -> Scope:
+    if membership is None:
+        return Scope.OWN
+    scope = scope_of(membership.role)
+    if membership.role == Role.AGENT:
+        opened = crm_settings(membership.tenant).agent_visibility
+        if opened == Visibility.ALL:
+            return Scope.ALL
+        if opened == Visibility.TEAM:
+            return Scope.TEAM
+    return scope
+
+
+def visible_owner_ids(membership: Membership | None) -> list | None:
+    """User ids whose records the member sees, or ``None`` for everything."""
+    scope = effective_scope(membership)
+    if scope == Scope.ALL:
+        return None
+    if membership is None:
+        return []
+    if scope == Scope.TEAM and membership.team_id:
+        return list(
+            Membership.objects.filter(tenant_id=membership.tenant_id, team_id=membership.team_id).values_list(
+                "user_id", flat=True
+            )
+        )
+    return [membership.user_id]
+
+
+def restrict(qs: QuerySet, membership: Membership | None, *owner_fields: str) -> QuerySet:
+    """Filter ``qs`` to rows whose owner (any of ``owner_fields``) the member may see."""
+    owners = visible_owner_ids(membership)
+    if owners is None:
+        return qs
+    condition = Q()
+    for field in owner_fields or ("owner",):
+        condition |= Q(**{f"{field}__in": owners})
+    return qs.filter(condition)
+
+
+def note_filter(membership: Membership | None) -> Q | None:
+    owners = visible_owner_ids(membership)
+    if owners is None:
+        return None
+    return (
+        Q(author_id__in=owners)
+        | Q(contact__owner_id__in=owners)
+        | Q(company__owner_id__in=owners)
+        | Q(deal__owner_id__in=owners)
+    )
+
+
+def task_filter(membership: Membership | None) -> Q | None:
+    owners = visible_owner_ids(membership)
+    if owners is None:
+        return None
+    return (
+        Q(assignee_id__in=owners)
+        | Q(contact__owner_id__in=owners)
+        | Q(company__owner_id__in=owners)
+        | Q(deal__owner_id__in=owners)
+    )
+
+
+def visible(model, tenant, membership: Membership | None) -> QuerySet:
+    """The tenant's rows of ``model`` that the member may see."""
+    from octopushx.crm.models import Note, Task
+
+    qs = model.objects.for_tenant(tenant)
+    if model is Note:
+        condition = note_filter(membership)
+        return qs if condition is None else qs.filter(condition)
+    if model is Task:
+        condition = task_filter(membership)
+        return qs if condition is None else qs.filter(condition)
+    return restrict(qs, membership)
+
+
+def get_visible(model, tenant, membership: Membership | None, pk):
+    """One row the member may see; 404 otherwise (same answer as another tenant's id)."""
+    row = model.objects.get_for_tenant(tenant, pk)
+    if not visible(model, tenant, membership).filter(pk=row.pk).exists():
+        raise Http404(f"No {model._meta.verbose_name} with that id")
+    return row
