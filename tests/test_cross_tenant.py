@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
@@ -46,17 +47,13 @@ def _member(tenant, user):
 
 
 def _token(tenant, user):
-    token, _secret = account_services.create_token(
-        tenant, Actor.system("test"), user, name="tenant B token"
-    )
+    token, _secret = account_services.create_token(tenant, Actor.system("test"), user, name="tenant B token")
     return token.pk
 
 
 def _session(tenant, user):
     """A signed-in browser session of a member of ``tenant`` (sessions belong to users)."""
-    other = make_member(
-        tenant, Role.AGENT, email=f"b-session-{uuid.uuid4().hex[:8]}@example.test"
-    ).user
+    other = make_member(tenant, Role.AGENT, email=f"b-session-{uuid.uuid4().hex[:8]}@example.test").user
     store = SessionStore()
     store["_auth_user_id"] = str(other.pk)
     store.create()
@@ -111,6 +108,7 @@ class ApiRoute:
     path: str  # "/api/v1/members/{member_id}"
     params: tuple[str, ...]
     body: dict | None
+    query: tuple[tuple[str, object], ...] = ()  # required query parameters, sampled
 
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.path}"
@@ -149,9 +147,7 @@ def _sample(schema: dict, spec: dict, field: str = ""):
     kind = spec.get("type")
     if kind == "object":
         return {
-            k: _sample(schema, v, k)
-            for k, v in spec.get("properties", {}).items()
-            if k in spec.get("required", [])
+            k: _sample(schema, v, k) for k, v in spec.get("properties", {}).items() if k in spec.get("required", [])
         }
     if kind == "array":
         return []
@@ -174,14 +170,14 @@ def api_routes() -> list[ApiRoute]:
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             params = tuple(p["name"] for p in operation.get("parameters", []) if p["in"] == "path")
-            body_spec = (
-                operation.get("requestBody", {})
-                .get("content", {})
-                .get("application/json", {})
-                .get("schema")
-            )
+            body_spec = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
             body = _sample(schema, body_spec) if body_spec else None
-            routes.append(ApiRoute(method, path, params, body))
+            query = tuple(
+                (p["name"], _sample(schema, p.get("schema", {}), p["name"]))
+                for p in operation.get("parameters", [])
+                if p["in"] == "query" and p.get("required")
+            )
+            routes.append(ApiRoute(method, path, params, body, query))
     return routes
 
 
@@ -264,11 +260,7 @@ def _unknown(params: tuple[str, ...]) -> list[str]:
 
 def test_every_path_parameter_has_a_factory():
     missing = {str(r): _unknown(r.params) for r in API_ROUTES if _unknown(r.params)}
-    missing |= {
-        str(r): _unknown(r.params)
-        for r in UI_ROUTES
-        if r.name not in EXEMPT_UI_ROUTES and _unknown(r.params)
-    }
+    missing |= {str(r): _unknown(r.params) for r in UI_ROUTES if r.name not in EXEMPT_UI_ROUTES and _unknown(r.params)}
     assert not missing, (
         "These routes take path parameters the cross-tenant test cannot fill: "
         f"{missing}. Register a factory for each parameter in tests/test_cross_tenant.py FACTORIES "
@@ -295,10 +287,10 @@ ID_UI_ROUTES = [r for r in UI_ROUTES if r.params and r.name not in EXEMPT_UI_ROU
 @pytest.mark.parametrize("route", ID_API_ROUTES, ids=str)
 def test_api_route_answers_404_for_another_tenants_object(world, route):
     if _unknown(route.params):
-        pytest.fail(
-            f"{route}: register a factory for {_unknown(route.params)} (see module docstring)"
-        )
+        pytest.fail(f"{route}: register a factory for {_unknown(route.params)} (see module docstring)")
     path = route.path.format(**{p: world.b_ids[p] for p in route.params})
+    if route.query:
+        path += "?" + urlencode(route.query)
     call = getattr(world.api, route.method)
     response = call(path, route.body) if route.body is not None else call(path)
     answer = f"{response.status_code}: {_body(response)[:300]}"
@@ -308,9 +300,7 @@ def test_api_route_answers_404_for_another_tenants_object(world, route):
 @pytest.mark.parametrize("route", ID_UI_ROUTES, ids=str)
 def test_ui_route_answers_404_for_another_tenants_object(world, route):
     if _unknown(route.params):
-        pytest.fail(
-            f"{route}: register a factory for {_unknown(route.params)} (see module docstring)"
-        )
+        pytest.fail(f"{route}: register a factory for {_unknown(route.params)} (see module docstring)")
     url = route.url({p: world.b_ids[p] for p in route.params})
     answered = {}
     for method in ("get", "post"):
@@ -318,9 +308,7 @@ def test_ui_route_answers_404_for_another_tenants_object(world, route):
         if response.status_code != 405:
             answered[method] = response.status_code
     assert answered, f"{route} allows neither GET nor POST"
-    assert set(answered.values()) == {404}, (
-        f"{route} with tenant B's {route.params} answered {answered}"
-    )
+    assert set(answered.values()) == {404}, f"{route} with tenant B's {route.params} answered {answered}"
 
 
 LIST_API_ROUTES = [r for r in API_ROUTES if not r.params and r.method == "get"]
@@ -329,7 +317,8 @@ LIST_UI_ROUTES = [r for r in UI_ROUTES if not r.params]
 
 @pytest.mark.parametrize("route", LIST_API_ROUTES, ids=str)
 def test_api_list_never_shows_another_tenants_rows(world, route):
-    response = world.api.get(route.path)
+    query = f"?{urlencode(route.query)}" if route.query else ""
+    response = world.api.get(route.path + query)
     assert response.status_code == 200, f"{route} answered {response.status_code} to an owner"
     body = _body(response)
     leaked = [marker for marker in world.b_markers if marker in body]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -247,11 +248,28 @@ def accept_invitation(invitation: Invitation, *, password: str | None, full_name
     return membership
 
 
+def _clean_profile(fields: dict) -> dict:
+    """Trimmed values; a colour must be ``#rrggbb`` and a region two letters (ISO 3166)."""
+    fields = {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
+    errors = {}
+    if "default_region" in fields and isinstance(fields["default_region"], str):
+        fields["default_region"] = fields["default_region"].upper()
+        if not re.fullmatch(r"[A-Z]{2}", fields["default_region"]):
+            errors["default_region"] = ["Use a two-letter country code, for example GB"]
+    color = fields.get("brand_color")
+    if isinstance(color, str) and color and not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
+        errors["brand_color"] = ["Use a colour like #0f766e"]
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
 @transaction.atomic
 def update_profile(tenant: Organization, actor: Actor, **fields) -> Organization:
     allowed = {"name", "brand_name", "brand_color", "default_region", "require_2fa"}
     if "require_2fa" in fields and not has_perm(actor.role, Perm.OWNER):
         raise PermissionDenied("Only an owner can change the two-factor policy")
+    fields = _clean_profile(fields)
     old = {k: getattr(tenant, k) for k in allowed if k in fields}
     for key, value in fields.items():
         if key in allowed:

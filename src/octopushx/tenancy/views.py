@@ -149,6 +149,17 @@ def accept_invitation(request, token):
     return render(request, "tenancy/invitation.html", {"invitation": invitation, "error": error})
 
 
+def _reseller(pk: str) -> Organization:
+    """The reseller chosen as parent; a malformed or unknown id is a form error, not a 500."""
+    try:
+        parent = Organization.objects.filter(pk=pk, kind=OrgKind.RESELLER, deleted_at__isnull=True).first()
+    except ValidationError:
+        parent = None
+    if parent is None:
+        raise ValidationError({"parent": ["Choose one of the resellers"]})
+    return parent
+
+
 @requires(Perm.ADMIN)
 def organizations(request):
     """Platform staff see every organisation; reseller admins their own customers."""
@@ -157,9 +168,9 @@ def organizations(request):
     if request.method == "POST":
         parent = request.tenant
         kind = request.POST.get("kind", OrgKind.CUSTOMER)
-        if request.tenant.kind == OrgKind.PLATFORM and request.POST.get("parent"):
-            parent = get_object_or_404(Organization, pk=request.POST["parent"], kind=OrgKind.RESELLER)
         try:
+            if request.tenant.kind == OrgKind.PLATFORM and request.POST.get("parent"):
+                parent = _reseller(request.POST["parent"])
             org = services.create_organization(
                 request.actor,
                 name=request.POST.get("name", ""),
