@@ -40,9 +40,7 @@ def _failed_job(org) -> str:
 
 
 def _agent(org) -> str:
-    return str(
-        make_member(org, Role.AGENT, email=f"target-{Membership.objects.count()}@example.test").pk
-    )
+    return str(make_member(org, Role.AGENT, email=f"target-{Membership.objects.count()}@example.test").pk)
 
 
 # Paths as named functions, so test ids say what they call.
@@ -225,9 +223,7 @@ def test_role_on_route(org, api_as, web_as, role, route):
         if route.method != "get":
             assert _state(org) != before, f"{role} was allowed {route} but nothing changed"
     else:
-        assert response.status_code == 403, (
-            f"{role} should be refused {route}, got {response.status_code}"
-        )
+        assert response.status_code == 403, f"{role} should be refused {route}, got {response.status_code}"
         # The caller's own sign-in is not data the route changed.
         assert _state(org) == before
 

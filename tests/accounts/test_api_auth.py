@@ -68,9 +68,7 @@ def test_right_prefix_wrong_secret_gets_401(org, api_as, client):
 
 def test_expired_token_gets_401(org, api_as, client):
     api = api_as(Role.AGENT)
-    ApiToken.objects.filter(pk=api.token.pk).update(
-        expires_at=timezone.now() - timedelta(minutes=1)
-    )
+    ApiToken.objects.filter(pk=api.token.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     assert me(client, f"Bearer {api.secret}").status_code == 401
 
 

@@ -48,9 +48,7 @@ def test_lockout_ends_after_the_cool_off(org, client, settings):
         attempt(client, member.user.email, "wrong-password")
     cool_off = timedelta(hours=settings.AXES_COOLOFF_TIME)
     for access in AccessAttempt.objects.all():
-        AccessAttempt.objects.filter(pk=access.pk).update(
-            attempt_time=access.attempt_time - cool_off * 2
-        )
+        AccessAttempt.objects.filter(pk=access.pk).update(attempt_time=access.attempt_time - cool_off * 2)
     assert attempt(client, member.user.email, PASSWORD).status_code == 302
 
 

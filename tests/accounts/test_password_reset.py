@@ -27,18 +27,12 @@ def test_reset_email_link_sets_a_new_password(org, client):
     link = reset_link(client, member.user.email)
     form = client.get(link, follow=True)  # Django swaps the token for a session and redirects
     assert form.status_code == 200 and b"new_password1" in form.content
-    response = client.post(
-        form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
-    )
-    assert response.status_code == 302 and response["Location"] == reverse(
-        "accounts:password_reset_complete"
-    )
+    response = client.post(form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:password_reset_complete")
     member.user.refresh_from_db()
     assert member.user.check_password(NEW_PASSWORD)
     assert not member.user.check_password(PASSWORD)
-    signed_in = client.post(
-        reverse("accounts:login"), {"email": member.user.email, "password": NEW_PASSWORD}
-    )
+    signed_in = client.post(reverse("accounts:login"), {"email": member.user.email, "password": NEW_PASSWORD})
     assert signed_in.status_code == 302
 
 
@@ -46,9 +40,7 @@ def test_reset_link_works_once(org, client):
     member = make_member(org, Role.AGENT)
     link = reset_link(client, member.user.email)
     form = client.get(link, follow=True)
-    client.post(
-        form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
-    )
+    client.post(form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     again = client.get(link, follow=True)
     assert b"invalid or has already been used" in again.content
 
@@ -57,9 +49,7 @@ def test_reset_refuses_a_weak_password(org, client):
     member = make_member(org, Role.AGENT)
     link = reset_link(client, member.user.email)
     form = client.get(link, follow=True)
-    response = client.post(
-        form.redirect_chain[-1][0], {"new_password1": "short", "new_password2": "short"}
-    )
+    response = client.post(form.redirect_chain[-1][0], {"new_password1": "short", "new_password2": "short"})
     assert response.status_code == 200 and b"field-error" in response.content
     member.user.refresh_from_db()
     assert member.user.check_password(PASSWORD)

@@ -120,19 +120,14 @@ def test_pages_need_sign_in(db, client):
 
 
 def test_argon2_hashes_passwords_outside_tests(tmp_path):
-    code = (
-        "import django; django.setup(); "
-        "from django.conf import settings; print(settings.PASSWORD_HASHERS[0])"
-    )
+    code = "import django; django.setup(); from django.conf import settings; print(settings.PASSWORD_HASHERS[0])"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "octopushx.settings",
         "OCTOPUSHX_TESTING": "0",
         "OCTOPUSHX_DATA_DIR": str(tmp_path),
     }
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "django.contrib.auth.hashers.Argon2PasswordHasher"
 
 

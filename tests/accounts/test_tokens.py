@@ -122,17 +122,13 @@ def test_expired_token_is_refused(org, client):
 
 def test_revoked_token_is_refused_and_revocation_audited(org, api_as):
     api = api_as(Role.AGENT)
-    _other, secret = services.create_token(
-        org, Actor.system("test"), api.membership.user, name="other"
-    )
+    _other, secret = services.create_token(org, Actor.system("test"), api.membership.user, name="other")
     other = ApiToken.objects.get(name="other")
     assert api.delete(f"/api/v1/tokens/{other.pk}").status_code == 204
     assert bearer(api.client, secret).status_code == 401
     other.refresh_from_db()
     assert other.state == "revoked"
-    assert AuditEntry.objects.filter(
-        tenant=org, action="token.revoked", object_id=str(other.pk)
-    ).exists()
+    assert AuditEntry.objects.filter(tenant=org, action="token.revoked", object_id=str(other.pk)).exists()
 
 
 def test_revoke_on_the_page(org, client):

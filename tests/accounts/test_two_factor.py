@@ -57,9 +57,7 @@ def test_enrolment_with_a_wrong_code_changes_nothing(org, client):
 def test_sign_in_with_2fa_asks_for_a_code(org, client):
     member = make_member(org, Role.AGENT)
     device = enrol(member.user)
-    response = client.post(
-        reverse("accounts:login"), {"email": member.user.email, "password": PASSWORD}
-    )
+    response = client.post(reverse("accounts:login"), {"email": member.user.email, "password": PASSWORD})
     assert response["Location"] == reverse("accounts:verify")
     assert "_auth_user_id" not in client.session  # not signed in before the code
     assert client.get("/").status_code == 302
@@ -117,9 +115,7 @@ def test_2fa_cannot_be_turned_off_where_it_is_mandatory(org, client):
 def test_owner_makes_2fa_mandatory(org, client):
     owner = make_member(org, Role.OWNER)
     client.force_login(owner.user)
-    response = client.post(
-        reverse("tenancy:settings"), {"name": org.name, "default_region": "GB", "require_2fa": "on"}
-    )
+    response = client.post(reverse("tenancy:settings"), {"name": org.name, "default_region": "GB", "require_2fa": "on"})
     assert response.status_code == 302
     org.refresh_from_db()
     assert org.require_2fa
@@ -130,9 +126,7 @@ def test_owner_makes_2fa_mandatory(org, client):
 def test_admin_cannot_change_the_2fa_policy(org, client, api_as):
     admin = make_member(org, Role.ADMIN, email="web-admin@example.test")
     client.force_login(admin.user)
-    client.post(
-        reverse("tenancy:settings"), {"name": org.name, "default_region": "GB", "require_2fa": "on"}
-    )
+    client.post(reverse("tenancy:settings"), {"name": org.name, "default_region": "GB", "require_2fa": "on"})
     response = api_as(Role.ADMIN).patch("/api/v1/organization", {"require_2fa": True})
     assert response.status_code == 403
     org.refresh_from_db()
