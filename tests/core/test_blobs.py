@@ -85,3 +85,35 @@ def test_malformed_master_key_is_a_clear_error(settings):
     settings.MASTER_KEY = "not-base64!"
     with pytest.raises(crypto.MasterKeyError, match="not valid base64"):
         crypto.master_keys()
+
+
+def test_store_from_file_object_and_iterable(org):
+    import io
+
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    from_file = blobs.store(org, io.BytesIO(data))
+    from_pieces = blobs.store(org, iter([data[:100], data[100:]]))
+    assert blobs.read_bytes(from_file) == data == blobs.read_bytes(from_pieces)
+    assert from_file.sha256 == from_pieces.sha256
+
+
+def test_empty_blob(org):
+    blob = blobs.store(org, b"")
+    assert blob.size == 0 and blobs.read_bytes(blob) == b""
+
+
+def test_read_from_the_end_is_empty(org):
+    data = os.urandom(2 * crypto.CHUNK_SIZE)
+    blob = blobs.store(org, data)
+    assert b"".join(blobs.read(blob, start=len(data))) == b""
+    assert b"".join(blobs.read(blob, start=len(data) - 1)) == data[-1:]
+
+
+def test_failing_source_leaves_no_file(org, stored_dir):
+    def source():
+        yield os.urandom(200_000)
+        raise OSError("upload connection dropped")
+
+    with pytest.raises(OSError, match="dropped"):
+        blobs.store(org, source())
+    assert [p for p in stored_dir.rglob("*") if p.is_file()] == []

@@ -10,9 +10,7 @@ KEY = os.urandom(32)
 
 def encrypt(data: bytes, chunk_size: int = 1024) -> bytes:
     return b"".join(
-        crypto.encrypt_stream(
-            KEY, [data[i : i + 333] for i in range(0, len(data), 333)] or [b""], chunk_size
-        )
+        crypto.encrypt_stream(KEY, [data[i : i + 333] for i in range(0, len(data), 333)] or [b""], chunk_size)
     )
 
 

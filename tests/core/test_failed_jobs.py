@@ -45,9 +45,7 @@ def test_failed_attempt_schedules_a_delayed_redelivery(org):
     deliveries = deliveries_of(job)
     assert len(deliveries) == 1
     eta = deliveries[0].eta  # Huey keeps naive UTC times
-    assert (
-        timedelta(seconds=10) < eta - timezone.now().replace(tzinfo=None) <= timedelta(seconds=15)
-    )
+    assert timedelta(seconds=10) < eta - timezone.now().replace(tzinfo=None) <= timedelta(seconds=15)
 
 
 def test_last_attempt_fails_for_good(org):
@@ -95,9 +93,7 @@ def test_jobs_page_retry_requeues_and_audits(org, web_as):
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.state == JobState.QUEUED and job.attempts == 0
-    assert AuditEntry.objects.filter(
-        tenant=org, action="job.retried", object_id=str(job.pk)
-    ).exists()
+    assert AuditEntry.objects.filter(tenant=org, action="job.retried", object_id=str(job.pk)).exists()
 
 
 def test_jobs_page_retry_of_a_job_that_did_not_fail_changes_nothing(org, web_as):

@@ -33,9 +33,7 @@ def test_failure_is_retried_with_backoff_then_succeeds(org):
     job = jobs.submit("test.flaky", tenant=org, payload={"fail_times": 1})
     jobs.run(job.pk)
     job.refresh_from_db()
-    assert (
-        job.state == JobState.QUEUED and job.run_after > timezone.now() and "boom" in job.last_error
-    )
+    assert job.state == JobState.QUEUED and job.run_after > timezone.now() and "boom" in job.last_error
     Job.objects.filter(pk=job.pk).update(run_after=timezone.now())
     jobs.run(job.pk)
     job.refresh_from_db()
@@ -56,17 +54,13 @@ def test_job_fails_for_good_after_max_attempts_and_can_be_retried(org):
 
 def test_expired_lease_is_reclaimed(org):
     job = jobs.submit("test.flaky", tenant=org)
-    Job.objects.filter(pk=job.pk).update(
-        state=JobState.RUNNING, lease_until=timezone.now() - timedelta(seconds=1)
-    )
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, lease_until=timezone.now() - timedelta(seconds=1))
     assert jobs.run(job.pk).state == JobState.DONE
 
 
 def test_live_lease_is_not_stolen(org):
     job = jobs.submit("test.flaky", tenant=org)
-    Job.objects.filter(pk=job.pk).update(
-        state=JobState.RUNNING, lease_until=timezone.now() + timedelta(minutes=5)
-    )
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, lease_until=timezone.now() + timedelta(minutes=5))
     assert jobs.run(job.pk) is None
 
 

@@ -38,9 +38,7 @@ def _json_default(value: Any) -> str:
 
 
 def canonical(data: Any) -> str:
-    return json.dumps(
-        data, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False
-    )
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
 
 
 def _sha256(text: str) -> str:
@@ -66,9 +64,7 @@ def mask_changes(changes: dict[str, Any]) -> dict[str, Any]:
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     """``{field: [old, new]}`` for the fields whose value changed."""
-    return {
-        k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
-    }
+    return {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
 
 
 def _personal_dict(personal: AuditPersonal) -> dict[str, Any]:
@@ -162,10 +158,7 @@ def verify(tenant) -> VerifyResult:
     expected_seq = 1
     checked = 0
     entries = (
-        AuditEntry.objects.filter(tenant=tenant)
-        .select_related("personal")
-        .order_by("seq")
-        .iterator(chunk_size=2000)
+        AuditEntry.objects.filter(tenant=tenant).select_related("personal").order_by("seq").iterator(chunk_size=2000)
     )
 
     def broken(seq: int, reason: str) -> VerifyResult:
@@ -173,9 +166,7 @@ def verify(tenant) -> VerifyResult:
 
     for entry in entries:
         if entry.seq != expected_seq:
-            return broken(
-                expected_seq, f"entry {expected_seq} is missing (next found is {entry.seq})"
-            )
+            return broken(expected_seq, f"entry {expected_seq} is missing (next found is {entry.seq})")
         if entry.prev_hash != expected_prev:
             return broken(entry.seq, "does not link to the previous entry")
         if _link_hash(entry) != entry.hash:
@@ -183,10 +174,7 @@ def verify(tenant) -> VerifyResult:
         personal = getattr(entry, "personal", None)
         if personal is None:
             return broken(entry.seq, "its personal part is missing")
-        if (
-            personal.erased_at is None
-            and _commit(personal.salt, _personal_dict(personal)) != entry.commitment
-        ):
+        if personal.erased_at is None and _commit(personal.salt, _personal_dict(personal)) != entry.commitment:
             return broken(entry.seq, "its actor, IP or changed values were edited")
         expected_prev = entry.hash
         expected_seq += 1

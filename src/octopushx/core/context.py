@@ -26,14 +26,10 @@ class Actor:
         return cls(label_override=label)
 
     @classmethod
-    def from_request(
-        cls, request: Any, user: User | None = None, token: ApiToken | None = None
-    ) -> Actor:
+    def from_request(cls, request: Any, user: User | None = None, token: ApiToken | None = None) -> Actor:
         membership = getattr(request, "membership", None)
         return cls(
-            user=user
-            if user is not None
-            else (request.user if request.user.is_authenticated else None),
+            user=user if user is not None else (request.user if request.user.is_authenticated else None),
             token=token,
             role=membership.role if membership else None,
             ip=client_ip(request),

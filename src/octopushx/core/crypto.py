@@ -50,9 +50,7 @@ def _decode_key(text: str, source: str) -> bytes:
     except (ValueError, TypeError):
         raise MasterKeyError(f"The master key in {source} is not valid base64")
     if len(key) != 32:
-        raise MasterKeyError(
-            f"The master key in {source} must be 32 bytes (base64 of 32 random bytes)"
-        )
+        raise MasterKeyError(f"The master key in {source} must be 32 bytes (base64 of 32 random bytes)")
     return key
 
 
@@ -120,9 +118,7 @@ def _chunk_aad(header: bytes, counter: int, final: bool) -> bytes:
     return header + struct.pack(">I?", counter, final)
 
 
-def encrypt_stream(
-    data_key: bytes, chunks: Iterable[bytes], chunk_size: int = CHUNK_SIZE
-) -> Iterator[bytes]:
+def encrypt_stream(data_key: bytes, chunks: Iterable[bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
     """Encrypt an iterable of byte strings; yields the blob piece by piece (bounded memory)."""
     file_key = AESGCM.generate_key(bit_length=256)
     prefix = os.urandom(8)

@@ -86,9 +86,7 @@ def enqueue(job_id, delay: int = 0) -> None:
 
 def _claim(job_id) -> Job | None:
     now = timezone.now()
-    runnable = Q(state=JobState.QUEUED, run_after__lte=now) | Q(
-        state=JobState.RUNNING, lease_until__lt=now
-    )
+    runnable = Q(state=JobState.QUEUED, run_after__lte=now) | Q(state=JobState.RUNNING, lease_until__lt=now)
     claimed = Job.objects.filter(runnable, pk=job_id).update(
         state=JobState.RUNNING,
         attempts=F("attempts") + 1,
@@ -155,9 +153,7 @@ def run(job_id) -> Job | None:
 
 def heartbeat(job: Job, progress: float | None = None) -> None:
     """Extend a long job's lease (call it between steps) and record progress."""
-    fields: dict[str, Any] = {
-        "lease_until": timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
-    }
+    fields: dict[str, Any] = {"lease_until": timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)}
     if progress is not None:
         fields["progress"] = max(0.0, min(1.0, progress))
     Job.objects.filter(pk=job.pk).update(**fields)
@@ -174,9 +170,7 @@ def retry(job: Job, actor=None) -> Job:
         if not requeued:
             raise ValidationError({"state": ["Only a job that failed for good can be retried."]})
         if job.tenant_id:
-            audit.record(
-                job.tenant, actor, "job.retried", obj=job, changes={"state": ["failed", "queued"]}
-            )
+            audit.record(job.tenant, actor, "job.retried", obj=job, changes={"state": ["failed", "queued"]})
         transaction.on_commit(lambda: enqueue(job.pk))
     job.refresh_from_db()
     return job
@@ -221,9 +215,7 @@ def start_reaper(interval: float | None = None) -> threading.Event:
     """Reap now and then every ``JOB_REAPER_SECONDS`` in a daemon thread; set the event to stop."""
     stop = threading.Event()
     seconds = settings.JOB_REAPER_SECONDS if interval is None else interval
-    threading.Thread(
-        target=_reaper_loop, args=(stop, seconds), name="octopushx-reaper", daemon=True
-    ).start()
+    threading.Thread(target=_reaper_loop, args=(stop, seconds), name="octopushx-reaper", daemon=True).start()
     return stop
 
 
@@ -234,8 +226,7 @@ def drain(max_rounds: int = 50) -> int:
         now = timezone.now()
         ids = list(
             Job.objects.filter(
-                Q(state=JobState.QUEUED, run_after__lte=now)
-                | Q(state=JobState.RUNNING, lease_until__lt=now)
+                Q(state=JobState.QUEUED, run_after__lte=now) | Q(state=JobState.RUNNING, lease_until__lt=now)
             )
             .order_by("created_at")
             .values_list("pk", flat=True)

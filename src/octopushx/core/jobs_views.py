@@ -21,9 +21,7 @@ def job_list(request):
     if state in JobState.values:
         qs = qs.filter(state=state)
     page = Paginator(qs.order_by("-created_at"), 50).get_page(request.GET.get("page"))
-    counts = {
-        s: Job.objects.for_tenant(request.tenant).filter(state=s).count() for s in JobState.values
-    }
+    counts = {s: Job.objects.for_tenant(request.tenant).filter(state=s).count() for s in JobState.values}
     return render(
         request,
         "core/jobs.html",

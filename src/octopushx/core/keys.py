@@ -36,9 +36,7 @@ def data_key(tenant) -> bytes:
             )
     cache_key = (str(tenant.pk), bytes(record.wrapped).hex()[:48])
     if cache_key not in _cache:
-        _cache[cache_key] = crypto.unwrap_with_any(
-            bytes(record.wrapped), record.master_key_id, _aad(tenant.pk)
-        )
+        _cache[cache_key] = crypto.unwrap_with_any(bytes(record.wrapped), record.master_key_id, _aad(tenant.pk))
     return _cache[cache_key]
 
 
@@ -61,9 +59,7 @@ def check_master_key() -> None:
     try:
         crypto.unwrap_with_any(bytes(check.sealed), check.key_id, b"")
     except crypto.IntegrityError:
-        raise crypto.MasterKeyError(
-            "The master key does not match the one this database was written with"
-        )
+        raise crypto.MasterKeyError("The master key does not match the one this database was written with")
 
 
 @dataclass
@@ -98,9 +94,7 @@ def rotate() -> RotationResult:
     count = 0
     with transaction.atomic():
         for record in TenantKey.objects.select_for_update():
-            plain = crypto.unwrap_with_any(
-                bytes(record.wrapped), record.master_key_id, _aad(record.tenant_id)
-            )
+            plain = crypto.unwrap_with_any(bytes(record.wrapped), record.master_key_id, _aad(record.tenant_id))
             record.wrapped = crypto.seal(master, plain, _aad(record.tenant_id))
             record.master_key_id = new_id
             record.rotated_at = timezone.now()

@@ -14,9 +14,7 @@ REQUEST_LATENCY = Histogram(
     ["method", "route", "status"],
     registry=REGISTRY,
 )
-JOB_RUNS = Counter(
-    "octopushx_jobs_completed", "Jobs completed by this process", ["kind"], registry=REGISTRY
-)
+JOB_RUNS = Counter("octopushx_jobs_completed", "Jobs completed by this process", ["kind"], registry=REGISTRY)
 JOB_FAILURES = Counter(
     "octopushx_job_failures",
     "Job attempts that failed in this process",
@@ -31,9 +29,7 @@ class JobStateCollector:
 
         from octopushx.core.models import Job
 
-        family = GaugeMetricFamily(
-            "octopushx_jobs", "Jobs by kind and state", labels=["kind", "state"]
-        )
+        family = GaugeMetricFamily("octopushx_jobs", "Jobs by kind and state", labels=["kind", "state"])
         try:
             rows = Job.objects.values("kind", "state").annotate(n=Count("id")).order_by()
             for row in rows:

@@ -73,9 +73,7 @@ class AuditEntry(models.Model):
 
 
 class AuditPersonal(models.Model):
-    entry = models.OneToOneField(
-        AuditEntry, primary_key=True, on_delete=models.CASCADE, related_name="personal"
-    )
+    entry = models.OneToOneField(AuditEntry, primary_key=True, on_delete=models.CASCADE, related_name="personal")
     salt = models.CharField(max_length=32)
     actor_label = models.CharField(max_length=254, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
@@ -90,9 +88,7 @@ class AuditPersonal(models.Model):
 class AuditHead(models.Model):
     """The tip of each tenant's chain, locked while appending so links never fork."""
 
-    tenant = models.OneToOneField(
-        "tenancy.Organization", primary_key=True, on_delete=models.CASCADE
-    )
+    tenant = models.OneToOneField("tenancy.Organization", primary_key=True, on_delete=models.CASCADE)
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
@@ -157,9 +153,7 @@ class Job(models.Model):
     kind = models.CharField(max_length=64, db_index=True)
     payload = models.JSONField(default=dict, blank=True)
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
-    state = models.CharField(
-        max_length=16, choices=JobState.choices, default=JobState.QUEUED, db_index=True
-    )
+    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=5)
     run_after = models.DateTimeField(default=timezone.now)

@@ -32,14 +32,14 @@ def _check_queue() -> dict:
 
 def _check_storage() -> dict:
     from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
+    from django.core.files.storage import default_storage, storages
 
     from octopushx.core import keys
 
     keys.check_master_key()
     name = default_storage.save("_readyz/probe", ContentFile(b"ok"))
     default_storage.delete(name)
-    return {"ok": True, "backend": type(default_storage).__name__}
+    return {"ok": True, "backend": type(storages["default"]).__name__}
 
 
 def readyz(request):
