@@ -47,6 +47,9 @@ def _member(org: Organization, email: str, name: str, role: str, team: str | Non
 def load() -> str:
     platform = services.platform_org()
     _member(platform, "staff@octopushx.test", "Pat Platform", Role.ADMIN)
+    from octopushx.shield.legal import defaults as legal_defaults
+
+    legal_defaults.seed(platform)
     reseller = _org("Northwind Telecom", OrgKind.RESELLER, platform, brand_name="Northwind Voice", brand_color="#4338ca")
     _member(reseller, "partner@northwind.test", "Nora Northwind", Role.ADMIN)
     acme = _org("Acme Support", OrgKind.CUSTOMER, reseller, default_region="GB")

@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "octopushx.tenancy.middleware.TenantMiddleware",
+    "octopushx.shield.legal.middleware.LegalAcceptanceMiddleware",
     "octopushx.accounts.middleware.SessionTrackingMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -330,5 +331,7 @@ RATE_LIMIT_WINDOW_SECONDS = env_int("OCTOPUSHX_RATE_LIMIT_WINDOW", 60)
 API_IP_RATE_LIMIT = env_int("OCTOPUSHX_API_IP_RATE_LIMIT", 1200)
 SIGN_IN_RATE_LIMIT = env_int("OCTOPUSHX_SIGN_IN_RATE_LIMIT", 20)
 PUBLIC_FORM_RATE_LIMIT = env_int("OCTOPUSHX_PUBLIC_FORM_RATE_LIMIT", 10)
+# A same-origin analytics script, loaded on public pages only after the visitor consents.
+ANALYTICS_SCRIPT_URL = env("OCTOPUSHX_ANALYTICS_SCRIPT", "")
 # Honour X-Forwarded-For only behind a proxy you control.
 TRUST_PROXY = env_bool("OCTOPUSHX_TRUST_PROXY", False)

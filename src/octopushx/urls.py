@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("octopushx.accounts.urls")),
     path("", include("octopushx.tenancy.urls")),
     path("shield/", include("octopushx.shield.urls")),
+    path("legal/", include("octopushx.shield.legal.urls")),
     path("crm/", include("octopushx.crm.urls")),
     path("settings/jobs/", include("octopushx.core.urls")),
 ]

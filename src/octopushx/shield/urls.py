@@ -1,6 +1,7 @@
 from django.urls import path
 
 from octopushx.shield import views
+from octopushx.shield.legal import views as legal_views
 from octopushx.shield.suspension import views as suspension_views
 
 app_name = "shield"
@@ -11,4 +12,5 @@ urlpatterns = [
     path("audit/export.csv", views.audit_csv, name="audit_csv"),
     path("organizations/<uuid:org_id>/suspend/", suspension_views.suspend, name="suspend"),
     path("organizations/<uuid:org_id>/reinstate/", suspension_views.reinstate, name="reinstate"),
+    path("legal/", legal_views.manage, name="legal"),
 ]
