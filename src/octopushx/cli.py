@@ -41,9 +41,7 @@ def _start_consumer():
 
     from octopushx.core import jobs
 
-    consumer = HUEY.create_consumer(
-        workers=2, worker_type="thread", periodic=True, check_worker_health=True
-    )
+    consumer = HUEY.create_consumer(workers=2, worker_type="thread", periodic=True, check_worker_health=True)
     consumer.start()
     jobs.start_reaper()
     return consumer
@@ -157,9 +155,7 @@ def cmd_token_create(args) -> None:
     user = User.objects.filter(email=args.email.strip().lower()).first()
     if user is None:
         raise CommandError(f"No user with email {args.email}")
-    memberships = Membership.objects.filter(
-        user=user, tenant__deleted_at__isnull=True
-    ).select_related("tenant")
+    memberships = Membership.objects.filter(user=user, tenant__deleted_at__isnull=True).select_related("tenant")
     if args.tenant:
         membership = memberships.filter(tenant_id=_tenant(args.tenant).pk).first()
         if membership is None:
@@ -167,9 +163,7 @@ def cmd_token_create(args) -> None:
     elif memberships.count() == 1:
         membership = memberships.first()
     else:
-        raise CommandError(
-            f"{user.email} belongs to {memberships.count()} organisations; choose one with --tenant"
-        )
+        raise CommandError(f"{user.email} belongs to {memberships.count()} organisations; choose one with --tenant")
     expires = timezone.now() + timedelta(days=args.days) if args.days else None
     try:
         _token, plaintext = services.create_token(
@@ -196,7 +190,7 @@ def cmd_audit_verify(args) -> None:
             print(f"ok      {tenant.pk}  {tenant.name}: {result.checked} entries")
         else:
             broken += 1
-            print(f"BROKEN  {tenant.pk}  {tenant.name}: entry {result.broken_seq} {result.reason}")
+            print(f"BROKEN  {tenant.pk}  {tenant.name}: entry {result.broken_seq}: {result.reason}")
     if broken:
         raise CommandError(f"{broken} audit chain(s) are broken")
 
@@ -207,9 +201,7 @@ def cmd_keys_rotate(args) -> None:
     result = keys.rotate()
     print(f"Rewrapped {result.rewrapped} tenant key(s) with master key {result.new_key_id}.")
     if result.new_key_text:
-        print(
-            "A new master key was written to the key file; the old one is in master.key.previous."
-        )
+        print("A new master key was written to the key file; the old one is in master.key.previous.")
 
 
 def cmd_keys_generate(args) -> None:
@@ -231,18 +223,14 @@ def cmd_manage(args) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="octopushx", description="OctopushX platform command line"
-    )
+    parser = argparse.ArgumentParser(prog="octopushx", description="OctopushX platform command line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("serve", help="run the web server with the job consumer inside")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--threads", type=int, default=8)
-    p.add_argument(
-        "--no-worker", action="store_true", help="do not start the in-process job consumer"
-    )
+    p.add_argument("--no-worker", action="store_true", help="do not start the in-process job consumer")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("worker", help="run a job consumer only (use with REDIS_URL on any machine)")
@@ -256,12 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="load the demo organisation (Acme Support)")
     p.set_defaults(func=cmd_demo)
 
-    tenant = sub.add_parser("tenant", help="organisations").add_subparsers(
-        dest="action", required=True
-    )
-    p = tenant.add_parser(
-        "create", help="create an organisation with its first owner; prints its id"
-    )
+    tenant = sub.add_parser("tenant", help="organisations").add_subparsers(dest="action", required=True)
+    p = tenant.add_parser("create", help="create an organisation with its first owner; prints its id")
     p.add_argument("--name", required=True)
     p.add_argument("--admin-email", required=True)
     p.add_argument("--password", required=True)
@@ -275,9 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = user.add_parser("create", help="add a user to an organisation; prints the user id")
     p.add_argument("--tenant", required=True)
     p.add_argument("--email", required=True)
-    p.add_argument(
-        "--role", required=True, choices=["owner", "admin", "manager", "agent", "auditor"]
-    )
+    p.add_argument("--role", required=True, choices=["owner", "admin", "manager", "agent", "auditor"])
     p.add_argument("--password", required=True)
     p.set_defaults(func=cmd_user_create)
 
@@ -286,9 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", required=True)
     p.add_argument("--tenant")
     p.add_argument("--name", default="cli")
-    p.add_argument(
-        "--days", type=int, default=0, help="expire after this many days (default: never)"
-    )
+    p.add_argument("--days", type=int, default=0, help="expire after this many days (default: never)")
     p.set_defaults(func=cmd_token_create)
 
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="action", required=True)
@@ -296,17 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant")
     p.set_defaults(func=cmd_audit_verify)
 
-    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(
-        dest="action", required=True
-    )
+    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="action", required=True)
     p = keys.add_parser("rotate", help="rewrap every tenant data key with the current master key")
     p.set_defaults(func=cmd_keys_rotate)
     p = keys.add_parser("generate", help="print a new random master key")
     p.set_defaults(func=cmd_keys_generate)
 
-    jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(
-        dest="action", required=True
-    )
+    jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(dest="action", required=True)
     p = jobs.add_parser("run", help="run every due job in this process and exit")
     p.set_defaults(func=cmd_jobs_run)
 

@@ -1,0 +1,289 @@
+"""The ``octopushx`` command line: happy paths in-process against the test database,
+argument and configuration errors in real subprocesses (clear message, no traceback)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from octopushx import cli
+from octopushx.accounts.models import User
+from octopushx.core import blobs, crypto, keys
+from octopushx.core.models import AuditEntry
+from octopushx.tenancy.models import Membership, Organization
+from tests.conftest import PASSWORD
+
+UUID_LINE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@pytest.fixture
+def octopushx(capsys):
+    """``octopushx("tenant", "create", ...)`` → (exit status, stdout, stderr), in this process."""
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as exc:  # argparse
+            code = exc.code
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return code, out, err
+
+    return run
+
+
+def _script() -> list[str]:
+    script = Path(sys.executable).with_name("octopushx")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "octopushx.cli"]
+
+
+def run_process(*argv: str, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [*_script(), *argv], capture_output=True, text=True, env=env or os.environ.copy(), timeout=timeout
+    )
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    return result
+
+
+# --- tenant, user, token ---------------------------------------------------------------
+
+
+def test_tenant_create_prints_its_id(db, octopushx):
+    code, out, err = octopushx(
+        "tenant", "create", "--name", "Initech", "--admin-email", "boss@initech.test", "--password", PASSWORD
+    )
+    assert code == 0, err
+    assert UUID_LINE.match(out.strip())
+    org = Organization.objects.get(pk=out.strip())
+    assert org.name == "Initech"
+    assert Membership.objects.get(tenant=org).role == "owner"
+
+
+def test_user_create_adds_a_member(org, octopushx):
+    code, out, _ = octopushx(
+        "user", "create", "--tenant", str(org.pk), "--email", "new@acme.test", "--role", "agent", "--password", PASSWORD
+    )
+    assert code == 0
+    user = User.objects.get(pk=out.strip())
+    assert user.email == "new@acme.test" and user.check_password(PASSWORD)
+    assert Membership.objects.get(tenant=org, user=user).role == "agent"
+
+
+def test_token_create_prints_a_working_token(org, octopushx):
+    octopushx(
+        "user", "create", "--tenant", str(org.pk), "--email", "api@acme.test", "--role", "admin", "--password", PASSWORD
+    )
+    code, out, _ = octopushx("token", "create", "--email", "api@acme.test", "--name", "ci")
+    token = out.strip()
+    assert code == 0 and token.startswith("opx_")
+    me = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get("/api/v1/me")
+    assert me.status_code == 200
+    assert me.json()["tenant"]["id"] == str(org.pk) and me.json()["token"] == "ci"
+
+
+def test_token_create_needs_tenant_when_user_has_several(org, other_org, octopushx):
+    for tenant in (org, other_org):
+        octopushx(
+            "user",
+            "create",
+            "--tenant",
+            str(tenant.pk),
+            "--email",
+            "two@x.test",
+            "--role",
+            "agent",
+            "--password",
+            PASSWORD,
+        )
+    code, _, err = octopushx("token", "create", "--email", "two@x.test")
+    assert code == 1 and "belongs to 2 organisations; choose one with --tenant" in err
+    code, out, _ = octopushx("token", "create", "--email", "two@x.test", "--tenant", str(other_org.pk))
+    assert code == 0
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {out.strip()}").get("/api/v1/me").json()["tenant"]["id"] == str(
+        other_org.pk
+    )
+
+
+def test_token_create_for_unknown_email(db, octopushx):
+    code, _, err = octopushx("token", "create", "--email", "nobody@x.test")
+    assert code == 1 and "No user with email nobody@x.test" in err
+
+
+# --- audit -------------------------------------------------------------------------------
+
+
+def test_audit_verify_ok_then_names_the_edited_entry(org, octopushx):
+    code, out, _ = octopushx("audit", "verify", "--tenant", str(org.pk))
+    assert code == 0 and out.startswith("ok") and str(org.pk) in out
+    entry = AuditEntry.objects.filter(tenant=org).order_by("seq").first()
+    AuditEntry.objects.filter(pk=entry.pk).update(action="organization.deleted")
+    code, out, err = octopushx("audit", "verify", "--tenant", str(org.pk))
+    assert code == 1
+    assert f"BROKEN  {org.pk}" in out and f"entry {entry.seq}:" in out and "changed" in out
+    assert "1 audit chain(s) are broken" in err
+
+
+def test_audit_verify_reports_a_deleted_entry(org, octopushx):
+    last = AuditEntry.objects.filter(tenant=org).order_by("-seq").first()
+    AuditEntry.objects.filter(pk=last.pk).delete()
+    code, out, _ = octopushx("audit", "verify")
+    assert code == 1 and f"entry {last.seq}:" in out and "deleted" in out
+
+
+# --- keys --------------------------------------------------------------------------------
+
+
+def test_keys_rotate_keeps_data_readable(org, octopushx, settings):
+    blob = blobs.store(org, b"recorded before rotation")
+    old_key = Path(settings.MASTER_KEY_FILE).read_text()
+    code, out, _ = octopushx("keys", "rotate")
+    assert code == 0 and "Rewrapped" in out
+    assert Path(settings.MASTER_KEY_FILE).read_text() != old_key
+    keys._cache.clear()
+    assert blobs.read_bytes(blob) == b"recorded before rotation"
+
+
+def test_keys_rotate_with_key_from_environment(org, octopushx, settings, monkeypatch):
+    first, second = crypto.generate_key_text(), crypto.generate_key_text()
+    settings.MASTER_KEY = first
+    keys._cache.clear()
+    keys.check_master_key()
+    blob = blobs.store(org, b"under the first key")
+    settings.MASTER_KEY = second
+    monkeypatch.setenv("OCTOPUSHX_MASTER_KEY_PREVIOUS", first)
+    code, _, _ = octopushx("keys", "rotate")
+    assert code == 0
+    monkeypatch.delenv("OCTOPUSHX_MASTER_KEY_PREVIOUS")  # the old key is no longer needed
+    keys._cache.clear()
+    keys.check_master_key()
+    assert blobs.read_bytes(blob) == b"under the first key"
+
+
+def test_keys_generate_prints_a_new_key(octopushx):
+    code, out, _ = octopushx("keys", "generate")
+    assert code == 0 and len(base64.b64decode(out.strip(), validate=True)) == 32
+    assert octopushx("keys", "generate")[1] != out
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+def test_demo_is_idempotent(db, octopushx):
+    code, out, _ = octopushx("demo")
+    assert code == 0 and "owner@acme.test" in out
+    counts = (Organization.objects.count(), Membership.objects.count(), User.objects.count())
+    code, _, _ = octopushx("demo")
+    assert code == 0
+    assert (Organization.objects.count(), Membership.objects.count(), User.objects.count()) == counts
+    assert User.objects.get(email="owner@acme.test").check_password("demo-pass-2026")
+
+
+# --- bad arguments -----------------------------------------------------------------------
+
+
+def test_unknown_tenant_id(db, octopushx):
+    missing = str(uuid.uuid4())
+    code, _, err = octopushx(
+        "user", "create", "--tenant", missing, "--email", "a@b.test", "--role", "agent", "--password", PASSWORD
+    )
+    assert code == 1 and f"No organisation with id {missing}" in err
+    code, _, err = octopushx("audit", "verify", "--tenant", "not-a-uuid")
+    assert code == 1 and "No organisation with id not-a-uuid" in err
+
+
+def test_bad_email(org, octopushx):
+    code, _, err = octopushx(
+        "user", "create", "--tenant", str(org.pk), "--email", "not-an-email", "--role", "agent", "--password", PASSWORD
+    )
+    assert code == 1 and "email: Enter a valid email address" in err
+    assert not User.objects.filter(email="not-an-email").exists()
+
+
+def test_weak_password(db, octopushx):
+    code, _, err = octopushx("tenant", "create", "--name", "Weak", "--admin-email", "w@weak.test", "--password", "123")
+    assert code == 1 and err.startswith("octopushx: error: password:")
+    assert not Organization.objects.filter(name="Weak").exists()
+
+
+def test_blank_tenant_name(db, octopushx):
+    code, _, err = octopushx("tenant", "create", "--name", " ", "--admin-email", "a@b.test", "--password", PASSWORD)
+    assert code == 1 and "name: A name is required" in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([], "the following arguments are required: COMMAND"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (
+            ["tenant", "create", "--admin-email", "a@b.test", "--password", "x"],
+            "the following arguments are required: --name",
+        ),
+        (
+            ["user", "create", "--tenant", "1", "--email", "a@b.test", "--role", "wizard", "--password", "x"],
+            "invalid choice: 'wizard'",
+        ),
+        (["token", "create", "--email", "a@b.test", "--days", "soon"], "invalid int value: 'soon'"),
+        (["serve", "--port", "http"], "invalid int value: 'http'"),
+    ],
+)
+def test_bad_arguments_exit_2_with_usage(argv, message):
+    result = run_process(*argv, timeout=60)
+    assert result.returncode == 2
+    assert message in result.stderr and "usage: octopushx" in result.stderr
+
+
+# --- configuration errors ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def migrated_data_dir(tmp_path_factory):
+    """A fresh embedded install (SQLite in its own data folder, key generated on first run)."""
+    data_dir = tmp_path_factory.mktemp("cli-data")
+    env = _embedded_env(data_dir)
+    result = run_process("migrate", env=env)
+    assert result.returncode == 0 and "Database is up to date." in result.stdout
+    assert (data_dir / "master.key").exists() and (data_dir / "octopushx.sqlite3").exists()
+    return data_dir
+
+
+def _embedded_env(data_dir: Path, **extra: str) -> dict:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("OCTOPUSHX_") and k not in ("DATABASE_URL", "REDIS_URL")
+    }
+    return {**env, "OCTOPUSHX_DATA_DIR": str(data_dir), "OCTOPUSHX_LOG_LEVEL": "WARNING", **extra}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "1"], ["worker"]])
+def test_wrong_master_key_is_a_configuration_error(migrated_data_dir, command):
+    env = _embedded_env(migrated_data_dir, OCTOPUSHX_MASTER_KEY=crypto.generate_key_text())
+    result = run_process(*command, env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("octopushx: configuration error: No configured master key has id")
+    assert "Set OCTOPUSHX_MASTER_KEY to the key this database was written with" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "1"]])
+def test_malformed_master_key_is_a_configuration_error(migrated_data_dir, command):
+    env = _embedded_env(migrated_data_dir, OCTOPUSHX_MASTER_KEY="not-a-key")
+    result = run_process(*command, env=env)
+    assert result.returncode == 2
+    assert "configuration error: The master key in OCTOPUSHX_MASTER_KEY is not valid base64" in result.stderr
+
+
+@pytest.mark.slow
+def test_production_without_master_key_is_a_configuration_error(tmp_path):
+    env = _embedded_env(tmp_path, OCTOPUSHX_ENV="production", OCTOPUSHX_SECRET_KEY="s" * 60)
+    result = run_process("migrate", env=env, timeout=60)
+    assert result.returncode == 2
+    assert "OCTOPUSHX_MASTER_KEY or OCTOPUSHX_MASTER_KEY_FILE must be set in production" in result.stderr
