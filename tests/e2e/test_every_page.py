@@ -16,6 +16,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 # Not pages: the API, probes, and POST-only actions that answer GET with 405.
 SKIPPED_NAMESPACES = {"api"}
 SKIPPED_PATHS = {"/healthz", "/readyz", "/metrics"}
+FIELDS = "input:not([type=hidden]):not([type=submit]):not([type=button]):not([hidden]), select, textarea"
+UNLABELLED = "els => els.filter(e => !e.labels.length && !e.ariaLabel).map(e => e.name || e.id)"
 
 
 def plain_paths() -> list[str]:
@@ -53,6 +55,9 @@ def test_every_page_renders_cleanly_on_a_phone(new_page):
         visited.append(path)
         if not page.title().strip(" ·"):
             problems.append(f"{path}: no title")
+        unlabelled = page.eval_on_selector_all(FIELDS, UNLABELLED)
+        if unlabelled:
+            problems.append(f"{path}: fields without a label: {unlabelled}")
         if page.evaluate("document.documentElement.scrollWidth") > 375:
             problems.append(f"{path}: wider than a 375px screen")
     assert not problems, "\n".join(problems)
