@@ -53,6 +53,10 @@ def load() -> str:
     reseller = _org("Northwind Telecom", OrgKind.RESELLER, platform, brand_name="Northwind Voice", brand_color="#4338ca")
     _member(reseller, "partner@northwind.test", "Nora Northwind", Role.ADMIN)
     acme = _org("Acme Support", OrgKind.CUSTOMER, reseller, default_region="GB")
+    from octopushx.shield.seats import services as seats
+
+    if seats.subscription_of(acme) is None:
+        seats.set_subscription(acme, Actor.system("demo"), plan="team")
     for email, name, role, team in ACME_USERS:
         _member(acme, email, name, role, team)
     globex = _org("Globex Care", OrgKind.CUSTOMER, platform, default_region="US")

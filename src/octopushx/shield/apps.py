@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ShieldConfig(AppConfig):
     name = "octopushx.shield"
     label = "shield"
+
+    def ready(self) -> None:
+        from octopushx.shield.seats import signals  # noqa: F401

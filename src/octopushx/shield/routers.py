@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ninja import Router
 
+from octopushx.shield.seats.api import router as seats_router
 from octopushx.shield.suspension.api import router as suspension_router
 
 router = Router()
 router.add_router("", suspension_router)
+router.add_router("", seats_router)

@@ -2,6 +2,7 @@ from django.urls import path
 
 from octopushx.shield import views
 from octopushx.shield.legal import views as legal_views
+from octopushx.shield.seats import views as seats_views
 from octopushx.shield.suspension import views as suspension_views
 
 app_name = "shield"
@@ -13,4 +14,5 @@ urlpatterns = [
     path("organizations/<uuid:org_id>/suspend/", suspension_views.suspend, name="suspend"),
     path("organizations/<uuid:org_id>/reinstate/", suspension_views.reinstate, name="reinstate"),
     path("legal/", legal_views.manage, name="legal"),
+    path("settings/", seats_views.security_settings, name="security_settings"),
 ]

@@ -74,9 +74,7 @@ def too_many(request, retry_after: int, *, api: bool = False) -> HttpResponse:
     if api:
         response: HttpResponse = JsonResponse({"detail": message, "errors": {}}, status=429)
     else:
-        response = render(
-            request, "shield/rate_limited.html", {"retry_after": retry_after}, status=429
-        )
+        response = render(request, "shield/rate_limited.html", {"retry_after": retry_after}, status=429)
     response["Retry-After"] = str(retry_after)
     return response
 

@@ -40,28 +40,20 @@ class SuspensionOut(Schema):
 
 def _manageable(request, org_id: UUID) -> Organization:
     """Another tenant's organisation is a 404, exactly like a missing one."""
-    org = (
-        Organization.objects.filter(pk=org_id, deleted_at__isnull=True)
-        .select_related("parent")
-        .first()
-    )
+    org = Organization.objects.filter(pk=org_id, deleted_at__isnull=True).select_related("parent").first()
     if org is None or not services.can_suspend(request.user, org):
         raise Http404("No organisation with that id")
     return org
 
 
-@router.post(
-    "/organizations/{org_id}/suspend", response=SuspensionOut, summary="Suspend an organisation"
-)
+@router.post("/organizations/{org_id}/suspend", response=SuspensionOut, summary="Suspend an organisation")
 def suspend(request, org_id: UUID, data: SuspendIn):
     require(request, Perm.ADMIN)
     org = _manageable(request, org_id)
     return services.suspend_tenant(org, request.actor, reason=data.reason, note=data.note)
 
 
-@router.post(
-    "/organizations/{org_id}/reinstate", response=SuspensionOut, summary="Reinstate an organisation"
-)
+@router.post("/organizations/{org_id}/reinstate", response=SuspensionOut, summary="Reinstate an organisation")
 def reinstate(request, org_id: UUID, data: ReinstateIn | None = None):
     require(request, Perm.ADMIN)
     org = _manageable(request, org_id)

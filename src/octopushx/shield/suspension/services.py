@@ -159,10 +159,7 @@ def webhook_refusal(org: Organization | None) -> JsonResponse | None:
 def sign_in_notice(user) -> str | None:
     """The notice shown at sign-in when every organisation of the user is suspended."""
     tenants = [
-        m.tenant
-        for m in Membership.objects.filter(
-            user=user, tenant__deleted_at__isnull=True
-        ).select_related("tenant")
+        m.tenant for m in Membership.objects.filter(user=user, tenant__deleted_at__isnull=True).select_related("tenant")
     ]
     if not tenants or any(t.suspended_at is None for t in tenants):
         return None

@@ -15,11 +15,7 @@ from octopushx.tenancy.views import _form_errors, requires
 
 
 def _manageable(request, org_id) -> Organization:
-    org = (
-        Organization.objects.filter(pk=org_id, deleted_at__isnull=True)
-        .select_related("parent")
-        .first()
-    )
+    org = Organization.objects.filter(pk=org_id, deleted_at__isnull=True).select_related("parent").first()
     if org is None or not services.can_suspend(request.user, org):
         raise Http404("No such organisation")
     return org
