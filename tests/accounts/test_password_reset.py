@@ -7,6 +7,7 @@ import re
 from django.core import mail
 from django.urls import reverse
 
+from octopushx.core.models import AuditEntry
 from octopushx.tenancy.roles import Role
 from tests.conftest import PASSWORD, make_member
 
@@ -32,6 +33,8 @@ def test_reset_email_link_sets_a_new_password(org, client):
     member.user.refresh_from_db()
     assert member.user.check_password(NEW_PASSWORD)
     assert not member.user.check_password(PASSWORD)
+    entry = AuditEntry.objects.get(tenant=org, action="auth.password_reset")
+    assert entry.actor_user == member.user and entry.object_id == str(member.user.pk)
     signed_in = client.post(reverse("accounts:login"), {"email": member.user.email, "password": NEW_PASSWORD})
     assert signed_in.status_code == 302
 
@@ -67,3 +70,15 @@ def test_tampered_reset_link_is_invalid(org, client):
     link = reset_link(client, member.user.email)
     response = client.get(link[:-3] + "zzz/", follow=True)
     assert b"invalid or has already been used" in response.content
+
+
+def test_reset_signs_out_other_browsers(org, client):
+    from django.test import Client
+
+    member = make_member(org, Role.AGENT)
+    elsewhere = Client()
+    elsewhere.force_login(member.user)
+    link = reset_link(client, member.user.email)
+    form = client.get(link, follow=True)
+    client.post(form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert elsewhere.get("/").status_code == 302

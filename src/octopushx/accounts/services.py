@@ -79,6 +79,12 @@ def revoke_token(token: ApiToken, actor: Actor) -> ApiToken:
     return token
 
 
+def record_password_reset(user: User, actor: Actor) -> None:
+    """A password set through the emailed reset link leaves an entry in each of the user's organisations."""
+    for membership in Membership.objects.filter(user=user, tenant__deleted_at__isnull=True).select_related("tenant"):
+        audit.record(membership.tenant, actor, "auth.password_reset", object_type="user", object_id=str(user.pk))
+
+
 # --- sessions ------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
@@ -24,6 +25,7 @@ from django_otp import login as otp_login
 from octopushx.accounts import services
 from octopushx.accounts.forms import CodeForm, SignInForm, TokenForm
 from octopushx.accounts.models import ApiToken, User, UserSession
+from octopushx.core.context import Actor
 from octopushx.shield.suspension.services import sign_in_notice as suspension_notice
 
 PENDING_KEY = "pending_2fa_user"
@@ -92,6 +94,15 @@ def verify(request):
     return render(request, "accounts/verify.html", {"form": form})
 
 
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's reset confirmation, audited."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.record_password_reset(form.user, Actor.from_request(self.request, user=form.user))
+        return response
+
+
 @require_POST
 def sign_out(request):
     logout(request)
@@ -114,7 +125,10 @@ def _qr_svg(uri: str) -> str:
 def security(request):
     """Two-factor status, enrolment (QR code + confirm) and removal."""
     enabled = services.has_2fa(request.user)
-    context = {"enabled": enabled, "required": request.GET.get("required") == "1" or (request.tenant and request.tenant.require_2fa)}
+    context = {
+        "enabled": enabled,
+        "required": request.GET.get("required") == "1" or (request.tenant and request.tenant.require_2fa),
+    }
     form = CodeForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "disable":
         try:
@@ -190,4 +204,3 @@ def revoke_token(request, token_id):
     services.revoke_token(token, request.actor)
     messages.success(request, f"Token “{token.name}” is revoked.")
     return HttpResponseRedirect(reverse("accounts:tokens"))
-
