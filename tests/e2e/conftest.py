@@ -45,7 +45,9 @@ class BrowserLog:
             self.failed_resources.append(f"{response.status} {response.url}")
 
     def _on_request_failed(self, request) -> None:
-        if request.resource_type != "document":
+        # ERR_ABORTED is the browser cancelling loads of a page it navigates away from; an
+        # asset that is really missing shows up in _on_response as a 4xx.
+        if request.resource_type != "document" and "ERR_ABORTED" not in (request.failure or ""):
             self.failed_resources.append(f"{request.failure} {request.url}")
 
     @property

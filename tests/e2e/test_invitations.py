@@ -7,19 +7,15 @@ from tests.e2e.conftest import sign_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_invited_person_accepts_with_a_password_and_lands_in_the_tenant(
-    page, new_page, live_server, settings
-):
+def test_invited_person_accepts_with_a_password_and_lands_in_the_tenant(page, new_page, live_server, settings):
     settings.BASE_URL = live_server.url
     admin = make_member(make_org("Acme Support"), "admin")
     sign_in(page, admin.user.email, PASSWORD)
     page.goto("/settings/members/")
-    page.get_by_label("Email").fill("newcomer@example.test")
+    page.get_by_label("Email", exact=True).fill("newcomer@example.test")
     page.get_by_label("Role", exact=True).select_option(label="Manager")
     page.get_by_role("button", name="Send invitation").click()
-    page.get_by_role("status").filter(
-        has_text="Invitation sent to newcomer@example.test"
-    ).wait_for()
+    page.get_by_role("status").filter(has_text="Invitation sent to newcomer@example.test").wait_for()
     link = page.get_by_test_id("invite-link").inner_text().strip()
     assert [m.to for m in mail.outbox] == [["newcomer@example.test"]]
     assert link in mail.outbox[0].body
@@ -35,14 +31,12 @@ def test_invited_person_accepts_with_a_password_and_lands_in_the_tenant(
     assert "Welcome to Acme Support." in guest.get_by_role("status").inner_text()
 
 
-def test_invitation_with_a_too_short_password_explains_and_keeps_the_form(
-    page, new_page, live_server, settings
-):
+def test_invitation_with_a_too_short_password_explains_and_keeps_the_form(page, new_page, live_server, settings):
     settings.BASE_URL = live_server.url
     admin = make_member(make_org("Acme Support"), "admin")
     sign_in(page, admin.user.email, PASSWORD)
     page.goto("/settings/members/")
-    page.get_by_label("Email").fill("newcomer@example.test")
+    page.get_by_label("Email", exact=True).fill("newcomer@example.test")
     page.get_by_role("button", name="Send invitation").click()
     link = page.get_by_test_id("invite-link").inner_text().strip()
 
