@@ -6,7 +6,9 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from octopushx.core import jobs
-from octopushx.crm import services
+from octopushx.crm import exports, services
+
+__all__ = ["exports"]  # imported for its job handler
 
 
 @jobs.handler("crm.reminders")

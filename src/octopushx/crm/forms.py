@@ -1,0 +1,341 @@
+"""Web forms of the CRM. They only collect input: the services validate it, and their
+field errors (``emails.1``, ``custom_fields.plan``, ``company_id``…) are put back on the
+matching form field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from octopushx.crm.models import (
+    Company,
+    Consent,
+    Contact,
+    FieldType,
+    LawfulBasis,
+    LeadStatus,
+    Lifecycle,
+    ObjectType,
+    Stage,
+    TaskStatus,
+)
+from octopushx.crm.services import custom_definitions
+from octopushx.crm.visibility import visible
+from octopushx.tenancy.models import Membership
+
+CUSTOM = "cf_"
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").replace(",", "\n").splitlines() if line.strip()]
+
+
+def member_choices(tenant, blank: str = "— nobody —") -> list[tuple[str, str]]:
+    members = Membership.objects.filter(tenant=tenant).select_related("user").order_by("user__email")
+    return [("", blank)] + [(str(m.user_id), str(m.user)) for m in members]
+
+
+def custom_form_field(definition) -> forms.Field:
+    kind = definition.field_type
+    common = {"label": definition.label, "required": False}
+    options = [(o, o) for o in definition.options]
+    if kind == FieldType.LONG_TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if kind == FieldType.DATE:
+        return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == FieldType.BOOLEAN:
+        return forms.BooleanField(**common)
+    if kind == FieldType.SELECT:
+        return forms.ChoiceField(choices=[("", "—")] + options, **common)
+    if kind == FieldType.MULTI_SELECT:
+        return forms.MultipleChoiceField(choices=options, widget=forms.CheckboxSelectMultiple, **common)
+    if kind in (FieldType.NUMBER, FieldType.CURRENCY):
+        return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common)
+    if kind == FieldType.URL:
+        return forms.CharField(widget=forms.URLInput(), **common)
+    if kind == FieldType.EMAIL:
+        return forms.CharField(widget=forms.EmailInput(), **common)
+    if kind == FieldType.PHONE:
+        return forms.CharField(widget=forms.TextInput(attrs={"type": "tel"}), **common)
+    return forms.CharField(**common)
+
+
+class RecordForm(forms.Form):
+    """Base: adds the tenant's custom fields and maps service errors onto fields."""
+
+    object_type: str = ""
+    error_fields: dict[str, str] = {}
+
+    def __init__(self, *args, tenant, membership, instance=None, **kwargs):
+        self.tenant, self.membership, self.instance = tenant, membership, instance
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_from(instance)
+        super().__init__(*args, **kwargs)
+        self.definitions = custom_definitions(tenant, self.object_type) if self.object_type else {}
+        for key, definition in self.definitions.items():
+            self.fields[CUSTOM + key] = custom_form_field(definition)
+            if instance is not None and key in instance.custom and not self.is_bound:
+                self.initial[CUSTOM + key] = instance.custom[key]
+
+    def initial_from(self, instance) -> dict:
+        return {}
+
+    @property
+    def custom_fields(self):
+        return [self[CUSTOM + key] for key in self.definitions]
+
+    @property
+    def standard_fields(self):
+        return [self[name] for name in self.fields if not name.startswith(CUSTOM)]
+
+    def custom_data(self) -> dict:
+        values = {}
+        for key, definition in self.definitions.items():
+            value = self.cleaned_data.get(CUSTOM + key)
+            if definition.field_type == FieldType.BOOLEAN:
+                values[key] = bool(value)
+            else:
+                values[key] = value if value not in (None, "", []) else None
+        return values
+
+    def apply_errors(self, exc: ValidationError) -> None:
+        messages = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        for key, errors in messages.items():
+            name = key
+            if key.startswith("custom_fields."):
+                name = CUSTOM + key.split(".", 1)[1]
+            else:
+                for prefix, target in self.error_fields.items():
+                    if key == prefix or key.startswith(prefix + "."):
+                        name = target
+                        break
+            self.add_error(name if name in self.fields else None, errors)
+
+
+class ContactForm(RecordForm):
+    object_type = ObjectType.CONTACT
+    error_fields = {"emails.0": "email", "emails": "more_emails", "phones.0": "phone", "phones": "more_phones",
+                    "company_id": "company", "owner_id": "owner"}
+
+    first_name = forms.CharField(required=False, max_length=100)
+    last_name = forms.CharField(required=False, max_length=100)
+    email = forms.CharField(required=False, label="Email", widget=forms.EmailInput())
+    more_emails = forms.CharField(required=False, label="Other emails", widget=forms.Textarea(attrs={"rows": 2}),
+                                  help_text="One per line")
+    phone = forms.CharField(required=False, label="Phone", widget=forms.TextInput(attrs={"type": "tel"}),
+                            help_text="Any format; stored in international form")
+    more_phones = forms.CharField(required=False, label="Other phones", widget=forms.Textarea(attrs={"rows": 2}),
+                                  help_text="One per line")
+    company = forms.ChoiceField(required=False)
+    job_title = forms.CharField(required=False, max_length=120)
+    owner = forms.ChoiceField(required=False)
+    tags = forms.CharField(required=False, help_text="Comma-separated")
+    lifecycle_stage = forms.ChoiceField(choices=Lifecycle.choices, initial=Lifecycle.LEAD)
+    lead_status = forms.ChoiceField(choices=LeadStatus.choices, initial=LeadStatus.NEW)
+    street = forms.CharField(required=False)
+    city = forms.CharField(required=False)
+    region = forms.CharField(required=False)
+    postal_code = forms.CharField(required=False)
+    country = forms.CharField(required=False, max_length=2, help_text="Two letters, e.g. GB")
+    preferred_language = forms.CharField(required=False, max_length=16)
+    consent = forms.ChoiceField(choices=Consent.choices, initial=Consent.UNKNOWN)
+    lawful_basis = forms.ChoiceField(choices=LawfulBasis.choices, required=False)
+    restricted = forms.BooleanField(required=False, label="Restrict processing (GDPR)",
+                                    help_text="Kept, but never sent to AI analysis, workflows or exports")
+    external_id = forms.CharField(required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        companies = visible(Company, self.tenant, self.membership).order_by("name").values_list("pk", "name")[:500]
+        choices = [("", "—")] + [(str(pk), name) for pk, name in companies]
+        if self.instance is not None and self.instance.company_id and str(self.instance.company_id) not in dict(choices):
+            choices.append((str(self.instance.company_id), str(self.instance.company)))
+        self.fields["company"].choices = choices
+        self.fields["owner"].choices = member_choices(self.tenant)
+
+    def initial_from(self, contact: Contact) -> dict:
+        emails = [e.email for e in contact.emails.all()]
+        phones = [p.number for p in contact.phones.all()]
+        data = {name: getattr(contact, name) for name in (
+            "first_name", "last_name", "job_title", "lifecycle_stage", "lead_status", "street", "city", "region",
+            "postal_code", "country", "preferred_language", "consent", "lawful_basis", "restricted", "external_id")}
+        data.update(
+            email=emails[0] if emails else "", more_emails="\n".join(emails[1:]),
+            phone=phones[0] if phones else "", more_phones="\n".join(phones[1:]),
+            company=str(contact.company_id or ""), owner=str(contact.owner_id or ""),
+            tags=", ".join(t.name for t in contact.tags.all()),
+        )
+        return data
+
+    def to_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        emails = ([data["email"]] if data.get("email") else []) + _lines(data.pop("more_emails", ""))
+        phones = ([data["phone"]] if data.get("phone") else []) + [
+            line for line in (data.pop("more_phones", "") or "").splitlines() if line.strip()]
+        data.pop("email", None)
+        data.pop("phone", None)
+        for key in list(data):
+            if key.startswith(CUSTOM):
+                data.pop(key)
+        data.update(
+            emails=emails, phones=phones, company_id=data.pop("company") or None, owner_id=data.pop("owner") or None,
+            tags=_lines(data.pop("tags", "")), custom_fields=self.custom_data(),
+        )
+        return data
+
+
+class CompanyForm(RecordForm):
+    object_type = ObjectType.COMPANY
+    error_fields = {"owner_id": "owner"}
+
+    name = forms.CharField(max_length=200)
+    domain = forms.CharField(required=False)
+    industry = forms.CharField(required=False)
+    size = forms.ChoiceField(required=False, choices=[("", "—")] + [(s, s) for s in (
+        "1-10", "11-50", "51-200", "201-1000", "1001-5000", "5000+")])
+    phone = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "tel"}))
+    owner = forms.ChoiceField(required=False)
+    tags = forms.CharField(required=False, help_text="Comma-separated")
+    street = forms.CharField(required=False)
+    city = forms.CharField(required=False)
+    region = forms.CharField(required=False)
+    postal_code = forms.CharField(required=False)
+    country = forms.CharField(required=False, max_length=2)
+    external_id = forms.CharField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = member_choices(self.tenant)
+
+    def initial_from(self, company: Company) -> dict:
+        data = {name: getattr(company, name) for name in (
+            "name", "domain", "industry", "size", "phone", "street", "city", "region", "postal_code", "country",
+            "external_id")}
+        data.update(owner=str(company.owner_id or ""), tags=", ".join(t.name for t in company.tags.all()))
+        return data
+
+    def to_data(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(CUSTOM)}
+        data.update(owner_id=data.pop("owner") or None, tags=_lines(data.pop("tags", "")),
+                    custom_fields=self.custom_data())
+        return data
+
+
+class DealForm(RecordForm):
+    object_type = ObjectType.DEAL
+    error_fields = {"owner_id": "owner", "stage_id": "stage", "pipeline_id": "stage", "company_id": "company",
+                    "contact_ids": "contacts"}
+
+    name = forms.CharField(max_length=200)
+    value = forms.CharField(required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    currency = forms.CharField(required=False, max_length=3)
+    stage = forms.ChoiceField(label="Pipeline and stage")
+    expected_close = forms.CharField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    owner = forms.ChoiceField(required=False)
+    company = forms.ChoiceField(required=False)
+    contacts = forms.MultipleChoiceField(required=False, widget=forms.SelectMultiple(attrs={"size": 5}))
+    close_reason = forms.CharField(required=False, label="Won / lost reason")
+    tags = forms.CharField(required=False, help_text="Comma-separated")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stages = Stage.objects.for_tenant(self.tenant).select_related("pipeline").order_by(
+            "pipeline__position", "pipeline__name", "position")
+        self.fields["stage"].choices = [(str(s.pk), f"{s.pipeline.name} · {s.name}") for s in stages]
+        self.fields["owner"].choices = member_choices(self.tenant)
+        companies = visible(Company, self.tenant, self.membership).order_by("name").values_list("pk", "name")[:500]
+        self.fields["company"].choices = [("", "—")] + [(str(pk), name) for pk, name in companies]
+        contacts = visible(Contact, self.tenant, self.membership).order_by("last_name", "first_name")[:500]
+        choices = [(str(c.pk), c.full_name) for c in contacts]
+        if self.instance is not None:
+            known = {pk for pk, _ in choices}
+            choices += [(str(c.pk), c.full_name) for c in self.instance.contacts.all() if str(c.pk) not in known]
+        self.fields["contacts"].choices = choices
+
+    def initial_from(self, deal) -> dict:
+        return {
+            "name": deal.name, "value": deal.value, "currency": deal.currency, "stage": str(deal.stage_id),
+            "expected_close": deal.expected_close.isoformat() if deal.expected_close else "",
+            "owner": str(deal.owner_id or ""), "company": str(deal.company_id or ""),
+            "contacts": [str(pk) for pk in deal.contacts.values_list("pk", flat=True)],
+            "close_reason": deal.close_reason, "tags": ", ".join(t.name for t in deal.tags.all()),
+        }
+
+    def to_data(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(CUSTOM)}
+        stage = Stage.objects.for_tenant(self.tenant).filter(pk=data.pop("stage")).first()
+        data.update(
+            stage_id=str(stage.pk) if stage else None, pipeline_id=str(stage.pipeline_id) if stage else None,
+            owner_id=data.pop("owner") or None, company_id=data.pop("company") or None,
+            contact_ids=data.pop("contacts") or [], tags=_lines(data.pop("tags", "")),
+            expected_close=data.get("expected_close") or None, custom_fields=self.custom_data(),
+        )
+        if not data.get("currency"):
+            data.pop("currency")
+        return data
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    due_at = forms.CharField(required=False, label="Due", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    remind_at = forms.CharField(required=False, label="Remind me",
+                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    assignee = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(choices=TaskStatus.choices, initial=TaskStatus.OPEN, required=False)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = member_choices(tenant, blank="— me —")
+
+    def to_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        assignee = data.pop("assignee")
+        if assignee:
+            data["assignee_id"] = assignee
+        if not data.get("status"):
+            data.pop("status", None)
+        return data
+
+    def apply_errors(self, exc: ValidationError) -> None:
+        for key, errors in exc.message_dict.items():
+            name = "assignee" if key == "assignee_id" else key
+            self.add_error(name if name in self.fields else None, errors)
+
+
+class CustomFieldForm(forms.Form):
+    object_type = forms.ChoiceField(choices=ObjectType.choices)
+    label = forms.CharField(max_length=120)
+    field_type = forms.ChoiceField(choices=FieldType.choices)
+    options = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text="For select fields: one option per line")
+    required = forms.BooleanField(required=False)
+
+    def apply_errors(self, exc: ValidationError) -> None:
+        for key, errors in exc.message_dict.items():
+            self.add_error(key if key in self.fields else None, errors)
+
+
+class PipelineForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    stages = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}), required=False,
+        help_text="One stage per line: name, probability, kind (open, won or lost). Empty: the standard stages.",
+    )
+
+    def to_data(self) -> dict:
+        data = {"name": self.cleaned_data["name"]}
+        lines = [line for line in self.cleaned_data.get("stages", "").splitlines() if line.strip()]
+        if lines:
+            stages = []
+            for line in lines:
+                parts = [p.strip() for p in line.split(",")]
+                stages.append({"name": parts[0], "probability": parts[1] if len(parts) > 1 and parts[1] else 0,
+                               "kind": parts[2] if len(parts) > 2 and parts[2] else "open"})
+            data["stages"] = stages
+        return data
+
+    def apply_errors(self, exc: ValidationError) -> None:
+        for key, errors in exc.message_dict.items():
+            self.add_error("stages" if key.startswith("stages") else key if key in self.fields else None, errors)
+

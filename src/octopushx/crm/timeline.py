@@ -1,0 +1,144 @@
+"""The activity timeline of a contact, company or deal: notes, logged emails, tasks, calls,
+stage changes and field changes (from the audit trail), newest first, filterable by kind."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Q
+
+from octopushx.core.models import AuditEntry
+from octopushx.crm.models import Company, Contact, Note, NoteKind, Task
+
+KINDS = {
+    "note": "Notes",
+    "email": "Emails",
+    "task": "Tasks",
+    "call": "Calls",
+    "stage": "Stage changes",
+    "change": "Field changes",
+}
+TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class Entry:
+    kind: str
+    at: datetime
+    title: str
+    body: str = ""
+    actor: str = ""
+    changes: dict[str, Any] = field(default_factory=dict)
+    obj: Any = None
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "at": self.at.isoformat(),
+            "title": self.title,
+            "body": self.body,
+            "actor": self.actor,
+            "changes": self.changes,
+            "id": str(self.obj.pk) if self.obj is not None and hasattr(self.obj, "pk") else None,
+        }
+
+
+def _related_filter(record) -> Q:
+    if isinstance(record, Contact):
+        return Q(contact=record)
+    if isinstance(record, Company):
+        return Q(company=record)
+    return Q(deal=record)
+
+
+def _audit_objects(record) -> Q:
+    condition = Q(object_type=record._meta.model_name, object_id=str(record.pk))
+    if isinstance(record, Contact):
+        deal_ids = [str(pk) for pk in record.deals.values_list("pk", flat=True)]
+        if deal_ids:
+            condition |= Q(object_type="deal", object_id__in=deal_ids, action="deal.stage_changed")
+    return condition
+
+
+def _calls(record, limit: int) -> list[Entry]:
+    """Calls from the calls product, when it is installed and links calls to contacts."""
+    if not isinstance(record, Contact) or not apps.is_installed("octopushx.calls"):
+        return []
+    try:
+        call_model = apps.get_model("calls", "Call")
+    except LookupError:
+        return []
+    names = {f.name for f in call_model._meta.get_fields()}
+    if "contact" not in names:
+        return []
+    entries = []
+    for call in call_model.objects.filter(tenant=record.tenant, contact=record).order_by("-created_at")[:limit]:
+        title = getattr(call, "title", "") or "Call"
+        summary = getattr(call, "summary", "") or ""
+        entries.append(Entry("call", call.created_at, str(title), str(summary)[:500], obj=call))
+    return entries
+
+
+def build(record, kind: str | None = None, limit: int = 200) -> list[Entry]:
+    """Entries for ``record`` (newest first); ``kind`` keeps one of ``KINDS``."""
+    entries: list[Entry] = []
+    related = _related_filter(record)
+    if kind in (None, "", "note", "email"):
+        notes = Note.objects.filter(related, tenant=record.tenant).select_related("author")
+        if kind in ("note", "email"):
+            notes = notes.filter(kind=NoteKind.EMAIL if kind == "email" else NoteKind.NOTE)
+        for note in notes.order_by("-created_at")[:limit]:
+            entries.append(
+                Entry(
+                    "email" if note.kind == NoteKind.EMAIL else "note",
+                    note.created_at,
+                    note.subject or ("Email" if note.kind == NoteKind.EMAIL else "Note"),
+                    note.body,
+                    str(note.author) if note.author else "",
+                    obj=note,
+                )
+            )
+    if kind in (None, "", "task"):
+        for task in Task.objects.filter(related, tenant=record.tenant).select_related("assignee")[:limit]:
+            label = "Task done" if task.status == "done" else "Task"
+            entries.append(
+                Entry("task", task.completed_at or task.created_at, f"{label}: {task.title}", task.description,
+                      str(task.assignee) if task.assignee else "", obj=task)
+            )
+    if kind in (None, "", "call"):
+        entries.extend(_calls(record, limit))
+    if kind in (None, "", "stage", "change"):
+        audit = (
+            AuditEntry.objects.filter(_audit_objects(record), tenant=record.tenant)
+            .select_related("personal")
+            .order_by("-seq")
+        )
+        if kind == "stage":
+            audit = audit.filter(action="deal.stage_changed")
+        elif kind == "change":
+            audit = audit.exclude(action="deal.stage_changed")
+        for item in audit[:limit]:
+            personal = getattr(item, "personal", None)
+            changes = personal.changes if personal is not None else {}
+            if item.action == "deal.stage_changed":
+                stage = changes.get("stage") or ["?", "?"]
+                title = f"Stage: {stage[0]} → {stage[1]}"
+                entries.append(Entry("stage", item.at, title, actor=personal.actor_label if personal else "",
+                                     changes=changes, obj=item))
+            else:
+                verb = item.action.split(".", 1)[-1].replace("_", " ")
+                entries.append(
+                    Entry("change", item.at, f"{item.object_type.capitalize()} {verb}",
+                          actor=personal.actor_label if personal else "", changes=changes, obj=item)
+                )
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
+
+
+def plain(html: str) -> str:
+    return TAGS.sub(" ", html or "").strip()
+
