@@ -64,3 +64,28 @@ def test_enrolment_with_a_wrong_code_shows_the_error_next_to_the_field(page):
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
     assert "not right" in field_error(page, "6-digit code")
     assert page.get_by_text("Off", exact=True).is_visible()
+
+
+def test_owner_requires_two_factor_and_members_must_set_it_up_first(page, new_page):
+    org = make_org("Acme Support")
+    owner = make_member(org, "owner")
+    agent = make_member(org, "agent")
+    sign_in(page, owner.user.email, PASSWORD)
+    page.goto("/settings/")
+    page.get_by_label("Require two-factor sign-in for every member").check()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="Two-factor sign-in").wait_for()
+
+    member = new_page()
+    sign_in(member, agent.user.email, PASSWORD)
+    member.get_by_role("heading", name="Two-factor sign-in").wait_for()
+    assert "Acme Support requires two-factor sign-in" in member.get_by_role("alert").inner_text()
+    member.goto("/settings/members/")
+    member.get_by_role("heading", name="Two-factor sign-in").wait_for()
+
+    secret = member.get_by_test_id("totp-secret").inner_text().strip()
+    member.get_by_label("6-digit code").fill(code_for(secret))
+    member.get_by_role("button", name="Turn on two-factor sign-in").click()
+    member.get_by_role("status").filter(has_text="Two-factor sign-in is on").wait_for()
+    member.goto("/settings/members/")
+    member.get_by_role("heading", name="Members & roles").wait_for()
