@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -153,3 +153,18 @@ def test_verify_page(org, web_as):
     assert response.status_code == 200 and b"link correctly" in response.content
     AuditEntry.objects.filter(tenant=org).order_by("seq").filter(seq=1).update(action="forged")
     assert b"Broken at entry 1" in client.get(reverse("shield:audit_verify")).content
+
+
+def test_csv_defuses_spreadsheet_formulas(org, web_as):
+    write(org, "thing.created", actor='=HYPERLINK("http://evil.example")', object_id="+1-555")
+    rows = csv_rows(web_as(Role.AUDITOR).get(reverse("shield:audit_csv"), {"action": "thing."}))
+    assert rows[0]["actor"] == '\'=HYPERLINK("http://evil.example")'
+    assert rows[0]["object_id"] == "'+1-555"
+
+
+def test_until_includes_the_whole_day(org, web_as):
+    entry = write(org, "thing.created", object_id="obj-late")
+    day = timezone.now().date()
+    AuditEntry.objects.filter(pk=entry.pk).update(at=timezone.make_aware(datetime.combine(day, time(23, 59, 30))))
+    page = web_as(Role.AUDITOR).get(reverse("shield:audit"), {"until": day.isoformat()}).content.decode()
+    assert "obj-late" in page

@@ -34,7 +34,7 @@ def test_invitation_is_emailed_and_accepting_creates_the_membership(org, api_as,
     api = api_as(Role.ADMIN)
     path = emailed_path(django_capture_on_commit_callbacks, api, role=Role.MANAGER)
     assert mail.outbox[0].to == [NEW_EMAIL]
-    visitor = Client()
+    visitor = Client(REMOTE_ADDR="192.0.2.44", HTTP_USER_AGENT="Invitee/1.0")
     page = visitor.get(path)
     assert page.status_code == 200 and org.name.encode() in page.content
     response = visitor.post(path, {"full_name": "New Comer", "password": PASSWORD})
@@ -44,7 +44,9 @@ def test_invitation_is_emailed_and_accepting_creates_the_membership(org, api_as,
     assert membership.user.check_password(PASSWORD)
     assert visitor.get("/api/v1/me").json()["tenant"]["id"] == str(org.pk)  # signed in, in org
     assert AuditEntry.objects.filter(tenant=org, action="invitation.created").exists()
-    assert AuditEntry.objects.filter(tenant=org, action="invitation.accepted", object_id=str(membership.pk)).exists()
+    accepted = AuditEntry.objects.get(tenant=org, action="invitation.accepted", object_id=str(membership.pk))
+    assert accepted.actor_user == membership.user
+    assert (accepted.personal.ip, accepted.personal.user_agent) == ("192.0.2.44", "Invitee/1.0")
 
 
 def test_the_link_is_not_stored(org, api_as, django_capture_on_commit_callbacks):

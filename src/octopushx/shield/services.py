@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from ninja import Schema
 
 from octopushx.core import audit
@@ -25,6 +26,10 @@ class AuditFilter(Schema):
     q: str | None = None
 
 
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def filtered_entries(tenant, filters: AuditFilter) -> QuerySet[AuditEntry]:
     qs = AuditEntry.objects.filter(tenant=tenant).select_related("personal")
     if filters.action:
@@ -35,10 +40,11 @@ def filtered_entries(tenant, filters: AuditFilter) -> QuerySet[AuditEntry]:
         qs = qs.filter(object_id=filters.object_id)
     if filters.actor:
         qs = qs.filter(personal__actor_label__icontains=filters.actor)
+    # Whole days in the platform's time zone; bounds as aware datetimes so the index on ``at`` is used.
     if filters.since:
-        qs = qs.filter(at__date__gte=filters.since)
+        qs = qs.filter(at__gte=_start_of(filters.since))
     if filters.until:
-        qs = qs.filter(at__lt=filters.until + timedelta(days=1))
+        qs = qs.filter(at__lt=_start_of(filters.until + timedelta(days=1)))
     if filters.q:
         qs = qs.filter(
             Q(action__icontains=filters.q)
@@ -48,12 +54,23 @@ def filtered_entries(tenant, filters: AuditFilter) -> QuerySet[AuditEntry]:
     return qs.order_by("-seq")
 
 
+def _cell(value: str) -> str:
+    """Text a spreadsheet will not run as a formula (CSV injection): a leading ' defuses it."""
+    return f"'{value}" if value and value[0] in "=+-@\t\r" else value
+
+
 CSV_COLUMNS = ["seq", "time", "actor", "action", "object_type", "object_id", "changes", "ip", "user_agent", "hash"]
 
 
 def export_csv(tenant, filters: AuditFilter, actor: Actor) -> Iterator[str]:
     """Stream the filtered trail as CSV rows; the export itself is audited first."""
-    audit.record(tenant, actor, "audit.exported", object_type="audit", changes={"filters": [None, filters.dict(exclude_none=True)]})
+    audit.record(
+        tenant,
+        actor,
+        "audit.exported",
+        object_type="audit",
+        changes={"filters": [None, filters.dict(exclude_none=True)]},
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -68,7 +85,17 @@ def export_csv(tenant, filters: AuditFilter, actor: Actor) -> Iterator[str]:
     for entry in filtered_entries(tenant, filters).iterator(chunk_size=1000):
         p = entry.personal
         writer.writerow(
-            [entry.seq, entry.at.isoformat(), p.actor_label, entry.action, entry.object_type, entry.object_id,
-             audit.canonical(p.changes), p.ip or "", p.user_agent, entry.hash]
+            [
+                entry.seq,
+                entry.at.isoformat(),
+                _cell(p.actor_label),
+                _cell(entry.action),
+                _cell(entry.object_type),
+                _cell(entry.object_id),
+                _cell(audit.canonical(p.changes)),
+                p.ip or "",
+                _cell(p.user_agent),
+                entry.hash,
+            ]
         )
         yield flush()

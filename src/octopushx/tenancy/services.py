@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import secrets
@@ -214,7 +215,15 @@ def find_invitation(token: str) -> Invitation | None:
 
 
 @transaction.atomic
-def accept_invitation(invitation: Invitation, *, password: str | None, full_name: str = "", user: User | None = None) -> Membership:
+def accept_invitation(
+    invitation: Invitation,
+    *,
+    password: str | None,
+    full_name: str = "",
+    user: User | None = None,
+    origin: Actor | None = None,
+) -> Membership:
+    """Join the invitation's organisation (creating the account if needed); ``origin`` gives IP and user agent."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open:
         raise ValidationError({"token": ["This invitation is no longer valid"]})
@@ -238,13 +247,15 @@ def accept_invitation(invitation: Invitation, *, password: str | None, full_name
     )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    actor = dataclasses.replace(origin or Actor(), user=user, role=membership.role)
     audit.record(
         invitation.tenant,
-        Actor(user=user),
+        actor,
         "invitation.accepted",
         obj=membership,
         changes={"email": [None, user.email], "role": [None, membership.role]},
     )
+    events.emit(invitation.tenant, "member.added", {"membership_id": str(membership.pk), "role": membership.role})
     return membership
 
 

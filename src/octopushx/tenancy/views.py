@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from octopushx.core.context import Actor
 from octopushx.tenancy import services
 from octopushx.tenancy.middleware import SESSION_KEY
 from octopushx.tenancy.models import Membership, Organization, OrgKind
@@ -138,6 +139,7 @@ def accept_invitation(request, token):
                 password=request.POST.get("password"),
                 full_name=request.POST.get("full_name", "").strip(),
                 user=user,
+                origin=Actor.from_request(request),
             )
             if user is None:
                 login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
