@@ -6,4 +6,5 @@ class ShieldConfig(AppConfig):
     label = "shield"
 
     def ready(self) -> None:
+        from octopushx.shield.monitoring import signals as monitoring_signals  # noqa: F401
         from octopushx.shield.seats import signals  # noqa: F401

@@ -1,6 +1,7 @@
 """Shield's tables; each domain keeps its models in its own package and is listed here."""
 
 from octopushx.shield.legal.models import Acceptance, LegalDocument
+from octopushx.shield.monitoring.models import SecurityAlert
 from octopushx.shield.seats.models import SecurityPolicy, Subscription
 
-__all__ = ["Acceptance", "LegalDocument", "SecurityPolicy", "Subscription"]
+__all__ = ["Acceptance", "LegalDocument", "SecurityAlert", "SecurityPolicy", "Subscription"]

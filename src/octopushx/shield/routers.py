@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from ninja import Router
 
+from octopushx.shield.monitoring.api import router as monitoring_router
 from octopushx.shield.seats.api import router as seats_router
 from octopushx.shield.suspension.api import router as suspension_router
 
 router = Router()
 router.add_router("", suspension_router)
 router.add_router("", seats_router)
+router.add_router("", monitoring_router)

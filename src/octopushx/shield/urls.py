@@ -2,6 +2,7 @@ from django.urls import path
 
 from octopushx.shield import views
 from octopushx.shield.legal import views as legal_views
+from octopushx.shield.monitoring import views as monitoring_views
 from octopushx.shield.seats import views as seats_views
 from octopushx.shield.suspension import views as suspension_views
 
@@ -15,4 +16,10 @@ urlpatterns = [
     path("organizations/<uuid:org_id>/reinstate/", suspension_views.reinstate, name="reinstate"),
     path("legal/", legal_views.manage, name="legal"),
     path("settings/", seats_views.security_settings, name="security_settings"),
+    path("security/", monitoring_views.security_page, name="security"),
+    path(
+        "security/alerts/<uuid:alert_id>/acknowledge/",
+        monitoring_views.acknowledge,
+        name="acknowledge_alert",
+    ),
 ]

@@ -1,0 +1,18 @@
+"""Factories for Shield's path parameters, used by tests/test_cross_tenant.py."""
+
+from __future__ import annotations
+
+import uuid
+
+from octopushx.shield.monitoring.models import SecurityAlert
+
+
+def _alert(tenant, user):
+    return SecurityAlert.objects.create(
+        tenant=tenant, kind="failed_burst", summary="tenant B alert", dedupe_key=uuid.uuid4().hex
+    ).pk
+
+
+FACTORIES = {
+    "alert_id": _alert,
+}
