@@ -67,3 +67,30 @@ def test_a_success_resets_the_failure_count(org, client, settings):
     assert attempt(client, member.user.email, PASSWORD).status_code == 302
     client.post(reverse("accounts:logout"))
     assert attempt(client, member.user.email, "wrong-password").status_code == 200
+
+
+def test_the_limit_follows_the_setting(org, client, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    member = make_member(org, Role.AGENT)
+    assert attempt(client, member.user.email, "wrong-password").status_code == 200
+    assert attempt(client, member.user.email, "wrong-password").status_code == 429
+
+
+def test_the_limit_and_lockout_time_come_from_the_environment(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "octopushx.settings",
+        "OCTOPUSHX_DATA_DIR": str(tmp_path),
+        "OCTOPUSHX_LOGIN_FAILURE_LIMIT": "3",
+        "OCTOPUSHX_LOGIN_LOCKOUT_MINUTES": "30",
+    }
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["3", "0.5"]
