@@ -216,6 +216,16 @@ def cmd_jobs_run(args) -> None:
     print(f"Ran {jobs.drain()} job(s).")
 
 
+def cmd_analyze(args) -> None:
+    """Transcribe and analyse one recording; needs neither Django nor a database."""
+    from octopushx.intelligence import console
+
+    try:
+        console.run(args)
+    except console.ConsoleError as exc:
+        raise CommandError(str(exc))
+
+
 def cmd_manage(args) -> None:
     from django.core.management import execute_from_command_line
 
@@ -286,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = jobs.add_parser("run", help="run every due job in this process and exit")
     p.set_defaults(func=cmd_jobs_run)
 
+    from octopushx.intelligence.console import add_arguments as analyze_arguments
+
+    p = sub.add_parser("analyze", help="transcribe and analyse one call recording (no database)")
+    analyze_arguments(p)
+    p.set_defaults(func=cmd_analyze)
+
     p = sub.add_parser("manage", help="run a Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
@@ -295,8 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        _setup()
-        if args.func not in (cmd_manage, cmd_keys_generate, cmd_migrate, cmd_serve, cmd_demo):
+        if args.func is not cmd_analyze:  # analyze is pure: no Django, no database
+            _setup()
+        standalone = (cmd_manage, cmd_keys_generate, cmd_migrate, cmd_serve, cmd_demo, cmd_analyze)
+        if args.func not in standalone:
             _require_database()
         args.func(args)
     except CommandError as exc:

@@ -1,0 +1,168 @@
+"""Quality of the pipeline on synthesised calls with a known script (bench/make_speech.py).
+
+Reports, for the short and the long script:
+
+- WER per speaker role on the dual-channel recording (reference: the script; numbers are
+  compared digit by digit, punctuation and case ignored), and overall WER on the mono mix;
+- talk-ratio error: |measured agent share − the script's| on stereo and on the mono mix;
+- redaction recall: of the sensitive items spoken (cards, CVV, expiry, sort codes, accounts, NI,
+  emails, phones), how many got a span of the right tag over their turn (strict), of any tag
+  (lenient), and how many leaked digits into the redacted transcript; plus spans found outside
+  any sensitive turn (false positives);
+- diarisation accuracy on the mono mix: share of recognised words whose speaker label is the
+  script's speaker at that moment (and the share labelled unknown).
+
+    python bench/quality.py [--scripts short,long] [--rate 16000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import make_speech  # noqa: E402
+
+from octopushx.intelligence import AnalysisSettings, analyse  # noqa: E402
+from octopushx.intelligence.redaction import spoken_digits  # noqa: E402
+
+
+def normalise(text: str) -> list[str]:
+    text = re.sub(r"[^\w\s'@.-]", " ", text.lower())
+    text = re.sub(r"(?<=\w)[.-](?=\s|$)", " ", text)
+    words = spoken_digits(text.replace("-", " ")).split()
+    out: list[str] = []
+    for word in words:
+        if word.isdigit():
+            out.extend(word)  # "4916" and "4 9 1 6" score the same
+        else:
+            out.append(word.strip(".'"))
+    return [w for w in out if w]
+
+
+def wer(reference: list[str], hypothesis: list[str]) -> float:
+    if not reference:
+        return 0.0 if not hypothesis else 1.0
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref in enumerate(reference, 1):
+        current = [i] + [0] * len(hypothesis)
+        for j, hyp in enumerate(hypothesis, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp))
+        previous = current
+    return previous[-1] / len(reference)
+
+
+def truth_speaker(manifest: dict, time: float, slack: float = 0.25) -> str | None:
+    for turn in manifest["turns"]:
+        if turn["start"] - slack <= time <= turn["end"] + slack:
+            return turn["speaker"]
+    return None
+
+
+def redaction_scores(manifest: dict, result) -> dict:
+    items = [(turn, item) for turn in manifest["turns"] for item in turn.get("sensitive", [])]
+    strict = lenient = leaked = 0
+    by_kind: dict[str, list[int]] = {}
+    redacted_text = " ".join(u.text for u in result.utterances)
+    redacted_digits = "".join(ch for ch in redacted_text if ch.isdigit())
+    for turn, item in items:
+        spans = [
+            s
+            for s in result.redaction.spans
+            if s.start < turn["end"] + 0.5 and s.end > turn["start"] - 0.5 and s.speaker in (turn["speaker"], "unknown")
+        ]
+        exact = any(s.kind == item["kind"] for s in spans)
+        strict += exact
+        lenient += bool(spans)
+        digits = re.sub(r"\D", "", item["value"])
+        if len(digits) >= 6 and any(digits[i : i + 4] in redacted_digits for i in range(len(digits) - 3)):
+            leaked += 1
+        stats = by_kind.setdefault(item["kind"], [0, 0])
+        stats[0] += exact
+        stats[1] += 1
+    sensitive_turns = [t for t, _ in items]
+    false_positives = sum(
+        1
+        for s in result.redaction.spans
+        if not any(s.start < t["end"] + 0.5 and s.end > t["start"] - 0.5 for t in sensitive_turns)
+    )
+    return {
+        "items": len(items),
+        "strict": strict,
+        "lenient": lenient,
+        "leaked": leaked,
+        "false_positives": false_positives,
+        "by_kind": by_kind,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scripts", default="short,long")
+    parser.add_argument("--rate", type=int, default=16000)
+    parser.add_argument("--beam-size", type=int, default=1)
+    args = parser.parse_args(argv)
+    settings = AnalysisSettings(keep_original=True, beam_size=args.beam_size)
+    totals = {"items": 0, "strict": 0, "lenient": 0, "leaked": 0, "false_positives": 0}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.scripts.split(","):
+            manifest = make_speech.synthesise(tmp, script=name, name=name, rate=args.rate, formats=("wav",))
+            stereo = analyse(manifest["files"]["stereo"]["wav"], settings=settings)
+            mono = analyse(manifest["files"]["mono"]["wav"], channel_roles=None, settings=settings)
+            print(
+                f"== {name} script: {manifest['duration']:.1f} s at {args.rate} Hz, "
+                f"{len(manifest['turns'])} turns, voices {manifest['voices']}"
+            )
+            for role in ("agent", "customer"):
+                reference = normalise(" ".join(t["text"] for t in manifest["turns"] if t["speaker"] == role))
+                hypothesis = normalise(" ".join(u.text for u in stereo.original_utterances if u.speaker == role))
+                print(
+                    f"  WER {role:<9} (stereo): {wer(reference, hypothesis):6.1%}  ({len(reference)} reference words)"
+                )
+            reference = normalise(" ".join(t["text"] for t in manifest["turns"]))
+            hypothesis = normalise(" ".join(u.text for u in mono.original_utterances))
+            print(f"  WER overall   (mono):   {wer(reference, hypothesis):6.1%}")
+            truth = manifest["talk_ratio"]["agent"]
+            for label, result in (("stereo", stereo), ("mono", mono)):
+                measured = result.insights.metrics.talk_ratio.get("agent", 0.0)
+                print(
+                    f"  talk ratio agent ({label:<6}): measured {measured:.3f}, script {truth:.3f}, "
+                    f"error {abs(measured - truth):.3f}"
+                )
+            right = total = unknown = 0
+            for utterance in mono.utterances:
+                for word in utterance.words:
+                    expected = truth_speaker(manifest, (word.start + word.end) / 2)
+                    if expected is None:
+                        continue
+                    total += 1
+                    right += utterance.speaker == expected
+                    unknown += utterance.speaker == "unknown"
+            print(
+                f"  diarisation (mono): {right / max(1, total):6.1%} of {total} words right, "
+                f"{unknown / max(1, total):.1%} unknown ({mono.provenance.diarisation})"
+            )
+            for label, result in (("stereo", stereo), ("mono", mono)):
+                scores = redaction_scores(manifest, result)
+                for key in totals:
+                    totals[key] += scores[key]
+                kinds = ", ".join(f"{k} {a}/{b}" for k, (a, b) in sorted(scores["by_kind"].items()))
+                print(
+                    f"  redaction ({label:<6}): recall {scores['strict']}/{scores['items']} right tag, "
+                    f"{scores['lenient']}/{scores['items']} any tag, {scores['leaked']} leaked, "
+                    f"{scores['false_positives']} outside sensitive turns  [{kinds}]"
+                )
+    print(
+        f"== redaction recall over all runs: {totals['strict'] / max(1, totals['items']):.1%} right tag, "
+        f"{totals['lenient'] / max(1, totals['items']):.1%} any tag, {totals['leaked']} leaked, "
+        f"{totals['false_positives']} false positives"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,620 @@
+"""Find and redact payment cards, CVVs, expiry dates, bank details, NI numbers, emails and phones.
+
+Works on recognised words (with times), so every finding has an audio span that
+:func:`octopushx.intelligence.redact_audio` can silence. Numbers are understood however they
+were transcribed or spoken: "4916 3827", "4-9-1-6", "four nine one six", "double five",
+"twenty eight", and the homophones speech recognisers write for digits inside a number
+("for" = 4, "to" = 2, "oh" = 0). Each speaker's words are read as one stream (a number read
+across two segments is still one number); the words around a number, from both speakers, give
+its context ("sort code", "security code", "expires"…).
+
+Tags: ``[CARD]`` (13–19 digits passing the Luhn check, or 12–19 digits right after the word
+"card"), ``[CVV]`` and ``[EXPIRY]`` (3–4 digits named as such, or spoken within 60 s after a
+card), ``[ACCOUNT]`` (6–10 digits named as an account number, or 8 digits after a sort code;
+IBANs), ``[SORT_CODE]`` (6 digits named as a sort code or grouped 2-2-2), ``[NI]`` (two
+letters, six digits, a letter A–D; or six digits named as a national insurance number),
+``[EMAIL]`` (written or spoken: "john dot smith at example dot com") and ``[PHONE]`` (10–13
+digit numbers, "+44…", or 7+ digits named as a phone number).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from octopushx.intelligence.results import Redaction, RedactionSpan, Utterance, Word
+
+UNITS = {
+    "zero": "0",
+    "oh": "0",
+    "o": "0",
+    "nought": "0",
+    "nil": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+}
+TEENS = {
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "thirteen": "13",
+    "fourteen": "14",
+    "fifteen": "15",
+    "sixteen": "16",
+    "seventeen": "17",
+    "eighteen": "18",
+    "nineteen": "19",
+}
+TENS = {
+    "twenty": "2",
+    "thirty": "3",
+    "forty": "4",
+    "fifty": "5",
+    "sixty": "6",
+    "seventy": "7",
+    "eighty": "8",
+    "ninety": "9",
+}
+# Words a recogniser writes for a digit; read as digits only inside a number.
+HOMOPHONES = {"to": "2", "too": "2", "for": "4", "fore": "4", "won": "1", "ate": "8", "free": "3", "tree": "3"}
+MULTIPLIERS = {"double": 2, "triple": 3}
+CONNECTORS = {"and", "dash", "hyphen", "then", "uh", "um", "er", "erm", "space", "slash", "is"}
+LEAD_INS = {"is", "was", "code", "number", "it's", "its", "are", "on", "at", "be", "me"}
+MAX_GAP = 2.0  # seconds between two words of one spoken number
+
+TLDS = {
+    "com",
+    "org",
+    "net",
+    "co",
+    "uk",
+    "io",
+    "ie",
+    "de",
+    "fr",
+    "gov",
+    "edu",
+    "info",
+    "biz",
+    "me",
+    "us",
+    "ca",
+    "au",
+    "nz",
+    "eu",
+    "ac",
+    "ltd",
+    "email",
+}
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:" + "|".join(sorted(TLDS)) + r")$", re.IGNORECASE)
+IBAN = re.compile(r"^[a-z]{2}\d{2}[a-z0-9]{10,30}$", re.IGNORECASE)
+
+CONTEXT = {
+    "CARD": re.compile(r"\b(card|visa|mastercard|amex|long number|card number)\b"),
+    "CVV": re.compile(r"\b(security (code|number)|cvv|cvc|cv2|three digits|last three|on the back|back of the card)\b"),
+    "EXPIRY": re.compile(r"\b(expir\w*|valid (until|to|thru|through)|end date)\b"),
+    "SORT_CODE": re.compile(r"\b(sort|short|thought|sought)\s*codes?\b"),
+    "ACCOUNT": re.compile(r"\b(account|count)\s*(number|no)\b|\baccount\b"),
+    "NI": re.compile(r"\b(national insurance|insurance number|n i number|ni number|nino)\b"),
+    "PHONE": re.compile(r"\b(phone|mobile|landline|telephone|call me|reach me|ring me|contact number|cell)\b"),
+}
+
+
+@dataclass
+class _Token:
+    word: int
+    kind: str  # "digit", "letters", "other"
+    value: str
+    tens: bool = False  # "twenty" waiting for a unit
+    last_word: int = -1  # the last word this token covers ("twenty eight" is one token)
+
+    def __post_init__(self) -> None:
+        if self.last_word < 0:
+            self.last_word = self.word
+
+
+@dataclass
+class _Run:
+    digits: str
+    groups: list[int]
+    first: int  # word index
+    last: int
+    letters_before: str = ""
+    letters_after: str = ""
+    letters_first: int | None = None
+    letters_last: int | None = None
+
+
+@dataclass
+class _Finding:
+    kind: str
+    first: int
+    last: int
+
+
+@dataclass
+class _Stream:
+    speaker: str
+    words: list[Word] = field(default_factory=list)
+    places: list[tuple[int, int]] = field(default_factory=list)  # (utterance, word) of each word
+
+
+def _clean(text: str) -> str:
+    return text.lower().strip(" ,.;:!?\"'()[]{}-")
+
+
+def _tokens(word_index: int, raw: str) -> list[_Token]:
+    low = _clean(raw)
+    if not low:
+        return [_Token(word_index, "other", "")]
+    if re.fullmatch(r"\+?\d[\d\-/.,]*", low):
+        digits = re.sub(r"\D", "", low)
+        # Keep the spoken grouping ("20-45-77") as separate tokens.
+        parts = [p for p in re.split(r"[-/.,]", low.lstrip("+")) if p]
+        if len(parts) > 1 and all(p.isdigit() for p in parts):
+            return [_Token(word_index, "digit", p) for p in parts]
+        return [_Token(word_index, "digit", digits)]
+    mixed = re.fullmatch(r"([a-z]{1,2})?(\d+)([a-z])?", low)
+    if mixed and (mixed.group(1) or mixed.group(3)):
+        tokens = []
+        if mixed.group(1):
+            tokens.append(_Token(word_index, "letters", mixed.group(1).upper()))
+        tokens.append(_Token(word_index, "digit", mixed.group(2)))
+        if mixed.group(3):
+            tokens.append(_Token(word_index, "letters", mixed.group(3).upper()))
+        return tokens
+    if low in UNITS:
+        return [_Token(word_index, "digit", UNITS[low])]
+    if low in TEENS:
+        return [_Token(word_index, "digit", TEENS[low])]
+    if low in TENS:
+        return [_Token(word_index, "digit", TENS[low], tens=True)]
+    if "-" in low and all(part in UNITS for part in low.split("-")):
+        return [_Token(word_index, "digit", "".join(UNITS[p] for p in low.split("-")))]
+    if low in MULTIPLIERS:
+        return [_Token(word_index, "multiplier", str(MULTIPLIERS[low]))]
+    if low in HOMOPHONES:
+        return [_Token(word_index, "homophone", HOMOPHONES[low])]
+    stripped = raw.strip(" ,.;:!?\"'()")
+    if re.fullmatch(r"[A-Za-z]", stripped) or re.fullmatch(r"[A-Z]{2}", stripped):
+        return [_Token(word_index, "letters", stripped.upper())]
+    return [_Token(word_index, "other", low)]
+
+
+def _tokenise(words: Sequence[Word]) -> list[_Token]:
+    tokens: list[_Token] = []
+    for index, word in enumerate(words):
+        tokens.extend(_tokens(index, word.text))
+    # "twenty" + "eight" -> "28"; a lone "twenty" -> "20".
+    merged: list[_Token] = []
+    for token in tokens:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and previous.tens
+            and token.kind == "digit"
+            and len(token.value) == 1
+            and token.value != "0"
+        ):
+            previous.value += token.value
+            previous.tens = False
+            previous.last_word = token.last_word
+            continue
+        if previous is not None and previous.tens:
+            previous.value += "0"
+            previous.tens = False
+        merged.append(token)
+    if merged and merged[-1].tens:
+        merged[-1].value += "0"
+        merged[-1].tens = False
+    # "double five" -> "55"
+    for index, token in enumerate(merged):
+        if token.kind == "multiplier":
+            following = merged[index + 1] if index + 1 < len(merged) else None
+            if following is not None and following.kind == "digit" and len(following.value) == 1:
+                following.value *= int(token.value)
+                following.word = token.word
+            token.kind, token.value = "other", ""
+    # homophones count as digits only inside a number, or right before one after "is"/"code"
+    for index, token in enumerate(merged):
+        if token.kind != "homophone":
+            continue
+        before = merged[index - 1] if index else None
+        after = merged[index + 1] if index + 1 < len(merged) else None
+        after_digit = after is not None and after.kind == "digit"
+        if (
+            after_digit
+            and before is not None
+            and (before.kind == "digit" or before.kind == "letters" or before.value in LEAD_INS)
+        ):
+            token.kind = "digit"
+        else:
+            token.kind, token.value = "other", _clean(words[token.word].text)
+    return merged
+
+
+def _runs(tokens: Sequence[_Token], words: Sequence[Word]) -> list[_Run]:
+    runs: list[_Run] = []
+    current: _Run | None = None
+    skipped = 0
+    for index, token in enumerate(tokens):
+        if token.kind == "digit":
+            gap_ok = current is not None and words[token.word].start - words[current.last].end <= MAX_GAP
+            if current is not None and gap_ok:
+                current.digits += token.value
+                current.groups.append(len(token.value))
+                current.last = token.last_word
+            else:
+                if current is not None:
+                    runs.append(current)
+                current = _Run(token.value, [len(token.value)], token.word, token.last_word)
+                letters, first = _letters_before(tokens, index)
+                current.letters_before, current.letters_first = letters, first
+            skipped = 0
+            continue
+        if current is not None and token.kind == "other" and token.value in CONNECTORS and skipped == 0:
+            skipped += 1
+            continue
+        if current is not None:
+            if token.kind == "letters":
+                current.letters_after, current.letters_last = token.value, token.word
+            runs.append(current)
+            current = None
+        skipped = 0
+    if current is not None:
+        runs.append(current)
+    return runs
+
+
+def _letters_before(tokens: Sequence[_Token], index: int) -> tuple[str, int | None]:
+    letters, first = "", None
+    position = index - 1
+    while position >= 0 and tokens[position].kind == "letters" and len(letters) < 2:
+        letters = tokens[position].value + letters
+        first = tokens[position].word
+        position -= 1
+    return letters, first
+
+
+def luhn(digits: str) -> bool:
+    """The Luhn (mod 10) check that every payment card number passes."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def _card_in(digits: str) -> bool:
+    if 13 <= len(digits) <= 19 and luhn(digits):
+        return True
+    # a longer run may be a card read straight on into its expiry or CVV
+    return len(digits) > 19 and any(luhn(digits[:length]) for length in (16, 15))
+
+
+def _nearest(before: str, kinds: Sequence[str]) -> str | None:
+    """Of ``kinds``, the one whose context words occur last in ``before``."""
+    best, best_position = None, -1
+    for kind in kinds:
+        for match in CONTEXT[kind].finditer(before):
+            if match.start() > best_position:
+                best, best_position = kind, match.start()
+    return best
+
+
+def _plausible_expiry(digits: str) -> bool:
+    if len(digits) == 4:
+        return 1 <= int(digits[:2]) <= 12
+    if len(digits) == 3:
+        return digits[0] != "0"
+    return False
+
+
+class _Context:
+    """The words of the whole call (all speakers) in time order, to look around a number."""
+
+    def __init__(self, streams: Sequence[_Stream]):
+        everything = sorted((w.start, _clean(w.text)) for s in streams for w in s.words)
+        self.times = [t for t, _ in everything]
+        self.texts = [t for _, t in everything]
+
+    def before(self, time: float, seconds: float) -> str:
+        return " ".join(t for s, t in zip(self.times, self.texts, strict=True) if time - seconds <= s < time - 0.01)
+
+    def after(self, time: float, seconds: float) -> str:
+        return " ".join(t for s, t in zip(self.times, self.texts, strict=True) if time < s <= time + seconds)
+
+
+def _classify(run: _Run, words: Sequence[Word], context: _Context, cards: list[float]) -> str | None:
+    digits = run.digits
+    count = len(digits)
+    start = words[run.first].start
+    before = context.before(start, 15.0)
+    recent_card = any(0 <= start - t <= 60.0 for t in cards)
+    named = _nearest(before, ["CARD", "CVV", "EXPIRY", "SORT_CODE", "ACCOUNT", "NI", "PHONE"])
+
+    if count >= 13 and _card_in(digits):
+        return "CARD"
+    if run.letters_before and len(run.letters_before) == 2 and count == 6:
+        return "NI"
+    if named == "NI" and count == 6:
+        return "NI"
+    if named == "CARD" and 12 <= count <= 19:
+        return "CARD"
+    if count == 6 and (named == "SORT_CODE" or run.groups == [2, 2, 2]):
+        return "SORT_CODE"
+    if count == 6 and CONTEXT["ACCOUNT"].search(context.after(words[run.last].end, 4.0)):
+        return "SORT_CODE"  # "…is 204577 and the account number is…"
+    if named == "ACCOUNT" and 6 <= count <= 10:
+        return "ACCOUNT"
+    if count == 8 and "SORT_CODE" in _recent_kinds(before):
+        return "ACCOUNT"
+    if 3 <= count <= 4 and (named in ("CVV", "EXPIRY") or recent_card):
+        if named in ("CVV", "EXPIRY"):
+            return named
+        return "EXPIRY" if count == 4 and _plausible_expiry(digits) else "CVV"
+    if 2 <= count <= 6 and named == "EXPIRY":
+        return "EXPIRY"
+    if 10 <= count <= 13 and (digits[0] == "0" or digits.startswith("44") or named == "PHONE" or count in (10, 11)):
+        return "PHONE"
+    if 5 <= count <= 13 and named == "PHONE":
+        return "PHONE"
+    if 13 <= count <= 19 and named in ("CARD", None):
+        return None
+    return None
+
+
+def _recent_kinds(before: str) -> set[str]:
+    return {kind for kind, pattern in CONTEXT.items() if pattern.search(before)}
+
+
+def _emails(words: Sequence[Word], context: _Context) -> list[_Finding]:
+    findings: list[_Finding] = []
+    lowered = [_clean(w.text) for w in words]
+    for index, raw in enumerate(words):
+        if EMAIL.search(raw.text):
+            findings.append(_Finding("EMAIL", index, index))
+    for index, word in enumerate(lowered):
+        if word not in ("at", "@"):
+            continue
+        # the domain: "example dot com", "example.com", "northmail dot co dot uk"
+        position, parts = index + 1, []
+        while position < len(lowered):
+            token = lowered[position]
+            if token in _SEPARATOR_WORDS or token == ".":
+                parts.append(".")
+            elif raw_text(words[position]).startswith(".") and parts and parts[-1] != ".":
+                parts.extend([".", token])
+            elif re.fullmatch(r"[\w.-]+", token) and (not parts or parts[-1] == "."):
+                parts.append(token)
+            else:
+                break
+            position += 1
+        while parts and parts[-1] == ".":
+            parts.pop()
+            position -= 1
+        domain = "".join(parts)
+        if not parts or not DOMAIN.match(domain):
+            continue
+        last = position - 1
+        # the local part: "john dot smith", "john.smith", "john smith"
+        first = index - 1
+        if first < 0 or lowered[first] in _NOT_NAMES or not re.fullmatch(r"[\w.+-]+", lowered[first]):
+            continue
+        while first >= 2 and lowered[first - 1] in _SEPARATORS and lowered[first - 2] not in _NOT_NAMES:
+            first -= 2
+        if first >= 1 and re.fullmatch(r"[a-z]+", lowered[first - 1]) and lowered[first - 1] not in _NOT_NAMES:
+            first -= 1  # a first name said before the surname
+        findings.append(_Finding("EMAIL", first, last))
+    # "john.smith.example.com" or "johnsmith .example .com" with no "at" heard, or "at" heard
+    # as "and", in a call that talks about email
+    for index in range(len(lowered)):
+        if not _talks_about_email(lowered, index, words, context):
+            continue
+        last, joined = _written_domain(words, lowered, index)
+        if joined.count(".") >= 2 and DOMAIN.match(joined):
+            findings.append(_Finding("EMAIL", index, last))
+            continue
+        if lowered[index] != "and" or index == 0 or index + 1 >= len(lowered):
+            continue
+        last, joined = _written_domain(words, lowered, index + 1)
+        if "." in joined and DOMAIN.match(joined) and lowered[index - 1] not in _NOT_NAMES:
+            first = index - 1
+            if first >= 1 and re.fullmatch(r"[a-z]+", lowered[first - 1]) and lowered[first - 1] not in _NOT_NAMES:
+                first -= 1
+            findings.append(_Finding("EMAIL", first, last))
+    return _merge(findings)
+
+
+def _talks_about_email(lowered: list[str], index: int, words: Sequence[Word], context: _Context) -> bool:
+    nearby = " ".join(lowered[max(0, index - 5) : index])
+    return "email" in nearby or "e-mail" in nearby or "email" in context.before(words[index].start, 20.0)
+
+
+def _written_domain(words: Sequence[Word], lowered: list[str], index: int) -> tuple[int, str]:
+    """Join ``words[index]`` with following words written as ".example", ".com"."""
+    last, joined = index, lowered[index]
+    while last + 1 < len(words) and words[last + 1].text.strip().startswith("."):
+        last += 1
+        joined += lowered[last] if lowered[last].startswith(".") else "." + lowered[last]
+    return last, joined
+
+
+def _merge(findings: list[_Finding]) -> list[_Finding]:
+    """Overlapping findings of one kind become one."""
+    merged: list[_Finding] = []
+    for finding in sorted(findings, key=lambda f: (f.first, -f.last)):
+        if merged and finding.first <= merged[-1].last:
+            merged[-1].last = max(merged[-1].last, finding.last)
+            continue
+        merged.append(_Finding(finding.kind, finding.first, finding.last))
+    return merged
+
+
+_SEPARATORS = {"dot", "underscore", "dash", "hyphen", "not"}  # "not": "dot" misheard
+_SEPARATOR_WORDS = {"dot", "not", "dut"}
+
+
+def raw_text(word: Word) -> str:
+    return word.text.strip()
+
+
+_NOT_NAMES = {
+    "is",
+    "it's",
+    "its",
+    "email",
+    "e-mail",
+    "address",
+    "use",
+    "me",
+    "at",
+    "to",
+    "my",
+    "the",
+    "a",
+    "send",
+    "it",
+    "that",
+    "on",
+    "please",
+    "yes",
+    "sure",
+    "and",
+    "be",
+    "was",
+}
+
+
+def _find(stream: _Stream, context: _Context) -> list[_Finding]:
+    words = stream.words
+    findings = _emails(words, context)
+    taken = {i for f in findings for i in range(f.first, f.last + 1)}
+    cards: list[float] = []
+    for index, word in enumerate(words):
+        if IBAN.match(_clean(word.text)) and any(c.isdigit() for c in word.text) and index not in taken:
+            findings.append(_Finding("ACCOUNT", index, index))
+            taken.add(index)
+    for run in _runs(_tokenise(words), words):
+        if any(i in taken for i in range(run.first, run.last + 1)):
+            continue
+        kind = _classify(run, words, context, cards)
+        if kind is None:
+            continue
+        first, last = run.first, run.last
+        if kind == "NI":
+            if run.letters_first is not None:
+                first = run.letters_first
+            if run.letters_after and run.letters_after in "ABCD" and run.letters_last is not None:
+                last = max(last, run.letters_last)
+        if kind == "PHONE" and first > 0 and _clean(words[first - 1].text) in ("plus", "+"):
+            first -= 1
+        if kind == "CARD":
+            cards.append(words[run.last].end)
+        findings.append(_Finding(kind, first, last))
+        taken.update(range(first, last + 1))
+    return sorted(findings, key=lambda f: f.first)
+
+
+def _ensure_words(utterance: Utterance) -> list[Word]:
+    if utterance.words:
+        return utterance.words
+    pieces = utterance.text.split()
+    if not pieces:
+        return []
+    step = (utterance.end - utterance.start) / len(pieces)
+    return [
+        Word(text, round(utterance.start + i * step, 3), round(utterance.start + (i + 1) * step, 3))
+        for i, text in enumerate(pieces)
+    ]
+
+
+def _trailing_punctuation(text: str) -> str:
+    match = re.search(r"[,.;:!?]+$", text)
+    return match.group(0) if match else ""
+
+
+def redact(utterances: Sequence[Utterance]) -> tuple[list[Utterance], Redaction]:
+    """Redacted copies of ``utterances`` (text and words) and the spans found, in time order."""
+    prepared = [replace(u, words=_ensure_words(u)) for u in utterances]
+    streams: dict[str, _Stream] = {}
+    order = sorted(range(len(prepared)), key=lambda i: prepared[i].start)
+    for position in order:
+        utterance = prepared[position]
+        stream = streams.setdefault(utterance.speaker, _Stream(utterance.speaker))
+        for word_index, word in enumerate(utterance.words):
+            stream.words.append(word)
+            stream.places.append((position, word_index))
+    context = _Context(list(streams.values()))
+    tags: dict[tuple[int, int], tuple[str, int]] = {}  # (utterance, word) -> (kind, finding id)
+    spans: list[RedactionSpan] = []
+    for stream in streams.values():
+        for finding in _find(stream, context):
+            finding_id = len(spans)
+            spans.append(
+                RedactionSpan(
+                    kind=finding.kind,
+                    speaker=stream.speaker,
+                    start=stream.words[finding.first].start,
+                    end=stream.words[finding.last].end,
+                )
+            )
+            for index in range(finding.first, finding.last + 1):
+                tags[stream.places[index]] = (finding.kind, finding_id)
+    redacted: list[Utterance] = []
+    for position, utterance in enumerate(prepared):
+        words: list[Word] = []
+        previous_id = None
+        for word_index, word in enumerate(utterance.words):
+            tagged = tags.get((position, word_index))
+            if tagged is None:
+                words.append(word)
+                previous_id = None
+                continue
+            kind, finding_id = tagged
+            if finding_id == previous_id:
+                last = words[-1]
+                words[-1] = Word(f"[{kind}]{_trailing_punctuation(word.text)}", last.start, word.end, last.probability)
+            else:
+                words.append(
+                    Word(f"[{kind}]{_trailing_punctuation(word.text)}", word.start, word.end, word.probability)
+                )
+            previous_id = finding_id
+        changed = any((position, i) in tags for i in range(len(utterance.words)))
+        text = " ".join(w.text for w in words) if changed else utterance.text
+        redacted.append(replace(utterance, text=text, words=words))
+    spans.sort(key=lambda s: (s.start, s.end))
+    return redacted, Redaction(spans=spans)
+
+
+def redact_text(text: str, speaker: str = "unknown") -> str:
+    """Redact free text (no timings), e.g. an LLM's summary, with the same rules."""
+    redacted, _ = redact([Utterance(speaker=speaker, start=0.0, end=float(len(text.split())), text=text)])
+    return redacted[0].text if redacted else text
+
+
+def spoken_digits(text: str) -> str:
+    """``text`` with spoken numbers written as digits one by one (for WER scoring)."""
+    words = [Word(w, i, i + 0.5) for i, w in enumerate(text.split())]
+    out: list[str] = []
+    for token in _tokenise(words):
+        if token.kind == "digit":
+            out.extend(token.value)
+        elif token.kind == "letters":
+            out.extend(token.value.lower())
+        elif token.value:
+            out.append(token.value)
+    return " ".join(out)
