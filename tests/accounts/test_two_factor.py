@@ -92,11 +92,30 @@ def test_verify_without_a_password_first_goes_to_sign_in(db, client):
     assert response["Location"] == reverse("accounts:login")
 
 
-def test_turning_2fa_off(org, client):
+def later(device) -> TOTPDevice:
+    """The device as it is a minute later: earlier codes no longer count as used, no throttling."""
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
+    device.refresh_from_db()
+    return device
+
+
+def signed_in_with_2fa(client, member) -> TOTPDevice:
+    device = enrol(member.user)
+    client.post(reverse("accounts:login"), {"email": member.user.email, "password": PASSWORD})
+    client.post(reverse("accounts:verify"), {"code": code(device, 1)})
+    return device
+
+
+def test_turning_2fa_off_needs_a_current_code(org, client):
     member = make_member(org, Role.AGENT)
-    enrol(member.user)
-    client.force_login(member.user)
+    device = signed_in_with_2fa(client, member)
     response = client.post(reverse("accounts:security"), {"action": "disable"})
+    assert response.status_code == 200 and services.has_2fa(member.user)
+    wrong = f"{(int(code(device)) + 1) % 1_000_000:06d}"
+    client.post(reverse("accounts:security"), {"action": "disable", "code": wrong})
+    assert services.has_2fa(member.user)
+    later(device)
+    response = client.post(reverse("accounts:security"), {"action": "disable", "code": code(device)})
     assert response.status_code == 302
     assert not services.has_2fa(member.user)
     assert AuditEntry.objects.filter(tenant=org, action="2fa.disabled").exists()
@@ -104,12 +123,27 @@ def test_turning_2fa_off(org, client):
 
 def test_2fa_cannot_be_turned_off_where_it_is_mandatory(org, client):
     member = make_member(org, Role.AGENT)
-    enrol(member.user)
+    device = signed_in_with_2fa(client, member)
     org.require_2fa = True
     org.save()
-    client.force_login(member.user)
-    client.post(reverse("accounts:security"), {"action": "disable"})
+    later(device)
+    response = client.post(reverse("accounts:security"), {"action": "disable", "code": code(device)})
+    assert response.status_code == 302
     assert services.has_2fa(member.user)
+
+
+def test_a_browser_signed_in_before_2fa_confirms_with_a_code_when_mandatory(org, client):
+    member = make_member(org, Role.AGENT)
+    client.force_login(member.user)  # signed in without a second factor
+    device = enrol(member.user)  # set up in another browser
+    org.require_2fa = True
+    org.save()
+    assert client.get(reverse("tenancy:members"))["Location"] == reverse("accounts:two_factor") + "?required=1"
+    page = client.get(reverse("accounts:two_factor") + "?required=1")
+    assert b"confirm this browser" in page.content
+    response = client.post(reverse("accounts:security"), {"action": "verify", "code": code(device, 1)})
+    assert response.status_code == 302
+    assert client.get(reverse("tenancy:members")).status_code == 200
 
 
 def test_owner_makes_2fa_mandatory(org, client):

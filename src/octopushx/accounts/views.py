@@ -123,21 +123,35 @@ def _qr_svg(uri: str) -> str:
 
 @login_required
 def security(request):
-    """Two-factor status, enrolment (QR code + confirm) and removal."""
+    """Two-factor status, enrolment (QR code + confirm), confirming this session, and removal.
+
+    Once 2FA is on, every change here needs a current code: a signed-in browser alone
+    cannot turn it off.
+    """
     enabled = services.has_2fa(request.user)
     context = {
         "enabled": enabled,
+        "verified": request.user.is_verified(),
         "required": request.GET.get("required") == "1" or (request.tenant and request.tenant.require_2fa),
     }
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and request.POST.get("action") == "disable":
-        try:
-            services.disable_2fa(request.user, request.actor, _tenants(request))
-            messages.success(request, "Two-factor sign-in is off.")
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        return redirect("accounts:security")
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and enabled and form.is_valid():
+        device = services.verify_code(request.user, form.cleaned_data["code"])
+        if device is None:
+            form.add_error("code", "That code is not right. Codes change every 30 seconds.")
+        elif request.POST.get("action") == "disable":
+            try:
+                services.disable_2fa(request.user, request.actor, _tenants(request))
+                messages.success(request, "Two-factor sign-in is off.")
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            return redirect("accounts:security")
+        else:
+            # A session signed in before 2FA was set up elsewhere confirms itself here.
+            otp_login(request, device)
+            messages.success(request, "Confirmed. Thank you.")
+            return redirect("home")
+    elif request.method == "POST" and form.is_valid():
         try:
             device = services.confirm_2fa(request.user, form.cleaned_data["code"], request.actor, _tenants(request))
             otp_login(request, device)
@@ -145,7 +159,7 @@ def security(request):
             return redirect("accounts:security")
         except ValidationError as exc:
             form.add_error("code", exc.message_dict["code"][0])
-    if not enabled or request.GET.get("reset"):
+    if not enabled:
         device = services.pending_device(request.user)
         context["qr"] = _qr_svg(device.config_url)
         context["secret"] = base64.b32encode(device.bin_key).decode()
