@@ -82,3 +82,25 @@ def test_reset_signs_out_other_browsers(org, client):
     form = client.get(link, follow=True)
     client.post(form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert elsewhere.get("/").status_code == 302
+
+
+def test_a_first_owner_created_without_a_password_sets_one_by_reset(db, client):
+    from octopushx.core.context import Actor
+    from octopushx.tenancy import services as tenancy_services
+
+    org = tenancy_services.create_organization(Actor.system("test"), name="Fresh", admin_email="first@example.test")
+    owner = org.memberships.get().user
+    assert not owner.has_usable_password()
+    link = reset_link(client, "first@example.test")
+    form = client.get(link, follow=True)
+    client.post(form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    owner.refresh_from_db()
+    assert owner.check_password(NEW_PASSWORD)
+
+
+def test_a_deactivated_account_gets_no_reset_email(org, client):
+    member = make_member(org, Role.AGENT)
+    member.user.is_active = False
+    member.user.save()
+    client.post(reverse("accounts:password_reset"), {"email": member.user.email})
+    assert mail.outbox == []

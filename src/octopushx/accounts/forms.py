@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 
 
 class SignInForm(forms.Form):
@@ -24,3 +25,16 @@ class TokenForm(forms.Form):
         choices=[(30, "in 30 days"), (90, "in 90 days"), (365, "in a year"), (0, "never")],
         initial=90,
     )
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, also for accounts created without a password.
+
+    A new organisation's first owner (and a member added without one) starts with an
+    unusable password and sets it through this link; Django's own form skips them.
+    """
+
+    def get_users(self, email):
+        from octopushx.accounts.models import User
+
+        return (u for u in User.objects.filter(email__iexact=email, is_active=True) if u.email.lower() == email.lower())
