@@ -34,7 +34,9 @@ def install(api: NinjaAPI) -> None:
     def invalid_input(request, exc):
         errors: dict[str, list[str]] = {}
         for error in exc.errors:
-            loc = [str(p) for p in error.get("loc", []) if p not in ("body", "query", "path", "form", "payload", "data")]
+            loc = [
+                str(p) for p in error.get("loc", []) if p not in ("body", "query", "path", "form", "payload", "data")
+            ]
             errors.setdefault(".".join(loc) or "__all__", []).append(error.get("msg", "Invalid value"))
         return api.create_response(request, body("The request has invalid fields", errors), status=422)
 

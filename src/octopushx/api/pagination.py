@@ -31,7 +31,9 @@ def _decode(cursor: str) -> list[Any]:
         raise ValidationError({"cursor": ["Invalid cursor; use the `next` value of a previous page"]})
 
 
-def paginate(qs: QuerySet, *, cursor: str | None, limit: int, field: str = "created_at", descending: bool = True) -> tuple[list, str | None]:
+def paginate(
+    qs: QuerySet, *, cursor: str | None, limit: int, field: str = "created_at", descending: bool = True
+) -> tuple[list, str | None]:
     if limit < 1 or limit > MAX_LIMIT:
         raise ValidationError({"limit": [f"Between 1 and {MAX_LIMIT}"]})
     prefix = "-" if descending else ""

@@ -75,7 +75,11 @@ def can_manage_org(user: User, org: Organization) -> bool:
 
 
 def manageable_orgs(user: User) -> list[Organization]:
-    return [o for o in Organization.objects.filter(deleted_at__isnull=True).select_related("parent") if o.kind != OrgKind.PLATFORM and can_manage_org(user, o)]
+    return [
+        o
+        for o in Organization.objects.filter(deleted_at__isnull=True).select_related("parent")
+        if o.kind != OrgKind.PLATFORM and can_manage_org(user, o)
+    ]
 
 
 @transaction.atomic
@@ -162,11 +166,17 @@ def remove_member(tenant: Organization, actor: Actor, membership: Membership) ->
     if membership.role == Role.OWNER and _owners_left(tenant, membership) == 0:
         raise ValidationError({"role": ["An organisation needs at least one owner"]})
     audit.record(
-        tenant, actor, "member.removed", obj=membership, changes={"email": [membership.user.email, None], "role": [membership.role, None]}
+        tenant,
+        actor,
+        "member.removed",
+        obj=membership,
+        changes={"email": [membership.user.email, None], "role": [membership.role, None]},
     )
     from octopushx.accounts.models import ApiToken
 
-    ApiToken.objects.filter(tenant=tenant, user=membership.user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    ApiToken.objects.filter(tenant=tenant, user=membership.user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
     membership.delete()
 
 
@@ -197,7 +207,9 @@ def invite(tenant: Organization, actor: Actor, *, email: str, role: str) -> tupl
         expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
     )
     link = f"{settings.BASE_URL}/invitations/{token}/"
-    audit.record(tenant, actor, "invitation.created", obj=invitation, changes={"email": [None, email], "role": [None, role]})
+    audit.record(
+        tenant, actor, "invitation.created", obj=invitation, changes={"email": [None, email], "role": [None, role]}
+    )
     transaction.on_commit(
         lambda: send_mail(
             f"You are invited to {tenant.name} on {tenant.brand}",
@@ -302,4 +314,6 @@ def delete_tenant(tenant: Organization, actor: Actor) -> None:
     tenant.save(update_fields=["deleted_at"])
     keys.shred(tenant)
     Membership.objects.filter(tenant=tenant).delete()
-    audit.record(tenant.parent or tenant, actor, "organization.deleted", obj=tenant, changes={"name": [tenant.name, None]})
+    audit.record(
+        tenant.parent or tenant, actor, "organization.deleted", obj=tenant, changes={"name": [tenant.name, None]}
+    )

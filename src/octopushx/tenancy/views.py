@@ -84,7 +84,12 @@ def members(request):
     return render(
         request,
         "tenancy/members.html",
-        {"rows": rows, "invitations": invitations, "roles": Role.choices, "last_link": request.session.pop("last_invite_link", None)},
+        {
+            "rows": rows,
+            "invitations": invitations,
+            "roles": Role.choices,
+            "last_link": request.session.pop("last_invite_link", None),
+        },
     )
 
 
