@@ -7,14 +7,21 @@ Lists take filters on any field (custom fields as ``cf.<key>``), ``q`` full-text
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
+from typing import Any
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
-from django.http import JsonResponse
-from ninja import Query, Router, Schema
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.urls import reverse
+from ninja import File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+from pydantic import ConfigDict, Field
 
 from octopushx.api.auth import require
 from octopushx.api.errors import ErrorOut
 from octopushx.api.pagination import paginate
+from octopushx.core import blobs
 from octopushx.crm import queries, services
 from octopushx.crm import schemas as s
 from octopushx.crm.models import (
@@ -22,6 +29,7 @@ from octopushx.crm.models import (
     Contact,
     CustomField,
     Deal,
+    Export,
     IdempotencyKey,
     Note,
     ObjectType,
@@ -30,7 +38,7 @@ from octopushx.crm.models import (
     TaskStatus,
 )
 from octopushx.crm.visibility import crm_settings, get_visible, visible
-from octopushx.tenancy.roles import Perm
+from octopushx.tenancy.roles import Perm, has_perm
 
 router = Router(tags=["crm"])
 ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -50,7 +58,7 @@ def _data(payload: Schema) -> dict:
     return payload.dict(exclude_unset=True)
 
 
-def idempotent(request, build, out: type[Schema], status: int = 201):
+def idempotent(request, build, out: type[Schema], status: int = 201, digest: str | None = None):
     """Run ``build()`` once per ``Idempotency-Key``; a replay answers the first response."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
@@ -59,7 +67,9 @@ def idempotent(request, build, out: type[Schema], status: int = 201):
         from django.core.exceptions import ValidationError
 
         raise ValidationError({"Idempotency-Key": ["At most 200 characters"]})
-    digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + request.body).hexdigest()
+    digest = digest or hashlib.sha256(
+        request.method.encode() + request.path.encode() + b"\n" + request.body
+    ).hexdigest()
 
     def replay(found: IdempotencyKey):
         if found.request_hash != digest:
@@ -455,3 +465,197 @@ def get_settings(request):
 def update_settings(request, payload: s.SettingsIn):
     require(request, Perm.ADMIN)
     return services.update_settings(request.tenant, request.actor, **_data(payload))
+
+
+# --- imports and exports -----------------------------------------------------------
+
+
+class ImportOut(Schema):
+    id: UUID
+    status: str
+    object: str = "contacts"
+    filename: str
+    match_on: str
+    on_match: str
+    mapping: dict[str, str]
+    total: int
+    processed: int
+    progress: float
+    created: int
+    updated: int
+    skipped: int
+    failed: int
+    error: str
+    error_report: str | None = Field(None, description="Download link of the rejected rows (CSV)")
+    created_at: datetime
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_progress(obj):
+        from octopushx.crm.imports import progress
+
+        return progress(obj)
+
+    @staticmethod
+    def resolve_error_report(obj):
+        if not obj.error_report_id:
+            return None
+        return reverse("api:crm_import_errors", kwargs={"import_id": obj.pk})
+
+
+class ImportPage(Schema):
+    items: list[ImportOut]
+    next: str | None
+
+
+@router.post("/imports", response={201: ImportOut, **ERRORS}, summary="Import contacts from CSV or XLSX")
+def create_import(
+    request,
+    file: UploadedFile = File(..., description="CSV (UTF-8 ± BOM, UTF-16, Windows-1252) or XLSX"),  # noqa: B008
+    object_type: str = Form("contacts", alias="object"),
+    match_on: str = Form("email", description="email, phone or external_id"),
+    on_match: str = Form("update", description="update or skip the contacts that match"),
+    mapping: str | None = Form(None, description='JSON: {"column name": "field"}; automatic when left out'),
+):
+    """Answers at once with the import's id and status; a job does the work. Poll ``GET /imports/{id}``."""
+    require(request, Perm.WRITE)
+    from octopushx.crm import imports
+
+    content = file.read()
+    digest = hashlib.sha256(
+        b"\n".join([content, object_type.encode(), match_on.encode(), on_match.encode(), (mapping or "").encode()])
+    ).hexdigest()
+    return idempotent(
+        request,
+        lambda: imports.create(
+            request.tenant, request.actor, file=content, filename=file.name or "", object_type=object_type,
+            match_on=match_on, on_match=on_match, mapping=mapping,
+        ),
+        ImportOut,
+        digest=digest,
+    )
+
+
+@router.get("/imports", response={200: ImportPage, **ERRORS}, summary="Imports, newest first")
+def list_imports(request, cursor: str | None = None, limit: int = 50):
+    require(request, Perm.WRITE)
+    items, next_cursor = paginate(_imports(request), cursor=cursor, limit=limit)
+    return {"items": items, "next": next_cursor}
+
+
+def _imports(request):
+    from octopushx.crm.models import Import
+
+    qs = Import.objects.for_tenant(request.tenant)
+    if not has_perm(request.membership.role, Perm.ADMIN):
+        qs = qs.filter(created_by=request.user)
+    return qs
+
+
+@router.get("/imports/{import_id}", response={200: ImportOut, **ERRORS}, summary="Status and counts of an import")
+def get_import(request, import_id: str):
+    require(request, Perm.WRITE)
+    from octopushx.crm.models import Import
+
+    record = Import.objects.get_for_tenant(request.tenant, import_id)
+    return _imports(request).get(pk=record.pk) if _imports(request).filter(pk=record.pk).exists() else _404()
+
+
+@router.get("/imports/{import_id}/errors", url_name="crm_import_errors", response={200: None, **ERRORS},
+            summary="The rejected rows with their reasons (CSV)")
+def import_errors(request, import_id: str):
+    record = get_import(request, import_id)
+    if record.error_report is None:
+        raise Http404("This import has no rejected rows")
+    response = StreamingHttpResponse(blobs.read(record.error_report), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{record.error_report.filename}"'
+    return response
+
+
+def _404():
+    raise Http404("Not found")
+
+
+class ExportIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"object": "contact", "format": "xlsx", "filters": {"lifecycle_stage": "customer"}}]}
+    )
+
+    object: str = Field(description="contact, company or deal")
+    format: str = "csv"
+    filters: dict[str, Any] = Field(default_factory=dict, description="The list filters, as on the list endpoint")
+    ids: list[str] | None = Field(None, description="Export exactly these records instead")
+
+
+class ExportOut(Schema):
+    id: UUID
+    status: str
+    object: str
+    format: str
+    rows: int
+    skipped_restricted: int
+    download: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_object(obj):
+        return obj.object_type
+
+    @staticmethod
+    def resolve_download(obj):
+        if not obj.file_id:
+            return None
+        return reverse("api:crm_export_download", kwargs={"export_id": obj.pk})
+
+
+def _exports(request):
+    qs = Export.objects.for_tenant(request.tenant)
+    if not has_perm(request.membership.role, Perm.ADMIN):
+        qs = qs.filter(created_by=request.user)
+    return qs
+
+
+@router.post("/exports", response={201: ExportOut, **ERRORS}, summary="Export a filtered list (CSV or XLSX)")
+def create_export(request, payload: ExportIn):
+    """Small exports are written at once; large ones by a job (poll ``GET /exports/{id}``).
+    Restricted contacts are never exported."""
+    require(request, Perm.EXPORT)
+    from octopushx.crm import exports
+
+    return idempotent(
+        request,
+        lambda: exports.start(request.tenant, request.actor, payload.object.rstrip("s").replace("companie", "company"),
+                              filters=payload.filters, ids=payload.ids, fmt=payload.format,
+                              membership=request.membership),
+        ExportOut,
+    )
+
+
+@router.get("/exports/{export_id}", response={200: ExportOut, **ERRORS}, summary="Status of an export")
+def get_export(request, export_id: str):
+    require(request, Perm.EXPORT)
+    record = Export.objects.get_for_tenant(request.tenant, export_id)
+    if not _exports(request).filter(pk=record.pk).exists():
+        raise Http404("Not found")
+    return record
+
+
+@router.get("/exports/{export_id}/download", url_name="crm_export_download", response={200: None, **ERRORS},
+            summary="Download the exported file")
+def download_export(request, export_id: str):
+    record = get_export(request, export_id)
+    if record.file is None:
+        raise Http404("The export is not ready")
+    response = StreamingHttpResponse(blobs.read(record.file), content_type=record.file.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{record.file.filename}"'
+    return response
+
+
+@router.get("/contacts/{contact_id}/timeline", response={200: dict, **ERRORS},
+            summary="A contact's activity timeline, newest first")
+def contact_timeline(request, contact_id: str, kind: str | None = None):
+    from octopushx.crm import timeline
+
+    contact = get_visible(Contact, request.tenant, request.membership, contact_id)
+    return {"items": [entry.as_dict() for entry in timeline.build(contact, kind or None)], "next": None}

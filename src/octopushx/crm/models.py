@@ -379,6 +379,7 @@ class IdempotencyKey(TenantModel):
 
 
 class ImportStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the column mapping"
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     DONE = "done", "Done"
@@ -394,6 +395,8 @@ class Import(TenantModel):
     match_on = models.CharField(max_length=16, default="email")
     on_match = models.CharField(max_length=8, default="update")
     mapping = models.JSONField(default=dict, blank=True)
+    headers = models.JSONField(default=list, blank=True)
+    sample = models.JSONField(default=list, blank=True, help_text="The first rows, for the mapping preview")
     status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)

@@ -6,9 +6,9 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from octopushx.core import jobs
-from octopushx.crm import exports, services
+from octopushx.crm import exports, imports, services
 
-__all__ = ["exports"]  # imported for its job handler
+__all__ = ["exports", "imports"]  # imported for their job handlers
 
 
 @jobs.handler("crm.reminders")
