@@ -19,7 +19,7 @@ import pkgutil
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -60,6 +60,11 @@ def _session(tenant, user):
     return UserSession.objects.create(user=other, session_key=store.session_key).pk
 
 
+def _user(tenant, user):
+    """Someone who is a member of ``tenant`` only (owners, assignees)."""
+    return make_member(tenant, Role.AGENT, email=f"b-user-{uuid.uuid4().hex[:8]}@example.test").user.pk
+
+
 def _job(tenant, user):
     return Job.objects.create(tenant=tenant, kind="test.cross_tenant", state=JobState.FAILED).pk
 
@@ -74,6 +79,9 @@ FACTORIES: dict[str, Factory] = {
     "token_id": _token,
     "session_id": _session,
     "job_id": _job,
+    # References to people in request bodies.
+    "owner_id": _user,
+    "assignee_id": _user,
 }
 
 # Routes whose parameters are not object ids: the secret in the link is the permission.
@@ -84,6 +92,18 @@ EXEMPT_UI_ROUTES = {
 
 # Values for required request-body fields, so a call reaches the object lookup.
 SAMPLE_VALUES = {"email": "someone@example.test", "role": Role.AGENT, "name": "Sample"}
+
+
+# Fuller bodies for the body-reference test: optional fields with these names are filled
+# too, and ``{n}`` makes each body unique (so a second call is not a duplicate).
+RICH_VALUES = {
+    "name": "Sample {n}",
+    "first_name": "Sam {n}",
+    "title": "Sample {n}",
+    "body": "Sample note {n}",
+    "email": "sample-{n}@example.test",
+    "role": Role.AGENT,
+}
 
 
 def _discover_factories() -> dict[str, Factory]:
@@ -109,6 +129,8 @@ class ApiRoute:
     params: tuple[str, ...]
     body: dict | None
     query: tuple[tuple[str, object], ...] = ()  # required query parameters, sampled
+    body_fields: tuple[str, ...] = ()  # every property of the JSON body
+    body_spec: dict | None = field(default=None, compare=False, hash=False)
 
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.path}"
@@ -164,6 +186,19 @@ def _sample(schema: dict, spec: dict, field: str = ""):
     return "sample"
 
 
+def _rich_body(route: ApiRoute) -> dict:
+    """The required fields plus the optional ones named in RICH_VALUES, unique per call."""
+    schema = api.get_openapi_schema()
+    spec = _resolve(schema, route.body_spec)
+    n = uuid.uuid4().hex[:8]
+    body = _sample(schema, spec)
+    for name in spec.get("properties", {}):
+        if name in RICH_VALUES:
+            value = RICH_VALUES[name]
+            body[name] = value.format(n=n) if isinstance(value, str) else value
+    return body
+
+
 def api_routes() -> list[ApiRoute]:
     schema = api.get_openapi_schema()
     routes = []
@@ -177,7 +212,8 @@ def api_routes() -> list[ApiRoute]:
                 for p in operation.get("parameters", [])
                 if p["in"] == "query" and p.get("required")
             )
-            routes.append(ApiRoute(method, path, params, body, query))
+            fields = tuple(_resolve(schema, body_spec).get("properties", {})) if body_spec else ()
+            routes.append(ApiRoute(method, path, params, body, query, fields, body_spec))
     return routes
 
 
@@ -208,15 +244,41 @@ UI_ROUTES = ui_routes()
 # --- the two tenants -----------------------------------------------------------------------
 
 
+class Ids(dict):
+    """Objects of one tenant by kind, created on first use (a world only builds what a test needs)."""
+
+    def __init__(self, tenant, user):
+        super().__init__()
+        self.tenant, self.user = tenant, user
+
+    def __missing__(self, kind: str) -> str:
+        self[kind] = str(ALL_FACTORIES[kind](self.tenant, self.user))
+        return self[kind]
+
+    def everything(self) -> Ids:
+        for kind in ALL_FACTORIES:
+            self[kind]
+        return self
+
+
 @dataclass
 class World:
     tenant_a: object
     tenant_b: object
     api: ApiClient
     web: Client
-    b_ids: dict[str, str]  # one tenant-B object per registered parameter
-    b_markers: list[str]  # text that must never appear in tenant A's responses
+    b_ids: Ids  # tenant B's objects, by registered parameter
+    a_ids: Ids  # and tenant A's, for bodies that refer to B's
+    b_only_email: str
     a_marker: str  # text of tenant A that its member list does show (the control)
+
+    def b_markers(self) -> list[str]:
+        """Text that must never appear in tenant A's responses (creates every kind of B object).
+
+        B's own id is left out: the caller is a member of B, so the switcher lists it.
+        """
+        ids = self.b_ids.everything()
+        return [v for v in ids.values() if v != str(self.tenant_b.pk)] + [self.b_only_email]
 
 
 @pytest.fixture
@@ -225,7 +287,6 @@ def world(db) -> World:
     membership = make_member(tenant_a, Role.OWNER, email="both@example.test")
     user = membership.user
     make_member(tenant_b, Role.OWNER, email=user.email)  # the same person, in B too
-    b_ids = {name: str(factory(tenant_b, user)) for name, factory in ALL_FACTORIES.items()}
     b_only = make_member(tenant_b, Role.AGENT, email="only-in-b@example.test")
     a_only = make_member(tenant_a, Role.AGENT, email="only-in-a@example.test")
     web = Client()
@@ -238,9 +299,9 @@ def world(db) -> World:
         tenant_b,
         ApiClient(membership),
         web,
-        b_ids,
-        # B's own id is in A's pages: the caller is a member of B, so the switcher lists it.
-        [v for v in b_ids.values() if v != str(tenant_b.pk)] + [b_only.user.email],
+        Ids(tenant_b, user),
+        Ids(tenant_a, user),
+        b_only.user.email,
         a_only.user.email,
     )
 
@@ -317,23 +378,53 @@ LIST_UI_ROUTES = [r for r in UI_ROUTES if not r.params]
 
 @pytest.mark.parametrize("route", LIST_API_ROUTES, ids=str)
 def test_api_list_never_shows_another_tenants_rows(world, route):
+    markers = world.b_markers()
     query = f"?{urlencode(route.query)}" if route.query else ""
     response = world.api.get(route.path + query)
     assert response.status_code == 200, f"{route} answered {response.status_code} to an owner"
     body = _body(response)
-    leaked = [marker for marker in world.b_markers if marker in body]
+    leaked = [marker for marker in markers if marker in body]
     assert not leaked, f"{route} shows tenant B's {leaked}"
 
 
 @pytest.mark.parametrize("route", LIST_UI_ROUTES, ids=str)
 def test_ui_page_never_shows_another_tenants_rows(world, route):
+    markers = world.b_markers()
     response = world.web.get(route.url({}))
     assert response.status_code < 500, f"{route} answered {response.status_code}"
     body = _body(response)
-    leaked = [marker for marker in world.b_markers if marker in body]
+    leaked = [marker for marker in markers if marker in body]
     assert not leaked, f"{route} shows tenant B's {leaked}"
 
 
 def test_the_leak_check_sees_tenant_a_rows(world):
     assert world.a_marker in _body(world.api.get("/api/v1/members"))
     assert world.a_marker in _body(world.web.get(reverse("tenancy:members")))
+
+
+def _reference_kind(name: str) -> str | None:
+    """The registered kind a body field refers to: ``contact_id`` and ``contact_ids`` → ``contact_id``."""
+    kind = name[:-1] if name.endswith("_ids") else name
+    return kind if kind in ALL_FACTORIES else None
+
+
+BODY_REFERENCES = [(r, f) for r in API_ROUTES if r.body_spec for f in r.body_fields if _reference_kind(f)]
+
+
+@pytest.mark.parametrize("route, field_name", BODY_REFERENCES, ids=lambda v: str(v))
+def test_api_body_reference_to_another_tenants_object_is_refused(world, route, field_name):
+    kind = _reference_kind(field_name)
+
+    def value(ids):
+        return [ids[kind]] if field_name.endswith("_ids") else ids[kind]
+
+    if _unknown(route.params):
+        pytest.fail(f"{route}: register a factory for {_unknown(route.params)} (see module docstring)")
+    path = route.path.format(**{p: world.a_ids[p] for p in route.params})
+    call = getattr(world.api, route.method)
+    refused = call(path, {**_rich_body(route), field_name: value(world.b_ids)})
+    answer = f"{refused.status_code}: {_body(refused)[:300]}"
+    assert refused.status_code in (404, 422), f"{route} accepted tenant B's {field_name}: {answer}"
+    control = call(path, {**_rich_body(route), field_name: value(world.a_ids)})
+    if control.status_code >= 300:
+        pytest.skip(f"{route}: the sample body is not valid ({control.status_code}), so the refusal proves nothing")
