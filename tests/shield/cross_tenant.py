@@ -16,3 +16,12 @@ def _alert(tenant, user):
 FACTORIES = {
     "alert_id": _alert,
 }
+
+
+def _hold(tenant, user):
+    from octopushx.shield.retention.models import LegalHold
+
+    return LegalHold.objects.create(tenant=tenant, scope="tenant", reason="tenant B hold").pk
+
+
+FACTORIES["hold_id"] = _hold

@@ -6,5 +6,6 @@ class ShieldConfig(AppConfig):
     label = "shield"
 
     def ready(self) -> None:
+        from octopushx.shield import tasks  # noqa: F401 (the daily retention purge)
         from octopushx.shield.monitoring import signals as monitoring_signals  # noqa: F401
         from octopushx.shield.seats import signals  # noqa: F401

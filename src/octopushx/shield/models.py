@@ -2,6 +2,16 @@
 
 from octopushx.shield.legal.models import Acceptance, LegalDocument
 from octopushx.shield.monitoring.models import SecurityAlert
+from octopushx.shield.retention.models import LegalHold, RetentionPolicy, RetentionRun
 from octopushx.shield.seats.models import SecurityPolicy, Subscription
 
-__all__ = ["Acceptance", "LegalDocument", "SecurityAlert", "SecurityPolicy", "Subscription"]
+__all__ = [
+    "LegalHold",
+    "RetentionPolicy",
+    "RetentionRun",
+    "Acceptance",
+    "LegalDocument",
+    "SecurityAlert",
+    "SecurityPolicy",
+    "Subscription",
+]

@@ -3,6 +3,7 @@ from django.urls import path
 from octopushx.shield import views
 from octopushx.shield.legal import views as legal_views
 from octopushx.shield.monitoring import views as monitoring_views
+from octopushx.shield.retention import views as retention_views
 from octopushx.shield.seats import views as seats_views
 from octopushx.shield.suspension import views as suspension_views
 
@@ -21,5 +22,13 @@ urlpatterns = [
         "security/alerts/<uuid:alert_id>/acknowledge/",
         monitoring_views.acknowledge,
         name="acknowledge_alert",
+    ),
+    path("retention/", retention_views.retention_page, name="retention"),
+    path("retention/policy/", retention_views.set_policy, name="retention_policy"),
+    path("retention/holds/", retention_views.place_hold, name="retention_hold"),
+    path(
+        "retention/holds/<uuid:hold_id>/release/",
+        retention_views.release_hold,
+        name="retention_release",
     ),
 ]
