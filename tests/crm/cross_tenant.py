@@ -59,6 +59,15 @@ def _view(tenant, user):
     return SavedView.objects.create(tenant=tenant, object_type="contact", name="B view", owner=user).pk
 
 
+def _merge(tenant, user):
+    from octopushx.crm import dedupe
+    from octopushx.crm.models import Contact
+
+    keep = Contact.objects.get(pk=_contact(tenant, user))
+    remove = Contact.objects.get(pk=_contact(tenant, user))
+    return dedupe.merge(tenant, _actor(user), keep, remove).pk
+
+
 FACTORIES = {
     "contact_id": _contact,
     "company_id": _company,
@@ -71,4 +80,5 @@ FACTORIES = {
     "import_id": _import,
     "export_id": _export,
     "view_id": _view,
+    "merge_id": _merge,
 }

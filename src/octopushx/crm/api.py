@@ -135,12 +135,19 @@ def list_contacts(
 
 @router.post("/contacts", response={201: s.ContactOut, **ERRORS}, summary="Create a contact")
 def create_contact(request, payload: s.ContactIn):
+    """The answer lists ``possible_duplicates``: contacts with the same email or phone, or a similar
+    name at the same company."""
     require(request, Perm.WRITE)
-    return idempotent(
-        request,
-        lambda: contacts_qs(request).get(pk=services.create_contact(request.tenant, request.actor, _data(payload)).pk),
-        s.ContactOut,
-    )
+
+    def build():
+        from octopushx.crm import dedupe
+
+        contact = services.create_contact(request.tenant, request.actor, _data(payload))
+        contact = contacts_qs(request).get(pk=contact.pk)
+        contact.possible_duplicates = [other.pk for other, _r in dedupe.candidates(contact, contacts_qs(request))]
+        return contact
+
+    return idempotent(request, build, s.ContactOut)
 
 
 @router.get("/contacts/{contact_id}", response={200: s.ContactOut, **ERRORS}, summary="One contact")
@@ -659,3 +666,47 @@ def contact_timeline(request, contact_id: str, kind: str | None = None):
 
     contact = get_visible(Contact, request.tenant, request.membership, contact_id)
     return {"items": [entry.as_dict() for entry in timeline.build(contact, kind or None)], "next": None}
+
+
+class DuplicateOut(Schema):
+    first_id: UUID
+    first_name: str
+    second_id: UUID
+    second_name: str
+    reason: str
+    score: int
+
+
+class MergeIn(Schema):
+    remove_id: str = Field(description="The contact folded into this one (it is deleted)")
+
+
+@router.get("/duplicates", response={200: dict, **ERRORS}, summary="Likely duplicate contacts")
+def list_duplicates(request, limit: int = 100):
+    require(request, Perm.DELETE)
+    from octopushx.crm import dedupe
+
+    pairs = dedupe.find(request.tenant, request.membership, limit=max(1, min(limit, 500)))
+    items = [DuplicateOut(first_id=p.first.pk, first_name=p.first.full_name, second_id=p.second.pk,
+                          second_name=p.second.full_name, reason=p.reason, score=p.score).model_dump(mode="json")
+             for p in pairs]
+    return {"items": items, "next": None}
+
+
+@router.post("/contacts/{contact_id}/merge", response={200: s.ContactOut, **ERRORS},
+             summary="Merge another contact into this one")
+def merge_contacts(request, contact_id: str, payload: MergeIn):
+    """Every email, phone, tag, note, task, deal, call and timeline entry of ``remove_id`` is kept
+    on this contact; the other contact is deleted. Audited."""
+    require(request, Perm.DELETE)
+    from octopushx.crm import dedupe
+
+    keep = get_visible(Contact, request.tenant, request.membership, contact_id)
+    try:
+        remove = get_visible(Contact, request.tenant, request.membership, payload.remove_id)
+    except Http404:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"remove_id": ["No contact with that id"]})
+    dedupe.merge(request.tenant, request.actor, keep, remove)
+    return contacts_qs(request).get(pk=keep.pk)

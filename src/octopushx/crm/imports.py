@@ -81,6 +81,7 @@ CONTACT_DEFAULTS = {
     "first_name": "", "last_name": "", "job_title": "", "street": "", "city": "", "region": "", "postal_code": "",
     "country": "", "lifecycle_stage": Lifecycle.LEAD, "lead_status": LeadStatus.NEW, "preferred_language": "",
     "consent": Consent.UNKNOWN, "consent_at": None, "lawful_basis": "", "restricted": False, "external_id": "",
+    "merged_ids": [],
 }
 CHOICES = {"lifecycle_stage": Lifecycle, "lead_status": LeadStatus, "consent": Consent, "lawful_basis": LawfulBasis}
 

@@ -177,6 +177,7 @@ class Contact(TenantModel, Address):
     restricted = models.BooleanField(default=False, help_text="GDPR restriction of processing")
     external_id = models.CharField(max_length=100, blank=True)
     custom = models.JSONField(default=dict, blank=True)
+    merged_ids = models.JSONField(default=list, blank=True, help_text="Contacts merged into this one")
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -436,3 +437,22 @@ class Export(TenantModel):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class Merge(TenantModel):
+    """A merge of two contacts, with what is needed to undo it (within the session that made it)."""
+
+    kept = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    removed_id = models.UUIDField()
+    removed = models.JSONField(default=dict, help_text="The removed contact's fields")
+    kept_before = models.JSONField(default=dict, help_text="The kept contact's fields before the merge")
+    moved = models.JSONField(default=dict, help_text="Ids of the rows moved from the removed contact")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"merge into {self.kept_id}"

@@ -96,8 +96,13 @@ class ContactOut(Schema):
     restricted: bool
     external_id: str
     custom_fields: dict[str, Any]
+    possible_duplicates: list[UUID] = Field(default_factory=list, description="On create only")
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_possible_duplicates(obj):
+        return getattr(obj, "possible_duplicates", [])
 
     @staticmethod
     def resolve_emails(obj):

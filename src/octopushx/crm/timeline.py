@@ -56,7 +56,8 @@ def _related_filter(record) -> Q:
 
 
 def _audit_objects(record) -> Q:
-    condition = Q(object_type=record._meta.model_name, object_id=str(record.pk))
+    ids = [str(record.pk), *getattr(record, "merged_ids", [])]
+    condition = Q(object_type=record._meta.model_name, object_id__in=ids)
     if isinstance(record, Contact):
         deal_ids = [str(pk) for pk in record.deals.values_list("pk", flat=True)]
         if deal_ids:

@@ -448,6 +448,8 @@ def _form_view(request, object_type: str, record=None):
             if record is None:
                 record = create(request.tenant, request.actor, form.to_data())
                 messages.success(request, f"The {TITLES[object_type]} is saved.")
+                if object_type == ObjectType.CONTACT:
+                    _warn_duplicates(request, record)
             else:
                 record = update(request.tenant, request.actor, record, form.to_data())
                 if _htmx(request):
@@ -925,3 +927,63 @@ def import_errors(request, import_id):
     response = StreamingHttpResponse(blobs.read(record.error_report), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{record.error_report.filename}"'
     return response
+
+
+# --- duplicates --------------------------------------------------------------------
+
+MERGES_SESSION_KEY = "crm_merges"
+
+
+def _warn_duplicates(request, contact) -> None:
+    from octopushx.crm import dedupe
+
+    found = dedupe.candidates(contact, visible(Contact, request.tenant, request.membership))
+    if found:
+        names = ", ".join(f"{other} ({reason})" for other, reason in found[:3])
+        messages.warning(request, f"Possible duplicate of {names}. Review it under Duplicates.")
+
+
+@requires(Perm.DELETE)
+def duplicates(request):
+    from octopushx.crm import dedupe
+    from octopushx.crm.models import Merge
+
+    pairs = dedupe.find(request.tenant, request.membership)
+    undoable = Merge.objects.for_tenant(request.tenant).filter(
+        pk__in=request.session.get(MERGES_SESSION_KEY, []), undone_at__isnull=True).select_related("kept")
+    return render(request, "crm/duplicates.html", {"pairs": pairs, "undoable": undoable})
+
+
+@requires(Perm.DELETE)
+@require_POST
+def merge(request):
+    from octopushx.crm import dedupe
+
+    keep = get_visible(Contact, request.tenant, request.membership, request.POST.get("keep_id"))
+    remove = get_visible(Contact, request.tenant, request.membership, request.POST.get("remove_id"))
+    try:
+        record = dedupe.merge(request.tenant, request.actor, keep, remove)
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+        return redirect("crm:duplicates")
+    request.session[MERGES_SESSION_KEY] = [*request.session.get(MERGES_SESSION_KEY, [])[-19:], str(record.pk)]
+    messages.success(request, f"Merged into {keep}. You can undo this from the Duplicates page during this session.")
+    return redirect(_back(request, reverse("crm:contact", args=[keep.pk])))
+
+
+@requires(Perm.DELETE)
+@require_POST
+def merge_undo(request, merge_id):
+    from octopushx.crm import dedupe
+    from octopushx.crm.models import Merge
+
+    record = Merge.objects.get_for_tenant(request.tenant, merge_id)
+    if str(record.pk) not in request.session.get(MERGES_SESSION_KEY, []):
+        raise Http404("Only merges made in this session can be undone here")
+    try:
+        restored = dedupe.undo(request.tenant, request.actor, record)
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+        return redirect("crm:duplicates")
+    messages.success(request, f"Merge undone: {restored} is back.")
+    return redirect("crm:contact", contact_id=restored.pk)
