@@ -31,12 +31,7 @@ def limited(settings):
 def test_sign_in_beyond_the_limit_is_429_with_retry_after(limited, db, ip):
     client = Client(REMOTE_ADDR=ip)
     for _ in range(3):
-        assert (
-            client.post(
-                "/accounts/login/", {"email": "x@example.test", "password": "nope"}
-            ).status_code
-            == 200
-        )
+        assert client.post("/accounts/login/", {"email": "x@example.test", "password": "nope"}).status_code == 200
     response = client.post("/accounts/login/", {"email": "x@example.test", "password": "nope"})
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 60
@@ -45,14 +40,9 @@ def test_sign_in_beyond_the_limit_is_429_with_retry_after(limited, db, ip):
 
 def test_sign_in_limit_is_per_ip(limited, db, ip):
     for _ in range(4):
-        Client(REMOTE_ADDR=ip).post(
-            "/accounts/login/", {"email": "x@example.test", "password": "nope"}
-        )
+        Client(REMOTE_ADDR=ip).post("/accounts/login/", {"email": "x@example.test", "password": "nope"})
     other = Client(REMOTE_ADDR="192.0.2.77" if ip != "192.0.2.77" else "192.0.2.78")
-    assert (
-        other.post("/accounts/login/", {"email": "x@example.test", "password": "nope"}).status_code
-        != 429
-    )
+    assert other.post("/accounts/login/", {"email": "x@example.test", "password": "nope"}).status_code != 429
 
 
 def test_viewing_the_sign_in_page_is_not_counted(limited, db, ip):
@@ -67,10 +57,7 @@ def test_api_beyond_the_token_limit_is_429_in_the_error_shape(limited, api_as, i
     assert api.get("/api/v1/me", REMOTE_ADDR=ip).status_code == 200
     response = api.get("/api/v1/me", REMOTE_ADDR=ip)
     assert response.status_code == 429
-    assert (
-        response.json()["detail"].startswith("Too many requests")
-        and response.json()["errors"] == {}
-    )
+    assert response.json()["detail"].startswith("Too many requests") and response.json()["errors"] == {}
     assert int(response["Retry-After"]) >= 1
 
 

@@ -45,9 +45,7 @@ def test_platform_admin_suspends_with_reason_and_note(staff, org):
 def test_suspension_is_audited_in_tenant_and_parent_trails(staff, org):
     staff.post(suspend_url(org), {"reason": "abuse"})
     assert AuditEntry.objects.filter(tenant=org, action="organization.suspended").exists()
-    assert AuditEntry.objects.filter(
-        tenant=org.parent, action="organization.suspended", object_id=str(org.pk)
-    ).exists()
+    assert AuditEntry.objects.filter(tenant=org.parent, action="organization.suspended", object_id=str(org.pk)).exists()
     assert audit.verify(org).ok and audit.verify(org.parent).ok
 
 
@@ -142,9 +140,7 @@ def test_sign_in_shows_a_clear_notice(staff, org):
     membership = make_member(org, Role.AGENT)
     staff.post(suspend_url(org), {"reason": "non_payment"})
     client = Client()
-    response = client.post(
-        "/accounts/login/", {"email": membership.user.email, "password": PASSWORD}
-    )
+    response = client.post("/accounts/login/", {"email": membership.user.email, "password": PASSWORD})
     assert response.status_code == 200
     assert b"suspended" in response.content and b"Unpaid invoices" in response.content
     assert "_auth_user_id" not in client.session
@@ -190,10 +186,7 @@ def test_reinstating_an_active_tenant_is_422(staff, org):
 
 def test_reinstate_of_another_tenant_is_404(api_as, other_org):
     services.suspend_tenant(other_org, Actor.system("test"), reason="abuse")
-    assert (
-        api_as("owner").post(f"/api/v1/organizations/{other_org.pk}/reinstate", {}).status_code
-        == 404
-    )
+    assert api_as("owner").post(f"/api/v1/organizations/{other_org.pk}/reinstate", {}).status_code == 404
     other_org.refresh_from_db()
     assert other_org.suspended_at is not None
 
@@ -202,13 +195,8 @@ def test_organisations_page_suspends_and_reinstates(db, org):
     client = Client()
     client.force_login(make_member(platform_org(), Role.ADMIN).user)
     page = client.get("/settings/organizations/")
-    assert (
-        page.status_code == 200
-        and f"/shield/organizations/{org.pk}/suspend/".encode() in page.content
-    )
-    response = client.post(
-        f"/shield/organizations/{org.pk}/suspend/", {"reason": "abuse", "note": "n"}
-    )
+    assert page.status_code == 200 and f"/shield/organizations/{org.pk}/suspend/".encode() in page.content
+    response = client.post(f"/shield/organizations/{org.pk}/suspend/", {"reason": "abuse", "note": "n"})
     assert response.status_code == 302
     org.refresh_from_db()
     assert org.suspension_reason == "abuse"
@@ -228,12 +216,7 @@ def test_web_suspend_with_bad_reason_changes_nothing(db, org):
 
 def test_web_suspend_of_unmanaged_org_is_404(web_as, other_org):
     client = web_as("owner")
-    assert (
-        client.post(
-            f"/shield/organizations/{other_org.pk}/suspend/", {"reason": "abuse"}
-        ).status_code
-        == 404
-    )
+    assert client.post(f"/shield/organizations/{other_org.pk}/suspend/", {"reason": "abuse"}).status_code == 404
 
 
 def test_paused_jobs_are_not_counted_as_failed(org):

@@ -3,6 +3,7 @@ from django.urls import path
 from octopushx.shield import views
 from octopushx.shield.legal import views as legal_views
 from octopushx.shield.monitoring import views as monitoring_views
+from octopushx.shield.records import views as records_views
 from octopushx.shield.retention import views as retention_views
 from octopushx.shield.seats import views as seats_views
 from octopushx.shield.suspension import views as suspension_views
@@ -31,4 +32,6 @@ urlpatterns = [
         retention_views.release_hold,
         name="retention_release",
     ),
+    path("records/", records_views.records_page, name="records"),
+    path("records.csv", records_views.records_csv, name="records_csv"),
 ]
