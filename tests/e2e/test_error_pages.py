@@ -1,0 +1,36 @@
+import pytest
+
+from tests.conftest import PASSWORD, make_member, make_org
+from tests.e2e.conftest import sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_unknown_address_shows_a_page_inside_the_shell(page):
+    membership = make_member(make_org("Acme Support"), "agent")
+    sign_in(page, membership.user.email, PASSWORD)
+    page.get_by_role("heading", name="Welcome").wait_for()
+    response = page.goto("/no-such-page/")
+    assert response.status == 404
+    page.get_by_role("heading", name="We could not find that page").wait_for()
+    assert page.get_by_role("navigation", name="Products").is_visible()
+    page.get_by_role("link", name="Go to the start page").click()
+    page.get_by_role("heading", name="Welcome").wait_for()
+
+
+def test_page_the_role_may_not_open_explains_why(page):
+    membership = make_member(make_org("Acme Support"), "agent")
+    sign_in(page, membership.user.email, PASSWORD)
+    page.get_by_role("heading", name="Welcome").wait_for()
+    response = page.goto("/settings/jobs/")
+    assert response.status == 403
+    page.get_by_role("heading", name="You cannot do that here").wait_for()
+    assert "Acme Support" in page.get_by_role("main").inner_text()
+
+
+def test_server_error_page_renders_without_any_context():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "Something went wrong on our side" in html
+    assert "/static/octopushx/app.css" in html
