@@ -62,6 +62,8 @@ class BrowserLog:
 def browser():
     from playwright.sync_api import sync_playwright
 
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} not found: apt-get install chromium (see README)", pytrace=False)
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
