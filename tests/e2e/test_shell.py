@@ -75,3 +75,21 @@ def test_skip_link_is_the_first_stop_and_focus_is_visible(page):
     assert page.evaluate("document.activeElement.closest('main') !== null")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
+
+
+def test_user_menu_opens_from_the_keyboard_and_escape_closes_it(page):
+    membership = make_member(make_org("Acme Support"), "agent")
+    sign_in(page, membership.user.email, PASSWORD)
+    page.get_by_role("heading", name="Welcome").wait_for()
+    menu = page.locator("details.user-menu")
+    menu.locator("summary").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="Security & 2FA").wait_for()
+    page.keyboard.press("Escape")
+    page.get_by_role("link", name="Security & 2FA").wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="Security & 2FA").wait_for()
+    page.get_by_role("heading", name="Welcome").click()
+    page.get_by_role("link", name="Security & 2FA").wait_for(state="hidden")
