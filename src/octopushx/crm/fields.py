@@ -44,7 +44,12 @@ def clean_phone(value: Any, region: str = "GB") -> str:
         number = phonenumbers.parse(raw, region or "GB")
     except phonenumbers.NumberParseException:
         raise ValueError(f"{value!r} is not a valid phone number")
-    if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(number):
+    # Checking the tenant's own region first skips the search over regions sharing a country code.
+    home = phonenumbers.country_code_for_region(region or "GB")
+    valid = (number.country_code == home and phonenumbers.is_valid_number_for_region(number, region or "GB")) or (
+        phonenumbers.is_valid_number(number)
+    )
+    if not valid:
         raise ValueError(f"{value!r} is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -16,6 +16,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -82,6 +83,10 @@ CONTACT_DEFAULTS = {
     "country": "", "lifecycle_stage": Lifecycle.LEAD, "lead_status": LeadStatus.NEW, "preferred_language": "",
     "consent": Consent.UNKNOWN, "consent_at": None, "lawful_basis": "", "restricted": False, "external_id": "",
     "merged_ids": [],
+}
+COMPANY_DEFAULTS = {
+    "street": "", "city": "", "region": "", "postal_code": "", "country": "", "domain": "", "industry": "",
+    "size": "", "phone": "", "external_id": "", "custom": {},
 }
 CHOICES = {"lifecycle_stage": Lifecycle, "lead_status": LeadStatus, "consent": Consent, "lawful_basis": LawfulBasis}
 
@@ -441,13 +446,17 @@ class Writer:
             found = Contact.objects.for_tenant(self.tenant).filter(external_id__in=keys).values_list("external_id", "pk")
         return dict(found)
 
-    def _company(self, name: str | None, new_companies: list[Company]) -> Company | None:
+    def _company(self, name: str | None, new_companies: list[dict]) -> Company | None:
         if not name:
             return None
         company = self.companies.get(name.lower())
         if company is None:
-            company = Company(tenant=self.tenant, name=name, owner=self.owner)
-            new_companies.append(company)
+            company = Company(pk=uuid.uuid4(), name=name)
+            now = timezone.now()
+            new_companies.append({
+                **COMPANY_DEFAULTS, "id": company.pk, "tenant_id": self.tenant.pk, "created_at": now,
+                "updated_at": now, "name": name, "owner_id": self.owner.pk if self.owner else None,
+            })
             self.companies[name.lower()] = company
         return company
 
@@ -457,7 +466,7 @@ class Writer:
         new_contacts: list[dict] = []
         new_emails: list[dict] = []
         new_phones: list[dict] = []
-        new_companies: list[Company] = []
+        new_companies: list[dict] = []
         tag_links: list[tuple[uuid.UUID, list[str]]] = []
         updates: list[tuple[Any, Row]] = []
         tenant_id = self.tenant.pk
@@ -499,7 +508,7 @@ class Writer:
             if key:
                 self.seen[key] = contact_id
             counts["created"] += 1
-        Company.objects.bulk_create(new_companies)
+        fast_insert(Company, new_companies)
         fast_insert(Contact, new_contacts)
         fast_insert(ContactEmail, new_emails)
         fast_insert(ContactPhone, new_phones)
@@ -522,9 +531,9 @@ class Writer:
         if row.values.get("owner") is not None:
             data["owner_id"] = str(row.values["owner"].pk)
         if row.values.get("company"):
-            new: list[Company] = []
+            new: list[dict] = []
             company = self._company(row.values["company"], new)
-            Company.objects.bulk_create(new)
+            fast_insert(Company, new)
             data["company_id"] = str(company.pk)
         existing_emails = [e.email for e in contact.emails.all()]
         if row.values.get("email") and row.values["email"] not in existing_emails:
@@ -548,12 +557,12 @@ class Writer:
 
 
 def _converter(field, connection):
-    """How one column's Python value becomes a query parameter, without building model objects."""
+    """How one column's Python value becomes a query parameter (None: as it is)."""
     from django.db import models as m
 
     target = field.target_field if field.is_relation else field
     if isinstance(target, m.UUIDField):
-        return (lambda v: v.hex if v is not None else None) if connection.vendor == "sqlite" else (lambda v: v)
+        return (lambda v: v.hex if v is not None else None) if connection.vendor == "sqlite" else None
     if isinstance(field, m.DateTimeField):
         cache: dict = {}  # every row of a chunk carries the same timestamps
 
@@ -565,7 +574,7 @@ def _converter(field, connection):
         return datetime_value
     if isinstance(field, m.JSONField):
         return lambda v: field.get_db_prep_save(v, connection)
-    return lambda v: v
+    return None
 
 
 def fast_insert(model, rows: list[dict], with_pk: bool = True) -> None:
@@ -580,8 +589,14 @@ def fast_insert(model, rows: list[dict], with_pk: bool = True) -> None:
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - table and column names come from the model
         quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
     )
-    names = [f.attname for f in fields]
-    params = [tuple(convert(row[name]) for name, convert in zip(names, converters, strict=True)) for row in rows]
+    values_of = itemgetter(*[f.attname for f in fields])
+    special = [(index, convert) for index, convert in enumerate(converters) if convert is not None]
+    params = []
+    for row in rows:
+        values = list(values_of(row))
+        for index, convert in special:
+            values[index] = convert(values[index])
+        params.append(values)
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
 
