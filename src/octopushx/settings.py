@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "octopushx.core.middleware.ContentSecurityPolicyMiddleware",
     "octopushx.shield.limits.middleware.RateLimitMiddleware",
+    "octopushx.core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

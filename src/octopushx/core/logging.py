@@ -27,3 +27,8 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
+
+
+def forget_request_id(**kwargs) -> None:
+    """``request_finished`` receiver: log lines between requests carry no stale id."""
+    request_id_var.set("-")

@@ -24,6 +24,10 @@ JOB_FAILURES = Counter(
 
 
 class JobStateCollector:
+    def describe(self):
+        # Without this, registering would call collect() and query the database at import.
+        yield GaugeMetricFamily("octopushx_jobs", "Jobs by kind and state", labels=["kind", "state"])
+
     def collect(self):
         from django.db.models import Count
 
