@@ -157,3 +157,28 @@ def test_platform_page_bad_parent_changes_nothing(tree, client):
         response = client.post(reverse("tenancy:organizations"), {"name": "Bad", "parent": parent})
         assert response.status_code in (200, 302, 404), parent
     assert Organization.objects.count() == before
+
+
+def test_manageable_orgs_agrees_with_can_manage_org(tree):
+    for key in ("platform", "reseller", "own"):
+        for role in (Role.OWNER, Role.ADMIN, Role.MANAGER):
+            user = make_member(tree[key], role).user
+            expected = {
+                o.pk for o in Organization.objects.exclude(kind=OrgKind.PLATFORM) if services.can_manage_org(user, o)
+            }
+            assert {o.pk for o in services.manageable_orgs(user)} == expected, (key, role)
+
+
+def test_manageable_orgs_leaves_out_deleted_organisations(tree):
+    staff = make_member(tree["platform"], Role.ADMIN)
+    services.delete_tenant(tree["direct"], Actor.system("test"))
+    assert "Direct Customer" not in {o.name for o in services.manageable_orgs(staff.user)}
+
+
+def test_organisations_page_queries_do_not_grow_with_the_tree(tree, client, django_assert_max_num_queries):
+    staff = make_member(tree["platform"], Role.ADMIN)
+    for i in range(30):
+        make_org(f"Extra {i}", parent=tree["reseller"])
+    client.force_login(staff.user)
+    with django_assert_max_num_queries(25):
+        assert client.get(reverse("tenancy:organizations")).status_code == 200

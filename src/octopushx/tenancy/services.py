@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from octopushx.accounts.models import User
@@ -75,11 +76,16 @@ def can_manage_org(user: User, org: Organization) -> bool:
 
 
 def manageable_orgs(user: User) -> list[Organization]:
-    return [
-        o
-        for o in Organization.objects.filter(deleted_at__isnull=True).select_related("parent")
-        if o.kind != OrgKind.PLATFORM and can_manage_org(user, o)
-    ]
+    """The organisations ``user`` manages (as ``can_manage_org``), in a few queries whatever their number.
+
+    The tree is platform → reseller → customer, so a reseller's descendants are its children.
+    """
+    admin_of = Organization.objects.filter(memberships__user=user, memberships__role__in=[Role.OWNER, Role.ADMIN])
+    live = Organization.objects.filter(deleted_at__isnull=True).exclude(kind=OrgKind.PLATFORM).select_related("parent")
+    if admin_of.filter(kind=OrgKind.PLATFORM).exists():
+        return list(live)
+    resellers = admin_of.filter(kind=OrgKind.RESELLER).values("pk")
+    return list(live.filter(Q(pk__in=resellers) | Q(parent__in=resellers)))
 
 
 @transaction.atomic
