@@ -1,6 +1,7 @@
 """Every page without path parameters renders in the browser for an owner: no CSP
-violation, no script error, no missing asset (checked by the page fixture), a heading, a
-title, and nothing wider than a phone screen. The list grows with the URL patterns."""
+violation, no script error, no missing asset (checked by the page fixture), one h1, a title,
+a label on every field and nothing wider than a phone screen. The list grows with the URL
+patterns."""
 
 from __future__ import annotations
 
@@ -53,6 +54,8 @@ def test_every_page_renders_cleanly_on_a_phone(new_page):
             continue  # POST-only actions (405), downloads, redirects
         page.goto(path)
         visited.append(path)
+        if page.locator("h1").count() != 1:
+            problems.append(f"{path}: {page.locator('h1').count()} h1 headings, want 1")
         if not page.title().strip(" ·"):
             problems.append(f"{path}: no title")
         unlabelled = page.eval_on_selector_all(FIELDS, UNLABELLED)
