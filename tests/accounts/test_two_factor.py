@@ -65,6 +65,7 @@ def test_sign_in_with_2fa_asks_for_a_code(org, client):
     assert response.status_code == 302 and response["Location"] == "/"
     assert client.get("/").status_code == 200
     assert AuditEntry.objects.filter(tenant=org, action="auth.sign_in").exists()
+    assert "pending_2fa_user" not in client.session  # the half-way state is gone
 
 
 def test_wrong_code_does_not_sign_in_and_is_audited(org, client):

@@ -83,7 +83,8 @@ def verify(request):
     if request.method == "POST" and form.is_valid():
         device = services.verify_code(user, form.cleaned_data["code"])
         if device is not None:
-            target = request.session.get(PENDING_NEXT) or "/"
+            request.session.pop(PENDING_KEY, None)
+            target = request.session.pop(PENDING_NEXT, None) or "/"
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             otp_login(request, device)
             return redirect(target)
