@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "octopushx.accounts",
     "octopushx.shield",
     "octopushx.crm",
+    "octopushx.calls",
 ]
 
 MIDDLEWARE = [
@@ -238,6 +239,22 @@ elif STORAGE_BACKEND != "local":
 MAX_UPLOAD_BYTES = env_int("OCTOPUSHX_MAX_UPLOAD_MB", 512) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- calls: speech model (loaded once per worker process), optional LLM, recording fetches
+CALLS_ASR_MODEL = env("OCTOPUSHX_ASR_MODEL", "tiny.en")
+CALLS_ASR_DEVICE = env("OCTOPUSHX_ASR_DEVICE", "cpu")
+CALLS_ASR_COMPUTE_TYPE = env("OCTOPUSHX_ASR_COMPUTE_TYPE", "int8")
+CALLS_ASR_BEAM_SIZE = env_int("OCTOPUSHX_ASR_BEAM_SIZE", 1)
+CALLS_ASR_THREADS = env_int("OCTOPUSHX_ASR_THREADS", 0)
+CALLS_ASR_VAD = env("OCTOPUSHX_ASR_VAD", "1") not in ("0", "false", "off")
+CALLS_LLM_URL = env("OCTOPUSHX_LLM_URL", "")
+CALLS_LLM_MODEL = env("OCTOPUSHX_LLM_MODEL", "")
+CALLS_LLM_KEY = env("OCTOPUSHX_LLM_KEY", "")
+CALLS_FETCH_TIMEOUT = float(env("OCTOPUSHX_FETCH_TIMEOUT", "20"))
+CALLS_FETCH_DEADLINE = float(env("OCTOPUSHX_FETCH_DEADLINE", "600"))
+CALLS_FETCH_ATTEMPTS = env_int("OCTOPUSHX_FETCH_ATTEMPTS", 3)
+CALLS_FETCH_BACKOFF = 2.0
+CALLS_FETCH_ALLOW_PRIVATE = env("OCTOPUSHX_FETCH_ALLOW_PRIVATE", "") in ("1", "true", "on")
 
 # Master key: base64 of 32 random bytes. Without it, one is generated into the data
 # folder on first run (embedded use); production must set it (or a file path).

@@ -14,5 +14,6 @@ urlpatterns = [
     path("shield/", include("octopushx.shield.urls")),
     path("legal/", include("octopushx.shield.legal.urls")),
     path("crm/", include("octopushx.crm.urls")),
+    path("calls/", include("octopushx.calls.urls")),
     path("settings/jobs/", include("octopushx.core.urls")),
 ]

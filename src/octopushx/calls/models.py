@@ -1,0 +1,171 @@
+"""Calls: a recording with its parties, its processing state and its versioned AI results."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from octopushx.core.models import TenantModel
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+
+
+class Provider(models.TextChoices):
+    UPLOAD = "upload", "Upload"
+    TWILIO = "twilio", "Twilio"
+    VONAGE = "vonage", "Vonage"
+    GENERIC = "generic", "Webhook"
+
+
+class CallStatus(models.TextChoices):
+    FETCHING = "fetching", "Fetching recording"
+    QUEUED = "queued", "Queued"
+    PROCESSING = "processing", "Processing"
+    ANALYSED = "analysed", "Analysed"
+    SKIPPED = "skipped", "Not analysed"
+    FAILED = "failed", "Failed"
+
+
+class ReviewState(models.TextChoices):
+    UNREVIEWED = "unreviewed", "Unreviewed"
+    APPROVED = "approved", "Approved"
+    CORRECTED = "corrected", "Corrected"
+
+
+class CallSettings(TenantModel):
+    """A tenant's call settings: limits, whether originals are kept, provider credentials (sealed)."""
+
+    keep_original = models.BooleanField(default=False, help_text="Keep the unredacted recording and transcript")
+    max_upload_mb = models.PositiveIntegerField(default=512)
+    max_duration_minutes = models.PositiveIntegerField(default=240)
+    twilio_account_sid = models.CharField(max_length=64, blank=True)
+    twilio_auth_token_sealed = models.BinaryField(null=True, blank=True)
+    vonage_signature_secret_sealed = models.BinaryField(null=True, blank=True)
+    vonage_application_id = models.CharField(max_length=64, blank=True)
+    vonage_private_key_sealed = models.BinaryField(null=True, blank=True)
+    webhook_secret_sealed = models.BinaryField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="calls_settings_one_per_tenant")]
+
+    def __str__(self) -> str:
+        return f"call settings of {self.tenant_id}"
+
+
+class Call(TenantModel):
+    """One recorded call; the analysis lives in ``CallAnalysisResult`` rows (``current`` is the latest)."""
+
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.INBOUND)
+    from_number = models.CharField(max_length=20, blank=True)
+    to_number = models.CharField(max_length=20, blank=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey("crm.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls")
+    company = models.ForeignKey("crm.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls")
+    started_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    duration = models.FloatField(default=0)
+    provider = models.CharField(max_length=10, choices=Provider.choices, default=Provider.UPLOAD)
+    external_id = models.CharField(max_length=120, blank=True)
+    recording_url = models.URLField(max_length=1000, blank=True)
+    status = models.CharField(max_length=12, choices=CallStatus.choices, default=CallStatus.QUEUED, db_index=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    skip_reason = models.CharField(max_length=300, blank=True)
+    filename = models.CharField(max_length=255, blank=True)
+    recording = models.ForeignKey("core.Blob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    redacted = models.ForeignKey("core.Blob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    channel_roles = models.CharField(max_length=40, blank=True, default="agent,customer")
+    peaks = models.JSONField(default=list, blank=True)
+    current = models.ForeignKey(
+        "CallAnalysisResult", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Copies of the current result's headline values, for list filters and the contact timeline.
+    summary = models.TextField(blank=True)
+    sentiment = models.FloatField(null=True, blank=True)
+    review_state = models.CharField(max_length=10, choices=ReviewState.choices, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "provider", "external_id"],
+                condition=~Q(external_id=""),
+                name="calls_one_call_per_provider_id",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"]),
+            models.Index(fields=["tenant", "agent"]),
+            models.Index(fields=["tenant", "contact"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def customer_number(self) -> str:
+        return self.from_number if self.direction == Direction.INBOUND else self.to_number
+
+    @property
+    def title(self) -> str:
+        arrow = "from" if self.direction == Direction.INBOUND else "to"
+        who = str(self.contact) if self.contact_id else (self.customer_number or self.filename or "unknown")
+        return f"{self.get_direction_display()} call {arrow} {who}"
+
+    @property
+    def roles(self) -> tuple[str, ...] | None:
+        """The channel roles for the analysis; ``None`` (empty) means treat the file as mono."""
+        parts = tuple(p for p in self.channel_roles.split(",") if p)
+        return parts or None
+
+
+class CallAnalysisResult(TenantModel):
+    """One analysis run of a call, kept forever: reprocessing adds a run, never overwrites."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="results")
+    run = models.PositiveIntegerField()
+    job_id = models.UUIDField(null=True, blank=True)
+    pipeline_version = models.CharField(max_length=40)
+    model = models.CharField(max_length=200)
+    model_version = models.CharField(max_length=100, blank=True)
+    analysis_settings = models.JSONField(default=dict)
+    provenance = models.JSONField(default=dict)
+    data = models.JSONField(default=dict, help_text="CallAnalysis.to_dict() without the unredacted transcript")
+    original = models.JSONField(null=True, blank=True, help_text="Unredacted utterances, when the tenant keeps them")
+    review_state = models.CharField(max_length=10, choices=ReviewState.choices, default=ReviewState.UNREVIEWED)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    corrections = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-run"]
+        constraints = [models.UniqueConstraint(fields=["call", "run"], name="calls_one_result_per_run")]
+
+    def __str__(self) -> str:
+        return f"analysis #{self.run} of call {self.call_id}"
+
+
+class Utterance(TenantModel):
+    """One line of a call's current transcript: the row the full-text index points at."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="lines")
+    result = models.ForeignKey(CallAnalysisResult, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    speaker = models.CharField(max_length=10)
+    start = models.FloatField()
+    end = models.FloatField()
+    text = models.TextField()
+    sentiment = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["call", "position"]
+        indexes = [models.Index(fields=["tenant", "call"])]
+
+    def __str__(self) -> str:
+        return f"{self.speaker} {self.start:.1f}s"

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from octopushx.calls import views, webhooks
+
+app_name = "calls"
+
+urlpatterns = [
+    path("", views.call_list, name="list"),
+    path("upload/", views.upload, name="upload"),
+    path("search/", views.search_page, name="search"),
+    path("settings/", views.settings_page, name="settings"),
+    path("<uuid:call_id>/", views.call_page, name="detail"),
+    path("<uuid:call_id>/audio", views.audio, name="audio"),
+    path("<uuid:call_id>/approve/", views.approve, name="approve"),
+    path("<uuid:call_id>/correct/", views.correct, name="correct"),
+    path("<uuid:call_id>/retry/", views.retry, name="retry"),
+    path("<uuid:call_id>/task/", views.make_task, name="task"),
+    path("<uuid:call_id>/contact/", views.make_contact, name="contact"),
+    path("webhooks/<uuid:tenant_id>/twilio", webhooks.twilio, name="webhook_twilio"),
+    path("webhooks/<uuid:tenant_id>/vonage", webhooks.vonage, name="webhook_vonage"),
+    path("webhooks/<uuid:tenant_id>/generic", webhooks.generic, name="webhook_generic"),
+]

@@ -1,0 +1,238 @@
+"""Octopush X pages: call list with filters, upload, the call page (player, transcript, insights,
+review), transcript search with jump-to-moment, and the organisation's call settings."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from octopushx.calls import api as call_api
+from octopushx.calls import charts, search, services
+from octopushx.calls.models import CallStatus, Direction, ReviewState
+from octopushx.tenancy.models import Membership
+from octopushx.tenancy.roles import Perm, has_perm
+from octopushx.tenancy.views import requires
+
+FILTERS = (
+    "date_from",
+    "date_to",
+    "agent_id",
+    "contact_id",
+    "direction",
+    "min_duration",
+    "max_duration",
+    "sentiment",
+    "keyword",
+    "review_state",
+    "status",
+)
+
+
+def _errors_text(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return " ".join(f"{k}: {m}" if k != "__all__" else m for k, msgs in exc.message_dict.items() for m in msgs)
+    return " ".join(exc.messages)
+
+
+def _call(request, call_id):
+    return services.get_visible_call(request.tenant, request.membership, call_id)
+
+
+@requires(Perm.READ)
+def call_list(request):
+    params = {name: request.GET.get(name, "").strip() for name in FILTERS}
+    qs = services.visible_calls(request.tenant, request.membership).select_related("agent", "contact")
+    error = ""
+    try:
+        qs = services.filter_calls(qs, {k: v for k, v in params.items() if v})
+    except ValidationError as exc:
+        error = _errors_text(exc)
+        qs = qs.none()
+    page = Paginator(qs.order_by("-created_at"), 50).get_page(request.GET.get("page"))
+    members = Membership.objects.filter(tenant=request.tenant).select_related("user").order_by("user__email")
+    return render(
+        request,
+        "calls/list.html",
+        {
+            "page": page,
+            "params": params,
+            "error": error,
+            "members": members,
+            "directions": Direction.choices,
+            "review_states": ReviewState.choices,
+            "statuses": CallStatus.choices,
+            "can_write": has_perm(request.membership.role, Perm.WRITE),
+        },
+    )
+
+
+@requires(Perm.WRITE)
+def upload(request):
+    """The page takes several files by drag and drop and posts each to the API (progress bars)."""
+    return render(request, "calls/upload.html", {"directions": Direction.choices})
+
+
+@requires(Perm.READ)
+def call_page(request, call_id):
+    call = _call(request, call_id)
+    original = request.GET.get("original") == "1"
+    if original:
+        services.original_viewed(request.tenant, request.actor, call, "transcript")
+    detail = call_api.call_detail(call, original=original)
+    insights = detail.get("insights") or {}
+    metrics = insights.get("metrics") or {}
+    team = services.team_averages(request.tenant, request.membership)
+    rows = [
+        {"name": name, "value": value, "team": team.get(name)}
+        for name, value in sorted(services.flat_metrics(metrics).items())
+    ]
+    timeline = (insights.get("sentiment") or {}).get("timeline") or []
+    return render(
+        request,
+        "calls/detail.html",
+        {
+            "call": call,
+            "detail": detail,
+            "utterances": (detail.get("transcript") or {}).get("utterances", []),
+            "insights": insights,
+            "metric_rows": rows,
+            "chart": charts.sentiment_timeline(timeline, detail["duration"] or 1.0),
+            "original": original,
+            "can_write": has_perm(request.membership.role, Perm.WRITE),
+            "can_view_original": has_perm(request.membership.role, Perm.VIEW_ORIGINAL),
+            "start_at": request.GET.get("t", ""),
+            "unreviewed": call.review_state == ReviewState.UNREVIEWED,
+        },
+    )
+
+
+@requires(Perm.READ)
+def audio(request, call_id):
+    call = _call(request, call_id)
+    original = request.GET.get("original") == "1"
+    if original:
+        services.original_viewed(request.tenant, request.actor, call, "audio")
+    return call_api.audio_response(request, call, original=original)
+
+
+def _back(call):
+    return redirect(reverse("calls:detail", args=[call.pk]))
+
+
+@requires(Perm.WRITE)
+@require_POST
+def approve(request, call_id):
+    call = _call(request, call_id)
+    try:
+        services.approve(request.tenant, request.actor, call)
+        messages.success(request, "The AI output is approved.")
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    return _back(call)
+
+
+@requires(Perm.WRITE)
+@require_POST
+def correct(request, call_id):
+    call = _call(request, call_id)
+    data: dict = {}
+    if "summary" in request.POST:
+        data["summary"] = request.POST["summary"]
+    if request.POST.get("line") not in (None, ""):
+        try:
+            index = int(request.POST["line"])
+        except ValueError:
+            index = -1
+        fix = {"index": index}
+        if request.POST.get("text") is not None:
+            fix["text"] = request.POST["text"]
+        if request.POST.get("speaker"):
+            fix["speaker"] = request.POST["speaker"]
+        data["utterances"] = [fix]
+    try:
+        services.correct(request.tenant, request.actor, call, data)
+        messages.success(request, "Your correction is saved.")
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    return _back(call)
+
+
+@requires(Perm.WRITE)
+@require_POST
+def retry(request, call_id):
+    call = _call(request, call_id)
+    try:
+        services.retry(request.tenant, request.actor, call)
+        messages.success(request, "The call is queued for processing again.")
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    return _back(call)
+
+
+@requires(Perm.WRITE)
+@require_POST
+def make_task(request, call_id):
+    call = _call(request, call_id)
+    try:
+        task = services.action_item_task(request.tenant, request.actor, call, int(request.POST.get("index", "-1")))
+        messages.success(request, f"Task created: {task.title}")
+    except (ValidationError, ValueError) as exc:
+        messages.error(request, _errors_text(exc) if isinstance(exc, ValidationError) else "No such action item")
+    return _back(call)
+
+
+@requires(Perm.WRITE)
+@require_POST
+def make_contact(request, call_id):
+    call = _call(request, call_id)
+    try:
+        contact = services.contact_from_number(request.tenant, request.actor, call)
+        messages.success(request, f"Contact created: {contact}")
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    return _back(call)
+
+
+@requires(Perm.READ)
+def search_page(request):
+    query = request.GET.get("q", "").strip()
+    hits = []
+    if query:
+        calls = services.visible_calls(request.tenant, request.membership)
+        lines = search.matching_lines(calls, query).select_related("call", "call__contact")
+        for line in lines.order_by("-call__created_at", "position")[:100]:
+            hits.append({"line": line, "parts": search.highlight(line.text, query), "seconds": int(line.start)})
+    return render(request, "calls/search.html", {"query": query, "hits": hits})
+
+
+@requires(Perm.ADMIN)
+def settings_page(request):
+    row = services.call_settings(request.tenant)
+    if request.method == "POST":
+        data = {
+            "keep_original": request.POST.get("keep_original") == "on",
+            "max_upload_mb": request.POST.get("max_upload_mb"),
+            "max_duration_minutes": request.POST.get("max_duration_minutes"),
+            "twilio_account_sid": request.POST.get("twilio_account_sid", ""),
+            "vonage_application_id": request.POST.get("vonage_application_id", ""),
+        }
+        for name in services.SECRET_FIELDS:
+            if request.POST.get(name):
+                data[name] = request.POST[name]
+        try:
+            services.update_settings(request.tenant, request.actor, data)
+            messages.success(request, "Call settings saved.")
+            return redirect("calls:settings")
+        except ValidationError as exc:
+            messages.error(request, _errors_text(exc))
+    hooks = {
+        name: request.build_absolute_uri(reverse(f"calls:webhook_{name}", args=[request.tenant.pk]))
+        for name in ("twilio", "vonage", "generic")
+    }
+    return render(
+        request, "calls/settings.html", {"row": row, "snapshot": services.settings_snapshot(row), "hooks": hooks}
+    )
