@@ -287,3 +287,76 @@ def test_production_without_master_key_is_a_configuration_error(tmp_path):
     result = run_process("migrate", env=env, timeout=60)
     assert result.returncode == 2
     assert "OCTOPUSHX_MASTER_KEY or OCTOPUSHX_MASTER_KEY_FILE must be set in production" in result.stderr
+
+
+# --- serve: web and the embedded job consumer in one process ------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get_json(url: str) -> tuple[int, dict]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - local test server
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.mark.slow
+def test_serve_answers_and_runs_jobs_with_the_embedded_consumer(migrated_data_dir, tmp_path):
+    import signal
+    import time
+
+    repo = Path(__file__).resolve().parents[1]
+    env = _embedded_env(
+        migrated_data_dir,
+        OCTOPUSHX_JOB_MODULES="tests.core.crash_jobs",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])),
+    )
+    port = _free_port()
+    server = subprocess.Popen(
+        [*_script(), "serve", "--port", str(port)], env=env, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, body = _get_json(f"http://127.0.0.1:{port}/readyz")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "serve did not start"
+                time.sleep(0.2)
+        assert status == 200 and body["checks"]["queue"]["backend"] == "SqliteHuey"
+
+        submit = (
+            "from octopushx.core import jobs; import tests.core.crash_jobs; "
+            f"jobs.submit('test.crash_effect', payload={{'folder': {str(tmp_path)!r}, 'before': 0, 'after': 0}})"
+        )
+        result = run_process("manage", "shell", "-c", submit, env=env)
+        assert result.returncode == 0, result.stderr
+        effects = tmp_path / "effects.log"
+        deadline = time.monotonic() + 30
+        while not effects.exists():
+            assert time.monotonic() < deadline, "the embedded consumer did not run the job"
+            time.sleep(0.2)
+        assert len(effects.read_text().split()) == 1
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    output = server.stdout.read().decode()
+    assert f"OctopushX is running on http://127.0.0.1:{port}/" in output
+    assert "Traceback" not in output

@@ -35,13 +35,26 @@ def cmd_migrate(args) -> None:
     print("Database is up to date.")
 
 
-def _start_consumer():
-    """Start the Huey consumer in this process (threads); returns it."""
+def _consumer(workers: int):
+    """A Huey consumer that knows every task: each app's ``tasks`` module is imported first.
+
+    Without that, a consumer drops messages for tasks no code in its process has imported yet
+    ("run_job_task not found in TaskRegistry"); djhuey's own ``run_huey`` does the same.
+    """
+    from django.utils.module_loading import autodiscover_modules
     from huey.contrib.djhuey import HUEY
+
+    autodiscover_modules("tasks")
+    return HUEY.create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=True)
+
+
+def _start_consumer():
+    """Start the Huey consumer and the job reaper in this process (threads); returns it."""
+    from django.conf import settings
 
     from octopushx.core import jobs
 
-    consumer = HUEY.create_consumer(workers=2, worker_type="thread", periodic=True, check_worker_health=True)
+    consumer = _consumer(settings.HUEY.get("consumer", {}).get("workers", 2))
     consumer.start()
     jobs.start_reaper()
     return consumer
@@ -70,7 +83,7 @@ def cmd_worker(args) -> None:
     from octopushx.core import jobs, keys
 
     keys.check_master_key()
-    consumer = HUEY.create_consumer(workers=args.threads, worker_type="thread", periodic=True)
+    consumer = _consumer(args.threads)
     jobs.start_reaper()
     print(f"OctopushX worker started ({type(HUEY).__name__}, {args.threads} threads)", flush=True)
     consumer.run()
