@@ -111,6 +111,24 @@ def page(new_page):
     return new_page()
 
 
+@pytest.fixture
+def signed_in(live_server):
+    """``signed_in(page, user)``: the browser holds a session for ``user`` and is on the home
+    page. For tests about something else; the sign-in form has its own tests."""
+    from django.conf import settings
+    from django.test import Client
+
+    def sign(page, user) -> None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+        page.goto("/")
+        page.get_by_role("heading", name="Welcome").wait_for()
+
+    return sign
+
+
 def sign_in(page, email: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)

@@ -1,14 +1,14 @@
 import pytest
 
-from tests.conftest import PASSWORD, make_member, make_org
-from tests.e2e.conftest import api_get, sign_in
+from tests.conftest import make_member, make_org
+from tests.e2e.conftest import api_get
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_token_is_shown_once_works_on_the_api_and_stops_when_revoked(page, live_server):
+def test_token_is_shown_once_works_on_the_api_and_stops_when_revoked(page, live_server, signed_in):
     membership = make_member(make_org("Acme Support"), "manager")
-    sign_in(page, membership.user.email, PASSWORD)
+    signed_in(page, membership.user)
     page.get_by_role("navigation", name="Products").get_by_role("link", name="Settings").click()
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="API tokens").click()
     page.get_by_label("Name").fill("Phone system")
@@ -35,9 +35,9 @@ def test_token_is_shown_once_works_on_the_api_and_stops_when_revoked(page, live_
     assert status == 401
 
 
-def test_token_without_a_name_shows_the_error_next_to_the_field(page):
+def test_token_without_a_name_shows_the_error_next_to_the_field(page, signed_in):
     membership = make_member(make_org("Acme Support"), "agent")
-    sign_in(page, membership.user.email, PASSWORD)
+    signed_in(page, membership.user)
     page.goto("/accounts/tokens/")
     page.get_by_role("button", name="Create token").click()
     name = page.get_by_label("Name")

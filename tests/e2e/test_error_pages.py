@@ -1,15 +1,13 @@
 import pytest
 
-from tests.conftest import PASSWORD, make_member, make_org
-from tests.e2e.conftest import sign_in
+from tests.conftest import make_member, make_org
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_unknown_address_shows_a_page_inside_the_shell(page):
+def test_unknown_address_shows_a_page_inside_the_shell(page, signed_in):
     membership = make_member(make_org("Acme Support"), "agent")
-    sign_in(page, membership.user.email, PASSWORD)
-    page.get_by_role("heading", name="Welcome").wait_for()
+    signed_in(page, membership.user)
     response = page.goto("/no-such-page/")
     assert response.status == 404
     page.get_by_role("heading", name="We could not find that page").wait_for()
@@ -18,10 +16,9 @@ def test_unknown_address_shows_a_page_inside_the_shell(page):
     page.get_by_role("heading", name="Welcome").wait_for()
 
 
-def test_page_the_role_may_not_open_explains_why(page):
+def test_page_the_role_may_not_open_explains_why(page, signed_in):
     membership = make_member(make_org("Acme Support"), "agent")
-    sign_in(page, membership.user.email, PASSWORD)
-    page.get_by_role("heading", name="Welcome").wait_for()
+    signed_in(page, membership.user)
     response = page.goto("/settings/jobs/")
     assert response.status == 403
     page.get_by_role("heading", name="You cannot do that here").wait_for()

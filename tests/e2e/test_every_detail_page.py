@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, make_member, make_org
-from tests.e2e.conftest import sign_in
+from tests.conftest import make_member, make_org
 from tests.e2e.test_every_page import FIELDS, UNLABELLED
 from tests.test_cross_tenant import ALL_FACTORIES, EXEMPT_UI_ROUTES, UI_ROUTES
 
@@ -16,12 +15,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROUTES = [r for r in UI_ROUTES if r.params and r.name not in EXEMPT_UI_ROUTES]
 
 
-def test_every_object_page_renders_cleanly_on_a_phone(new_page):
+def test_every_object_page_renders_cleanly_on_a_phone(new_page, signed_in):
     owner = make_member(make_org("Acme Support"), "owner")
     tenant, user = owner.tenant, owner.user
     page = new_page(viewport={"width": 375, "height": 800})
-    sign_in(page, user.email, PASSWORD)
-    page.get_by_role("heading", name="Welcome").wait_for()
+    signed_in(page, user)
 
     visited, problems = [], []
     for route in ROUTES:

@@ -9,8 +9,7 @@ import pytest
 from django.urls import URLResolver, get_resolver
 
 from octopushx.tenancy.services import platform_org
-from tests.conftest import PASSWORD, make_member, make_org
-from tests.e2e.conftest import sign_in
+from tests.conftest import make_member, make_org
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -39,13 +38,12 @@ def plain_paths() -> list[str]:
     return paths
 
 
-def test_every_page_renders_cleanly_on_a_phone(new_page):
+def test_every_page_renders_cleanly_on_a_phone(new_page, signed_in):
     platform = platform_org()
     make_org("Acme Support")
     owner = make_member(platform, "owner")
     page = new_page(viewport={"width": 375, "height": 800})
-    sign_in(page, owner.user.email, PASSWORD)
-    page.get_by_role("heading", name="Welcome").wait_for()
+    signed_in(page, owner.user)
 
     visited, problems = [], []
     for path in plain_paths():

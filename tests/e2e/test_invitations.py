@@ -1,16 +1,17 @@
 import pytest
 from django.core import mail
 
-from tests.conftest import PASSWORD, make_member, make_org
-from tests.e2e.conftest import sign_in
+from tests.conftest import make_member, make_org
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_invited_person_accepts_with_a_password_and_lands_in_the_tenant(page, new_page, live_server, settings):
+def test_invited_person_accepts_with_a_password_and_lands_in_the_tenant(
+    page, new_page, live_server, settings, signed_in
+):
     settings.BASE_URL = live_server.url
     admin = make_member(make_org("Acme Support"), "admin")
-    sign_in(page, admin.user.email, PASSWORD)
+    signed_in(page, admin.user)
     page.goto("/settings/members/")
     page.get_by_label("Email", exact=True).fill("newcomer@example.test")
     page.get_by_label("Role", exact=True).select_option(label="Manager")
@@ -31,10 +32,12 @@ def test_invited_person_accepts_with_a_password_and_lands_in_the_tenant(page, ne
     assert "Welcome to Acme Support." in guest.get_by_role("status").inner_text()
 
 
-def test_invitation_with_a_too_short_password_explains_and_keeps_the_form(page, new_page, live_server, settings):
+def test_invitation_with_a_too_short_password_explains_and_keeps_the_form(
+    page, new_page, live_server, settings, signed_in
+):
     settings.BASE_URL = live_server.url
     admin = make_member(make_org("Acme Support"), "admin")
-    sign_in(page, admin.user.email, PASSWORD)
+    signed_in(page, admin.user)
     page.goto("/settings/members/")
     page.get_by_label("Email", exact=True).fill("newcomer@example.test")
     page.get_by_role("button", name="Send invitation").click()

@@ -1,16 +1,15 @@
 import pytest
 
-from tests.conftest import PASSWORD, make_member, make_org
-from tests.e2e.conftest import sign_in
+from tests.conftest import make_member, make_org
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_admin_changes_a_role_then_removes_the_member(page):
+def test_admin_changes_a_role_then_removes_the_member(page, signed_in):
     org = make_org("Acme Support")
     admin = make_member(org, "admin")
     agent = make_member(org, "agent", email="ana@example.test")
-    sign_in(page, admin.user.email, PASSWORD)
+    signed_in(page, admin.user)
     page.goto("/settings/members/")
 
     page.get_by_label("Role of ana@example.test", exact=True).select_option(label="Manager")
@@ -24,11 +23,11 @@ def test_admin_changes_a_role_then_removes_the_member(page):
     assert page.get_by_role("table").get_by_text(agent.user.email).count() == 0
 
 
-def test_dismissing_the_confirmation_keeps_the_member(page):
+def test_dismissing_the_confirmation_keeps_the_member(page, signed_in):
     org = make_org("Acme Support")
     admin = make_member(org, "admin")
     make_member(org, "agent", email="ana@example.test")
-    sign_in(page, admin.user.email, PASSWORD)
+    signed_in(page, admin.user)
     page.goto("/settings/members/")
     page.on("dialog", lambda dialog: dialog.dismiss())
     page.get_by_role("button", name="Remove ana@example.test").click()

@@ -1,7 +1,6 @@
 import pytest
 
-from tests.conftest import PASSWORD, make_member, make_org
-from tests.e2e.conftest import sign_in
+from tests.conftest import make_member, make_org
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -21,10 +20,10 @@ def test_styles_scripts_and_icon_load_from_our_own_server(page):
     assert background == "rgb(247, 247, 248)"  # app.css applied
 
 
-def test_narrow_screen_menu_toggle_opens_and_closes_the_navigation(new_page):
+def test_narrow_screen_menu_toggle_opens_and_closes_the_navigation(new_page, signed_in):
     page = new_page(viewport={"width": 375, "height": 800})
     membership = make_member(make_org("Acme Support"), "admin")
-    sign_in(page, membership.user.email, PASSWORD)
+    signed_in(page, membership.user)
     toggle = page.get_by_role("button", name="Menu")
     nav = page.get_by_role("navigation", name="Products")
     toggle.wait_for()
@@ -42,17 +41,16 @@ def test_narrow_screen_menu_toggle_opens_and_closes_the_navigation(new_page):
     assert page.evaluate("document.activeElement.getAttribute('aria-controls')") == "sidenav"
 
 
-def test_wide_screen_hides_the_menu_toggle(page):
+def test_wide_screen_hides_the_menu_toggle(page, signed_in):
     membership = make_member(make_org("Acme Support"), "agent")
-    sign_in(page, membership.user.email, PASSWORD)
-    page.get_by_role("heading", name="Welcome").wait_for()
+    signed_in(page, membership.user)
     assert page.get_by_role("button", name="Menu").is_hidden()
     assert page.get_by_role("navigation", name="Products").is_visible()
 
 
-def test_navigation_marks_the_current_page(page):
+def test_navigation_marks_the_current_page(page, signed_in):
     membership = make_member(make_org("Acme Support"), "admin")
-    sign_in(page, membership.user.email, PASSWORD)
+    signed_in(page, membership.user)
     page.goto("/settings/members/")
     current = page.locator("[aria-current=page]")
     assert current.all_inner_texts() == ["Settings", "Members & roles"]
@@ -61,10 +59,9 @@ def test_navigation_marks_the_current_page(page):
     assert current.all_inner_texts() == ["Settings", "Sessions"]
 
 
-def test_skip_link_is_the_first_stop_and_focus_is_visible(page):
+def test_skip_link_is_the_first_stop_and_focus_is_visible(page, signed_in):
     membership = make_member(make_org("Acme Support"), "agent")
-    sign_in(page, membership.user.email, PASSWORD)
-    page.get_by_role("heading", name="Welcome").wait_for()
+    signed_in(page, membership.user)
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to content")
     assert skip.evaluate("el => el === document.activeElement")
@@ -77,10 +74,9 @@ def test_skip_link_is_the_first_stop_and_focus_is_visible(page):
     assert outline == "solid"
 
 
-def test_user_menu_opens_from_the_keyboard_and_escape_closes_it(page):
+def test_user_menu_opens_from_the_keyboard_and_escape_closes_it(page, signed_in):
     membership = make_member(make_org("Acme Support"), "agent")
-    sign_in(page, membership.user.email, PASSWORD)
-    page.get_by_role("heading", name="Welcome").wait_for()
+    signed_in(page, membership.user)
     menu = page.locator("details.user-menu")
     menu.locator("summary").focus()
     page.keyboard.press("Enter")

@@ -1,16 +1,14 @@
 import pytest
 
-from tests.conftest import PASSWORD, make_member, make_org
-from tests.e2e.conftest import sign_in
+from tests.conftest import make_member, make_org
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_member_of_two_tenants_switches_with_the_top_bar_select(page):
+def test_member_of_two_tenants_switches_with_the_top_bar_select(page, signed_in):
     first = make_member(make_org("Acme Support"), "manager", email="sam@example.test")
     make_member(make_org("Globex Sales"), "auditor", email="sam@example.test")
-    sign_in(page, first.user.email, PASSWORD)
-    page.get_by_role("heading", name="Welcome").wait_for()
+    signed_in(page, first.user)
     switcher = page.get_by_role("banner").get_by_label("Organisation")
     current = switcher.locator("option:checked").inner_text()
 
@@ -23,9 +21,8 @@ def test_member_of_two_tenants_switches_with_the_top_bar_select(page):
     assert page.get_by_role("banner").get_by_text(role, exact=True).is_visible()
 
 
-def test_member_of_one_tenant_sees_its_name_and_no_switcher(page):
+def test_member_of_one_tenant_sees_its_name_and_no_switcher(page, signed_in):
     membership = make_member(make_org("Acme Support"), "agent")
-    sign_in(page, membership.user.email, PASSWORD)
-    page.get_by_role("heading", name="Welcome").wait_for()
+    signed_in(page, membership.user)
     assert page.get_by_test_id("tenant-name").inner_text() == "Acme Support"
     assert page.get_by_role("banner").get_by_label("Organisation").count() == 0
