@@ -42,7 +42,7 @@ def matching_lines(calls: QuerySet, query: str) -> QuerySet:
     lines = Utterance.objects.filter(call__in=calls, result_id=F("call__current_id"))
     if not words:
         return lines.none()
-    tenant_ids = list(calls.values_list("tenant_id", flat=True).distinct()[:2])
+    tenant_ids = list(calls.order_by().values_list("tenant_id", flat=True).distinct()[:2])
     if len(tenant_ids) != 1:
         return lines.none()
     sql, params = _matching_ids_sql(tenant_ids[0], words)
