@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scripts", default="short,long")
     parser.add_argument("--rate", type=int, default=16000)
-    parser.add_argument("--beam-size", type=int, default=1)
+    parser.add_argument("--beam-size", type=int, default=5)
     args = parser.parse_args(argv)
     settings = AnalysisSettings(keep_original=True, beam_size=args.beam_size)
     totals = {"items": 0, "strict": 0, "lenient": 0, "leaked": 0, "false_positives": 0}

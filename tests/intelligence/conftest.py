@@ -19,6 +19,7 @@ def _load_generator():
 
 
 make_speech = _load_generator()
+PROGRESS: list[tuple[str, float]] = []  # what the stereo analysis reported
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +33,11 @@ def speech(tmp_path_factory):
 def stereo_analysis(speech):
     from octopushx.intelligence import AnalysisSettings, analyse
 
-    return analyse(speech["files"]["stereo"]["wav"], settings=AnalysisSettings(keep_original=True))
+    return analyse(
+        speech["files"]["stereo"]["wav"],
+        settings=AnalysisSettings(keep_original=True),
+        progress=lambda stage, fraction: PROGRESS.append((stage, fraction)),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -164,3 +164,15 @@ def test_redacted_copy_can_be_written_in_other_formats(stereo_analysis, speech, 
 def test_unsupported_output_format_is_refused(speech, tmp_path):
     with pytest.raises(ValueError, match="Cannot write"):
         redact_audio(speech["files"]["mono"]["wav"], tmp_path / "x.xyz", [(1.0, 2.0)], output_format=".xyz")
+
+
+def test_file_objects_in_and_out(stereo_analysis, speech):
+    import io
+
+    source = io.BytesIO(open(speech["files"]["stereo"]["wav"], "rb").read())
+    source.seek(100)  # already looked at by the caller
+    target = io.BytesIO()
+    redact_audio(source, target, stereo_analysis.redaction, output_format=".flac")
+    target.seek(0)
+    decoded = audio.decode(target)
+    assert decoded.channels == 2 and abs(decoded.duration - speech["duration"]) < 0.1

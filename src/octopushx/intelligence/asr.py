@@ -136,6 +136,80 @@ def plan_windows(samples: np.ndarray, window_seconds: float) -> list[tuple[int, 
     return list(zip(cuts[:-1], cuts[1:], strict=True))
 
 
+def _convert(segment, offset: float) -> Segment | None:
+    text = segment.text.strip()
+    if not text:
+        return None
+    words = [
+        Word(
+            text=word.word.strip(),
+            start=round(offset + float(word.start), 3),
+            end=round(offset + float(word.end), 3),
+            probability=round(float(word.probability), 3),
+        )
+        for word in (segment.words or [])
+        if word.word.strip()
+    ]
+    return Segment(
+        start=round(offset + float(segment.start), 3),
+        end=round(offset + float(segment.end), 3),
+        text=text,
+        words=words,
+        avg_logprob=float(segment.avg_logprob),
+        no_speech_prob=float(segment.no_speech_prob),
+    )
+
+
+# A speech region the recogniser skipped is transcribed again on its own when it is at least
+# this long; what comes back is kept only if the model is reasonably sure it heard speech.
+RECOVER_MIN_SECONDS = 0.6
+RECOVER_MAX_NO_SPEECH = 0.6
+RECOVER_MIN_LOGPROB = -1.0
+
+
+def _transcribe_window(model, part: np.ndarray, settings: AnalysisSettings, offset: float, report) -> list[Segment]:
+    """One window: the same VAD-then-decode faster-whisper does with ``vad_filter=True``, plus a
+    second look at speech regions that came back without a single word (Whisper sometimes jumps
+    to the end of its 30-second window and drops what was said before)."""
+    options = {**transcribe_options(settings), "vad_filter": False}
+    if not settings.vad_filter:
+        segments, _info = model.transcribe(part, **options)
+        found = [_convert(s, offset) for s in segments]
+        return [s for s in found if s is not None]
+
+    from faster_whisper.transcribe import restore_speech_timestamps
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    chunks = get_speech_timestamps(part, VadOptions())
+    if not chunks:
+        return []
+    joined = np.concatenate([part[c["start"] : c["end"]] for c in chunks])
+    segments, _info = model.transcribe(joined, **options)
+    found: list[Segment] = []
+    for segment in restore_speech_timestamps(segments, chunks, SAMPLE_RATE):
+        converted = _convert(segment, offset)
+        if converted is not None:
+            found.append(converted)
+            report(segment.end)
+    del joined
+    if not settings.word_timestamps:
+        return found
+    heard = [(w.start + w.end) / 2 - offset for s in found for w in s.words]
+    for chunk in chunks:
+        start, end = chunk["start"] / SAMPLE_RATE, chunk["end"] / SAMPLE_RATE
+        if end - start < RECOVER_MIN_SECONDS or any(start <= t <= end for t in heard):
+            continue
+        segments, _info = model.transcribe(part[chunk["start"] : chunk["end"]], **options)
+        for segment in segments:
+            if segment.no_speech_prob > RECOVER_MAX_NO_SPEECH or segment.avg_logprob < RECOVER_MIN_LOGPROB:
+                continue
+            converted = _convert(segment, offset + start)
+            if converted is not None:
+                found.append(converted)
+    found.sort(key=lambda s: s.start)
+    return found
+
+
 def transcribe(
     samples: np.ndarray,
     settings: AnalysisSettings,
@@ -144,38 +218,15 @@ def transcribe(
 ) -> list[Segment]:
     """Transcribe one channel (1-D float32 at 16 kHz); times are seconds from its start."""
     model = load_model(settings)
-    options = transcribe_options(settings)
     total = max(1, samples.shape[0])
     result: list[Segment] = []
     for first, last in plan_windows(samples, settings.asr_window_seconds):
-        offset = first / SAMPLE_RATE
-        segments, _info = model.transcribe(samples[first:last], **options)
-        for segment in segments:
-            words = [
-                Word(
-                    text=word.word.strip(),
-                    start=round(offset + float(word.start), 3),
-                    end=round(offset + float(word.end), 3),
-                    probability=round(float(word.probability), 3),
-                )
-                for word in (segment.words or [])
-                if word.word.strip()
-            ]
-            text = segment.text.strip()
-            if not text:
-                continue
-            result.append(
-                Segment(
-                    start=round(offset + float(segment.start), 3),
-                    end=round(offset + float(segment.end), 3),
-                    text=text,
-                    words=words,
-                    avg_logprob=float(segment.avg_logprob),
-                    no_speech_prob=float(segment.no_speech_prob),
-                )
-            )
+
+        def report(seconds: float, first: int = first) -> None:
             if progress:
-                progress(min(1.0, (first + segment.end * SAMPLE_RATE) / total))
+                progress(min(1.0, (first + seconds * SAMPLE_RATE) / total))
+
+        result.extend(_transcribe_window(model, samples[first:last], settings, first / SAMPLE_RATE, report))
     if progress:
         progress(1.0)
     return result

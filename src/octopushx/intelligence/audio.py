@@ -68,6 +68,8 @@ def _open(source: Source, mode: str = "r", **kwargs: Any) -> Iterator[av.contain
         target: Any = str(path)
     else:
         target = source
+        if mode == "r" and getattr(source, "seekable", lambda: False)():
+            source.seek(0)  # read from the start even if the caller already looked at it
         if mode == "r" and _remaining_size(source) == 0:
             raise EmptyAudioError("The file is empty")
     try:
@@ -174,7 +176,10 @@ def decode(
         filled = 0
         errors = 0
         warnings: list[str] = []
-        resampler = av.AudioResampler(format="fltp", layout="stereo" if channels == 2 else "mono", rate=SAMPLE_RATE)
+        # 16-bit planar scaled to float32, as faster-whisper's own decode_audio does, so the
+        # model sees exactly the samples it would see without this pipeline.
+        layout = "stereo" if channels == 2 else "mono"
+        resampler = av.AudioResampler(format="s16p", layout=layout, rate=SAMPLE_RATE)
         limit = int(max_duration * SAMPLE_RATE) + SAMPLE_RATE if max_duration else None
         last_report = 0
 
@@ -188,7 +193,7 @@ def decode(
                     grown = np.zeros((channels, int((filled + count) * 1.5)), dtype=np.float32)
                     grown[:, :filled] = samples[:, :filled]
                     samples = grown
-                samples[:, filled : filled + count] = block
+                np.multiply(block, 1.0 / 32768.0, out=samples[:, filled : filled + count], casting="unsafe")
                 filled += count
                 if limit is not None and filled > limit:
                     raise AudioTooLongError(_too_long(filled / SAMPLE_RATE, max_duration or 0))

