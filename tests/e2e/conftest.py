@@ -129,8 +129,10 @@ def signed_in(live_server):
     return sign
 
 
-def sign_in(page, email: str, password: str) -> None:
-    page.goto("/accounts/login/")
+def sign_in(page, email: str, password: str, keep_next: bool = False) -> None:
+    """Fill in the sign-in form; ``keep_next`` uses the form already open (with its ?next=)."""
+    if not keep_next:
+        page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
