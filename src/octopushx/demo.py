@@ -59,6 +59,9 @@ def load() -> str:
         seats.set_subscription(acme, Actor.system("demo"), plan="team")
     for email, name, role, team in ACME_USERS:
         _member(acme, email, name, role, team)
+    from octopushx.crm import demo as crm_demo
+
+    crm_summary = crm_demo.load(acme)
     globex = _org("Globex Care", OrgKind.CUSTOMER, platform, default_region="US")
     _member(globex, "owner@globex.test", "Gina Globex", Role.OWNER)
     _member(globex, "admin@acme.test", "Adam Admin", Role.MANAGER)
@@ -69,5 +72,6 @@ def load() -> str:
         "  partner@northwind.test   Admin    Northwind Telecom (reseller)",
         "  staff@octopushx.test     Admin    OctopushX Platform (platform staff)",
         "admin@acme.test also belongs to Globex Care: use the organisation switcher at the top.",
+        crm_summary,
     ]
     return "\n".join(lines)
