@@ -162,3 +162,20 @@ def test_invitation_for_one_org_does_not_join_another(org, api_as, django_captur
     path = emailed_path(django_capture_on_commit_callbacks, api_as(Role.ADMIN))
     Client().post(path, {"password": PASSWORD})
     assert not Membership.objects.filter(tenant=third).exists()
+
+
+def test_accepting_emits_member_added(org, api_as, django_capture_on_commit_callbacks, monkeypatch):
+    from octopushx.core import events
+    from octopushx.core.models import Job
+
+    monkeypatch.setitem(events.SUBSCRIBERS, "test.members", ("member.*", lambda event: None))
+    path = emailed_path(django_capture_on_commit_callbacks, api_as(Role.ADMIN))
+    Client().post(path, {"password": PASSWORD})
+    membership = Membership.objects.get(tenant=org, user__email=NEW_EMAIL)
+    delivered = [
+        job.payload["event"]
+        for job in Job.objects.filter(kind="event.deliver", tenant=org)
+        if job.payload["subscriber"] == "test.members"
+    ]
+    mine = [e["name"] for e in delivered if e["payload"].get("membership_id") == str(membership.pk)]
+    assert mine == ["member.added"]

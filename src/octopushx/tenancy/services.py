@@ -260,7 +260,7 @@ def accept_invitation(
         user.save()
     elif user.email != invitation.email:
         raise ValidationError({"email": ["This invitation was sent to another address"]})
-    membership, _ = Membership.objects.get_or_create(
+    membership, created = Membership.objects.get_or_create(
         tenant=invitation.tenant, user=user, defaults={"role": invitation.role}
     )
     invitation.accepted_at = timezone.now()
@@ -273,7 +273,8 @@ def accept_invitation(
         obj=membership,
         changes={"email": [None, user.email], "role": [None, membership.role]},
     )
-    events.emit(invitation.tenant, "member.added", {"membership_id": str(membership.pk), "role": membership.role})
+    if created:  # joined meanwhile through another invitation: nobody was added
+        events.emit(invitation.tenant, "member.added", {"membership_id": str(membership.pk), "role": membership.role})
     return membership
 
 
