@@ -571,7 +571,8 @@ def create_contact(tenant, actor: Actor, data: dict) -> Contact:
         if cleaned["tags"]:
             contact.tags.set(cleaned["tags"])
         audit.record(tenant, actor, "contact.created", obj=contact, changes=audit.diff({}, contact_snapshot(contact)))
-        events.emit(tenant, "contact.created", {"contact_id": str(contact.pk)})
+        # ``restricted`` lets workflows and webhooks honour a restriction of processing.
+        events.emit(tenant, "contact.created", {"contact_id": str(contact.pk), "restricted": contact.restricted})
     return contact
 
 
@@ -589,7 +590,8 @@ def update_contact(tenant, actor: Actor, contact: Contact, data: dict) -> Contac
         changes = audit.diff(old, contact_snapshot(contact))
         if changes:
             audit.record(tenant, actor, "contact.updated", obj=contact, changes=changes)
-            events.emit(tenant, "contact.updated", {"contact_id": str(contact.pk), "fields": sorted(changes)})
+            events.emit(tenant, "contact.updated", {"contact_id": str(contact.pk), "fields": sorted(changes),
+                                                    "restricted": contact.restricted})
     return contact
 
 

@@ -10,9 +10,10 @@ from typing import Any
 
 from django.apps import apps
 from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
 
 from octopushx.core.models import AuditEntry
-from octopushx.crm.models import Company, Contact, Note, NoteKind, Task
+from octopushx.crm.models import Company, Contact, Deal, Note, NoteKind, Task
 
 KINDS = {
     "note": "Notes",
@@ -34,6 +35,7 @@ class Entry:
     actor: str = ""
     changes: dict[str, Any] = field(default_factory=dict)
     obj: Any = None
+    url: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -66,21 +68,32 @@ def _audit_objects(record) -> Q:
 
 
 def _calls(record, limit: int) -> list[Entry]:
-    """Calls from the calls product, when it is installed and links calls to contacts."""
-    if not isinstance(record, Contact) or not apps.is_installed("octopushx.calls"):
+    """Calls from the calls product (Octopush X), when it is installed and links calls to records."""
+    if isinstance(record, Deal) or not apps.is_installed("octopushx.calls"):
         return []
     try:
         call_model = apps.get_model("calls", "Call")
     except LookupError:
         return []
-    names = {f.name for f in call_model._meta.get_fields()}
-    if "contact" not in names:
+    link = "contact" if isinstance(record, Contact) else "company"
+    if link not in {f.name for f in call_model._meta.get_fields()}:
         return []
     entries = []
-    for call in call_model.objects.filter(tenant=record.tenant, contact=record).order_by("-created_at")[:limit]:
-        title = getattr(call, "title", "") or "Call"
-        summary = getattr(call, "summary", "") or ""
-        entries.append(Entry("call", call.created_at, str(title), str(summary)[:500], obj=call))
+    for call in call_model.objects.filter(tenant=record.tenant, **{link: record}).order_by("-created_at")[:limit]:
+        direction = str(getattr(call, "direction", "") or "").capitalize() or "A"
+        minutes = round((getattr(call, "duration", 0) or 0) / 60, 1)
+        summary = str(getattr(call, "summary", "") or "")
+        review = str(getattr(call, "review_state", "") or "")
+        if summary and review not in ("approved", "corrected"):
+            summary = f"Unreviewed AI summary: {summary}"
+        try:
+            url = reverse("calls:detail", args=[call.pk])
+        except NoReverseMatch:
+            url = ""
+        entry = Entry("call", getattr(call, "started_at", None) or call.created_at,
+                      f"{direction} call, {minutes} min", summary[:500], obj=call)
+        entry.url = url
+        entries.append(entry)
     return entries
 
 
