@@ -1,0 +1,54 @@
+"""OctoCRM in a real browser: the pipeline board's drag and drop, the "/" search shortcut,
+inline edit. The page watcher fails a test on any CSP violation or script error."""
+
+import pytest
+
+from octopushx.core.context import Actor
+from octopushx.crm import services
+from octopushx.crm.models import Deal
+from tests.conftest import make_member, make_org
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def owner():
+    return make_member(make_org("Acme Support"), "owner", email="crm-owner@example.test")
+
+
+def test_drag_a_deal_to_another_stage_updates_totals(page, signed_in, owner):
+    actor = Actor(user=owner.user)
+    deal = services.create_deal(owner.tenant, actor, {"name": "Dragged deal", "value": "1200"})
+    target = deal.pipeline.stages.get(name="Proposal")
+    signed_in(page, owner.user)
+    page.goto("/crm/board/")
+    card = page.locator(f'[data-deal-id="{deal.pk}"]')
+    column = page.locator(f'[data-stage-id="{target.pk}"]')
+    card.drag_to(column.locator(".board-cards"))
+    page.get_by_role("status").filter(has_text="Moved.").wait_for()
+    assert column.locator("[data-count]").inner_text() == "1"
+    assert column.locator("[data-total]").inner_text() == "1,200.00"
+    assert Deal.objects.get(pk=deal.pk).stage_id == target.pk
+
+
+def test_slash_focuses_search_and_shows_results(page, signed_in, owner):
+    services.create_contact(owner.tenant, Actor(user=owner.user), {"first_name": "Findable", "last_name": "Fiona"})
+    signed_in(page, owner.user)
+    page.goto("/crm/companies/")
+    page.keyboard.press("/")
+    box = page.get_by_label("Search the CRM")
+    assert box.evaluate("el => el === document.activeElement")
+    box.fill("findable")
+    page.locator("#crm-search-results").get_by_text("Findable Fiona").wait_for()
+
+
+def test_inline_edit_on_the_detail_page(page, signed_in, owner):
+    company = services.create_company(owner.tenant, Actor(user=owner.user), {"name": "Old Name Ltd"})
+    signed_in(page, owner.user)
+    page.goto(f"/crm/companies/{company.pk}/")
+    page.get_by_role("button", name="Edit inline").click()
+    page.locator("#record-fields").get_by_label("Industry").fill("Robotics")
+    page.locator("#record-fields").get_by_role("button", name="Save").click()
+    page.locator("#record-fields").get_by_text("Robotics").wait_for()
+    company.refresh_from_db()
+    assert company.industry == "Robotics"
