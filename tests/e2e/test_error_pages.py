@@ -25,6 +25,15 @@ def test_page_the_role_may_not_open_explains_why(page, signed_in):
     assert "Acme Support" in page.get_by_role("main").inner_text()
 
 
+def test_form_sent_after_its_cookie_is_gone_explains_it_expired(page):
+    page.goto("/accounts/login/")
+    page.context.clear_cookies()
+    page.get_by_label("Email").fill("someone@example.test")
+    page.get_by_label("Password").fill("whatever-it-is")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="That form has expired").wait_for()
+
+
 def test_server_error_page_renders_without_any_context():
     from django.template.loader import render_to_string
 
