@@ -97,7 +97,7 @@ def new_page(browser, live_server, browser_log):
         context = browser.new_context(base_url=live_server.url, **options)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(20_000)  # generous: CI machines are sometimes busy
         browser_log.watch(page)
         return page
 
