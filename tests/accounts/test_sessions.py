@@ -75,3 +75,18 @@ def test_revoke_needs_post(org):
     laptop = signed_in_client(member.user.email)
     current = UserSession.objects.get(user=member.user)
     assert laptop.get(reverse("accounts:revoke_session", args=[current.pk])).status_code == 405
+
+
+def test_sessions_show_the_client_address_behind_a_trusted_proxy(org, settings):
+    settings.TRUST_PROXY = True
+    member = make_member(org, Role.AGENT)
+    client = Client(HTTP_X_FORWARDED_FOR="203.0.113.50, 10.0.0.1", REMOTE_ADDR="10.0.0.1")
+    client.post(reverse("accounts:login"), {"email": member.user.email, "password": PASSWORD})
+    assert UserSession.objects.get(user=member.user).ip == "203.0.113.50"
+
+
+def test_forwarded_address_is_ignored_without_a_trusted_proxy(org):
+    member = make_member(org, Role.AGENT)
+    client = Client(HTTP_X_FORWARDED_FOR="203.0.113.50", REMOTE_ADDR="10.0.0.1")
+    client.post(reverse("accounts:login"), {"email": member.user.email, "password": PASSWORD})
+    assert UserSession.objects.get(user=member.user).ip == "10.0.0.1"

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from octopushx.accounts.models import UserSession
+from octopushx.core.context import client_ip
 
 
 class SessionTrackingMiddleware:
@@ -18,5 +19,5 @@ class SessionTrackingMiddleware:
             now = timezone.now()
             UserSession.objects.filter(
                 session_key=request.session.session_key, last_seen_at__lt=now - timedelta(minutes=1)
-            ).update(last_seen_at=now, ip=request.META.get("REMOTE_ADDR"))
+            ).update(last_seen_at=now, ip=client_ip(request))
         return self.get_response(request)

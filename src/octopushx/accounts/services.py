@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from octopushx.accounts.models import ApiToken, User, UserSession
 from octopushx.core import audit
-from octopushx.core.context import Actor
+from octopushx.core.context import Actor, client_ip
 from octopushx.tenancy.models import Membership, Organization
 
 TOKEN_PREFIX = "opx"
@@ -97,7 +97,7 @@ def record_session(request, user: User) -> None:
         session_key=key,
         defaults={
             "user": user,
-            "ip": request.META.get("REMOTE_ADDR"),
+            "ip": client_ip(request),
             "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
             "last_seen_at": timezone.now(),
         },
