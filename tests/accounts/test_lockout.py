@@ -42,6 +42,16 @@ def test_every_failure_is_audited(org, client, settings):
     assert failures >= settings.AXES_FAILURE_LIMIT
 
 
+def test_the_lockout_itself_is_audited(org, client, settings):
+    member = make_member(org, Role.AGENT)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        attempt(client, member.user.email, "wrong-password")
+    assert not AuditEntry.objects.filter(tenant=org, action="auth.locked_out").exists()
+    attempt(client, member.user.email, "wrong-password")
+    entry = AuditEntry.objects.get(tenant=org, action="auth.locked_out")
+    assert entry.object_id == str(member.user.pk) and entry.personal.ip == "127.0.0.1"
+
+
 def test_lockout_ends_after_the_cool_off(org, client, settings):
     member = make_member(org, Role.AGENT)
     for _ in range(settings.AXES_FAILURE_LIMIT):

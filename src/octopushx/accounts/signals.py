@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -47,3 +48,16 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     actor = Actor(ip=actor.ip, user_agent=actor.user_agent, label_override=f"failed sign-in as {email}")
     for tenant in _tenants(user):
         audit.record(tenant, actor, "auth.sign_in_failed", object_type="user", object_id=str(user.pk))
+
+
+@receiver(user_locked_out)
+def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
+    """Too many failures: the account is locked for a while (and each refused attempt during it)."""
+    email = (username or "").strip().lower()
+    user = User.objects.filter(email=email).first()
+    if user is None or request is None:
+        return
+    actor = Actor.from_request(request, user=None)
+    actor = Actor(ip=actor.ip, user_agent=actor.user_agent, label_override=f"locked out: {email}")
+    for tenant in _tenants(user):
+        audit.record(tenant, actor, "auth.locked_out", object_type="user", object_id=str(user.pk))
