@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("octopushx.tenancy.urls")),
     path("shield/", include("octopushx.shield.urls")),
     path("legal/", include("octopushx.shield.legal.urls")),
+    path("privacy/", include("octopushx.shield.privacy.urls")),
     path("crm/", include("octopushx.crm.urls")),
     path("calls/", include("octopushx.calls.urls")),
     path("settings/jobs/", include("octopushx.core.urls")),

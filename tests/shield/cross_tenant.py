@@ -25,3 +25,14 @@ def _hold(tenant, user):
 
 
 FACTORIES["hold_id"] = _hold
+
+
+def _privacy_request(tenant, user):
+    from octopushx.shield.privacy.models import PrivacyRequest
+
+    return PrivacyRequest.objects.create(tenant=tenant, kind="access", source="staff", email="b@example.test").pk
+
+
+FACTORIES["request_id"] = _privacy_request
+# Any action name: the request id is checked first, so tenant B's request is a 404 whatever the action.
+FACTORIES["action"] = lambda tenant, user: f"action-{uuid.uuid4().hex}"

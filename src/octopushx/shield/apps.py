@@ -8,4 +8,5 @@ class ShieldConfig(AppConfig):
     def ready(self) -> None:
         from octopushx.shield import tasks  # noqa: F401 (the daily retention purge)
         from octopushx.shield.monitoring import signals as monitoring_signals  # noqa: F401
+        from octopushx.shield.privacy import services as privacy  # noqa: F401 (job handler)
         from octopushx.shield.seats import signals  # noqa: F401

@@ -2,10 +2,12 @@
 
 from octopushx.shield.legal.models import Acceptance, LegalDocument
 from octopushx.shield.monitoring.models import SecurityAlert
+from octopushx.shield.privacy.models import PrivacyRequest
 from octopushx.shield.retention.models import LegalHold, RetentionPolicy, RetentionRun
 from octopushx.shield.seats.models import SecurityPolicy, Subscription
 
 __all__ = [
+    "PrivacyRequest",
     "LegalHold",
     "RetentionPolicy",
     "RetentionRun",

@@ -3,6 +3,7 @@ from django.urls import path
 from octopushx.shield import views
 from octopushx.shield.legal import views as legal_views
 from octopushx.shield.monitoring import views as monitoring_views
+from octopushx.shield.privacy import views as privacy_views
 from octopushx.shield.records import views as records_views
 from octopushx.shield.retention import views as retention_views
 from octopushx.shield.seats import views as seats_views
@@ -34,4 +35,7 @@ urlpatterns = [
     ),
     path("records/", records_views.records_page, name="records"),
     path("records.csv", records_views.records_csv, name="records_csv"),
+    path("privacy/", privacy_views.queue, name="privacy"),
+    path("privacy/<uuid:request_id>/", privacy_views.detail, name="privacy_request"),
+    path("privacy/<uuid:request_id>/<str:action>/", privacy_views.act, name="privacy_act"),
 ]

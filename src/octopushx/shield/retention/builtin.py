@@ -117,3 +117,36 @@ if apps.is_installed("octopushx.crm"):
         default_days=None,
         description="Deals won or lost, counted from when they closed.",
     )
+
+
+# --- finished data-subject requests ---------------------------------------------------------
+
+
+def find_finished_requests(tenant, cutoff, holds: Holds):
+    from octopushx.shield.privacy.models import PrivacyRequest, RequestState
+
+    return PrivacyRequest.objects.for_tenant(tenant).filter(
+        state__in=[RequestState.COMPLETED, RequestState.REJECTED], completed_at__lt=cutoff
+    )
+
+
+def purge_finished_requests(tenant, requests) -> int:
+    from octopushx.core import blobs
+
+    count = 0
+    for request in list(requests.select_related("result_blob")):
+        if request.result_blob is not None:
+            blobs.delete(request.result_blob)
+        request.delete()
+        count += 1
+    return count
+
+
+register(
+    "finished_dsrs",
+    find_finished_requests,
+    purge_finished_requests,
+    label="Finished data-subject requests",
+    default_days=1095,
+    description="Completed or rejected requests, kept as evidence of how they were handled.",
+)

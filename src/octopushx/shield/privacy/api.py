@@ -1,0 +1,113 @@
+"""API: data-subject requests (owners and admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from ninja import Router, Schema
+
+from octopushx.api.auth import require
+from octopushx.api.pagination import paginate
+from octopushx.shield.privacy import services
+from octopushx.shield.privacy.models import PrivacyRequest, RequestSource
+from octopushx.tenancy.roles import Perm
+
+router = Router(tags=["privacy requests"])
+
+
+class RequestIn(Schema):
+    kind: str
+    email: str = ""
+    phone: str = ""
+    contact_id: str = ""
+    details: str = ""
+    changes: dict = {}
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class RequestOut(Schema):
+    id: UUID
+    kind: str
+    state: str
+    source: str
+    created_at: datetime
+    verified_at: datetime | None
+    due_at: datetime | None
+    overdue: bool
+    extension_reason: str
+    completed_at: datetime | None
+    rejection_reason: str
+    result: dict
+    download_link: str | None = None
+
+    @staticmethod
+    def resolve_overdue(obj):
+        return services.is_overdue(obj)
+
+
+class RequestPage(Schema):
+    items: list[RequestOut]
+    next: str | None
+
+
+def _get(request, request_id) -> PrivacyRequest:
+    return PrivacyRequest.objects.get_for_tenant(request.tenant, request_id)
+
+
+@router.post("/privacy/requests", response={201: RequestOut}, summary="Record a data-subject request")
+def create_request(request, data: RequestIn):
+    require(request, Perm.ADMIN)
+    created = services.receive(
+        request.tenant, request.actor, kind=data.kind, source=RequestSource.API, email=data.email,
+        phone=data.phone, contact_id=data.contact_id, details=data.details, changes=data.changes,
+    )  # fmt: skip
+    return 201, created
+
+
+@router.get("/privacy/requests", response=RequestPage, summary="Data-subject requests, newest first")
+def list_requests(request, state: str | None = None, cursor: str | None = None, limit: int = 50):
+    require(request, Perm.ADMIN)
+    qs = PrivacyRequest.objects.for_tenant(request.tenant)
+    if state:
+        qs = qs.filter(state=state)
+    items, next_cursor = paginate(qs, cursor=cursor, limit=limit)
+    return {"items": items, "next": next_cursor}
+
+
+@router.get("/privacy/requests/{request_id}", response=RequestOut, summary="State, due date and download")
+def get_request(request, request_id: UUID):
+    require(request, Perm.ADMIN)
+    privacy_request = _get(request, request_id)
+    link = None
+    if privacy_request.result_blob_id and privacy_request.downloaded_at is None:
+        link = services.staff_download_link(request.tenant, request.actor, privacy_request)
+    privacy_request.download_link = link
+    return privacy_request
+
+
+@router.post("/privacy/requests/{request_id}/verify", response=RequestOut, summary="Attest the identity")
+def verify_request(request, request_id: UUID, data: ReasonIn):
+    require(request, Perm.ADMIN)
+    return services.attest(request.tenant, request.actor, _get(request, request_id), data.reason)
+
+
+@router.post("/privacy/requests/{request_id}/extend", response=RequestOut, summary="Extend the due date")
+def extend_request(request, request_id: UUID, data: ReasonIn):
+    require(request, Perm.ADMIN)
+    return services.extend(request.tenant, request.actor, _get(request, request_id), data.reason)
+
+
+@router.post("/privacy/requests/{request_id}/reject", response=RequestOut, summary="Reject with a reason")
+def reject_request(request, request_id: UUID, data: ReasonIn):
+    require(request, Perm.ADMIN)
+    return services.reject(request.tenant, request.actor, _get(request, request_id), data.reason)
+
+
+@router.post("/privacy/requests/{request_id}/fulfil", response={202: RequestOut}, summary="Fulfil (runs as a job)")
+def fulfil_request(request, request_id: UUID):
+    require(request, Perm.ADMIN)
+    return 202, services.fulfil(request.tenant, request.actor, _get(request, request_id))

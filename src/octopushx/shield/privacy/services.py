@@ -1,0 +1,462 @@
+"""Data-subject requests: intake (form, API, staff), verification, due dates and fulfilment.
+
+Identity is verified by a link emailed to the subject (or a staff attestation with a
+reason). The due date is one calendar month after verified receipt and can be extended
+with a reason. Fulfilment runs as a job: access/export build a ZIP downloadable once by
+a time-limited link; rectification, restriction and objection go through the CRM
+services; erasure deletes or pseudonymises everything the subject finder found.
+Responses never reveal whether a person exists in the tenant.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import hashlib
+import io
+import secrets
+import zipfile
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from octopushx.core import audit, blobs, events, jobs
+from octopushx.core.context import Actor
+from octopushx.shield.privacy import subjects
+from octopushx.shield.privacy.models import PrivacyRequest, RequestKind, RequestSource, RequestState
+from octopushx.tenancy.roles import Perm, has_perm
+
+VERIFY_HOURS = 72
+DOWNLOAD_DAYS = 7
+REASON_MAX = 2000
+RECTIFIABLE = {"first_name", "last_name", "email", "phone", "job_title", "street", "city", "postcode", "country"}
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_month(moment: datetime) -> datetime:
+    """One calendar month later (31 January → 28/29 February), as Article 12(3) counts it."""
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def _staff(actor: Actor) -> None:
+    if actor.user is not None and not has_perm(actor.role, Perm.ADMIN):
+        raise PermissionDenied("Only owners and admins handle privacy requests")
+
+
+def _record(tenant, actor: Actor, action: str, request: PrivacyRequest, **changes) -> None:
+    """Audit a step without the subject's identifiers (the request id links them)."""
+    audit.record(tenant, actor, action, obj=request, changes={k: [None, v] for k, v in changes.items()})
+    events.emit(tenant, action, {"request_id": str(request.pk), "kind": request.kind})
+
+
+# --- intake --------------------------------------------------------------------------------
+
+
+def _clean(tenant, kind: str, email: str, phone: str, contact_id: str, details: str, changes) -> dict:
+    errors: dict[str, list[str]] = {}
+    email, phone, contact_id = (email or "").strip().lower(), (phone or "").strip(), (contact_id or "").strip()
+    if kind not in RequestKind.values:
+        errors["kind"] = [f"Choose one of: {', '.join(RequestKind.values)}"]
+    if not (email or phone or contact_id):
+        errors["email"] = ["Give an email address, a phone number or a contact id"]
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ["Enter a valid email address"]
+    if phone and (len(phone) > 20 or not any(ch.isdigit() for ch in phone)):
+        errors["phone"] = ["Enter a phone number"]
+    if len(contact_id) > 64:
+        errors["contact_id"] = ["Not a contact id"]
+    details = (details or "").strip()
+    if len(details) > REASON_MAX:
+        errors["details"] = [f"At most {REASON_MAX} characters"]
+    changes = changes or {}
+    if kind == RequestKind.RECTIFICATION:
+        if not isinstance(changes, dict) or not changes:
+            errors["changes"] = ["Say which fields to correct and their right values"]
+        else:
+            unknown = sorted(set(changes) - RECTIFIABLE)
+            if unknown:
+                errors["changes"] = [f"These fields cannot be rectified here: {', '.join(unknown)}"]
+    if errors:
+        raise ValidationError(errors)
+    return {"email": email, "phone": phone, "contact_ref": contact_id, "details": details,
+            "changes": changes if kind == RequestKind.RECTIFICATION else {}}  # fmt: skip
+
+
+@transaction.atomic
+def receive(
+    tenant, actor: Actor, *, kind: str, source: str, email: str = "", phone: str = "", contact_id: str = "",
+    details: str = "", changes: dict | None = None,
+) -> PrivacyRequest:  # fmt: skip
+    """Record a request. From the form or the API, a verification link goes to the email given."""
+    if source != RequestSource.FORM:
+        _staff(actor)
+    values = _clean(tenant, kind, email, phone, contact_id, details, changes)
+    request = PrivacyRequest.objects.create(tenant=tenant, kind=kind, source=source, created_by=actor.user, **values)
+    _record(tenant, actor, "privacy.received", request, kind=kind, source=source)
+    if request.email:
+        send_verification(tenant, request)
+    return request
+
+
+def send_verification(tenant, request: PrivacyRequest) -> str:
+    """Email a fresh verification link (valid VERIFY_HOURS); returns the link."""
+    token = secrets.token_urlsafe(32)
+    request.verification_hash = _hash(token)
+    request.verification_expires_at = timezone.now() + timedelta(hours=VERIFY_HOURS)
+    request.save(update_fields=["verification_hash", "verification_expires_at", "updated_at"])
+    link = f"{settings.BASE_URL}/privacy/verify/?token={token}"
+    body = (
+        f"We received a {request.get_kind_display().lower()} request about the data {tenant.name} holds.\n\n"
+        f"If you made it, confirm it within {VERIFY_HOURS} hours: {link}\n\nIf not, ignore this email.\n"
+    )
+    # Sent at once: if the surrounding transaction rolled back, the link simply finds nothing.
+    send_mail(f"Confirm your privacy request to {tenant.name}", body, None, [request.email])
+    return link
+
+
+def _start_clock(request: PrivacyRequest, now: datetime) -> None:
+    request.state = RequestState.VERIFIED
+    request.verified_at = now
+    request.due_at = add_month(now)
+
+
+@transaction.atomic
+def verify_by_link(token: str) -> PrivacyRequest | None:
+    """The subject followed the emailed link. A forged, used or expired token verifies nothing."""
+    if not token:
+        return None
+    request = (
+        PrivacyRequest.objects.select_for_update()
+        .filter(verification_hash=_hash(token))
+        .select_related("tenant")
+        .first()
+    )
+    now = timezone.now()
+    if request is None or request.state != RequestState.RECEIVED:
+        return None
+    if request.verification_expires_at is None or request.verification_expires_at < now:
+        return None
+    _start_clock(request, now)
+    request.verification_method, request.verification_hash = "email", ""
+    request.save()
+    _record(
+        request.tenant, Actor.system("data subject (verified by email)"), "privacy.verified", request, method="email"
+    )
+    return request
+
+
+@transaction.atomic
+def attest(tenant, actor: Actor, request: PrivacyRequest, reason: str) -> PrivacyRequest:
+    """Staff confirm the requester's identity by other means, saying how."""
+    _staff(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say how the identity was checked"]})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": [f"At most {REASON_MAX} characters"]})
+    request = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
+    if request.state != RequestState.RECEIVED:
+        raise ValidationError({"state": [f"The request is already {request.get_state_display().lower()}"]})
+    _start_clock(request, timezone.now())
+    request.verification_method, request.verification_reason, request.verification_hash = "staff", reason, ""
+    request.save()
+    _record(tenant, actor, "privacy.verified", request, method="staff", reason=reason)
+    return request
+
+
+@transaction.atomic
+def extend(tenant, actor: Actor, request: PrivacyRequest, reason: str) -> PrivacyRequest:
+    """Extend the due date by two further months (Article 12(3)), once, with a reason."""
+    _staff(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why more time is needed"]})
+    request = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
+    if request.due_at is None or not request.is_open:
+        raise ValidationError({"state": ["Only a verified, open request can be extended"]})
+    if request.extension_reason:
+        raise ValidationError({"reason": ["The due date was already extended"]})
+    old = request.due_at
+    request.due_at = add_month(add_month(old))
+    request.extension_reason = reason[:REASON_MAX]
+    request.save(update_fields=["due_at", "extension_reason", "updated_at"])
+    _record(tenant, actor, "privacy.extended", request, due_at=request.due_at.isoformat(), reason=reason)
+    return request
+
+
+@transaction.atomic
+def reject(tenant, actor: Actor, request: PrivacyRequest, reason: str) -> PrivacyRequest:
+    _staff(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why the request is rejected"]})
+    request = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
+    if not request.is_open:
+        raise ValidationError({"state": ["The request is already closed"]})
+    request.state, request.rejection_reason, request.completed_at = RequestState.REJECTED, reason, timezone.now()
+    request.save()
+    _record(tenant, actor, "privacy.rejected", request, reason=reason)
+    return request
+
+
+def is_overdue(request: PrivacyRequest, now=None) -> bool:
+    return request.is_open and request.due_at is not None and request.due_at < (now or timezone.now())
+
+
+# --- fulfilment ------------------------------------------------------------------------------
+
+
+def identity_of(request: PrivacyRequest) -> subjects.Identity:
+    return subjects.Identity(email=request.email, phone=request.phone, contact_id=request.contact_ref)
+
+
+@transaction.atomic
+def fulfil(tenant, actor: Actor, request: PrivacyRequest) -> PrivacyRequest:
+    """Start fulfilment (a job). Erasure of someone under legal hold is refused with the reason."""
+    _staff(actor)
+    request = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
+    if request.state != RequestState.VERIFIED:
+        raise ValidationError({"state": ["Only a verified request can be fulfilled"]})
+    if request.kind == RequestKind.ERASURE:
+        reason = hold_blocking(tenant, request)
+        if reason:
+            raise ValidationError({"state": [f"Erasure is blocked by a legal hold: {reason}"]})
+    request.state = RequestState.IN_PROGRESS
+    request.save(update_fields=["state", "updated_at"])
+    label = actor.label
+    jobs.submit(
+        "shield.privacy_fulfil",
+        tenant=tenant,
+        payload={"request_id": str(request.pk), "actor": label},
+        dedupe_key=f"privacy:{request.pk}",
+    )
+    _record(tenant, actor, "privacy.fulfilment_started", request)
+    return request
+
+
+def hold_blocking(tenant, request: PrivacyRequest) -> str | None:
+    from octopushx.shield.retention import services as retention
+
+    found = subjects.find(tenant, identity_of(request))
+    for contact_id in found.contact_ids:
+        reason = retention.hold_reason(tenant, "contact", contact_id)
+        if reason:
+            return reason
+    for call_id in found.items.get("calls", []):
+        reason = retention.hold_reason(tenant, "call", call_id)
+        if reason:
+            return reason
+    return retention.hold_reason(tenant, "tenant")
+
+
+@jobs.handler("shield.privacy_fulfil")
+def fulfil_job(job) -> dict:
+    request = PrivacyRequest.objects.select_related("tenant").get(pk=job.payload["request_id"])
+    if request.state != RequestState.IN_PROGRESS:
+        return {"skipped": request.state}  # a duplicate delivery after completion
+    tenant = request.tenant
+    actor = Actor.system(f"privacy request ({job.payload.get('actor', 'staff')})")
+    handlers = {
+        RequestKind.ACCESS: _build_archive,
+        RequestKind.EXPORT: _build_archive,
+        RequestKind.ERASURE: _erase,
+        RequestKind.RECTIFICATION: _rectify,
+        RequestKind.RESTRICTION: _restrict,
+        RequestKind.OBJECTION: _restrict,
+    }
+    result = handlers[request.kind](tenant, actor, request)
+    with transaction.atomic():
+        request.refresh_from_db()
+        request.state, request.completed_at = RequestState.COMPLETED, timezone.now()
+        request.result = result
+        request.save()
+        _record(tenant, actor, "privacy.completed", request, result=result)
+    return result
+
+
+README = """This archive holds the personal data {tenant} keeps about you, as of {when}.
+
+Each file covers one kind of record:
+{files}
+JSON files hold every field; CSV files repeat the main ones for spreadsheets.
+"""
+
+FILE_NOTES = {
+    "contacts.json": "your contact record: names, email addresses, phone numbers, address, consent",
+    "notes.json": "notes written about you",
+    "tasks.json": "tasks linked to you",
+    "deals.json": "deals you are linked to",
+    "history.json": "the history of changes to your records",
+}
+
+
+def _csv(rows: list[dict]) -> bytes:
+    if not rows:
+        return b""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=sorted({k for r in rows for k in r}))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: (v if isinstance(v, (str, int, float)) else subjects.as_json(v).decode()) for k, v in row.items()}
+        )
+    return buffer.getvalue().encode()
+
+
+def _build_archive(tenant, actor: Actor, request: PrivacyRequest) -> dict:
+    import json
+
+    found = subjects.find(tenant, identity_of(request))
+    files: dict[str, bytes] = {}
+    for source in subjects.sources():
+        ids = found.items.get(source.key)
+        if ids:
+            files.update(source.export(tenant, ids))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        listing = "".join(f"- {name}: {FILE_NOTES.get(name, 'records from ' + name)}\n" for name in sorted(files))
+        archive.writestr(
+            "README.txt",
+            README.format(
+                tenant=tenant.name, when=timezone.now().date(), files=listing or "- (no records were found)\n"
+            ),
+        )
+        for name, data in sorted(files.items()):
+            archive.writestr(name, data)
+            if name.endswith(".json"):
+                try:
+                    rows = json.loads(data)
+                except ValueError:
+                    rows = None
+                if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+                    archive.writestr(name[:-5] + ".csv", _csv(rows))
+    blob = blobs.store(tenant, buffer.getvalue(), filename=f"privacy-{request.pk}.zip", content_type="application/zip",
+                       purpose="privacy-export")  # fmt: skip
+    token = secrets.token_urlsafe(32)
+    request.result_blob = blob
+    request.download_hash = _hash(token)
+    request.download_expires_at = timezone.now() + timedelta(days=DOWNLOAD_DAYS)
+    request.save(update_fields=["result_blob", "download_hash", "download_expires_at", "updated_at"])
+    link = f"{settings.BASE_URL}/privacy/download/?token={token}"
+    if request.email:
+        send_mail(f"Your data from {tenant.name}", f"Your archive is ready for {DOWNLOAD_DAYS} days and can be downloaded once: {link}\n",
+                  None, [request.email])  # fmt: skip
+    return {"records": found.total(), "files": sorted(files), "download_link": link}
+
+
+def _erase(tenant, actor: Actor, request: PrivacyRequest) -> dict:
+    identity = identity_of(request)
+    found = subjects.find(tenant, identity)
+    others = [i for i in found.items.get("privacy_requests", []) if i != str(request.pk)]
+    found.items["privacy_requests"] = others  # this request is pseudonymised below, not counted
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        for source in subjects.sources():
+            # Found again just before erasing: earlier deletions write audit entries too.
+            ids = (
+                [str(i) for i in source.find(tenant, identity, found)]
+                if source.key == "audit"
+                else found.items.get(source.key, [])
+            )
+            if ids:
+                counts[source.key] = source.erase(tenant, actor, ids)
+        request.email = f"erased:{_hash(request.email)[:12]}" if request.email else ""
+        request.phone = f"erased:{_hash(request.phone)[:12]}" if request.phone else ""
+        request.details, request.changes = "", {}
+        request.save(update_fields=["email", "phone", "details", "changes", "updated_at"])
+    return {"erased": counts}
+
+
+def _contacts(tenant, request):
+    from octopushx.crm.models import Contact
+
+    found = subjects.find(tenant, identity_of(request))
+    return list(Contact.objects.for_tenant(tenant).filter(pk__in=found.contact_ids))
+
+
+def _rectify(tenant, actor: Actor, request: PrivacyRequest) -> dict:
+    from octopushx.crm.services import update_contact
+
+    contacts = _contacts(tenant, request)
+    for contact in contacts:
+        update_contact(tenant, actor, contact, dict(request.changes))
+    return {"rectified": len(contacts), "fields": sorted(request.changes)}
+
+
+def _restrict(tenant, actor: Actor, request: PrivacyRequest) -> dict:
+    from octopushx.crm.services import update_contact
+
+    contacts = _contacts(tenant, request)
+    data: dict = {"restricted": True}
+    if request.kind == RequestKind.OBJECTION:
+        data["consent"] = "withdrawn"
+    for contact in contacts:
+        update_contact(tenant, actor, contact, data)
+    return {"restricted": len(contacts)}
+
+
+@transaction.atomic
+def lift_restriction(tenant, actor: Actor, request: PrivacyRequest) -> int:
+    """Lift a restriction this request set (audited through the contact update and here)."""
+    from octopushx.crm.services import update_contact
+
+    _staff(actor)
+    if request.kind not in (RequestKind.RESTRICTION, RequestKind.OBJECTION) or request.state != RequestState.COMPLETED:
+        raise ValidationError({"state": ["Only a completed restriction can be lifted"]})
+    contacts = _contacts(tenant, request)
+    for contact in contacts:
+        update_contact(tenant, actor, contact, {"restricted": False})
+    _record(tenant, actor, "privacy.restriction_lifted", request, contacts=len(contacts))
+    return len(contacts)
+
+
+# --- the one-time download -------------------------------------------------------------------
+
+
+@transaction.atomic
+def claim_download(token: str) -> PrivacyRequest | None:
+    """The archive for a valid, unexpired, unused link (marked used); None otherwise."""
+    if not token:
+        return None
+    request = (
+        PrivacyRequest.objects.select_for_update(of=("self",))
+        .filter(download_hash=_hash(token))
+        .select_related("tenant", "result_blob")
+        .first()
+    )
+    if request is None or request.result_blob is None or request.downloaded_at is not None:
+        return None
+    if request.download_expires_at is None or request.download_expires_at < timezone.now():
+        return None
+    request.downloaded_at = timezone.now()
+    request.save(update_fields=["downloaded_at", "updated_at"])
+    _record(request.tenant, Actor.system("data subject (download link)"), "privacy.downloaded", request)
+    return request
+
+
+def staff_download_link(tenant, actor: Actor, request: PrivacyRequest) -> str:
+    """A fresh one-time link for staff to hand over the archive (audited)."""
+    _staff(actor)
+    if request.result_blob is None:
+        raise ValidationError({"state": ["There is no archive for this request"]})
+    token = secrets.token_urlsafe(32)
+    PrivacyRequest.objects.filter(pk=request.pk).update(
+        download_hash=_hash(token),
+        download_expires_at=timezone.now() + timedelta(days=DOWNLOAD_DAYS),
+        downloaded_at=None,
+    )
+    _record(tenant, actor, "privacy.download_link_created", request)
+    return f"{settings.BASE_URL}/privacy/download/?token={token}"

@@ -1,0 +1,91 @@
+"""Erasure: after it, no trace of the person is left in any table or any stored file."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from django.apps import apps
+from django.core.files.storage import default_storage
+
+from octopushx.core import audit, blobs, jobs
+from octopushx.core.context import Actor
+from octopushx.core.models import Blob
+from octopushx.crm import services as crm
+from octopushx.shield.privacy import services
+from octopushx.tenancy.roles import Role
+from tests.conftest import make_member
+
+SYSTEM = Actor.system("test")
+NAME, SURNAME = "Philippa", "Quarterman-Oduya"
+EMAIL = "philippa.q@example.test"
+PHONE_DIGITS = "2079460123"
+PHRASE = "the orange kayak leaves at dawn"
+NEEDLES = [NAME.lower(), SURNAME.lower(), EMAIL, PHONE_DIGITS, PHRASE]
+
+
+def database_dump() -> str:
+    """Every value of every row of every table, as one lower-case text."""
+    parts = []
+    for model in apps.get_models():
+        for row in model._base_manager.all().values_list():
+            parts.append(" ".join(str(value) for value in row))
+    return "\n".join(parts).lower()
+
+
+def stored_files() -> str:
+    """Every stored file, decrypted where it is a blob, plus anything left in storage unlisted."""
+    texts = []
+    for blob in Blob.objects.all():
+        data = b"".join(blobs.read(blob))
+        if data.startswith(b"PK"):  # a ZIP archive: search inside every member
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                data = b"\n".join(archive.read(name) for name in archive.namelist())
+        texts.append(data.decode(errors="replace"))
+    known = set(Blob.objects.values_list("path", flat=True))
+
+    def walk(folder: str) -> list[str]:
+        try:
+            dirs, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            return []
+        found = [f"{folder}/{f}".lstrip("/") for f in files]
+        for sub in dirs:
+            found += walk(f"{folder}/{sub}".lstrip("/"))
+        return found
+
+    texts += ["unlisted file " + path for path in walk("") if path not in known]
+    return "\n".join(texts).lower()
+
+
+def leaks(text: str) -> list[str]:
+    return [needle for needle in NEEDLES if needle.lower() in text]
+
+
+def test_erasure_leaves_nothing_in_the_database_or_stored_files(org, mailoutbox):
+    staff = make_member(org, Role.OWNER)
+    actor = Actor(user=staff.user, role=Role.OWNER, ip="192.0.2.50")
+    contact = crm.create_contact(
+        org, actor, {"first_name": NAME, "last_name": SURNAME, "email": EMAIL, "phone": f"+44 {PHONE_DIGITS}"}
+    )
+    crm.create_note(org, actor, {"body": f"<p>On the call she said {PHRASE}</p>", "contact_id": str(contact.pk)})
+    crm.update_contact(org, actor, contact, {"job_title": "Harbour master"})
+    # An earlier access request left an archive with all of it inside.
+    access = services.attest(
+        org, actor, services.receive(org, actor, kind="access", source="staff", email=EMAIL), "ID seen"
+    )
+    services.fulfil(org, actor, access)
+    jobs.drain()
+    assert leaks(database_dump()) and leaks(stored_files())  # the control: it was all there
+
+    erasure = services.attest(
+        org, actor, services.receive(org, actor, kind="erasure", source="staff", email=EMAIL), "ID seen"
+    )
+    services.fulfil(org, actor, erasure)
+    jobs.drain()
+    erasure.refresh_from_db()
+    assert erasure.state == "completed", erasure.result
+
+    assert leaks(database_dump()) == []
+    assert leaks(stored_files()) == []
+    assert audit.verify(org).ok
