@@ -190,6 +190,14 @@ def search_contacts(qs: QuerySet, tenant, q: str) -> QuerySet:
     q = (q or "").strip()
     if not q:
         return qs
+    if " " not in q and "@" in q:
+        try:
+            email = rules.clean_email(q)
+        except ValueError:
+            email = None
+        if email and ContactEmail.objects.filter(tenant=tenant, email=email).exists():
+            # A whole address: the indexed exact match, not a scan for the fragment.
+            return qs.filter(pk__in=ContactEmail.objects.filter(tenant=tenant, email=email).values("contact_id"))
     phone = _phone_condition(tenant, q) if rules.DIGITS.search(q) else None
     if phone is not None and not any(c.isalpha() for c in q):
         return qs.filter(phone)
