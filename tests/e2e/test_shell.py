@@ -89,3 +89,13 @@ def test_user_menu_opens_from_the_keyboard_and_escape_closes_it(page, signed_in)
     page.get_by_role("link", name="Security & 2FA").wait_for()
     page.get_by_role("heading", name="Welcome").click()
     page.get_by_role("link", name="Security & 2FA").wait_for(state="hidden")
+
+
+def test_phone_settings_tabs_scroll_to_the_current_one(new_page, signed_in):
+    page = new_page(viewport={"width": 375, "height": 800})
+    signed_in(page, make_member(make_org("Acme Support"), "admin").user)
+    page.goto("/settings/jobs/")
+    tab = page.get_by_role("navigation", name="Settings").get_by_role("link", name="Jobs")
+    assert tab.get_attribute("aria-current") == "page"
+    inside = "el => { const r = el.getBoundingClientRect(); return r.left >= 0 && r.right <= innerWidth }"
+    assert tab.evaluate(inside)

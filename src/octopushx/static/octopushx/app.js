@@ -27,6 +27,9 @@ document.addEventListener("DOMContentLoaded", () => {
   document.addEventListener("click", (event) => {
     menus.filter((menu) => menu.open && !menu.contains(event.target)).forEach((menu) => { menu.open = false; });
   });
+  // On a phone the settings tabs scroll sideways: bring the current one into view.
+  const currentTab = document.querySelector(".subnav [aria-current='page']");
+  if (currentTab) currentTab.scrollIntoView({ block: "nearest", inline: "nearest" });
   // After a failed submit, start on the first field that needs fixing; its error is announced
   // with it through aria-describedby.
   const invalid = document.querySelector("[aria-invalid='true']");
