@@ -245,3 +245,14 @@ def test_another_tenants_alert_is_404(api_as, other_org):
     theirs = services.raise_alert(other_org, kind="failed_burst", dedupe_key="b", summary="s", details={})
     response = api_as(Role.OWNER).post(f"/api/v1/security/alerts/{theirs.pk}/acknowledge", {"note": "x"})
     assert response.status_code == 404
+
+
+def test_sign_in_from_a_new_network_is_marked(web_as, org):
+    agent = make_member(org, Role.AGENT)
+    for ip in ("192.0.2.10", "192.0.2.11", "198.51.100.3"):
+        Client(REMOTE_ADDR=ip).post("/accounts/login/", {"email": agent.user.email, "password": PASSWORD})
+    entries = list(services.activity(org, services.ActivityFilter(category="sign_ins")))
+    flagged = services.first_seen_networks(entries)
+    by_ip = {e.personal.ip: e.pk in flagged for e in entries if e.action == "auth.sign_in"}
+    assert by_ip == {"192.0.2.10": True, "192.0.2.11": False, "198.51.100.3": True}
+    assert b'data-testid="new-network"' in web_as(Role.AUDITOR).get("/shield/security/").content

@@ -142,6 +142,25 @@ def chart_svg(series: list[tuple[date, int]], width: int = 720, height: int = 16
     return "".join(parts)
 
 
+def first_seen_networks(entries) -> set[int]:
+    """Sign-ins (by entry id) from a network the user had never signed in from before."""
+    from octopushx.shield.monitoring.detectors import network
+
+    flagged = set()
+    for entry in entries:
+        if entry.action != "auth.sign_in" or entry.actor_user_id is None:
+            continue
+        here = network(entry.personal.ip)
+        if here is None:
+            continue
+        earlier_ips = AuditEntry.objects.filter(
+            tenant_id=entry.tenant_id, action="auth.sign_in", actor_user_id=entry.actor_user_id, seq__lt=entry.seq
+        ).values_list("personal__ip", flat=True)[:500]
+        if all(network(ip) != here for ip in earlier_ips):
+            flagged.add(entry.pk)
+    return flagged
+
+
 # --- alerts ---------------------------------------------------------------------------------
 
 

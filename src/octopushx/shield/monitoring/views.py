@@ -37,6 +37,7 @@ def security_page(request):
             "categories": [(k, label) for k, (label, _q) in services.CATEGORIES.items()],
             "counts": services.counts_by_category(tenant, filters),
             "page": page,
+            "new_networks": services.first_seen_networks(page),
             "query": query.urlencode(),
             "chart": mark_safe(chart),  # noqa: S308 (built from numbers and escaped dates)
             "alerts": alerts[:100],
