@@ -6,21 +6,16 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from huey.contrib.djhuey import HUEY
 
 from octopushx.core import jobs
 from octopushx.core.models import AuditEntry, Job, JobState
 from tests.conftest import make_member
+from tests.core.queue import waiting_deliveries
 
 
 @jobs.handler("test.always_fails")
 def always_fails(job):
     raise RuntimeError("the remote end said no")
-
-
-def deliveries_of(job) -> list:
-    """Huey messages for this job still waiting (a delayed one sits in the queue with an eta)."""
-    return [t for t in [*HUEY.pending(), *HUEY.scheduled()] if t.args == (str(job.pk),)]
 
 
 def failed_job(tenant) -> Job:
@@ -42,7 +37,7 @@ def test_failed_attempt_schedules_a_delayed_redelivery(org):
     job.refresh_from_db()
     assert job.state == JobState.QUEUED and job.attempts == 1
     assert "RuntimeError: the remote end said no" in job.last_error
-    deliveries = deliveries_of(job)
+    deliveries = waiting_deliveries(job)
     assert len(deliveries) == 1
     eta = deliveries[0].eta  # Huey keeps naive UTC times
     assert timedelta(seconds=10) < eta - timezone.now().replace(tzinfo=None) <= timedelta(seconds=15)
@@ -51,7 +46,7 @@ def test_failed_attempt_schedules_a_delayed_redelivery(org):
 def test_last_attempt_fails_for_good(org):
     job = failed_job(org)
     assert job.finished_at is not None and job.attempts == 1
-    assert deliveries_of(job) == []
+    assert waiting_deliveries(job) == []
 
 
 def test_readyz_counts_failed_jobs(org, client):

@@ -76,3 +76,29 @@ def test_dedupe_key_creates_one_job(org):
     a = jobs.submit("test.flaky", tenant=org, dedupe_key="k1")
     b = jobs.submit("test.flaky", tenant=org, dedupe_key="k1")
     assert a.pk == b.pk
+
+
+def test_worker_dying_on_the_last_attempt_fails_the_job_for_good(org):
+    job = jobs.submit("test.flaky", tenant=org, max_attempts=2)
+    expired = timezone.now() - timedelta(seconds=1)
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, attempts=2, lease_until=expired)
+    assert jobs.run(job.pk) is None  # not claimed again ...
+    assert jobs.reap() == 0  # ... nor re-delivered
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and "lease expired" in job.last_error and job.finished_at
+
+
+def test_reap_redelivers_expired_leases_and_stale_queued_jobs(org):
+    from tests.core.queue import waiting_deliveries
+
+    running = jobs.submit("test.flaky", tenant=org)
+    stale = jobs.submit("test.flaky", tenant=org)
+    fresh = jobs.submit("test.flaky", tenant=org)
+    Job.objects.filter(pk=running.pk).update(
+        state=JobState.RUNNING, attempts=1, lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    Job.objects.filter(pk=stale.pk).update(run_after=timezone.now() - timedelta(minutes=5))
+    assert jobs.reap() == 2
+    assert len(waiting_deliveries(running)) == len(waiting_deliveries(stale)) == 1
+    assert waiting_deliveries(fresh) == []
+    assert jobs.reap(stale_after=0) == 3  # at start-up every due job is delivered

@@ -84,9 +84,35 @@ def enqueue(job_id, delay: int = 0) -> None:
         log.warning("could not enqueue job %s; the reaper will retry", job_id, exc_info=True)
 
 
+def _runnable(now) -> Q:
+    """Due queued jobs, and running jobs whose worker vanished with attempts left."""
+    return Q(state=JobState.QUEUED, run_after__lte=now) | Q(
+        state=JobState.RUNNING, lease_until__lt=now, attempts__lt=F("max_attempts")
+    )
+
+
+def fail_abandoned() -> int:
+    """Fail jobs whose worker died during their last allowed attempt.
+
+    Without this a job that kills its worker every time (a poison input) would be re-run
+    forever, one lease after another.
+    """
+    now = timezone.now()
+    abandoned = Job.objects.filter(state=JobState.RUNNING, lease_until__lt=now, attempts__gte=F("max_attempts"))
+    failed = abandoned.update(
+        state=JobState.FAILED,
+        last_error="The worker stopped during the last attempt (its lease expired).",
+        lease_until=None,
+        finished_at=now,
+    )
+    if failed:
+        log.warning("%s job(s) failed for good: their worker stopped during the last attempt", failed)
+    return failed
+
+
 def _claim(job_id) -> Job | None:
     now = timezone.now()
-    runnable = Q(state=JobState.QUEUED, run_after__lte=now) | Q(state=JobState.RUNNING, lease_until__lt=now)
+    runnable = _runnable(now)
     claimed = Job.objects.filter(runnable, pk=job_id).update(
         state=JobState.RUNNING,
         attempts=F("attempts") + 1,
@@ -182,10 +208,11 @@ def reap(stale_after: int = 60) -> int:
     ``stale_after`` spares queued jobs younger than that many seconds (their delivery is
     probably still in the queue); a duplicate delivery is harmless either way.
     """
+    fail_abandoned()
     now = timezone.now()
     due = Job.objects.filter(
         Q(state=JobState.QUEUED, run_after__lte=now - timedelta(seconds=stale_after))
-        | Q(state=JobState.RUNNING, lease_until__lt=now)
+        | Q(state=JobState.RUNNING, lease_until__lt=now, attempts__lt=F("max_attempts"))
     ).values_list("pk", flat=True)[:500]
     count = 0
     for job_id in due:
@@ -223,14 +250,8 @@ def drain(max_rounds: int = 50) -> int:
     """Run every runnable job in this process (tests, `octopushx jobs run`)."""
     ran = 0
     for _ in range(max_rounds):
-        now = timezone.now()
-        ids = list(
-            Job.objects.filter(
-                Q(state=JobState.QUEUED, run_after__lte=now) | Q(state=JobState.RUNNING, lease_until__lt=now)
-            )
-            .order_by("created_at")
-            .values_list("pk", flat=True)
-        )
+        fail_abandoned()
+        ids = list(Job.objects.filter(_runnable(timezone.now())).order_by("created_at").values_list("pk", flat=True))
         if not ids:
             break
         for job_id in ids:
