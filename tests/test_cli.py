@@ -289,6 +289,40 @@ def test_production_without_master_key_is_a_configuration_error(tmp_path):
     assert "OCTOPUSHX_MASTER_KEY or OCTOPUSHX_MASTER_KEY_FILE must be set in production" in result.stderr
 
 
+@pytest.mark.slow
+def test_unreachable_database_is_a_clear_error(tmp_path):
+    env = _embedded_env(tmp_path, DATABASE_URL=f"postgres://postgres@127.0.0.1:{_free_port()}/nothing")
+    result = run_process("migrate", env=env, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("octopushx: cannot use the database (check DATABASE_URL): ")
+
+
+def test_malformed_database_url_is_a_configuration_error(tmp_path):
+    result = run_process("tenant", "list", env=_embedded_env(tmp_path, DATABASE_URL="mongodb://x"), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("octopushx: configuration error: DATABASE_URL is not a database address")
+
+
+# --- jobs and lists ------------------------------------------------------------------------
+
+
+def test_jobs_run_drains_due_jobs(org, octopushx):
+    from octopushx.core import jobs
+    from octopushx.core.models import Job
+    from tests.core.test_failed_jobs import always_fails  # noqa: F401  registers its handler
+
+    job = jobs.submit("test.always_fails", tenant=org, max_attempts=1)
+    code, out, _ = octopushx("jobs", "run")
+    assert code == 0 and out.strip() == "Ran 1 job(s)."
+    assert Job.objects.get(pk=job.pk).state == "failed"
+
+
+def test_tenant_list(org, other_org, octopushx):
+    code, out, _ = octopushx("tenant", "list")
+    assert code == 0
+    assert f"{org.pk}  customer  Acme Support" in out and f"{other_org.pk}  customer  Other Corp" in out
+
+
 # --- serve: web and the embedded job consumer in one process ------------------------------
 
 

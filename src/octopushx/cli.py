@@ -337,9 +337,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:
         from django.core.exceptions import ImproperlyConfigured
+        from django.db import OperationalError
 
         if isinstance(exc, ImproperlyConfigured):
             print(f"octopushx: configuration error: {exc}", file=sys.stderr)
+            return 2
+        if isinstance(exc, OperationalError):
+            detail = " ".join(str(exc).split())
+            print(f"octopushx: cannot use the database (check DATABASE_URL): {detail}", file=sys.stderr)
             return 2
         raise
     return 0
