@@ -186,3 +186,12 @@ def test_auditors_cannot_import_and_other_tenant_is_404(api_as, org, other_org):
     assert upload(api_as("auditor"), CSV.encode()).status_code == 403
     body = upload(api_as("admin", tenant=other_org), CSV.encode()).json()
     assert api_as("owner").get(f"/api/v1/imports/{body['id']}").status_code == 404
+
+
+def test_import_counts_possible_duplicates(admin_api, org):
+    make_contact(org, first_name="Existing", phone="+442079460018")
+    upload(admin_api, b"first name,email,phone\nNew,new@example.com,020 7946 0018\n")
+    jobs.drain()
+    record = Import.objects.for_tenant(org).get()
+    assert record.created == 1 and record.possible_duplicates == 1
+    assert admin_api.get(f"/api/v1/imports/{record.pk}").json()["possible_duplicates"] == 1

@@ -223,3 +223,11 @@ def test_every_crm_page_renders_for_each_role(web_as, org):
 def test_auditor_cannot_open_forms(web_as):
     client = web_as("auditor")
     assert client.get(reverse("crm:contact_new")).status_code == 403
+
+
+def test_any_field_filter_row(web_as, org):
+    client = web_as("admin")
+    make_contact(org, first_name="Leeds", last_name="Person", city="Leeds")
+    make_contact(org, first_name="York", last_name="Person", city="York")
+    page = client.get(reverse("crm:contacts"), {"field": "city", "value": "lee"}).content.decode()
+    assert "Leeds Person" in page and "York Person" not in page

@@ -492,6 +492,7 @@ class ImportOut(Schema):
     updated: int
     skipped: int
     failed: int
+    possible_duplicates: int = Field(0, description="Created contacts sharing an email or phone with another one")
     error: str
     error_report: str | None = Field(None, description="Download link of the rejected rows (CSV)")
     created_at: datetime

@@ -427,6 +427,8 @@ class Writer:
             for pk, name in Company.objects.for_tenant(self.tenant).values_list("pk", "name")
         }
         self.seen: dict[str, Any] = {}  # match key value -> contact id created or matched in this import
+        self.created_emails: set[str] = set()
+        self.created_phones: set[str] = set()
         self.failures: list[tuple[int, str, list[str]]] = []
 
     def _key(self, row: Row) -> str | None:
@@ -498,9 +500,11 @@ class Writer:
                 "custom": row.custom,
             })
             if email:
+                self.created_emails.add(email)
                 new_emails.append({"id": uuid.uuid4(), "tenant_id": tenant_id, "created_at": now, "updated_at": now,
                                    "contact_id": contact_id, "email": email, "label": "", "is_primary": True})
             if phone:
+                self.created_phones.add(phone)
                 new_phones.append({"id": uuid.uuid4(), "tenant_id": tenant_id, "created_at": now, "updated_at": now,
                                    "contact_id": contact_id, "number": phone, "label": "", "is_primary": True})
             if tags:
@@ -519,6 +523,21 @@ class Writer:
             fast_insert(Contact.tags.through, [{"contact_id": c, "tag_id": t} for c, t in links], with_pk=False)
         for contact_id, row in updates:
             self._update(contact_id, row, counts)
+
+    def possible_duplicates(self) -> int:
+        """Created contacts that share an email or a phone number with another contact."""
+        from django.db.models import Count
+
+        found = 0
+        for model, column, values in ((ContactEmail, "email", self.created_emails),
+                                      (ContactPhone, "number", self.created_phones)):
+            values = sorted(values)
+            for start in range(0, len(values), 500):
+                found += (
+                    model.objects.filter(tenant=self.tenant, **{f"{column}__in": values[start:start + 500]})
+                    .values(column).annotate(n=Count("contact_id", distinct=True)).filter(n__gt=1).count()
+                )
+        return found
 
     def _update(self, contact_id, row: Row, counts: dict[str, int]) -> None:
         contact = Contact.objects.for_tenant(self.tenant).filter(pk=contact_id).first()
@@ -675,10 +694,11 @@ def run(record: Import, job=None) -> Import:
     if batch:
         flush()
     report = _error_report(record, writer.failures) if writer.failures else None
+    duplicates = writer.possible_duplicates()
     with transaction.atomic():
         Import.objects.filter(pk=record.pk).update(
             status=ImportStatus.DONE, finished_at=timezone.now(), error_report=report, processed=processed,
-            total=processed, **counts,
+            total=processed, possible_duplicates=duplicates, **counts,
         )
         record.refresh_from_db()
         audit.record(record.tenant, actor, "contact.imported", obj=record, changes={

@@ -405,6 +405,7 @@ class Import(TenantModel):
     updated = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    possible_duplicates = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     error_report = models.ForeignKey("core.Blob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(

@@ -111,8 +111,12 @@ def _listing(request, object_type: str, qs):
     wanted = [c for c in request.GET.getlist("cols") if c] or DEFAULT_COLUMNS[object_type]
     columns = [c for c in available if c[0] in wanted]
     error = None
+    params = request.GET.copy()
+    extra_field, extra_value = params.get("field", ""), params.get("value", "")
+    if extra_value and (extra_field in queries.FILTERS[object_type] or extra_field.startswith(queries.CUSTOM_PREFIX)):
+        params[extra_field] = extra_value  # the "any field" filter row
     try:
-        qs = queries.listing(object_type, qs, tenant, request.GET)
+        qs = queries.listing(object_type, qs, tenant, params)
         field, descending = queries.ordering(object_type, request.GET.get("ordering"), NAME_SORT[object_type])
     except ValidationError as exc:
         error = f"Some filters were not applied: {_errors_text(exc)}"
@@ -147,6 +151,8 @@ def _listing(request, object_type: str, qs):
         "sort_query": sort_query.urlencode(),
         "params": request.GET,
         "custom_filters": [d for d in definitions if d.field_type in ("select", "multi_select", "boolean")],
+        "any_fields": [(name, name.replace("_", " ")) for name in queries.FILTERS[object_type]]
+        + [(f"{queries.CUSTOM_PREFIX}{d.key}", d.label) for d in definitions],
         "members": _members(tenant),
         "tags": Tag.objects.for_tenant(tenant).order_by("name"),
         "saved_views": views,
