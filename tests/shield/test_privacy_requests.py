@@ -266,3 +266,33 @@ def test_erasure_removes_the_person_and_keeps_the_chain(org):
     assert audit.verify(org).ok
     request.refresh_from_db()
     assert request.state == "completed" and request.email.startswith("erased:")
+
+
+def test_public_form_is_white_labelled(db):
+    from octopushx.tenancy.models import OrgKind
+    from tests.conftest import make_org
+
+    reseller = make_org("Northwind", kind=OrgKind.RESELLER)
+    reseller.brand_name = "Northwind Voice"
+    reseller.save()
+    customer = make_org("Their customer", parent=reseller)
+    content = Client().get(f"/privacy/request/?org={customer.pk}").content
+    assert b"Northwind Voice" in content and b"Their customer" in content
+
+
+def test_queue_page_records_staff_entries(web_as, org):
+    client = web_as(Role.ADMIN)
+    response = client.post("/shield/privacy/", {"kind": "erasure", "phone": "020 7946 0000"})
+    request = PrivacyRequest.objects.for_tenant(org).get()
+    assert response.status_code == 302 and request.source == "staff"
+    page = client.get(f"/shield/privacy/{request.pk}/")
+    assert page.status_code == 200 and b"Attest identity" in page.content
+    client.post(f"/shield/privacy/{request.pk}/verify/", {"reason": "Called the number on file"})
+    request.refresh_from_db()
+    assert request.state == "verified"
+    client.post(f"/shield/privacy/{request.pk}/nonsense/")
+    assert client.post(f"/shield/privacy/{request.pk}/nonsense/").status_code == 404
+
+
+def test_queue_is_for_admins(web_as):
+    assert web_as(Role.AUDITOR).get("/shield/privacy/").status_code == 403

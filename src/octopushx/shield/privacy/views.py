@@ -47,13 +47,22 @@ def public_form(request):
                 email=request.POST.get("email", ""),
                 details=request.POST.get("details", ""),
             )
-            return render(request, "shield/privacy_sent.html", {"org": tenant, "brand": tenant.brand})
+            return render(
+                request, "shield/privacy_sent.html", {"org": tenant, "brand": tenant.brand, "accent": tenant.accent}
+            )
         except ValidationError as exc:
             errors = exc.message_dict
     return render(
         request,
         "shield/privacy_form.html",
-        {"org": tenant, "brand": tenant.brand, "kinds": PUBLIC_KINDS, "errors": errors, "data": request.POST},
+        {
+            "org": tenant,
+            "brand": tenant.brand,
+            "accent": tenant.accent,
+            "kinds": PUBLIC_KINDS,
+            "errors": errors,
+            "data": request.POST,
+        },
     )
 
 
