@@ -60,3 +60,21 @@ def test_agents_cannot_read_the_register(web_as):
     client = web_as(Role.AGENT)
     assert client.get("/shield/records/").status_code == 403
     assert client.get("/shield/records.csv").status_code == 403
+
+
+def test_pdf_export_is_a_valid_pdf_and_audited(web_as, org):
+    response = web_as(Role.AUDITOR).get("/shield/records.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    body = response.content
+    assert body.startswith(b"%PDF-1.4") and body.rstrip().endswith(b"%%EOF")
+    assert b"Records of processing - Acme Support" in body and b"(Security) Tj" in body
+    startxref = int(body.rsplit(b"startxref\n", 1)[1].split(b"\n", 1)[0])
+    assert body[startxref:].startswith(b"xref")
+    assert AuditEntry.objects.filter(tenant=org, action="records.exported").exists()
+
+
+def test_pdf_escapes_parentheses_and_wraps_long_lines():
+    from octopushx.shield.records import pdf
+
+    body = pdf.render("T (x)", [("p", "a" * 300), ("p", "back\\slash é ✓")] * 40)
+    assert b"T \\(x\\)" in body and body.count(b"/Type /Page ") >= 2

@@ -35,6 +35,7 @@ urlpatterns = [
     ),
     path("records/", records_views.records_page, name="records"),
     path("records.csv", records_views.records_csv, name="records_csv"),
+    path("records.pdf", records_views.records_pdf, name="records_pdf"),
     path("privacy/", privacy_views.queue, name="privacy"),
     path("privacy/<uuid:request_id>/", privacy_views.detail, name="privacy_request"),
     path("privacy/<uuid:request_id>/<str:action>/", privacy_views.act, name="privacy_act"),

@@ -113,3 +113,21 @@ def export_csv(tenant, actor: Actor) -> str:
     for row in rows:
         writer.writerow([row.section, row.item, row.detail])
     return buffer.getvalue()
+
+
+def export_pdf(tenant, actor: Actor) -> bytes:
+    """The register as a PDF; the export is audited."""
+    from django.utils import timezone
+
+    from octopushx.shield.records import pdf
+
+    rows = register(tenant)
+    audit.record(tenant, actor, "records.exported", object_type="records", changes={"format": [None, "pdf"]})
+    lines: list[tuple[str, str]] = [("p", f"Generated {timezone.now():%d %B %Y %H:%M} UTC for {tenant.name}.")]
+    section = None
+    for row in rows:
+        if row.section != section:
+            section = row.section
+            lines += [("p", ""), ("h2", section)]
+        lines.append(("p", f"{row.item}: {row.detail}"))
+    return pdf.render(f"Records of processing - {tenant.name}", lines)

@@ -27,3 +27,11 @@ def records_csv(request):
     stamp = timezone.now().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="records-of-processing-{stamp}.csv"'
     return response
+
+
+@requires(Perm.AUDIT)
+def records_pdf(request):
+    response = HttpResponse(services.export_pdf(request.tenant, request.actor), content_type="application/pdf")
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="records-of-processing-{stamp}.pdf"'
+    return response
