@@ -175,13 +175,20 @@ def apply_filters(qs: QuerySet, object_type: str, params: Mapping[str, Any], ten
     return qs.distinct() if joins else qs
 
 
+MATCH_CAP = 2000  # ids fetched first, so the contact query is a primary-key lookup, not an ordered scan
+
+
+def _ids(qs) -> list:
+    return list(qs.values_list("contact_id", flat=True)[:MATCH_CAP])
+
+
 def _phone_condition(tenant, term: str) -> Q | None:
     e164, digits = rules.phone_query(term, tenant.default_region)
     if e164:
-        return Q(pk__in=ContactPhone.objects.filter(tenant=tenant, number=e164).values("contact_id"))
+        return Q(pk__in=_ids(ContactPhone.objects.filter(tenant=tenant, number=e164)))
     digits = digits.lstrip("0")
     if len(digits) >= 4:
-        return Q(pk__in=ContactPhone.objects.filter(tenant=tenant, number__contains=digits).values("contact_id"))
+        return Q(pk__in=_ids(ContactPhone.objects.filter(tenant=tenant, number__contains=digits)))
     return None
 
 
@@ -195,9 +202,10 @@ def search_contacts(qs: QuerySet, tenant, q: str) -> QuerySet:
             email = rules.clean_email(q)
         except ValueError:
             email = None
-        if email and ContactEmail.objects.filter(tenant=tenant, email=email).exists():
+        ids = _ids(ContactEmail.objects.filter(tenant=tenant, email=email)) if email else []
+        if ids:
             # A whole address: the indexed exact match, not a scan for the fragment.
-            return qs.filter(pk__in=ContactEmail.objects.filter(tenant=tenant, email=email).values("contact_id"))
+            return qs.filter(pk__in=ids)
     phone = _phone_condition(tenant, q) if rules.DIGITS.search(q) else None
     if phone is not None and not any(c.isalpha() for c in q):
         return qs.filter(phone)
