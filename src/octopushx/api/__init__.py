@@ -23,8 +23,8 @@ errors.install(api)
 
 def _mount() -> None:
     from octopushx.accounts.api import router as accounts_router
-    from octopushx.core.api import router as core_router
     from octopushx.calls.api import router as calls_router
+    from octopushx.core.api import router as core_router
     from octopushx.crm.api import router as crm_router
     from octopushx.shield.api import router as shield_router
     from octopushx.shield.routers import router as shield_more_router
