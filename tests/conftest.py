@@ -24,6 +24,7 @@ def _isolated_data_dir(settings, tmp_path):
     }
     settings.MASTER_KEY_FILE = str(tmp_path / "master.key")
     settings.MASTER_KEY = None
+    settings.CALLS_DEMO_CALLS = 0  # the demo's speech synthesis is tested in tests/calls/test_demo.py
     from django.core.files.storage import default_storage, storages
     from django.utils.functional import empty
 

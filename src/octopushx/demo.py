@@ -62,6 +62,9 @@ def load() -> str:
     from octopushx.crm import demo as crm_demo
 
     crm_summary = crm_demo.load(acme)
+    from octopushx.calls import demo as calls_demo
+
+    calls_summary = calls_demo.load(acme)
     globex = _org("Globex Care", OrgKind.CUSTOMER, platform, default_region="US")
     _member(globex, "owner@globex.test", "Gina Globex", Role.OWNER)
     _member(globex, "admin@acme.test", "Adam Admin", Role.MANAGER)
@@ -72,6 +75,7 @@ def load() -> str:
         "  partner@northwind.test   Admin    Northwind Telecom (reseller)",
         "  staff@octopushx.test     Admin    OctopushX Platform (platform staff)",
         "admin@acme.test also belongs to Globex Care: use the organisation switcher at the top.",
+        calls_summary,
         crm_summary,
     ]
     return "\n".join(lines)

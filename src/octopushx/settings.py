@@ -258,6 +258,7 @@ CALLS_FETCH_DEADLINE = float(env("OCTOPUSHX_FETCH_DEADLINE", "600"))
 CALLS_FETCH_ATTEMPTS = env_int("OCTOPUSHX_FETCH_ATTEMPTS", 3)
 CALLS_FETCH_BACKOFF = 2.0
 CALLS_FETCH_ALLOW_PRIVATE = env("OCTOPUSHX_FETCH_ALLOW_PRIVATE", "") in ("1", "true", "on")
+CALLS_DEMO_CALLS = env_int("OCTOPUSHX_DEMO_CALLS", 12)
 
 # Master key: base64 of 32 random bytes. Without it, one is generated into the data
 # folder on first run (embedded use); production must set it (or a file path).

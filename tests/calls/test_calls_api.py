@@ -252,7 +252,7 @@ def test_contact_timeline_shows_the_call(org):
     analysed_call(org, contact=contact)
     entries = [e for e in timeline.build(contact) if e.kind == "call"]
     assert len(entries) == 1
-    assert "Inbound call" in entries[0].title and entries[0].body == "The customer paid a bill."
+    assert "Inbound call" in entries[0].title and "The customer paid a bill." in entries[0].body
 
 
 def test_settings_need_admin_and_hide_secrets(api_as):

@@ -18,8 +18,8 @@
     var step = width / Math.max(peaks.length, 1);
     for (var i = 0; i < peaks.length; i++) {
       var bar = Math.max(1, peaks[i] * (height - 4));
-      context.fillStyle = i / peaks.length < played ? styles.getPropertyValue("--wave-played") || "#0f766e"
-                                                     : styles.getPropertyValue("--wave") || "#94a3b8";
+      context.fillStyle = i / peaks.length < played ? styles.getPropertyValue("--wave-played").trim() || "#0f766e"
+                                                     : styles.getPropertyValue("--wave").trim() || "#94a3b8";
       context.fillRect(i * step, (height - bar) / 2, Math.max(step - 1, 1), bar);
     }
   }
