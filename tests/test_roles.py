@@ -125,6 +125,10 @@ def page_job_retry(org):
     return reverse("jobs:retry", args=[_failed_job(org)])
 
 
+def page_delete_organization(org):
+    return reverse("tenancy:delete")
+
+
 def page_tokens(org):
     return reverse("accounts:tokens")
 
@@ -188,6 +192,7 @@ ROUTES = [
     Route("admin", Perm.ADMIN, "api", "post", api_job_retry),
     Route("admin", Perm.ADMIN, "web", "get", page_jobs),
     Route("admin", Perm.ADMIN, "web", "post", page_job_retry),
+    Route("delete", Perm.OWNER, "web", "post", page_delete_organization, {"confirm": "Acme Support"}),
 ]
 
 
@@ -196,6 +201,7 @@ def _state(org) -> tuple:
     org.refresh_from_db()
     return (
         org.name,
+        org.deleted_at,
         org.require_2fa,
         sorted(Membership.objects.filter(tenant=org).values_list("pk", "role")),
         Invitation.objects.filter(tenant=org).count(),

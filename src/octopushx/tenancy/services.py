@@ -313,10 +313,19 @@ def update_profile(tenant: Organization, actor: Actor, **fields) -> Organization
 
 
 @transaction.atomic
-def delete_tenant(tenant: Organization, actor: Actor) -> None:
-    """Soft-delete the organisation and shred its data key: its encrypted files are gone for good."""
+def delete_tenant(tenant: Organization, actor: Actor, *, confirm: str | None = None) -> None:
+    """Soft-delete the organisation and shred its data key: its encrypted files are gone for good.
+
+    A signed-in person needs the owner role; ``confirm`` (from a form) must repeat the name.
+    """
+    if actor.user is not None and not has_perm(actor.role, Perm.OWNER):
+        raise PermissionDenied("Only an owner can delete the organisation")
     if tenant.kind == OrgKind.PLATFORM:
         raise ValidationError({"tenant": ["The platform organisation cannot be deleted"]})
+    if confirm is not None and confirm.strip() != tenant.name:
+        raise ValidationError({"confirm": ["Type the organisation's name exactly to confirm"]})
+    if tenant.children.filter(deleted_at__isnull=True).exists():
+        raise ValidationError({"tenant": ["Delete or move its customer organisations first"]})
     tenant.deleted_at = timezone.now()
     tenant.save(update_fields=["deleted_at"])
     keys.shred(tenant)

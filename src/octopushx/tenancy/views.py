@@ -198,3 +198,18 @@ def organizations(request):
         "tenancy/organizations.html",
         {"orgs": orgs, "resellers": resellers, "suspension_reasons": REASONS.items()},
     )
+
+
+@requires(Perm.OWNER)
+@require_POST
+def delete_organization(request):
+    """The owner deletes the organisation they work in; its data key is shredded."""
+    tenant = request.tenant
+    try:
+        services.delete_tenant(tenant, request.actor, confirm=request.POST.get("confirm", ""))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _form_errors(exc) if isinstance(exc, ValidationError) else str(exc))
+        return redirect("tenancy:settings")
+    request.session.pop(SESSION_KEY, None)
+    messages.success(request, f"{tenant.name} is deleted. Its stored files can no longer be read.")
+    return redirect("home")
