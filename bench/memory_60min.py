@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import resource
 import subprocess
 import sys
 import tempfile
@@ -51,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         started = time.perf_counter()
         # the generator runs in its own process so its buffers are not counted
-        one_play = 127.0
+        one_play = 142.6  # seconds of one play of the long script with the default voices
         repeat = max(1, math.ceil(args.minutes * 60 / one_play))
         subprocess.run(
             [
@@ -83,7 +82,6 @@ def main(argv: list[str] | None = None) -> int:
             text=True,
         )
         report = json.loads(done.stdout.strip().splitlines()[-1])
-        child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     peak = max(report["peak_rss_mb"], 0)
     print(f"audio:          {report['duration'] / 60:.1f} min, {report['utterances']} utterances")
     print(f"redactions:     {report['redactions']}")
@@ -93,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         f"speed:          {report['duration'] / report['analyse_seconds']:.1f}× real time "
         f"(analyse {report['analyse_seconds']:.0f} s, with redacted copy {report['total_seconds']:.0f} s)"
     )
-    print(f"peak RSS:       {peak:.0f} MB (largest child {child_peak:.0f} MB; limit {args.limit_mb:.0f} MB)")
+    print(f"peak RSS:       {peak:.0f} MB of the analysing process (limit {args.limit_mb:.0f} MB)")
     print("PASS" if peak < args.limit_mb else "FAIL")
     return 0 if peak < args.limit_mb else 1
 

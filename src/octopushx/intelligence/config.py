@@ -41,7 +41,7 @@ class AnalysisSettings:
     word_timestamps: bool = True
     # decoding limits
     max_duration_seconds: float = 4 * 3600.0
-    asr_window_seconds: float = 600.0  # transcribe long recordings in windows cut at quiet points
+    asr_window_seconds: float = 300.0  # transcribe long recordings in windows cut at quiet points
     # analysis
     redact: bool = True
     keep_original: bool = False  # also return the unredacted transcript (tenants that allow it)

@@ -19,6 +19,7 @@ digit numbers, "+44…", or 7+ digits named as a phone number).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -332,10 +333,14 @@ class _Context:
         self.texts = [t for _, t in everything]
 
     def before(self, time: float, seconds: float) -> str:
-        return " ".join(t for s, t in zip(self.times, self.texts, strict=True) if time - seconds <= s < time - 0.01)
+        low = bisect.bisect_left(self.times, time - seconds)
+        high = bisect.bisect_left(self.times, time - 0.01)
+        return " ".join(self.texts[low:high])
 
     def after(self, time: float, seconds: float) -> str:
-        return " ".join(t for s, t in zip(self.times, self.texts, strict=True) if time < s <= time + seconds)
+        low = bisect.bisect_right(self.times, time)
+        high = bisect.bisect_right(self.times, time + seconds)
+        return " ".join(self.texts[low:high])
 
 
 def _classify(run: _Run, words: Sequence[Word], context: _Context, cards: list[float]) -> str | None:
