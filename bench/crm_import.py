@@ -57,8 +57,14 @@ def main() -> int:
     from octopushx.tenancy import services as tenancy
 
     tenant = tenancy.create_organization(Actor.system("bench"), name="Bench Ltd")
-    owner = tenancy.add_member(tenant, Actor.system("bench"), email="bench@example.test", role="owner",
-                               password="bench-password-2026", check=False)
+    owner = tenancy.add_member(
+        tenant,
+        Actor.system("bench"),
+        email="bench@example.test",
+        role="owner",
+        password="bench-password-2026",
+        check=False,
+    )
     actor = Actor(user=owner.user, label_override="bench")
 
     started = time.perf_counter()
@@ -79,8 +85,10 @@ def main() -> int:
     print(f"import job          {finished - uploaded:6.2f} s  ({args.rows / (finished - uploaded):,.0f} rows/s)")
     print(f"import job CPU      {cpu:6.2f} s  (this process; wall time above includes waiting for a busy machine)")
     print(f"upload + import     {finished - generated:6.2f} s  (target < 60 s)")
-    print(f"status {record.status}: created {record.created:,}, updated {record.updated:,}, "
-          f"skipped {record.skipped:,}, failed {record.failed:,}; contacts in database {count:,}")
+    print(
+        f"status {record.status}: created {record.created:,}, updated {record.updated:,}, "
+        f"skipped {record.skipped:,}, failed {record.failed:,}; contacts in database {count:,}"
+    )
     print(f"data folder         {workdir}")
     return 0 if record.status == "done" else 1
 

@@ -47,8 +47,14 @@ def main() -> int:
     from octopushx.tenancy import services as tenancy
 
     tenant = tenancy.create_organization(Actor.system("bench"), name="Big Ltd")
-    owner = tenancy.add_member(tenant, Actor.system("bench"), email="bench@example.test", role="owner",
-                               password="bench-password-2026", check=False)
+    owner = tenancy.add_member(
+        tenant,
+        Actor.system("bench"),
+        email="bench@example.test",
+        role="owner",
+        password="bench-password-2026",
+        check=False,
+    )
     rng = random.Random(7)
     first = ["Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Tim", "Barbara", "Dennis", "Radia"]
     last = [f"Surname{i}" for i in range(5000)]
@@ -62,14 +68,47 @@ def main() -> int:
             email = f"person{index}@example.com"
             number = f"+44161{index:07d}"[:13]
             created = now - timedelta(seconds=index * 7)
-            contacts.append({**CONTACT_DEFAULTS, "id": contact_id, "tenant_id": tenant.pk, "created_at": created,
-                             "updated_at": created, "first_name": rng.choice(first), "last_name": rng.choice(last),
-                             "email": email, "phone": number, "company_id": None, "owner_id": owner.user.pk,
-                             "lifecycle_stage": rng.choice(stages), "custom": {}})
-            emails.append({"id": uuid.uuid4(), "tenant_id": tenant.pk, "created_at": now, "updated_at": now,
-                           "contact_id": contact_id, "email": email, "label": "", "is_primary": True})
-            phones.append({"id": uuid.uuid4(), "tenant_id": tenant.pk, "created_at": now, "updated_at": now,
-                           "contact_id": contact_id, "number": number, "label": "", "is_primary": True})
+            contacts.append(
+                {
+                    **CONTACT_DEFAULTS,
+                    "id": contact_id,
+                    "tenant_id": tenant.pk,
+                    "created_at": created,
+                    "updated_at": created,
+                    "first_name": rng.choice(first),
+                    "last_name": rng.choice(last),
+                    "email": email,
+                    "phone": number,
+                    "company_id": None,
+                    "owner_id": owner.user.pk,
+                    "lifecycle_stage": rng.choice(stages),
+                    "custom": {},
+                }
+            )
+            emails.append(
+                {
+                    "id": uuid.uuid4(),
+                    "tenant_id": tenant.pk,
+                    "created_at": now,
+                    "updated_at": now,
+                    "contact_id": contact_id,
+                    "email": email,
+                    "label": "",
+                    "is_primary": True,
+                }
+            )
+            phones.append(
+                {
+                    "id": uuid.uuid4(),
+                    "tenant_id": tenant.pk,
+                    "created_at": now,
+                    "updated_at": now,
+                    "contact_id": contact_id,
+                    "number": number,
+                    "label": "",
+                    "is_primary": True,
+                }
+            )
         with transaction.atomic():
             fast_insert(Contact, contacts)
             fast_insert(ContactEmail, emails)
@@ -77,7 +116,11 @@ def main() -> int:
     print(f"loaded {args.contacts:,} contacts in {time.perf_counter() - started:.1f} s")
     _token, secret = accounts.create_token(tenant, Actor.system("bench"), owner.user, name="bench")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    sample = list(Contact.objects.for_tenant(tenant).values_list("pk", "last_name", "email", "phone")[:: max(1, args.contacts // 500)])
+    sample = list(
+        Contact.objects.for_tenant(tenant).values_list("pk", "last_name", "email", "phone")[
+            :: max(1, args.contacts // 500)
+        ]
+    )
 
     def national(e164: str) -> str:
         return "0" + e164[3:6] + " " + e164[6:9] + " " + e164[9:]

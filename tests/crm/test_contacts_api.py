@@ -115,7 +115,9 @@ def test_search_matches_names_and_emails(admin_api, org):
     make_contact(org, first_name="Ada", last_name="Lovelace", email="countess@analytical.example")
     make_contact(org, first_name="Charles", last_name="Babbage", email="charles@engine.example")
     assert [c["last_name"] for c in admin_api.get("/api/v1/contacts?q=ada love").json()["items"]] == ["Lovelace"]
-    assert [c["last_name"] for c in admin_api.get("/api/v1/contacts?q=analytical.example").json()["items"]] == ["Lovelace"]
+    assert [c["last_name"] for c in admin_api.get("/api/v1/contacts?q=analytical.example").json()["items"]] == [
+        "Lovelace"
+    ]
     assert [c["last_name"] for c in admin_api.get("/api/v1/contacts?q=charles@").json()["items"]] == ["Babbage"]
 
 

@@ -29,18 +29,32 @@ def test_custom_field_values_are_validated_and_cleaned(admin_api, fields):
         {
             "first_name": "C",
             "custom_fields": {
-                "plan": "Gold", "seats": "12", "renews_on": "2027-01-31", "newsletter": "yes",
-                "channels": ["Phone"], "website": "example.com", "billing_email": "Bill@Example.com",
-                "pager": "020 7946 0018", "budget": "1,500.50", "bio": "Long story",
+                "plan": "Gold",
+                "seats": "12",
+                "renews_on": "2027-01-31",
+                "newsletter": "yes",
+                "channels": ["Phone"],
+                "website": "example.com",
+                "billing_email": "Bill@Example.com",
+                "pager": "020 7946 0018",
+                "budget": "1,500.50",
+                "bio": "Long story",
             },
         },
     )
     body = response.json()
     assert response.status_code == 201, body
     assert body["custom_fields"] == {
-        "plan": "Gold", "seats": "12", "renews_on": "2027-01-31", "newsletter": True, "channels": ["Phone"],
-        "website": "https://example.com", "billing_email": "bill@example.com", "pager": "+442079460018",
-        "budget": "1500.50", "bio": "Long story",
+        "plan": "Gold",
+        "seats": "12",
+        "renews_on": "2027-01-31",
+        "newsletter": True,
+        "channels": ["Phone"],
+        "website": "https://example.com",
+        "billing_email": "bill@example.com",
+        "pager": "+442079460018",
+        "budget": "1500.50",
+        "bio": "Long story",
     }
 
 
@@ -71,16 +85,22 @@ def test_filter_on_custom_field(admin_api, fields):
 def test_select_needs_options_and_key_is_unique(admin_api, fields):
     response = admin_api.post("/api/v1/custom-fields", {"object_type": "deal", "label": "Kind", "field_type": "select"})
     assert response.status_code == 422 and "options" in response.json()["errors"]
-    response = admin_api.post("/api/v1/custom-fields", {"object_type": "contact", "label": "Plan", "field_type": "text"})
+    response = admin_api.post(
+        "/api/v1/custom-fields", {"object_type": "contact", "label": "Plan", "field_type": "text"}
+    )
     assert response.status_code == 422 and "key" in response.json()["errors"]
 
 
 def test_required_custom_field(admin_api):
-    admin_api.post("/api/v1/custom-fields", {"object_type": "company", "label": "VAT", "field_type": "text", "required": True})
+    admin_api.post(
+        "/api/v1/custom-fields", {"object_type": "company", "label": "VAT", "field_type": "text", "required": True}
+    )
     response = admin_api.post("/api/v1/companies", {"name": "NoVat"})
     assert response.status_code == 422 and "custom_fields.vat" in response.json()["errors"]
 
 
 def test_only_admins_define_fields(api_as):
-    response = api_as("manager").post("/api/v1/custom-fields", {"object_type": "contact", "label": "X", "field_type": "text"})
+    response = api_as("manager").post(
+        "/api/v1/custom-fields", {"object_type": "contact", "label": "X", "field_type": "text"}
+    )
     assert response.status_code == 403

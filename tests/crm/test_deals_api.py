@@ -60,7 +60,10 @@ def test_deal_contacts_and_filters(admin_api, org):
 def test_pipeline_with_custom_stages(admin_api):
     response = admin_api.post(
         "/api/v1/pipelines",
-        {"name": "Renewals", "stages": [{"name": "Due", "probability": 50}, {"name": "Done", "kind": "won", "probability": 100}]},
+        {
+            "name": "Renewals",
+            "stages": [{"name": "Due", "probability": 50}, {"name": "Done", "kind": "won", "probability": 100}],
+        },
     )
     body = response.json()
     assert response.status_code == 201, body

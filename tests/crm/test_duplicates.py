@@ -28,8 +28,15 @@ def test_find_pairs_by_email_phone_and_similar_name(admin_api, org):
 
 def test_merge_keeps_everything_and_is_audited(admin_api, org):
     keep = make_contact(org, first_name="Keep", email="k@example.com", tags=["a"])
-    remove = make_contact(org, first_name="Gone", last_name="Smith", email="g@example.com", phone="+442079460018",
-                          tags=["b"], job_title="CTO")
+    remove = make_contact(
+        org,
+        first_name="Gone",
+        last_name="Smith",
+        email="g@example.com",
+        phone="+442079460018",
+        tags=["b"],
+        job_title="CTO",
+    )
     deal = make_deal(org, contact_ids=[str(remove.pk)])
     admin_api.post("/api/v1/notes", {"body": "old note", "contact_id": str(remove.pk)})
     admin_api.post("/api/v1/tasks", {"title": "old task", "contact_id": str(remove.pk)})
@@ -68,8 +75,7 @@ def test_merge_and_undo_in_the_session(web_as, org):
 
     me = get_user_model().objects.get(pk=client.session["_auth_user_id"])
     keep = make_contact(org, first_name="Keep", email="same@example.com", owner_id=str(me.pk))
-    remove = make_contact(org, first_name="Twin", email="same@example.com", phone="+442079460018",
-                          owner_id=str(me.pk))
+    remove = make_contact(org, first_name="Twin", email="same@example.com", phone="+442079460018", owner_id=str(me.pk))
     Note.objects.create(tenant=org, contact=remove, body="history")
     page = client.get(reverse("crm:duplicates")).content.decode()
     assert "Keep" in page and "Twin" in page and "same email" in page
@@ -101,7 +107,15 @@ def test_undo_only_within_the_session(web_as, org, client):
 def test_form_create_warns_about_duplicates(web_as, org):
     client = web_as("admin")
     make_contact(org, first_name="Original", email="dup@example.com")
-    response = client.post(reverse("crm:contact_new"), {
-        "first_name": "Copy", "email": "dup@example.com", "lifecycle_stage": "lead", "lead_status": "new",
-        "consent": "unknown"}, follow=True)
+    response = client.post(
+        reverse("crm:contact_new"),
+        {
+            "first_name": "Copy",
+            "email": "dup@example.com",
+            "lifecycle_stage": "lead",
+            "lead_status": "new",
+            "consent": "unknown",
+        },
+        follow=True,
+    )
     assert "Possible duplicate of" in response.content.decode()

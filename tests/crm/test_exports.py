@@ -81,7 +81,11 @@ def test_contact_timeline_api(admin_api, org):
     contact = make_contact(org)
     admin_api.patch(f"/api/v1/contacts/{contact.pk}", {"job_title": "CEO"})
     items = admin_api.get(f"/api/v1/contacts/{contact.pk}/timeline").json()["items"]
-    assert items[0]["kind"] == "change" and items[0]["changes"]["job_title"] == [None, "CEO"] or items[0]["changes"]["job_title"] == ["", "CEO"]
+    assert (
+        items[0]["kind"] == "change"
+        and items[0]["changes"]["job_title"] == [None, "CEO"]
+        or items[0]["changes"]["job_title"] == ["", "CEO"]
+    )
 
 
 def test_export_from_list_page(web_as, org):

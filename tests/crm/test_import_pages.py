@@ -13,8 +13,10 @@ def test_upload_shows_mapping_and_preview_then_imports(web_as, org):
     assert response.status_code == 302 and record.status == "pending"
     page = client.get(reverse("crm:import", args=[record.pk])).content.decode()
     assert "Given" in page and "is not a valid email address" in page  # the preview marks the bad row
-    response = client.post(reverse("crm:import", args=[record.pk]), {
-        "map-0": "first_name", "map-1": "email", "map-2": "", "match_on": "email", "on_match": "update"})
+    response = client.post(
+        reverse("crm:import", args=[record.pk]),
+        {"map-0": "first_name", "map-1": "email", "map-2": "", "match_on": "email", "on_match": "update"},
+    )
     assert response.status_code == 302
     jobs.drain()
     record.refresh_from_db()

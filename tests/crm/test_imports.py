@@ -82,8 +82,10 @@ def test_encodings_utf16_and_cp1252_and_bom(admin_api, org):
 
 
 def test_semicolon_separated_and_custom_field_mapping(admin_api, org):
-    admin_api.post("/api/v1/custom-fields", {"object_type": "contact", "label": "Plan", "field_type": "select",
-                                             "options": ["Free", "Gold"]})
+    admin_api.post(
+        "/api/v1/custom-fields",
+        {"object_type": "contact", "label": "Plan", "field_type": "select", "options": ["Free", "Gold"]},
+    )
     upload(admin_api, b"Name;E-mail;Plan\nAda Lovelace;ada@example.com;Gold\nBob;bob@example.com;Platinum\n")
     jobs.drain()
     record = Import.objects.for_tenant(org).get()
@@ -126,8 +128,12 @@ def test_row_with_more_cells_than_headers_fails_alone(admin_api, org):
 
 
 def test_bad_files_are_422_and_save_nothing(admin_api, org):
-    for content, name in ((b"first name,email\n", "header.csv"), (b"", "empty.csv"),
-                          (bytes(range(256)) * 40, "binary.csv"), (b"PK\x03\x04garbage", "broken.xlsx")):
+    for content, name in (
+        (b"first name,email\n", "header.csv"),
+        (b"", "empty.csv"),
+        (bytes(range(256)) * 40, "binary.csv"),
+        (b"PK\x03\x04garbage", "broken.xlsx"),
+    ):
         response = upload(admin_api, content, name=name)
         assert response.status_code == 422 and "file" in response.json()["errors"], (name, response.json())
     response = upload(admin_api, CSV.encode(), match_on="fax")

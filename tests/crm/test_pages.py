@@ -42,9 +42,17 @@ def test_contact_detail_has_timeline_with_notes_tasks_and_changes(web_as, org):
     contact = make_contact(org, first_name="Tim", last_name="Line")
     client.post(reverse("crm:note_new"), {"body": "<p>Met at expo</p>", "contact_id": contact.pk, "next": "/x"})
     client.post(reverse("crm:task_new"), {"title": "Follow up", "contact_id": contact.pk})
-    client.post(reverse("crm:contact_edit", args=[contact.pk]), {
-        "first_name": "Tim", "last_name": "Line", "job_title": "Engineer", "lifecycle_stage": "lead",
-        "lead_status": "new", "consent": "unknown"})
+    client.post(
+        reverse("crm:contact_edit", args=[contact.pk]),
+        {
+            "first_name": "Tim",
+            "last_name": "Line",
+            "job_title": "Engineer",
+            "lifecycle_stage": "lead",
+            "lead_status": "new",
+            "consent": "unknown",
+        },
+    )
     page = client.get(reverse("crm:contact", args=[contact.pk])).content.decode()
     assert "Met at expo" in page and "Follow up" in page and "job_title" in page
     only_notes = client.get(reverse("crm:contact", args=[contact.pk]), {"kind": "note"}).content.decode()
@@ -53,20 +61,41 @@ def test_contact_detail_has_timeline_with_notes_tasks_and_changes(web_as, org):
 
 def test_create_form_shows_field_errors_and_saves_nothing(web_as, org):
     client = web_as("admin")
-    response = client.post(reverse("crm:contact_new"), {
-        "first_name": "Bad", "email": "nope", "phone": "12", "lifecycle_stage": "lead", "lead_status": "new",
-        "consent": "unknown"})
+    response = client.post(
+        reverse("crm:contact_new"),
+        {
+            "first_name": "Bad",
+            "email": "nope",
+            "phone": "12",
+            "lifecycle_stage": "lead",
+            "lead_status": "new",
+            "consent": "unknown",
+        },
+    )
     page = response.content.decode()
-    assert response.status_code == 422 and "is not a valid email address" in page and "is not a valid phone number" in page
+    assert (
+        response.status_code == 422 and "is not a valid email address" in page and "is not a valid phone number" in page
+    )
     assert not Contact.objects.for_tenant(org).exists()
 
 
 def test_create_contact_through_the_form(web_as, org):
     client = web_as("agent")
-    response = client.post(reverse("crm:contact_new"), {
-        "first_name": "New", "last_name": "Person", "email": "new@example.com", "more_emails": "alt@example.com",
-        "phone": "020 7946 0018", "tags": "vip, trade", "lifecycle_stage": "lead", "lead_status": "new",
-        "consent": "granted", "lawful_basis": "consent"})
+    response = client.post(
+        reverse("crm:contact_new"),
+        {
+            "first_name": "New",
+            "last_name": "Person",
+            "email": "new@example.com",
+            "more_emails": "alt@example.com",
+            "phone": "020 7946 0018",
+            "tags": "vip, trade",
+            "lifecycle_stage": "lead",
+            "lead_status": "new",
+            "consent": "granted",
+            "lawful_basis": "consent",
+        },
+    )
     contact = Contact.objects.for_tenant(org).get()
     assert response.status_code == 302 and response.url == reverse("crm:contact", args=[contact.pk])
     assert [e.email for e in contact.emails.all()] == ["new@example.com", "alt@example.com"]
@@ -85,8 +114,10 @@ def test_inline_edit_with_htmx_returns_the_fields(web_as, org):
 
 
 def test_custom_fields_appear_in_forms_and_are_validated(web_as, org, admin_api):
-    admin_api.post("/api/v1/custom-fields", {"object_type": "company", "label": "Tier", "field_type": "select",
-                                             "options": ["A", "B"]})
+    admin_api.post(
+        "/api/v1/custom-fields",
+        {"object_type": "company", "label": "Tier", "field_type": "select", "options": ["A", "B"]},
+    )
     client = web_as("owner")
     assert "Tier" in client.get(reverse("crm:company_new")).content.decode()
     client.post(reverse("crm:company_new"), {"name": "Tiered", "cf_tier": "B"})
@@ -132,8 +163,9 @@ def test_board_shows_stage_totals_and_moves_by_drag_and_drop(web_as, org):
     page = client.get(reverse("crm:board")).content.decode()
     assert "Dragged" in page and "250.00" in page and 'draggable="true"' in page
     target = deal.pipeline.stages.get(name="Proposal")
-    response = client.post(reverse("crm:deal_move", args=[deal.pk]), {"stage_id": target.pk},
-                           HTTP_ACCEPT="application/json")
+    response = client.post(
+        reverse("crm:deal_move", args=[deal.pk]), {"stage_id": target.pk}, HTTP_ACCEPT="application/json"
+    )
     body = response.json()
     assert response.status_code == 200 and body["stage_id"] == str(target.pk)
     assert body["totals"][str(target.pk)] == {"count": 1, "total": "250.00"}
@@ -145,8 +177,9 @@ def test_board_move_to_other_pipelines_stage_is_refused(web_as, org, admin_api):
     client = web_as("owner")
     deal = make_deal(org)
     other = admin_api.post("/api/v1/pipelines", {"name": "Other"}).json()
-    response = client.post(reverse("crm:deal_move", args=[deal.pk]), {"stage_id": other["stages"][0]["id"]},
-                           HTTP_ACCEPT="application/json")
+    response = client.post(
+        reverse("crm:deal_move", args=[deal.pk]), {"stage_id": other["stages"][0]["id"]}, HTTP_ACCEPT="application/json"
+    )
     assert response.status_code == 422
     assert Deal.objects.get(pk=deal.pk).stage_id == deal.stage_id
 
@@ -180,8 +213,12 @@ def test_search_page_and_htmx_results(web_as, org):
 
 def test_saved_views_per_user_and_shared(web_as, org):
     client = web_as("manager")
-    client.post(reverse("crm:view_save"), {"object_type": "contact", "name": "Customers", "query": "lifecycle_stage=customer"})
-    client.post(reverse("crm:view_save"), {"object_type": "contact", "name": "Team view", "query": "tag=vip", "shared": "on"})
+    client.post(
+        reverse("crm:view_save"), {"object_type": "contact", "name": "Customers", "query": "lifecycle_stage=customer"}
+    )
+    client.post(
+        reverse("crm:view_save"), {"object_type": "contact", "name": "Team view", "query": "tag=vip", "shared": "on"}
+    )
     assert SavedView.objects.for_tenant(org).filter(shared=True).count() == 1
     page = client.get(reverse("crm:contacts")).content.decode()
     assert "Customers" in page and "Team view" in page
@@ -189,14 +226,35 @@ def test_saved_views_per_user_and_shared(web_as, org):
 
 def test_settings_page_adds_custom_field_and_pipeline(web_as, org):
     client = web_as("admin")
-    response = client.post(reverse("crm:settings"), {"form": "field", "field-object_type": "contact",
-                                                     "field-label": "Plan", "field-field_type": "select",
-                                                     "field-options": ""})
+    response = client.post(
+        reverse("crm:settings"),
+        {
+            "form": "field",
+            "field-object_type": "contact",
+            "field-label": "Plan",
+            "field-field_type": "select",
+            "field-options": "",
+        },
+    )
     assert response.status_code == 422 and "at least one option" in response.content.decode()
-    client.post(reverse("crm:settings"), {"form": "field", "field-object_type": "contact", "field-label": "Plan",
-                                          "field-field_type": "select", "field-options": "Free\nGold"})
-    client.post(reverse("crm:settings"), {"form": "pipeline", "pipeline-name": "Renewals",
-                                          "pipeline-stages": "Due, 50\nRenewed, 100, won\nChurned, 0, lost"})
+    client.post(
+        reverse("crm:settings"),
+        {
+            "form": "field",
+            "field-object_type": "contact",
+            "field-label": "Plan",
+            "field-field_type": "select",
+            "field-options": "Free\nGold",
+        },
+    )
+    client.post(
+        reverse("crm:settings"),
+        {
+            "form": "pipeline",
+            "pipeline-name": "Renewals",
+            "pipeline-stages": "Due, 50\nRenewed, 100, won\nChurned, 0, lost",
+        },
+    )
     page = client.get(reverse("crm:settings")).content.decode()
     assert "Plan" in page and "Renewals" in page and "Renewed (100%, won)" in page
 
@@ -213,7 +271,15 @@ def test_every_crm_page_renders_for_each_role(web_as, org):
     deal = make_deal(org)
     for role in ("owner", "agent", "auditor"):
         client = web_as(role)
-        for name in ("crm:contacts", "crm:companies", "crm:deals", "crm:board", "crm:tasks", "crm:search", "crm:settings"):
+        for name in (
+            "crm:contacts",
+            "crm:companies",
+            "crm:deals",
+            "crm:board",
+            "crm:tasks",
+            "crm:search",
+            "crm:settings",
+        ):
             assert client.get(reverse(name)).status_code == 200, (role, name)
         expected = 200 if role != "agent" else 404
         for name, pk in (("crm:contact", contact.pk), ("crm:company", company.pk), ("crm:deal", deal.pk)):

@@ -61,7 +61,9 @@ def test_empty_note_is_rejected(admin_api, org):
 
 def test_logged_email_and_filter_by_contact(admin_api, org):
     contact = make_contact(org)
-    admin_api.post("/api/v1/notes", {"kind": "email", "subject": "Quote", "body": "Sent", "contact_id": str(contact.pk)})
+    admin_api.post(
+        "/api/v1/notes", {"kind": "email", "subject": "Quote", "body": "Sent", "contact_id": str(contact.pk)}
+    )
     admin_api.post("/api/v1/notes", {"body": "Unrelated"})
     items = admin_api.get(f"/api/v1/notes?contact_id={contact.pk}").json()["items"]
     assert [(n["kind"], n["subject"]) for n in items] == [("email", "Quote")]

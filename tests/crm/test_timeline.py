@@ -10,7 +10,9 @@ def test_timeline_has_every_kind_newest_first(admin_api, org):
     contact = make_contact(org)
     deal = make_deal(org, contact_ids=[str(contact.pk)])
     admin_api.post("/api/v1/notes", {"body": "A note", "contact_id": str(contact.pk)})
-    admin_api.post("/api/v1/notes", {"kind": "email", "subject": "Quote", "body": "Sent", "contact_id": str(contact.pk)})
+    admin_api.post(
+        "/api/v1/notes", {"kind": "email", "subject": "Quote", "body": "Sent", "contact_id": str(contact.pk)}
+    )
     admin_api.post("/api/v1/tasks", {"title": "Call back", "contact_id": str(contact.pk)})
     won = deal.pipeline.stages.get(kind="won")
     admin_api.patch(f"/api/v1/deals/{deal.pk}", {"stage_id": str(won.pk)})

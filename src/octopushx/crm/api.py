@@ -67,9 +67,9 @@ def idempotent(request, build, out: type[Schema], status: int = 201, digest: str
         from django.core.exceptions import ValidationError
 
         raise ValidationError({"Idempotency-Key": ["At most 200 characters"]})
-    digest = digest or hashlib.sha256(
-        request.method.encode() + request.path.encode() + b"\n" + request.body
-    ).hexdigest()
+    digest = (
+        digest or hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + request.body).hexdigest()
+    )
 
     def replay(found: IdempotencyKey):
         if found.request_hash != digest:
@@ -113,9 +113,7 @@ def companies_qs(request):
 
 def deals_qs(request):
     return (
-        visible(Deal, request.tenant, request.membership)
-        .select_related("stage")
-        .prefetch_related("contacts", "tags")
+        visible(Deal, request.tenant, request.membership).select_related("stage").prefetch_related("contacts", "tags")
     )
 
 
@@ -124,8 +122,12 @@ def deals_qs(request):
 
 @router.get("/contacts", response={200: s.ContactPage, **ERRORS}, summary="List contacts")
 def list_contacts(
-    request, filters: Query[ContactFilters], q: str = "", ordering: str = "-created_at",
-    cursor: str | None = None, limit: int = 50,
+    request,
+    filters: Query[ContactFilters],
+    q: str = "",
+    ordering: str = "-created_at",
+    cursor: str | None = None,
+    limit: int = 50,
 ):
     """Filter on any field (``cf.<key>`` for custom fields); ``q`` matches names, emails and phone
     numbers in any format."""
@@ -176,8 +178,12 @@ def delete_contact(request, contact_id: str):
 
 @router.get("/companies", response={200: s.CompanyPage, **ERRORS}, summary="List companies")
 def list_companies(
-    request, filters: Query[CompanyFilters], q: str = "", ordering: str = "-created_at",
-    cursor: str | None = None, limit: int = 50,
+    request,
+    filters: Query[CompanyFilters],
+    q: str = "",
+    ordering: str = "-created_at",
+    cursor: str | None = None,
+    limit: int = 50,
 ):
     qs = queries.listing(ObjectType.COMPANY, companies_qs(request), request.tenant, request.GET)
     return _page(request, qs, ObjectType.COMPANY, cursor, limit)
@@ -186,7 +192,9 @@ def list_companies(
 @router.post("/companies", response={201: s.CompanyOut, **ERRORS}, summary="Create a company")
 def create_company(request, payload: s.CompanyIn):
     require(request, Perm.WRITE)
-    return idempotent(request, lambda: services.create_company(request.tenant, request.actor, _data(payload)), s.CompanyOut)
+    return idempotent(
+        request, lambda: services.create_company(request.tenant, request.actor, _data(payload)), s.CompanyOut
+    )
 
 
 @router.get("/companies/{company_id}", response={200: s.CompanyOut, **ERRORS}, summary="One company")
@@ -226,7 +234,9 @@ def list_pipelines(request, cursor: str | None = None, limit: int = 50):
 @router.post("/pipelines", response={201: s.PipelineOut, **ERRORS}, summary="Create a pipeline")
 def create_pipeline(request, payload: s.PipelineIn):
     require(request, Perm.ADMIN)
-    return idempotent(request, lambda: services.create_pipeline(request.tenant, request.actor, _data(payload)), s.PipelineOut)
+    return idempotent(
+        request, lambda: services.create_pipeline(request.tenant, request.actor, _data(payload)), s.PipelineOut
+    )
 
 
 @router.get("/pipelines/{pipeline_id}", response={200: s.PipelineOut, **ERRORS}, summary="One pipeline")
@@ -254,8 +264,12 @@ def delete_pipeline(request, pipeline_id: str):
 
 @router.get("/deals", response={200: s.DealPage, **ERRORS}, summary="List deals")
 def list_deals(
-    request, filters: Query[DealFilters], q: str = "", ordering: str = "-created_at",
-    cursor: str | None = None, limit: int = 50,
+    request,
+    filters: Query[DealFilters],
+    q: str = "",
+    ordering: str = "-created_at",
+    cursor: str | None = None,
+    limit: int = 50,
 ):
     qs = queries.listing(ObjectType.DEAL, deals_qs(request), request.tenant, request.GET)
     return _page(request, qs, ObjectType.DEAL, cursor, limit)
@@ -328,8 +342,12 @@ def _related_filters(qs, filters: Schema):
 
 @router.get("/tasks", response={200: s.TaskPage, **ERRORS}, summary="List tasks")
 def list_tasks(
-    request, filters: Query[TaskFilters], q: str = "", ordering: str = "-created_at",
-    cursor: str | None = None, limit: int = 50,
+    request,
+    filters: Query[TaskFilters],
+    q: str = "",
+    ordering: str = "-created_at",
+    cursor: str | None = None,
+    limit: int = 50,
 ):
     qs = _related_filters(visible(Task, request.tenant, request.membership), filters)
     qs = queries.search_tasks(qs, request.tenant, q)
@@ -347,7 +365,9 @@ def get_task(request, task_id: str):
     return get_visible(Task, request.tenant, request.membership, task_id)
 
 
-@router.patch("/tasks/{task_id}", response={200: s.TaskOut, **ERRORS}, summary="Change a task (status done completes it)")
+@router.patch(
+    "/tasks/{task_id}", response={200: s.TaskOut, **ERRORS}, summary="Change a task (status done completes it)"
+)
 def update_task(request, task_id: str, payload: s.TaskIn):
     require(request, Perm.WRITE)
     task = get_visible(Task, request.tenant, request.membership, task_id)
@@ -438,7 +458,9 @@ def get_custom_field(request, custom_field_id: str):
     return CustomField.objects.get_for_tenant(request.tenant, custom_field_id)
 
 
-@router.patch("/custom-fields/{custom_field_id}", response={200: s.CustomFieldOut, **ERRORS}, summary="Change a definition")
+@router.patch(
+    "/custom-fields/{custom_field_id}", response={200: s.CustomFieldOut, **ERRORS}, summary="Change a definition"
+)
 def update_custom_field(request, custom_field_id: str, payload: s.CustomFieldIn):
     require(request, Perm.ADMIN)
     field = CustomField.objects.get_for_tenant(request.tenant, custom_field_id)
@@ -536,8 +558,14 @@ def create_import(
     return idempotent(
         request,
         lambda: imports.create(
-            request.tenant, request.actor, file=content, filename=file.name or "", object_type=object_type,
-            match_on=match_on, on_match=on_match, mapping=mapping,
+            request.tenant,
+            request.actor,
+            file=content,
+            filename=file.name or "",
+            object_type=object_type,
+            match_on=match_on,
+            on_match=on_match,
+            mapping=mapping,
         ),
         ImportOut,
         digest=digest,
@@ -569,8 +597,12 @@ def get_import(request, import_id: str):
     return _imports(request).get(pk=record.pk) if _imports(request).filter(pk=record.pk).exists() else _404()
 
 
-@router.get("/imports/{import_id}/errors", url_name="crm_import_errors", response={200: None, **ERRORS},
-            summary="The rejected rows with their reasons (CSV)")
+@router.get(
+    "/imports/{import_id}/errors",
+    url_name="crm_import_errors",
+    response={200: None, **ERRORS},
+    summary="The rejected rows with their reasons (CSV)",
+)
 def import_errors(request, import_id: str):
     record = get_import(request, import_id)
     if record.error_report is None:
@@ -586,7 +618,9 @@ def _404():
 
 class ExportIn(Schema):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"object": "contact", "format": "xlsx", "filters": {"lifecycle_stage": "customer"}}]}
+        json_schema_extra={
+            "examples": [{"object": "contact", "format": "xlsx", "filters": {"lifecycle_stage": "customer"}}]
+        }
     )
 
     object: str = Field(description="contact, company or deal")
@@ -633,9 +667,15 @@ def create_export(request, payload: ExportIn):
 
     return idempotent(
         request,
-        lambda: exports.start(request.tenant, request.actor, payload.object.rstrip("s").replace("companie", "company"),
-                              filters=payload.filters, ids=payload.ids, fmt=payload.format,
-                              membership=request.membership),
+        lambda: exports.start(
+            request.tenant,
+            request.actor,
+            payload.object.rstrip("s").replace("companie", "company"),
+            filters=payload.filters,
+            ids=payload.ids,
+            fmt=payload.format,
+            membership=request.membership,
+        ),
         ExportOut,
     )
 
@@ -649,8 +689,12 @@ def get_export(request, export_id: str):
     return record
 
 
-@router.get("/exports/{export_id}/download", url_name="crm_export_download", response={200: None, **ERRORS},
-            summary="Download the exported file")
+@router.get(
+    "/exports/{export_id}/download",
+    url_name="crm_export_download",
+    response={200: None, **ERRORS},
+    summary="Download the exported file",
+)
 def download_export(request, export_id: str):
     record = get_export(request, export_id)
     if record.file is None:
@@ -660,8 +704,11 @@ def download_export(request, export_id: str):
     return response
 
 
-@router.get("/contacts/{contact_id}/timeline", response={200: dict, **ERRORS},
-            summary="A contact's activity timeline, newest first")
+@router.get(
+    "/contacts/{contact_id}/timeline",
+    response={200: dict, **ERRORS},
+    summary="A contact's activity timeline, newest first",
+)
 def contact_timeline(request, contact_id: str, kind: str | None = None):
     from octopushx.crm import timeline
 
@@ -688,14 +735,25 @@ def list_duplicates(request, limit: int = 100):
     from octopushx.crm import dedupe
 
     pairs = dedupe.find(request.tenant, request.membership, limit=max(1, min(limit, 500)))
-    items = [DuplicateOut(first_id=p.first.pk, first_name=p.first.full_name, second_id=p.second.pk,
-                          second_name=p.second.full_name, reason=p.reason, score=p.score).model_dump(mode="json")
-             for p in pairs]
+    items = [
+        DuplicateOut(
+            first_id=p.first.pk,
+            first_name=p.first.full_name,
+            second_id=p.second.pk,
+            second_name=p.second.full_name,
+            reason=p.reason,
+            score=p.score,
+        ).model_dump(mode="json")
+        for p in pairs
+    ]
     return {"items": items, "next": None}
 
 
-@router.post("/contacts/{contact_id}/merge", response={200: s.ContactOut, **ERRORS},
-             summary="Merge another contact into this one")
+@router.post(
+    "/contacts/{contact_id}/merge",
+    response={200: s.ContactOut, **ERRORS},
+    summary="Merge another contact into this one",
+)
 def merge_contacts(request, contact_id: str, payload: MergeIn):
     """Every email, phone, tag, note, task, deal, call and timeline entry of ``remove_id`` is kept
     on this contact; the other contact is deleted. Audited."""

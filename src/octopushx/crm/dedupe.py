@@ -19,8 +19,20 @@ from octopushx.crm.services import contact_snapshot
 from octopushx.crm.visibility import visible
 
 NAME_SIMILARITY = 88
-SCALARS = ("first_name", "last_name", "job_title", "street", "city", "region", "postal_code", "country",
-           "preferred_language", "external_id", "lawful_basis", "consent_at")
+SCALARS = (
+    "first_name",
+    "last_name",
+    "job_title",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "preferred_language",
+    "external_id",
+    "lawful_basis",
+    "consent_at",
+)
 
 
 @dataclass
@@ -71,14 +83,20 @@ def find(tenant, membership, limit: int = 100) -> list[Pair]:
 
     for model, column, reason in ((ContactEmail, "email", "same email"), (ContactPhone, "number", "same phone")):
         shared = (
-            model.objects.filter(tenant=tenant, contact__in=contacts).values(column)
-            .annotate(n=Count("contact_id", distinct=True)).filter(n__gt=1).values_list(column, flat=True)[:limit]
+            model.objects.filter(tenant=tenant, contact__in=contacts)
+            .values(column)
+            .annotate(n=Count("contact_id", distinct=True))
+            .filter(n__gt=1)
+            .values_list(column, flat=True)[:limit]
         )
         for value in shared:
             ids = list(model.objects.filter(tenant=tenant, **{column: value}).values_list("contact_id", flat=True))
             add(ids, reason, 100)
     companies = (
-        contacts.exclude(company=None).values("company_id").annotate(n=Count("id")).filter(n__gt=1)
+        contacts.exclude(company=None)
+        .values("company_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
         .values_list("company_id", flat=True)[:500]
     )
     for company_id in companies:
@@ -99,10 +117,16 @@ def _fields(contact: Contact) -> dict:
     data.update(
         company_id=str(contact.company_id) if contact.company_id else None,
         owner_id=str(contact.owner_id) if contact.owner_id else None,
-        lifecycle_stage=contact.lifecycle_stage, lead_status=contact.lead_status, consent=contact.consent,
-        restricted=contact.restricted, custom=dict(contact.custom), merged_ids=list(contact.merged_ids),
-        tags=[str(t.pk) for t in contact.tags.all()], created_at=contact.created_at.isoformat(),
-        email=contact.email, phone=contact.phone,
+        lifecycle_stage=contact.lifecycle_stage,
+        lead_status=contact.lead_status,
+        consent=contact.consent,
+        restricted=contact.restricted,
+        custom=dict(contact.custom),
+        merged_ids=list(contact.merged_ids),
+        tags=[str(t.pk) for t in contact.tags.all()],
+        created_at=contact.created_at.isoformat(),
+        email=contact.email,
+        phone=contact.phone,
     )
     return data
 
@@ -116,8 +140,14 @@ def merge(tenant, actor: Actor, keep: Contact, remove: Contact) -> Merge:
         raise ValidationError({"remove_id": ["Both contacts must belong to this organisation"]})
     old_keep = contact_snapshot(keep)
     with transaction.atomic():
-        record = Merge(tenant=tenant, kept=keep, removed_id=remove.pk, removed=_fields(remove),
-                       kept_before=_fields(keep), actor=actor.user)
+        record = Merge(
+            tenant=tenant,
+            kept=keep,
+            removed_id=remove.pk,
+            removed=_fields(remove),
+            kept_before=_fields(keep),
+            actor=actor.user,
+        )
         moved: dict[str, list[str]] = {}
         keep_emails = set(keep.emails.values_list("email", flat=True))
         moved_emails = [e for e in remove.emails.all() if e.email not in keep_emails]
@@ -129,9 +159,13 @@ def merge(tenant, actor: Actor, keep: Contact, remove: Contact) -> Merge:
         moved_phones = [p for p in remove.phones.all() if p.number not in keep_phones]
         ContactPhone.objects.filter(pk__in=[p.pk for p in moved_phones]).update(contact=keep, is_primary=False)
         moved["phones"] = [str(p.pk) for p in moved_phones]
-        moved["notes"] = [str(pk) for pk in Note.objects.filter(tenant=tenant, contact=remove).values_list("pk", flat=True)]
+        moved["notes"] = [
+            str(pk) for pk in Note.objects.filter(tenant=tenant, contact=remove).values_list("pk", flat=True)
+        ]
         Note.objects.filter(tenant=tenant, contact=remove).update(contact=keep)
-        moved["tasks"] = [str(pk) for pk in Task.objects.filter(tenant=tenant, contact=remove).values_list("pk", flat=True)]
+        moved["tasks"] = [
+            str(pk) for pk in Task.objects.filter(tenant=tenant, contact=remove).values_list("pk", flat=True)
+        ]
         Task.objects.filter(tenant=tenant, contact=remove).update(contact=keep)
         deals = list(remove.deals.all())
         kept_deals = set(keep.deals.values_list("pk", flat=True))
@@ -159,8 +193,13 @@ def merge(tenant, actor: Actor, keep: Contact, remove: Contact) -> Merge:
         removed_id = str(remove.pk)
         remove.delete()
         keep.refresh_from_db()
-        audit.record(tenant, actor, "contact.merged", obj=keep,
-                     changes={**audit.diff(old_keep, contact_snapshot(keep)), "merged_from": [removed_id, None]})
+        audit.record(
+            tenant,
+            actor,
+            "contact.merged",
+            obj=keep,
+            changes={**audit.diff(old_keep, contact_snapshot(keep)), "merged_from": [removed_id, None]},
+        )
         events.emit(tenant, "contact.merged", {"contact_id": str(keep.pk), "merged_id": removed_id})
     return record
 
@@ -190,7 +229,8 @@ def undo(tenant, actor: Actor, record: Merge) -> Contact:
     data = record.removed
     with transaction.atomic():
         restored = Contact(
-            pk=record.removed_id, tenant=tenant,
+            pk=record.removed_id,
+            tenant=tenant,
             **{name: data.get(name) or ("" if name not in ("consent_at",) else None) for name in SCALARS},
         )
         restored.consent_at = data.get("consent_at")
@@ -206,10 +246,18 @@ def undo(tenant, actor: Actor, record: Merge) -> Contact:
         moved = record.moved
         ContactEmail.objects.filter(pk__in=moved.get("emails", [])).delete()
         ContactPhone.objects.filter(pk__in=moved.get("phones", [])).delete()
-        ContactEmail.objects.bulk_create([ContactEmail(tenant=tenant, contact=restored, email=e, label=label,
-                                                       is_primary=primary) for e, label, primary in data["emails"]])
-        ContactPhone.objects.bulk_create([ContactPhone(tenant=tenant, contact=restored, number=n, label=label,
-                                                       is_primary=primary) for n, label, primary in data["phones"]])
+        ContactEmail.objects.bulk_create(
+            [
+                ContactEmail(tenant=tenant, contact=restored, email=e, label=label, is_primary=primary)
+                for e, label, primary in data["emails"]
+            ]
+        )
+        ContactPhone.objects.bulk_create(
+            [
+                ContactPhone(tenant=tenant, contact=restored, number=n, label=label, is_primary=primary)
+                for n, label, primary in data["phones"]
+            ]
+        )
         Note.objects.filter(tenant=tenant, pk__in=moved.get("notes", [])).update(contact=restored)
         Task.objects.filter(tenant=tenant, pk__in=moved.get("tasks", [])).update(contact=restored)
         for deal in keep.deals.filter(pk__in=moved.get("deals", [])):
@@ -225,7 +273,9 @@ def undo(tenant, actor: Actor, record: Merge) -> Contact:
         if moved.get("calls"):
             from django.apps import apps
 
-            apps.get_model("calls", "Call").objects.filter(tenant=tenant, pk__in=moved["calls"]).update(contact=restored)
+            apps.get_model("calls", "Call").objects.filter(tenant=tenant, pk__in=moved["calls"]).update(
+                contact=restored
+            )
         record.undone_at = timezone.now()
         record.save(update_fields=["undone_at", "updated_at"])
         audit.record(tenant, actor, "contact.merge_undone", obj=keep, changes={"restored": [None, str(restored.pk)]})

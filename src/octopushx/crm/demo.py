@@ -33,22 +33,124 @@ from octopushx.crm.models import (
 from octopushx.tenancy.models import Membership
 
 MARKER = "demo-"
-FIRST = ["Olivia", "Noah", "Amelia", "Oliver", "Isla", "George", "Ava", "Arthur", "Mia", "Leo", "Ivy", "Oscar",
-         "Freya", "Harry", "Lily", "Jack", "Grace", "Charlie", "Sophia", "Thomas", "Priya", "Mohammed", "Chloe",
-         "Aisha", "Daniel", "Zara", "Samuel", "Emily", "Yusuf", "Hannah"]
-LAST = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson",
-        "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Khan", "Clarke", "Lewis",
-        "Harris", "Martin", "Cooper", "Hughes", "Ward", "Morris", "King", "Baker", "Turner"]
-COMPANY_WORDS = ["Northern", "Bright", "Harbour", "Summit", "Oak", "Copper", "Meridian", "Blue", "Granite", "Swift",
-                 "Lantern", "Silver", "Beacon", "Willow", "Crown"]
-COMPANY_KINDS = ["Logistics", "Dental", "Software", "Energy", "Foods", "Lettings", "Insurance", "Engineering",
-                 "Travel", "Print"]
-INDUSTRIES = {"Logistics": "Transport", "Dental": "Healthcare", "Software": "Technology", "Energy": "Utilities",
-              "Foods": "Retail", "Lettings": "Property", "Insurance": "Finance", "Engineering": "Manufacturing",
-              "Travel": "Leisure", "Print": "Media"}
+FIRST = [
+    "Olivia",
+    "Noah",
+    "Amelia",
+    "Oliver",
+    "Isla",
+    "George",
+    "Ava",
+    "Arthur",
+    "Mia",
+    "Leo",
+    "Ivy",
+    "Oscar",
+    "Freya",
+    "Harry",
+    "Lily",
+    "Jack",
+    "Grace",
+    "Charlie",
+    "Sophia",
+    "Thomas",
+    "Priya",
+    "Mohammed",
+    "Chloe",
+    "Aisha",
+    "Daniel",
+    "Zara",
+    "Samuel",
+    "Emily",
+    "Yusuf",
+    "Hannah",
+]
+LAST = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Khan",
+    "Clarke",
+    "Lewis",
+    "Harris",
+    "Martin",
+    "Cooper",
+    "Hughes",
+    "Ward",
+    "Morris",
+    "King",
+    "Baker",
+    "Turner",
+]
+COMPANY_WORDS = [
+    "Northern",
+    "Bright",
+    "Harbour",
+    "Summit",
+    "Oak",
+    "Copper",
+    "Meridian",
+    "Blue",
+    "Granite",
+    "Swift",
+    "Lantern",
+    "Silver",
+    "Beacon",
+    "Willow",
+    "Crown",
+]
+COMPANY_KINDS = [
+    "Logistics",
+    "Dental",
+    "Software",
+    "Energy",
+    "Foods",
+    "Lettings",
+    "Insurance",
+    "Engineering",
+    "Travel",
+    "Print",
+]
+INDUSTRIES = {
+    "Logistics": "Transport",
+    "Dental": "Healthcare",
+    "Software": "Technology",
+    "Energy": "Utilities",
+    "Foods": "Retail",
+    "Lettings": "Property",
+    "Insurance": "Finance",
+    "Engineering": "Manufacturing",
+    "Travel": "Leisure",
+    "Print": "Media",
+}
 CITIES = ["London", "Manchester", "Leeds", "Bristol", "Glasgow", "Cardiff", "Birmingham", "Belfast", "York", "Brighton"]
-TITLES = ["Operations Manager", "Head of Support", "Office Manager", "Director", "Finance Lead", "IT Manager",
-          "Customer Success Lead", "Founder", "Practice Manager", "Procurement Officer"]
+TITLES = [
+    "Operations Manager",
+    "Head of Support",
+    "Office Manager",
+    "Director",
+    "Finance Lead",
+    "IT Manager",
+    "Customer Success Lead",
+    "Founder",
+    "Practice Manager",
+    "Procurement Officer",
+]
 NOTES = [
     "<p>Called about the <strong>renewal</strong>; wants a quote for 20 more seats.</p>",
     "<p>Asked for the call-recording retention settings before signing.</p>",
@@ -57,8 +159,16 @@ NOTES = [
     "<p>Prefers email. Decision maker is the finance lead.</p>",
     "<p>Trial going well: 4 agents active, 300 calls analysed.</p>",
 ]
-TASKS = ["Send the proposal", "Call back about pricing", "Book a demo", "Check in after onboarding",
-         "Confirm contract details", "Share the DPA", "Follow up on the trial", "Update billing contact"]
+TASKS = [
+    "Send the proposal",
+    "Call back about pricing",
+    "Book a demo",
+    "Check in after onboarding",
+    "Confirm contract details",
+    "Share the DPA",
+    "Follow up on the trial",
+    "Update billing contact",
+]
 LOST_REASONS = ["Price", "Chose a competitor", "No budget this year", "Timing"]
 
 
@@ -75,15 +185,27 @@ def load(tenant, rng: random.Random | None = None) -> str:
 
     sales = services.default_pipeline(tenant)
     if not Pipeline.objects.for_tenant(tenant).filter(name="Renewals").exists():
-        services.create_pipeline(tenant, actor, {"name": "Renewals", "stages": [
-            {"name": "Due in 90 days", "probability": 60}, {"name": "In talks", "probability": 80},
-            {"name": "Renewed", "probability": 100, "kind": "won"}, {"name": "Churned", "probability": 0,
-                                                                      "kind": "lost"}]})
-    for object_type, label, options in (("contact", "Plan", ["Free", "Team", "Enterprise"]),
-                                        ("company", "Tier", ["Bronze", "Silver", "Gold"])):
+        services.create_pipeline(
+            tenant,
+            actor,
+            {
+                "name": "Renewals",
+                "stages": [
+                    {"name": "Due in 90 days", "probability": 60},
+                    {"name": "In talks", "probability": 80},
+                    {"name": "Renewed", "probability": 100, "kind": "won"},
+                    {"name": "Churned", "probability": 0, "kind": "lost"},
+                ],
+            },
+        )
+    for object_type, label, options in (
+        ("contact", "Plan", ["Free", "Team", "Enterprise"]),
+        ("company", "Tier", ["Bronze", "Silver", "Gold"]),
+    ):
         if not CustomField.objects.for_tenant(tenant).filter(object_type=object_type, key=label.lower()).exists():
-            services.create_custom_field(tenant, actor, {"object_type": object_type, "label": label,
-                                                         "field_type": "select", "options": options})
+            services.create_custom_field(
+                tenant, actor, {"object_type": object_type, "label": label, "field_type": "select", "options": options}
+            )
     tags = services.get_or_create_tags(tenant, ["vip", "newsletter", "partner", "churn-risk"])
 
     companies = []
@@ -97,13 +219,21 @@ def load(tenant, rng: random.Random | None = None) -> str:
         names.add(name)
         kind = name.split()[1]
         slug = name.lower().replace(" ", "")
-        companies.append(Company(
-            tenant=tenant, name=name, domain=f"{slug}.example", industry=INDUSTRIES[kind],
-            size=rng.choice(["1-10", "11-50", "51-200", "201-1000"]), city=rng.choice(CITIES), country="GB",
-            owner=rng.choice(sellers), external_id=f"{MARKER}co-{len(companies)}",
-            custom={"tier": rng.choice(["Bronze", "Silver", "Gold"])},
-            created_at=now - timedelta(days=rng.randint(30, 400)),
-        ))
+        companies.append(
+            Company(
+                tenant=tenant,
+                name=name,
+                domain=f"{slug}.example",
+                industry=INDUSTRIES[kind],
+                size=rng.choice(["1-10", "11-50", "51-200", "201-1000"]),
+                city=rng.choice(CITIES),
+                country="GB",
+                owner=rng.choice(sellers),
+                external_id=f"{MARKER}co-{len(companies)}",
+                custom={"tier": rng.choice(["Bronze", "Silver", "Gold"])},
+                created_at=now - timedelta(days=rng.randint(30, 400)),
+            )
+        )
     Company.objects.bulk_create(companies)
 
     contacts, emails, phones, contact_tags = [], [], [], []
@@ -113,28 +243,52 @@ def load(tenant, rng: random.Random | None = None) -> str:
         email = f"{first}.{last}{index}@{company.domain}".lower()
         number = f"+44207946{index:04d}" if index < 1000 else f"+44161496{index % 1000:04d}"
         contact = Contact(
-            tenant=tenant, first_name=first, last_name=last, email=email, phone=number, company=company,
-            job_title=rng.choice(TITLES), owner=company.owner if rng.random() < .7 else rng.choice(sellers),
-            lifecycle_stage=rng.choice([Lifecycle.LEAD, Lifecycle.LEAD, Lifecycle.MQL, Lifecycle.SQL,
-                                        Lifecycle.OPPORTUNITY, Lifecycle.CUSTOMER, Lifecycle.CUSTOMER]),
-            lead_status=rng.choice(["new", "open", "in_progress", "connected"]), city=company.city, country="GB",
+            tenant=tenant,
+            first_name=first,
+            last_name=last,
+            email=email,
+            phone=number,
+            company=company,
+            job_title=rng.choice(TITLES),
+            owner=company.owner if rng.random() < 0.7 else rng.choice(sellers),
+            lifecycle_stage=rng.choice(
+                [
+                    Lifecycle.LEAD,
+                    Lifecycle.LEAD,
+                    Lifecycle.MQL,
+                    Lifecycle.SQL,
+                    Lifecycle.OPPORTUNITY,
+                    Lifecycle.CUSTOMER,
+                    Lifecycle.CUSTOMER,
+                ]
+            ),
+            lead_status=rng.choice(["new", "open", "in_progress", "connected"]),
+            city=company.city,
+            country="GB",
             preferred_language=rng.choice(["en", "en", "en", "cy", "pl"]),
-            consent=rng.choice(["granted", "unknown"]), lawful_basis=rng.choice(["consent", "legitimate_interests"]),
-            restricted=index % 97 == 0, external_id=f"{MARKER}{index}",
+            consent=rng.choice(["granted", "unknown"]),
+            lawful_basis=rng.choice(["consent", "legitimate_interests"]),
+            restricted=index % 97 == 0,
+            external_id=f"{MARKER}{index}",
             custom={"plan": rng.choice(["Free", "Team", "Enterprise"])},
             created_at=now - timedelta(days=rng.randint(1, 365)),
         )
         contacts.append(contact)
         emails.append(ContactEmail(tenant=tenant, contact=contact, email=email, label="work", is_primary=True))
         phones.append(ContactPhone(tenant=tenant, contact=contact, number=number, label="work", is_primary=True))
-        if rng.random() < .3:
+        if rng.random() < 0.3:
             contact_tags.append((contact, rng.choice(tags)))
     # Three likely duplicates for the review page: same email, same phone, similar name.
     for index, (source, tweak) in enumerate(((contacts[5], "email"), (contacts[17], "phone"), (contacts[29], "name"))):
         twin = Contact(
-            tenant=tenant, first_name=source.first_name + ("n" if tweak == "name" else ""), last_name=source.last_name,
-            company=source.company, owner=source.owner, email=source.email if tweak == "email" else "",
-            phone=source.phone if tweak == "phone" else "", external_id=f"{MARKER}dup-{index}",
+            tenant=tenant,
+            first_name=source.first_name + ("n" if tweak == "name" else ""),
+            last_name=source.last_name,
+            company=source.company,
+            owner=source.owner,
+            email=source.email if tweak == "email" else "",
+            phone=source.phone if tweak == "phone" else "",
+            external_id=f"{MARKER}dup-{index}",
             created_at=now - timedelta(days=2),
         )
         contacts.append(twin)
@@ -156,15 +310,23 @@ def load(tenant, rng: random.Random | None = None) -> str:
         stage = rng.choice([s for s in stages if s.pipeline_id == pipeline.pk])
         contact = rng.choice(contacts[:360])
         closed = stage.kind != StageKind.OPEN
-        deals.append(Deal(
-            tenant=tenant, name=f"{contact.company.name} — {rng.choice(['Team plan', 'Call analytics', 'Renewal', 'Add-on seats', 'Enterprise'])}",
-            value=Decimal(rng.randrange(500, 60000, 250)), currency="GBP", pipeline=pipeline, stage=stage,
-            status=stage.kind, company=contact.company, owner=contact.owner,
-            expected_close=(now + timedelta(days=rng.randint(-20, 120))).date(),
-            closed_at=now - timedelta(days=rng.randint(1, 60)) if closed else None,
-            close_reason=rng.choice(LOST_REASONS) if stage.kind == StageKind.LOST else "",
-            created_at=now - timedelta(days=rng.randint(1, 200)),
-        ))
+        deals.append(
+            Deal(
+                tenant=tenant,
+                name=f"{contact.company.name} — {rng.choice(['Team plan', 'Call analytics', 'Renewal', 'Add-on seats', 'Enterprise'])}",
+                value=Decimal(rng.randrange(500, 60000, 250)),
+                currency="GBP",
+                pipeline=pipeline,
+                stage=stage,
+                status=stage.kind,
+                company=contact.company,
+                owner=contact.owner,
+                expected_close=(now + timedelta(days=rng.randint(-20, 120))).date(),
+                closed_at=now - timedelta(days=rng.randint(1, 60)) if closed else None,
+                close_reason=rng.choice(LOST_REASONS) if stage.kind == StageKind.LOST else "",
+                created_at=now - timedelta(days=rng.randint(1, 200)),
+            )
+        )
         deal_contacts.append((deals[-1], contact))
     Deal.objects.bulk_create(deals)
     deal_through = Deal.contacts.through
@@ -174,29 +336,44 @@ def load(tenant, rng: random.Random | None = None) -> str:
     for index in range(200):
         contact = rng.choice(contacts[:360])
         due = now + timedelta(days=rng.randint(-10, 20), hours=rng.randint(0, 8))
-        done = rng.random() < .3
-        tasks.append(Task(
-            tenant=tenant, title=rng.choice(TASKS), due_at=due, assignee=contact.owner or rng.choice(agents),
-            status=TaskStatus.DONE if done else TaskStatus.OPEN, completed_at=due if done else None,
-            contact=contact if index % 3 else None, deal=rng.choice(deals) if index % 3 == 0 else None,
-            created_at=due - timedelta(days=3),
-        ))
+        done = rng.random() < 0.3
+        tasks.append(
+            Task(
+                tenant=tenant,
+                title=rng.choice(TASKS),
+                due_at=due,
+                assignee=contact.owner or rng.choice(agents),
+                status=TaskStatus.DONE if done else TaskStatus.OPEN,
+                completed_at=due if done else None,
+                contact=contact if index % 3 else None,
+                deal=rng.choice(deals) if index % 3 == 0 else None,
+                created_at=due - timedelta(days=3),
+            )
+        )
     Task.objects.bulk_create(tasks)
     notes = []
     for _index in range(260):
         contact = rng.choice(contacts[:360])
-        email = rng.random() < .2
-        notes.append(Note(
-            tenant=tenant, contact=contact, author=contact.owner, body=rng.choice(NOTES),
-            kind=NoteKind.EMAIL if email else NoteKind.NOTE, subject="Re: your quote" if email else "",
-            created_at=now - timedelta(days=rng.randint(0, 90), hours=rng.randint(0, 23)),
-        ))
+        email = rng.random() < 0.2
+        notes.append(
+            Note(
+                tenant=tenant,
+                contact=contact,
+                author=contact.owner,
+                body=rng.choice(NOTES),
+                kind=NoteKind.EMAIL if email else NoteKind.NOTE,
+                subject="Re: your quote" if email else "",
+                created_at=now - timedelta(days=rng.randint(0, 90), hours=rng.randint(0, 23)),
+            )
+        )
     Note.objects.bulk_create(notes)
     # A few real stage moves so deal timelines show stage changes.
     for deal in deals[:12]:
         open_stages = [s for s in stages if s.pipeline_id == deal.pipeline_id and s.pk != deal.stage_id]
         services.move_deal(tenant, actor, deal, rng.choice(open_stages).pk)
-    summary = (f"{len(companies)} companies, {len(contacts)} contacts, {len(deals)} deals, {len(tasks)} tasks, "
-               f"{len(notes)} notes")
+    summary = (
+        f"{len(companies)} companies, {len(contacts)} contacts, {len(deals)} deals, {len(tasks)} tasks, "
+        f"{len(notes)} notes"
+    )
     audit.record(tenant, actor, "crm.demo_loaded", object_type="crm", changes={"loaded": [None, summary]})
     return f"CRM demo data: {summary}."

@@ -26,24 +26,60 @@ CSV_INJECTION = ("=", "+", "-", "@", "\t", "\r")
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     ObjectType.CONTACT: [
-        ("id", "id"), ("first_name", "first_name"), ("last_name", "last_name"), ("email", "email"),
-        ("emails", "emails"), ("phone", "phone"), ("phones", "phones"), ("company", "company"),
-        ("job_title", "job_title"), ("owner", "owner"), ("tags", "tags"), ("lifecycle_stage", "lifecycle_stage"),
-        ("lead_status", "lead_status"), ("street", "street"), ("city", "city"), ("region", "region"),
-        ("postal_code", "postal_code"), ("country", "country"), ("preferred_language", "preferred_language"),
-        ("consent", "consent"), ("lawful_basis", "lawful_basis"), ("external_id", "external_id"),
+        ("id", "id"),
+        ("first_name", "first_name"),
+        ("last_name", "last_name"),
+        ("email", "email"),
+        ("emails", "emails"),
+        ("phone", "phone"),
+        ("phones", "phones"),
+        ("company", "company"),
+        ("job_title", "job_title"),
+        ("owner", "owner"),
+        ("tags", "tags"),
+        ("lifecycle_stage", "lifecycle_stage"),
+        ("lead_status", "lead_status"),
+        ("street", "street"),
+        ("city", "city"),
+        ("region", "region"),
+        ("postal_code", "postal_code"),
+        ("country", "country"),
+        ("preferred_language", "preferred_language"),
+        ("consent", "consent"),
+        ("lawful_basis", "lawful_basis"),
+        ("external_id", "external_id"),
         ("created_at", "created_at"),
     ],
     ObjectType.COMPANY: [
-        ("id", "id"), ("name", "name"), ("domain", "domain"), ("industry", "industry"), ("size", "size"),
-        ("phone", "phone"), ("owner", "owner"), ("tags", "tags"), ("street", "street"), ("city", "city"),
-        ("region", "region"), ("postal_code", "postal_code"), ("country", "country"),
-        ("external_id", "external_id"), ("created_at", "created_at"),
+        ("id", "id"),
+        ("name", "name"),
+        ("domain", "domain"),
+        ("industry", "industry"),
+        ("size", "size"),
+        ("phone", "phone"),
+        ("owner", "owner"),
+        ("tags", "tags"),
+        ("street", "street"),
+        ("city", "city"),
+        ("region", "region"),
+        ("postal_code", "postal_code"),
+        ("country", "country"),
+        ("external_id", "external_id"),
+        ("created_at", "created_at"),
     ],
     ObjectType.DEAL: [
-        ("id", "id"), ("name", "name"), ("value", "value"), ("currency", "currency"), ("pipeline", "pipeline"),
-        ("stage", "stage"), ("status", "status"), ("expected_close", "expected_close"),
-        ("close_reason", "close_reason"), ("owner", "owner"), ("company", "company"), ("tags", "tags"),
+        ("id", "id"),
+        ("name", "name"),
+        ("value", "value"),
+        ("currency", "currency"),
+        ("pipeline", "pipeline"),
+        ("stage", "stage"),
+        ("status", "status"),
+        ("expected_close", "expected_close"),
+        ("close_reason", "close_reason"),
+        ("owner", "owner"),
+        ("company", "company"),
+        ("tags", "tags"),
         ("created_at", "created_at"),
     ],
 }
@@ -82,8 +118,11 @@ def _restricted_count(export: Export) -> int:
         return 0
     membership = _membership(export)
     qs = visible(Contact, export.tenant, membership) if membership else Contact.objects.for_tenant(export.tenant)
-    qs = qs.filter(pk__in=export.ids) if export.ids else queries.listing(ObjectType.CONTACT, qs, export.tenant,
-                                                                           export.filters or {})
+    qs = (
+        qs.filter(pk__in=export.ids)
+        if export.ids
+        else queries.listing(ObjectType.CONTACT, qs, export.tenant, export.filters or {})
+    )
     return qs.filter(restricted=True).count()
 
 
@@ -182,21 +221,42 @@ def write(export: Export, job=None) -> Export:
         with tempfile.TemporaryFile() as handle:
             workbook.save(handle)
             handle.seek(0)
-            blob = blobs.store(export.tenant, handle, filename=filename, purpose="crm-export",
-                               content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            blob = blobs.store(
+                export.tenant,
+                handle,
+                filename=filename,
+                purpose="crm-export",
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
     else:
-        blob = blobs.store(export.tenant, _csv_bytes(header, counting()), filename=filename,
-                           content_type="text/csv; charset=utf-8", purpose="crm-export")
+        blob = blobs.store(
+            export.tenant,
+            _csv_bytes(header, counting()),
+            filename=filename,
+            content_type="text/csv; charset=utf-8",
+            purpose="crm-export",
+        )
     skipped = _restricted_count(export)
     with transaction.atomic():
         Export.objects.filter(pk=export.pk).update(
-            status=ImportStatus.DONE, file=blob, rows=counted["rows"], skipped_restricted=skipped,
+            status=ImportStatus.DONE,
+            file=blob,
+            rows=counted["rows"],
+            skipped_restricted=skipped,
             finished_at=timezone.now(),
         )
         actor = Actor(user=export.created_by) if export.created_by else Actor.system("export")
-        audit.record(export.tenant, actor, f"{export.object_type}.exported", obj=export,
-                     changes={"rows": [None, counted["rows"]], "format": [None, export.format],
-                              "skipped_restricted": [None, skipped]})
+        audit.record(
+            export.tenant,
+            actor,
+            f"{export.object_type}.exported",
+            obj=export,
+            changes={
+                "rows": [None, counted["rows"]],
+                "format": [None, export.format],
+                "skipped_restricted": [None, skipped],
+            },
+        )
         events.emit(export.tenant, "export.completed", {"export_id": str(export.pk)})
     export.refresh_from_db()
     return export
@@ -213,8 +273,16 @@ def run_export(job) -> dict:
     return {"rows": export.rows}
 
 
-def start(tenant, actor: Actor, object_type: str, *, filters: dict | None = None, ids: list[str] | None = None,
-          fmt: str = "csv", membership: Membership | None = None) -> Export:
+def start(
+    tenant,
+    actor: Actor,
+    object_type: str,
+    *,
+    filters: dict | None = None,
+    ids: list[str] | None = None,
+    fmt: str = "csv",
+    membership: Membership | None = None,
+) -> Export:
     """Record an export and write it: small ones at once, large ones in the background."""
     errors = {}
     if object_type not in ObjectType.values:
@@ -235,17 +303,27 @@ def start(tenant, actor: Actor, object_type: str, *, filters: dict | None = None
         queries.listing(object_type, model.objects.none(), tenant, clean_filters)
     with transaction.atomic():
         export = Export.objects.create(
-            tenant=tenant, object_type=object_type, format=fmt, filters=clean_filters, ids=[str(i) for i in ids or []],
+            tenant=tenant,
+            object_type=object_type,
+            format=fmt,
+            filters=clean_filters,
+            ids=[str(i) for i in ids or []],
             created_by=actor.user,
         )
-        audit.record(tenant, actor, "export.requested", obj=export,
-                     changes={"object": [None, object_type], "format": [None, fmt]})
+        audit.record(
+            tenant,
+            actor,
+            "export.requested",
+            obj=export,
+            changes={"object": [None, object_type], "format": [None, fmt]},
+        )
     count = queryset(export).count()
     if count <= INLINE_LIMIT:
         write(export)
     else:
-        job = jobs.submit("crm.export", tenant=tenant, payload={"export_id": str(export.pk)},
-                          dedupe_key=f"crm.export:{export.pk}")
+        job = jobs.submit(
+            "crm.export", tenant=tenant, payload={"export_id": str(export.pk)}, dedupe_key=f"crm.export:{export.pk}"
+        )
         Export.objects.filter(pk=export.pk).update(job=job)
     export.refresh_from_db()
     return export
@@ -257,10 +335,23 @@ def contact_record(tenant, actor: Actor, contact: Contact) -> dict:
         raise PermissionDenied("This contact's processing is restricted; it is not exported")
     from octopushx.crm.services import contact_snapshot
 
-    data = {"id": str(contact.pk), **contact_snapshot(contact),
-            "created_at": contact.created_at.isoformat(), "updated_at": contact.updated_at.isoformat(),
-            "deals": [{"id": str(d.pk), "name": d.name, "value": str(d.value), "currency": d.currency,
-                       "stage": d.stage.name, "status": d.status} for d in contact.deals.select_related("stage")],
-            "timeline": [entry.as_dict() for entry in timeline.build(contact)]}
+    data = {
+        "id": str(contact.pk),
+        **contact_snapshot(contact),
+        "created_at": contact.created_at.isoformat(),
+        "updated_at": contact.updated_at.isoformat(),
+        "deals": [
+            {
+                "id": str(d.pk),
+                "name": d.name,
+                "value": str(d.value),
+                "currency": d.currency,
+                "stage": d.stage.name,
+                "status": d.status,
+            }
+            for d in contact.deals.select_related("stage")
+        ],
+        "timeline": [entry.as_dict() for entry in timeline.build(contact)],
+    }
     audit.record(tenant, actor, "contact.exported", obj=contact, changes={"format": [None, "json"]})
     return data

@@ -20,7 +20,23 @@ from octopushx.crm.models import CustomField, FieldType
 
 DIGITS = re.compile(r"\d")
 NOTE_TAGS = {
-    "p", "br", "strong", "b", "em", "i", "u", "s", "ul", "ol", "li", "a", "blockquote", "code", "pre", "h3", "h4",
+    "p",
+    "br",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "s",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "blockquote",
+    "code",
+    "pre",
+    "h3",
+    "h4",
 }
 
 
@@ -153,7 +169,11 @@ def clean_custom_value(field: CustomField, value: Any, region: str = "GB") -> An
 
 
 def clean_custom(
-    definitions: dict[str, CustomField], values: dict[str, Any] | None, *, region: str = "GB", partial: bool = False,
+    definitions: dict[str, CustomField],
+    values: dict[str, Any] | None,
+    *,
+    region: str = "GB",
+    partial: bool = False,
     existing: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Validate ``values`` against the tenant's definitions; returns the merged, cleaned dict.

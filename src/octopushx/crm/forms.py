@@ -114,18 +114,30 @@ class RecordForm(forms.Form):
 
 class ContactForm(RecordForm):
     object_type = ObjectType.CONTACT
-    error_fields = {"emails.0": "email", "emails": "more_emails", "phones.0": "phone", "phones": "more_phones",
-                    "company_id": "company", "owner_id": "owner"}
+    error_fields = {
+        "emails.0": "email",
+        "emails": "more_emails",
+        "phones.0": "phone",
+        "phones": "more_phones",
+        "company_id": "company",
+        "owner_id": "owner",
+    }
 
     first_name = forms.CharField(required=False, max_length=100)
     last_name = forms.CharField(required=False, max_length=100)
     email = forms.CharField(required=False, label="Email", widget=forms.EmailInput())
-    more_emails = forms.CharField(required=False, label="Other emails", widget=forms.Textarea(attrs={"rows": 2}),
-                                  help_text="One per line")
-    phone = forms.CharField(required=False, label="Phone", widget=forms.TextInput(attrs={"type": "tel"}),
-                            help_text="Any format; stored in international form")
-    more_phones = forms.CharField(required=False, label="Other phones", widget=forms.Textarea(attrs={"rows": 2}),
-                                  help_text="One per line")
+    more_emails = forms.CharField(
+        required=False, label="Other emails", widget=forms.Textarea(attrs={"rows": 2}), help_text="One per line"
+    )
+    phone = forms.CharField(
+        required=False,
+        label="Phone",
+        widget=forms.TextInput(attrs={"type": "tel"}),
+        help_text="Any format; stored in international form",
+    )
+    more_phones = forms.CharField(
+        required=False, label="Other phones", widget=forms.Textarea(attrs={"rows": 2}), help_text="One per line"
+    )
     company = forms.ChoiceField(required=False)
     job_title = forms.CharField(required=False, max_length=120)
     owner = forms.ChoiceField(required=False)
@@ -140,15 +152,22 @@ class ContactForm(RecordForm):
     preferred_language = forms.CharField(required=False, max_length=16)
     consent = forms.ChoiceField(choices=Consent.choices, initial=Consent.UNKNOWN)
     lawful_basis = forms.ChoiceField(choices=LawfulBasis.choices, required=False)
-    restricted = forms.BooleanField(required=False, label="Restrict processing (GDPR)",
-                                    help_text="Kept, but never sent to AI analysis, workflows or exports")
+    restricted = forms.BooleanField(
+        required=False,
+        label="Restrict processing (GDPR)",
+        help_text="Kept, but never sent to AI analysis, workflows or exports",
+    )
     external_id = forms.CharField(required=False, max_length=100)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         companies = visible(Company, self.tenant, self.membership).order_by("name").values_list("pk", "name")[:500]
         choices = [("", "—")] + [(str(pk), name) for pk, name in companies]
-        if self.instance is not None and self.instance.company_id and str(self.instance.company_id) not in dict(choices):
+        if (
+            self.instance is not None
+            and self.instance.company_id
+            and str(self.instance.company_id) not in dict(choices)
+        ):
             choices.append((str(self.instance.company_id), str(self.instance.company)))
         self.fields["company"].choices = choices
         self.fields["owner"].choices = member_choices(self.tenant)
@@ -156,13 +175,33 @@ class ContactForm(RecordForm):
     def initial_from(self, contact: Contact) -> dict:
         emails = [e.email for e in contact.emails.all()]
         phones = [p.number for p in contact.phones.all()]
-        data = {name: getattr(contact, name) for name in (
-            "first_name", "last_name", "job_title", "lifecycle_stage", "lead_status", "street", "city", "region",
-            "postal_code", "country", "preferred_language", "consent", "lawful_basis", "restricted", "external_id")}
+        data = {
+            name: getattr(contact, name)
+            for name in (
+                "first_name",
+                "last_name",
+                "job_title",
+                "lifecycle_stage",
+                "lead_status",
+                "street",
+                "city",
+                "region",
+                "postal_code",
+                "country",
+                "preferred_language",
+                "consent",
+                "lawful_basis",
+                "restricted",
+                "external_id",
+            )
+        }
         data.update(
-            email=emails[0] if emails else "", more_emails="\n".join(emails[1:]),
-            phone=phones[0] if phones else "", more_phones="\n".join(phones[1:]),
-            company=str(contact.company_id or ""), owner=str(contact.owner_id or ""),
+            email=emails[0] if emails else "",
+            more_emails="\n".join(emails[1:]),
+            phone=phones[0] if phones else "",
+            more_phones="\n".join(phones[1:]),
+            company=str(contact.company_id or ""),
+            owner=str(contact.owner_id or ""),
             tags=", ".join(t.name for t in contact.tags.all()),
         )
         return data
@@ -171,15 +210,20 @@ class ContactForm(RecordForm):
         data = dict(self.cleaned_data)
         emails = ([data["email"]] if data.get("email") else []) + _lines(data.pop("more_emails", ""))
         phones = ([data["phone"]] if data.get("phone") else []) + [
-            line for line in (data.pop("more_phones", "") or "").splitlines() if line.strip()]
+            line for line in (data.pop("more_phones", "") or "").splitlines() if line.strip()
+        ]
         data.pop("email", None)
         data.pop("phone", None)
         for key in list(data):
             if key.startswith(CUSTOM):
                 data.pop(key)
         data.update(
-            emails=emails, phones=phones, company_id=data.pop("company") or None, owner_id=data.pop("owner") or None,
-            tags=_lines(data.pop("tags", "")), custom_fields=self.custom_data(),
+            emails=emails,
+            phones=phones,
+            company_id=data.pop("company") or None,
+            owner_id=data.pop("owner") or None,
+            tags=_lines(data.pop("tags", "")),
+            custom_fields=self.custom_data(),
         )
         return data
 
@@ -191,8 +235,10 @@ class CompanyForm(RecordForm):
     name = forms.CharField(max_length=200)
     domain = forms.CharField(required=False)
     industry = forms.CharField(required=False)
-    size = forms.ChoiceField(required=False, choices=[("", "—")] + [(s, s) for s in (
-        "1-10", "11-50", "51-200", "201-1000", "1001-5000", "5000+")])
+    size = forms.ChoiceField(
+        required=False,
+        choices=[("", "—")] + [(s, s) for s in ("1-10", "11-50", "51-200", "201-1000", "1001-5000", "5000+")],
+    )
     phone = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "tel"}))
     owner = forms.ChoiceField(required=False)
     tags = forms.CharField(required=False, help_text="Comma-separated")
@@ -208,23 +254,42 @@ class CompanyForm(RecordForm):
         self.fields["owner"].choices = member_choices(self.tenant)
 
     def initial_from(self, company: Company) -> dict:
-        data = {name: getattr(company, name) for name in (
-            "name", "domain", "industry", "size", "phone", "street", "city", "region", "postal_code", "country",
-            "external_id")}
+        data = {
+            name: getattr(company, name)
+            for name in (
+                "name",
+                "domain",
+                "industry",
+                "size",
+                "phone",
+                "street",
+                "city",
+                "region",
+                "postal_code",
+                "country",
+                "external_id",
+            )
+        }
         data.update(owner=str(company.owner_id or ""), tags=", ".join(t.name for t in company.tags.all()))
         return data
 
     def to_data(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(CUSTOM)}
-        data.update(owner_id=data.pop("owner") or None, tags=_lines(data.pop("tags", "")),
-                    custom_fields=self.custom_data())
+        data.update(
+            owner_id=data.pop("owner") or None, tags=_lines(data.pop("tags", "")), custom_fields=self.custom_data()
+        )
         return data
 
 
 class DealForm(RecordForm):
     object_type = ObjectType.DEAL
-    error_fields = {"owner_id": "owner", "stage_id": "stage", "pipeline_id": "stage", "company_id": "company",
-                    "contact_ids": "contacts"}
+    error_fields = {
+        "owner_id": "owner",
+        "stage_id": "stage",
+        "pipeline_id": "stage",
+        "company_id": "company",
+        "contact_ids": "contacts",
+    }
 
     name = forms.CharField(max_length=200)
     value = forms.CharField(required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
@@ -239,8 +304,11 @@ class DealForm(RecordForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        stages = Stage.objects.for_tenant(self.tenant).select_related("pipeline").order_by(
-            "pipeline__position", "pipeline__name", "position")
+        stages = (
+            Stage.objects.for_tenant(self.tenant)
+            .select_related("pipeline")
+            .order_by("pipeline__position", "pipeline__name", "position")
+        )
         self.fields["stage"].choices = [(str(s.pk), f"{s.pipeline.name} · {s.name}") for s in stages]
         self.fields["owner"].choices = member_choices(self.tenant)
         companies = visible(Company, self.tenant, self.membership).order_by("name").values_list("pk", "name")[:500]
@@ -254,21 +322,30 @@ class DealForm(RecordForm):
 
     def initial_from(self, deal) -> dict:
         return {
-            "name": deal.name, "value": deal.value, "currency": deal.currency, "stage": str(deal.stage_id),
+            "name": deal.name,
+            "value": deal.value,
+            "currency": deal.currency,
+            "stage": str(deal.stage_id),
             "expected_close": deal.expected_close.isoformat() if deal.expected_close else "",
-            "owner": str(deal.owner_id or ""), "company": str(deal.company_id or ""),
+            "owner": str(deal.owner_id or ""),
+            "company": str(deal.company_id or ""),
             "contacts": [str(pk) for pk in deal.contacts.values_list("pk", flat=True)],
-            "close_reason": deal.close_reason, "tags": ", ".join(t.name for t in deal.tags.all()),
+            "close_reason": deal.close_reason,
+            "tags": ", ".join(t.name for t in deal.tags.all()),
         }
 
     def to_data(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(CUSTOM)}
         stage = Stage.objects.for_tenant(self.tenant).filter(pk=data.pop("stage")).first()
         data.update(
-            stage_id=str(stage.pk) if stage else None, pipeline_id=str(stage.pipeline_id) if stage else None,
-            owner_id=data.pop("owner") or None, company_id=data.pop("company") or None,
-            contact_ids=data.pop("contacts") or [], tags=_lines(data.pop("tags", "")),
-            expected_close=data.get("expected_close") or None, custom_fields=self.custom_data(),
+            stage_id=str(stage.pk) if stage else None,
+            pipeline_id=str(stage.pipeline_id) if stage else None,
+            owner_id=data.pop("owner") or None,
+            company_id=data.pop("company") or None,
+            contact_ids=data.pop("contacts") or [],
+            tags=_lines(data.pop("tags", "")),
+            expected_close=data.get("expected_close") or None,
+            custom_fields=self.custom_data(),
         )
         if not data.get("currency"):
             data.pop("currency")
@@ -278,8 +355,9 @@ class DealForm(RecordForm):
 class TaskForm(forms.Form):
     title = forms.CharField(max_length=200)
     due_at = forms.CharField(required=False, label="Due", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    remind_at = forms.CharField(required=False, label="Remind me",
-                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    remind_at = forms.CharField(
+        required=False, label="Remind me", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
     assignee = forms.ChoiceField(required=False)
     status = forms.ChoiceField(choices=TaskStatus.choices, initial=TaskStatus.OPEN, required=False)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -307,8 +385,9 @@ class CustomFieldForm(forms.Form):
     object_type = forms.ChoiceField(choices=ObjectType.choices)
     label = forms.CharField(max_length=120)
     field_type = forms.ChoiceField(choices=FieldType.choices)
-    options = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                              help_text="For select fields: one option per line")
+    options = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="For select fields: one option per line"
+    )
     required = forms.BooleanField(required=False)
 
     def apply_errors(self, exc: ValidationError) -> None:
@@ -319,7 +398,8 @@ class CustomFieldForm(forms.Form):
 class PipelineForm(forms.Form):
     name = forms.CharField(max_length=120)
     stages = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}), required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
         help_text="One stage per line: name, probability, kind (open, won or lost). Empty: the standard stages.",
     )
 
@@ -330,12 +410,16 @@ class PipelineForm(forms.Form):
             stages = []
             for line in lines:
                 parts = [p.strip() for p in line.split(",")]
-                stages.append({"name": parts[0], "probability": parts[1] if len(parts) > 1 and parts[1] else 0,
-                               "kind": parts[2] if len(parts) > 2 and parts[2] else "open"})
+                stages.append(
+                    {
+                        "name": parts[0],
+                        "probability": parts[1] if len(parts) > 1 and parts[1] else 0,
+                        "kind": parts[2] if len(parts) > 2 and parts[2] else "open",
+                    }
+                )
             data["stages"] = stages
         return data
 
     def apply_errors(self, exc: ValidationError) -> None:
         for key, errors in exc.message_dict.items():
             self.add_error("stages" if key.startswith("stages") else key if key in self.fields else None, errors)
-

@@ -49,11 +49,25 @@ MATCH_KEYS = ("email", "phone", "external_id")
 ON_MATCH = ("update", "skip")
 SAMPLE_ROWS = 10
 TARGETS: dict[str, str] = {
-    "first_name": "First name", "last_name": "Last name", "full_name": "Full name (split)", "email": "Email",
-    "phone": "Phone", "company": "Company name", "job_title": "Job title", "owner_email": "Owner (email)",
-    "tags": "Tags", "lifecycle_stage": "Lifecycle stage", "lead_status": "Lead status", "street": "Street",
-    "city": "City", "region": "Region / state", "postal_code": "Postal code", "country": "Country (2 letters)",
-    "preferred_language": "Preferred language", "consent": "Consent", "lawful_basis": "Lawful basis",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "full_name": "Full name (split)",
+    "email": "Email",
+    "phone": "Phone",
+    "company": "Company name",
+    "job_title": "Job title",
+    "owner_email": "Owner (email)",
+    "tags": "Tags",
+    "lifecycle_stage": "Lifecycle stage",
+    "lead_status": "Lead status",
+    "street": "Street",
+    "city": "City",
+    "region": "Region / state",
+    "postal_code": "Postal code",
+    "country": "Country (2 letters)",
+    "preferred_language": "Preferred language",
+    "consent": "Consent",
+    "lawful_basis": "Lawful basis",
     "external_id": "External id",
 }
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -79,14 +93,36 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "external_id": ("external id", "external_id", "id", "record id", "crm id"),
 }
 CONTACT_DEFAULTS = {
-    "first_name": "", "last_name": "", "job_title": "", "street": "", "city": "", "region": "", "postal_code": "",
-    "country": "", "lifecycle_stage": Lifecycle.LEAD, "lead_status": LeadStatus.NEW, "preferred_language": "",
-    "consent": Consent.UNKNOWN, "consent_at": None, "lawful_basis": "", "restricted": False, "external_id": "",
+    "first_name": "",
+    "last_name": "",
+    "job_title": "",
+    "street": "",
+    "city": "",
+    "region": "",
+    "postal_code": "",
+    "country": "",
+    "lifecycle_stage": Lifecycle.LEAD,
+    "lead_status": LeadStatus.NEW,
+    "preferred_language": "",
+    "consent": Consent.UNKNOWN,
+    "consent_at": None,
+    "lawful_basis": "",
+    "restricted": False,
+    "external_id": "",
     "merged_ids": [],
 }
 COMPANY_DEFAULTS = {
-    "street": "", "city": "", "region": "", "postal_code": "", "country": "", "domain": "", "industry": "",
-    "size": "", "phone": "", "external_id": "", "custom": {},
+    "street": "",
+    "city": "",
+    "region": "",
+    "postal_code": "",
+    "country": "",
+    "domain": "",
+    "industry": "",
+    "size": "",
+    "phone": "",
+    "external_id": "",
+    "custom": {},
 }
 CHOICES = {"lifecycle_stage": Lifecycle, "lead_status": LeadStatus, "consent": Consent, "lawful_basis": LawfulBasis}
 
@@ -97,7 +133,7 @@ CHOICES = {"lifecycle_stage": Lifecycle, "lead_status": LeadStatus, "consent": C
 def decode(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 (BOM or obvious zero bytes) or Windows-1252."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8")
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
     head = data[:4096]
@@ -152,9 +188,18 @@ def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[list[str]]]:
 
     def cells() -> Iterator[list[str]]:
         for row in sheet.iter_rows(values_only=True):
-            values = ["" if v is None else (v.isoformat()[:10] if hasattr(v, "isoformat") else
-                                            str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
-                      for v in row]
+            values = [
+                ""
+                if v is None
+                else (
+                    v.isoformat()[:10]
+                    if hasattr(v, "isoformat")
+                    else str(int(v))
+                    if isinstance(v, float) and v.is_integer()
+                    else str(v)
+                )
+                for v in row
+            ]
             while values and values[-1] == "":
                 values.pop()
             yield values
@@ -261,7 +306,7 @@ class RowCleaner:
 
     def clean(self, number: int, raw: list[str]) -> Row:
         row = Row(number, raw)
-        if len(raw) > self.width and any(cell for cell in raw[self.width:]):
+        if len(raw) > self.width and any(cell for cell in raw[self.width :]):
             row.errors.append(f"The row has {len(raw)} cells but the header has {self.width}")
             return row
         values: dict[str, Any] = {}
@@ -282,16 +327,23 @@ class RowCleaner:
         for name in ("email", "phone"):
             if name in values:
                 try:
-                    values[name] = rules.clean_email(values[name]) if name == "email" else rules.clean_phone(
-                        values[name], self.region)
+                    values[name] = (
+                        rules.clean_email(values[name])
+                        if name == "email"
+                        else rules.clean_phone(values[name], self.region)
+                    )
                 except ValueError as exc:
                     row.errors.append(f"{name}: {exc}")
         for name, choices in CHOICES.items():
             if name in values:
                 wanted = values[name].strip().lower().replace(" ", "_")
-                match = next((v for v, label in choices.choices if wanted in (v, label.lower().replace(" ", "_"))), None)
+                match = next(
+                    (v for v, label in choices.choices if wanted in (v, label.lower().replace(" ", "_"))), None
+                )
                 if match is None:
-                    row.errors.append(f"{name}: {values[name]!r} is not one of {', '.join(v for v in choices.values if v)}")
+                    row.errors.append(
+                        f"{name}: {values[name]!r} is not one of {', '.join(v for v in choices.values if v)}"
+                    )
                 else:
                     values[name] = match
         if "country" in values:
@@ -304,8 +356,17 @@ class RowCleaner:
                 row.errors.append("owner: no member of this organisation has that email")
             else:
                 values["owner"] = owner
-        for name in ("first_name", "last_name", "job_title", "city", "region", "postal_code", "external_id",
-                     "preferred_language", "company"):
+        for name in (
+            "first_name",
+            "last_name",
+            "job_title",
+            "city",
+            "region",
+            "postal_code",
+            "external_id",
+            "preferred_language",
+            "company",
+        ):
             if len(values.get(name, "")) > (200 if name == "company" else 100):
                 row.errors.append(f"{name}: too long")
         if "street" in values and len(values["street"]) > 200:
@@ -324,8 +385,18 @@ class RowCleaner:
 # --- creating an import ------------------------------------------------------------
 
 
-def create(tenant, actor: Actor, *, file, filename: str = "", object_type: str = "contacts",
-           match_on: str = "email", on_match: str = "update", mapping: Any = None, start: bool = True) -> Import:
+def create(
+    tenant,
+    actor: Actor,
+    *,
+    file,
+    filename: str = "",
+    object_type: str = "contacts",
+    match_on: str = "email",
+    on_match: str = "update",
+    mapping: Any = None,
+    start: bool = True,
+) -> Import:
     """Check and store the upload; with ``start`` the job is queued at once (the API), otherwise
     the import waits for the user to confirm the mapping (the web page)."""
     errors: dict[str, list[str]] = {}
@@ -367,12 +438,26 @@ def create(tenant, actor: Actor, *, file, filename: str = "", object_type: str =
     blob = blobs.store(tenant, data, filename=filename or "import.csv", content_type="text/csv", purpose="crm-import")
     with transaction.atomic():
         record = Import.objects.create(
-            tenant=tenant, object_type=ObjectType.CONTACT, filename=(filename or "")[:255], file=blob,
-            match_on=match_on, on_match=on_match, mapping=clean, headers=headers, sample=sample, total=total,
-            status=ImportStatus.QUEUED if start else ImportStatus.PENDING, created_by=actor.user,
+            tenant=tenant,
+            object_type=ObjectType.CONTACT,
+            filename=(filename or "")[:255],
+            file=blob,
+            match_on=match_on,
+            on_match=on_match,
+            mapping=clean,
+            headers=headers,
+            sample=sample,
+            total=total,
+            status=ImportStatus.QUEUED if start else ImportStatus.PENDING,
+            created_by=actor.user,
         )
-        audit.record(tenant, actor, "import.created", obj=record,
-                     changes={"filename": [None, record.filename], "rows": [None, total], "match_on": [None, match_on]})
+        audit.record(
+            tenant,
+            actor,
+            "import.created",
+            obj=record,
+            changes={"filename": [None, record.filename], "rows": [None, total], "match_on": [None, match_on]},
+        )
         if start:
             _submit(record)
     record.refresh_from_db()
@@ -380,8 +465,9 @@ def create(tenant, actor: Actor, *, file, filename: str = "", object_type: str =
 
 
 def _submit(record: Import) -> None:
-    job = jobs.submit("crm.import", tenant=record.tenant, payload={"import_id": str(record.pk)},
-                      dedupe_key=f"crm.import:{record.pk}")
+    job = jobs.submit(
+        "crm.import", tenant=record.tenant, payload={"import_id": str(record.pk)}, dedupe_key=f"crm.import:{record.pk}"
+    )
     Import.objects.filter(pk=record.pk).update(job=job, status=ImportStatus.QUEUED)
 
 
@@ -445,7 +531,9 @@ class Writer:
         elif match_on == "phone":
             found = ContactPhone.objects.filter(tenant=self.tenant, number__in=keys).values_list("number", "contact_id")
         else:
-            found = Contact.objects.for_tenant(self.tenant).filter(external_id__in=keys).values_list("external_id", "pk")
+            found = (
+                Contact.objects.for_tenant(self.tenant).filter(external_id__in=keys).values_list("external_id", "pk")
+            )
         return dict(found)
 
     def _company(self, name: str | None, new_companies: list[dict]) -> Company | None:
@@ -455,10 +543,17 @@ class Writer:
         if company is None:
             company = Company(pk=uuid.uuid4(), name=name)
             now = timezone.now()
-            new_companies.append({
-                **COMPANY_DEFAULTS, "id": company.pk, "tenant_id": self.tenant.pk, "created_at": now,
-                "updated_at": now, "name": name, "owner_id": self.owner.pk if self.owner else None,
-            })
+            new_companies.append(
+                {
+                    **COMPANY_DEFAULTS,
+                    "id": company.pk,
+                    "tenant_id": self.tenant.pk,
+                    "created_at": now,
+                    "updated_at": now,
+                    "name": name,
+                    "owner_id": self.owner.pk if self.owner else None,
+                }
+            )
             self.companies[name.lower()] = company
         return company
 
@@ -493,20 +588,49 @@ class Writer:
             tags = values.pop("tags", None)
             owner = values.pop("owner", None)
             contact_id = uuid.uuid4()
-            new_contacts.append({
-                **CONTACT_DEFAULTS, **values, "id": contact_id, "tenant_id": tenant_id, "created_at": now,
-                "updated_at": now, "company_id": company.pk if company else None,
-                "owner_id": owner.pk if owner else owner_id, "email": email or "", "phone": phone or "",
-                "custom": row.custom,
-            })
+            new_contacts.append(
+                {
+                    **CONTACT_DEFAULTS,
+                    **values,
+                    "id": contact_id,
+                    "tenant_id": tenant_id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "company_id": company.pk if company else None,
+                    "owner_id": owner.pk if owner else owner_id,
+                    "email": email or "",
+                    "phone": phone or "",
+                    "custom": row.custom,
+                }
+            )
             if email:
                 self.created_emails.add(email)
-                new_emails.append({"id": uuid.uuid4(), "tenant_id": tenant_id, "created_at": now, "updated_at": now,
-                                   "contact_id": contact_id, "email": email, "label": "", "is_primary": True})
+                new_emails.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "tenant_id": tenant_id,
+                        "created_at": now,
+                        "updated_at": now,
+                        "contact_id": contact_id,
+                        "email": email,
+                        "label": "",
+                        "is_primary": True,
+                    }
+                )
             if phone:
                 self.created_phones.add(phone)
-                new_phones.append({"id": uuid.uuid4(), "tenant_id": tenant_id, "created_at": now, "updated_at": now,
-                                   "contact_id": contact_id, "number": phone, "label": "", "is_primary": True})
+                new_phones.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "tenant_id": tenant_id,
+                        "created_at": now,
+                        "updated_at": now,
+                        "contact_id": contact_id,
+                        "number": phone,
+                        "label": "",
+                        "is_primary": True,
+                    }
+                )
             if tags:
                 tag_links.append((contact_id, [t.strip() for t in re.split(r"[;,]", tags) if t.strip()]))
             if key:
@@ -529,13 +653,18 @@ class Writer:
         from django.db.models import Count
 
         found = 0
-        for model, column, values in ((ContactEmail, "email", self.created_emails),
-                                      (ContactPhone, "number", self.created_phones)):
+        for model, column, values in (
+            (ContactEmail, "email", self.created_emails),
+            (ContactPhone, "number", self.created_phones),
+        ):
             values = sorted(values)
             for start in range(0, len(values), 500):
                 found += (
-                    model.objects.filter(tenant=self.tenant, **{f"{column}__in": values[start:start + 500]})
-                    .values(column).annotate(n=Count("contact_id", distinct=True)).filter(n__gt=1).count()
+                    model.objects.filter(tenant=self.tenant, **{f"{column}__in": values[start : start + 500]})
+                    .values(column)
+                    .annotate(n=Count("contact_id", distinct=True))
+                    .filter(n__gt=1)
+                    .count()
                 )
         return found
 
@@ -545,8 +674,9 @@ class Writer:
             counts["failed"] += 1
             self.failures.append((row.number, "The matching contact was deleted during the import", row.raw))
             return
-        data: dict[str, Any] = {k: v for k, v in row.values.items() if k not in ("company", "owner", "email", "phone",
-                                                                               "tags")}
+        data: dict[str, Any] = {
+            k: v for k, v in row.values.items() if k not in ("company", "owner", "email", "phone", "tags")
+        }
         if row.values.get("owner") is not None:
             data["owner_id"] = str(row.values["owner"].pk)
         if row.values.get("company"):
@@ -571,8 +701,9 @@ class Writer:
             counts["updated"] += 1
         except ValidationError as exc:
             counts["failed"] += 1
-            self.failures.append((row.number, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()),
-                                  row.raw))
+            self.failures.append(
+                (row.number, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), row.raw)
+            )
 
 
 def _converter(field, connection):
@@ -634,8 +765,13 @@ def _error_report(record: Import, failures: list[tuple[int, str, list[str]]]):
                 buffer.truncate()
         yield buffer.getvalue().encode()
 
-    return blobs.store(record.tenant, lines(), filename=f"import-errors-{record.pk}.csv",
-                       content_type="text/csv; charset=utf-8", purpose="crm-import-errors")
+    return blobs.store(
+        record.tenant,
+        lines(),
+        filename=f"import-errors-{record.pk}.csv",
+        content_type="text/csv; charset=utf-8",
+        purpose="crm-import-errors",
+    )
 
 
 def run(record: Import, job=None) -> Import:
@@ -644,15 +780,17 @@ def run(record: Import, job=None) -> Import:
     if record.status in (ImportStatus.DONE, ImportStatus.FAILED):
         return record
     Import.objects.filter(pk=record.pk).update(status=ImportStatus.RUNNING)
-    actor = Actor(user=record.created_by, label_override=f"import {record.filename}"[:200]) if record.created_by \
+    actor = (
+        Actor(user=record.created_by, label_override=f"import {record.filename}"[:200])
+        if record.created_by
         else Actor.system("import")
+    )
     data = blobs.read_bytes(record.file)
     headers, rows = read_table(data, record.filename)
     cleaner = RowCleaner(record.tenant, headers, record.mapping)
     writer = Writer(record, actor)
     already = record.processed
-    counts = {"created": record.created, "updated": record.updated, "skipped": record.skipped,
-              "failed": record.failed}
+    counts = {"created": record.created, "updated": record.updated, "skipped": record.skipped, "failed": record.failed}
     previous_failures = _previous_failures(record)
     writer.failures.extend(previous_failures)
     batch: list[Row] = []
@@ -697,12 +835,22 @@ def run(record: Import, job=None) -> Import:
     duplicates = writer.possible_duplicates()
     with transaction.atomic():
         Import.objects.filter(pk=record.pk).update(
-            status=ImportStatus.DONE, finished_at=timezone.now(), error_report=report, processed=processed,
-            total=processed, possible_duplicates=duplicates, **counts,
+            status=ImportStatus.DONE,
+            finished_at=timezone.now(),
+            error_report=report,
+            processed=processed,
+            total=processed,
+            possible_duplicates=duplicates,
+            **counts,
         )
         record.refresh_from_db()
-        audit.record(record.tenant, actor, "contact.imported", obj=record, changes={
-            name: [None, counts[name]] for name in ("created", "updated", "skipped", "failed")})
+        audit.record(
+            record.tenant,
+            actor,
+            "contact.imported",
+            obj=record,
+            changes={name: [None, counts[name]] for name in ("created", "updated", "skipped", "failed")},
+        )
         events.emit(record.tenant, "import.completed", {"import_id": str(record.pk), **counts})
     return record
 
@@ -730,8 +878,9 @@ def run_import(job) -> dict:
     try:
         record = run(record, job)
     except ValidationError as exc:
-        Import.objects.filter(pk=record.pk).update(status=ImportStatus.FAILED, error=" ".join(exc.messages)[:2000],
-                                                   finished_at=timezone.now())
+        Import.objects.filter(pk=record.pk).update(
+            status=ImportStatus.FAILED, error=" ".join(exc.messages)[:2000], finished_at=timezone.now()
+        )
         raise jobs.PermanentError(" ".join(exc.messages))
     except Exception as exc:
         if job.attempts >= job.max_attempts:

@@ -448,8 +448,9 @@ class Merge(TenantModel):
     removed = models.JSONField(default=dict, help_text="The removed contact's fields")
     kept_before = models.JSONField(default=dict, help_text="The kept contact's fields before the merge")
     moved = models.JSONField(default=dict, help_text="Ids of the rows moved from the removed contact")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     undone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

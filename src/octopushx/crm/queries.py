@@ -155,7 +155,9 @@ def apply_filters(qs: QuerySet, object_type: str, params: Mapping[str, Any], ten
             continue
         raw = str(raw)
         if kind == "email":
-            qs = qs.filter(pk__in=ContactEmail.objects.filter(tenant=tenant, email=raw.strip().lower()).values("contact_id"))
+            qs = qs.filter(
+                pk__in=ContactEmail.objects.filter(tenant=tenant, email=raw.strip().lower()).values("contact_id")
+            )
         elif kind == "phone":
             try:
                 number = rules.clean_phone(raw, region)
@@ -171,7 +173,7 @@ def apply_filters(qs: QuerySet, object_type: str, params: Mapping[str, Any], ten
         if key.startswith(CUSTOM_PREFIX) and params.get(key) not in (None, ""):
             if definitions is None:
                 definitions = {f.key: f for f in CustomField.objects.for_tenant(tenant).filter(object_type=object_type)}
-            qs = qs.filter(_custom_filter(definitions, key[len(CUSTOM_PREFIX):], str(params.get(key)), region))
+            qs = qs.filter(_custom_filter(definitions, key[len(CUSTOM_PREFIX) :], str(params.get(key)), region))
     return qs.distinct() if joins else qs
 
 
@@ -213,12 +215,16 @@ def search_contacts(qs: QuerySet, tenant, q: str) -> QuerySet:
     for term in q.split():
         term_q = Q(first_name__icontains=term) | Q(last_name__icontains=term)
         if "@" in term or "." in term:
-            term_q |= Q(pk__in=ContactEmail.objects.filter(tenant=tenant, email__icontains=term.lower()).values("contact_id"))
+            term_q |= Q(
+                pk__in=ContactEmail.objects.filter(tenant=tenant, email__icontains=term.lower()).values("contact_id")
+            )
         elif len(term) >= 3:
             term_q |= Q(email__istartswith=term)
         condition &= term_q
     if "@" in q:
-        condition |= Q(pk__in=ContactEmail.objects.filter(tenant=tenant, email__icontains=q.lower()).values("contact_id"))
+        condition |= Q(
+            pk__in=ContactEmail.objects.filter(tenant=tenant, email__icontains=q.lower()).values("contact_id")
+        )
     if phone is not None:
         condition |= phone
     return qs.filter(condition)
@@ -258,4 +264,3 @@ SEARCH = {
 def listing(object_type: str, qs: QuerySet, tenant, params: Mapping[str, Any]) -> QuerySet:
     qs = apply_filters(qs, object_type, params, tenant)
     return SEARCH[object_type](qs, tenant, str(params.get("q") or ""))
-

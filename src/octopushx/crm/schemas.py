@@ -343,7 +343,9 @@ class NoteOut(Schema):
 class CustomFieldIn(Schema):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"object_type": "contact", "label": "Plan", "field_type": "select", "options": ["Free", "Gold"]}]
+            "examples": [
+                {"object_type": "contact", "label": "Plan", "field_type": "select", "options": ["Free", "Gold"]}
+            ]
         }
     )
 

@@ -24,7 +24,9 @@ def search(tenant, membership, q: str, limit: int = 5) -> list[dict]:
         subtitle = " · ".join(p for p in (contact.email, contact.company.name if contact.company else "") if p)
         hits.append(_hit("contact", contact.pk, contact.full_name, subtitle, reverse("crm:contact", args=[contact.pk])))
     for company in queries.search_companies(visible(Company, tenant, membership), tenant, q).order_by("name")[:limit]:
-        hits.append(_hit("company", company.pk, company.name, company.domain, reverse("crm:company", args=[company.pk])))
+        hits.append(
+            _hit("company", company.pk, company.name, company.domain, reverse("crm:company", args=[company.pk]))
+        )
     deals = queries.search_deals(visible(Deal, tenant, membership), tenant, q).select_related("stage")
     for deal in deals.order_by("-created_at")[:limit]:
         subtitle = f"{deal.value} {deal.currency} · {deal.stage.name}"

@@ -90,8 +90,13 @@ def _calls(record, limit: int) -> list[Entry]:
             url = reverse("calls:detail", args=[call.pk])
         except NoReverseMatch:
             url = ""
-        entry = Entry("call", getattr(call, "started_at", None) or call.created_at,
-                      f"{direction} call, {minutes} min", summary[:500], obj=call)
+        entry = Entry(
+            "call",
+            getattr(call, "started_at", None) or call.created_at,
+            f"{direction} call, {minutes} min",
+            summary[:500],
+            obj=call,
+        )
         entry.url = url
         entries.append(entry)
     return entries
@@ -120,8 +125,14 @@ def build(record, kind: str | None = None, limit: int = 200) -> list[Entry]:
         for task in Task.objects.filter(related, tenant=record.tenant).select_related("assignee")[:limit]:
             label = "Task done" if task.status == "done" else "Task"
             entries.append(
-                Entry("task", task.completed_at or task.created_at, f"{label}: {task.title}", task.description,
-                      str(task.assignee) if task.assignee else "", obj=task)
+                Entry(
+                    "task",
+                    task.completed_at or task.created_at,
+                    f"{label}: {task.title}",
+                    task.description,
+                    str(task.assignee) if task.assignee else "",
+                    obj=task,
+                )
             )
     if kind in (None, "", "call"):
         entries.extend(_calls(record, limit))
@@ -141,13 +152,27 @@ def build(record, kind: str | None = None, limit: int = 200) -> list[Entry]:
             if item.action == "deal.stage_changed":
                 stage = changes.get("stage") or ["?", "?"]
                 title = f"Stage: {stage[0]} → {stage[1]}"
-                entries.append(Entry("stage", item.at, title, actor=personal.actor_label if personal else "",
-                                     changes=changes, obj=item))
+                entries.append(
+                    Entry(
+                        "stage",
+                        item.at,
+                        title,
+                        actor=personal.actor_label if personal else "",
+                        changes=changes,
+                        obj=item,
+                    )
+                )
             else:
                 verb = item.action.split(".", 1)[-1].replace("_", " ")
                 entries.append(
-                    Entry("change", item.at, f"{item.object_type.capitalize()} {verb}",
-                          actor=personal.actor_label if personal else "", changes=changes, obj=item)
+                    Entry(
+                        "change",
+                        item.at,
+                        f"{item.object_type.capitalize()} {verb}",
+                        actor=personal.actor_label if personal else "",
+                        changes=changes,
+                        obj=item,
+                    )
                 )
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
@@ -155,4 +180,3 @@ def build(record, kind: str | None = None, limit: int = 200) -> list[Entry]:
 
 def plain(html: str) -> str:
     return TAGS.sub(" ", html or "").strip()
-

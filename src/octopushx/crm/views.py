@@ -58,17 +58,31 @@ def _htmx(request) -> bool:
 
 COLUMNS = {
     ObjectType.CONTACT: [
-        ("email", "Email", "email"), ("phone", "Phone", None), ("company", "Company", None),
-        ("job_title", "Job title", None), ("owner", "Owner", None), ("lifecycle_stage", "Lifecycle", None),
-        ("lead_status", "Lead status", None), ("city", "City", None), ("created_at", "Created", "created_at"),
+        ("email", "Email", "email"),
+        ("phone", "Phone", None),
+        ("company", "Company", None),
+        ("job_title", "Job title", None),
+        ("owner", "Owner", None),
+        ("lifecycle_stage", "Lifecycle", None),
+        ("lead_status", "Lead status", None),
+        ("city", "City", None),
+        ("created_at", "Created", "created_at"),
     ],
     ObjectType.COMPANY: [
-        ("domain", "Domain", "domain"), ("industry", "Industry", None), ("size", "Size", None),
-        ("city", "City", None), ("owner", "Owner", None), ("created_at", "Created", "created_at"),
+        ("domain", "Domain", "domain"),
+        ("industry", "Industry", None),
+        ("size", "Size", None),
+        ("city", "City", None),
+        ("owner", "Owner", None),
+        ("created_at", "Created", "created_at"),
     ],
     ObjectType.DEAL: [
-        ("value", "Value", "value"), ("stage", "Stage", None), ("company", "Company", None),
-        ("owner", "Owner", None), ("expected_close", "Expected close", None), ("created_at", "Created", "created_at"),
+        ("value", "Value", "value"),
+        ("stage", "Stage", None),
+        ("company", "Company", None),
+        ("owner", "Owner", None),
+        ("expected_close", "Expected close", None),
+        ("created_at", "Created", "created_at"),
     ],
 }
 DEFAULT_COLUMNS = {
@@ -84,8 +98,11 @@ DETAIL_URL = {ObjectType.CONTACT: "crm:contact", ObjectType.COMPANY: "crm:compan
 def _cell(obj, key: str, custom_keys: set[str]) -> str:
     if key.startswith("cf."):
         value = obj.custom.get(key[3:], "")
-        return ", ".join(value) if isinstance(value, list) else ("Yes" if value is True else "No" if value is False
-                                                                  else str(value))
+        return (
+            ", ".join(value)
+            if isinstance(value, list)
+            else ("Yes" if value is True else "No" if value is False else str(value))
+        )
     if key == "phone":
         return rules.display_phone(obj.phone) if obj.phone else ""
     if key in ("company", "owner", "stage"):
@@ -126,8 +143,11 @@ def _listing(request, object_type: str, qs):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     custom_keys = {d.key for d in definitions}
     rows = [
-        {"obj": obj, "url": reverse(DETAIL_URL[object_type], args=[obj.pk]),
-         "cells": [_cell(obj, key, custom_keys) for key, _l, _s in columns]}
+        {
+            "obj": obj,
+            "url": reverse(DETAIL_URL[object_type], args=[obj.pk]),
+            "cells": [_cell(obj, key, custom_keys) for key, _l, _s in columns],
+        }
         for obj in page
     ]
     query = request.GET.copy()
@@ -135,8 +155,11 @@ def _listing(request, object_type: str, qs):
     sort_query = query.copy()
     sort_query.pop("ordering", None)
     current = f"{'-' if descending else ''}{field}"
-    views = SavedView.objects.for_tenant(tenant).filter(object_type=object_type).filter(
-        Q(owner=request.user) | Q(shared=True))
+    views = (
+        SavedView.objects.for_tenant(tenant)
+        .filter(object_type=object_type)
+        .filter(Q(owner=request.user) | Q(shared=True))
+    )
     return {
         "object_type": object_type,
         "page": page,
@@ -171,8 +194,13 @@ def _members(tenant):
 def contact_list(request):
     qs = visible(Contact, request.tenant, request.membership).select_related("company", "owner")
     context = _listing(request, ObjectType.CONTACT, qs)
-    context.update(title="Contacts", lifecycles=Lifecycle.choices, lead_statuses=LeadStatus.choices,
-                   new_url=reverse("crm:contact_new"), bulk_url=reverse("crm:contacts_bulk"))
+    context.update(
+        title="Contacts",
+        lifecycles=Lifecycle.choices,
+        lead_statuses=LeadStatus.choices,
+        new_url=reverse("crm:contact_new"),
+        bulk_url=reverse("crm:contacts_bulk"),
+    )
     return render(request, "crm/list.html", context)
 
 
@@ -188,9 +216,16 @@ def company_list(request):
 def deal_list(request):
     qs = visible(Deal, request.tenant, request.membership).select_related("stage", "company", "owner")
     context = _listing(request, ObjectType.DEAL, qs)
-    stages = Stage.objects.for_tenant(request.tenant).select_related("pipeline").order_by("pipeline__position", "position")
-    context.update(title="Deals", new_url=reverse("crm:deal_new"), bulk_url=reverse("crm:deals_bulk"),
-                   stages=stages, statuses=StageKind.choices)
+    stages = (
+        Stage.objects.for_tenant(request.tenant).select_related("pipeline").order_by("pipeline__position", "position")
+    )
+    context.update(
+        title="Deals",
+        new_url=reverse("crm:deal_new"),
+        bulk_url=reverse("crm:deals_bulk"),
+        stages=stages,
+        statuses=StageKind.choices,
+    )
     return render(request, "crm/list.html", context)
 
 
@@ -220,8 +255,11 @@ def _bulk(request, object_type: str):
         if not has_perm(request.membership.role, Perm.DELETE):
             raise PermissionDenied("Your role cannot delete")
         if request.POST.get("confirmed") != "yes":
-            return render(request, "crm/confirm_delete.html", {"rows": rows, "ids": ids, "action_url": request.path,
-                                                               "back": back, "object_type": object_type})
+            return render(
+                request,
+                "crm/confirm_delete.html",
+                {"rows": rows, "ids": ids, "action_url": request.path, "back": back, "object_type": object_type},
+            )
         for row in rows:
             delete(request.tenant, request.actor, row)
         messages.success(request, f"Deleted {len(rows)}.")
@@ -229,8 +267,14 @@ def _bulk(request, object_type: str):
     if action == "export":
         from octopushx.crm import exports
 
-        export = exports.start(request.tenant, request.actor, object_type, ids=[str(r.pk) for r in rows],
-                               fmt=request.POST.get("format", "csv"), membership=request.membership)
+        export = exports.start(
+            request.tenant,
+            request.actor,
+            object_type,
+            ids=[str(r.pk) for r in rows],
+            fmt=request.POST.get("format", "csv"),
+            membership=request.membership,
+        )
         messages.success(request, "Your export is being prepared.")
         return redirect("crm:export", export_id=export.pk)
     if not has_perm(request.membership.role, Perm.WRITE):
@@ -250,10 +294,19 @@ def _bulk(request, object_type: str):
                     wanted = [c for c in current if c.lower() not in {n.lower() for n in names}]
                 update(request.tenant, request.actor, row, {"tags": wanted})
             elif action == "change_stage" and object_type == ObjectType.DEAL:
-                stage = Stage.objects.for_tenant(request.tenant).filter(pk__in=_valid_ids([request.POST.get("stage_id")])).first()
+                stage = (
+                    Stage.objects.for_tenant(request.tenant)
+                    .filter(pk__in=_valid_ids([request.POST.get("stage_id")]))
+                    .first()
+                )
                 if stage is None:
                     raise ValidationError({"stage_id": ["Choose a stage"]})
-                update(request.tenant, request.actor, row, {"pipeline_id": str(stage.pipeline_id), "stage_id": str(stage.pk)})
+                update(
+                    request.tenant,
+                    request.actor,
+                    row,
+                    {"pipeline_id": str(stage.pipeline_id), "stage_id": str(stage.pk)},
+                )
             else:
                 raise ValidationError({"action": ["Choose an action"]})
     except ValidationError as exc:
@@ -321,8 +374,12 @@ def contact_fields(contact: Contact) -> list[tuple[str, str]]:
         ("Lifecycle", contact.get_lifecycle_stage_display()),
         ("Lead status", contact.get_lead_status_display()),
         ("Tags", ", ".join(t.name for t in contact.tags.all())),
-        ("Address", ", ".join(p for p in (contact.street, contact.city, contact.region, contact.postal_code,
-                                          contact.country) if p)),
+        (
+            "Address",
+            ", ".join(
+                p for p in (contact.street, contact.city, contact.region, contact.postal_code, contact.country) if p
+            ),
+        ),
         ("Preferred language", contact.preferred_language),
         ("Consent", contact.get_consent_display()),
         ("Lawful basis", contact.get_lawful_basis_display()),
@@ -334,11 +391,18 @@ def contact_fields(contact: Contact) -> list[tuple[str, str]]:
 
 def company_fields(company: Company) -> list[tuple[str, str]]:
     return [
-        ("Domain", company.domain), ("Industry", company.industry), ("Size", company.size),
-        ("Phone", rules.display_phone(company.phone) if company.phone else ""), ("Owner", str(company.owner or "")),
+        ("Domain", company.domain),
+        ("Industry", company.industry),
+        ("Size", company.size),
+        ("Phone", rules.display_phone(company.phone) if company.phone else ""),
+        ("Owner", str(company.owner or "")),
         ("Tags", ", ".join(t.name for t in company.tags.all())),
-        ("Address", ", ".join(p for p in (company.street, company.city, company.region, company.postal_code,
-                                          company.country) if p)),
+        (
+            "Address",
+            ", ".join(
+                p for p in (company.street, company.city, company.region, company.postal_code, company.country) if p
+            ),
+        ),
         ("External id", company.external_id),
         *_custom_values(company, ObjectType.COMPANY),
     ]
@@ -346,10 +410,13 @@ def company_fields(company: Company) -> list[tuple[str, str]]:
 
 def deal_fields(deal: Deal) -> list[tuple[str, str]]:
     return [
-        ("Value", f"{deal.value:,.2f} {deal.currency}"), ("Pipeline", str(deal.pipeline)),
-        ("Stage", f"{deal.stage} ({deal.stage.probability}%)"), ("Status", deal.get_status_display()),
+        ("Value", f"{deal.value:,.2f} {deal.currency}"),
+        ("Pipeline", str(deal.pipeline)),
+        ("Stage", f"{deal.stage} ({deal.stage.probability}%)"),
+        ("Status", deal.get_status_display()),
         ("Expected close", deal.expected_close.strftime("%d %b %Y") if deal.expected_close else ""),
-        ("Won / lost reason", deal.close_reason), ("Owner", str(deal.owner or "")),
+        ("Won / lost reason", deal.close_reason),
+        ("Owner", str(deal.owner or "")),
         ("Company", str(deal.company or "")),
         ("Tags", ", ".join(t.name for t in deal.tags.all())),
         *_custom_values(deal, ObjectType.DEAL),
@@ -382,13 +449,27 @@ def _detail(request, object_type: str, record, related: list[dict], extra: dict 
 def contact_detail(request, contact_id):
     contact = get_visible(Contact, request.tenant, request.membership, contact_id)
     deals = visible(Deal, request.tenant, request.membership).filter(contacts=contact).select_related("stage")
-    related = [{"title": "Deals", "rows": [(d.name, reverse("crm:deal", args=[d.pk]), f"{d.stage} · {d.value:,.2f} {d.currency}")
-                                            for d in deals]}]
+    related = [
+        {
+            "title": "Deals",
+            "rows": [
+                (d.name, reverse("crm:deal", args=[d.pk]), f"{d.stage} · {d.value:,.2f} {d.currency}") for d in deals
+            ],
+        }
+    ]
     if contact.company_id:
-        related.insert(0, {"title": "Company", "rows": [(str(contact.company), reverse("crm:company", args=[contact.company_id]),
-                                                         contact.company.domain)]})
-    return _detail(request, ObjectType.CONTACT, contact, related,
-                   {"json_url": reverse("crm:contact_json", args=[contact.pk])})
+        related.insert(
+            0,
+            {
+                "title": "Company",
+                "rows": [
+                    (str(contact.company), reverse("crm:company", args=[contact.company_id]), contact.company.domain)
+                ],
+            },
+        )
+    return _detail(
+        request, ObjectType.CONTACT, contact, related, {"json_url": reverse("crm:contact_json", args=[contact.pk])}
+    )
 
 
 @requires(Perm.READ)
@@ -397,9 +478,16 @@ def company_detail(request, company_id):
     contacts = visible(Contact, request.tenant, request.membership).filter(company=company).order_by("last_name")[:100]
     deals = visible(Deal, request.tenant, request.membership).filter(company=company).select_related("stage")[:100]
     related = [
-        {"title": "Contacts", "rows": [(c.full_name, reverse("crm:contact", args=[c.pk]), c.job_title) for c in contacts]},
-        {"title": "Deals", "rows": [(d.name, reverse("crm:deal", args=[d.pk]), f"{d.stage} · {d.value:,.2f} {d.currency}")
-                                    for d in deals]},
+        {
+            "title": "Contacts",
+            "rows": [(c.full_name, reverse("crm:contact", args=[c.pk]), c.job_title) for c in contacts],
+        },
+        {
+            "title": "Deals",
+            "rows": [
+                (d.name, reverse("crm:deal", args=[d.pk]), f"{d.stage} · {d.value:,.2f} {d.currency}") for d in deals
+            ],
+        },
     ]
     return _detail(request, ObjectType.COMPANY, company, related)
 
@@ -408,9 +496,13 @@ def company_detail(request, company_id):
 def deal_detail(request, deal_id):
     deal = get_visible(Deal, request.tenant, request.membership, deal_id)
     contacts = deal.contacts.all()
-    related = [{"title": "Contacts", "rows": [(c.full_name, reverse("crm:contact", args=[c.pk]), c.email) for c in contacts]}]
+    related = [
+        {"title": "Contacts", "rows": [(c.full_name, reverse("crm:contact", args=[c.pk]), c.email) for c in contacts]}
+    ]
     if deal.company_id:
-        related.insert(0, {"title": "Company", "rows": [(str(deal.company), reverse("crm:company", args=[deal.company_id]), "")]})
+        related.insert(
+            0, {"title": "Company", "rows": [(str(deal.company), reverse("crm:company", args=[deal.company_id]), "")]}
+        )
     stages = deal.pipeline.stages.all()
     return _detail(request, ObjectType.DEAL, deal, related, {"stages": stages})
 
@@ -460,8 +552,11 @@ def _form_view(request, object_type: str, record=None):
                 record = update(request.tenant, request.actor, record, form.to_data())
                 if _htmx(request):
                     record = model.objects.get(pk=record.pk)
-                    return render(request, "crm/_fields.html", {"fields": FIELDS[object_type](record), "record": record,
-                                                                "edit_url": request.path})
+                    return render(
+                        request,
+                        "crm/_fields.html",
+                        {"fields": FIELDS[object_type](record), "record": record, "edit_url": request.path},
+                    )
                 messages.success(request, f"The {TITLES[object_type]} is saved.")
             return redirect(DETAIL_URL[object_type], record.pk)
         except ValidationError as exc:
@@ -516,9 +611,17 @@ def _delete(request, object_type: str, record):
         delete(request.tenant, request.actor, record)
         messages.success(request, f"The {TITLES[object_type]} is deleted.")
         return redirect(LIST_URL[object_type])
-    return render(request, "crm/confirm_delete.html", {
-        "rows": [record], "ids": [str(record.pk)], "action_url": request.path,
-        "back": reverse(DETAIL_URL[object_type], args=[record.pk]), "object_type": object_type})
+    return render(
+        request,
+        "crm/confirm_delete.html",
+        {
+            "rows": [record],
+            "ids": [str(record.pk)],
+            "action_url": request.path,
+            "back": reverse(DETAIL_URL[object_type], args=[record.pk]),
+            "object_type": object_type,
+        },
+    )
 
 
 @requires(Perm.DELETE)
@@ -541,8 +644,10 @@ def deal_delete(request, deal_id):
 
 def _stage_totals(tenant, membership, pipeline) -> dict[str, dict]:
     rows = (
-        visible(Deal, tenant, membership).filter(pipeline=pipeline)
-        .values("stage_id").annotate(count=Count("id"), total=Sum("value"))
+        visible(Deal, tenant, membership)
+        .filter(pipeline=pipeline)
+        .values("stage_id")
+        .annotate(count=Count("id"), total=Sum("value"))
     )
     totals = {str(s.pk): {"count": 0, "total": "0.00"} for s in pipeline.stages.all()}
     for row in rows:
@@ -552,19 +657,27 @@ def _stage_totals(tenant, membership, pipeline) -> dict[str, dict]:
 
 def _board(request, pipeline):
     deals = (
-        visible(Deal, request.tenant, request.membership).filter(pipeline=pipeline)
-        .select_related("company", "owner").order_by("-updated_at")
+        visible(Deal, request.tenant, request.membership)
+        .filter(pipeline=pipeline)
+        .select_related("company", "owner")
+        .order_by("-updated_at")
     )
     by_stage: dict = {}
     for deal in deals[:2000]:
         by_stage.setdefault(deal.stage_id, []).append(deal)
     totals = _stage_totals(request.tenant, request.membership, pipeline)
     columns = [{"stage": s, "deals": by_stage.get(s.pk, []), **totals[str(s.pk)]} for s in pipeline.stages.all()]
-    return render(request, "crm/board.html", {
-        "pipeline": pipeline, "columns": columns, "pipelines": Pipeline.objects.for_tenant(request.tenant),
-        "currency": crm_settings(request.tenant).default_currency,
-        "can_write": has_perm(request.membership.role, Perm.WRITE),
-    })
+    return render(
+        request,
+        "crm/board.html",
+        {
+            "pipeline": pipeline,
+            "columns": columns,
+            "pipelines": Pipeline.objects.for_tenant(request.tenant),
+            "currency": crm_settings(request.tenant).default_currency,
+            "can_write": has_perm(request.membership.role, Perm.WRITE),
+        },
+    )
 
 
 @requires(Perm.READ)
@@ -591,10 +704,19 @@ def deal_move(request, deal_id):
         return redirect("crm:pipeline_board", pipeline_id=deal.pipeline_id)
     if request.headers.get("Accept", "").startswith("application/json"):
         deal.refresh_from_db()
-        return JsonResponse({"deal_id": str(deal.pk), "stage_id": str(deal.stage_id), "status": deal.status,
-                             "totals": _stage_totals(request.tenant, request.membership, deal.pipeline)})
-    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/") else
-                    reverse("crm:pipeline_board", args=[deal.pipeline_id]))
+        return JsonResponse(
+            {
+                "deal_id": str(deal.pk),
+                "stage_id": str(deal.stage_id),
+                "status": deal.status,
+                "totals": _stage_totals(request.tenant, request.membership, deal.pipeline),
+            }
+        )
+    return redirect(
+        request.POST.get("next")
+        if str(request.POST.get("next", "")).startswith("/")
+        else reverse("crm:pipeline_board", args=[deal.pipeline_id])
+    )
 
 
 # --- tasks and notes ---------------------------------------------------------------
@@ -612,15 +734,25 @@ def task_list(request):
     qs = qs.order_by("due_at", "created_at") if show == TaskStatus.OPEN else qs.order_by("-updated_at")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
-    return render(request, "crm/tasks.html", {
-        "page": page, "show": show, "whose": whose, "now": now, "statuses": TaskStatus.choices,
-        "form": TaskForm(tenant=request.tenant),
-        "overdue": sum(1 for t in page if t.status == TaskStatus.OPEN and t.due_at and t.due_at < now),
-    })
+    return render(
+        request,
+        "crm/tasks.html",
+        {
+            "page": page,
+            "show": show,
+            "whose": whose,
+            "now": now,
+            "statuses": TaskStatus.choices,
+            "form": TaskForm(tenant=request.tenant),
+            "overdue": sum(1 for t in page if t.status == TaskStatus.OPEN and t.due_at and t.due_at < now),
+        },
+    )
 
 
 def _related_from(request, source) -> dict:
-    return {f"{name}_id": source.get(f"{name}_id") for name in ("contact", "company", "deal") if source.get(f"{name}_id")}
+    return {
+        f"{name}_id": source.get(f"{name}_id") for name in ("contact", "company", "deal") if source.get(f"{name}_id")
+    }
 
 
 def _back(request, default: str) -> str:
@@ -639,10 +771,19 @@ def task_new(request):
             return redirect(_back(request, reverse("crm:tasks")))
         except ValidationError as exc:
             form.apply_errors(exc)
-    return render(request, "crm/form.html", {
-        "form": form, "title": "New task", "cancel_url": _back(request, reverse("crm:tasks")),
-        "action_url": request.get_full_path(), "hidden": related, "next": _back(request, "")},
-        status=422 if request.method == "POST" else 200)
+    return render(
+        request,
+        "crm/form.html",
+        {
+            "form": form,
+            "title": "New task",
+            "cancel_url": _back(request, reverse("crm:tasks")),
+            "action_url": request.get_full_path(),
+            "hidden": related,
+            "next": _back(request, ""),
+        },
+        status=422 if request.method == "POST" else 200,
+    )
 
 
 @requires(Perm.WRITE)
@@ -667,8 +808,12 @@ def task_delete(request, task_id):
 @require_POST
 def note_new(request):
     related = _related_from(request, request.POST)
-    data = {"body": request.POST.get("body", ""), "kind": request.POST.get("kind") or "note",
-            "subject": request.POST.get("subject", ""), **related}
+    data = {
+        "body": request.POST.get("body", ""),
+        "kind": request.POST.get("kind") or "note",
+        "subject": request.POST.get("subject", ""),
+        **related,
+    }
     try:
         services.create_note(request.tenant, request.actor, data)
         messages.success(request, "Note added.")
@@ -708,7 +853,10 @@ def view_save(request):
     object_type = request.POST.get("object_type", "")
     try:
         services.save_view(
-            request.tenant, request.actor, object_type=object_type, name=request.POST.get("name", ""),
+            request.tenant,
+            request.actor,
+            object_type=object_type,
+            name=request.POST.get("name", ""),
             query=request.POST.get("query", ""),
             shared=request.POST.get("shared") == "on" and has_perm(request.membership.role, Perm.DELETE),
         )
@@ -741,9 +889,12 @@ def settings_page(request):
         form_name = request.POST.get("form")
         try:
             if form_name == "visibility":
-                services.update_settings(request.tenant, request.actor,
-                                         agent_visibility=request.POST.get("agent_visibility", ""),
-                                         default_currency=request.POST.get("default_currency", ""))
+                services.update_settings(
+                    request.tenant,
+                    request.actor,
+                    agent_visibility=request.POST.get("agent_visibility", ""),
+                    default_currency=request.POST.get("default_currency", ""),
+                )
                 messages.success(request, "CRM settings saved.")
                 return redirect("crm:settings")
             if form_name == "field":
@@ -770,12 +921,20 @@ def settings_page(request):
             messages.error(request, _errors_text(exc))
             status = 422
     services.default_pipeline(request.tenant)
-    return render(request, "crm/settings.html", {
-        "settings": crm_settings(request.tenant), "visibilities": Visibility.choices, "is_admin": is_admin,
-        "custom_fields": CustomField.objects.for_tenant(request.tenant),
-        "pipelines": Pipeline.objects.for_tenant(request.tenant).prefetch_related("stages"),
-        "field_form": field_form, "pipeline_form": pipeline_form,
-    }, status=status)
+    return render(
+        request,
+        "crm/settings.html",
+        {
+            "settings": crm_settings(request.tenant),
+            "visibilities": Visibility.choices,
+            "is_admin": is_admin,
+            "custom_fields": CustomField.objects.for_tenant(request.tenant),
+            "pipelines": Pipeline.objects.for_tenant(request.tenant).prefetch_related("stages"),
+            "field_form": field_form,
+            "pipeline_form": pipeline_form,
+        },
+        status=status,
+    )
 
 
 @requires(Perm.ADMIN)
@@ -811,8 +970,14 @@ def export_list(request):
         object_type = request.POST.get("object_type", "")
         filters = {k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "object_type", "format")}
         try:
-            export = exports.start(request.tenant, request.actor, object_type, filters=filters,
-                                   fmt=request.POST.get("format", "csv"), membership=request.membership)
+            export = exports.start(
+                request.tenant,
+                request.actor,
+                object_type,
+                filters=filters,
+                fmt=request.POST.get("format", "csv"),
+                membership=request.membership,
+            )
         except ValidationError as exc:
             messages.error(request, _errors_text(exc))
             return redirect(LIST_URL.get(object_type, "crm:contacts"))
@@ -873,8 +1038,12 @@ def import_list(request):
         upload = request.FILES.get("file")
         try:
             record = imports.create(
-                request.tenant, request.actor, file=upload, filename=getattr(upload, "name", ""),
-                match_on=request.POST.get("match_on", "email"), on_match=request.POST.get("on_match", "update"),
+                request.tenant,
+                request.actor,
+                file=upload,
+                filename=getattr(upload, "name", ""),
+                match_on=request.POST.get("match_on", "email"),
+                on_match=request.POST.get("on_match", "update"),
                 start=False,
             )
             return redirect("crm:import", import_id=record.pk)
@@ -884,10 +1053,17 @@ def import_list(request):
     recent = Import.objects.for_tenant(request.tenant)
     if not has_perm(request.membership.role, Perm.ADMIN):
         recent = recent.filter(created_by=request.user)
-    return render(request, "crm/imports.html", {
-        "imports": recent[:20], "errors": errors, "match_keys": imports.MATCH_KEYS,
-        "max_mb": imports.MAX_BYTES // (1024 * 1024),
-    }, status=status)
+    return render(
+        request,
+        "crm/imports.html",
+        {
+            "imports": recent[:20],
+            "errors": errors,
+            "match_keys": imports.MATCH_KEYS,
+            "max_mb": imports.MAX_BYTES // (1024 * 1024),
+        },
+        status=status,
+    )
 
 
 @requires(Perm.WRITE)
@@ -900,25 +1076,42 @@ def import_detail(request, import_id):
     if request.method == "POST" and record.status == "pending":
         mapping = {header: request.POST.get(f"map-{index}", "") for index, header in enumerate(record.headers)}
         try:
-            imports.start(request.tenant, request.actor, record, mapping=mapping,
-                          match_on=request.POST.get("match_on", record.match_on),
-                          on_match=request.POST.get("on_match", record.on_match))
+            imports.start(
+                request.tenant,
+                request.actor,
+                record,
+                mapping=mapping,
+                match_on=request.POST.get("match_on", record.match_on),
+                on_match=request.POST.get("on_match", record.on_match),
+            )
             return redirect("crm:import", import_id=record.pk)
         except ValidationError as exc:
             errors = exc.message_dict
             record.mapping = mapping
             status = 422
     if _htmx(request):
-        return render(request, "crm/_import_status.html", {"record": record,
-                                                           "progress": int(imports.progress(record) * 100)})
+        return render(
+            request, "crm/_import_status.html", {"record": record, "progress": int(imports.progress(record) * 100)}
+        )
     targets = list(imports.TARGETS.items()) + [
-        (f"cf.{d.key}", f"Custom: {d.label}") for d in services.custom_definitions(request.tenant, "contact").values()]
+        (f"cf.{d.key}", f"Custom: {d.label}") for d in services.custom_definitions(request.tenant, "contact").values()
+    ]
     rows = imports.preview(record) if record.headers else []
     columns = [{"index": i, "header": h, "target": record.mapping.get(h, "")} for i, h in enumerate(record.headers)]
-    return render(request, "crm/import.html", {
-        "record": record, "columns": columns, "targets": targets, "preview": rows, "errors": errors,
-        "match_keys": imports.MATCH_KEYS, "progress": int(imports.progress(record) * 100),
-    }, status=status)
+    return render(
+        request,
+        "crm/import.html",
+        {
+            "record": record,
+            "columns": columns,
+            "targets": targets,
+            "preview": rows,
+            "errors": errors,
+            "match_keys": imports.MATCH_KEYS,
+            "progress": int(imports.progress(record) * 100),
+        },
+        status=status,
+    )
 
 
 @requires(Perm.WRITE)
@@ -955,8 +1148,11 @@ def duplicates(request):
     from octopushx.crm.models import Merge
 
     pairs = dedupe.find(request.tenant, request.membership)
-    undoable = Merge.objects.for_tenant(request.tenant).filter(
-        pk__in=request.session.get(MERGES_SESSION_KEY, []), undone_at__isnull=True).select_related("kept")
+    undoable = (
+        Merge.objects.for_tenant(request.tenant)
+        .filter(pk__in=request.session.get(MERGES_SESSION_KEY, []), undone_at__isnull=True)
+        .select_related("kept")
+    )
     return render(request, "crm/duplicates.html", {"pairs": pairs, "undoable": undoable})
 
 
