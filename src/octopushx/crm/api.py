@@ -551,6 +551,11 @@ def create_import(
     require(request, Perm.WRITE)
     from octopushx.crm import imports
 
+    if file.size and file.size > imports.MAX_BYTES:
+        from django.core.exceptions import ValidationError
+
+        limit = imports.MAX_BYTES // (1024 * 1024)
+        raise ValidationError({"file": [f"The file is larger than {limit} MB; split it"]})
     content = file.read()
     digest = hashlib.sha256(
         b"\n".join([content, object_type.encode(), match_on.encode(), on_match.encode(), (mapping or "").encode()])
