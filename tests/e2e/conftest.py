@@ -18,6 +18,7 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("OCTOPUSHX_CHROMIUM", "/usr/bin/chromium")
+ASSET_TYPES = {"stylesheet", "script", "image", "font"}
 
 
 @dataclass
@@ -41,13 +42,14 @@ class BrowserLog:
             self.console_errors.append(message.text)
 
     def _on_response(self, response) -> None:
-        if response.status >= 400 and response.request.resource_type != "document":
+        # Only assets: a 4xx answer to a page or to an htmx request can be the point of a test.
+        if response.status >= 400 and response.request.resource_type in ASSET_TYPES:
             self.failed_resources.append(f"{response.status} {response.url}")
 
     def _on_request_failed(self, request) -> None:
         # ERR_ABORTED is the browser cancelling loads of a page it navigates away from; an
         # asset that is really missing shows up in _on_response as a 4xx.
-        if request.resource_type != "document" and "ERR_ABORTED" not in (request.failure or ""):
+        if request.resource_type in ASSET_TYPES and "ERR_ABORTED" not in (request.failure or ""):
             self.failed_resources.append(f"{request.failure} {request.url}")
 
     @property
