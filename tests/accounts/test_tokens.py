@@ -31,7 +31,9 @@ def all_text_in_database() -> str:
 def test_token_created_on_the_page_is_shown_once(org, client):
     member = make_member(org, Role.AGENT)
     client.force_login(member.user)
-    response = client.post(reverse("accounts:tokens"), {"name": "CI", "expires_in_days": "30"})
+    response = client.post(reverse("accounts:tokens"), {"name": "CI", "expires_in_days": "30"}, follow=True)
+    # Post/redirect/get: reloading the page must not create a second token.
+    assert response.redirect_chain == [(reverse("accounts:tokens"), 302)]
     assert response.status_code == 200
     token = ApiToken.objects.get(user=member.user, name="CI")
     secret = response.context["created"]

@@ -30,6 +30,7 @@ from octopushx.shield.suspension.services import sign_in_notice as suspension_no
 
 PENDING_KEY = "pending_2fa_user"
 PENDING_NEXT = "pending_2fa_next"
+NEW_TOKEN_KEY = "new_api_token"
 
 
 def _safe_next(request, fallback: str = "/") -> str:
@@ -193,23 +194,28 @@ def tokens(request):
     if request.tenant is None:
         return redirect("home")
     form = TokenForm(request.POST or None)
-    created = None
+    # Post/redirect/get: the new secret rides in the session for exactly one page view, so
+    # reloading the page neither re-creates the token nor shows the secret again.
+    created = request.session.pop(NEW_TOKEN_KEY, None)
     if request.method == "POST" and form.is_valid():
         days = form.cleaned_data["expires_in_days"]
         try:
-            token, created = services.create_token(
+            _token, plaintext = services.create_token(
                 request.tenant,
                 request.actor,
                 request.user,
                 name=form.cleaned_data["name"],
                 expires_at=timezone.now() + timedelta(days=days) if days else None,
             )
-            form = TokenForm()
+            request.session[NEW_TOKEN_KEY] = plaintext
+            return redirect("accounts:tokens")
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
     rows = ApiToken.objects.filter(tenant=request.tenant, user=request.user)
-    return render(request, "accounts/tokens.html", {"form": form, "tokens": rows, "created": created})
+    response = render(request, "accounts/tokens.html", {"form": form, "tokens": rows, "created": created})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
