@@ -296,3 +296,24 @@ def test_generic_bad_signature_or_missing_fields(client, generic_org, recordings
 
 def test_webhook_without_configured_secret_is_403(client, org):
     assert client.post(f"/calls/webhooks/{org.pk}/generic", b"{}", content_type="application/json").status_code == 403
+
+
+def test_vonage_recording_is_fetched_with_an_application_jwt(client, vonage_org, recordings):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from octopushx.core import jobs
+    from octopushx.core.models import Job
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    services.update_settings(
+        vonage_org, Actor.system("test"), {"vonage_application_id": "app-1", "vonage_private_key": pem.decode()}
+    )
+    response = _vonage_post(client, vonage_org, _vonage_body(recordings))
+    jobs.run(Job.objects.get(kind="calls.fetch").pk)
+    call = Call.objects.get(pk=response.json()["id"])
+    assert blobs.read_bytes(call.recording) == RECORDING
+    token = _Handler.seen[0]["auth"].removeprefix("Bearer ")
+    claims = jwt.decode(token, key.public_key(), algorithms=["RS256"])
+    assert claims["application_id"] == "app-1"
