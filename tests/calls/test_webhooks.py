@@ -317,3 +317,14 @@ def test_vonage_recording_is_fetched_with_an_application_jwt(client, vonage_org,
     token = _Handler.seen[0]["auth"].removeprefix("Bearer ")
     claims = jwt.decode(token, key.public_key(), algorithms=["RS256"])
     assert claims["application_id"] == "app-1"
+
+
+def test_generic_webhook_matches_the_agent_by_extension(client, generic_org, recordings):
+    from tests.conftest import make_member
+
+    agent = make_member(generic_org, "agent", email="ext@acme.test")
+    agent.extension = "201"
+    agent.save()
+    body = {"external_id": "pbx-5", "recording_url": recordings + "/rec.wav", "agent_extension": "201"}
+    assert _generic_post(client, generic_org, body).status_code == 201
+    assert Call.objects.get().agent == agent.user

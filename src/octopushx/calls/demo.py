@@ -8,7 +8,7 @@ not installed. ``OCTOPUSHX_DEMO_CALLS`` sets how many calls are made (0 turns it
 from __future__ import annotations
 
 import shutil
-import subprocess  # nosec B404: runs the espeak-ng binary with fixed arguments
+import subprocess  # nosec B404
 import tempfile
 import wave
 from datetime import timedelta
@@ -74,7 +74,7 @@ def _speak(text: str, voice: str, folder: Path, name: str) -> np.ndarray:
     target = folder / f"{name}.wav"
     program = shutil.which("espeak-ng") or "espeak-ng"
     command = [program, "-v", voice, "-s", "155", "-w", str(target), text]
-    subprocess.run(command, check=True, capture_output=True, timeout=60)  # noqa: S603  # nosec B603: no shell
+    subprocess.run(command, check=True, capture_output=True, timeout=60)  # noqa: S603  # nosec B603
     with wave.open(str(target)) as clip:
         rate = clip.getframerate()
         samples = np.frombuffer(clip.readframes(clip.getnframes()), dtype=np.int16).astype(np.float32) / 32768
