@@ -112,6 +112,7 @@ def transcribe_options(settings: AnalysisSettings) -> dict:
         "vad_filter": settings.vad_filter,
         "word_timestamps": settings.word_timestamps,
         "condition_on_previous_text": False,
+        "temperature": list(settings.temperatures),
     }
 
 

@@ -39,6 +39,10 @@ class AnalysisSettings:
     vad_filter: bool = True
     language: str | None = "en"
     word_timestamps: bool = True
+    # Decoding temperatures tried in turn when a segment looks like a hallucination. Only 0.0
+    # (beam search) by default: faster-whisper's fallback to higher temperatures *samples*, so
+    # the same recording could give a different transcript (and talk ratio) on every run.
+    temperatures: tuple[float, ...] = (0.0,)
     # decoding limits
     max_duration_seconds: float = 4 * 3600.0
     asr_window_seconds: float = 300.0  # transcribe long recordings in windows cut at quiet points
