@@ -7,13 +7,17 @@ import zipfile
 
 from django.apps import apps
 from django.core.files.storage import default_storage
+from django.db import connection
 
+from octopushx.calls.models import Call
 from octopushx.core import audit, blobs, jobs
 from octopushx.core.context import Actor
 from octopushx.core.models import Blob
 from octopushx.crm import services as crm
 from octopushx.shield.privacy import services
 from octopushx.tenancy.roles import Role
+from tests.calls.conftest import tone_wav
+from tests.calls.factories import analysed_call
 from tests.conftest import make_member
 
 SYSTEM = Actor.system("test")
@@ -30,6 +34,10 @@ def database_dump() -> str:
     for model in apps.get_models():
         for row in model._base_manager.all().values_list():
             parts.append(" ".join(str(value) for value in row))
+    if connection.vendor == "sqlite":  # the transcript search index is no Django model
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT text FROM calls_utterance_fts")
+            parts += [row[0] for row in cursor.fetchall()]
     return "\n".join(parts).lower()
 
 
@@ -70,6 +78,14 @@ def test_erasure_leaves_nothing_in_the_database_or_stored_files(org, mailoutbox)
     )
     crm.create_note(org, actor, {"body": f"<p>On the call she said {PHRASE}</p>", "contact_id": str(contact.pk)})
     crm.update_contact(org, actor, contact, {"job_title": "Harbour master"})
+    # A call from her number (not linked to her contact), analysed, with its recordings stored.
+    call = analysed_call(
+        org, from_number=f"+44{PHONE_DIGITS}", lines=[("agent", "Hello."), ("customer", f"I said {PHRASE}.")]
+    )
+    recording = blobs.store(org, tone_wav(0.2), filename=f"{SURNAME}.wav", content_type="audio/wav", purpose="call")
+    redacted = blobs.store(org, tone_wav(0.2), filename=f"{SURNAME}-redacted.wav", content_type="audio/wav",
+                           purpose="call")  # fmt: skip
+    Call.objects.filter(pk=call.pk).update(recording=recording, redacted=redacted, filename=f"{SURNAME}.wav")
     # An earlier access request left an archive with all of it inside.
     access = services.attest(
         org, actor, services.receive(org, actor, kind="access", source="staff", email=EMAIL), "ID seen"
@@ -85,6 +101,8 @@ def test_erasure_leaves_nothing_in_the_database_or_stored_files(org, mailoutbox)
     jobs.drain()
     erasure.refresh_from_db()
     assert erasure.state == "completed", erasure.result
+    assert erasure.result["erased"]["calls"] == 1, erasure.result
+    assert not Call.objects.filter(pk=call.pk).exists()
 
     assert leaks(database_dump()) == []
     assert leaks(stored_files()) == []
