@@ -57,11 +57,13 @@
   }
   if (audio) {
     audio.addEventListener("timeupdate", follow);
-    audio.addEventListener("loadedmetadata", function () {
+    var startAt = function () {
       var start = parseFloat(audio.getAttribute("data-start-at"));
       if (!isNaN(start) && start > 0) { audio.currentTime = start; }
       draw();
-    });
+    };
+    // The metadata may have loaded before this deferred script ran: then the event is gone.
+    if (audio.readyState >= 1) { startAt(); } else { audio.addEventListener("loadedmetadata", startAt); }
   }
   draw();
 })();
