@@ -183,7 +183,10 @@ def _write_wav(path: Path, channels: np.ndarray, rate: int) -> None:
 
 
 def _sox(source: Path, target: Path, *options: str) -> None:
-    subprocess.run([_require("sox"), str(source), *options, str(target)], check=True, capture_output=True)
+    # -R -D: no dither and fixed random seeds. sox dithers with fresh random noise on each run
+    # by default, so the same script gave slightly different audio, transcripts and talk ratios.
+    command = [_require("sox"), "-R", "-D", str(source), *options, str(target)]
+    subprocess.run(command, check=True, capture_output=True)
 
 
 def _encode_with_pyav(source: Path, target: Path, codec: str, container_format: str, rate: int | None) -> None:
