@@ -8,6 +8,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from octopushx.core import home as home_panels
 from octopushx.core import metrics
 from octopushx.core.models import Job, JobState
 
@@ -66,4 +67,4 @@ def metrics_view(request):
 
 @login_required
 def home(request):
-    return render(request, "core/home.html", {})
+    return render(request, "core/home.html", {"panels": home_panels.render_panels(request)})

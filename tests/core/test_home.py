@@ -1,0 +1,75 @@
+"""The home page shows each member what needs them: tasks, calls to review, deals, alerts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from octopushx.core.context import Actor
+from octopushx.crm import services as crm
+from octopushx.shield.monitoring.services import raise_alert
+from tests.calls.factories import analysed_call
+from tests.conftest import make_member
+
+
+def _sign_in(client, membership):
+    client.force_login(membership.user)
+    return client
+
+
+def _task(membership, title, due):
+    actor = Actor(user=membership.user, role=membership.role)
+    return crm.create_task(membership.tenant, actor, {"title": title, "due_at": due.isoformat()})
+
+
+def test_home_lists_my_overdue_tasks_and_not_a_colleagues(org, client):
+    me, colleague = make_member(org, "agent"), make_member(org, "agent", "colleague@example.test")
+    _task(me, "Call the plumber back", timezone.now() - timedelta(days=2))
+    _task(colleague, "Colleague's secret errand", timezone.now() + timedelta(hours=1))
+    page = _sign_in(client, me).get("/").content.decode()
+    assert "Call the plumber back" in page and "1 overdue" in page
+    assert "Colleague" not in page
+
+
+def test_home_counts_calls_awaiting_review_the_member_may_see(org, client):
+    me = make_member(org, "agent")
+    analysed_call(org, agent=me.user)
+    analysed_call(org, agent=make_member(org, "agent", "other@example.test").user)
+    page = _sign_in(client, me).get("/").content.decode()
+    assert "1 awaiting review" in page
+
+
+def test_home_shows_my_deals_closing_soon_with_their_total(org, client):
+    me = make_member(org, "manager")
+    soon = (timezone.localdate() + timedelta(days=5)).isoformat()
+    later = (timezone.localdate() + timedelta(days=90)).isoformat()
+    crm.create_deal(
+        org,
+        Actor.system("test"),
+        {"name": "Renewal soon", "value": "1200", "owner_id": str(me.user.pk), "expected_close": soon},
+    )
+    crm.create_deal(
+        org,
+        Actor.system("test"),
+        {"name": "Next year", "value": "5", "owner_id": str(me.user.pk), "expected_close": later},
+    )
+    page = _sign_in(client, me).get("/").content.decode()
+    assert "Renewal soon" in page and "1,200 GBP" in page
+    assert "Next year" not in page
+
+
+def test_security_panel_is_for_auditors_and_admins_only(org, client):
+    raise_alert(org, kind="failed_burst", dedupe_key="t1", summary="Twelve failed sign-ins", details={})
+    assert "Twelve failed sign-ins" not in _sign_in(client, make_member(org, "agent")).get("/").content.decode()
+    page = _sign_in(client, make_member(org, "auditor")).get("/").content.decode()
+    assert "Twelve failed sign-ins" in page and "1 open alert" in page
+    assert "privacy request" not in page  # auditors do not handle requests
+
+
+def test_home_never_shows_another_tenants_records(org, other_org, client):
+    stranger = make_member(other_org, "agent")
+    _task(stranger, "Other tenant's task", timezone.now() - timedelta(days=1))
+    analysed_call(other_org, agent=stranger.user)
+    page = _sign_in(client, make_member(org, "owner")).get("/").content.decode()
+    assert "Other tenant" not in page and "awaiting review" not in page
