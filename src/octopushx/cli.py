@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from datetime import timedelta
 
@@ -60,6 +61,10 @@ def _start_consumer():
     return consumer
 
 
+def _stop_serving(signum, frame) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def cmd_serve(args) -> None:
     from waitress import serve
 
@@ -69,6 +74,10 @@ def cmd_serve(args) -> None:
     cmd_migrate(argparse.Namespace(verbose=False))
     keys.check_master_key()
     consumer = None if args.no_worker else _start_consumer()
+    # Huey's consumer took SIGTERM and SIGINT for its own (unused) run loop; without this,
+    # `docker stop`, systemd and Ctrl+C could not stop the server.
+    signal.signal(signal.SIGTERM, _stop_serving)
+    signal.signal(signal.SIGINT, _stop_serving)
     print(f"OctopushX is running on http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     try:
         serve(application, host=args.host, port=args.port, threads=args.threads, ident="OctopushX")
