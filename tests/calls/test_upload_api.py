@@ -164,7 +164,7 @@ def test_new_call_is_queued_status(api_as):
 def test_two_hour_recording_over_the_limit_is_refused_without_decoding(org, api_as, tmp_path):
     services.update_settings(org, Actor.system("test"), {"max_duration_minutes": 60})
     path = tmp_path / "two-hours.flac"  # two hours of silence: a small FLAC file
-    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", str(path), "trim", "0", "7200"], check=True)
+    subprocess.run(["sox", "-R", "-D", "-n", "-r", "8000", "-c", "1", str(path), "trim", "0", "7200"], check=True)
     response = _upload(api_as("agent"), path.read_bytes(), name="two-hours.flac")
     assert response.status_code == 422
     assert "120.0 minutes" in response.json()["errors"]["file"][0]

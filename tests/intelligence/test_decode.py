@@ -45,7 +45,7 @@ def test_decode_can_mix_stereo_down(speech):
 @pytest.mark.parametrize("rate", [8000, 44100, 48000])
 def test_any_sample_rate_is_resampled_to_16k(speech, tmp_path, rate):
     target = tmp_path / f"call-{rate}.wav"
-    subprocess.run(["sox", speech["files"]["stereo"]["wav"], "-r", str(rate), str(target)], check=True)
+    subprocess.run(["sox", "-R", "-D", speech["files"]["stereo"]["wav"], "-r", str(rate), str(target)], check=True)
     decoded = audio.decode(target)
     assert decoded.info.sample_rate == rate
     assert abs(decoded.duration - speech["duration"]) < 0.25
@@ -130,7 +130,7 @@ def test_too_long_is_refused_from_the_header(speech):
 
 def test_silence_decodes_to_zeros(tmp_path):
     path = tmp_path / "silence.wav"
-    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", str(path), "trim", "0", "3"], check=True)
+    subprocess.run(["sox", "-R", "-D", "-n", "-r", "8000", "-c", "1", str(path), "trim", "0", "3"], check=True)
     decoded = audio.decode(path)
     assert decoded.duration == pytest.approx(3.0, abs=0.05)
     assert float(np.abs(decoded.samples).max()) == 0.0
@@ -138,7 +138,7 @@ def test_silence_decodes_to_zeros(tmp_path):
 
 def test_identical_channels_are_recognised(tmp_path, speech):
     path = tmp_path / "dual-mono.wav"
-    subprocess.run(["sox", speech["files"]["mono"]["wav"], "-c", "2", str(path)], check=True)
+    subprocess.run(["sox", "-R", "-D", speech["files"]["mono"]["wav"], "-c", "2", str(path)], check=True)
     decoded = audio.decode(path)
     assert decoded.channels == 2
     assert audio.channels_identical(decoded.samples)

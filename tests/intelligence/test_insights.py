@@ -56,7 +56,7 @@ def test_nothing_said_gives_empty_insights(tmp_path):
     from octopushx.intelligence import analyse
 
     path = tmp_path / "silence.wav"
-    subprocess.run(["sox", "-n", "-r", "8000", "-c", "2", str(path), "trim", "0", "4"], check=True)
+    subprocess.run(["sox", "-R", "-D", "-n", "-r", "8000", "-c", "2", str(path), "trim", "0", "4"], check=True)
     result = analyse(path)
     assert result.utterances == []
     assert result.insights.summary == "" and result.insights.action_items == []

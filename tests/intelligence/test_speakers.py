@@ -25,7 +25,7 @@ def test_mono_mix_is_split_into_agent_and_customer(mono_analysis, speech):
 
 def test_one_voice_alone_is_labelled_unknown(speech, tmp_path):
     agent_only = tmp_path / "agent.wav"
-    subprocess.run(["sox", speech["files"]["stereo"]["wav"], str(agent_only), "remix", "1"], check=True)
+    subprocess.run(["sox", "-R", "-D", speech["files"]["stereo"]["wav"], str(agent_only), "remix", "1"], check=True)
     result = analyse(agent_only, channel_roles=None)
     assert result.utterances
     assert {u.speaker for u in result.utterances} == {"unknown"}
