@@ -8,13 +8,17 @@ delivered for a change that rolled back. Subscribers must be idempotent (use ``e
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from octopushx.core import jobs
+from octopushx.core.bulk import fast_insert
+from octopushx.core.models import Job, JobState
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,10 @@ def matches(pattern: str, name: str) -> bool:
     return pattern == name
 
 
+def _dedupe_key(event_id: str, subscriber: str) -> str:
+    return f"event:{event_id}:{subscriber}"[:200]
+
+
 def emit(tenant, name: str, payload: dict[str, Any] | None = None) -> Event:
     """Publish an event; one delivery job per matching subscriber, committed with the caller."""
     event = Event(
@@ -63,9 +71,50 @@ def emit(tenant, name: str, payload: dict[str, Any] | None = None) -> Event:
                 "event.deliver",
                 tenant=tenant,
                 payload={"subscriber": subscriber, "event": event.__dict__},
-                dedupe_key=f"event:{event.id}:{subscriber}"[:200],
+                dedupe_key=_dedupe_key(event.id, subscriber),
             )
     return event
+
+
+def emit_many(tenant, events: Iterable[tuple[str, dict[str, Any]]]) -> int:
+    """Publish many events at once (bulk writes such as imports); returns the delivery jobs written.
+
+    The same deliveries as ``emit``, one job per (event, subscriber), but every job row is written
+    by one bulk insert in the caller's transaction and the ids are enqueued in batches once it
+    commits. Without a matching subscriber nothing is built or written.
+    """
+    if not SUBSCRIBERS:
+        return 0
+    listeners: dict[str, list[str]] = {}  # event name -> matching subscriber names
+    base = {field.attname: field.get_default() for field in Job._meta.concrete_fields}
+    base.update(
+        tenant_id=tenant.pk, kind="event.deliver", state=JobState.QUEUED.value, max_attempts=settings.JOB_MAX_ATTEMPTS
+    )
+    at = base["created_at"].isoformat()
+    tenant_id = str(tenant.pk)
+    rows: list[dict[str, Any]] = []
+    for name, payload in events:
+        subscribers = listeners.get(name)
+        if subscribers is None:
+            subscribers = listeners[name] = [s for s, (pattern, _fn) in SUBSCRIBERS.items() if matches(pattern, name)]
+        if not subscribers:
+            continue
+        event = {"id": uuid.uuid4().hex, "name": name, "tenant_id": tenant_id, "payload": payload or {}, "at": at}
+        rows.extend(
+            {
+                **base,
+                "id": uuid.uuid4(),
+                "payload": {"subscriber": subscriber, "event": event},
+                "dedupe_key": _dedupe_key(event["id"], subscriber),
+            }
+            for subscriber in subscribers
+        )
+    if not rows:
+        return 0
+    fast_insert(Job, rows)
+    ids = [row["id"] for row in rows]
+    transaction.on_commit(lambda: jobs.enqueue_many(ids))
+    return len(rows)
 
 
 @jobs.handler("event.deliver")

@@ -84,6 +84,19 @@ def enqueue(job_id, delay: int = 0) -> None:
         log.warning("could not enqueue job %s; the reaper will retry", job_id, exc_info=True)
 
 
+def enqueue_many(job_ids, batch: int = 200) -> None:
+    """Hand many ids to Huey, ``batch`` to a delivery (bulk event fan-out); the reaper covers failures."""
+    from octopushx.core.tasks import run_jobs_task
+
+    ids = [str(job_id) for job_id in job_ids]
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        try:
+            run_jobs_task(chunk)
+        except Exception:  # the rows are the truth; the reaper re-enqueues
+            log.warning("could not enqueue %s job(s); the reaper will retry", len(chunk), exc_info=True)
+
+
 def _runnable(now) -> Q:
     """Due queued jobs, and running jobs whose worker vanished with attempts left."""
     return Q(state=JobState.QUEUED, run_after__lte=now) | Q(

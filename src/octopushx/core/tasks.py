@@ -16,3 +16,10 @@ from octopushx.core import jobs
 @db_task(retries=0)
 def run_job_task(job_id: str) -> None:
     jobs.run(job_id)
+
+
+@db_task(retries=0)
+def run_jobs_task(job_ids: list[str]) -> None:
+    """Several ids in one delivery (``jobs.enqueue_many``); each job is still claimed on its own."""
+    for job_id in job_ids:
+        jobs.run(job_id)

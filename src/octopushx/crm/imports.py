@@ -16,7 +16,6 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from octopushx.core import audit, blobs, events, jobs
+from octopushx.core.bulk import fast_insert
 from octopushx.core.context import Actor
 from octopushx.crm import fields as rules
 from octopushx.crm import services
@@ -640,6 +640,11 @@ class Writer:
         fast_insert(Contact, new_contacts)
         fast_insert(ContactEmail, new_emails)
         fast_insert(ContactPhone, new_phones)
+        # The same event as services.create_contact, written in this chunk's transaction.
+        events.emit_many(
+            self.tenant,
+            (("contact.created", {"contact_id": str(c["id"]), "restricted": c["restricted"]}) for c in new_contacts),
+        )
         if tag_links:
             names = sorted({n for _c, tags in tag_links for n in tags}, key=str.lower)
             tags = {t.name.lower(): t for t in services.get_or_create_tags(self.tenant, names)}
@@ -704,51 +709,6 @@ class Writer:
             self.failures.append(
                 (row.number, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), row.raw)
             )
-
-
-def _converter(field, connection):
-    """How one column's Python value becomes a query parameter (None: as it is)."""
-    from django.db import models as m
-
-    target = field.target_field if field.is_relation else field
-    if isinstance(target, m.UUIDField):
-        return (lambda v: v.hex if v is not None else None) if connection.vendor == "sqlite" else None
-    if isinstance(field, m.DateTimeField):
-        cache: dict = {}  # every row of a chunk carries the same timestamps
-
-        def datetime_value(v):
-            if v not in cache:
-                cache[v] = field.get_db_prep_save(v, connection)
-            return cache[v]
-
-        return datetime_value
-    if isinstance(field, m.JSONField):
-        return lambda v: field.get_db_prep_save(v, connection)
-    return None
-
-
-def fast_insert(model, rows: list[dict], with_pk: bool = True) -> None:
-    """Insert plain rows (keyed by attname) with one executemany; 100k rows in seconds."""
-    if not rows:
-        return
-    from django.db import connection
-
-    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-    converters = [_converter(f, connection) for f in fields]
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - table and column names come from the model
-        quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
-    )
-    values_of = itemgetter(*[f.attname for f in fields])
-    special = [(index, convert) for index, convert in enumerate(converters) if convert is not None]
-    params = []
-    for row in rows:
-        values = list(values_of(row))
-        for index, convert in special:
-            values[index] = convert(values[index])
-        params.append(values)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
 
 
 def _error_report(record: Import, failures: list[tuple[int, str, list[str]]]):

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.urls import reverse
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
@@ -21,6 +22,18 @@ class PhoneItem(Schema):
     number: str
     label: str = ""
     primary: bool = False
+
+
+class TaggedOut(Schema):
+    """The tags and custom field values that contacts, companies and deals answer alike."""
+
+    @staticmethod
+    def resolve_tags(obj):
+        return sorted(t.name for t in obj.tags.all())
+
+    @staticmethod
+    def resolve_custom_fields(obj):
+        return obj.custom
 
 
 class ContactIn(Schema):
@@ -67,7 +80,7 @@ class ContactIn(Schema):
     custom_fields: dict[str, Any] | None = None
 
 
-class ContactOut(Schema):
+class ContactOut(TaggedOut):
     id: UUID
     first_name: str
     last_name: str
@@ -120,14 +133,6 @@ class ContactOut(Schema):
     def resolve_phone_details(obj):
         return [{"number": p.number, "label": p.label, "primary": p.is_primary} for p in obj.phones.all()]
 
-    @staticmethod
-    def resolve_tags(obj):
-        return sorted(t.name for t in obj.tags.all())
-
-    @staticmethod
-    def resolve_custom_fields(obj):
-        return obj.custom
-
 
 class CompanyIn(Schema):
     model_config = ConfigDict(
@@ -150,7 +155,7 @@ class CompanyIn(Schema):
     custom_fields: dict[str, Any] | None = None
 
 
-class CompanyOut(Schema):
+class CompanyOut(TaggedOut):
     id: UUID
     name: str
     domain: str
@@ -168,14 +173,6 @@ class CompanyOut(Schema):
     custom_fields: dict[str, Any]
     created_at: datetime
     updated_at: datetime
-
-    @staticmethod
-    def resolve_tags(obj):
-        return sorted(t.name for t in obj.tags.all())
-
-    @staticmethod
-    def resolve_custom_fields(obj):
-        return obj.custom
 
 
 class StageIn(Schema):
@@ -245,7 +242,7 @@ class DealIn(Schema):
     custom_fields: dict[str, Any] | None = None
 
 
-class DealOut(Schema):
+class DealOut(TaggedOut):
     id: UUID
     name: str
     value: Decimal
@@ -272,14 +269,6 @@ class DealOut(Schema):
     @staticmethod
     def resolve_contact_ids(obj):
         return [c.pk for c in obj.contacts.all()]
-
-    @staticmethod
-    def resolve_tags(obj):
-        return sorted(t.name for t in obj.tags.all())
-
-    @staticmethod
-    def resolve_custom_fields(obj):
-        return obj.custom
 
 
 class TaskIn(Schema):
@@ -391,6 +380,91 @@ class SettingsOut(Schema):
     default_currency: str
 
 
+# --- imports, exports, duplicates --------------------------------------------------
+
+
+class ImportOut(Schema):
+    id: UUID
+    status: str
+    object: str = "contacts"
+    filename: str
+    match_on: str
+    on_match: str
+    mapping: dict[str, str]
+    total: int
+    processed: int
+    progress: float
+    created: int
+    updated: int
+    skipped: int
+    failed: int
+    possible_duplicates: int = Field(0, description="Created contacts sharing an email or phone with another one")
+    error: str
+    error_report: str | None = Field(None, description="Download link of the rejected rows (CSV)")
+    created_at: datetime
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_progress(obj):
+        from octopushx.crm.imports import progress
+
+        return progress(obj)
+
+    @staticmethod
+    def resolve_error_report(obj):
+        if not obj.error_report_id:
+            return None
+        return reverse("api:crm_import_errors", kwargs={"import_id": obj.pk})
+
+
+class ExportIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"object": "contact", "format": "xlsx", "filters": {"lifecycle_stage": "customer"}}]
+        }
+    )
+
+    object: str = Field(description="contact, company or deal")
+    format: str = "csv"
+    filters: dict[str, Any] = Field(default_factory=dict, description="The list filters, as on the list endpoint")
+    ids: list[str] | None = Field(None, description="Export exactly these records instead")
+
+
+class ExportOut(Schema):
+    id: UUID
+    status: str
+    object: str
+    format: str
+    rows: int
+    skipped_restricted: int
+    download: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_object(obj):
+        return obj.object_type
+
+    @staticmethod
+    def resolve_download(obj):
+        if not obj.file_id:
+            return None
+        return reverse("api:crm_export_download", kwargs={"export_id": obj.pk})
+
+
+class DuplicateOut(Schema):
+    first_id: UUID
+    first_name: str
+    second_id: UUID
+    second_name: str
+    reason: str
+    score: int
+
+
+class MergeIn(Schema):
+    remove_id: str = Field(description="The contact folded into this one (it is deleted)")
+
+
 def page_of(item: type[Schema], name: str) -> type[Schema]:
     return type(name, (Schema,), {"__annotations__": {"items": list[item], "next": str | None}})
 
@@ -402,3 +476,4 @@ TaskPage = page_of(TaskOut, "TaskPage")
 NotePage = page_of(NoteOut, "NotePage")
 PipelinePage = page_of(PipelineOut, "PipelinePage")
 CustomFieldPage = page_of(CustomFieldOut, "CustomFieldPage")
+ImportPage = page_of(ImportOut, "ImportPage")

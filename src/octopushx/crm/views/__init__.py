@@ -1,0 +1,85 @@
+"""OctoCRM pages: lists (search, filters, sorting, columns, saved views, bulk actions), detail
+pages with the activity timeline and inline edit, forms, the pipeline board, my tasks, search,
+imports, exports, duplicates and settings. One module per area; ``crm/urls.py`` uses these names."""
+
+from octopushx.crm.views.companies import (
+    companies_bulk,
+    company_delete,
+    company_detail,
+    company_edit,
+    company_list,
+    company_new,
+)
+from octopushx.crm.views.contacts import (
+    contact_delete,
+    contact_detail,
+    contact_edit,
+    contact_json,
+    contact_list,
+    contact_new,
+    contacts_bulk,
+)
+from octopushx.crm.views.deals import (
+    board,
+    deal_delete,
+    deal_detail,
+    deal_edit,
+    deal_list,
+    deal_move,
+    deal_new,
+    deals_bulk,
+    pipeline_board,
+)
+from octopushx.crm.views.duplicates import duplicates, merge, merge_undo
+from octopushx.crm.views.exports import export_detail, export_download, export_list
+from octopushx.crm.views.imports import import_detail, import_errors, import_list
+from octopushx.crm.views.lists import view_delete, view_save
+from octopushx.crm.views.search import search_page
+from octopushx.crm.views.setup import custom_field_delete, pipeline_delete, settings_page
+from octopushx.crm.views.tasks import note_delete, note_new, task_complete, task_delete, task_list, task_new
+
+__all__ = [
+    "board",
+    "companies_bulk",
+    "company_delete",
+    "company_detail",
+    "company_edit",
+    "company_list",
+    "company_new",
+    "contact_delete",
+    "contact_detail",
+    "contact_edit",
+    "contact_json",
+    "contact_list",
+    "contact_new",
+    "contacts_bulk",
+    "custom_field_delete",
+    "deal_delete",
+    "deal_detail",
+    "deal_edit",
+    "deal_list",
+    "deal_move",
+    "deal_new",
+    "deals_bulk",
+    "duplicates",
+    "export_detail",
+    "export_download",
+    "export_list",
+    "import_detail",
+    "import_errors",
+    "import_list",
+    "merge",
+    "merge_undo",
+    "note_delete",
+    "note_new",
+    "pipeline_board",
+    "pipeline_delete",
+    "search_page",
+    "settings_page",
+    "task_complete",
+    "task_delete",
+    "task_list",
+    "task_new",
+    "view_delete",
+    "view_save",
+]

@@ -1,0 +1,153 @@
+"""Deal pages: list, bulk actions, detail, create, edit, delete, and the pipeline board."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Sum
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from octopushx.crm import services
+from octopushx.crm.models import Deal, ObjectType, Pipeline, Stage, StageKind
+from octopushx.crm.views._shared import _errors_text
+from octopushx.crm.views.lists import _bulk, _listing
+from octopushx.crm.views.records import _delete, _detail, _form_view
+from octopushx.crm.visibility import crm_settings, get_visible, visible
+from octopushx.tenancy.roles import Perm, has_perm
+from octopushx.tenancy.views import requires
+
+
+@requires(Perm.READ)
+def deal_list(request):
+    qs = visible(Deal, request.tenant, request.membership).select_related("stage", "company", "owner")
+    context = _listing(request, ObjectType.DEAL, qs)
+    stages = (
+        Stage.objects.for_tenant(request.tenant).select_related("pipeline").order_by("pipeline__position", "position")
+    )
+    context.update(
+        title="Deals",
+        new_url=reverse("crm:deal_new"),
+        bulk_url=reverse("crm:deals_bulk"),
+        stages=stages,
+        statuses=StageKind.choices,
+    )
+    return render(request, "crm/list.html", context)
+
+
+@requires(Perm.READ)
+@require_POST
+def deals_bulk(request):
+    return _bulk(request, ObjectType.DEAL)
+
+
+@requires(Perm.READ)
+def deal_detail(request, deal_id):
+    deal = get_visible(Deal, request.tenant, request.membership, deal_id)
+    contacts = deal.contacts.all()
+    related = [
+        {"title": "Contacts", "rows": [(c.full_name, reverse("crm:contact", args=[c.pk]), c.email) for c in contacts]}
+    ]
+    if deal.company_id:
+        related.insert(
+            0, {"title": "Company", "rows": [(str(deal.company), reverse("crm:company", args=[deal.company_id]), "")]}
+        )
+    stages = deal.pipeline.stages.all()
+    return _detail(request, ObjectType.DEAL, deal, related, {"stages": stages})
+
+
+@requires(Perm.WRITE)
+def deal_new(request):
+    services.default_pipeline(request.tenant)
+    return _form_view(request, ObjectType.DEAL)
+
+
+@requires(Perm.WRITE)
+def deal_edit(request, deal_id):
+    return _form_view(request, ObjectType.DEAL, get_visible(Deal, request.tenant, request.membership, deal_id))
+
+
+@requires(Perm.DELETE)
+def deal_delete(request, deal_id):
+    return _delete(request, ObjectType.DEAL, get_visible(Deal, request.tenant, request.membership, deal_id))
+
+
+def _stage_totals(tenant, membership, pipeline) -> dict[str, dict]:
+    rows = (
+        visible(Deal, tenant, membership)
+        .filter(pipeline=pipeline)
+        .values("stage_id")
+        .annotate(count=Count("id"), total=Sum("value"))
+    )
+    totals = {str(s.pk): {"count": 0, "total": "0.00"} for s in pipeline.stages.all()}
+    for row in rows:
+        totals[str(row["stage_id"])] = {"count": row["count"], "total": f"{row['total'] or Decimal(0):,.2f}"}
+    return totals
+
+
+def _board(request, pipeline):
+    deals = (
+        visible(Deal, request.tenant, request.membership)
+        .filter(pipeline=pipeline)
+        .select_related("company", "owner")
+        .order_by("-updated_at")
+    )
+    by_stage: dict = {}
+    for deal in deals[:2000]:
+        by_stage.setdefault(deal.stage_id, []).append(deal)
+    totals = _stage_totals(request.tenant, request.membership, pipeline)
+    columns = [{"stage": s, "deals": by_stage.get(s.pk, []), **totals[str(s.pk)]} for s in pipeline.stages.all()]
+    return render(
+        request,
+        "crm/board.html",
+        {
+            "pipeline": pipeline,
+            "columns": columns,
+            "pipelines": Pipeline.objects.for_tenant(request.tenant),
+            "currency": crm_settings(request.tenant).default_currency,
+            "can_write": has_perm(request.membership.role, Perm.WRITE),
+        },
+    )
+
+
+@requires(Perm.READ)
+def board(request):
+    return _board(request, services.default_pipeline(request.tenant))
+
+
+@requires(Perm.READ)
+def pipeline_board(request, pipeline_id):
+    return _board(request, Pipeline.objects.get_for_tenant(request.tenant, pipeline_id))
+
+
+@requires(Perm.WRITE)
+@require_POST
+def deal_move(request, deal_id):
+    """Drag and drop on the board (JSON for the script, a redirect for the plain form)."""
+    deal = get_visible(Deal, request.tenant, request.membership, deal_id)
+    try:
+        services.move_deal(request.tenant, request.actor, deal, request.POST.get("stage_id"))
+    except ValidationError as exc:
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return JsonResponse({"detail": "The deal was not moved", "errors": exc.message_dict}, status=422)
+        messages.error(request, _errors_text(exc))
+        return redirect("crm:pipeline_board", pipeline_id=deal.pipeline_id)
+    if request.headers.get("Accept", "").startswith("application/json"):
+        deal.refresh_from_db()
+        return JsonResponse(
+            {
+                "deal_id": str(deal.pk),
+                "stage_id": str(deal.stage_id),
+                "status": deal.status,
+                "totals": _stage_totals(request.tenant, request.membership, deal.pipeline),
+            }
+        )
+    return redirect(
+        request.POST.get("next")
+        if str(request.POST.get("next", "")).startswith("/")
+        else reverse("crm:pipeline_board", args=[deal.pipeline_id])
+    )

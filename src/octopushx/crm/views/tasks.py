@@ -1,0 +1,119 @@
+"""My tasks, and adding or removing tasks and notes from a record's page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from octopushx.crm import services
+from octopushx.crm.forms import TaskForm
+from octopushx.crm.models import Note, Task, TaskStatus
+from octopushx.crm.views._shared import PAGE_SIZE, _back, _errors_text, _related_from
+from octopushx.crm.visibility import get_visible, visible
+from octopushx.tenancy.roles import Perm, has_perm
+from octopushx.tenancy.views import requires
+
+
+@requires(Perm.READ)
+def task_list(request):
+    show = request.GET.get("show", "open")
+    whose = request.GET.get("whose", "mine")
+    qs = visible(Task, request.tenant, request.membership).select_related("assignee", "contact", "company", "deal")
+    if whose == "mine":
+        qs = qs.filter(assignee=request.user)
+    if show in TaskStatus.values:
+        qs = qs.filter(status=show)
+    qs = qs.order_by("due_at", "created_at") if show == TaskStatus.OPEN else qs.order_by("-updated_at")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    return render(
+        request,
+        "crm/tasks.html",
+        {
+            "page": page,
+            "show": show,
+            "whose": whose,
+            "now": now,
+            "statuses": TaskStatus.choices,
+            "form": TaskForm(tenant=request.tenant),
+            "overdue": sum(1 for t in page if t.status == TaskStatus.OPEN and t.due_at and t.due_at < now),
+        },
+    )
+
+
+@requires(Perm.WRITE)
+def task_new(request):
+    form = TaskForm(request.POST or None, tenant=request.tenant)
+    related = _related_from(request, request.POST or request.GET)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.create_task(request.tenant, request.actor, {**form.to_data(), **related})
+            messages.success(request, "Task added.")
+            return redirect(_back(request, reverse("crm:tasks")))
+        except ValidationError as exc:
+            form.apply_errors(exc)
+    return render(
+        request,
+        "crm/form.html",
+        {
+            "form": form,
+            "title": "New task",
+            "cancel_url": _back(request, reverse("crm:tasks")),
+            "action_url": request.get_full_path(),
+            "hidden": related,
+            "next": _back(request, ""),
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@requires(Perm.WRITE)
+@require_POST
+def task_complete(request, task_id):
+    task = get_visible(Task, request.tenant, request.membership, task_id)
+    services.complete_task(request.tenant, request.actor, task)
+    messages.success(request, f"Done: {task.title}")
+    return redirect(_back(request, reverse("crm:tasks")))
+
+
+@requires(Perm.WRITE)
+@require_POST
+def task_delete(request, task_id):
+    task = get_visible(Task, request.tenant, request.membership, task_id)
+    services.delete_task(request.tenant, request.actor, task)
+    messages.success(request, "Task deleted.")
+    return redirect(_back(request, reverse("crm:tasks")))
+
+
+@requires(Perm.WRITE)
+@require_POST
+def note_new(request):
+    related = _related_from(request, request.POST)
+    data = {
+        "body": request.POST.get("body", ""),
+        "kind": request.POST.get("kind") or "note",
+        "subject": request.POST.get("subject", ""),
+        **related,
+    }
+    try:
+        services.create_note(request.tenant, request.actor, data)
+        messages.success(request, "Note added.")
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    return redirect(_back(request, reverse("crm:contacts")))
+
+
+@requires(Perm.WRITE)
+@require_POST
+def note_delete(request, note_id):
+    note = get_visible(Note, request.tenant, request.membership, note_id)
+    if note.author_id != request.user.pk and not has_perm(request.membership.role, Perm.DELETE):
+        raise PermissionDenied("Only the author or a manager deletes a note")
+    services.delete_note(request.tenant, request.actor, note)
+    messages.success(request, "Note deleted.")
+    return redirect(_back(request, reverse("crm:contacts")))
