@@ -41,7 +41,10 @@ def paginate(
     if cursor:
         value, pk = _decode(cursor)
         op = "lt" if descending else "gt"
-        qs = qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}))
+        # The first condition repeats the second's bound so an index on the field can seek to it.
+        qs = qs.filter(
+            Q(**{f"{field}__{op}e": value}), Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+        )
     rows = list(qs[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
