@@ -197,6 +197,7 @@ def _db_clock(execute, sql, params, many, context):
 def measure(get, rows: list[dict], all_cases: dict, repeat: int, rng: random.Random):
     """Yield (query name, p50, p95, max, p95 of the database time) in ms, one query at a time."""
     for name, path_of in all_cases.items():
+        DB_MS[:] = [0.0]
         status, body = get(path_of(rows[0]))  # warm up: the first call of each kind loads code
         if status != 200:
             raise SystemExit(f"{name}: {status} {body[:300]!r}")

@@ -19,6 +19,7 @@ from octopushx.crm.models import (
     Deal,
     FieldType,
     ObjectType,
+    Tag,
 )
 
 CUSTOM_PREFIX = "cf."
@@ -189,7 +190,9 @@ def _through_ids(model, tenant, lookup: str, value) -> QuerySet:
     through = getattr(model, relation).through
     own = f"{model._meta.model_name}_id"
     if relation == "tags":
-        return through.objects.filter(tag__tenant=tenant, tag__name__iexact=value).values(own)
+        # The tag's ids first: the database then probes the (row, tag) unique index, no join with tags.
+        tags = list(Tag.objects.for_tenant(tenant).filter(name__iexact=value).values_list("pk", flat=True))
+        return through.objects.filter(tag_id__in=tags).values(own)
     return through.objects.filter(contact_id=value).values(own)
 
 
@@ -251,7 +254,20 @@ def search_contacts(qs: QuerySet, tenant, q: str) -> QuerySet:
         )
     if phone is not None:
         condition |= phone
-    return qs.filter(condition)
+    return _matching(qs, condition)
+
+
+def _matching(qs: QuerySet, condition: Q) -> QuerySet:
+    """``qs.filter(condition)``, by primary key when few rows match.
+
+    A page is ordered (newest first by default); for a rare name the database would otherwise walk
+    the ordering index and test every row. Fetching the matching ids first reads the search
+    indexes; when more than ``MATCH_CAP`` rows match, walking the ordering index finds a page
+    quickly, so the condition is applied as it is.
+    """
+    matched = qs.filter(condition)
+    ids = list(matched.order_by().values_list("pk", flat=True)[: MATCH_CAP + 1])
+    return matched if len(ids) > MATCH_CAP else qs.filter(pk__in=ids)
 
 
 def search_companies(qs: QuerySet, tenant, q: str) -> QuerySet:
