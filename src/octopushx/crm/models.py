@@ -185,8 +185,7 @@ class Contact(TenantModel, Address):
             models.Index(fields=["tenant", "last_name", "first_name"]),
             models.Index(fields=["tenant", "first_name"]),
             models.Index(fields=["tenant", "email"]),
-            # An agent's own contacts, newest first, without sorting all of them.
-            models.Index(fields=["tenant", "owner", "-created_at"], name="crm_contact_owner_new_idx"),
+            models.Index(fields=["tenant", "owner"]),
             models.Index(fields=["tenant", "company"]),
             models.Index(fields=["tenant", "lifecycle_stage"]),
             models.Index(fields=["tenant", "lead_status"]),

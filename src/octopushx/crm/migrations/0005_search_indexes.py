@@ -1,8 +1,5 @@
 """Indexes for lists and search on large tenants.
 
-On every database: contacts by (tenant, owner, newest first), so an agent's own list and the
-``owner_id`` filter read 50 rows instead of sorting all the owner's contacts.
-
 On PostgreSQL only: trigram (``pg_trgm``) GIN indexes matching the ``icontains`` / ``contains``
 lookups of ``crm.queries.search_contacts`` (first and last name, primary email, every email,
 every phone number), so a search touches the matching rows only. SQLite has no such index;
@@ -10,7 +7,7 @@ its scans stay fast at its scale. Without the right to create the extension the 
 skipped and search still answers correctly, only slower.
 """
 
-from django.db import migrations, models, transaction
+from django.db import migrations, transaction
 
 TRIGRAM_INDEXES = [
     ("crm_contact_first_trgm", "crm_contact", "UPPER(first_name)"),
@@ -48,13 +45,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(
-            model_name="contact",
-            name="crm_contact_tenant__23347e_idx",
-        ),
-        migrations.AddIndex(
-            model_name="contact",
-            index=models.Index(fields=["tenant", "owner", "-created_at"], name="crm_contact_owner_new_idx"),
-        ),
         migrations.RunPython(create_trigram_indexes, drop_trigram_indexes),
     ]
