@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -260,12 +261,14 @@ def search_contacts(qs: QuerySet, tenant, q: str) -> QuerySet:
 def _matching(qs: QuerySet, condition: Q) -> QuerySet:
     """``qs.filter(condition)``, by primary key when few rows match.
 
-    A page is ordered (newest first by default); for a rare name the database would otherwise walk
-    the ordering index and test every row. Fetching the matching ids first reads the search
-    indexes; when more than ``MATCH_CAP`` rows match, walking the ordering index finds a page
-    quickly, so the condition is applied as it is.
+    On PostgreSQL (trigram indexes, migration 0005). A page is ordered (newest first by default);
+    for a rare name the database would otherwise walk the ordering index and test every row.
+    Fetching the matching ids first reads the search indexes; when more than ``MATCH_CAP`` rows
+    match, walking the ordering index finds a page quickly, so the condition is applied as it is.
     """
     matched = qs.filter(condition)
+    if connection.vendor != "postgresql":
+        return matched  # no search index to read: the ids query would be one more scan
     ids = list(matched.order_by().values_list("pk", flat=True)[: MATCH_CAP + 1])
     return matched if len(ids) > MATCH_CAP else qs.filter(pk__in=ids)
 
