@@ -88,3 +88,12 @@ def test_cursor_pages_over_equal_names_return_every_contact_once(admin_api, org)
         if not cursor:
             break
     assert sorted(seen) == sorted(created) and len(seen) == 7
+
+
+def test_name_with_a_number_searches_both_and_digits_in_an_email_are_not_a_phone(admin_api, org):
+    make_contact(org, first_name="Ada", phone="+44 20 7946 0123", email="ada@one.example")
+    make_contact(org, first_name="Bob", phone="+44 20 7946 0555", email="bob138591@two.example")
+    make_contact(org, first_name="Cy", phone="+44 20 7913 8591")
+    assert sorted(_names(admin_api, q="Bob 020 7946 0123")) == ["Ada"]
+    assert _names(admin_api, q="bob138591") == ["Bob"]
+    assert _names(admin_api, q="bob138591@two") == ["Bob"]

@@ -228,7 +228,10 @@ def search_contacts(qs: QuerySet, tenant, q: str) -> QuerySet:
         if ids:
             # A whole address: the indexed exact match, not a scan for the fragment.
             return qs.filter(pk__in=ids)
-    phone = _phone_condition(tenant, q) if rules.DIGITS.search(q) else None
+    # A number is typed in words without letters ("Ada 020 7946 0123"); digits inside an email
+    # address or a name are not a phone number.
+    number = " ".join(word for word in q.split() if not any(c.isalpha() for c in word))
+    phone = _phone_condition(tenant, number) if rules.DIGITS.search(number) else None
     if phone is not None and not any(c.isalpha() for c in q):
         return qs.filter(phone)
     condition = Q()

@@ -1,8 +1,8 @@
 """Indexes for lists and search on large tenants.
 
 On PostgreSQL only: trigram (``pg_trgm``) GIN indexes matching the ``icontains`` / ``contains``
-lookups of ``crm.queries.search_contacts`` (first and last name, primary email, every email,
-every phone number), so a search touches the matching rows only. SQLite has no such index;
+lookups of ``crm.queries.search_contacts`` (first and last name, every email, every phone
+number) and a b-tree for the primary email's prefix, so a search touches the matching rows only. SQLite has no such index;
 its scans stay fast at its scale. Without the right to create the extension the indexes are
 skipped and search still answers correctly, only slower.
 """
@@ -12,7 +12,6 @@ from django.db import migrations, transaction
 TRIGRAM_INDEXES = [
     ("crm_contact_first_trgm", "crm_contact", "UPPER(first_name)"),
     ("crm_contact_last_trgm", "crm_contact", "UPPER(last_name)"),
-    ("crm_contact_email_trgm", "crm_contact", "UPPER(email)"),
     ("crm_contactemail_trgm", "crm_contactemail", "UPPER(email)"),
     ("crm_contactphone_trgm", "crm_contactphone", "number"),
 ]
@@ -21,6 +20,10 @@ TRIGRAM_INDEXES = [
 def create_trigram_indexes(apps, schema_editor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
+    # A term of three letters or more also matches the start of the primary email: a b-tree range.
+    schema_editor.execute(
+        "CREATE INDEX IF NOT EXISTS crm_contact_email_prefix ON crm_contact (tenant_id, UPPER(email) text_pattern_ops)"
+    )
     try:
         with transaction.atomic(using=schema_editor.connection.alias):
             schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -35,7 +38,7 @@ def create_trigram_indexes(apps, schema_editor) -> None:
 def drop_trigram_indexes(apps, schema_editor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
-    for name, _table, _expression in TRIGRAM_INDEXES:
+    for name in ["crm_contact_email_prefix"] + [name for name, _table, _expression in TRIGRAM_INDEXES]:
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
 
