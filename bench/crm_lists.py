@@ -1,6 +1,6 @@
 """List, filter, search and open contacts through the API on a large tenant; print p50 / p95 latencies.
 
-    .venv/bin/python bench/crm_lists.py [CONTACTS] [--repeat N] [--http] [--reuse] [--data-dir DIR]
+    .venv/bin/python bench/crm_lists.py [CONTACTS] [--repeat N] [--http] [--reuse] [--data-dir DIR] [--role R] [--only TEXT]
 
 CONTACTS defaults to 200,000 on SQLite (embedded defaults, fresh data folder). With DATABASE_URL
 set it runs against that PostgreSQL database instead (use a scratch database; 1,000,000 contacts
@@ -225,6 +225,7 @@ def main() -> int:
     parser.add_argument(
         "--crm-migration", help="migrate the crm app to this migration (to measure without newer indexes)"
     )
+    parser.add_argument("--role", choices=["admin", "manager", "agent"], help="measure as this member only")
     parser.add_argument("--only", help="run only the queries whose name contains this text")
     args = parser.parse_args()
     _setup(args.data_dir, args.crm_migration)
@@ -254,6 +255,8 @@ def main() -> int:
     failed = []
     try:
         for role, (membership, owners) in roles.items():
+            if args.role and role != args.role:
+                continue
             _token, secret = accounts.create_token(
                 loaded.tenant, Actor.system("bench"), membership.user, name=f"bench {role}"
             )
