@@ -14,6 +14,7 @@ from typing import Any
 
 import av
 import numpy as np
+from django.core.exceptions import ValidationError
 
 from octopushx import intelligence
 from octopushx.calls import fetch as fetching
@@ -205,7 +206,7 @@ def fetch_recording(job) -> dict[str, Any]:
             raise jobs.PermanentError(str(exc))
         services.mark(call, CallStatus.FETCHING, failure_reason=f"{exc}; retrying")
         raise
-    except services.ValidationError as exc:
+    except ValidationError as exc:
         message = "; ".join(m for messages in exc.message_dict.values() for m in messages)
         services.fail(call, f"The fetched recording was refused: {message}")
         raise jobs.PermanentError(message)
