@@ -113,6 +113,7 @@ def call_page(request, call_id):
             "original": original,
             "can_write": has_perm(request.membership.role, Perm.WRITE),
             "can_view_original": has_perm(request.membership.role, Perm.VIEW_ORIGINAL),
+            "can_export": has_perm(request.membership.role, Perm.EXPORT) and not services.restricted_reason(call),
             "start_at": request.GET.get("t", ""),
             "unreviewed": call.review_state == ReviewState.UNREVIEWED,
         },
@@ -221,4 +222,63 @@ def settings_page(request):
     }
     return render(
         request, "calls/settings.html", {"row": row, "snapshot": services.settings_snapshot(row), "hooks": hooks}
+    )
+
+
+@requires(Perm.EXPORT)
+def share(request, call_id):
+    """Download or email the call summary. A draft (not approved) needs the confirmation box
+    ticked, checked here on the server, and goes out with the "unreviewed AI output" label."""
+    call = _call(request, call_id)
+    errors: dict[str, list[str]] = {}
+    try:
+        result = services.shareable_result(call)
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+        return _back(call)
+    form = {"to": "", "message": "", "format": "pdf", "confirm_unreviewed": False}
+    if request.method == "POST":
+        form = {
+            "to": request.POST.get("to", ""),
+            "message": request.POST.get("message", ""),
+            "format": request.POST.get("format", "pdf"),
+            "confirm_unreviewed": request.POST.get("confirm_unreviewed") == "on",
+        }
+        link = call_api.call_link(request, call)
+        try:
+            if request.POST.get("action") == "email":
+                services.email_summary(
+                    request.tenant,
+                    request.actor,
+                    call,
+                    form["to"],
+                    link=link,
+                    confirm_unreviewed=form["confirm_unreviewed"],
+                    message=form["message"],
+                )
+                messages.success(request, f"The summary was sent to {form['to'].strip()}.")
+                return _back(call)
+            filename, content_type, body = services.export_summary(
+                request.tenant,
+                request.actor,
+                call,
+                form["format"],
+                link=link,
+                confirm_unreviewed=form["confirm_unreviewed"],
+            )
+            return call_api.file_response(filename, content_type, body)
+        except ValidationError as exc:
+            errors = exc.message_dict
+    return render(
+        request,
+        "calls/share.html",
+        {
+            "call": call,
+            "result": result,
+            "draft": services.needs_confirmation(result),
+            "form": form,
+            "errors": errors,
+            "formats": [("pdf", "PDF"), ("md", "Markdown (plain text)"), ("json", "JSON")],
+        },
+        status=422 if errors else 200,
     )

@@ -3,7 +3,8 @@
 Each function takes ``(tenant, actor, ...)``, validates (``ValidationError`` keyed by field),
 writes in one transaction, records an audit entry and emits a domain event with ids only.
 The modules: ``config`` (tenant settings), ``queries`` (visibility, matching, filters),
-``intake`` (new calls), ``processing`` (run state and results), ``review`` (acting on AI output).
+``intake`` (new calls), ``processing`` (run state and results), ``review`` (acting on AI output),
+``sharing`` (the summary taken out of the platform).
 """
 
 from octopushx.calls.services.config import (
@@ -46,6 +47,7 @@ from octopushx.calls.services.review import (
     link_contact,
     original_viewed,
 )
+from octopushx.calls.services.sharing import email_summary, export_summary, needs_confirmation, shareable_result
 
 __all__ = [
     "ROLES",
@@ -65,13 +67,16 @@ __all__ = [
     "create_webhook_call",
     "credential",
     "delete_call",
+    "email_summary",
     "existing_call",
+    "export_summary",
     "fail",
     "filter_calls",
     "flat_metrics",
     "get_visible_call",
     "link_contact",
     "mark",
+    "needs_confirmation",
     "match_agent",
     "match_contact",
     "membership_of",
@@ -81,6 +86,7 @@ __all__ = [
     "retry",
     "save_result",
     "settings_snapshot",
+    "shareable_result",
     "team_averages",
     "update_settings",
     "upload_call",
