@@ -41,7 +41,7 @@ def test_download_of_a_draft_without_the_box_is_refused_on_the_server(org, web_a
     call = analysed_call(org)
     response = web_as("admin").post(_url(call), {"action": "download", "format": "md"})
     assert response.status_code == 422
-    assert "approve it first" in response.content.decode()
+    assert "Confirm that you want to share it unreviewed" in response.content.decode()
     assert not AuditEntry.objects.filter(tenant=org, action="call.exported").exists()
 
 
