@@ -244,29 +244,15 @@ def share(request, call_id):
             "format": request.POST.get("format", "pdf"),
             "confirm_unreviewed": request.POST.get("confirm_unreviewed") == "on",
         }
-        link = call_api.call_link(request, call)
+        options = {"link": call_api.call_link(request, call), "confirm_unreviewed": form["confirm_unreviewed"]}
         try:
             if request.POST.get("action") == "email":
-                services.email_summary(
-                    request.tenant,
-                    request.actor,
-                    call,
-                    form["to"],
-                    link=link,
-                    confirm_unreviewed=form["confirm_unreviewed"],
-                    message=form["message"],
-                )
-                messages.success(request, f"The summary was sent to {form['to'].strip()}.")
+                to, message = form["to"], form["message"]
+                services.email_summary(request.tenant, request.actor, call, to, message=message, **options)
+                messages.success(request, f"The summary was sent to {to.strip()}.")
                 return _back(call)
-            filename, content_type, body = services.export_summary(
-                request.tenant,
-                request.actor,
-                call,
-                form["format"],
-                link=link,
-                confirm_unreviewed=form["confirm_unreviewed"],
-            )
-            return call_api.file_response(filename, content_type, body)
+            file = services.export_summary(request.tenant, request.actor, call, form["format"], **options)
+            return call_api.file_response(*file)
         except ValidationError as exc:
             errors = exc.message_dict
     return render(
