@@ -155,13 +155,7 @@ def process_call(job) -> dict[str, Any]:
 
 
 def _content_type(suffix: str) -> str:
-    return {
-        ".wav": "audio/wav",
-        ".mp3": "audio/mpeg",
-        ".flac": "audio/flac",
-        ".ogg": "audio/ogg",
-        ".m4a": "audio/mp4",
-    }.get(suffix, "application/octet-stream")
+    return {".wav": "audio/wav", ".flac": "audio/flac"}[suffix]
 
 
 def _recording_request(call: Call) -> tuple[str, Any, dict]:
