@@ -105,3 +105,20 @@ def test_silence_only_recording_is_analysed_with_no_speech(api_as, run_jobs):
     call.refresh_from_db()
     assert call.status == CallStatus.ANALYSED, call.failure_reason
     assert call.current.data["utterances"] == []
+
+
+def test_lossy_recording_gets_a_lossless_redacted_copy_without_re_encoding(api_as, run_jobs, tmp_path):
+    from octopushx import intelligence
+
+    source = tmp_path / "call.wav"
+    source.write_bytes(tone_wav(seconds=2, amplitude=0.0))
+    intelligence.redact_audio(str(source), str(tmp_path / "call.mp3"), intelligence.Redaction())
+    data = {"file": SimpleUploadedFile("call.mp3", (tmp_path / "call.mp3").read_bytes(), content_type="audio/mpeg")}
+    response = api_as("agent").post("/api/v1/calls", data, multipart=True)
+    assert response.status_code == 201, response.content
+    run_jobs()
+    call = Call.objects.select_related("redacted").get(pk=response.json()["id"])
+    assert call.status == CallStatus.ANALYSED, call.failure_reason
+    assert call.redacted.filename.endswith(".flac")
+    assert call.redacted.content_type == "audio/flac"
+    assert b"".join(blobs.read(call.redacted)).startswith(b"fLaC")

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.urls import reverse
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
@@ -403,3 +404,61 @@ def delete_call(request, call_id: str):
 
 def can_view_original(request) -> bool:
     return has_perm(getattr(request.membership, "role", None), Perm.VIEW_ORIGINAL)
+
+
+# --- sharing the summary ---------------------------------------------------------------
+
+
+def call_link(request, call: Call) -> str:
+    return request.build_absolute_uri(reverse("calls:detail", args=[call.pk]))
+
+
+@router.get(
+    "/calls/{call_id}/summary",
+    response={200: None, **ERRORS},
+    summary="Download the call summary (md, pdf or json)",
+)
+def export_summary(request, call_id: str, format: str = "md", confirm_unreviewed: bool = False):
+    """Summary, action items, key metrics and a link back. A summary no person approved needs
+    ``confirm_unreviewed=true`` (422 otherwise) and carries an "unreviewed AI output" label."""
+    require(request, Perm.EXPORT)
+    call = _call(request, call_id)
+    filename, content_type, body = services.export_summary(
+        request.tenant,
+        request.actor,
+        call,
+        format,
+        link=call_link(request, call),
+        confirm_unreviewed=confirm_unreviewed,
+    )
+    return file_response(filename, content_type, body)
+
+
+def file_response(filename: str, content_type: str, body: bytes) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class SummaryEmailIn(Schema):
+    to: str
+    confirm_unreviewed: bool = False
+    message: str | None = None
+
+
+@router.post("/calls/{call_id}/summary/email", response={200: dict, **ERRORS}, summary="Email the call summary")
+def email_summary(request, call_id: str, payload: SummaryEmailIn):
+    """Sends the summary as plain text to one address (422 for a bad address or an unconfirmed draft)."""
+    require(request, Perm.EXPORT)
+    call = _call(request, call_id)
+    doc = services.email_summary(
+        request.tenant,
+        request.actor,
+        call,
+        payload.to,
+        link=call_link(request, call),
+        confirm_unreviewed=payload.confirm_unreviewed,
+        message=payload.message or "",
+    )
+    return {"sent_to": payload.to.strip(), "labelled": doc.label is not None, "label": doc.label}

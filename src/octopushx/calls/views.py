@@ -3,6 +3,9 @@ review), transcript search with jump-to-moment, and the organisation's call sett
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -42,6 +45,15 @@ def _call(request, call_id):
     return services.get_visible_call(request.tenant, request.membership, call_id)
 
 
+def _call_with_original(request, call_id, what: str):
+    """The call and whether ``?original=1`` asks for the unredacted ``what`` (checked and audited)."""
+    call = _call(request, call_id)
+    original = request.GET.get("original") == "1"
+    if original:
+        services.original_viewed(request.tenant, request.actor, call, what)
+    return call, original
+
+
 @requires(Perm.READ)
 def call_list(request):
     params = {name: request.GET.get(name, "").strip() for name in FILTERS}
@@ -78,10 +90,7 @@ def upload(request):
 
 @requires(Perm.READ)
 def call_page(request, call_id):
-    call = _call(request, call_id)
-    original = request.GET.get("original") == "1"
-    if original:
-        services.original_viewed(request.tenant, request.actor, call, "transcript")
+    call, original = _call_with_original(request, call_id, "transcript")
     detail = call_api.call_detail(call, original=original)
     insights = detail.get("insights") or {}
     metrics = insights.get("metrics") or {}
@@ -104,6 +113,7 @@ def call_page(request, call_id):
             "original": original,
             "can_write": has_perm(request.membership.role, Perm.WRITE),
             "can_view_original": has_perm(request.membership.role, Perm.VIEW_ORIGINAL),
+            "can_export": has_perm(request.membership.role, Perm.EXPORT) and not services.restricted_reason(call),
             "start_at": request.GET.get("t", ""),
             "unreviewed": call.review_state == ReviewState.UNREVIEWED,
         },
@@ -112,10 +122,7 @@ def call_page(request, call_id):
 
 @requires(Perm.READ)
 def audio(request, call_id):
-    call = _call(request, call_id)
-    original = request.GET.get("original") == "1"
-    if original:
-        services.original_viewed(request.tenant, request.actor, call, "audio")
+    call, original = _call_with_original(request, call_id, "audio")
     return call_api.audio_response(request, call, original=original)
 
 
@@ -123,78 +130,58 @@ def _back(call):
     return redirect(reverse("calls:detail", args=[call.pk]))
 
 
-@requires(Perm.WRITE)
-@require_POST
-def approve(request, call_id):
-    call = _call(request, call_id)
-    try:
-        services.approve(request.tenant, request.actor, call)
-        messages.success(request, "The AI output is approved.")
-    except ValidationError as exc:
-        messages.error(request, _errors_text(exc))
-    return _back(call)
-
-
-@requires(Perm.WRITE)
-@require_POST
-def correct(request, call_id):
-    call = _call(request, call_id)
+def _correction(post) -> tuple[dict]:
     data: dict = {}
-    if "summary" in request.POST:
-        data["summary"] = request.POST["summary"]
-    if request.POST.get("line") not in (None, ""):
+    if "summary" in post:
+        data["summary"] = post["summary"]
+    if post.get("line") not in (None, ""):
         try:
-            index = int(request.POST["line"])
+            index = int(post["line"])
         except ValueError:
             index = -1
         fix = {"index": index}
-        if request.POST.get("text") is not None:
-            fix["text"] = request.POST["text"]
-        if request.POST.get("speaker"):
-            fix["speaker"] = request.POST["speaker"]
+        if post.get("text") is not None:
+            fix["text"] = post["text"]
+        if post.get("speaker"):
+            fix["speaker"] = post["speaker"]
         data["utterances"] = [fix]
+    return (data,)
+
+
+def _item_index(post) -> tuple[int]:
     try:
-        services.correct(request.tenant, request.actor, call, data)
-        messages.success(request, "Your correction is saved.")
-    except ValidationError as exc:
-        messages.error(request, _errors_text(exc))
-    return _back(call)
+        return (int(post.get("index") or ""),)
+    except ValueError:
+        return (-1,)  # answered by the service as "No action item with that index"
 
 
-@requires(Perm.WRITE)
-@require_POST
-def retry(request, call_id):
-    call = _call(request, call_id)
-    try:
-        services.retry(request.tenant, request.actor, call)
-        messages.success(request, "The call is queued for processing again.")
-    except ValidationError as exc:
-        messages.error(request, _errors_text(exc))
-    return _back(call)
+def _no_arguments(post) -> tuple:
+    return ()
 
 
-@requires(Perm.WRITE)
-@require_POST
-def make_task(request, call_id):
-    call = _call(request, call_id)
-    try:
-        task = services.action_item_task(request.tenant, request.actor, call, int(request.POST.get("index", "-1")))
-        messages.success(request, f"Task created: {task.title}")
-    except (ValidationError, ValueError) as exc:
-        messages.error(request, _errors_text(exc) if isinstance(exc, ValidationError) else "No such action item")
-    return _back(call)
+def _call_action(operation: Callable, success: Callable[[Any], str], arguments: Callable = _no_arguments):
+    """A page form posting one call operation: ``operation(tenant, actor, call, *arguments(POST))``;
+    its confirmation (``success(result)``) or its errors are shown back on the call page."""
+
+    @requires(Perm.WRITE)
+    @require_POST
+    def view(request, call_id):
+        call = _call(request, call_id)
+        try:
+            result = operation(request.tenant, request.actor, call, *arguments(request.POST))
+            messages.success(request, success(result))
+        except ValidationError as exc:
+            messages.error(request, _errors_text(exc))
+        return _back(call)
+
+    return view
 
 
-@requires(Perm.WRITE)
-@require_POST
-def make_contact(request, call_id):
-    call = _call(request, call_id)
-    try:
-        contact = services.contact_from_number(request.tenant, request.actor, call)
-        messages.success(request, f"Contact created: {contact}")
-    except ValidationError as exc:
-        messages.error(request, _errors_text(exc))
-    return _back(call)
+approve = _call_action(services.approve, lambda _result: "The AI output is approved.")
+correct = _call_action(services.correct, lambda _result: "Your correction is saved.", _correction)
+retry = _call_action(services.retry, lambda _result: "The call is queued for processing again.")
+make_task = _call_action(services.action_item_task, lambda task: f"Task created: {task.title}", _item_index)
+make_contact = _call_action(services.contact_from_number, lambda contact: f"Contact created: {contact}")
 
 
 @requires(Perm.READ)
@@ -235,4 +222,49 @@ def settings_page(request):
     }
     return render(
         request, "calls/settings.html", {"row": row, "snapshot": services.settings_snapshot(row), "hooks": hooks}
+    )
+
+
+@requires(Perm.EXPORT)
+def share(request, call_id):
+    """Download or email the call summary. A draft (not approved) needs the confirmation box
+    ticked, checked here on the server, and goes out with the "unreviewed AI output" label."""
+    call = _call(request, call_id)
+    errors: dict[str, list[str]] = {}
+    try:
+        result = services.shareable_result(call)
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+        return _back(call)
+    form = {"to": "", "message": "", "format": "pdf", "confirm_unreviewed": False}
+    if request.method == "POST":
+        form = {
+            "to": request.POST.get("to", ""),
+            "message": request.POST.get("message", ""),
+            "format": request.POST.get("format", "pdf"),
+            "confirm_unreviewed": request.POST.get("confirm_unreviewed") == "on",
+        }
+        options = {"link": call_api.call_link(request, call), "confirm_unreviewed": form["confirm_unreviewed"]}
+        try:
+            if request.POST.get("action") == "email":
+                to, message = form["to"], form["message"]
+                services.email_summary(request.tenant, request.actor, call, to, message=message, **options)
+                messages.success(request, f"The summary was sent to {to.strip()}.")
+                return _back(call)
+            file = services.export_summary(request.tenant, request.actor, call, form["format"], **options)
+            return call_api.file_response(*file)
+        except ValidationError as exc:
+            errors = exc.message_dict
+    return render(
+        request,
+        "calls/share.html",
+        {
+            "call": call,
+            "result": result,
+            "draft": services.needs_confirmation(result),
+            "form": form,
+            "errors": errors,
+            "formats": [("pdf", "PDF"), ("md", "Markdown (plain text)"), ("json", "JSON")],
+        },
+        status=422 if errors else 200,
     )
