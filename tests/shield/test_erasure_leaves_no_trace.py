@@ -13,7 +13,9 @@ from octopushx.calls.models import Call
 from octopushx.core import audit, blobs, jobs
 from octopushx.core.context import Actor
 from octopushx.core.models import Blob
+from octopushx.crm import exports, imports
 from octopushx.crm import services as crm
+from octopushx.crm.models import Export, Import
 from octopushx.shield.privacy import services
 from octopushx.tenancy.roles import Role
 from tests.calls.conftest import tone_wav
@@ -24,8 +26,10 @@ SYSTEM = Actor.system("test")
 NAME, SURNAME = "Philippa", "Quarterman-Oduya"
 EMAIL = "philippa.q@example.test"
 PHONE_DIGITS = "2079460123"
+NATIONAL_PHONE = "020 7946 0123"  # her number as a spreadsheet would write it
 PHRASE = "the orange kayak leaves at dawn"
-NEEDLES = [NAME.lower(), SURNAME.lower(), EMAIL, PHONE_DIGITS, PHRASE]
+NEEDLES = [NAME.lower(), SURNAME.lower(), EMAIL, PHONE_DIGITS, NATIONAL_PHONE, PHRASE]
+BYSTANDER = "ada.lovelace@example.test"  # someone else in the same files: she must stay
 
 
 def database_dump() -> str:
@@ -86,6 +90,27 @@ def test_erasure_leaves_nothing_in_the_database_or_stored_files(org, mailoutbox)
     redacted = blobs.store(org, tone_wav(0.2), filename=f"{SURNAME}-redacted.wav", content_type="audio/wav",
                            purpose="call")  # fmt: skip
     Call.objects.filter(pk=call.pk).update(recording=recording, redacted=redacted, filename=f"{SURNAME}.wav")
+    # She is a company's named contact (custom fields), in an uploaded import (one row imported,
+    # one rejected into the error report) and in exported lists (CSV and XLSX).
+    crm.create_custom_field(org, actor, {"object_type": "company", "key": "contact_person", "label": "Contact",
+                                         "field_type": "text"})  # fmt: skip
+    crm.create_custom_field(org, actor, {"object_type": "company", "key": "billing_email", "label": "Billing",
+                                         "field_type": "email"})  # fmt: skip
+    company = crm.create_company(org, actor, {"name": "Harbour Kayaks", "custom_fields": {
+        "contact_person": f"{NAME} {SURNAME} (owner)", "billing_email": EMAIL}})  # fmt: skip
+    upload = (
+        "First name,Last name,Email,Phone,Notes\r\n"
+        f"{NAME},{SURNAME},{EMAIL},{NATIONAL_PHONE},{PHRASE}\r\n"
+        f"Ada,Lovelace,{BYSTANDER},020 7946 0999,\r\n"
+        f"{NAME},{SURNAME},not-an-email,{NATIONAL_PHONE},second row\r\n"
+    ).encode()
+    record = imports.create(org, actor, file=upload, filename="harbour-leads.csv")
+    jobs.drain()
+    record.refresh_from_db()
+    assert record.status == "done" and record.failed == 1 and record.error_report_id, record.error
+    contact_export = exports.start(org, actor, "contact")
+    xlsx_export = exports.start(org, actor, "contact", fmt="xlsx")
+    company_export = exports.start(org, actor, "company")
     # An earlier access request left an archive with all of it inside.
     access = services.attest(
         org, actor, services.receive(org, actor, kind="access", source="staff", email=EMAIL), "ID seen"
@@ -103,6 +128,20 @@ def test_erasure_leaves_nothing_in_the_database_or_stored_files(org, mailoutbox)
     assert erasure.state == "completed", erasure.result
     assert erasure.result["erased"]["calls"] == 1, erasure.result
     assert not Call.objects.filter(pk=call.pk).exists()
+    erased = erasure.result["erased"]
+    assert (erased["companies"], erased["imports"], erased["exports"]) == (1, 1, 3), erasure.result
+    # The records stay, without her: counts kept, the bystander still in every file.
+    record.refresh_from_db()
+    assert (record.total, record.created + record.updated, record.failed) == (3, 2, 1)
+    company.refresh_from_db()
+    assert company.custom == {"contact_person": "[erased] (owner)"}
+    for export in (contact_export, xlsx_export):
+        export.refresh_from_db()
+        assert export.file_id is not None
+    company_file = b"".join(blobs.read(Export.objects.get(pk=company_export.pk).file)).decode()
+    assert "Harbour Kayaks" in company_file and "[erased] (owner)" in company_file
+    assert BYSTANDER in stored_files()
+    assert Import.objects.get(pk=record.pk).file_id is not None
 
     assert leaks(database_dump()) == []
     assert leaks(stored_files()) == []

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import random
+import sqlite3
+import subprocess
+import sys
 
 import pytest
 from django.test import Client
@@ -121,3 +125,56 @@ def test_decorator_limits_posts_per_ip(limited, rf, ip):
     assert post().status_code == 200
     response = post()
     assert response.status_code == 429 and response["Retry-After"]
+
+
+# --- counters shared by processes without Redis -----------------------------------------------
+
+COUNTING = """
+import sys
+import django
+django.setup()
+from octopushx.shield.limits import ratelimit
+limit = ratelimit.Limit("shared", int(sys.argv[1]), 60)
+waits = [ratelimit.hit(limit, "203.0.113.9", now=1_000_020.0) for _ in range(int(sys.argv[2]))]
+print(sum(w is not None for w in waits))
+"""
+
+
+def counting_process(data_dir, allowed: int, hits: int) -> subprocess.Popen:
+    environment = {**os.environ, "OCTOPUSHX_DATA_DIR": str(data_dir), "OCTOPUSHX_RATE_LIMITS": "1",
+                   "DJANGO_SETTINGS_MODULE": "octopushx.settings", "OCTOPUSHX_TESTING": "1"}  # fmt: skip
+    environment.pop("REDIS_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-c", COUNTING, str(allowed), str(hits)], env=environment, stdout=subprocess.PIPE, text=True
+    )
+
+
+def test_processes_without_redis_share_their_counters(tmp_path):
+    first = counting_process(tmp_path, 3, 2)
+    assert first.wait(60) == 0 and first.stdout.read().strip() == "0"  # 2 of 3 used
+    second = counting_process(tmp_path, 3, 2)
+    assert second.wait(60) == 0 and second.stdout.read().strip() == "1"  # the 4th hit overall is refused
+
+
+def test_concurrent_processes_never_lose_a_hit(tmp_path):
+    runs = [counting_process(tmp_path, 1000, 200) for _ in range(2)]
+    assert [run.wait(120) for run in runs] == [0, 0]
+    with sqlite3.connect(tmp_path / "ratelimit.sqlite3") as connection:
+        assert connection.execute("SELECT sum(count) FROM counters").fetchone()[0] == 400
+
+
+def test_an_expired_counter_starts_again(tmp_path, limited, ip):
+    limited.RATE_LIMIT_DB = str(tmp_path / "counters.sqlite3")
+    limited.REDIS_URL = ""
+    counters = ratelimit.SharedCounters()
+    path = ratelimit.counters_path()
+    assert [counters.incr(path, "k", expires=100.0, now=50.0) for _ in range(2)] == [1, 2]
+    assert counters.incr(path, "k", expires=200.0, now=150.0) == 1
+
+
+def test_an_unusable_counters_file_falls_back_to_this_process(tmp_path, limited, ip):
+    limited.RATE_LIMIT_DB = str(tmp_path / "missing-folder" / "counters.sqlite3")
+    limited.REDIS_URL = ""
+    limit = ratelimit.Limit("fallback", 1, 60)
+    assert ratelimit.hit(limit, ip) is None
+    assert ratelimit.hit(limit, ip) is not None

@@ -1,16 +1,25 @@
-"""Fixed-window rate limits kept in Django's cache (local memory, or Redis with REDIS_URL).
+"""Fixed-window rate limits, counted where every process of the installation sees them.
 
-A counter per (limit, client key, window) is created with ``cache.add`` and increased with
-``cache.incr``, both atomic on Redis; the key expires with its window. Keys are hashed so
-tokens, emails and addresses never sit in the cache in clear.
+With ``REDIS_URL`` a counter per (limit, client key, window) lives in Django's cache on
+Redis: created with ``cache.add`` and increased with ``cache.incr``, both atomic, expiring
+with its window. Without Redis the counters live in a small SQLite file in the data folder
+(``ratelimit.sqlite3``, WAL), increased by one atomic upsert, so ``octopushx serve``,
+``octopushx worker`` and any further serve processes on the machine share them; it is a file
+of its own so these writes never wait on the application database's lock. Keys are hashed so
+tokens, emails and addresses are never stored in clear.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,6 +27,9 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from octopushx.core.context import client_ip
+
+log = logging.getLogger(__name__)
+CLEAN_EVERY = 60.0  # seconds between each process's sweeps of expired counters
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,69 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+class SharedCounters:
+    """Counters in one SQLite file, shared by every process that opens it.
+
+    Each thread keeps its own connection (reopened after a fork). The upsert increments and
+    returns the count in one statement, so two processes never lose a hit between them.
+    """
+
+    UPSERT = (
+        "INSERT INTO counters (key, count, expires) VALUES (?, 1, ?) "
+        "ON CONFLICT (key) DO UPDATE SET "
+        "count = CASE WHEN counters.expires < ? THEN 1 ELSE counters.count + 1 END, expires = excluded.expires "
+        "RETURNING count"
+    )
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _connection(self, path: Path) -> sqlite3.Connection:
+        owner = (os.getpid(), str(path))
+        if getattr(self._local, "owner", None) != owner:
+            connection = sqlite3.connect(path, timeout=5.0, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, "
+                "expires REAL NOT NULL) WITHOUT ROWID"
+            )
+            connection.execute("CREATE INDEX IF NOT EXISTS counters_expires ON counters (expires)")
+            self._local.connection, self._local.owner, self._local.cleaned = connection, owner, 0.0
+        return self._local.connection
+
+    def incr(self, path: Path, key: str, expires: float, now: float) -> int:
+        """Add one to ``key`` (a fresh count once ``expires`` passed); the new count."""
+        connection = self._connection(path)
+        count = connection.execute(self.UPSERT, (key, expires, now)).fetchone()[0]
+        if now - self._local.cleaned > CLEAN_EVERY:
+            connection.execute("DELETE FROM counters WHERE expires < ?", (now,))
+            self._local.cleaned = now
+        return int(count)
+
+
+shared = SharedCounters()
+
+
+def counters_path() -> Path:
+    """The SQLite file of the shared counters (in the data folder unless settings say otherwise)."""
+    return Path(getattr(settings, "RATE_LIMIT_DB", "") or Path(settings.DATA_DIR) / "ratelimit.sqlite3")
+
+
+def _count(cache_key: str, window_end: int, now: float) -> int:
+    if not settings.REDIS_URL:
+        try:
+            return shared.incr(counters_path(), cache_key, window_end + 5, now)
+        except sqlite3.Error as exc:  # a full disk or a stuck lock must not take sign-in down
+            log.warning("rate-limit counters file unusable (%s); counting in this process only", exc)
+    cache.add(cache_key, 0, timeout=window_end - int(now) + 5)
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=window_end - int(now) + 5)
+        return 1
+
+
 def hit(limit: Limit, key: str, now: float | None = None) -> int | None:
     """Count one request; the seconds to wait when over the limit, else None."""
     if not settings.RATE_LIMITS_ENABLED or limit.count <= 0:
@@ -49,12 +124,7 @@ def hit(limit: Limit, key: str, now: float | None = None) -> int | None:
     now = time.time() if now is None else now
     window_start = int(now) - int(now) % limit.window
     cache_key = f"rl:{limit.name}:{_digest(key)}:{window_start}"
-    cache.add(cache_key, 0, timeout=limit.window + 5)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=limit.window + 5)
-        count = 1
+    count = _count(cache_key, window_start + limit.window, now)
     if count > limit.count:
         return max(1, window_start + limit.window - int(now))
     return None

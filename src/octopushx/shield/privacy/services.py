@@ -294,14 +294,6 @@ Each file covers one kind of record:
 JSON files hold every field; CSV files repeat the main ones for spreadsheets.
 """
 
-FILE_NOTES = {
-    "contacts.json": "your contact record: names, email addresses, phone numbers, address, consent",
-    "notes.json": "notes written about you",
-    "tasks.json": "tasks linked to you",
-    "deals.json": "deals you are linked to",
-    "history.json": "the history of changes to your records",
-}
-
 
 def _csv(rows: list[dict]) -> bytes:
     if not rows:
@@ -324,10 +316,11 @@ def _build_archive(tenant, actor: Actor, request: PrivacyRequest) -> dict:
     for source in subjects.sources():
         ids = found.items.get(source.key)
         if ids:
-            files.update(source.export(tenant, ids))
+            files.update(source.run_export(tenant, ids, found))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        listing = "".join(f"- {name}: {FILE_NOTES.get(name, 'records from ' + name)}\n" for name in sorted(files))
+        notes = subjects.file_notes()
+        listing = "".join(f"- {name}: {notes.get(name, 'records from ' + name)}\n" for name in sorted(files))
         archive.writestr(
             "README.txt",
             README.format(
@@ -372,7 +365,7 @@ def _erase(tenant, actor: Actor, request: PrivacyRequest) -> dict:
                 else found.items.get(source.key, [])
             )
             if ids:
-                counts[source.key] = source.erase(tenant, actor, ids)
+                counts[source.key] = source.run_erase(tenant, actor, ids, found)
         request.email = f"erased:{_hash(request.email)[:12]}" if request.email else ""
         request.phone = f"erased:{_hash(request.phone)[:12]}" if request.phone else ""
         request.details, request.changes = "", {}

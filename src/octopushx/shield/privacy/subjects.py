@@ -1,19 +1,36 @@
 """Finding everything about one person in a tenant, exporting it and erasing it.
 
-Each app contributes a ``Source`` with ``register``: ``find(tenant, identity)`` returns the
-ids of its records about the person, ``export(tenant, ids)`` returns files for the access
-ZIP, ``erase(tenant, actor, ids)`` deletes or anonymises them and returns how many. The
-shield built-ins cover CRM contacts (with their notes, tasks and deal links) and the audit
-trail; calls register recordings and transcripts the same way.
+Each app contributes a ``Source`` with ``register`` from its own ``privacy`` module, imported
+in its ``AppConfig.ready()`` (``crm/privacy.py``, ``calls/privacy.py``):
+
+- ``find(tenant, identity, found)`` returns the ids of its records about the person. Sources
+  run after the contacts source, so they can follow ``found.contact_ids`` and
+  ``found.markers`` (the person's emails, phone numbers and full names).
+- ``export(tenant, ids)`` returns ``{filename: bytes}`` for the access ZIP; ``notes`` says in
+  one line what each file holds (it goes into the ZIP's README).
+- ``erase(tenant, actor, ids)`` deletes or irreversibly anonymises them, through the app's
+  services so each change is audited, and returns how many.
+- ``with_found=True`` passes ``found`` as a fourth argument to ``export`` and ``erase`` (for
+  sources that keep only the person's part of a shared record, such as one row of a file).
+- ``history`` says which audit entries on the found records concern the person: ``"all"``
+  (the record is about the person: contacts, notes) or ``"mentions"`` (only the entries whose
+  personal part names the person: a company that lists them). The audit source, last,
+  pseudonymises those entries.
+
+A future app registers the same way: Studio's workflow runs would register a source
+``workflow_runs`` whose ``find`` follows ``found.contact_ids`` and ``found.markers`` through
+the runs' trigger payloads, and whose ``erase`` deletes or anonymises those runs.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.apps import apps
+ERASED = "[erased]"
+PHONE_LIKE = re.compile(r"\+?\d[\d\s().\-/]{4,}\d")
 
 
 @dataclass(frozen=True)
@@ -24,10 +41,99 @@ class Identity:
 
 
 @dataclass
+class Markers:
+    """What names the person in free text and files: emails, E.164 numbers and full names."""
+
+    emails: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.emails or self.phones or self.names)
+
+    def add_email(self, email: str) -> None:
+        if email and "@" in email:
+            self.emails.add(email.strip().lower())
+
+    def add_phone(self, e164: str) -> None:
+        if e164 and e164.startswith("+") and sum(ch.isdigit() for ch in e164) >= 7:
+            self.phones.add(e164)
+
+    def add_name(self, first: str, last: str) -> None:
+        """Only a full name identifies someone; a first name alone is left alone."""
+        first, last = (first or "").strip(), (last or "").strip()
+        if first and last:
+            self.names.add(" ".join(f"{first} {last}".lower().split()))
+
+    def _phone_variants(self) -> list[tuple[str, str]]:
+        """(international digits, national significant number) for each number."""
+        import phonenumbers
+
+        variants = []
+        for e164 in self.phones:
+            digits = e164.lstrip("+")
+            try:
+                national = str(phonenumbers.parse(e164).national_number)
+            except phonenumbers.NumberParseException:
+                national = digits
+            variants.append((digits, national))
+        return variants
+
+    def _is_phone(self, candidate: str, variants: list[tuple[str, str]]) -> bool:
+        digits = re.sub(r"\D", "", candidate)
+        for international, national in variants:
+            if digits in (international, national, "0" + national):
+                return True
+            # 0044…, (0)20… and other prefixes before the national number
+            if len(national) >= 6 and digits.endswith(national) and len(digits) - len(national) <= 4:
+                return True
+        return False
+
+    def _patterns(self) -> list[re.Pattern]:
+        patterns = [re.compile(re.escape(email), re.IGNORECASE) for email in self.emails]
+        for name in self.names:
+            first, _, last = name.partition(" ")
+            words = r"\s+".join(re.escape(w) for w in name.split())
+            patterns.append(re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE))
+            if last:  # "Surname, First"
+                patterns.append(re.compile(rf"(?<!\w){re.escape(last)},\s*{re.escape(first)}(?!\w)", re.IGNORECASE))
+        return patterns
+
+    def matches(self, text: str) -> bool:
+        """Whether ``text`` names the person (email, any format of their number, full name)."""
+        if not text or not self:
+            return False
+        if any(pattern.search(text) for pattern in self._patterns()):
+            return True
+        variants = self._phone_variants()
+        return bool(variants) and any(self._is_phone(m.group(), variants) for m in PHONE_LIKE.finditer(text))
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every mention of the person replaced by ``[erased]``."""
+        if not text or not self:
+            return text
+        for pattern in self._patterns():
+            text = pattern.sub(ERASED, text)
+        variants = self._phone_variants()
+        if variants:
+            text = PHONE_LIKE.sub(lambda m: ERASED if self._is_phone(m.group(), variants) else m.group(), text)
+        return text
+
+    def row_matches(self, cells: Iterable) -> bool:
+        """A table row names the person if one cell does, or its cells hold their first and last name."""
+        values = ["" if c is None else str(c) for c in cells]
+        if any(self.matches(value) for value in values):
+            return True
+        lowered = {" ".join(v.lower().split()) for v in values if v}
+        return any(set(name.split(" ", 1)) <= lowered for name in self.names if " " in name)
+
+
+@dataclass
 class Found:
-    """Ids per source key, plus the contact ids the other sources can follow."""
+    """Ids per source key, the contact ids and markers the other sources can follow."""
 
     items: dict[str, list[str]] = field(default_factory=dict)
+    markers: Markers = field(default_factory=Markers)
 
     @property
     def contact_ids(self) -> list[str]:
@@ -42,16 +148,31 @@ class Source:
     key: str
     label: str
     find: Callable  # (tenant, identity, found) -> list[str]
-    export: Callable  # (tenant, ids) -> dict[filename, bytes]
-    erase: Callable  # (tenant, actor, ids) -> int
+    export: Callable  # (tenant, ids[, found]) -> dict[filename, bytes]
+    erase: Callable  # (tenant, actor, ids[, found]) -> int
     order: int = 50  # erasure order: dependent records before the contact itself
+    with_found: bool = False
+    history: str = ""  # "all", "mentions" or "" (the source handles its own audit entries)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def run_export(self, tenant, ids, found: Found) -> dict[str, bytes]:
+        return self.export(tenant, ids, found) if self.with_found else self.export(tenant, ids)
+
+    def run_erase(self, tenant, actor, ids, found: Found) -> int:
+        return self.erase(tenant, actor, ids, found) if self.with_found else self.erase(tenant, actor, ids)
 
 
 _SOURCES: dict[str, Source] = {}
 
 
-def register(key: str, *, label: str, find, export, erase, order: int = 50) -> Source:
-    source = Source(key, label, find, export, erase, order)
+def register(
+    key: str, *, label: str, find, export, erase, order: int = 50, with_found: bool = False, history: str = "",
+    notes: dict[str, str] | None = None,
+) -> Source:  # fmt: skip
+    """Add (or replace) the source ``key``; see the module docstring for the contract."""
+    if history not in ("", "all", "mentions"):
+        raise ValueError("history is 'all', 'mentions' or ''")
+    source = Source(key, label, find, export, erase, order, with_found, history, dict(notes or {}))
     _SOURCES[key] = source
     return source
 
@@ -60,10 +181,39 @@ def sources() -> list[Source]:
     return sorted(_SOURCES.values(), key=lambda s: (s.order, s.key))
 
 
+def file_notes() -> dict[str, str]:
+    """What each file of the access ZIP holds, from the sources that write it."""
+    notes: dict[str, str] = {}
+    for source in _SOURCES.values():
+        notes.update(source.notes)
+    return notes
+
+
+def normalise_phone(tenant, phone: str) -> str:
+    """A number in any format as E.164, or stripped as it was when it cannot be parsed."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(phone, tenant.default_region or None)
+    except phonenumbers.NumberParseException:
+        return phone.strip()
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_normalise_phone = normalise_phone  # the name calls/privacy.py uses
+
+
 def find(tenant, identity: Identity) -> Found:
-    """Sources run in order, so later ones can follow the contacts found first."""
+    """Contacts first (the others follow them), the audit trail last, the rest in key order."""
     found = Found()
-    for source in sorted(_SOURCES.values(), key=lambda s: (0 if s.key == "contacts" else 1, s.key)):
+    found.markers.add_email(identity.email)
+    if identity.phone:
+        found.markers.add_phone(normalise_phone(tenant, identity.phone))
+
+    def position(source: Source) -> tuple[int, str]:
+        return (0 if source.key == "contacts" else 2 if source.key == "audit" else 1, source.key)
+
+    for source in sorted(_SOURCES.values(), key=position):
         ids = [str(i) for i in source.find(tenant, identity, found)]
         if ids:
             found.items[source.key] = ids
@@ -74,141 +224,34 @@ def as_json(data) -> bytes:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str).encode()
 
 
-# --- built-in sources ----------------------------------------------------------------------
-
-
-def _normalise_phone(tenant, phone: str) -> str:
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(phone, tenant.default_region or None)
-    except phonenumbers.NumberParseException:
-        return phone.strip()
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _find_contacts(tenant, identity: Identity, found: Found) -> list[str]:
-    from django.db.models import Q
-
-    from octopushx.crm.models import Contact, ContactEmail, ContactPhone
-
-    query = Q(pk__in=[])
-    if identity.contact_id:
-        query |= Q(pk=identity.contact_id)
-    if identity.email:
-        email = identity.email.strip().lower()
-        query |= Q(email__iexact=email) | Q(
-            pk__in=ContactEmail.objects.for_tenant(tenant).filter(email__iexact=email).values("contact_id")
-        )
-    if identity.phone:
-        number = _normalise_phone(tenant, identity.phone)
-        query |= Q(phone=number) | Q(
-            pk__in=ContactPhone.objects.for_tenant(tenant).filter(number=number).values("contact_id")
-        )
-    try:
-        return [str(pk) for pk in Contact.objects.for_tenant(tenant).filter(query).values_list("pk", flat=True)]
-    except Exception:  # a malformed contact id finds nobody
-        return []
-
-
-def _export_contacts(tenant, ids) -> dict[str, bytes]:
-    from octopushx.crm.models import Contact
-    from octopushx.crm.services import contact_snapshot
-
-    rows = []
-    for contact in Contact.objects.for_tenant(tenant).filter(pk__in=ids):
-        rows.append({"id": str(contact.pk), **contact_snapshot(contact), "created_at": contact.created_at})
-    return {"contacts.json": as_json(rows)}
-
-
-def _erase_contacts(tenant, actor, ids) -> int:
-    from octopushx.crm.models import Contact
-    from octopushx.crm.services import delete_contact
-
-    count = 0
-    for contact in Contact.objects.for_tenant(tenant).filter(pk__in=ids):
-        delete_contact(tenant, actor, contact)
-        count += 1
-    return count
-
-
-def _related_finder(model_name: str):
-    def find_related(tenant, identity: Identity, found: Found) -> list[str]:
-        model = apps.get_model("crm", model_name)
-        if not found.contact_ids:
-            return []
-        return [
-            str(pk)
-            for pk in model.objects.for_tenant(tenant)
-            .filter(contact_id__in=found.contact_ids)
-            .values_list("pk", flat=True)
-        ]
-
-    return find_related
-
-
-def _export_related(model_name: str, filename: str, fields: tuple[str, ...]):
-    def export_related(tenant, ids) -> dict[str, bytes]:
-        model = apps.get_model("crm", model_name)
-        rows = [
-            {"id": str(obj.pk), **{f: getattr(obj, f) for f in fields}, "created_at": obj.created_at}
-            for obj in model.objects.for_tenant(tenant).filter(pk__in=ids)
-        ]
-        return {filename: as_json(rows)}
-
-    return export_related
-
-
-def _erase_related(model_name: str, service: str):
-    def erase_related(tenant, actor, ids) -> int:
-        from octopushx.crm import services
-
-        model = apps.get_model("crm", model_name)
-        delete = getattr(services, service)
-        count = 0
-        for obj in model.objects.for_tenant(tenant).filter(pk__in=ids):
-            delete(tenant, actor, obj)
-            count += 1
-        return count
-
-    return erase_related
-
-
-def _find_deals(tenant, identity: Identity, found: Found) -> list[str]:
-    from octopushx.crm.models import Deal
-
-    if not found.contact_ids:
-        return []
-    deals = Deal.objects.for_tenant(tenant).filter(contacts__in=found.contact_ids).distinct()
-    return [str(pk) for pk in deals.values_list("pk", flat=True)]
-
-
-def _export_deals(tenant, ids) -> dict[str, bytes]:
-    from octopushx.crm.models import Deal
-
-    rows = [
-        {"id": str(d.pk), "name": d.name, "value": str(d.value), "currency": d.currency, "status": d.status,
-         "created_at": d.created_at}
-        for d in Deal.objects.for_tenant(tenant).filter(pk__in=ids)
-    ]  # fmt: skip
-    return {"deals.json": as_json(rows)}
-
-
-def _unlink_deals(tenant, actor, ids) -> int:
-    """Deals are the business's records: the person is unlinked, the deal stays."""
-    return 0  # the contact's deletion removes its links; nothing to do per deal
+# --- built-in sources: the audit trail and earlier requests --------------------------------
 
 
 def _find_audit(tenant, identity: Identity, found: Found) -> list[str]:
     from octopushx.core.models import AuditEntry
 
-    object_ids = list(found.contact_ids)
-    for key in ("notes", "tasks"):
-        object_ids += found.items.get(key, [])
-    if not object_ids:
-        return []
-    entries = AuditEntry.objects.filter(tenant=tenant, object_id__in=object_ids)
-    return [str(pk) for pk in entries.values_list("pk", flat=True)]
+    every, mentioned = [], []
+    for source in _SOURCES.values():
+        ids = found.items.get(source.key, [])
+        if source.history == "all":
+            every += ids
+        elif source.history == "mentions":
+            mentioned += ids
+    entries: list[str] = []
+    if every:
+        entries += [
+            str(pk) for pk in AuditEntry.objects.filter(tenant=tenant, object_id__in=every).values_list("pk", flat=True)
+        ]
+    if mentioned and found.markers:
+        candidates = AuditEntry.objects.filter(tenant=tenant, object_id__in=mentioned).select_related("personal")
+        for entry in candidates:
+            personal = getattr(entry, "personal", None)
+            if personal is None:
+                continue
+            text = as_json(personal.changes).decode() + "\n" + personal.actor_label
+            if found.markers.matches(text):
+                entries.append(str(entry.pk))
+    return entries
 
 
 def _export_audit(tenant, ids) -> dict[str, bytes]:
@@ -228,20 +271,6 @@ def _erase_audit(tenant, actor, ids) -> int:
     from octopushx.core.models import AuditEntry
 
     return audit.erase_personal(AuditEntry.objects.filter(tenant=tenant, pk__in=ids), "erased data subject")
-
-
-if apps.is_installed("octopushx.crm"):
-    register(
-        "contacts", label="Contacts", find=_find_contacts, export=_export_contacts, erase=_erase_contacts, order=60
-    )
-    register("notes", label="Notes", find=_related_finder("Note"),
-             export=_export_related("Note", "notes.json", ("subject", "body")),
-             erase=_erase_related("Note", "delete_note"), order=10)  # fmt: skip
-    register("tasks", label="Tasks", find=_related_finder("Task"),
-             export=_export_related("Task", "tasks.json", ("title", "description", "status", "due_at")),
-             erase=_erase_related("Task", "delete_task"), order=10)  # fmt: skip
-    register("deals", label="Deals (the person is unlinked)", find=_find_deals, export=_export_deals,
-             erase=_unlink_deals, order=20)  # fmt: skip
 
 
 def _find_past_requests(tenant, identity: Identity, found: Found) -> list[str]:
@@ -285,4 +314,4 @@ register("privacy_requests", label="Earlier privacy requests (archives deleted)"
          export=lambda tenant, ids: {}, erase=_erase_past_requests, order=90)  # fmt: skip
 # Last: after every deletion above wrote its own audit entry, so those are pseudonymised too.
 register("audit", label="Audit entries (pseudonymised)", find=_find_audit, export=_export_audit,
-         erase=_erase_audit, order=99)  # fmt: skip
+         erase=_erase_audit, order=99, notes={"history.json": "the history of changes to your records"})  # fmt: skip
