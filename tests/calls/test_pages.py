@@ -44,6 +44,14 @@ def test_call_page_has_player_transcript_chart_and_review(org, web_as):
     assert "style=" not in html and "<script>" not in html
 
 
+def test_metrics_read_as_labels_and_units_beside_the_team(org, web_as):
+    client = web_as("admin")
+    call = analysed_call(org)
+    html = client.get(reverse("calls:detail", args=[call.pk])).content.decode()
+    assert "<td>Talk ratio (agent)</td><td>50%</td><td>50%</td>" in html
+    assert "<td>Silence</td><td>20%</td>" in html and "talk_ratio.agent" not in html
+
+
 def test_review_buttons_on_the_page(org, web_as):
     client = web_as("admin")
     call = analysed_call(org)

@@ -30,7 +30,7 @@ def test_markdown_download_of_a_draft_with_confirmation_carries_the_label_and_mo
     assert "Model: tiny.en version 1" in text
     assert "The customer paid a bill." in text
     assert "Send the receipt by Friday (owner: agent, due: by Friday)" in text
-    assert "Talk ratio (agent): 0.5" in text
+    assert "Talk ratio (agent): 50%" in text
     assert f"/calls/{call.pk}/" in text
     assert response["Content-Disposition"] == f'attachment; filename="call-summary-{call.pk}-unreviewed.md"'
     assert _exports(org).count() == 1

@@ -95,10 +95,7 @@ def call_page(request, call_id):
     insights = detail.get("insights") or {}
     metrics = insights.get("metrics") or {}
     team = services.team_averages(request.tenant, request.membership)
-    rows = [
-        {"name": name, "value": value, "team": team.get(name)}
-        for name, value in sorted(services.flat_metrics(metrics).items())
-    ]
+    rows = services.metric_rows(metrics, team)
     timeline = (insights.get("sentiment") or {}).get("timeline") or []
     return render(
         request,

@@ -35,6 +35,7 @@ from octopushx.calls.services.queries import (
     match_agent,
     match_contact,
     membership_of,
+    metric_rows,
     team_averages,
     visible_calls,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "fail",
     "filter_calls",
     "flat_metrics",
+    "metric_rows",
     "get_visible_call",
     "link_contact",
     "mark",

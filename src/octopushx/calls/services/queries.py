@@ -105,6 +105,52 @@ def team_averages(tenant, membership: Membership | None, limit: int = 200) -> di
     return {name: round(sum(values) / len(values), 3) for name, values in totals.items() if values}
 
 
+# How each flat metric reads to a person: its label and how its number is shown.
+METRICS = {
+    "talk_ratio": ("Talk ratio", "percent"),
+    "words_per_minute": ("Words per minute", "whole"),
+    "questions": ("Questions asked", "whole"),
+    "interruptions": ("Interruptions", "whole"),
+    "silence_ratio": ("Silence", "percent"),
+    "patience": ("Patience before replying", "seconds"),
+    "longest_monologue": ("Longest monologue", "seconds"),
+}
+
+
+def metric_label(name: str) -> str:
+    """``talk_ratio.agent`` → ``Talk ratio (agent)``."""
+    base, _, speaker = name.partition(".")
+    label = METRICS.get(base, (base.replace("_", " ").capitalize(), ""))[0]
+    return f"{label} ({speaker})" if speaker else label
+
+
+def format_metric(name: str, value: float | None) -> str:
+    """``0.41`` → ``41%`` for ratios, whole numbers for counts and rates, seconds with one decimal."""
+    if value is None:
+        return "—"
+    kind = METRICS.get(name.partition(".")[0], ("", ""))[1]
+    if kind == "percent":
+        return f"{value:.0%}"
+    if kind == "whole":
+        return f"{value:.0f}" if float(value).is_integer() or value >= 10 else f"{value:.1f}"
+    if kind == "seconds":
+        return f"{value:.1f} s"
+    return f"{value:g}"
+
+
+def metric_rows(metrics: dict[str, Any], team: dict[str, float] | None = None) -> list[dict[str, str]]:
+    """The call's metrics in the order of ``METRICS`` with labels, beside the team's averages."""
+    flat = flat_metrics(metrics)
+    order = list(METRICS)
+    names = sorted(flat, key=lambda n: (order.index(n.partition(".")[0]) if n.partition(".")[0] in order else 99, n))
+    team = team or {}
+    return [
+        {"name": name, "label": metric_label(name), "value": format_metric(name, flat[name]),
+         "team": format_metric(name, team.get(name))}
+        for name in names
+    ]  # fmt: skip
+
+
 def flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     """Per-speaker and call-wide metrics as flat ``name.speaker`` numbers."""
     flat: dict[str, float] = {}

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from octopushx.calls.models import Call, CallAnalysisResult, ReviewState
 from octopushx.calls.services.processing import restricted_reason
-from octopushx.calls.services.queries import flat_metrics
+from octopushx.calls.services.queries import flat_metrics, format_metric, metric_label
 from octopushx.core import audit
 from octopushx.core.context import Actor
 
@@ -34,15 +34,6 @@ CONFIRM_MESSAGE = (
     "This summary is AI output that no person has approved. Confirm that you want to share it "
     "unreviewed (it will carry an 'unreviewed AI output' label), or approve it first"
 )
-METRIC_NAMES = {
-    "talk_ratio": "Talk ratio",
-    "words_per_minute": "Words per minute",
-    "questions": "Questions",
-    "interruptions": "Interruptions",
-    "silence_ratio": "Silence",
-    "patience": "Patience (s)",
-    "longest_monologue": "Longest monologue (s)",
-}
 
 
 @dataclass
@@ -93,12 +84,6 @@ def needs_confirmation(result: CallAnalysisResult) -> bool:
     return result.review_state != ReviewState.APPROVED
 
 
-def _metric_label(name: str) -> str:
-    base, _, speaker = name.partition(".")
-    label = METRIC_NAMES.get(base, base.replace("_", " ").capitalize())
-    return f"{label} ({speaker})" if speaker else label
-
-
 def build_document(call: Call, result: CallAnalysisResult, link: str) -> SummaryDocument:
     """The document for a call's current result (no checks, no audit: see ``export_summary``)."""
     insights = result.data.get("insights") or {}
@@ -146,7 +131,7 @@ def _item_line(item: dict) -> str:
 
 
 def _metric_lines(doc: SummaryDocument) -> list[str]:
-    lines = [f"{_metric_label(name)}: {value:g}" for name, value in sorted(doc.metrics.items())]
+    lines = [f"{metric_label(name)}: {format_metric(name, value)}" for name, value in doc.metrics.items()]
     if doc.sentiment is not None:
         lines.append(f"Overall sentiment: {doc.sentiment:+.2f}")
     return lines
