@@ -252,7 +252,31 @@ def test_sign_in_from_a_new_network_is_marked(web_as, org):
     for ip in ("192.0.2.10", "192.0.2.11", "198.51.100.3"):
         Client(REMOTE_ADDR=ip).post("/accounts/login/", {"email": agent.user.email, "password": PASSWORD})
     entries = list(services.activity(org, services.ActivityFilter(category="sign_ins")))
-    flagged = services.first_seen_networks(entries)
-    by_ip = {e.personal.ip: e.pk in flagged for e in entries if e.action == "auth.sign_in"}
-    assert by_ip == {"192.0.2.10": True, "192.0.2.11": False, "198.51.100.3": True}
+    services.mark_first_seen(entries)
+    by_ip = {e.personal.ip: e.first_seen for e in entries if e.action == "auth.sign_in"}
+    assert by_ip == {"192.0.2.10": "network", "192.0.2.11": "", "198.51.100.3": "network"}
     assert b'data-testid="new-network"' in web_as(Role.AUDITOR).get("/shield/security/").content
+
+
+def test_sign_in_from_a_new_country_is_marked_with_the_country(web_as, org):
+    agent = make_member(org, Role.AGENT)
+    for ip in ("81.2.69.160", "81.2.70.1", "2.125.160.216", "8.8.8.8"):
+        Client(REMOTE_ADDR=ip).post("/accounts/login/", {"email": agent.user.email, "password": PASSWORD})
+    entries = list(services.activity(org, services.ActivityFilter(category="sign_ins")))
+    services.mark_first_seen(entries)
+    seen = {e.personal.ip: (e.country, e.first_seen) for e in entries if e.action == "auth.sign_in"}
+    assert seen == {
+        "81.2.69.160": ("GB", "network"),  # the first sign-in ever
+        "81.2.70.1": ("GB", ""),  # same network
+        "2.125.160.216": ("GB", "network"),  # another British network
+        "8.8.8.8": ("US", "country"),
+    }
+    page = web_as(Role.AUDITOR).get("/shield/security/").content.decode()
+    assert 'data-testid="new-country"' in page and "<td>US</td>" in page
+
+
+def test_private_and_unknown_addresses_have_no_country():
+    from octopushx.shield.monitoring.geo import country_of
+
+    assert [country_of(ip) for ip in ("192.168.1.1", "127.0.0.1", "::1", "203.0.113.5", "not-an-ip", None)] == [""] * 6
+    assert country_of("185.60.216.35") == "IE"

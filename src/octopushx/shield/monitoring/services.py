@@ -142,23 +142,28 @@ def chart_svg(series: list[tuple[date, int]], width: int = 720, height: int = 16
     return "".join(parts)
 
 
-def first_seen_networks(entries) -> set[int]:
-    """Sign-ins (by entry id) from a network the user had never signed in from before."""
+def mark_first_seen(entries) -> None:
+    """Annotate sign-ins with ``country`` and ``first_seen``: "country" when the user had never
+    signed in from that country before, "network" for a new network in a known country."""
     from octopushx.shield.monitoring.detectors import network
+    from octopushx.shield.monitoring.geo import country_of
 
-    flagged = set()
     for entry in entries:
+        entry.country, entry.first_seen = country_of(entry.personal.ip), ""
         if entry.action != "auth.sign_in" or entry.actor_user_id is None:
             continue
         here = network(entry.personal.ip)
         if here is None:
             continue
-        earlier_ips = AuditEntry.objects.filter(
-            tenant_id=entry.tenant_id, action="auth.sign_in", actor_user_id=entry.actor_user_id, seq__lt=entry.seq
-        ).values_list("personal__ip", flat=True)[:500]
-        if all(network(ip) != here for ip in earlier_ips):
-            flagged.add(entry.pk)
-    return flagged
+        earlier_ips = list(
+            AuditEntry.objects.filter(
+                tenant_id=entry.tenant_id, action="auth.sign_in", actor_user_id=entry.actor_user_id, seq__lt=entry.seq
+            ).values_list("personal__ip", flat=True)[:500]
+        )
+        if earlier_ips and entry.country and entry.country not in {country_of(ip) for ip in earlier_ips}:
+            entry.first_seen = "country"
+        elif all(network(ip) != here for ip in earlier_ips):
+            entry.first_seen = "network"
 
 
 # --- alerts ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ def security_page(request):
     filters, errors = services.ActivityFilter.from_query(request.GET)
     entries = services.activity(tenant, filters)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    services.mark_first_seen(page)
     query = request.GET.copy()
     query.pop("page", None)
     chart = services.chart_svg(services.daily_counts(tenant, filters))
@@ -37,7 +38,6 @@ def security_page(request):
             "categories": [(k, label) for k, (label, _q) in services.CATEGORIES.items()],
             "counts": services.counts_by_category(tenant, filters),
             "page": page,
-            "new_networks": services.first_seen_networks(page),
             "query": query.urlencode(),
             "chart": mark_safe(chart),  # noqa: S308 (built from numbers and escaped dates)
             "alerts": alerts[:100],
