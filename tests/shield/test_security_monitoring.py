@@ -280,3 +280,34 @@ def test_private_and_unknown_addresses_have_no_country():
 
     assert [country_of(ip) for ip in ("192.168.1.1", "127.0.0.1", "::1", "203.0.113.5", "not-an-ip", None)] == [""] * 6
     assert country_of("185.60.216.35") == "IE"
+
+
+FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+CHROME_ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36"
+)
+
+
+def test_sign_in_from_a_new_device_is_marked(web_as, org):
+    agent = make_member(org, Role.AGENT)
+    for agent_string in (FIREFOX_WINDOWS, FIREFOX_WINDOWS.replace("133.0", "134.0"), CHROME_ANDROID):
+        Client(REMOTE_ADDR="192.0.2.10", HTTP_USER_AGENT=agent_string).post(
+            "/accounts/login/", {"email": agent.user.email, "password": PASSWORD}
+        )
+    entries = sorted(services.activity(org, services.ActivityFilter(category="sign_ins")), key=lambda e: e.seq)
+    services.mark_first_seen(entries)
+    seen = [(e.device, e.first_seen) for e in entries if e.action == "auth.sign_in"]
+    # a browser update is not a new device; the first sign-in ever is new by its network
+    assert seen == [("Firefox on Windows", "network"), ("Firefox on Windows", ""), ("Chrome on Android", "device")]
+    page = web_as(Role.AUDITOR).get("/shield/security/").content.decode()
+    assert 'data-testid="new-device"' in page and "Chrome on Android" in page
+
+
+def test_device_names_are_coarse():
+    from octopushx.accounts.devices import describe
+
+    assert describe(FIREFOX_WINDOWS) == "Firefox on Windows"
+    assert describe(CHROME_ANDROID) == "Chrome on Android"
+    edge = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 Chrome/131.0 Safari/537.36 Edg/131.0"
+    assert describe(edge) == "Edge on macOS"
+    assert describe("") == "unknown device" and describe("curl/8.5") == "unknown device"

@@ -23,10 +23,20 @@ def on_login(sender, request, user, **kwargs):
 
     if request is None:
         return
+    from octopushx.accounts.devices import describe
+
     record_session(request, user)
     actor = Actor.from_request(request, user=user)
+    device = describe(request.META.get("HTTP_USER_AGENT", ""))
     for tenant in _tenants(user):
-        audit.record(tenant, actor, "auth.sign_in", object_type="user", object_id=str(user.pk))
+        audit.record(
+            tenant,
+            actor,
+            "auth.sign_in",
+            object_type="user",
+            object_id=str(user.pk),
+            changes={"device": [None, device]},
+        )
 
 
 @receiver(user_logged_out)

@@ -143,27 +143,36 @@ def chart_svg(series: list[tuple[date, int]], width: int = 720, height: int = 16
 
 
 def mark_first_seen(entries) -> None:
-    """Annotate sign-ins with ``country`` and ``first_seen``: "country" when the user had never
-    signed in from that country before, "network" for a new network in a known country."""
+    """Annotate sign-ins with ``country``, ``device`` and ``first_seen``: "country" when the user had
+    never signed in from that country before, else "device" for a browser and system never used
+    before, else "network" for a new network."""
     from octopushx.shield.monitoring.detectors import network
     from octopushx.shield.monitoring.geo import country_of
 
     for entry in entries:
-        entry.country, entry.first_seen = country_of(entry.personal.ip), ""
+        entry.country, entry.device, entry.first_seen = country_of(entry.personal.ip), _device(entry.personal), ""
         if entry.action != "auth.sign_in" or entry.actor_user_id is None:
             continue
         here = network(entry.personal.ip)
         if here is None:
             continue
-        earlier_ips = list(
+        earlier = list(
             AuditEntry.objects.filter(
                 tenant_id=entry.tenant_id, action="auth.sign_in", actor_user_id=entry.actor_user_id, seq__lt=entry.seq
-            ).values_list("personal__ip", flat=True)[:500]
+            ).values_list("personal__ip", "personal__changes")[:500]
         )
-        if earlier_ips and entry.country and entry.country not in {country_of(ip) for ip in earlier_ips}:
+        earlier_ips = [ip for ip, _changes in earlier]
+        earlier_devices = {((changes or {}).get("device") or [None, ""])[1] for _ip, changes in earlier}
+        if earlier and entry.country and entry.country not in {country_of(ip) for ip in earlier_ips}:
             entry.first_seen = "country"
+        elif earlier and entry.device and entry.device not in earlier_devices:
+            entry.first_seen = "device"
         elif all(network(ip) != here for ip in earlier_ips):
             entry.first_seen = "network"
+
+
+def _device(personal) -> str:
+    return ((personal.changes or {}).get("device") or [None, ""])[1] if personal else ""
 
 
 # --- alerts ---------------------------------------------------------------------------------
