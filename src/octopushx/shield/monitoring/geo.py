@@ -1,8 +1,9 @@
 """The country of an IP address, offline, for "signed in from a new country".
 
 The database ships inside the PyPI package ``geoip2fast`` (country ranges from MaxMind's
-GeoLite2, CC BY-SA 4.0): IPv4 only, loaded once per process on first use (about 0.25 s, 45 MB).
-Private, loopback and unknown addresses have no country.
+GeoLite2, under the GeoLite2 End User License Agreement): IPv4 only, loaded once per process on
+first use (about 0.25 s, 45 MB). Only the country is used, for security monitoring, never to
+locate a person. Private, loopback and unknown addresses have no country.
 """
 
 from __future__ import annotations
