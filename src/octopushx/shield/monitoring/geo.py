@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+from functools import lru_cache
 
 _LOCK = threading.Lock()
 _DATABASE = None
@@ -25,6 +26,7 @@ def _database():
     return _DATABASE
 
 
+@lru_cache(maxsize=4096)  # the security page looks up each earlier sign-in's address again
 def country_of(ip: str | None) -> str:
     """Two-letter country code, or "" when the address is private, local, IPv6 or not listed."""
     try:
