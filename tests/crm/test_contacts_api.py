@@ -91,6 +91,29 @@ def test_list_filters_and_pages(admin_api, org):
     assert {body["items"][0]["first_name"], second["items"][0]["first_name"]} == {"P1", "P3"}
 
 
+def test_a_list_item_is_the_contact_as_one_contact_answers_it(admin_api, org):
+    """The list builds its items in bulk (``contact_items``); they must equal the single answer."""
+    full = {
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "emails": ["g@home.example", {"email": "grace@work.example", "label": "work", "primary": True}],
+        "phones": ["+1 202 555 0143", {"number": "07911 123456", "label": "mobile"}],
+        "tags": ["vip", "beta"],
+        "city": "Arlington",
+        "consent": "granted",
+    }
+    created = [
+        admin_api.post("/api/v1/contacts", full).json(),
+        admin_api.post("/api/v1/contacts", {"first_name": "Bare"}).json(),
+    ]
+    listed = {item["id"]: item for item in admin_api.get("/api/v1/contacts").json()["items"]}
+    for contact in created:
+        one = admin_api.get(f"/api/v1/contacts/{contact['id']}").json()
+        assert listed[contact["id"]] == one
+    assert listed[created[0]["id"]]["tags"] == ["beta", "vip"]
+    assert listed[created[0]["id"]]["phones"] == ["+12025550143", "+447911123456"]
+
+
 def test_list_orders_by_name(admin_api, org):
     for name in ("Cole", "Abel", "Bede"):
         make_contact(org, last_name=name)

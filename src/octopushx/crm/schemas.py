@@ -134,6 +134,51 @@ class ContactOut(TaggedOut):
         return [{"number": p.number, "label": p.label, "primary": p.is_primary} for p in obj.phones.all()]
 
 
+_CONTACT_LISTS = {"emails", "phones", "email_details", "phone_details", "tags", "custom_fields", "possible_duplicates"}
+_CONTACT_PLAIN = [name for name in ContactOut.model_fields if name not in _CONTACT_LISTS]
+
+
+def contact_items(contacts: list) -> list[dict]:
+    """A page of contacts as ``ContactOut`` answers them, built in bulk.
+
+    Through ``ContactOut`` every field of every row passes ninja's attribute wrapper, and a
+    prefetch builds a queryset per row and relation: together most of a list request's time on a
+    large tenant. Here each relation is one query of plain values. A test holds both to one answer.
+    """
+    from octopushx.crm.models import Contact, ContactEmail, ContactPhone
+
+    ids = [c.pk for c in contacts]
+    emails: dict = {pk: [] for pk in ids}
+    phones: dict = {pk: [] for pk in ids}
+    tags: dict = {pk: [] for pk in ids}
+    for contact_id, email, label, primary in ContactEmail.objects.filter(contact_id__in=ids).values_list(
+        "contact_id", "email", "label", "is_primary"
+    ):
+        emails[contact_id].append({"email": email, "label": label, "primary": primary})
+    for contact_id, number, label, primary in ContactPhone.objects.filter(contact_id__in=ids).values_list(
+        "contact_id", "number", "label", "is_primary"
+    ):
+        phones[contact_id].append({"number": number, "label": label, "primary": primary})
+    for contact_id, name in Contact.tags.through.objects.filter(contact_id__in=ids).values_list(
+        "contact_id", "tag__name"
+    ):
+        tags[contact_id].append(name)
+    items = []
+    for contact in contacts:
+        item = {name: getattr(contact, name) for name in _CONTACT_PLAIN}
+        item.update(
+            emails=[e["email"] for e in emails[contact.pk]],
+            phones=[p["number"] for p in phones[contact.pk]],
+            email_details=emails[contact.pk],
+            phone_details=phones[contact.pk],
+            tags=sorted(tags[contact.pk]),
+            custom_fields=contact.custom,
+            possible_duplicates=[],
+        )
+        items.append(item)
+    return items
+
+
 class CompanyIn(Schema):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"name": "Initech", "domain": "initech.example", "industry": "Software"}]}
