@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -272,7 +272,15 @@ def _matching(qs: QuerySet, condition: Q) -> QuerySet:
     matched = qs.filter(condition)
     if connection.vendor != "postgresql":
         return matched  # no search index to read: the ids query would be one more scan
-    ids = list(matched.order_by().values_list("pk", flat=True)[: MATCH_CAP + 1])
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Read the search indexes, whatever the planner guesses: for a common word it expects the
+        # cap to be reached early in a table scan, and a word as common as "Ada" (1 row in 70)
+        # took 110 ms that way, against 16 ms through the indexes.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        ids = list(matched.order_by().values_list("pk", flat=True)[: MATCH_CAP + 1])
+        cursor.execute("RESET enable_seqscan")
+        cursor.execute("RESET enable_indexscan")
     return matched if len(ids) > MATCH_CAP else qs.filter(pk__in=ids)
 
 
