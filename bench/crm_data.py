@@ -248,7 +248,10 @@ def populate(contacts: int, seed: int = 7) -> Tenant:
         done = offset + len(rows)
         if done % 100_000 == 0 or done == contacts:
             print(f"  {done:,} contacts, {time.perf_counter() - started:.0f} s", flush=True)
-    # No ANALYZE: the application never runs it on SQLite, so the planner is measured as users get it.
+    # Statistics as the application keeps them (at start, hourly and after an import), sampled.
+    from octopushx.core import maintenance
+
+    maintenance.refresh_statistics()
     print(f"loaded {contacts:,} contacts in {time.perf_counter() - started:.1f} s", flush=True)
     return loaded
 

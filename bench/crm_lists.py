@@ -46,6 +46,9 @@ def _setup(data_dir: str | None, crm_migration: str | None) -> None:
     call_command("migrate", interactive=False, verbosity=0)
     if crm_migration:
         call_command("migrate", "crm", crm_migration, interactive=False, verbosity=0)
+    from octopushx.core import maintenance
+
+    maintenance.refresh_statistics()  # as `octopushx serve` does at start
     print(f"migrations applied in {time.perf_counter() - started:.1f} s", flush=True)
 
 

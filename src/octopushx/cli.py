@@ -31,7 +31,9 @@ def cmd_migrate(args) -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
-    from octopushx.core import keys
+    from octopushx.core import keys, maintenance
+
+    maintenance.refresh_statistics()
 
     keys.check_master_key()
     print("Database is up to date.")

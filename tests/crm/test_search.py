@@ -96,4 +96,5 @@ def test_name_with_a_number_searches_both_and_digits_in_an_email_are_not_a_phone
     make_contact(org, first_name="Cy", phone="+44 20 7913 8591")
     assert sorted(_names(admin_api, q="Bob 020 7946 0123")) == ["Ada"]
     assert _names(admin_api, q="bob138591") == ["Bob"]
+    assert _names(admin_api, q="138591") == ["Cy"]
     assert _names(admin_api, q="bob138591@two") == ["Bob"]

@@ -8,9 +8,10 @@ orphaned work at once.
 
 from __future__ import annotations
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
-from octopushx.core import jobs
+from octopushx.core import jobs, maintenance
 
 
 @db_task(retries=0)
@@ -23,3 +24,8 @@ def run_jobs_task(job_ids: list[str]) -> None:
     """Several ids in one delivery (``jobs.enqueue_many``); each job is still claimed on its own."""
     for job_id in job_ids:
         jobs.run(job_id)
+
+
+@db_periodic_task(crontab(minute="17"))
+def refresh_statistics_hourly() -> None:
+    maintenance.refresh_statistics()

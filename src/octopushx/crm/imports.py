@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from octopushx.core import audit, blobs, events, jobs
+from octopushx.core import audit, blobs, events, jobs, maintenance
 from octopushx.core.bulk import fast_insert
 from octopushx.core.context import Actor
 from octopushx.crm import fields as rules
@@ -812,6 +812,7 @@ def run(record: Import, job=None) -> Import:
             changes={name: [None, counts[name]] for name in ("created", "updated", "skipped", "failed")},
         )
         events.emit(record.tenant, "import.completed", {"import_id": str(record.pk), **counts})
+    maintenance.refresh_statistics()  # the tables may have grown many times over
     return record
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -111,8 +112,6 @@ def _value(name: str, kind: str, raw: str, region: str) -> Any:
         except ValueError as exc:
             raise ValidationError({name: [str(exc)]})
     if kind == "id":
-        import uuid
-
         try:
             return uuid.UUID(raw)
         except ValueError:
@@ -204,14 +203,87 @@ def _ids(qs) -> list:
     return list(qs.values_list("contact_id", flat=True)[:MATCH_CAP])
 
 
+def _on_index(column: str) -> dict:
+    """A bound that holds for every row, so SQLite reads the ``(tenant, column)`` index for a scan.
+
+    SQLite otherwise reads a fragment search through the tenant index, fetching every row of
+    the tenant; the composite index holds the searched column and is read alone (240,000 emails:
+    27 ms against 100). PostgreSQL reads its trigram indexes and gets no such bound.
+    """
+    return {f"{column}__gte": ""} if connection.vendor == "sqlite" else {}
+
+
 def _phone_condition(tenant, term: str) -> Q | None:
     e164, digits = rules.phone_query(term, tenant.default_region)
     if e164:
         return Q(pk__in=_ids(ContactPhone.objects.filter(tenant=tenant, number=e164)))
     digits = digits.lstrip("0")
     if len(digits) >= 4:
-        return Q(pk__in=_ids(ContactPhone.objects.filter(tenant=tenant, number__contains=digits)))
+        phones = ContactPhone.objects.filter(tenant=tenant, number__contains=digits, **_on_index("number"))
+        return Q(pk__in=_ids(phones))
     return None
+
+
+NAME_INDEX = "crm_contact_name_fts"  # SQLite only: FTS5 trigram index of contact names (crm 0006)
+
+
+def _has_name_index() -> bool:
+    if connection.vendor != "sqlite":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [NAME_INDEX])
+        return cursor.fetchone() is not None
+
+
+def _name_ids(tenant, term: str) -> list:
+    """Up to ``MATCH_CAP + 1`` ids of the tenant's contacts whose name holds ``term`` (3+ letters)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT contact_id FROM crm_contact_name WHERE tenant_id = %s AND id IN "  # noqa: S608 - fixed names
+            f"(SELECT rowid FROM {NAME_INDEX} WHERE {NAME_INDEX} MATCH %s) LIMIT %s",
+            [tenant.pk.hex, '"' + term.replace('"', '""') + '"', MATCH_CAP + 1],
+        )
+        return [uuid.UUID(row[0]) for row in cursor.fetchall()]
+
+
+def _word(tenant, term: str, probe: bool) -> tuple[Q, bool]:
+    """The contacts one search word matches: inside a name, at the start of the primary email, and
+    inside any email when it looks like part of one ("@" or ".").
+
+    With ``probe``, on SQLite, the matches are read by index scans and answered by id when few;
+    the second value says so.
+    """
+    names = Q(first_name__icontains=term) | Q(last_name__icontains=term)
+    contacts = Contact.objects.filter(tenant=tenant).order_by()
+    by_name = contacts.filter(names, **_on_index("last_name")).values_list("pk", flat=True)
+    probes = [by_name]
+    if "@" in term or "." in term:
+        # One id set (names UNION any email), so the database reads two indexes and never tests
+        # every contact against a subquery, as an OR across tables would make it do.
+        by_email = (
+            ContactEmail.objects.filter(tenant=tenant, email__icontains=term.lower(), **_on_index("email"))
+            .order_by()
+            .values_list("contact_id", flat=True)
+        )
+        condition, probes = Q(pk__in=by_name.union(by_email)), [by_name, by_email]
+    elif len(term) >= 3:
+        condition = names | Q(email__istartswith=term)
+        prefix = term.lower()  # addresses are kept in lower case: a range of the (tenant, email) index
+        probes.append(contacts.filter(email__gte=prefix, email__lt=prefix + "\U0010ffff").values_list("pk", flat=True))
+    else:
+        condition = names
+    if not probe or connection.vendor != "sqlite":
+        return condition, False  # PostgreSQL: _matching reads the trigram indexes for the whole search
+    # SQLite: the word's ids by index scans when they are few, so the page reads just those
+    # contacts; a common word is tested row by row as the page walks its order, and soon found.
+    if len(term) >= 3 and _has_name_index():
+        probes[0] = _name_ids(tenant, term)
+    ids: set = set()
+    for query in probes:
+        ids.update(query[: MATCH_CAP + 1])
+        if len(ids) > MATCH_CAP:
+            return condition, False
+    return Q(pk__in=ids), True
 
 
 def search_contacts(qs: QuerySet, tenant, q: str) -> QuerySet:
@@ -236,22 +308,13 @@ def search_contacts(qs: QuerySet, tenant, q: str) -> QuerySet:
         return qs.filter(phone)
     condition = Q()
     terms = q.split()
-    for term in terms:
-        names = Q(first_name__icontains=term) | Q(last_name__icontains=term)
-        if "@" in term or "." in term:
-            # One id set (names UNION any email), so the database reads two indexes and never tests
-            # every contact against a subquery, as an OR across tables would make it do.
-            by_name = Contact.objects.filter(names, tenant=tenant).order_by().values("pk")
-            by_email = (
-                ContactEmail.objects.filter(tenant=tenant, email__icontains=term.lower())
-                .order_by()
-                .values("contact_id")
-            )
-            condition &= Q(pk__in=by_name.union(by_email))
-        elif len(term) >= 3:
-            condition &= names | Q(email__istartswith=term)
-        else:
-            condition &= names
+    narrowed = False
+    for term in sorted(terms, key=len, reverse=True):
+        # Once a word (the longest first: the rarest, likely) has narrowed the search to a few ids,
+        # the other words are tested on those rows only, not scanned for again.
+        word, by_ids = _word(tenant, term, probe=not narrowed)
+        condition &= word
+        narrowed = narrowed or by_ids
     if "@" in q and len(terms) > 1:
         condition |= Q(
             pk__in=ContactEmail.objects.filter(tenant=tenant, email__icontains=q.lower()).values("contact_id")
