@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import signal
 import sys
@@ -64,19 +63,6 @@ def _start_consumer():
     return consumer
 
 
-def _freeze_loaded() -> None:
-    """Keep what is loaded at start-up out of the garbage collector's full passes.
-
-    Those walk every object of every module (about 200,000) and held up one API request in twenty
-    by 70-140 ms; the code, URL patterns and API schemas live as long as the process anyway.
-    """
-    from django.urls import get_resolver
-
-    get_resolver().url_patterns  # noqa: B018 - imports every app's views and the API now, not on first use
-    gc.collect()
-    gc.freeze()
-
-
 def _stop_serving(signum, frame) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
@@ -94,7 +80,6 @@ def cmd_serve(args) -> None:
     # `docker stop`, systemd and Ctrl+C could not stop the server.
     signal.signal(signal.SIGTERM, _stop_serving)
     signal.signal(signal.SIGINT, _stop_serving)
-    _freeze_loaded()
     print(f"OctopushX is running on http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     try:
         serve(application, host=args.host, port=args.port, threads=args.threads, ident="OctopushX")

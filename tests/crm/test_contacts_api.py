@@ -121,6 +121,20 @@ def test_list_orders_by_name(admin_api, org):
     assert [c["last_name"] for c in body["items"]] == ["Abel", "Bede", "Cole"]
 
 
+def test_surname_order_sorts_first_names_within_a_surname_across_pages(admin_api, org):
+    for first in ("Cy", "Ada", "Bo", "Ada"):
+        make_contact(org, first_name=first, last_name="Same")
+    make_contact(org, first_name="Zed", last_name="Abel")
+    seen, cursor = [], None
+    while True:
+        params = {"ordering": "-last_name", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = admin_api.get("/api/v1/contacts", params).json()
+        seen += [(c["last_name"], c["first_name"]) for c in body["items"]]
+        if not (cursor := body["next"]):
+            break
+    assert seen == [("Same", "Cy"), ("Same", "Bo"), ("Same", "Ada"), ("Same", "Ada"), ("Abel", "Zed")]
+
+
 def test_unknown_ordering_is_422(admin_api):
     response = admin_api.get("/api/v1/contacts?ordering=password")
     assert response.status_code == 422 and "ordering" in response.json()["errors"]

@@ -17,6 +17,9 @@ def test_contact_list_searches_filters_and_sorts(web_as, org):
     assert "Bob Builder" in page and "Ada Lovelace" not in page
     page = client.get(reverse("crm:contacts"), {"ordering": "-last_name"}).content.decode()
     assert page.index("Ada Lovelace") < page.index("Bob Builder")
+    make_contact(org, first_name="Aaron", last_name="Lovelace")
+    page = client.get(reverse("crm:contacts"), {"ordering": "last_name"}).content.decode()
+    assert page.index("Bob Builder") < page.index("Aaron Lovelace") < page.index("Ada Lovelace")
 
 
 def test_list_with_bad_filter_shows_a_message_not_500(web_as):

@@ -74,7 +74,8 @@ def idempotent(request, build, out: type[Schema], status: int = 201, digest: str
 def page(request, qs, object_type: str, cursor, limit, default: str = "-created_at") -> dict:
     """One page of ``qs`` in the ``ordering`` the request asks for (``default`` otherwise)."""
     field_name, descending = queries.ordering(object_type, request.GET.get("ordering"), default)
-    items, next_cursor = paginate(qs, cursor=cursor, limit=limit, field=field_name, descending=descending)
+    then = queries.THEN.get(field_name, ())
+    items, next_cursor = paginate(qs, cursor=cursor, limit=limit, field=field_name, descending=descending, then=then)
     return {"items": items, "next": next_cursor}
 
 

@@ -92,6 +92,9 @@ ORDERING: dict[str, tuple[str, ...]] = {
     "note": ("created_at", "updated_at"),
 }
 MODELS = {ObjectType.CONTACT: Contact, ObjectType.COMPANY: Company, ObjectType.DEAL: Deal}
+# Sort fields whose ties are broken by another field before the id: contacts by surname, then first
+# name (the (tenant, last_name, first_name) index).
+THEN: dict[str, tuple[str, ...]] = {"last_name": ("first_name",)}
 
 
 def ordering(object_type: str, value: str | None, default: str = "-created_at") -> tuple[str, bool]:

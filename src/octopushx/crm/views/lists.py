@@ -111,7 +111,8 @@ def _listing(request, object_type: str, qs):
         error = f"Some filters were not applied: {_errors_text(exc)}"
         qs = queries.listing(object_type, qs.none(), tenant, {})
         field, descending = queries.ordering(object_type, None, NAME_SORT[object_type])
-    qs = qs.order_by(f"{'-' if descending else ''}{field}", "pk")
+    then = queries.THEN.get(field, ())
+    qs = qs.order_by(*(f"{'-' if descending else ''}{name}" for name in (field, *then)), "pk")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     custom_keys = {d.key for d in definitions}
     rows = [
