@@ -6,14 +6,17 @@ read a whole tenant through the tenant index rather than the few contacts a sear
 (54 ms against 6 ms on 200,000 contacts). ``octopushx migrate`` and ``serve`` refresh them at
 start, the job consumer every hour, and an import when it finishes.
 
-The whole tables are read (0.7 s at 200,000 contacts): sampled statistics
-(``PRAGMA analysis_limit``) read the first entries of each index only, and took a company filter
-to match a thousand contacts because those entries were the contacts without a company.
+The statistics are sampled (``PRAGMA analysis_limit``): milliseconds on any table. Exact ones
+(0.7 s at 200,000 contacts) made matters worse: SQLite's planner does not weigh a page's LIMIT,
+so knowing that a filter keeps a third of the rows, it read and sorted that third rather than
+walking the newest-first index to the first fifty (12 ms became 90 ms).
 """
 
 from __future__ import annotations
 
 from django.db import connections
+
+SAMPLE_ROWS = 1000  # index entries ANALYZE reads per index
 
 
 def refresh_statistics(using: str = "default") -> None:
@@ -21,4 +24,5 @@ def refresh_statistics(using: str = "default") -> None:
     if connection.vendor != "sqlite":
         return
     with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA analysis_limit = {SAMPLE_ROWS}")
         cursor.execute("ANALYZE")
