@@ -300,3 +300,8 @@ def test_any_field_filter_row(web_as, org):
     make_contact(org, first_name="York", last_name="Person", city="York")
     page = client.get(reverse("crm:contacts"), {"field": "city", "value": "lee"}).content.decode()
     assert "Leeds Person" in page and "York Person" not in page
+
+
+def test_a_typed_contacts_address_lands_on_the_list_with_its_filters(web_as):
+    response = web_as("agent").get("/crm/contacts/?q=ada")
+    assert response.status_code == 302 and response["Location"] == reverse("crm:contacts") + "?q=ada"

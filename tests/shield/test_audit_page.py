@@ -168,3 +168,9 @@ def test_until_includes_the_whole_day(org, web_as):
     AuditEntry.objects.filter(pk=entry.pk).update(at=timezone.make_aware(datetime.combine(day, time(23, 59, 30))))
     page = web_as(Role.AUDITOR).get(reverse("shield:audit"), {"until": day.isoformat()}).content.decode()
     assert "obj-late" in page
+
+
+@pytest.mark.django_db
+def test_the_shield_address_opens_the_audit_trail(web_as):
+    response = web_as("auditor").get("/shield/")
+    assert response.status_code == 302 and response["Location"] == reverse("shield:audit")

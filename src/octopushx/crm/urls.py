@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from octopushx.crm import views
 
@@ -6,6 +7,8 @@ app_name = "crm"
 
 urlpatterns = [
     path("", views.contact_list, name="contacts"),
+    # The list lives at /crm/; a typed or bookmarked /crm/contacts/ lands there with its filters.
+    path("contacts/", RedirectView.as_view(pattern_name="crm:contacts", query_string=True)),
     path("contacts/new/", views.contact_new, name="contact_new"),
     path("contacts/bulk/", views.contacts_bulk, name="contacts_bulk"),
     path("contacts/<str:contact_id>/", views.contact_detail, name="contact"),

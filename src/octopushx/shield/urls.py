@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from octopushx.shield import views
 from octopushx.shield.legal import views as legal_views
@@ -12,6 +13,7 @@ from octopushx.shield.suspension import views as suspension_views
 app_name = "shield"
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="shield:audit")),  # where the Shield menu entry goes
     path("audit/", views.audit_page, name="audit"),
     path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("audit/export.csv", views.audit_csv, name="audit_csv"),
