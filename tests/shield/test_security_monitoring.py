@@ -258,6 +258,21 @@ def test_sign_in_from_a_new_network_is_marked(web_as, org):
     assert b'data-testid="new-network"' in web_as(Role.AUDITOR).get("/shield/security/").content
 
 
+def test_marking_a_page_of_sign_ins_reads_each_users_history_once(org, django_assert_num_queries):
+    agent, manager = make_member(org, Role.AGENT), make_member(org, Role.MANAGER)
+    for index in range(6):
+        for member in (agent, manager):
+            Client(REMOTE_ADDR=f"192.0.{index}.10").post(
+                "/accounts/login/", {"email": member.user.email, "password": PASSWORD}
+            )
+    entries = list(services.activity(org, services.ActivityFilter(category="sign_ins")))
+    with django_assert_num_queries(2):
+        services.mark_first_seen(entries)
+    # one network for all (192.0.x.x): each user's first sign-in only is new
+    firsts = [e for e in entries if e.action == "auth.sign_in" and e.first_seen == "network"]
+    assert sorted(e.actor_user_id for e in firsts) == sorted([agent.user_id, manager.user_id])
+
+
 def test_sign_in_from_a_new_country_is_marked_with_the_country(web_as, org):
     agent = make_member(org, Role.AGENT)
     for ip in ("81.2.69.160", "81.2.70.1", "2.125.160.216", "8.8.8.8"):
