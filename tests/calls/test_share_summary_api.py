@@ -112,6 +112,9 @@ def test_email_of_a_draft_with_confirmation_is_labelled(org, api_as, mailoutbox)
     assert mail.to == ["partner@example.com"]
     assert mail.subject.startswith(f"[{LABEL}] Call summary")
     assert LABEL in mail.body and "As discussed." in mail.body and "Model: tiny.en" in mail.body
+    [(filename, pdf, content_type)] = mail.attachments
+    assert filename == f"call-summary-{call.pk}-unreviewed.pdf" and content_type == "application/pdf"
+    assert pdf.startswith(b"%PDF")
     entry = _exports(org).get()
     assert entry.personal.changes["format"] == [None, "email"]
     assert entry.personal.changes["recipient"] == [None, "partner@example.com"]

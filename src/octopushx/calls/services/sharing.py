@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
@@ -216,7 +216,7 @@ def export_summary(
 def email_summary(
     tenant, actor: Actor, call: Call, to: str, *, link: str, confirm_unreviewed: bool = False, message: str = ""
 ) -> SummaryDocument:
-    """Send the summary as a plain-text email to one address; the send is audited (with the address).
+    """Send the summary to one address: the text in the message, the PDF attached; audited (with the address).
 
     Refused before anything is sent when the address is invalid, the call is restricted or has no
     analysis, or a draft is sent without ``confirm_unreviewed``.
@@ -239,5 +239,8 @@ def email_summary(
     subject = f"[{doc.label}] {doc.title}" if doc.label else doc.title
     with transaction.atomic():
         _record(tenant, actor, call, result, "email", recipient=to)
-        send_mail(subject[:200], body, None, [to])  # a failed send rolls the audit entry back
+        email = EmailMessage(subject[:200], body, None, [to])
+        suffix = "-unreviewed" if doc.label else ""
+        email.attach(f"call-summary-{call.pk}{suffix}.pdf", render_pdf(doc), "application/pdf")
+        email.send()  # a failed send rolls the audit entry back
     return doc
