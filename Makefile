@@ -27,6 +27,7 @@ run: setup
 
 test: setup
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/bandit -q -r src -lll
 	OCTOPUSHX_TESTING=1 $(BIN)/pytest -n 2 --ignore=tests/e2e
 

@@ -136,7 +136,9 @@ def cases(loaded, rng: random.Random) -> dict:
         "ordered by last_name": lambda row: "/api/v1/contacts?ordering=last_name&limit=50",
         "ordered by last_name, cursor": lambda row: (
             "/api/v1/contacts?"
-            + urlencode({"ordering": "last_name", "limit": 50, "cursor": _encode([row["last"], row["first"], row["id"]])})
+            + urlencode(
+                {"ordering": "last_name", "limit": 50, "cursor": _encode([row["last"], row["first"], row["id"]])}
+            )
         ),
         "search last name": lambda row: q(row["last"]),
         "search last name prefix": lambda row: q(row["last"][:4]),

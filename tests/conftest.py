@@ -19,7 +19,10 @@ def _isolated_data_dir(settings, tmp_path):
     """Blobs and keys of each test live in its own folder."""
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "blobs")}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "blobs")},
+        },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MASTER_KEY_FILE = str(tmp_path / "master.key")
@@ -42,7 +45,9 @@ def make_org(name: str = "Acme", kind: str = OrgKind.CUSTOMER, parent=None):
 
 def make_member(org, role: str = Role.AGENT, email: str | None = None):
     email = email or f"{role}-{org.pk.hex[:6]}@example.test"
-    return tenancy_services.add_member(org, Actor.system("test"), email=email, role=role, password=PASSWORD, check=False)
+    return tenancy_services.add_member(
+        org, Actor.system("test"), email=email, role=role, password=PASSWORD, check=False
+    )
 
 
 @pytest.fixture
@@ -69,7 +74,12 @@ class ApiClient:
         method = getattr(self.client, name)
 
         def call(path, data=None, **kwargs):
-            if name in ("post", "put", "patch") and data is not None and "content_type" not in kwargs and not kwargs.pop("multipart", False):
+            if (
+                name in ("post", "put", "patch")
+                and data is not None
+                and "content_type" not in kwargs
+                and not kwargs.pop("multipart", False)
+            ):
                 kwargs["content_type"] = "application/json"
             return method(path, data, **kwargs) if data is not None else method(path, **kwargs)
 

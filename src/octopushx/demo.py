@@ -50,7 +50,9 @@ def load() -> str:
     from octopushx.shield.legal import defaults as legal_defaults
 
     legal_defaults.seed(platform)
-    reseller = _org("Northwind Telecom", OrgKind.RESELLER, platform, brand_name="Northwind Voice", brand_color="#4338ca")
+    reseller = _org(
+        "Northwind Telecom", OrgKind.RESELLER, platform, brand_name="Northwind Voice", brand_color="#4338ca"
+    )
     _member(reseller, "partner@northwind.test", "Nora Northwind", Role.ADMIN)
     acme = _org("Acme Support", OrgKind.CUSTOMER, reseller, default_region="GB")
     from octopushx.shield.seats import services as seats

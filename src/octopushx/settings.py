@@ -65,9 +65,7 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 
 ALLOWED_HOSTS = [h.strip() for h in env("OCTOPUSHX_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in (env("OCTOPUSHX_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o.strip()
-]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in (env("OCTOPUSHX_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o.strip()]
 BASE_URL = env("OCTOPUSHX_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -329,9 +327,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "octopushx.core.logging.RequestIdFilter"}},
     "formatters": {"json": {"()": "octopushx.core.logging.JsonFormatter"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.server": {"level": "WARNING"},

@@ -88,7 +88,9 @@ def test_pipeline_falls_back_to_extractive_when_llm_fails(endpoint, speech, tmp_
     settings = AnalysisSettings(llm=LLMSettings(url=endpoint.url, model="m"))
     opening = tmp_path / "opening.flac"
     end = speech["turns"][2]["end"] + 0.3
-    subprocess.run(["sox", "-R", "-D", speech["files"]["mono"]["flac"], str(opening), "trim", "0", str(end)], check=True)
+    subprocess.run(
+        ["sox", "-R", "-D", speech["files"]["mono"]["flac"], str(opening), "trim", "0", str(end)], check=True
+    )
     result = analyse(opening, channel_roles=None, settings=settings)
     assert result.insights.summary_source == "extractive" and result.insights.summary
     assert any("LLM summary unavailable" in w for w in result.warnings)

@@ -34,7 +34,9 @@ def test_channel_roles_can_be_swapped(speech, tmp_path):
 
     greeting = tmp_path / "greeting.ogg"
     end = speech["turns"][1]["end"] + 0.3
-    subprocess.run(["sox", "-R", "-D", speech["files"]["stereo"]["ogg"], str(greeting), "trim", "0", str(end)], check=True)
+    subprocess.run(
+        ["sox", "-R", "-D", speech["files"]["stereo"]["ogg"], str(greeting), "trim", "0", str(end)], check=True
+    )
     swapped = analyse(greeting, channel_roles=("customer", "agent"))
     first = swapped.utterances[0]
     assert first.speaker == "customer" and "calling" in first.text.lower()
