@@ -740,6 +740,7 @@ def run(record: Import, job=None) -> Import:
     if record.status in (ImportStatus.DONE, ImportStatus.FAILED):
         return record
     Import.objects.filter(pk=record.pk).update(status=ImportStatus.RUNNING)
+    maintenance.large_page_cache()
     actor = (
         Actor(user=record.created_by, label_override=f"import {record.filename}"[:200])
         if record.created_by
