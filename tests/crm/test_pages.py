@@ -305,3 +305,20 @@ def test_any_field_filter_row(web_as, org):
 def test_a_typed_contacts_address_lands_on_the_list_with_its_filters(web_as):
     response = web_as("agent").get("/crm/contacts/?q=ada")
     assert response.status_code == 302 and response["Location"] == reverse("crm:contacts") + "?q=ada"
+
+
+def test_a_long_list_counts_and_pages_up_to_the_cap_and_says_so(web_as, org, monkeypatch):
+    from octopushx.crm.views import lists
+
+    monkeypatch.setattr(lists, "LIST_CAP", 2)
+    monkeypatch.setattr(lists, "PAGE_SIZE", 1)
+    for name in ("Abel", "Bede", "Cole"):
+        make_contact(org, last_name=name)
+    client = web_as("admin")
+    first = client.get(reverse("crm:contacts"), {"ordering": "last_name"}).content.decode()
+    assert '<span class="badge">2+</span>' in first and "Page 1 of 2" in first and "list-capped" not in first
+    last = client.get(reverse("crm:contacts"), {"ordering": "last_name", "page": 5}).content.decode()
+    assert "Page 2 of 2" in last and "Ada Bede" in last and 'data-testid="list-capped"' in last
+    make_contact(org, last_name="Only", lifecycle_stage="customer")
+    narrowed = client.get(reverse("crm:contacts"), {"lifecycle_stage": "customer"}).content.decode()
+    assert '<span class="badge">1</span>' in narrowed and "list-capped" not in narrowed
