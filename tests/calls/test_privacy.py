@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from datetime import timedelta
 
 from django.core.files.storage import default_storage
@@ -13,8 +11,7 @@ from django.utils import timezone
 
 from octopushx.calls import search
 from octopushx.calls.models import Call, CallAnalysisResult, Utterance
-from octopushx.core import blobs, jobs
-from octopushx.core.context import Actor
+from octopushx.core import blobs
 from octopushx.core.models import AuditEntry, Blob
 from octopushx.crm import services as crm
 from octopushx.shield.privacy import services as privacy
@@ -22,8 +19,8 @@ from octopushx.shield.privacy import subjects
 from octopushx.shield.retention import services as retention
 from tests.calls.conftest import tone_wav
 from tests.calls.factories import analysed_call
+from tests.shield.factories import SYSTEM, archive_of, fulfilled
 
-SYSTEM = Actor.system("test")
 EMAIL = "rosalind@example.test"
 NUMBER = "+442079460999"
 LONG_AGO = timezone.now() - timedelta(days=1000)
@@ -49,15 +46,6 @@ def indexed_lines() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM calls_utterance_fts WHERE calls_utterance_fts MATCH %s", ["limericks"])
         return cursor.fetchone()[0]
-
-
-def fulfilled(org, kind: str, **identity):
-    request = privacy.attest(org, SYSTEM, privacy.receive(org, SYSTEM, kind=kind, source="staff", **identity), "ID")
-    privacy.fulfil(org, SYSTEM, request)
-    jobs.drain()
-    request.refresh_from_db()
-    assert request.state == "completed", request.result
-    return request
 
 
 # --- finding ---------------------------------------------------------------------------------
@@ -89,15 +77,15 @@ def test_phone_alone_finds_calls_without_a_contact(org):
 def test_access_zip_holds_metadata_transcript_insights_and_the_redacted_recording(org):
     call = with_recordings(analysed_call(org, contact=person(org), lines=SAID))
     request = fulfilled(org, "access", email=EMAIL)
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(blobs.read(request.result_blob))))
-    rows = json.loads(archive.read("calls.json"))
+    files = archive_of(request)
+    rows = json.loads(files["calls.json"])
     assert [r["id"] for r in rows] == [str(call.pk)]
     row = rows[0]
     assert row["direction"] == "inbound" and row["recording_is_redacted"] is True
     assert [u["text"] for u in row["transcript"]] == [text for _, text in SAID]
     assert row["insights"]["summary"] == "The customer paid a bill."
-    assert archive.read(row["recording"]) == b"".join(blobs.read(call.redacted))
-    assert "calls.csv" in archive.namelist()
+    assert files[row["recording"]] == b"".join(blobs.read(call.redacted))
+    assert "calls.csv" in files
 
 
 # --- erasure ---------------------------------------------------------------------------------

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 
 from openpyxl import Workbook, load_workbook
 
 from octopushx.core import blobs, jobs
-from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry
 from octopushx.crm import exports, imports
 from octopushx.crm import services as crm
-from octopushx.shield.privacy import services as privacy
 from octopushx.shield.privacy import subjects, tables
+from tests.shield.factories import SYSTEM, archive_of, fulfilled
 
-SYSTEM = Actor.system("test")
 EMAIL = "grace@example.test"
 
 
@@ -24,21 +21,6 @@ def person(org):
     return crm.create_contact(
         org, SYSTEM, {"first_name": "Grace", "last_name": "Hopper", "email": EMAIL, "phone": "+44 20 7946 0958"}
     )
-
-
-def fulfilled(org, kind: str, **identity):
-    request = privacy.attest(org, SYSTEM, privacy.receive(org, SYSTEM, kind=kind, source="staff", **identity), "ID")
-    privacy.fulfil(org, SYSTEM, request)
-    jobs.drain()
-    request.refresh_from_db()
-    assert request.state == "completed", request.result
-    return request
-
-
-def archive_of(request) -> dict[str, bytes]:
-    data = b"".join(blobs.read(request.result_blob))
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
 
 
 def markers() -> subjects.Markers:
