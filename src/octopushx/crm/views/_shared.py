@@ -6,6 +6,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.http import url_has_allowed_host_and_scheme
 
 PAGE_SIZE = 50
 
@@ -27,8 +28,12 @@ def _related_from(request, source) -> dict:
 
 
 def _back(request, default: str) -> str:
+    """The ``next`` page to return to: a path on this site, never another site (``//evil``, ``/\\evil``)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    local = target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    )
+    return target if local else default
 
 
 def _valid_ids(ids) -> list:

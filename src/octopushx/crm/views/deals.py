@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from octopushx.crm import services
 from octopushx.crm.models import Deal, ObjectType, Pipeline, Stage, StageKind
-from octopushx.crm.views._shared import _errors_text
+from octopushx.crm.views._shared import _back, _errors_text
 from octopushx.crm.views.lists import _bulk, _listing
 from octopushx.crm.views.records import _delete, _detail, _form_view
 from octopushx.crm.visibility import crm_settings, get_visible, visible
@@ -146,8 +146,4 @@ def deal_move(request, deal_id):
                 "totals": _stage_totals(request.tenant, request.membership, deal.pipeline),
             }
         )
-    return redirect(
-        request.POST.get("next")
-        if str(request.POST.get("next", "")).startswith("/")
-        else reverse("crm:pipeline_board", args=[deal.pipeline_id])
-    )
+    return redirect(_back(request, reverse("crm:pipeline_board", args=[deal.pipeline_id])))

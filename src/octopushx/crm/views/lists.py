@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from octopushx.crm import fields as rules
 from octopushx.crm import queries, services
 from octopushx.crm.models import Company, Contact, CustomField, Deal, ObjectType, SavedView, Stage, Tag
-from octopushx.crm.views._shared import PAGE_SIZE, _errors_text, _valid_ids
+from octopushx.crm.views._shared import PAGE_SIZE, _back, _errors_text, _valid_ids
 from octopushx.crm.visibility import visible
 from octopushx.tenancy.models import Membership
 from octopushx.tenancy.roles import Perm, has_perm
@@ -194,9 +194,7 @@ def _bulk(request, object_type: str):
     model, update, delete = BULK[object_type]
     action = request.POST.get("action", "")
     ids = [i for i in request.POST.getlist("ids") if i]
-    back = request.POST.get("next") or reverse(LIST_URL[object_type])
-    if not back.startswith("/"):
-        back = reverse(LIST_URL[object_type])
+    back = _back(request, reverse(LIST_URL[object_type]))
     if not ids:
         messages.error(request, "Select at least one row first.")
         return redirect(back)
