@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -230,40 +231,45 @@ def _bulk(request, object_type: str):
     if not has_perm(request.membership.role, Perm.WRITE):
         raise PermissionDenied("Your role cannot change records")
     try:
-        for row in rows:
-            if action == "assign_owner":
-                update(request.tenant, request.actor, row, {"owner_id": request.POST.get("owner_id") or None})
-            elif action in ("add_tag", "remove_tag"):
-                names = [t.strip() for t in request.POST.get("tag", "").split(",") if t.strip()]
-                if not names:
-                    raise ValidationError({"tag": ["Name the tag"]})
-                current = [t.name for t in row.tags.all()]
-                if action == "add_tag":
-                    wanted = current + [n for n in names if n.lower() not in {c.lower() for c in current}]
-                else:
-                    wanted = [c for c in current if c.lower() not in {n.lower() for n in names}]
-                update(request.tenant, request.actor, row, {"tags": wanted})
-            elif action == "change_stage" and object_type == ObjectType.DEAL:
-                stage = (
-                    Stage.objects.for_tenant(request.tenant)
-                    .filter(pk__in=_valid_ids([request.POST.get("stage_id")]))
-                    .first()
-                )
-                if stage is None:
-                    raise ValidationError({"stage_id": ["Choose a stage"]})
-                update(
-                    request.tenant,
-                    request.actor,
-                    row,
-                    {"pipeline_id": str(stage.pipeline_id), "stage_id": str(stage.pk)},
-                )
-            else:
-                raise ValidationError({"action": ["Choose an action"]})
+        with transaction.atomic():  # all the selected rows change, or none does
+            _bulk_update(request, object_type, action, rows, update)
     except ValidationError as exc:
         messages.error(request, _errors_text(exc))
         return redirect(back)
     messages.success(request, f"Updated {len(rows)}.")
     return redirect(back)
+
+
+def _bulk_update(request, object_type: str, action: str, rows: list, update) -> None:
+    for row in rows:
+        if action == "assign_owner":
+            update(request.tenant, request.actor, row, {"owner_id": request.POST.get("owner_id") or None})
+        elif action in ("add_tag", "remove_tag"):
+            names = [t.strip() for t in request.POST.get("tag", "").split(",") if t.strip()]
+            if not names:
+                raise ValidationError({"tag": ["Name the tag"]})
+            current = [t.name for t in row.tags.all()]
+            if action == "add_tag":
+                wanted = current + [n for n in names if n.lower() not in {c.lower() for c in current}]
+            else:
+                wanted = [c for c in current if c.lower() not in {n.lower() for n in names}]
+            update(request.tenant, request.actor, row, {"tags": wanted})
+        elif action == "change_stage" and object_type == ObjectType.DEAL:
+            stage = (
+                Stage.objects.for_tenant(request.tenant)
+                .filter(pk__in=_valid_ids([request.POST.get("stage_id")]))
+                .first()
+            )
+            if stage is None:
+                raise ValidationError({"stage_id": ["Choose a stage"]})
+            update(
+                request.tenant,
+                request.actor,
+                row,
+                {"pipeline_id": str(stage.pipeline_id), "stage_id": str(stage.pk)},
+            )
+        else:
+            raise ValidationError({"action": ["Choose an action"]})
 
 
 @requires(Perm.READ)
