@@ -1,11 +1,11 @@
 """OctoCRM in a real browser: the pipeline board's drag and drop, the "/" search shortcut,
-inline edit. The page watcher fails a test on any CSP violation or script error."""
+inline edit, bulk actions. The page watcher fails a test on any CSP violation or script error."""
 
 import pytest
 
 from octopushx.core.context import Actor
 from octopushx.crm import services
-from octopushx.crm.models import Deal
+from octopushx.crm.models import Contact, Deal
 from tests.conftest import make_member, make_org
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -52,3 +52,23 @@ def test_inline_edit_on_the_detail_page(page, signed_in, owner):
     page.locator("#record-fields").get_by_text("Robotics").wait_for()
     company.refresh_from_db()
     assert company.industry == "Robotics"
+
+
+def test_bulk_tag_shows_only_the_tag_box_and_counts_the_selection(page, signed_in, owner):
+    actor = Actor(user=owner.user)
+    for first in ("Ada", "Alan", "Grace"):
+        services.create_contact(owner.tenant, actor, {"first_name": first, "last_name": "Bulk"})
+    signed_in(page, owner.user)
+    page.goto("/crm/?ordering=first_name")
+    page.get_by_label("Select Ada Bulk").check()
+    page.get_by_label("Select Alan Bulk").check()
+    assert page.locator("[data-selected-count]").inner_text() == "2 selected"
+    assert page.locator("#bulk-owner").is_visible() and not page.locator("#bulk-tag").is_visible()
+    page.locator("#bulk-action").select_option("add_tag")
+    assert page.locator("#bulk-tag").is_visible() and not page.locator("#bulk-owner").is_visible()
+    page.locator("#bulk-tag").fill("vip")
+    page.locator(".bulk").get_by_role("button", name="Apply").click()
+    page.get_by_text("Updated 2.").wait_for()
+    assert page.url.endswith("/crm/?ordering=first_name")
+    tagged = Contact.objects.filter(tenant=owner.tenant, tags__name="vip")
+    assert sorted(c.first_name for c in tagged) == ["Ada", "Alan"]

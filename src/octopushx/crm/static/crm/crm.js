@@ -25,10 +25,29 @@
     document.querySelectorAll("[data-select-all]").forEach((box) => {
       box.addEventListener("change", () => {
         box.closest("form").querySelectorAll('input[name="ids"]').forEach((item) => { item.checked = box.checked; });
+        box.closest("form").dispatchEvent(new Event("selection"));
       });
     });
 
     document.querySelectorAll("form[data-bulk]").forEach((form) => {
+      // Only the control the chosen action needs (owner, tag or stage), and how many rows it will touch.
+      const action = form.querySelector('[name="action"]');
+      const showControls = () => {
+        form.querySelectorAll("[data-bulk-for]").forEach((control) => {
+          control.hidden = !control.dataset.bulkFor.split(" ").includes(action.value);
+        });
+      };
+      const count = form.querySelector("[data-selected-count]");
+      const showCount = () => {
+        const chosen = form.querySelectorAll('input[name="ids"]:checked').length;
+        if (count) count.textContent = chosen ? `${chosen} selected` : "";
+      };
+      if (action) {
+        action.addEventListener("change", showControls);
+        showControls();
+      }
+      form.addEventListener("change", showCount);
+      form.addEventListener("selection", showCount);
       form.addEventListener("submit", (event) => {
         const action = form.querySelector('[name="action"]');
         const chosen = form.querySelectorAll('input[name="ids"]:checked').length;
