@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import make_member, make_org
-from tests.e2e.test_every_page import FIELDS, UNLABELLED
+from tests.e2e.test_every_page import FIELDS, UNLABELLED, UNSTYLED
 from tests.test_cross_tenant import ALL_FACTORIES, EXEMPT_UI_ROUTES, UI_ROUTES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -36,6 +36,9 @@ def test_every_object_page_renders_cleanly_on_a_phone(new_page, signed_in):
         unlabelled = page.eval_on_selector_all(FIELDS, UNLABELLED)
         if unlabelled:
             problems.append(f"{route}: fields without a label: {unlabelled}")
+        unstyled = page.eval_on_selector_all(FIELDS, UNSTYLED)
+        if unstyled:
+            problems.append(f"{route}: fields without the form style: {unstyled}")
         if page.evaluate("document.documentElement.scrollWidth") > 375:
             problems.append(f"{route}: wider than a 375px screen")
     assert not problems, "\n".join(problems)

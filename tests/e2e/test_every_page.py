@@ -1,6 +1,6 @@
 """Every page without path parameters renders in the browser for an owner: no CSP
 violation, no script error, no missing asset (checked by the page fixture), one h1, a title,
-a label on every field and nothing wider than a phone screen. The list grows with the URL
+a label and the form style on every field, and nothing wider than a phone screen. The list grows with the URL
 patterns."""
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ SKIPPED_NAMESPACES = {"api"}
 SKIPPED_PATHS = {"/healthz", "/readyz", "/metrics"}
 FIELDS = "input:not([type=hidden]):not([type=submit]):not([type=button]):not([hidden]), select, textarea"
 UNLABELLED = "els => els.filter(e => !e.labels.length && !e.ariaLabel).map(e => e.name || e.id)"
+# Text boxes the stylesheet missed (a type it does not list) show as the browser's bare, tiny box.
+UNSTYLED = (
+    "els => els.filter(e => !['checkbox', 'radio', 'file', 'range', 'color'].includes(e.type) && e.offsetParent"
+    " && parseFloat(getComputedStyle(e).paddingLeft) < 4).map(e => `${e.name || e.id} (${e.type})`)"
+)
 
 
 def plain_paths() -> list[str]:
@@ -59,6 +64,9 @@ def test_every_page_renders_cleanly_on_a_phone(new_page, signed_in):
         unlabelled = page.eval_on_selector_all(FIELDS, UNLABELLED)
         if unlabelled:
             problems.append(f"{path}: fields without a label: {unlabelled}")
+        unstyled = page.eval_on_selector_all(FIELDS, UNSTYLED)
+        if unstyled:
+            problems.append(f"{path}: fields without the form style: {unstyled}")
         if page.evaluate("document.documentElement.scrollWidth") > 375:
             problems.append(f"{path}: wider than a 375px screen")
     assert not problems, "\n".join(problems)
