@@ -102,6 +102,20 @@ def test_undo_only_within_the_session(web_as, org, client):
     merge = dedupe.merge(org, Actor.system("test"), a, b)
     web = web_as("owner")
     assert web.post(reverse("crm:merge_undo", args=[merge.pk])).status_code == 404
+    assert "Undo merge" not in web.get(reverse("crm:contact", args=[a.pk])).content.decode()
+
+
+def test_the_kept_contacts_page_offers_the_undo_until_it_is_used(web_as, org):
+    client = web_as("owner")
+    keep = make_contact(org, first_name="Keep", email="same@example.com")
+    remove = make_contact(org, first_name="Twin", last_name="Copy", email="same@example.com")
+    response = client.post(reverse("crm:merge"), {"keep_id": keep.pk, "remove_id": remove.pk}, follow=True)
+    page = response.content.decode()
+    assert "Twin Copy was merged into this contact" in page and "Undo merge" in page
+    from octopushx.crm.models import Merge
+
+    client.post(reverse("crm:merge_undo", args=[Merge.objects.get().pk]))
+    assert "Undo merge" not in client.get(reverse("crm:contact", args=[keep.pk])).content.decode()
 
 
 def test_form_create_warns_about_duplicates(web_as, org):

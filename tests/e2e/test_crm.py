@@ -72,3 +72,20 @@ def test_bulk_tag_shows_only_the_tag_box_and_counts_the_selection(page, signed_i
     assert page.url.endswith("/crm/?ordering=first_name")
     tagged = Contact.objects.filter(tenant=owner.tenant, tags__name="vip")
     assert sorted(c.first_name for c in tagged) == ["Ada", "Alan"]
+
+
+def test_merge_two_duplicates_then_undo_from_the_kept_contact(page, signed_in, owner):
+    actor = Actor(user=owner.user)
+    keep = services.create_contact(owner.tenant, actor, {"first_name": "Mia", "email": "mia@example.test"})
+    twin = services.create_contact(owner.tenant, actor, {"first_name": "Mya", "email": "mia@example.test"})
+    signed_in(page, owner.user)
+    page.goto("/crm/duplicates/")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Keep left").click()
+    page.get_by_text("Merged into").wait_for()
+    assert Contact.objects.filter(pk__in=[keep.pk, twin.pk]).count() == 1
+    kept = Contact.objects.get(pk__in=[keep.pk, twin.pk])
+    page.goto(f"/crm/contacts/{kept.pk}/")
+    page.get_by_role("button", name="Undo merge").click()
+    page.get_by_text("Merge undone").wait_for()
+    assert Contact.objects.filter(pk__in=[keep.pk, twin.pk]).count() == 2

@@ -458,3 +458,8 @@ class Merge(TenantModel):
 
     def __str__(self) -> str:
         return f"merge into {self.kept_id}"
+
+    @property
+    def removed_name(self) -> str:
+        name = " ".join(filter(None, (self.removed.get("first_name"), self.removed.get("last_name"))))
+        return name or "a contact"

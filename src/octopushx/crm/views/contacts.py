@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from octopushx.crm import exports
 from octopushx.crm.models import Contact, Deal, LeadStatus, Lifecycle, ObjectType
+from octopushx.crm.views.duplicates import undoable_merges
 from octopushx.crm.views.lists import _bulk, _listing
 from octopushx.crm.views.records import _delete, _detail, _form_view
 from octopushx.crm.visibility import get_visible, visible
@@ -59,8 +60,13 @@ def contact_detail(request, contact_id):
                 ],
             },
         )
+    merges = undoable_merges(request).filter(kept=contact) if has_perm(request.membership.role, Perm.DELETE) else []
     return _detail(
-        request, ObjectType.CONTACT, contact, related, {"json_url": reverse("crm:contact_json", args=[contact.pk])}
+        request,
+        ObjectType.CONTACT,
+        contact,
+        related,
+        {"json_url": reverse("crm:contact_json", args=[contact.pk]), "merges": merges},
     )
 
 

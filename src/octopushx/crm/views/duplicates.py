@@ -26,15 +26,19 @@ def _warn_duplicates(request, contact) -> None:
         messages.warning(request, f"Possible duplicate of {names}. Review it under Duplicates.")
 
 
-@requires(Perm.DELETE)
-def duplicates(request):
-    pairs = dedupe.find(request.tenant, request.membership)
-    undoable = (
+def undoable_merges(request):
+    """The merges this session made and has not undone: only they can be undone here."""
+    return (
         Merge.objects.for_tenant(request.tenant)
         .filter(pk__in=request.session.get(MERGES_SESSION_KEY, []), undone_at__isnull=True)
         .select_related("kept")
     )
-    return render(request, "crm/duplicates.html", {"pairs": pairs, "undoable": undoable})
+
+
+@requires(Perm.DELETE)
+def duplicates(request):
+    pairs = dedupe.find(request.tenant, request.membership)
+    return render(request, "crm/duplicates.html", {"pairs": pairs, "undoable": undoable_merges(request)})
 
 
 @requires(Perm.DELETE)
@@ -48,7 +52,7 @@ def merge(request):
         messages.error(request, _errors_text(exc))
         return redirect("crm:duplicates")
     request.session[MERGES_SESSION_KEY] = [*request.session.get(MERGES_SESSION_KEY, [])[-19:], str(record.pk)]
-    messages.success(request, f"Merged into {keep}. You can undo this from the Duplicates page during this session.")
+    messages.success(request, f"Merged into {keep}.")
     return redirect(_back(request, reverse("crm:contact", args=[keep.pk])))
 
 
