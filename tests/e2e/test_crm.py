@@ -89,3 +89,25 @@ def test_merge_two_duplicates_then_undo_from_the_kept_contact(page, signed_in, o
     page.get_by_role("button", name="Undo merge").click()
     page.get_by_text("Merge undone").wait_for()
     assert Contact.objects.filter(pk__in=[keep.pk, twin.pk]).count() == 2
+
+
+def test_new_contact_form_marks_each_bad_field_and_keeps_what_was_typed(page, signed_in, owner):
+    signed_in(page, owner.user)
+    page.goto("/crm/contacts/new/")
+    page.get_by_label("First name").fill("Katherine")
+    page.get_by_label("Email", exact=True).fill("katherine@")
+    page.get_by_label("Phone", exact=True).fill("12")
+    page.get_by_role("button", name="Save").click()
+    email = page.get_by_label("Email", exact=True)
+    assert email.get_attribute("aria-invalid") == "true"
+    assert email.evaluate("el => el === document.activeElement")  # the first field to fix has the focus
+    assert page.get_by_label("Phone", exact=True).get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("First name").input_value() == "Katherine"
+    assert not Contact.objects.filter(tenant=owner.tenant).exists()
+
+    email.fill("katherine@example.test")
+    page.get_by_label("Phone", exact=True).fill("020 7946 0123")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="Katherine").wait_for()
+    assert "+44 20 7946 0123" in page.locator("#record-fields").inner_text()
+    assert Contact.objects.get(tenant=owner.tenant).phones.get().number == "+442079460123"
