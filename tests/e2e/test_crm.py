@@ -31,7 +31,7 @@ def test_drag_a_deal_to_another_stage_updates_totals(page, signed_in, owner):
     assert Deal.objects.get(pk=deal.pk).stage_id == target.pk
 
 
-def test_slash_focuses_search_and_shows_results(page, signed_in, owner):
+def test_slash_focuses_search_and_arrow_keys_open_a_result(page, signed_in, owner):
     services.create_contact(owner.tenant, Actor(user=owner.user), {"first_name": "Findable", "last_name": "Fiona"})
     signed_in(page, owner.user)
     page.goto("/crm/companies/")
@@ -40,6 +40,13 @@ def test_slash_focuses_search_and_shows_results(page, signed_in, owner):
     assert box.evaluate("el => el === document.activeElement")
     box.fill("findable")
     page.locator("#crm-search-results").get_by_text("Findable Fiona").wait_for()
+    page.keyboard.press("Escape")
+    assert page.locator("#crm-search-results a").count() == 0
+    box.fill("findable fiona")
+    page.locator("#crm-search-results").get_by_text("Findable Fiona").wait_for()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Findable Fiona").wait_for()
 
 
 def test_inline_edit_on_the_detail_page(page, signed_in, owner):
