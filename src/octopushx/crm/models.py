@@ -185,7 +185,8 @@ class Contact(TenantModel, Address):
             models.Index(fields=["tenant", "last_name", "first_name"]),
             models.Index(fields=["tenant", "first_name"]),
             models.Index(fields=["tenant", "email"]),
-            models.Index(fields=["tenant", "owner"]),
+            # An agent's own contacts in name order, the list page's default: no walk past everyone else's.
+            models.Index(fields=["tenant", "owner", "last_name", "first_name"]),
             models.Index(fields=["tenant", "company"]),
             models.Index(fields=["tenant", "lifecycle_stage"]),
             models.Index(fields=["tenant", "lead_status"]),
