@@ -322,3 +322,15 @@ def test_a_long_list_counts_and_pages_up_to_the_cap_and_says_so(web_as, org, mon
     make_contact(org, last_name="Only", lifecycle_stage="customer")
     narrowed = client.get(reverse("crm:contacts"), {"lifecycle_stage": "customer"}).content.decode()
     assert '<span class="badge">1</span>' in narrowed and "list-capped" not in narrowed
+
+
+def test_search_results_come_newest_first_until_a_column_is_chosen(web_as, org):
+    client = web_as("admin")
+    make_contact(org, first_name="Alice", last_name="Searchable")
+    make_contact(org, first_name="Zed", last_name="Searchable")
+    page = client.get(reverse("crm:contacts"), {"q": "searchable"}).content.decode()
+    assert page.index("Zed Searchable") < page.index("Alice Searchable")
+    assert "newest first" in page
+    page = client.get(reverse("crm:contacts"), {"q": "searchable", "ordering": "last_name"}).content.decode()
+    assert page.index("Alice Searchable") < page.index("Zed Searchable")
+    assert "newest first" not in page

@@ -100,11 +100,21 @@ LIST_CAP = 2000  # rows a list counts and pages through; search, filters and exp
 
 class CappedPaginator(Paginator):
     """Counts at most ``LIST_CAP`` rows, so the count and the deepest page stay cheap on a tenant of
-    a million contacts (its full count, and page 500 read through an offset, took 200 ms)."""
+    a million contacts (its full count, and page 500 read through an offset, took 200 ms).
+
+    A search's matches are counted through the search indexes (a common first name: 110 ms in the
+    table scan the planner chose, 20 ms through them)."""
+
+    def __init__(self, object_list, per_page, *, searched: bool = False):
+        super().__init__(object_list, per_page)
+        self.searched = searched
 
     @cached_property
     def matches(self) -> int:
-        return self.object_list.order_by()[: LIST_CAP + 1].count()
+        if not self.searched:
+            return self.object_list.order_by()[: LIST_CAP + 1].count()
+        with queries.through_search_indexes():
+            return self.object_list.order_by()[: LIST_CAP + 1].count()
 
     @cached_property
     def count(self) -> int:
@@ -126,16 +136,21 @@ def _listing(request, object_type: str, qs):
     extra_field, extra_value = params.get("field", ""), params.get("value", "")
     if extra_value and (extra_field in queries.FILTERS[object_type] or extra_field.startswith(queries.CUSTOM_PREFIX)):
         params[extra_field] = extra_value  # the "any field" filter row
+    searched = bool(str(params.get("q") or "").strip())
+    # Search results come newest first unless a column is chosen: in name order, the matches of a
+    # common surname sit together far down the index, and a million-contact tenant read 240,000
+    # names to reach them (870 ms; newest first, 70 ms).
+    default_order = "-created_at" if searched else NAME_SORT[object_type]
     try:
         qs = queries.listing(object_type, qs, tenant, params)
-        field, descending = queries.ordering(object_type, request.GET.get("ordering"), NAME_SORT[object_type])
+        field, descending = queries.ordering(object_type, request.GET.get("ordering"), default_order)
     except ValidationError as exc:
         error = f"Some filters were not applied: {_errors_text(exc)}"
         qs = queries.listing(object_type, qs.none(), tenant, {})
         field, descending = queries.ordering(object_type, None, NAME_SORT[object_type])
     then = queries.THEN.get(field, ())
     qs = qs.order_by(*(f"{'-' if descending else ''}{name}" for name in (field, *then)), "pk")
-    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE, searched=searched).get_page(request.GET.get("page"))
     custom_keys = {d.key for d in definitions}
     rows = [
         {
@@ -164,6 +179,7 @@ def _listing(request, object_type: str, qs):
         "selected_columns": [c[0] for c in columns],
         "name_sort": NAME_SORT[object_type],
         "ordering": current,
+        "newest_first": searched and not request.GET.get("ordering"),
         "error": error,
         "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
