@@ -187,7 +187,9 @@ class Contact(TenantModel, Address):
             models.Index(fields=["tenant", "email"]),
             # An agent's own contacts in name order, the list page's default: no walk past everyone else's.
             models.Index(fields=["tenant", "owner", "last_name", "first_name"]),
-            models.Index(fields=["tenant", "company"]),
+            # A company's contacts newest first (the API's order): SQLite walked the whole tenant's
+            # (tenant, created) index instead, skipping other companies' rows.
+            models.Index(fields=["tenant", "company", "-created_at"]),
             models.Index(fields=["tenant", "lifecycle_stage"]),
             models.Index(fields=["tenant", "lead_status"]),
             models.Index(fields=["tenant", "external_id"]),
