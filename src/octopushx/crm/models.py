@@ -188,8 +188,9 @@ class Contact(TenantModel, Address):
             # An agent's own contacts in name order, the list page's default: no walk past everyone else's.
             models.Index(fields=["tenant", "owner", "last_name", "first_name"]),
             # A company's contacts newest first (the API's order): SQLite walked the whole tenant's
-            # (tenant, created) index instead, skipping other companies' rows.
-            models.Index(fields=["tenant", "company", "-created_at"]),
+            # (tenant, created) index instead, skipping other companies' rows. No tenant column:
+            # company ids are unique anyway, and with one SQLite took it to scan the whole tenant.
+            models.Index(fields=["company", "-created_at"], name="crm_contact_company_new_idx"),
             models.Index(fields=["tenant", "lifecycle_stage"]),
             models.Index(fields=["tenant", "lead_status"]),
             models.Index(fields=["tenant", "external_id"]),
