@@ -179,7 +179,7 @@ def _listing(request, object_type: str, qs):
         "selected_columns": [c[0] for c in columns],
         "name_sort": NAME_SORT[object_type],
         "ordering": current,
-        "newest_first": searched and not request.GET.get("ordering"),
+        "newest_first": searched and current == "-created_at" and not request.GET.get("ordering"),
         "error": error,
         "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
