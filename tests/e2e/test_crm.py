@@ -118,3 +118,17 @@ def test_new_contact_form_marks_each_bad_field_and_keeps_what_was_typed(page, si
     page.get_by_role("heading", name="Katherine").wait_for()
     assert "+44 20 7946 0123" in page.locator("#record-fields").inner_text()
     assert Contact.objects.get(tenant=owner.tenant).phones.get().number == "+442079460123"
+
+
+def test_rename_a_stage_from_the_board_and_see_it_there(page, signed_in, owner):
+    deal = services.create_deal(owner.tenant, Actor(user=owner.user), {"name": "Staying put", "value": "10"})
+    signed_in(page, owner.user)
+    page.goto(f"/crm/pipelines/{deal.pipeline_id}/board/")
+    page.get_by_role("link", name="Edit stages").click()
+    page.get_by_label("Name of stage 1").fill("Inbound")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text(f"Pipeline {deal.pipeline.name} saved.").wait_for()
+    page.goto(f"/crm/pipelines/{deal.pipeline_id}/board/")
+    column = page.locator(f'[data-stage-id="{deal.stage_id}"]')
+    assert column.locator("h2").inner_text().startswith("Inbound")
+    assert column.get_by_role("link", name="Staying put").is_visible()

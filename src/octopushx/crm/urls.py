@@ -30,6 +30,7 @@ urlpatterns = [
     path("deals/<str:deal_id>/move/", views.deal_move, name="deal_move"),
     path("board/", views.board, name="board"),
     path("pipelines/<str:pipeline_id>/board/", views.pipeline_board, name="pipeline_board"),
+    path("pipelines/<str:pipeline_id>/edit/", views.pipeline_edit, name="pipeline_edit"),
     path("pipelines/<str:pipeline_id>/delete/", views.pipeline_delete, name="pipeline_delete"),
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/new/", views.task_new, name="task_new"),
