@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from octopushx.core.context import Actor
 from octopushx.crm import services
-from octopushx.crm.models import Export, Import, SavedView
+from octopushx.crm.models import CustomField, Export, Import, SavedView
 
 
 def _actor(user) -> Actor:
@@ -42,8 +42,10 @@ def _note(tenant, user):
 
 
 def _custom_field(tenant, user):
+    # A new key each time: the page walks ask for a field once per route that takes one.
+    label = f"B field {CustomField.objects.filter(tenant=tenant).count() + 1}"
     return services.create_custom_field(
-        tenant, _actor(user), {"object_type": "contact", "label": "B field", "field_type": "text"}
+        tenant, _actor(user), {"object_type": "contact", "label": label, "field_type": "text"}
     ).pk
 
 

@@ -395,6 +395,27 @@ class CustomFieldForm(forms.Form):
             self.add_error(key if key in self.fields else None, errors)
 
 
+class CustomFieldEditForm(forms.Form):
+    """What can change on an existing field: its key and type stay, so stored values keep their meaning."""
+
+    label = forms.CharField(max_length=120)
+    options = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One option per line. Records keep a value you remove; it no longer shows as a choice.",
+    )
+    required = forms.BooleanField(required=False)
+
+    def __init__(self, *args, selectable: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not selectable:
+            del self.fields["options"]
+
+    def apply_errors(self, exc: ValidationError) -> None:
+        for key, errors in exc.message_dict.items():
+            self.add_error(key if key in self.fields else None, errors)
+
+
 class PipelineForm(forms.Form):
     name = forms.CharField(max_length=120)
     stages = forms.CharField(

@@ -51,5 +51,6 @@ urlpatterns = [
     path("exports/<str:export_id>/", views.export_detail, name="export"),
     path("exports/<str:export_id>/download/", views.export_download, name="export_download"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/fields/<str:custom_field_id>/edit/", views.custom_field_edit, name="custom_field_edit"),
     path("settings/fields/<str:custom_field_id>/delete/", views.custom_field_delete, name="custom_field_delete"),
 ]

@@ -35,7 +35,13 @@ from octopushx.crm.views.exports import export_detail, export_download, export_l
 from octopushx.crm.views.imports import import_detail, import_errors, import_list
 from octopushx.crm.views.lists import view_delete, view_save
 from octopushx.crm.views.search import search_page
-from octopushx.crm.views.setup import custom_field_delete, pipeline_delete, pipeline_edit, settings_page
+from octopushx.crm.views.setup import (
+    custom_field_delete,
+    custom_field_edit,
+    pipeline_delete,
+    pipeline_edit,
+    settings_page,
+)
 from octopushx.crm.views.tasks import note_delete, note_new, task_complete, task_delete, task_list, task_new
 
 __all__ = [
@@ -54,6 +60,7 @@ __all__ = [
     "contact_new",
     "contacts_bulk",
     "custom_field_delete",
+    "custom_field_edit",
     "deal_delete",
     "deal_detail",
     "deal_edit",

@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from octopushx.crm import services
-from octopushx.crm.forms import CustomFieldForm, PipelineForm
-from octopushx.crm.models import CustomField, Pipeline, StageKind, Visibility
+from octopushx.crm.forms import CustomFieldEditForm, CustomFieldForm, PipelineForm
+from octopushx.crm.models import CustomField, FieldType, Pipeline, StageKind, Visibility
 from octopushx.crm.views._shared import _errors_text
 from octopushx.crm.visibility import crm_settings
 from octopushx.tenancy.roles import Perm, has_perm
@@ -75,6 +75,26 @@ def settings_page(request):
         },
         status=status,
     )
+
+
+@requires(Perm.ADMIN)
+def custom_field_edit(request, custom_field_id):
+    """Relabel a custom field, change a select field's options, or make it required."""
+    field = CustomField.objects.get_for_tenant(request.tenant, custom_field_id)
+    selectable = field.field_type in (FieldType.SELECT, FieldType.MULTI_SELECT)
+    initial = {"label": field.label, "options": "\n".join(field.options), "required": field.required}
+    form = CustomFieldEditForm(request.POST or None, initial=initial, selectable=selectable)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.fields}
+        try:
+            services.update_custom_field(request.tenant, request.actor, field, data)
+            messages.success(request, f"Custom field {field.label} saved.")
+            return redirect("crm:settings")
+        except ValidationError as exc:
+            form.apply_errors(exc)
+            field.refresh_from_db()
+    status = 422 if request.method == "POST" else 200
+    return render(request, "crm/custom_field_edit.html", {"field": field, "form": form}, status=status)
 
 
 @requires(Perm.ADMIN)
