@@ -381,7 +381,15 @@ class TaskForm(forms.Form):
             self.add_error(name if name in self.fields else None, errors)
 
 
-class CustomFieldForm(forms.Form):
+class ServiceErrorsMixin:
+    """Put a service's ValidationError on the form: each message on its field, the rest on top."""
+
+    def apply_errors(self, exc: ValidationError) -> None:
+        for key, errors in exc.message_dict.items():
+            self.add_error(key if key in self.fields else None, errors)
+
+
+class CustomFieldForm(ServiceErrorsMixin, forms.Form):
     object_type = forms.ChoiceField(choices=ObjectType.choices)
     label = forms.CharField(max_length=120)
     field_type = forms.ChoiceField(choices=FieldType.choices)
@@ -390,12 +398,8 @@ class CustomFieldForm(forms.Form):
     )
     required = forms.BooleanField(required=False)
 
-    def apply_errors(self, exc: ValidationError) -> None:
-        for key, errors in exc.message_dict.items():
-            self.add_error(key if key in self.fields else None, errors)
 
-
-class CustomFieldEditForm(forms.Form):
+class CustomFieldEditForm(ServiceErrorsMixin, forms.Form):
     """What can change on an existing field: its key and type stay, so stored values keep their meaning."""
 
     label = forms.CharField(max_length=120)
@@ -410,10 +414,6 @@ class CustomFieldEditForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not selectable:
             del self.fields["options"]
-
-    def apply_errors(self, exc: ValidationError) -> None:
-        for key, errors in exc.message_dict.items():
-            self.add_error(key if key in self.fields else None, errors)
 
 
 class PipelineForm(forms.Form):

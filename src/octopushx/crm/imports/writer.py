@@ -166,34 +166,15 @@ class Writer:
                     "custom": row.custom,
                 }
             )
+            # The contact's primary email and phone rows, alike but for the value's column.
+            primary = {"tenant_id": tenant_id, "created_at": now, "updated_at": now, "contact_id": contact_id,
+                       "label": "", "is_primary": True}  # fmt: skip
             if email:
                 self.created_emails.add(email)
-                new_emails.append(
-                    {
-                        "id": uuid.uuid4(),
-                        "tenant_id": tenant_id,
-                        "created_at": now,
-                        "updated_at": now,
-                        "contact_id": contact_id,
-                        "email": email,
-                        "label": "",
-                        "is_primary": True,
-                    }
-                )
+                new_emails.append({**primary, "id": uuid.uuid4(), "email": email})
             if phone:
                 self.created_phones.add(phone)
-                new_phones.append(
-                    {
-                        "id": uuid.uuid4(),
-                        "tenant_id": tenant_id,
-                        "created_at": now,
-                        "updated_at": now,
-                        "contact_id": contact_id,
-                        "number": phone,
-                        "label": "",
-                        "is_primary": True,
-                    }
-                )
+                new_phones.append({**primary, "id": uuid.uuid4(), "number": phone})
             if tags:
                 tag_links.append((contact_id, [t.strip() for t in re.split(r"[;,]", tags) if t.strip()]))
             if key:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -111,9 +113,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def matches(self) -> int:
-        if not self.searched:
-            return self.object_list.order_by()[: LIST_CAP + 1].count()
-        with queries.through_search_indexes():
+        with queries.through_search_indexes() if self.searched else nullcontext():
             return self.object_list.order_by()[: LIST_CAP + 1].count()
 
     @cached_property
