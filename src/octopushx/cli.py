@@ -67,6 +67,34 @@ def _stop_serving(signum, frame) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+# This machine, or every interface (which includes it).
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0", "::", ""}  # noqa: S104
+
+
+def _align_base_url(host: str, port: int) -> str | None:
+    """Point the default base URL (links made outside a request) at this server; say when a configured one cannot be it.
+
+    A configured base URL on a public name is left alone (the usual proxy set-up); one on this machine's
+    loopback with another port would send every emailed link to the wrong server.
+    """
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    shown_host = "127.0.0.1" if host in LOOPBACK_HOSTS else host
+    if not settings.BASE_URL_CONFIGURED:
+        settings.BASE_URL = f"http://{shown_host}:{port}"
+        return None
+    parts = urlsplit(settings.BASE_URL)
+    configured_port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    if (parts.hostname or "") in LOOPBACK_HOSTS | {host} and configured_port != port:
+        return (
+            f"OCTOPUSHX_BASE_URL is {settings.BASE_URL} but this server listens on port {port}: "
+            "links in emails sent by background jobs will point there"
+        )
+    return None
+
+
 def cmd_serve(args) -> None:
     from waitress import serve
 
@@ -75,6 +103,9 @@ def cmd_serve(args) -> None:
 
     cmd_migrate(argparse.Namespace(verbose=False))
     keys.check_master_key()
+    warning = _align_base_url(args.host, args.port)
+    if warning:
+        print(f"octopushx: warning: {warning}", file=sys.stderr, flush=True)
     consumer = None if args.no_worker else _start_consumer()
     # Huey's consumer took SIGTERM and SIGINT for its own (unused) run loop; without this,
     # `docker stop`, systemd and Ctrl+C could not stop the server.

@@ -66,6 +66,9 @@ SECRET_KEY = _secret_key()
 
 ALLOWED_HOSTS = [h.strip() for h in env("OCTOPUSHX_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in (env("OCTOPUSHX_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o.strip()]
+# Links in emails and documents made outside a request (jobs, the CLI). `octopushx serve --port P`
+# points the default at its own port; during a request links use the request's own address.
+BASE_URL_CONFIGURED = bool(env("OCTOPUSHX_BASE_URL"))
 BASE_URL = env("OCTOPUSHX_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -97,6 +100,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "octopushx.core.links.RequestBaseUrlMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -194,7 +198,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 OTP_TOTP_ISSUER = env("OCTOPUSHX_OTP_ISSUER", "OctopushX")
 
 # --- email ----------------------------------------------------------------------------
-EMAIL_BACKEND = env("OCTOPUSHX_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Without SMTP, each email is saved under DATA_DIR/mail and announced in one console line.
+EMAIL_BACKEND = env("OCTOPUSHX_EMAIL_BACKEND", "octopushx.core.mailbox.DevelopmentEmailBackend")
 if env("OCTOPUSHX_SMTP_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = env("OCTOPUSHX_SMTP_HOST")

@@ -8,7 +8,6 @@ import re
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -18,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from octopushx.accounts.models import User
-from octopushx.core import audit, events, keys
+from octopushx.core import audit, events, keys, links
 from octopushx.core.context import Actor
 from octopushx.tenancy.models import Invitation, Membership, Organization, OrgKind
 from octopushx.tenancy.roles import Perm, Role, can_grant, has_perm
@@ -212,7 +211,7 @@ def invite(tenant: Organization, actor: Actor, *, email: str, role: str) -> tupl
         invited_by=actor.user,
         expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
     )
-    link = f"{settings.BASE_URL}/invitations/{token}/"
+    link = links.absolute_url(f"/invitations/{token}/")
     audit.record(
         tenant, actor, "invitation.created", obj=invitation, changes={"email": [None, email], "role": [None, role]}
     )

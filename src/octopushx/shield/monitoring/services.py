@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -15,7 +14,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.html import escape
 
-from octopushx.core import audit, events, jobs
+from octopushx.core import audit, events, jobs, links
 from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry
 from octopushx.shield.monitoring.models import SecurityAlert
@@ -242,7 +241,7 @@ def announce_alert(job) -> dict:
             events.emit(tenant, "security.alert_raised", {"alert_id": str(alert.pk), "kind": alert.kind})
     if recipients:
         subject = f"[{tenant.brand}] Security alert in {tenant.name}: {alert.get_kind_display()}"
-        body = f"{alert.summary}\n\nReview and acknowledge it: {settings.BASE_URL}/shield/security/\n"
+        body = f"{alert.summary}\n\nReview and acknowledge it: {links.absolute_url('/shield/security/')}\n"
         send_mail(subject, body, None, recipients)
     return {"emailed": len(recipients)}
 

@@ -18,14 +18,13 @@ import secrets
 import zipfile
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from octopushx.core import audit, blobs, events, jobs
+from octopushx.core import audit, blobs, events, jobs, links
 from octopushx.core.context import Actor
 from octopushx.shield.privacy import subjects
 from octopushx.shield.privacy.models import PrivacyRequest, RequestKind, RequestSource, RequestState
@@ -117,7 +116,7 @@ def send_verification(tenant, request: PrivacyRequest) -> str:
     request.verification_hash = _hash(token)
     request.verification_expires_at = timezone.now() + timedelta(hours=VERIFY_HOURS)
     request.save(update_fields=["verification_hash", "verification_expires_at", "updated_at"])
-    link = f"{settings.BASE_URL}/privacy/verify/?token={token}"
+    link = links.absolute_url(f"/privacy/verify/?token={token}")
     body = (
         f"We received a {request.get_kind_display().lower()} request about the data {tenant.name} holds.\n\n"
         f"If you made it, confirm it within {VERIFY_HOURS} hours: {link}\n\nIf not, ignore this email.\n"
@@ -343,7 +342,7 @@ def _build_archive(tenant, actor: Actor, request: PrivacyRequest) -> dict:
     request.download_hash = _hash(token)
     request.download_expires_at = timezone.now() + timedelta(days=DOWNLOAD_DAYS)
     request.save(update_fields=["result_blob", "download_hash", "download_expires_at", "updated_at"])
-    link = f"{settings.BASE_URL}/privacy/download/?token={token}"
+    link = links.absolute_url(f"/privacy/download/?token={token}")
     if request.email:
         send_mail(f"Your data from {tenant.name}", f"Your archive is ready for {DOWNLOAD_DAYS} days and can be downloaded once: {link}\n",
                   None, [request.email])  # fmt: skip
@@ -452,4 +451,4 @@ def staff_download_link(tenant, actor: Actor, request: PrivacyRequest) -> str:
         downloaded_at=None,
     )
     _record(tenant, actor, "privacy.download_link_created", request)
-    return f"{settings.BASE_URL}/privacy/download/?token={token}"
+    return links.absolute_url(f"/privacy/download/?token={token}")

@@ -12,9 +12,8 @@ import io
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.conf import settings
 
-from octopushx.core import audit
+from octopushx.core import audit, links
 from octopushx.core.context import Actor
 from octopushx.shield.legal import services as legal
 from octopushx.shield.retention import services as retention
@@ -71,7 +70,7 @@ def register(tenant) -> list[Record]:
 
     subprocessors = legal.current("subprocessors", tenant)
     if subprocessors is not None:
-        link = f"{settings.BASE_URL}/legal/subprocessors/"
+        link = links.absolute_url("/legal/subprocessors/")
         add("Recipients", "Sub-processors", f"{subprocessors.title} version {subprocessors.version}: {link}")
     else:
         add("Recipients", "Sub-processors", "no sub-processor list has been published")
