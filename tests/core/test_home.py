@@ -73,3 +73,31 @@ def test_home_never_shows_another_tenants_records(org, other_org, client):
     analysed_call(other_org, agent=stranger.user)
     page = _sign_in(client, make_member(org, "owner")).get("/").content.decode()
     assert "Other tenant" not in page and "awaiting review" not in page
+
+
+def test_home_badge_count_matches_the_list_it_links_to(org, client):
+    me = make_member(org, "agent")
+    for number in range(10):
+        _task(me, f"Overdue errand {number}", timezone.now() - timedelta(days=number + 1))
+    page = _sign_in(client, me).get("/").content.decode()
+    assert "10 overdue" in page
+    assert page.count("Overdue errand") == 6
+    assert "The 6 due first of 10 with a due date" in page
+    assert "due=overdue" in page
+    listed = client.get("/crm/tasks/?show=open&whose=mine&due=overdue").content.decode()
+    assert listed.count("Overdue errand") == 10 and "10 overdue" in listed
+
+
+def test_tasks_page_counts_overdue_across_every_page(org, client):
+    me = make_member(org, "agent")
+    for number in range(60):
+        _task(me, f"Errand {number}", timezone.now() - timedelta(hours=number + 1))
+    page = _sign_in(client, me).get("/crm/tasks/").content.decode()
+    assert "60 overdue" in page
+
+
+def test_phone_system_card_only_for_those_who_can_connect_it(org, client):
+    for role, shown in (("owner", True), ("admin", True), ("manager", False), ("agent", False), ("auditor", False)):
+        page = _sign_in(client, make_member(org, role)).get("/").content.decode()
+        assert ("Connect your phone system" in page) is shown, role
+        assert ("/calls/settings/" in page) is shown, role

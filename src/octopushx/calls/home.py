@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from octopushx.calls import services
 from octopushx.calls.models import CallStatus, ReviewState
-from octopushx.core.home import panel
+from octopushx.core.home import SetupCard, panel, setup_card
+from octopushx.tenancy.roles import Perm, has_perm
 
 
 @panel("home/calls.html", order=20)
@@ -20,3 +22,13 @@ def recent_calls(request) -> dict:
     )
     recent = calls.select_related("contact", "agent").order_by(Coalesce("started_at", "created_at").desc())[:5]
     return {"counts": counts, "calls": list(recent)}
+
+
+@setup_card(order=10)
+def phone_system(request) -> SetupCard | None:
+    """Admins connect the organisation's phone system; nobody else can."""
+    if not has_perm(request.membership.role, Perm.ADMIN):
+        return None
+    return SetupCard(
+        "Phone system", "Connect your phone system: recordings arrive and are analysed.", reverse("calls:settings")
+    )

@@ -36,12 +36,45 @@ def panel(template: str, order: int = 50) -> Callable:
     return register
 
 
-def render_panels(request) -> list[SafeString]:
-    """The member's panels as HTML, in order; empty without a tenant."""
+@dataclass(frozen=True)
+class SetupCard:
+    title: str
+    text: str
+    url: str
+
+
+_SETUP: dict[str, tuple[int, Callable]] = {}
+
+
+def setup_card(order: int = 50) -> Callable:
+    """Register ``fn(request) -> SetupCard | None`` as a card under Home's "Set up" (``None``: not for this member)."""
+
+    def register(fn: Callable) -> Callable:
+        _SETUP[f"{fn.__module__}.{fn.__qualname__}"] = (order, fn)
+        return fn
+
+    return register
+
+
+def _discover() -> None:
     global _discovered
     if not _discovered:
         autodiscover_modules("home")
         _discovered = True
+
+
+def setup_cards(request) -> list[SetupCard]:
+    """The set-up cards this member may act on, in order."""
+    _discover()
+    if getattr(request, "tenant", None) is None:
+        return []
+    cards = (build(request) for _, build in sorted(_SETUP.values(), key=lambda item: item[0]))
+    return [card for card in cards if card is not None]
+
+
+def render_panels(request) -> list[SafeString]:
+    """The member's panels as HTML, in order; empty without a tenant."""
+    _discover()
     if getattr(request, "tenant", None) is None:
         return []
     html = []

@@ -67,4 +67,8 @@ def metrics_view(request):
 
 @login_required
 def home(request):
-    return render(request, "core/home.html", {"panels": home_panels.render_panels(request)})
+    return render(
+        request,
+        "core/home.html",
+        {"panels": home_panels.render_panels(request), "setup_cards": home_panels.setup_cards(request)},
+    )

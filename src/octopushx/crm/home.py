@@ -12,6 +12,7 @@ from octopushx.crm.models import Deal, StageKind, Task, TaskStatus
 from octopushx.crm.visibility import visible
 
 CLOSING_WITHIN = timedelta(days=30)
+SHOWN = 6
 
 
 @panel("home/tasks.html", order=10)
@@ -23,9 +24,18 @@ def my_tasks(request) -> dict:
         open=Count("pk"),
         overdue=Count("pk", filter=Q(due_at__lt=now)),
         today=Count("pk", filter=Q(due_at__gte=now, due_at__lte=end_of_today)),
+        dated=Count("pk", filter=Q(due_at__isnull=False)),
     )
     upcoming = mine.exclude(due_at__isnull=True).select_related("contact", "company", "deal").order_by("due_at")
-    return {"counts": counts, "tasks": list(upcoming[:6]), "now": now}
+    tasks = list(upcoming[:SHOWN])
+    # The list shows the first few; the badges count all, and say how many more wait behind "see all".
+    return {
+        "counts": counts,
+        "tasks": tasks,
+        "now": now,
+        "dated": counts["dated"],
+        "more": counts["dated"] > len(tasks),
+    }
 
 
 @panel("home/deals.html", order=30)

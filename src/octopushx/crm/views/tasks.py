@@ -28,9 +28,17 @@ def task_list(request):
         qs = qs.filter(assignee=request.user)
     if show in TaskStatus.values:
         qs = qs.filter(status=show)
+    now = timezone.now()
+    due = request.GET.get("due", "")
+    if due == "overdue":  # what Home's "N overdue" counts: open and past due
+        qs = qs.filter(status=TaskStatus.OPEN, due_at__lt=now)
+    elif due == "today":
+        end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+        qs = qs.filter(status=TaskStatus.OPEN, due_at__gte=now, due_at__lte=end_of_today)
+    else:
+        due = ""
     qs = qs.order_by("due_at", "created_at") if show == TaskStatus.OPEN else qs.order_by("-updated_at")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    now = timezone.now()
     return render(
         request,
         "crm/tasks.html",
@@ -41,7 +49,8 @@ def task_list(request):
             "now": now,
             "statuses": TaskStatus.choices,
             "form": TaskForm(tenant=request.tenant),
-            "overdue": sum(1 for t in page if t.status == TaskStatus.OPEN and t.due_at and t.due_at < now),
+            "due": due,
+            "overdue": qs.filter(status=TaskStatus.OPEN, due_at__lt=now).count(),
         },
     )
 
