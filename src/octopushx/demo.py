@@ -71,7 +71,7 @@ def load() -> str:
     _member(globex, "owner@globex.test", "Gina Globex", Role.OWNER)
     _member(globex, "admin@acme.test", "Adam Admin", Role.MANAGER)
     lines = [
-        "Demo data is loaded. Sign in at the address above with any of these (password: " + PASSWORD + "):",
+        "Demo data is loaded. Sign in with any of these (password: " + PASSWORD + "):",
         *(f"  {email:<24} {role.label:<8} Acme Support" for email, _n, role, _t in ACME_USERS),
         "  owner@globex.test        Owner    Globex Care",
         "  partner@northwind.test   Admin    Northwind Telecom (reseller)",

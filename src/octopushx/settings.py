@@ -329,18 +329,27 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
-# --- logging: one JSON object per line with the request id ---------------------------
+# --- logging: JSON lines with the request id in production, short text lines in development --------
 LOG_LEVEL = env("OCTOPUSHX_LOG_LEVEL", "INFO")
+LOG_FORMAT = env("OCTOPUSHX_LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"OCTOPUSHX_LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "octopushx.core.logging.RequestIdFilter"}},
-    "formatters": {"json": {"()": "octopushx.core.logging.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
+    "formatters": {
+        "json": {"()": "octopushx.core.logging.JsonFormatter"},
+        "text": {"()": "octopushx.core.logging.TextFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.server": {"level": "WARNING"},
-        "huey": {"level": "WARNING" if TESTING else "INFO"},
+        # Huey says "Executing …" and "… executed in" for every task, the once-a-minute reminder scan
+        # included; our jobs log one line when they finish, so a person reading the console sees what
+        # happened, not the scheduler ticking. Production (JSON) keeps Huey's lines.
+        "huey": {"level": "WARNING" if TESTING or LOG_FORMAT == "text" else "INFO"},
         "axes": {"level": "WARNING"},
     },
 }

@@ -187,6 +187,9 @@ def run(job_id) -> Job | None:
 
     metrics.JOB_RUNS.labels(job.kind).inc()
     job.refresh_from_db()
+    if job.started_at and job.finished_at:
+        took = (job.finished_at - job.started_at).total_seconds()
+        log.info("job %s done in %.1f s (%s)", job.kind, took, ", ".join(f"{k}: {v}" for k, v in result.items())[:200])
     return job
 
 

@@ -1,4 +1,4 @@
-"""JSON log lines carrying the request id."""
+"""Log lines carrying the request id: JSON for machines (production), short text lines for a person (development)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,21 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """``14:02:11 INFO  calls: message [request 1a2b3c4d]``: what a developer reads in ``make run``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        name = record.name.removeprefix("octopushx.")
+        line = f"{when} {record.levelname:<7} {name}: {record.getMessage()}"
+        request_id = getattr(record, "request_id", "-")
+        if request_id != "-":
+            line += f" [request {request_id[:8]}]"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
 
 
 def forget_request_id(**kwargs) -> None:
