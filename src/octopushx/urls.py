@@ -16,5 +16,5 @@ urlpatterns = [
     path("privacy/", include("octopushx.shield.privacy.urls")),
     path("crm/", include("octopushx.crm.urls")),
     path("calls/", include("octopushx.calls.urls")),
-    path("settings/jobs/", include("octopushx.core.urls")),
+    path("settings/jobs/", include("octopushx.tenancy.jobs_urls")),
 ]

@@ -13,9 +13,9 @@ SYSTEM = Actor.system("test")
 
 
 def fulfilled(org, kind: str, **identity):
-    """A staff-received, identity-checked request of ``kind``, fulfilled and its jobs run."""
+    """A staff-received, identity-checked request of ``kind``, fulfilled (an erasure confirmed) and its jobs run."""
     request = privacy.attest(org, SYSTEM, privacy.receive(org, SYSTEM, kind=kind, source="staff", **identity), "ID")
-    privacy.fulfil(org, SYSTEM, request)
+    privacy.fulfil(org, SYSTEM, request, confirmed=True)
     jobs.drain()
     request.refresh_from_db()
     assert request.state == "completed", request.result

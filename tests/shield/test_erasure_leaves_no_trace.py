@@ -122,7 +122,7 @@ def test_erasure_leaves_nothing_in_the_database_or_stored_files(org, mailoutbox)
     erasure = services.attest(
         org, actor, services.receive(org, actor, kind="erasure", source="staff", email=EMAIL), "ID seen"
     )
-    services.fulfil(org, actor, erasure)
+    services.fulfil(org, actor, erasure, confirmed=True)
     jobs.drain()
     erasure.refresh_from_db()
     assert erasure.state == "completed", erasure.result

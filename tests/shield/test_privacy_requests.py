@@ -247,7 +247,7 @@ def test_erasure_under_legal_hold_is_refused_with_the_reason(api_as, org):
 
 def test_erasure_of_someone_unknown_completes_with_nothing_erased(org):
     request = verified(org, kind="erasure", email="nobody@example.test")
-    services.fulfil(org, SYSTEM, request)
+    services.fulfil(org, SYSTEM, request, confirmed=True)
     jobs.drain()
     request.refresh_from_db()
     assert request.state == "completed" and request.result == {"erased": {}}
@@ -259,7 +259,7 @@ def test_erasure_removes_the_person_and_keeps_the_chain(org):
         org, SYSTEM, {"body": "<p>Grace said the launch code is BLUE-HERON</p>", "contact_id": str(contact.pk)}
     )
     request = verified(org, kind="erasure", email="grace@example.test")
-    services.fulfil(org, SYSTEM, request)
+    services.fulfil(org, SYSTEM, request, confirmed=True)
     jobs.drain()
     assert not Contact.objects.filter(pk=contact.pk).exists()
     assert not Note.objects.for_tenant(org).exists()

@@ -26,7 +26,7 @@ from octopushx.accounts import services
 from octopushx.accounts.forms import CodeForm, SignInForm, TokenForm
 from octopushx.accounts.models import ApiToken, User, UserSession
 from octopushx.core.context import Actor
-from octopushx.shield.suspension.services import sign_in_notice as suspension_notice
+from octopushx.tenancy.suspension import sign_in_notice as suspension_notice
 
 PENDING_KEY = "pending_2fa_user"
 PENDING_NEXT = "pending_2fa_next"

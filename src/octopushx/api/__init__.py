@@ -24,17 +24,17 @@ errors.install(api)
 def _mount() -> None:
     from octopushx.accounts.api import router as accounts_router
     from octopushx.calls.api import router as calls_router
-    from octopushx.core.api import router as core_router
     from octopushx.crm.api import router as crm_router
     from octopushx.shield.api import router as shield_router
     from octopushx.shield.routers import router as shield_more_router
     from octopushx.tenancy.api import router as tenancy_router
+    from octopushx.tenancy.jobs_api import router as jobs_router
 
     api.add_router("", accounts_router)
     api.add_router("", tenancy_router)
     api.add_router("", shield_router)
     api.add_router("", shield_more_router)
-    api.add_router("", core_router)
+    api.add_router("", jobs_router)
     api.add_router("", crm_router)
     api.add_router("", calls_router)
 

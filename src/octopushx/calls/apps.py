@@ -7,4 +7,4 @@ class CallsConfig(AppConfig):
     verbose_name = "Octopush X calls"
 
     def ready(self) -> None:
-        from octopushx.calls import privacy, tasks  # noqa: F401  (job handlers; Shield's DSR and retention)
+        from octopushx.calls import tasks  # noqa: F401  (job handlers; privacy.py, retention.py: autodiscovered by Shield)

@@ -1,26 +1,22 @@
-"""Calls in Octopush Shield: data-subject requests (find, export, erase) and retention.
+"""Calls in Octopush Shield's data-subject requests: find, describe, export and erase a person's calls.
 
 A person's calls are those linked to one of their contacts, or whose from/to number is one
-of their phone numbers (E.164). Retention knows two classes: ``recordings`` (the stored audio,
-original and redacted) and ``transcripts`` (analysis results, transcript lines and insights).
+of their phone numbers (E.164). Shield autodiscovers this module; retention is in ``retention.py``.
 """
 
 from __future__ import annotations
 
 import mimetypes
 
-from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.timezone import localtime
 
-from octopushx.calls.models import Call, CallAnalysisResult
+from octopushx.calls.models import Call
 from octopushx.core import audit, blobs
 from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry
-from octopushx.shield import retention
 from octopushx.shield.privacy import subjects
-
-ACTOR = Actor.system("retention")
-
 
 # --- data-subject requests ------------------------------------------------------------------
 
@@ -117,72 +113,20 @@ def erase_calls(tenant, actor: Actor, ids) -> int:
     return count
 
 
+def describe_calls(tenant, ids) -> list[tuple[str, str]]:
+    calls = Call.objects.for_tenant(tenant).filter(pk__in=ids).order_by("created_at")
+    rows = []
+    for call in calls:
+        when = localtime(call.started_at or call.created_at)
+        other = call.from_number if call.direction == "inbound" else call.to_number
+        recording = ", with its recording" if call.recording_id or call.redacted_id else ""
+        rows.append(
+            (f"{call.get_direction_display()} call {other} on {when.day} {when:%b %Y %H:%M}{recording}".replace("  ", " "),
+             reverse("calls:detail", args=[call.pk]))
+        )  # fmt: skip
+    return rows
+
+
 subjects.register("calls", label="Calls (recordings, transcripts and insights)", find=find_calls,
-                  export=export_calls, erase=erase_calls, order=10)  # fmt: skip
-
-
-# --- retention ------------------------------------------------------------------------------
-
-
-def _not_held(calls, holds: retention.Holds):
-    if holds.call_ids:
-        calls = calls.exclude(pk__in=list(holds.call_ids))
-    if holds.contact_ids:
-        calls = calls.exclude(contact_id__in=list(holds.contact_ids))
-    return calls
-
-
-def find_recordings(tenant, cutoff, holds: retention.Holds):
-    calls = Call.objects.for_tenant(tenant).filter(created_at__lt=cutoff)
-    calls = calls.filter(Q(recording__isnull=False) | Q(redacted__isnull=False))
-    return _not_held(calls, holds)
-
-
-def purge_recordings(tenant, calls) -> int:
-    count = 0
-    for call in list(calls.select_related("recording", "redacted")):
-        stored = [b for b in (call.recording, call.redacted) if b is not None]
-        with transaction.atomic():
-            call.recording, call.redacted, call.peaks = None, None, []
-            call.save(update_fields=["recording", "redacted", "peaks", "updated_at"])
-            audit.record(tenant, ACTOR, "call.recording_purged", obj=call, changes={"recording": ["stored", None]})
-        for blob in stored:
-            blobs.delete(blob)
-        count += 1
-    return count
-
-
-def find_transcripts(tenant, cutoff, holds: retention.Holds):
-    calls = Call.objects.for_tenant(tenant).filter(created_at__lt=cutoff)
-    calls = calls.filter(pk__in=CallAnalysisResult.objects.for_tenant(tenant).values("call_id"))
-    return _not_held(calls, holds)
-
-
-def purge_transcripts(tenant, calls) -> int:
-    count = 0
-    for call in list(calls):
-        with transaction.atomic():
-            call.current, call.summary, call.sentiment, call.review_state = None, "", None, ""
-            call.save(update_fields=["current", "summary", "sentiment", "review_state", "updated_at"])
-            CallAnalysisResult.objects.for_tenant(tenant).filter(call=call).delete()  # lines cascade
-            audit.record(tenant, ACTOR, "call.transcript_purged", obj=call, changes={"transcript": ["stored", None]})
-        count += 1
-    return count
-
-
-retention.register(
-    "recordings",
-    find_recordings,
-    purge_recordings,
-    label="Call recordings",
-    default_days=None,
-    description="The stored audio of each call, original and redacted; the call's details stay.",
-)
-retention.register(
-    "transcripts",
-    find_transcripts,
-    purge_transcripts,
-    label="Transcripts and insights",
-    default_days=None,
-    description="Every analysis of a call: transcript lines, summary, sentiment and action items.",
-)
+                  export=export_calls, erase=erase_calls, order=10, hold_scope="call",
+                  noun=("call with its recording", "calls with their recordings"), describe=describe_calls)  # fmt: skip

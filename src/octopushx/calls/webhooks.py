@@ -25,8 +25,8 @@ from django.views.decorators.http import require_POST
 
 from octopushx.calls import services
 from octopushx.calls.models import Provider
-from octopushx.shield.suspension.services import webhook_refusal
 from octopushx.tenancy.models import Organization, OrgKind
+from octopushx.tenancy.suspension import webhook_refusal
 
 REPLAY_WINDOW = 300  # seconds a signed timestamp stays valid
 

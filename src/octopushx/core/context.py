@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from octopushx.accounts.models import ApiToken, User
+    # The user model by its Django base, not ``accounts.User``: core sits below accounts.
+    from django.contrib.auth.base_user import AbstractBaseUser as User
+
+ApiToken = Any  # an ``accounts.ApiToken`` (its ``name`` and ``prefix`` are read here)
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 

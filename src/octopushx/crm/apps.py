@@ -8,4 +8,4 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         # Job handlers must be registered in every process that submits or runs them.
-        from octopushx.crm import privacy, tasks  # noqa: F401  (Shield's data-subject sources)
+        from octopushx.crm import tasks  # noqa: F401  (privacy.py and retention.py are autodiscovered by Shield)

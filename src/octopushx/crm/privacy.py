@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.db import transaction
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+from django.utils.timezone import localtime
 
 from octopushx.core import audit, blobs
 from octopushx.core.context import Actor
@@ -25,7 +29,9 @@ from octopushx.crm.models import (
     Export,
     FieldType,
     Import,
+    Note,
     ObjectType,
+    Task,
 )
 from octopushx.shield.privacy import tables
 from octopushx.shield.privacy.subjects import ERASED, Found, Identity, Markers, as_json, normalise_phone, register
@@ -89,6 +95,89 @@ def erase_contacts(tenant, actor: Actor, ids) -> int:
     return count
 
 
+def describe_contacts(tenant, ids) -> list[tuple[str, str]]:
+    contacts = Contact.objects.for_tenant(tenant).filter(pk__in=ids).order_by("last_name", "first_name")
+    return [
+        (" — ".join(filter(None, (contact.full_name, contact.email, contact.phone))) or str(contact.pk),
+         reverse("crm:contact", args=[contact.pk]))
+        for contact in contacts
+    ]  # fmt: skip
+
+
+def rectify_contacts(tenant, actor: Actor, ids, changes: dict) -> int:
+    """Correct the fields of each contact through the contact service (validated and audited)."""
+    from octopushx.crm.services import update_contact
+
+    contacts = list(Contact.objects.for_tenant(tenant).filter(pk__in=ids))
+    for contact in contacts:
+        update_contact(tenant, actor, contact, dict(changes))
+    return len(contacts)
+
+
+def restrict_contacts(tenant, actor: Actor, ids, restricted: bool, withdraw_consent: bool = False) -> int:
+    """Set or lift restriction of processing (an objection also withdraws consent)."""
+    from octopushx.crm.services import update_contact
+
+    data: dict = {"restricted": restricted}
+    if withdraw_consent:
+        data["consent"] = "withdrawn"
+    contacts = list(Contact.objects.for_tenant(tenant).filter(pk__in=ids))
+    for contact in contacts:
+        update_contact(tenant, actor, contact, data)
+    return len(contacts)
+
+
+def _on(moment) -> str:
+    moment = localtime(moment)
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def describe_notes(tenant, ids) -> list[tuple[str, str]]:
+    notes = Note.objects.for_tenant(tenant).filter(pk__in=ids).order_by("created_at")
+    return [
+        (f"{note.get_kind_display()} of {_on(note.created_at)}: "
+         f"{Truncator(note.subject or strip_tags(note.body)).chars(80)}",
+         reverse("crm:contact", args=[note.contact_id]) if note.contact_id else "")
+        for note in notes
+    ]  # fmt: skip
+
+
+def describe_tasks(tenant, ids) -> list[tuple[str, str]]:
+    tasks = Task.objects.for_tenant(tenant).filter(pk__in=ids).order_by("created_at")
+    return [
+        (f"{Truncator(task.title).chars(80)} ({task.get_status_display().lower()})",
+         reverse("crm:contact", args=[task.contact_id]) if task.contact_id else "")
+        for task in tasks
+    ]  # fmt: skip
+
+
+def describe_deals(tenant, ids) -> list[tuple[str, str]]:
+    deals = Deal.objects.for_tenant(tenant).filter(pk__in=ids).order_by("name")
+    return [(deal.name, reverse("crm:deal", args=[deal.pk])) for deal in deals]
+
+
+def describe_companies(tenant, ids) -> list[tuple[str, str]]:
+    companies = Company.objects.for_tenant(tenant).filter(pk__in=ids).order_by("name")
+    return [(company.name, reverse("crm:company", args=[company.pk])) for company in companies]
+
+
+def describe_imports(tenant, ids) -> list[tuple[str, str]]:
+    records = Import.objects.for_tenant(tenant).filter(pk__in=ids).order_by("created_at")
+    return [
+        (f"{record.filename} (imported {_on(record.created_at)})", reverse("crm:import", args=[record.pk]))
+        for record in records
+    ]
+
+
+def describe_exports(tenant, ids) -> list[tuple[str, str]]:
+    exports = Export.objects.for_tenant(tenant).filter(pk__in=ids).order_by("created_at")
+    return [
+        (f"{export.get_object_type_display()} list, {export.format.upper()}, exported {_on(export.created_at)}",
+         reverse("crm:export", args=[export.pk]))
+        for export in exports
+    ]  # fmt: skip
+
+
 def _related_finder(model_name: str):
     def find_related(tenant, identity: Identity, found: Found) -> list[str]:
         if not found.contact_ids:
@@ -144,8 +233,11 @@ def export_deals(tenant, ids) -> dict[str, bytes]:
 
 
 def unlink_deals(tenant, actor: Actor, ids) -> int:
-    """Deals are the business's records: the person is unlinked, the deal stays."""
-    return 0  # the contact's deletion removes its links; nothing to do per deal
+    """Deals are the business's records: the person is unlinked, the deal stays.
+
+    The contact's deletion (later in the same erasure) removes the links, so nothing changes
+    here; the count is of the deals the person is unlinked from."""
+    return len(ids)
 
 
 # --- companies that name the person ----------------------------------------------------------
@@ -366,26 +458,36 @@ def erase_exports(tenant, actor: Actor, ids, found: Found) -> int:
 
 
 register("contacts", label="Contacts", find=find_contacts, export=export_contacts, erase=erase_contacts, order=60,
-         history="all",
+         history="all", noun=("contact", "contacts"), describe=describe_contacts, hold_scope="contact",
+         rectify=rectify_contacts, restrict=restrict_contacts,
          notes={"contacts.json": "your contact record: names, email addresses, phone numbers, address, consent"})  # fmt: skip
 register("notes", label="Notes", find=_related_finder("Note"),
          export=_export_related("Note", "notes.json", ("subject", "body")),
-         erase=_erase_related("Note", "delete_note"), order=10, history="all",
+         erase=_erase_related("Note", "delete_note"), order=10, history="all", noun=("note", "notes"),
+         describe=describe_notes,
          notes={"notes.json": "notes written about you"})  # fmt: skip
 register("tasks", label="Tasks", find=_related_finder("Task"),
          export=_export_related("Task", "tasks.json", ("title", "description", "status", "due_at")),
-         erase=_erase_related("Task", "delete_task"), order=10, history="all",
+         erase=_erase_related("Task", "delete_task"), order=10, history="all", noun=("task", "tasks"),
+         describe=describe_tasks,
          notes={"tasks.json": "tasks linked to you"})  # fmt: skip
 register("deals", label="Deals (the person is unlinked)", find=find_deals, export=export_deals,
-         erase=unlink_deals, order=20, notes={"deals.json": "deals you are linked to"})  # fmt: skip
+         erase=unlink_deals, order=20, notes={"deals.json": "deals you are linked to"},
+         noun=("deal", "deals"), outcome="kept, the person unlinked", describe=describe_deals)  # fmt: skip
 register("companies", label="Companies naming the person (those values erased)", find=find_companies,
          export=export_companies, erase=erase_companies, order=30, with_found=True, history="mentions",
+         noun=("company", "companies"), outcome="kept with the values naming the person erased",
+         describe=describe_companies,
          notes={"companies.json": "companies whose own details (name, address, phone or custom fields) name you, "
                                   "with those details"})  # fmt: skip
 register("imports", label="Imported files naming the person (their rows erased)", find=find_imports,
          export=export_imports, erase=erase_imports, order=30, with_found=True, history="mentions",
+         noun=("import file", "import files"), outcome="kept with the person's rows erased",
+         describe=describe_imports,
          notes={"imports.json": "spreadsheets uploaded to import contacts that had rows about you: those rows, "
                                 "from the uploaded file and from its error report"})  # fmt: skip
 register("exports", label="Exported lists naming the person (their rows removed)", find=find_exports,
          export=export_exports, erase=erase_exports, order=30, with_found=True, history="mentions",
+         noun=("exported list", "exported lists"), outcome="kept with the person's rows removed",
+         describe=describe_exports,
          notes={"exports.json": "lists exported from the CRM that had rows about you: those rows"})  # fmt: skip

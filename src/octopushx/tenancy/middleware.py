@@ -39,7 +39,7 @@ SUSPENDED_OPEN_PREFIXES = (
 
 
 def suspended_page(request):
-    from octopushx.shield.suspension.services import reason_label
+    from octopushx.tenancy.suspension import reason_label
 
     tenant = request.tenant
     context = {"suspended": tenant, "reason": reason_label(tenant.suspension_reason)}

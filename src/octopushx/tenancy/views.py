@@ -191,7 +191,7 @@ def organizations(request):
             messages.error(request, _form_errors(exc) if isinstance(exc, ValidationError) else str(exc))
     orgs = services.manageable_orgs(request.user)
     resellers = [o for o in orgs if o.kind == OrgKind.RESELLER]
-    from octopushx.shield.suspension.services import REASONS
+    from octopushx.tenancy.suspension import REASONS
 
     return render(
         request,

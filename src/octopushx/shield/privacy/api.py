@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from ninja import Router, Schema
+from pydantic import ValidationError as PydanticError
 
 from octopushx.api.auth import require
 from octopushx.api.pagination import paginate
@@ -29,6 +31,32 @@ class ReasonIn(Schema):
     reason: str
 
 
+class FulfilIn(Schema):
+    confirm: bool = False  # erasure only: staff checked the preview and confirm it
+    preview_digest: str = ""  # from the preview: refused if what the erasure finds changed since
+
+
+class PreviewItemOut(Schema):
+    text: str
+    url: str
+
+
+class PreviewRowOut(Schema):
+    key: str
+    label: str
+    count: int
+    counted: str
+    outcome: str
+    items: list[PreviewItemOut]
+    more: int
+
+
+class PreviewOut(Schema):
+    rows: list[PreviewRowOut]
+    total: int
+    digest: str
+
+
 class RequestOut(Schema):
     id: UUID
     kind: str
@@ -42,11 +70,16 @@ class RequestOut(Schema):
     completed_at: datetime | None
     rejection_reason: str
     result: dict
+    summary: str
     download_link: str | None = None
 
     @staticmethod
     def resolve_overdue(obj):
         return services.is_overdue(obj)
+
+    @staticmethod
+    def resolve_summary(obj):
+        return services.summary(obj)
 
 
 class RequestPage(Schema):
@@ -107,7 +140,46 @@ def reject_request(request, request_id: UUID, data: ReasonIn):
     return services.reject(request.tenant, request.actor, _get(request, request_id), data.reason)
 
 
-@router.post("/privacy/requests/{request_id}/fulfil", response={202: RequestOut}, summary="Fulfil (runs as a job)")
+@router.get(
+    "/privacy/requests/{request_id}/preview", response=PreviewOut, summary="What fulfilling would erase or export"
+)
+def preview_request(request, request_id: UUID):
+    require(request, Perm.ADMIN)
+    found = services.preview(request.tenant, _get(request, request_id))
+    return {
+        "rows": [
+            {**row.__dict__, "items": [{"text": text, "url": url} for text, url in row.items]} for row in found.rows
+        ],
+        "total": found.total,
+        "digest": found.digest,
+    }
+
+
+def _fulfil_input(request) -> FulfilIn:
+    """The optional JSON body; a POST without one (most clients for access requests) confirms nothing."""
+    if not request.body or not request.content_type.startswith("application/json"):
+        return FulfilIn()
+    try:
+        return FulfilIn.model_validate_json(request.body)
+    except PydanticError as exc:
+        raise ValidationError({"confirm": [f"Send {{'confirm': true}} as JSON ({exc.error_count()} errors)"]})
+
+
+@router.post(
+    "/privacy/requests/{request_id}/fulfil",
+    response={202: RequestOut},
+    summary='Fulfil (runs as a job); an erasure needs {"confirm": true}',
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": FulfilIn.model_json_schema()}},
+        }
+    },
+)
 def fulfil_request(request, request_id: UUID):
     require(request, Perm.ADMIN)
-    return 202, services.fulfil(request.tenant, request.actor, _get(request, request_id))
+    data = _fulfil_input(request)
+    return 202, services.fulfil(
+        request.tenant, request.actor, _get(request, request_id), confirmed=data.confirm,
+        preview_digest=data.preview_digest,
+    )  # fmt: skip

@@ -16,6 +16,7 @@ import hashlib
 import io
 import secrets
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +34,15 @@ from octopushx.tenancy.roles import Perm, has_perm
 VERIFY_HOURS = 72
 DOWNLOAD_DAYS = 7
 REASON_MAX = 2000
+# How the emails name each kind of request ("an erasure request", never "a erasure request").
+REQUEST_PHRASES: dict[str, str] = {
+    RequestKind.ACCESS: "a request for a copy of your personal data (an access request)",
+    RequestKind.EXPORT: "a request for your personal data in a portable format (an export request)",
+    RequestKind.RECTIFICATION: "a request to correct your personal data (a rectification request)",
+    RequestKind.ERASURE: "a request to erase your personal data (an erasure request)",
+    RequestKind.RESTRICTION: "a request to restrict the processing of your personal data (a restriction request)",
+    RequestKind.OBJECTION: "an objection to the processing of your personal data",
+}
 RECTIFIABLE = {"first_name", "last_name", "email", "phone", "job_title", "street", "city", "postcode", "country"}
 
 
@@ -118,7 +128,7 @@ def send_verification(tenant, request: PrivacyRequest) -> str:
     request.save(update_fields=["verification_hash", "verification_expires_at", "updated_at"])
     link = links.absolute_url(f"/privacy/verify/?token={token}")
     body = (
-        f"We received a {request.get_kind_display().lower()} request about the data {tenant.name} holds.\n\n"
+        f"We received {REQUEST_PHRASES[request.kind]} about the data {tenant.name} holds about you.\n\n"
         f"If you made it, confirm it within {VERIFY_HOURS} hours: {link}\n\nIf not, ignore this email.\n"
     )
     # Sent at once: if the surrounding transaction rolled back, the link simply finds nothing.
@@ -223,8 +233,12 @@ def identity_of(request: PrivacyRequest) -> subjects.Identity:
 
 
 @transaction.atomic
-def fulfil(tenant, actor: Actor, request: PrivacyRequest) -> PrivacyRequest:
-    """Start fulfilment (a job). Erasure of someone under legal hold is refused with the reason."""
+def fulfil(
+    tenant, actor: Actor, request: PrivacyRequest, *, confirmed: bool = False, preview_digest: str = ""
+) -> PrivacyRequest:
+    """Start fulfilment (a job). Erasure needs ``confirmed`` (staff saw the preview and agreed);
+    with ``preview_digest`` it is refused when what it finds changed since that preview. Erasure of
+    someone under legal hold is refused with the reason."""
     _staff(actor)
     request = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
     if request.state != RequestState.VERIFIED:
@@ -233,6 +247,14 @@ def fulfil(tenant, actor: Actor, request: PrivacyRequest) -> PrivacyRequest:
         reason = hold_blocking(tenant, request)
         if reason:
             raise ValidationError({"state": [f"Erasure is blocked by a legal hold: {reason}"]})
+        if not confirmed:
+            raise ValidationError(
+                {"confirm": ["Erasure is permanent: check what will be erased, then confirm it explicitly"]}
+            )
+        if preview_digest and preview_digest != preview(tenant, request).digest:
+            raise ValidationError(
+                {"confirm": ["What this erasure would find changed since the preview: check the list again"]}
+            )
     request.state = RequestState.IN_PROGRESS
     request.save(update_fields=["state", "updated_at"])
     label = actor.label
@@ -247,18 +269,124 @@ def fulfil(tenant, actor: Actor, request: PrivacyRequest) -> PrivacyRequest:
 
 
 def hold_blocking(tenant, request: PrivacyRequest) -> str | None:
+    """The reason of a legal hold on the whole tenant or on any record the erasure would touch."""
     from octopushx.shield.retention import services as retention
 
     found = subjects.find(tenant, identity_of(request))
-    for contact_id in found.contact_ids:
-        reason = retention.hold_reason(tenant, "contact", contact_id)
-        if reason:
-            return reason
-    for call_id in found.items.get("calls", []):
-        reason = retention.hold_reason(tenant, "call", call_id)
-        if reason:
-            return reason
+    for source in subjects.sources():
+        if source.hold_scope:
+            for object_id in found.items.get(source.key, []):
+                reason = retention.hold_reason(tenant, source.hold_scope, object_id)
+                if reason:
+                    return reason
     return retention.hold_reason(tenant, "tenant")
+
+
+# --- the preview staff check before fulfilling, and the summary afterwards ------------------
+
+
+@dataclass
+class PreviewRow:
+    """One source's part of a request: how many records, in words, and the first few with links."""
+
+    key: str
+    label: str
+    count: int
+    counted: str  # "3 notes"
+    outcome: str  # what erasure does to them: "erased", "pseudonymised", ...
+    items: list[tuple[str, str]]  # (text, url)
+    more: int  # records beyond the listed ones
+
+
+@dataclass
+class Preview:
+    rows: list[PreviewRow]
+    digest: str  # changes when what the request finds changes
+
+    @property
+    def total(self) -> int:
+        return sum(row.count for row in self.rows)
+
+
+def _found_for(tenant, request: PrivacyRequest) -> subjects.Found:
+    found = subjects.find(tenant, identity_of(request))
+    # This request is pseudonymised by its own erasure, not counted with the earlier ones.
+    others = [i for i in found.items.get("privacy_requests", []) if i != str(request.pk)]
+    if others:
+        found.items["privacy_requests"] = others
+    else:
+        found.items.pop("privacy_requests", None)
+    return found
+
+
+def _touched(source: subjects.Source, kind: str) -> bool:
+    """Whether fulfilling a request of ``kind`` acts on this source's records."""
+    if kind == RequestKind.RECTIFICATION:
+        return source.rectify is not None
+    if kind in (RequestKind.RESTRICTION, RequestKind.OBJECTION):
+        return source.restrict is not None
+    return True
+
+
+def preview(tenant, request: PrivacyRequest) -> Preview:
+    """Every record a request would erase, export or change, per source, with links (changes nothing)."""
+    found = _found_for(tenant, request)
+    rows = []
+    digest = hashlib.sha256()
+    for source in subjects.in_reading_order():
+        ids = found.items.get(source.key, [])
+        if not ids or not _touched(source, request.kind):
+            continue
+        digest.update(f"{source.key}:{','.join(sorted(ids))};".encode())
+        listed = ids[: subjects.PREVIEW_ITEMS]
+        items = source.describe(tenant, listed) if source.describe else [(i, "") for i in listed]
+        rows.append(PreviewRow(source.key, source.label, len(ids), source.count(len(ids)), source.outcome, items,
+                               len(ids) - len(listed)))  # fmt: skip
+    return Preview(rows, digest.hexdigest()[:16])
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def erasure_summary(counts: dict[str, int]) -> str:
+    """ "Erased 1 contact, 1 call with its recording and 3 notes; 12 audit entries pseudonymised"."""
+    erased, other = [], []
+    for source in subjects.in_reading_order():
+        n = counts.get(source.key, 0)
+        if n:
+            (erased if source.outcome == "erased" else other).append((source, n))
+    known = {source.key for source in subjects.sources()}
+    # A source no longer installed still shows what its erasure did.
+    erased += [(None, counts[k]) for k in counts if k not in known and counts[k]]
+    parts = []
+    if erased:
+        parts.append("Erased " + _join([s.count(n) if s else f"{n} records" for s, n in erased]))
+    parts += [f"{s.count(n)} {s.outcome}" for s, n in other]
+    return "; ".join(parts) + "." if parts else "Nothing about this person was found, so nothing was erased."
+
+
+def summary(request: PrivacyRequest) -> str:
+    """What fulfilling the request did, in a sentence (empty until it is completed)."""
+    result = request.result or {}
+    if request.state != RequestState.COMPLETED:
+        return ""
+    if request.kind == RequestKind.ERASURE:
+        return erasure_summary(result.get("erased", {}))
+    if request.kind in (RequestKind.ACCESS, RequestKind.EXPORT):
+        records, files = result.get("records", 0), len(result.get("files", []))
+        if not records:
+            return "Nothing about this person was found; the archive holds only its README."
+        return (
+            f"Archive built: {records} record{'s' if records != 1 else ''} in {files} file{'s' if files != 1 else ''}"
+            f"{', download link emailed to the requester' if request.email else ''}."
+        )
+    if request.kind == RequestKind.RECTIFICATION:
+        n = result.get("rectified", 0)
+        fields = ", ".join(result.get("fields", []))
+        return f"Corrected {fields} on {n} contact{'s' if n != 1 else ''}." if n else "No matching contact was found."
+    n = result.get("restricted", 0)
+    return f"Processing restricted for {n} contact{'s' if n != 1 else ''}." if n else "No matching contact was found."
 
 
 @jobs.handler("shield.privacy_fulfil")
@@ -351,9 +479,7 @@ def _build_archive(tenant, actor: Actor, request: PrivacyRequest) -> dict:
 
 def _erase(tenant, actor: Actor, request: PrivacyRequest) -> dict:
     identity = identity_of(request)
-    found = subjects.find(tenant, identity)
-    others = [i for i in found.items.get("privacy_requests", []) if i != str(request.pk)]
-    found.items["privacy_requests"] = others  # this request is pseudonymised below, not counted
+    found = _found_for(tenant, request)
     counts: dict[str, int] = {}
     with transaction.atomic():
         for source in subjects.sources():
@@ -372,47 +498,41 @@ def _erase(tenant, actor: Actor, request: PrivacyRequest) -> dict:
     return {"erased": counts}
 
 
-def _contacts(tenant, request):
-    from octopushx.crm.models import Contact
-
-    found = subjects.find(tenant, identity_of(request))
-    return list(Contact.objects.for_tenant(tenant).filter(pk__in=found.contact_ids))
-
-
 def _rectify(tenant, actor: Actor, request: PrivacyRequest) -> dict:
-    from octopushx.crm.services import update_contact
+    """Each source that can (the contacts) corrects its records, through its own services."""
+    found = subjects.find(tenant, identity_of(request))
+    count = 0
+    for source in subjects.sources():
+        ids = found.items.get(source.key)
+        if ids and source.rectify is not None:
+            count += source.rectify(tenant, actor, ids, dict(request.changes))
+    return {"rectified": count, "fields": sorted(request.changes)}
 
-    contacts = _contacts(tenant, request)
-    for contact in contacts:
-        update_contact(tenant, actor, contact, dict(request.changes))
-    return {"rectified": len(contacts), "fields": sorted(request.changes)}
+
+def _set_restriction(tenant, actor: Actor, request: PrivacyRequest, restricted: bool) -> int:
+    found = subjects.find(tenant, identity_of(request))
+    withdraw = restricted and request.kind == RequestKind.OBJECTION
+    count = 0
+    for source in subjects.sources():
+        ids = found.items.get(source.key)
+        if ids and source.restrict is not None:
+            count += source.restrict(tenant, actor, ids, restricted, withdraw)
+    return count
 
 
 def _restrict(tenant, actor: Actor, request: PrivacyRequest) -> dict:
-    from octopushx.crm.services import update_contact
-
-    contacts = _contacts(tenant, request)
-    data: dict = {"restricted": True}
-    if request.kind == RequestKind.OBJECTION:
-        data["consent"] = "withdrawn"
-    for contact in contacts:
-        update_contact(tenant, actor, contact, data)
-    return {"restricted": len(contacts)}
+    return {"restricted": _set_restriction(tenant, actor, request, True)}
 
 
 @transaction.atomic
 def lift_restriction(tenant, actor: Actor, request: PrivacyRequest) -> int:
     """Lift a restriction this request set (audited through the contact update and here)."""
-    from octopushx.crm.services import update_contact
-
     _staff(actor)
     if request.kind not in (RequestKind.RESTRICTION, RequestKind.OBJECTION) or request.state != RequestState.COMPLETED:
         raise ValidationError({"state": ["Only a completed restriction can be lifted"]})
-    contacts = _contacts(tenant, request)
-    for contact in contacts:
-        update_contact(tenant, actor, contact, {"restricted": False})
-    _record(tenant, actor, "privacy.restriction_lifted", request, contacts=len(contacts))
-    return len(contacts)
+    count = _set_restriction(tenant, actor, request, False)
+    _record(tenant, actor, "privacy.restriction_lifted", request, contacts=count)
+    return count
 
 
 # --- the one-time download -------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Finding everything about one person in a tenant, exporting it and erasing it.
 
-Each app contributes a ``Source`` with ``register`` from its own ``privacy`` module, imported
-in its ``AppConfig.ready()`` (``crm/privacy.py``, ``calls/privacy.py``):
+Each product registers a ``Source`` with ``register`` from its own ``privacy.py``, which
+Shield autodiscovers when it starts (``crm/privacy.py``, ``calls/privacy.py``); Shield never
+imports a product:
 
 - ``find(tenant, identity, found)`` returns the ids of its records about the person. Sources
   run after the contacts source, so they can follow ``found.contact_ids`` and
@@ -17,9 +18,24 @@ in its ``AppConfig.ready()`` (``crm/privacy.py``, ``calls/privacy.py``):
   personal part names the person: a company that lists them). The audit source, last,
   pseudonymises those entries.
 
-A future app registers the same way: Studio's workflow runs would register a source
-``workflow_runs`` whose ``find`` follows ``found.contact_ids`` and ``found.markers`` through
-the runs' trigger payloads, and whose ``erase`` deletes or anonymises those runs.
+What staff see before they confirm, and the summary afterwards, come from the same source:
+
+- ``noun`` (singular, plural) counts it in a sentence: ``("call with its recording", "calls
+  with their recordings")``; ``outcome`` says what erasure does to it (``"erased"``, or for
+  example ``"unlinked"``, ``"pseudonymised"``), so the summary reads "Erased 1 contact, 1 call
+  with its recording, 3 notes; 12 audit entries pseudonymised".
+- ``describe(tenant, ids)`` returns ``[(text, url)]`` for the preview's list (``url`` may be
+  ``""``); Shield passes at most ``PREVIEW_ITEMS`` ids and counts the rest.
+- ``hold_scope`` names the legal-hold scope (``"contact"``, ``"call"``) whose holds on these
+  records block an erasure.
+- ``rectify(tenant, actor, ids, changes)`` and ``restrict(tenant, actor, ids, restricted,
+  withdraw_consent)`` carry out rectification, restriction and objection on the records that
+  support them (the contacts), returning how many changed.
+
+A new product registers the same way and Shield needs no change: Studio's workflow runs
+register a source ``workflow_runs`` (noun "workflow run") whose ``find`` follows
+``found.contact_ids`` and ``found.markers`` through the runs' trigger payloads, whose
+``describe`` links each run, and whose ``erase`` deletes or anonymises those runs.
 """
 
 from __future__ import annotations
@@ -143,6 +159,9 @@ class Found:
         return sum(len(v) for v in self.items.values())
 
 
+PREVIEW_ITEMS = 20  # records listed (with links) per source in the preview; the rest are counted
+
+
 @dataclass(frozen=True)
 class Source:
     key: str
@@ -154,6 +173,16 @@ class Source:
     with_found: bool = False
     history: str = ""  # "all", "mentions" or "" (the source handles its own audit entries)
     notes: dict[str, str] = field(default_factory=dict)
+    noun: tuple[str, str] = ("record", "records")
+    outcome: str = "erased"
+    describe: Callable | None = None  # (tenant, ids) -> [(text, url)]
+    hold_scope: str = ""
+    rectify: Callable | None = None  # (tenant, actor, ids, changes) -> int
+    restrict: Callable | None = None  # (tenant, actor, ids, restricted, withdraw_consent) -> int
+
+    def count(self, n: int) -> str:
+        """``n`` of these records in words: "1 note", "3 notes"."""
+        return f"{n} {self.noun[0] if n == 1 else self.noun[1]}"
 
     def run_export(self, tenant, ids, found: Found) -> dict[str, bytes]:
         return self.export(tenant, ids, found) if self.with_found else self.export(tenant, ids)
@@ -167,22 +196,60 @@ _SOURCES: dict[str, Source] = {}
 
 def register(
     key: str, *, label: str, find, export, erase, order: int = 50, with_found: bool = False, history: str = "",
-    notes: dict[str, str] | None = None,
+    notes: dict[str, str] | None = None, noun: tuple[str, str] | None = None, outcome: str = "erased",
+    describe: Callable | None = None, hold_scope: str = "", rectify: Callable | None = None,
+    restrict: Callable | None = None,
 ) -> Source:  # fmt: skip
     """Add (or replace) the source ``key``; see the module docstring for the contract."""
     if history not in ("", "all", "mentions"):
         raise ValueError("history is 'all', 'mentions' or ''")
-    source = Source(key, label, find, export, erase, order, with_found, history, dict(notes or {}))
+    if noun is not None and (len(noun) != 2 or not all(noun)):
+        raise ValueError("noun is (singular, plural)")
+    source = Source(
+        key, label, find, export, erase, order, with_found, history, dict(notes or {}),
+        tuple(noun) if noun else (key.replace("_", " ").rstrip("s"), key.replace("_", " ")), outcome, describe,
+        hold_scope, rectify, restrict,
+    )  # fmt: skip
     _SOURCES[key] = source
     return source
 
 
+def discover() -> None:
+    """Import every installed app's ``privacy`` module, which registers its sources (once)."""
+    global _discovered
+    if not _discovered:
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("privacy")
+        _discovered = True
+
+
+_discovered = False
+
+
 def sources() -> list[Source]:
+    discover()
     return sorted(_SOURCES.values(), key=lambda s: (s.order, s.key))
+
+
+def _reading_position(source: Source) -> tuple[int, int, str]:
+    return (0 if source.key == "contacts" else 2 if source.key == "audit" else 1, source.order, source.key)
+
+
+def in_reading_order() -> list[Source]:
+    """For people: the contacts first, then what hangs off them, the audit trail last."""
+    discover()
+    return sorted(_SOURCES.values(), key=_reading_position)
+
+
+def source(key: str) -> Source | None:
+    discover()
+    return _SOURCES.get(key)
 
 
 def file_notes() -> dict[str, str]:
     """What each file of the access ZIP holds, from the sources that write it."""
+    discover()
     notes: dict[str, str] = {}
     for source in _SOURCES.values():
         notes.update(source.notes)
@@ -205,6 +272,7 @@ _normalise_phone = normalise_phone  # the name calls/privacy.py uses
 
 def find(tenant, identity: Identity) -> Found:
     """Contacts first (the others follow them), the audit trail last, the rest in key order."""
+    discover()
     found = Found()
     found.markers.add_email(identity.email)
     if identity.phone:
@@ -310,8 +378,39 @@ def _erase_past_requests(tenant, actor, ids) -> int:
     return count
 
 
+def _describe_past_requests(tenant, ids) -> list[tuple[str, str]]:
+    from django.urls import reverse
+
+    from octopushx.shield.privacy.models import PrivacyRequest
+
+    return [
+        (f"{r.get_kind_display()} request of {r.created_at.day} {r.created_at:%b %Y} ({r.get_state_display().lower()})",
+         reverse("shield:privacy_request", args=[r.pk]))
+        for r in PrivacyRequest.objects.for_tenant(tenant).filter(pk__in=ids).order_by("created_at")
+    ]  # fmt: skip
+
+
+def _describe_audit(tenant, ids) -> list[tuple[str, str]]:
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+    from django.utils.timezone import localtime
+
+    from octopushx.core.models import AuditEntry
+
+    entries = AuditEntry.objects.filter(tenant=tenant, pk__in=ids).order_by("at")
+    return [
+        (f"{e.action} on {localtime(e.at).day} {localtime(e.at):%b %Y %H:%M}",
+         f"{reverse('shield:audit')}?{urlencode({'object_id': e.object_id, 'action': e.action})}")
+        for e in entries
+    ]  # fmt: skip
+
+
 register("privacy_requests", label="Earlier privacy requests (archives deleted)", find=_find_past_requests,
-         export=lambda tenant, ids: {}, erase=_erase_past_requests, order=90)  # fmt: skip
+         export=lambda tenant, ids: {}, erase=_erase_past_requests, order=90,
+         noun=("earlier privacy request", "earlier privacy requests"), outcome="pseudonymised",
+         describe=_describe_past_requests)  # fmt: skip
 # Last: after every deletion above wrote its own audit entry, so those are pseudonymised too.
 register("audit", label="Audit entries (pseudonymised)", find=_find_audit, export=_export_audit,
-         erase=_erase_audit, order=99, notes={"history.json": "the history of changes to your records"})  # fmt: skip
+         erase=_erase_audit, order=99, notes={"history.json": "the history of changes to your records"},
+         noun=("audit entry", "audit entries"), outcome="pseudonymised", describe=_describe_audit)  # fmt: skip

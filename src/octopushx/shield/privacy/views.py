@@ -110,14 +110,65 @@ def queue(request):
     )  # fmt: skip
 
 
+# What each kind of request does to the records the preview lists, and its button.
+PREVIEW_HEADINGS = {
+    RequestKind.ACCESS: "What the archive will hold",
+    RequestKind.EXPORT: "What the archive will hold",
+    RequestKind.ERASURE: "What will be erased",
+    RequestKind.RECTIFICATION: "What will be corrected",
+    RequestKind.RESTRICTION: "Whose processing will be restricted",
+    RequestKind.OBJECTION: "Whose processing will be restricted (and consent withdrawn)",
+}
+FULFIL_BUTTONS = {
+    RequestKind.ACCESS: "Build the archive",
+    RequestKind.EXPORT: "Build the archive",
+    RequestKind.RECTIFICATION: "Apply the corrections",
+    RequestKind.RESTRICTION: "Restrict processing",
+    RequestKind.OBJECTION: "Restrict processing",
+}
+
+
 @requires(Perm.ADMIN)
 def detail(request, request_id):
     privacy_request = PrivacyRequest.objects.get_for_tenant(request.tenant, request_id)
-    return render(
-        request,
-        "shield/privacy_detail.html",
-        {"r": privacy_request, "overdue": services.is_overdue(privacy_request)},
-    )
+    # Checked before anything happens: only while the request is open (afterwards it would find nothing).
+    preview = services.preview(request.tenant, privacy_request) if privacy_request.is_open else None
+    context = {
+        "r": privacy_request,
+        "overdue": services.is_overdue(privacy_request),
+        "preview": preview if privacy_request.state != RequestState.IN_PROGRESS else None,
+        "preview_heading": PREVIEW_HEADINGS[privacy_request.kind],
+        "fulfil_button": FULFIL_BUTTONS.get(privacy_request.kind, ""),
+        "summary": services.summary(privacy_request),
+    }
+    # While the job runs, the state panel asks again every two seconds and replaces itself.
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "shield/_privacy_request.html", context)
+    return render(request, "shield/privacy_detail.html", context)
+
+
+def _day(moment) -> str:
+    moment = timezone.localtime(moment)
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def _outcome(privacy_request: PrivacyRequest, action: str, value) -> str:
+    """The flash after ``action``, read from the request's state now, so the two always agree."""
+    privacy_request.refresh_from_db()
+    kind = privacy_request.get_kind_display().split(" (")[0].lower()
+    if action == "fulfil":
+        if privacy_request.state == RequestState.COMPLETED:
+            return services.summary(privacy_request)
+        return f"The {kind} request is in progress: it runs in the background and this page shows the result."
+    if action == "verify":
+        return f"Identity confirmed. The request is due by {_day(privacy_request.due_at)}."
+    if action == "extend":
+        return f"Due date extended to {_day(privacy_request.due_at)}."
+    if action == "reject":
+        return "The request is rejected; the reason is recorded."
+    if action == "lift":
+        return f"Restriction lifted on {value} contact{'s' if value != 1 else ''}."
+    return "A new one-time download link is shown below (valid 7 days)."
 
 
 @requires(Perm.ADMIN)
@@ -130,7 +181,13 @@ def act(request, request_id, action):
         "verify": lambda: services.attest(tenant, request.actor, privacy_request, reason),
         "extend": lambda: services.extend(tenant, request.actor, privacy_request, reason),
         "reject": lambda: services.reject(tenant, request.actor, privacy_request, reason),
-        "fulfil": lambda: services.fulfil(tenant, request.actor, privacy_request),
+        "fulfil": lambda: services.fulfil(
+            tenant,
+            request.actor,
+            privacy_request,
+            confirmed=request.POST.get("confirm") == "yes",
+            preview_digest=request.POST.get("preview", ""),
+        ),  # fmt: skip
         "lift": lambda: services.lift_restriction(tenant, request.actor, privacy_request),
         "link": lambda: request.session.__setitem__(
             "privacy_link", services.staff_download_link(tenant, request.actor, privacy_request)
@@ -139,8 +196,8 @@ def act(request, request_id, action):
     if action not in steps:
         raise Http404("No such action")
     try:
-        steps[action]()
-        messages.success(request, "Done.")
+        value = steps[action]()
+        messages.success(request, _outcome(privacy_request, action, value))
     except ValidationError as exc:
         messages.error(request, _form_errors(exc))
     return redirect("shield:privacy_request", request_id=privacy_request.pk)

@@ -1,9 +1,9 @@
-"""The data classes that exist today: exports, audit entries' personal parts, CRM notes and
-closed deals. Other apps (calls: recordings, transcripts) register theirs the same way."""
+"""Shield's own data classes: audit entries' personal parts and finished data-subject requests.
+
+Products register theirs from their own ``retention.py`` (crm: exports, notes, closed deals;
+calls: recordings, transcripts)."""
 
 from __future__ import annotations
-
-from django.apps import apps
 
 from octopushx.core.context import Actor
 from octopushx.shield.retention.registry import Holds, register
@@ -38,85 +38,6 @@ register(
     description="Who, from which IP and which values changed are removed; the hash-chained "
     "record that something happened stays, so the chain still verifies.",
 )
-
-
-# --- CRM ------------------------------------------------------------------------------------
-
-
-def find_exports(tenant, cutoff, holds: Holds):
-    from octopushx.crm.models import Export
-
-    return Export.objects.for_tenant(tenant).filter(created_at__lt=cutoff).select_related("file")
-
-
-def purge_exports(tenant, exports) -> int:
-    from octopushx.core import blobs
-
-    count = 0
-    for export in list(exports):
-        if export.file is not None:
-            blobs.delete(export.file)
-        export.delete()
-        count += 1
-    return count
-
-
-def find_notes(tenant, cutoff, holds: Holds):
-    from octopushx.crm.models import Note
-
-    notes = Note.objects.for_tenant(tenant).filter(created_at__lt=cutoff)
-    if holds.contact_ids:
-        notes = notes.exclude(contact_id__in=holds.contact_ids)
-    return notes
-
-
-def purge_notes(tenant, notes) -> int:
-    from octopushx.crm import services
-
-    count = 0
-    for note in list(notes):
-        services.delete_note(tenant, ACTOR, note)
-        count += 1
-    return count
-
-
-def find_closed_deals(tenant, cutoff, holds: Holds):
-    from octopushx.crm.models import Deal
-
-    deals = Deal.objects.for_tenant(tenant).filter(status__in=["won", "lost"], closed_at__lt=cutoff)
-    if holds.contact_ids:
-        deals = deals.exclude(contacts__in=list(holds.contact_ids))
-    return deals.distinct()
-
-
-def purge_closed_deals(tenant, deals) -> int:
-    from octopushx.crm import services
-
-    count = 0
-    for deal in list(deals):
-        services.delete_deal(tenant, ACTOR, deal)
-        count += 1
-    return count
-
-
-if apps.is_installed("octopushx.crm"):
-    register(
-        "exports",
-        find_exports,
-        purge_exports,
-        label="Exports (files)",
-        default_days=30,
-        description="CSV/XLSX exports and their encrypted files.",
-    )
-    register("notes", find_notes, purge_notes, label="Notes", default_days=None)
-    register(
-        "closed_deals",
-        find_closed_deals,
-        purge_closed_deals,
-        label="Closed deals",
-        default_days=None,
-        description="Deals won or lost, counted from when they closed.",
-    )
 
 
 # --- finished data-subject requests ---------------------------------------------------------

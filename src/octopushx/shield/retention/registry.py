@@ -1,4 +1,8 @@
-"""The registry of data classes the retention purge knows (no model imports here)."""
+"""The registry of data classes the retention purge knows, and of what a legal hold can name.
+
+Products register both from their own ``retention.py``, which Shield autodiscovers; Shield
+imports no product (no model imports here).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from django.core.exceptions import ValidationError
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,39 @@ def register(
     return entry
 
 
-def data_classes() -> dict[str, DataClass]:
-    from octopushx.shield.retention import builtin  # noqa: F401 (registers the built-in classes)
+_HOLD_TARGETS: dict[str, Callable[[Any, str], bool]] = {}
+_discovered = False
 
+
+def register_hold_target(scope: str, exists: Callable[[Any, str], bool]) -> None:
+    """Let a legal hold name one record of ``scope`` ("contact", "call"): ``exists(tenant, id)``."""
+    _HOLD_TARGETS[scope] = exists
+
+
+def discover() -> None:
+    """Import the built-in classes and every installed app's ``retention`` module (once)."""
+    global _discovered
+    if not _discovered:
+        from django.utils.module_loading import autodiscover_modules
+
+        from octopushx.shield.retention import builtin  # noqa: F401 (registers the built-in classes)
+
+        autodiscover_modules("retention")
+        _discovered = True
+
+
+def data_classes() -> dict[str, DataClass]:
+    discover()
     return dict(_REGISTRY)
+
+
+def hold_target_exists(tenant, scope: str, object_id: str) -> bool | None:
+    """Whether the record exists in ``tenant``; None when no installed product holds that scope."""
+    discover()
+    exists = _HOLD_TARGETS.get(scope)
+    if exists is None:
+        return None
+    try:
+        return bool(exists(tenant, object_id))
+    except (ValueError, TypeError, ValidationError):  # a malformed id names nothing
+        return False

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -14,7 +13,7 @@ from django.utils import timezone
 from octopushx.core import audit, events, jobs
 from octopushx.core.context import Actor
 from octopushx.shield.retention.models import HoldScope, LegalHold, RetentionPolicy, RetentionRun
-from octopushx.shield.retention.registry import Holds, data_classes
+from octopushx.shield.retention.registry import Holds, data_classes, hold_target_exists
 from octopushx.tenancy.models import Organization, OrgKind
 from octopushx.tenancy.roles import Perm, has_perm
 
@@ -75,18 +74,12 @@ def set_policy(tenant, actor: Actor, data_class: str, *, keep: bool, days: int |
 
 
 def _hold_target_exists(tenant, scope: str, object_id: str) -> None:
-    if scope == HoldScope.CONTACT:
-        if not apps.is_installed("octopushx.crm"):
-            raise ValidationError({"scope": ["Contacts are not available"]})
-        from octopushx.crm.models import Contact
-
-        Contact.objects.get_for_tenant(tenant, object_id)
-    elif scope == HoldScope.CALL:
-        try:
-            call_model = apps.get_model("calls", "Call")
-        except LookupError:
-            raise ValidationError({"scope": ["Calls are not available yet"]})
-        call_model.objects.get_for_tenant(tenant, object_id)
+    """The contact or call a hold names must exist here (its product registers the check)."""
+    exists = hold_target_exists(tenant, scope, object_id)
+    if exists is None:
+        raise ValidationError({"scope": [f"No installed product holds a {scope} yet"]})
+    if not exists:
+        raise Http404(f"No {scope} with that id")
 
 
 def active_holds(tenant) -> Holds:

@@ -1,5 +1,7 @@
 """Suspending a tenant for misuse, and reinstating it: nothing is deleted, work only pauses.
 
+The state, its reason codes and the checks that read it (sign-in notice, webhook refusal)
+live in ``tenancy.suspension`` so lower packages can use them; these are the operations.
 While ``Organization.suspended_at`` is set, members see a suspension page instead of the
 tenant, the API answers 403 with the reason code, webhooks are refused and the tenant's
 jobs wait in the queue. Reinstatement clears the fields and releases the waiting jobs.
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import JsonResponse
 from django.utils import timezone
 
 from octopushx.core import audit, events, jobs
@@ -18,21 +19,15 @@ from octopushx.core.models import Job, JobState
 from octopushx.tenancy.models import Membership, Organization, OrgKind
 from octopushx.tenancy.roles import Role
 from octopushx.tenancy.services import can_manage_org
+from octopushx.tenancy.suspension import (  # noqa: F401 (the state and its labels live in tenancy)
+    REASONS,
+    is_suspended,
+    reason_label,
+    sign_in_notice,
+    webhook_refusal,
+)
 
-REASONS: dict[str, str] = {
-    "abuse": "Abuse or misuse of the service",
-    "terms_violation": "Breach of the terms of service or acceptable use policy",
-    "account_sharing": "Accounts shared between people",
-    "security": "Security incident under investigation",
-    "non_payment": "Unpaid invoices",
-    "legal": "Legal or regulatory request",
-    "other": "Other",
-}
 NOTE_MAX = 2000
-
-
-def reason_label(code: str) -> str:
-    return REASONS.get(code, code or "Suspended")
 
 
 def can_suspend(user, org: Organization) -> bool:
@@ -129,42 +124,3 @@ def release_paused_jobs(org: Organization) -> int:
     for job_id in ids:
         transaction.on_commit(lambda job_id=job_id: jobs.enqueue(job_id))
     return len(ids)
-
-
-def is_suspended(org: Organization | None) -> bool:
-    return org is not None and org.suspended_at is not None
-
-
-def webhook_refusal(org: Organization | None) -> JsonResponse | None:
-    """For inbound webhook endpoints: a 403 answer when the tenant is suspended, else None.
-
-    Call it before doing any work with the payload::
-
-        refusal = suspension.webhook_refusal(tenant)
-        if refusal is not None:
-            return refusal
-    """
-    if not is_suspended(org):
-        return None
-    return JsonResponse(
-        {
-            "detail": "This organisation is suspended",
-            "errors": {},
-            "code": org.suspension_reason or "suspended",
-        },
-        status=403,
-    )
-
-
-def sign_in_notice(user) -> str | None:
-    """The notice shown at sign-in when every organisation of the user is suspended."""
-    tenants = [
-        m.tenant for m in Membership.objects.filter(user=user, tenant__deleted_at__isnull=True).select_related("tenant")
-    ]
-    if not tenants or any(t.suspended_at is None for t in tenants):
-        return None
-    names = ", ".join(f"{t.name} ({reason_label(t.suspension_reason)})" for t in tenants)
-    return (
-        f"Your organisation is suspended: {names}. Nothing has been deleted; "
-        "contact your provider to have it reinstated."
-    )

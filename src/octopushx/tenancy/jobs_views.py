@@ -1,4 +1,7 @@
-"""The jobs page: background work of the organisation, failures first, with retry."""
+"""The jobs page (Settings → Jobs): background work of the organisation, failures first, with retry.
+
+It lives in tenancy, not core, because it is a members-only page that needs roles; core keeps the
+queue itself."""
 
 from __future__ import annotations
 

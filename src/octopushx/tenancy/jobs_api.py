@@ -1,4 +1,4 @@
-"""API: background jobs of the organisation (admins)."""
+"""API: background jobs of the organisation (admins); beside the jobs page, above core, because it needs roles."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
+"""Settings → Jobs (the `jobs` URL namespace)."""
+
 from django.urls import path
 
-from octopushx.core import jobs_views
+from octopushx.tenancy import jobs_views
 
 app_name = "jobs"
 

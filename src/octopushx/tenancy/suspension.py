@@ -1,0 +1,65 @@
+"""Whether an organisation is suspended, why, and what its members and callers are told.
+
+The state lives on ``Organization`` (``suspended_at``, ``suspension_reason``, ``suspension_note``)
+and the reason codes live here, so sign-in, the tenant middleware and inbound webhooks can check
+it without importing Octopush Shield, which owns the operations (suspend, reinstate) above them.
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+
+from octopushx.tenancy.models import Membership, Organization
+
+REASONS: dict[str, str] = {
+    "abuse": "Abuse or misuse of the service",
+    "terms_violation": "Breach of the terms of service or acceptable use policy",
+    "account_sharing": "Accounts shared between people",
+    "security": "Security incident under investigation",
+    "non_payment": "Unpaid invoices",
+    "legal": "Legal or regulatory request",
+    "other": "Other",
+}
+
+
+def reason_label(code: str) -> str:
+    return REASONS.get(code, code or "Suspended")
+
+
+def is_suspended(org: Organization | None) -> bool:
+    return org is not None and org.suspended_at is not None
+
+
+def webhook_refusal(org: Organization | None) -> JsonResponse | None:
+    """For inbound webhook endpoints: a 403 answer when the tenant is suspended, else None.
+
+    Call it before doing any work with the payload::
+
+        refusal = suspension.webhook_refusal(tenant)
+        if refusal is not None:
+            return refusal
+    """
+    if not is_suspended(org):
+        return None
+    return JsonResponse(
+        {
+            "detail": "This organisation is suspended",
+            "errors": {},
+            "code": org.suspension_reason or "suspended",
+        },
+        status=403,
+    )
+
+
+def sign_in_notice(user) -> str | None:
+    """The notice shown at sign-in when every organisation of the user is suspended."""
+    tenants = [
+        m.tenant for m in Membership.objects.filter(user=user, tenant__deleted_at__isnull=True).select_related("tenant")
+    ]
+    if not tenants or any(t.suspended_at is None for t in tenants):
+        return None
+    names = ", ".join(f"{t.name} ({reason_label(t.suspension_reason)})" for t in tenants)
+    return (
+        f"Your organisation is suspended: {names}. Nothing has been deleted; "
+        "contact your provider to have it reinstated."
+    )
