@@ -6,12 +6,14 @@ from ninja import NinjaAPI
 
 from octopushx.api import errors
 from octopushx.api.auth import BearerToken, BrowserSession
+from octopushx.api.docs import SwaggerFromStatic
 
 api = NinjaAPI(
     title="OctopushX API",
     version="1",
     urls_namespace="api",
     auth=[BearerToken(), BrowserSession()],
+    docs=SwaggerFromStatic(),
     description=(
         "Authenticate with `Authorization: Bearer <token>` (create one under Settings → API tokens or "
         "with `octopushx token create`). The token's organisation scopes every call. Errors share one "
