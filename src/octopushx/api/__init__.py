@@ -14,6 +14,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=[BearerToken(), BrowserSession()],
     docs=SwaggerFromStatic(),
+    parser=errors.JsonObjectParser(),
     description=(
         "Authenticate with `Authorization: Bearer <token>` (create one under Settings → API tokens or "
         "with `octopushx token create`). The token's organisation scopes every call. Errors share one "

@@ -7,12 +7,32 @@ from django.http import Http404
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
 
 class ErrorOut(Schema):
     detail: str
     errors: dict[str, list[str]] = {}
     code: str | None = None
+
+
+class JsonObjectParser(Parser):
+    """JSON bodies are objects. ninja read an array (or a bare value) as an empty object, so
+    ``POST /contacts`` with ``[{...}]`` ran with no fields at all; this refuses it for every
+    operation with a JSON body.
+
+    ninja turns any error raised here into a 400 "Cannot parse request body"; ``http_error``
+    below answers the refusal it carries as the 422 it is.
+    """
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+                type(data), "a number"
+            )
+            raise NinjaValidationError([{"loc": ("body",), "msg": f"Expected an object ({{...}}), not {kind}"}])
+        return data
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -70,4 +90,6 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):
+        if isinstance(exc.__cause__, NinjaValidationError):  # JsonObjectParser's refusal
+            return invalid_input(request, exc.__cause__)
         return api.create_response(request, body(str(exc)), status=exc.status_code)
