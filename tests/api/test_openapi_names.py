@@ -60,3 +60,24 @@ def test_every_operation_has_a_unique_operation_id(client):
     document = client.get("/api/v1/openapi.json").json()
     ids = [op["operationId"] for path in document["paths"].values() for op in path.values()]
     assert len(ids) == len(set(ids))
+
+
+def test_every_operation_documents_the_errors_it_can_answer(client):
+    document = client.get("/api/v1/openapi.json").json()
+    missing = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            expected = {"401", "403", "429"}
+            if "{" in path:
+                expected.add("404")
+            if operation.get("parameters") or operation.get("requestBody"):
+                expected.add("422")
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                expected.add("400")
+            for status in sorted(expected - set(operation["responses"])):
+                missing.append(f"{method.upper()} {path}: {status}")
+            for status, answer in operation["responses"].items():
+                if status >= "400":
+                    schema = answer["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (method, path, status)
+    assert missing == []

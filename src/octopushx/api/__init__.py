@@ -43,3 +43,4 @@ def _mount() -> None:
 
 
 _mount()
+errors.document_statuses(api)
