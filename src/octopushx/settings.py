@@ -214,7 +214,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 NODE_MODULES = Path(env("OCTOPUSHX_NODE_MODULES", str(PROJECT_DIR / "node_modules")))
-STATICFILES_DIRS = [("vendor/htmx", NODE_MODULES / "htmx.org" / "dist")]
+STATICFILES_DIRS = [
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/swagger-ui", NODE_MODULES / "swagger-ui-dist"),  # the API reference (/api/v1/docs)
+]
 # The shell's own files (src/octopushx/static) first, then npm packages that are installed.
 STATICFILES_DIRS = [
     BASE_DIR / "static",

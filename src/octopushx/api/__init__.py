@@ -6,12 +6,15 @@ from ninja import NinjaAPI
 
 from octopushx.api import errors
 from octopushx.api.auth import BearerToken, BrowserSession
+from octopushx.api.docs import SwaggerFromStatic
 
 api = NinjaAPI(
     title="OctopushX API",
     version="1",
     urls_namespace="api",
     auth=[BearerToken(), BrowserSession()],
+    docs=SwaggerFromStatic(),
+    parser=errors.JsonObjectParser(),
     description=(
         "Authenticate with `Authorization: Bearer <token>` (create one under Settings → API tokens or "
         "with `octopushx token create`). The token's organisation scopes every call. Errors share one "
@@ -40,3 +43,4 @@ def _mount() -> None:
 
 
 _mount()
+errors.document_statuses(api)

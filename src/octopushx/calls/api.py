@@ -218,7 +218,7 @@ def get_settings(request):
     return services.settings_snapshot(services.call_settings(request.tenant))
 
 
-class SettingsIn(Schema):
+class CallSettingsIn(Schema):
     keep_original: bool | None = None
     max_upload_mb: int | None = None
     max_duration_minutes: int | None = None
@@ -231,7 +231,7 @@ class SettingsIn(Schema):
 
 
 @router.patch("/calls/settings", response={200: dict, **ERRORS}, summary="Change call settings")
-def patch_settings(request, payload: SettingsIn):
+def patch_settings(request, payload: CallSettingsIn):
     """Secrets are write-only: they are sealed with the organisation's key and never shown again."""
     require(request, Perm.ADMIN)
     row = services.update_settings(request.tenant, request.actor, payload.dict(exclude_unset=True))
@@ -371,12 +371,12 @@ def retry_call(request, call_id: str):
     return {"id": str(call.pk), "status": call.status}
 
 
-class TaskIn(Schema):
+class ActionItemTaskIn(Schema):
     index: int
 
 
 @router.post("/calls/{call_id}/tasks", response={201: dict, **ERRORS}, summary="Turn an action item into a CRM task")
-def action_item_task(request, call_id: str, payload: TaskIn):
+def action_item_task(request, call_id: str, payload: ActionItemTaskIn):
     require(request, Perm.WRITE)
     task = services.action_item_task(request.tenant, request.actor, _call(request, call_id), payload.index)
     return 201, {

@@ -13,11 +13,12 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from octopushx.api.auth import require
+from octopushx.api.crud import ERRORS, Summaries, add_crud, payload_data
 from octopushx.api.pagination import paginate
 from octopushx.crm import queries, services
 from octopushx.crm import schemas as s
 from octopushx.crm.downloads import blob_response
-from octopushx.crm.endpoints import ERRORS, Resource, Summaries, add_crud, idempotent, payload_data
+from octopushx.crm.endpoints import idempotent, resource
 from octopushx.crm.models import (
     Company,
     Contact,
@@ -75,13 +76,13 @@ def _contact_answer(request, contact: Contact, created: bool) -> Contact:
 
 add_crud(
     router,
-    Resource(
+    resource(
         model=Contact,
         singular="contact",
         plural="contacts",
         schema_in=s.ContactIn,
         schema_out=s.ContactOut,
-        page=s.ContactPage,
+        list_schema=s.ContactPage,
         filters=_filters_schema(ObjectType.CONTACT, "ContactFilters"),
         rows=_listing(ObjectType.CONTACT, lambda request: visible(Contact, request.tenant, request.membership)),
         items=s.contact_items,
@@ -111,13 +112,13 @@ add_crud(
 
 add_crud(
     router,
-    Resource(
+    resource(
         model=Company,
         singular="company",
         plural="companies",
         schema_in=s.CompanyIn,
         schema_out=s.CompanyOut,
-        page=s.CompanyPage,
+        list_schema=s.CompanyPage,
         filters=_filters_schema(ObjectType.COMPANY, "CompanyFilters"),
         rows=_listing(ObjectType.COMPANY, companies_qs),
         create=services.create_company,
@@ -181,13 +182,13 @@ def delete_pipeline(request, pipeline_id: str):
 
 add_crud(
     router,
-    Resource(
+    resource(
         model=Deal,
         singular="deal",
         plural="deals",
         schema_in=s.DealIn,
         schema_out=s.DealOut,
-        page=s.DealPage,
+        list_schema=s.DealPage,
         filters=_filters_schema(ObjectType.DEAL, "DealFilters"),
         rows=_listing(ObjectType.DEAL, deals_qs),
         create=services.create_deal,
@@ -253,13 +254,13 @@ class NoteFilters(Schema):
 
 add_crud(
     router,
-    Resource(
+    resource(
         model=Task,
         singular="task",
         plural="tasks",
         schema_in=s.TaskIn,
         schema_out=s.TaskOut,
-        page=s.TaskPage,
+        list_schema=s.TaskPage,
         filters=TaskFilters,
         rows=lambda request, filters, q: queries.search_tasks(
             _related_filters(visible(Task, request.tenant, request.membership), filters), request.tenant, q
@@ -289,13 +290,13 @@ def complete_task(request, task_id: str):
 
 add_crud(
     router,
-    Resource(
+    resource(
         model=Note,
         singular="note",
         plural="notes",
         schema_in=s.NoteIn,
         schema_out=s.NoteOut,
-        page=s.NotePage,
+        list_schema=s.NotePage,
         filters=NoteFilters,
         rows=lambda request, filters, q: queries.search_notes(
             _related_filters(visible(Note, request.tenant, request.membership), filters), request.tenant, q

@@ -280,7 +280,9 @@ def accept_invitation(
 def _clean_profile(fields: dict) -> dict:
     """Trimmed values; a colour must be ``#rrggbb`` and a region two letters (ISO 3166)."""
     fields = {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
-    errors = {}
+    # The columns are not nullable: without this a PATCH with "brand_name": null reached the
+    # database and failed there (500).
+    errors = {key: ["Cannot be empty (null); leave the field out to keep it"] for key, v in fields.items() if v is None}
     if "default_region" in fields and isinstance(fields["default_region"], str):
         fields["default_region"] = fields["default_region"].upper()
         if not re.fullmatch(r"[A-Z]{2}", fields["default_region"]):

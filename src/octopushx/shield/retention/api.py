@@ -15,14 +15,14 @@ from octopushx.tenancy.roles import Perm
 router = Router(tags=["retention"])
 
 
-class PolicyOut(Schema):
+class RetentionPolicyOut(Schema):
     data_class: str
     label: str
     days: int | None
     keep: bool
 
 
-class PolicyIn(Schema):
+class RetentionPolicyIn(Schema):
     data_class: str
     keep: bool = False
     days: int | None = None
@@ -62,14 +62,14 @@ def _policies(tenant) -> list[dict]:
     ]
 
 
-@router.get("/retention/policies", response=list[PolicyOut], summary="Retention per data class")
+@router.get("/retention/policies", response=list[RetentionPolicyOut], summary="Retention per data class")
 def list_policies(request):
     require(request, Perm.ADMIN)
     return _policies(request.tenant)
 
 
-@router.post("/retention/policies", response=list[PolicyOut], summary="Set one data class's retention")
-def set_policy(request, data: PolicyIn):
+@router.post("/retention/policies", response=list[RetentionPolicyOut], summary="Set one data class's retention")
+def set_policy(request, data: RetentionPolicyIn):
     require(request, Perm.ADMIN)
     services.set_policy(request.tenant, request.actor, data.data_class, keep=data.keep, days=data.days)
     return _policies(request.tenant)

@@ -14,11 +14,11 @@ from octopushx.tenancy.roles import Perm
 router = Router(tags=["security policy"])
 
 
-class PolicyOut(Schema):
+class SessionPolicyOut(Schema):
     max_sessions_per_user: int | None
 
 
-class PolicyIn(Schema):
+class SessionPolicyIn(Schema):
     max_sessions_per_user: int | None
 
 
@@ -34,14 +34,14 @@ class SubscriptionIn(Schema):
     seats: int | None = None
 
 
-@router.get("/security/policy", response=PolicyOut, summary="The organisation's session policy")
+@router.get("/security/policy", response=SessionPolicyOut, summary="The organisation's session policy")
 def get_policy(request):
     require(request, Perm.ADMIN)
     return services.policy_of(request.tenant)
 
 
-@router.patch("/security/policy", response=PolicyOut, summary="Change the session policy")
-def update_policy(request, data: PolicyIn):
+@router.patch("/security/policy", response=SessionPolicyOut, summary="Change the session policy")
+def update_policy(request, data: SessionPolicyIn):
     require(request, Perm.ADMIN)
     return services.update_policy(request.tenant, request.actor, max_sessions_per_user=data.max_sessions_per_user)
 
