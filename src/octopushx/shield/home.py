@@ -1,4 +1,4 @@
-"""Home panel from Shield: open security alerts (auditors, admins) and privacy requests (admins)."""
+"""Home panel from Shield: open security alerts and privacy requests (owners, admins, auditors)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ OPEN_STATES = (RequestState.RECEIVED, RequestState.VERIFIED, RequestState.IN_PRO
 @panel("home/shield.html", order=40)
 def compliance(request) -> dict | None:
     role = request.membership.role if request.membership else None
-    sees_alerts, sees_requests = has_perm(role, Perm.AUDIT), has_perm(role, Perm.ADMIN)
+    sees_alerts = sees_requests = has_perm(role, Perm.AUDIT)
     if not (sees_alerts or sees_requests):
         return None
     context: dict = {"sees_alerts": sees_alerts, "sees_requests": sees_requests}

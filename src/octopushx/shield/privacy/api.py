@@ -13,7 +13,7 @@ from octopushx.api.auth import require
 from octopushx.api.pagination import paginate
 from octopushx.shield.privacy import services
 from octopushx.shield.privacy.models import PrivacyRequest, RequestSource
-from octopushx.tenancy.roles import Perm
+from octopushx.tenancy.roles import Perm, has_perm
 
 router = Router(tags=["privacy requests"])
 
@@ -103,7 +103,7 @@ def create_request(request, data: RequestIn):
 
 @router.get("/privacy/requests", response=RequestPage, summary="Data-subject requests, newest first")
 def list_requests(request, state: str | None = None, cursor: str | None = None, limit: int = 50):
-    require(request, Perm.ADMIN)
+    require(request, Perm.AUDIT)
     qs = PrivacyRequest.objects.for_tenant(request.tenant)
     if state:
         qs = qs.filter(state=state)
@@ -113,10 +113,15 @@ def list_requests(request, state: str | None = None, cursor: str | None = None, 
 
 @router.get("/privacy/requests/{request_id}", response=RequestOut, summary="State, due date and download")
 def get_request(request, request_id: UUID):
-    require(request, Perm.ADMIN)
+    require(request, Perm.AUDIT)
     privacy_request = _get(request, request_id)
     link = None
-    if privacy_request.result_blob_id and privacy_request.downloaded_at is None:
+    # A fresh one-time link is an action (audited): only for those who act on requests.
+    if (
+        privacy_request.result_blob_id
+        and privacy_request.downloaded_at is None
+        and has_perm(request.membership.role, Perm.ADMIN)
+    ):
         link = services.staff_download_link(request.tenant, request.actor, privacy_request)
     privacy_request.download_link = link
     return privacy_request
@@ -144,7 +149,7 @@ def reject_request(request, request_id: UUID, data: ReasonIn):
     "/privacy/requests/{request_id}/preview", response=PreviewOut, summary="What fulfilling would erase or export"
 )
 def preview_request(request, request_id: UUID):
-    require(request, Perm.ADMIN)
+    require(request, Perm.AUDIT)
     found = services.preview(request.tenant, _get(request, request_id))
     return {
         "rows": [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +15,7 @@ from octopushx.core.context import Actor, client_ip
 from octopushx.shield.privacy import services
 from octopushx.shield.privacy.models import PrivacyRequest, RequestKind, RequestSource, RequestState
 from octopushx.tenancy.models import Organization, OrgKind
-from octopushx.tenancy.roles import Perm
+from octopushx.tenancy.roles import Perm, has_perm
 from octopushx.tenancy.views import _form_errors, requires
 
 PUBLIC_KINDS = [(k, label) for k, label in RequestKind.choices if k != RequestKind.RECTIFICATION]
@@ -80,10 +80,13 @@ def download(request):
     return response
 
 
-@requires(Perm.ADMIN)
+@requires(Perm.AUDIT)
 def queue(request):
+    """Auditors read the queue; admins and owners also record requests."""
     tenant = request.tenant
     if request.method == "POST":
+        if not has_perm(request.membership.role, Perm.ADMIN):
+            raise PermissionDenied("Your role cannot do this (admin)")
         try:
             created = services.receive(
                 tenant, request.actor, kind=request.POST.get("kind", ""), source=RequestSource.STAFF,
@@ -128,7 +131,7 @@ FULFIL_BUTTONS = {
 }
 
 
-@requires(Perm.ADMIN)
+@requires(Perm.AUDIT)
 def detail(request, request_id):
     privacy_request = PrivacyRequest.objects.get_for_tenant(request.tenant, request_id)
     # Checked before anything happens: only while the request is open (afterwards it would find nothing).
