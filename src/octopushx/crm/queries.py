@@ -259,6 +259,11 @@ def _has_search_index() -> bool:
         return cursor.fetchone() is not None
 
 
+def _trigrams(term: str) -> bool:
+    """A trigram index can find ``term``: three letters or more once folded."""
+    return len(fold(term)) >= 3
+
+
 def _indexed(tenant, term: str, kinds: tuple[str, ...]) -> tuple[str, list]:
     """SQL (and its parameters) selecting the ids of the tenant's contacts whose indexed ``kinds``
     ("name", "email") hold ``term`` of three letters or more."""
@@ -279,7 +284,7 @@ def _indexed_ids(tenant, term: str, kinds: tuple[str, ...], limit: int) -> list:
 
 def _emails_holding(tenant, term: str) -> Q:
     """The contacts with an address holding ``term`` (any of their addresses, not just the primary)."""
-    if len(term) >= 3 and _has_search_index():
+    if _trigrams(term) and _has_search_index():
         sql, params = _indexed(tenant, term, ("email",))
         return Q(pk__in=RawSQL(sql, params))  # noqa: S611 - fixed names, bound parameters
     return Q(pk__in=ContactEmail.objects.filter(holds("email", term), tenant=tenant).values("contact_id"))
@@ -301,7 +306,7 @@ def _word(tenant, term: str, probe: bool) -> tuple[Q, bool]:
             return names, False
         addresses = ContactEmail.objects.filter(holds("email", term), contact_id=OuterRef("pk"))
         return names | Q(Exists(addresses)), False
-    if len(term) >= 3 and _has_search_index():
+    if _trigrams(term) and _has_search_index():
         # SQLite: one MATCH of the trigram index finds names and addresses alike.
         ids = _indexed_ids(tenant, term, ("name", "email"), MATCH_CAP + 1)
         if len(ids) <= MATCH_CAP:
