@@ -114,6 +114,11 @@ def _formats(e164: str) -> dict[str, str]:
     }
 
 
+def _accented(name: str) -> str:
+    """ "Ashford" typed as "Äshförd": the search folds accents away."""
+    return name.translate(str.maketrans("aeiouAEIOU", "äéîöüÄÉÎÖÜ"))
+
+
 def cases(loaded, rng: random.Random) -> dict:
     """Query name -> function of a sample row giving the request path."""
     from octopushx.api.pagination import _encode
@@ -144,6 +149,8 @@ def cases(loaded, rng: random.Random) -> dict:
         "search last name prefix": lambda row: q(row["last"][:4]),
         "search first + last name": lambda row: q(f"{row['first']} {row['last']}"),
         "search first name only": lambda row: q(row["first"]),
+        "search last name, accented": lambda row: q(_accented(row["last"])),
+        "search word inside an email": lambda row: q(row["email"].split("@")[0].split(".")[-1]),
         "search whole email": lambda row: q(row["email"]),
         "search email local part": lambda row: q(row["email"].split("@")[0]),
         "search phone national": lambda row: q(_formats(row["phone"])["national"]),

@@ -1,5 +1,7 @@
 """The CRM's web pages: lists, detail with timeline, forms, bulk actions, board, tasks, search."""
 
+import pytest
+from django.db import connection
 from django.urls import reverse
 
 from octopushx.crm.models import Company, Contact, Deal, SavedView, Task
@@ -307,21 +309,60 @@ def test_a_typed_contacts_address_lands_on_the_list_with_its_filters(web_as):
     assert response.status_code == 302 and response["Location"] == reverse("crm:contacts") + "?q=ada"
 
 
-def test_a_long_list_counts_and_pages_up_to_the_cap_and_says_so(web_as, org, monkeypatch):
+def test_a_long_list_shows_its_exact_total_and_pages_through_every_row(web_as, org, monkeypatch):
     from octopushx.crm.views import lists
 
-    monkeypatch.setattr(lists, "LIST_CAP", 2)
     monkeypatch.setattr(lists, "PAGE_SIZE", 1)
     for name in ("Abel", "Bede", "Cole"):
         make_contact(org, last_name=name)
     client = web_as("admin")
     first = client.get(reverse("crm:contacts"), {"ordering": "last_name"}).content.decode()
-    assert '<span class="badge">2+</span>' in first and "Page 1 of 2" in first and "list-capped" not in first
-    last = client.get(reverse("crm:contacts"), {"ordering": "last_name", "page": 5}).content.decode()
-    assert "Page 2 of 2" in last and "Ada Bede" in last and 'data-testid="list-capped"' in last
+    assert '<span class="badge">3</span>' in first and "Page 1 of 3" in first and "3+" not in first
+    last = client.get(reverse("crm:contacts"), {"ordering": "last_name", "page": 3}).content.decode()
+    assert "Page 3 of 3" in last and "Cole" in last and "Next" not in last
     make_contact(org, last_name="Only", lifecycle_stage="customer")
     narrowed = client.get(reverse("crm:contacts"), {"lifecycle_stage": "customer"}).content.decode()
-    assert '<span class="badge">1</span>' in narrowed and "list-capped" not in narrowed
+    assert '<span class="badge">1</span>' in narrowed and "Page 1 of 1" in narrowed
+
+
+def test_an_estimated_total_says_about_and_pages_on_past_it(web_as, org, monkeypatch):
+    from octopushx.crm import queries
+    from octopushx.crm.views import lists
+
+    monkeypatch.setattr(lists, "PAGE_SIZE", 1)
+    monkeypatch.setattr(queries, "total", lambda qs, searched=False: queries.Total(2, estimated=True))
+    for name in ("Abel", "Bede", "Cole"):
+        make_contact(org, last_name=name)
+    client = web_as("admin")
+    first = client.get(reverse("crm:contacts"), {"ordering": "last_name"}).content.decode()
+    assert '<span class="badge">about 2</span>' in first and "Page 1 of about 2" in first and "Next" in first
+    third = client.get(reverse("crm:contacts"), {"ordering": "last_name", "page": 3}).content.decode()
+    assert "Cole" in third and "Page 3 of about 3" in third and "Next" not in third
+    past = client.get(reverse("crm:contacts"), {"ordering": "last_name", "page": 9}).content.decode()
+    assert 'data-testid="list-past-end"' in past and "Previous" in past
+
+
+def test_totals_round_estimates_to_two_figures():
+    from octopushx.crm.queries import Total
+
+    assert Total(1_234_567).text == "1,234,567"
+    assert Total(1_234_567, estimated=True).text == "about 1,200,000"
+    assert Total(98_765, estimated=True).text == "about 99,000"
+    assert Total(42, estimated=True).text == "about 42"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite counts every match")
+def test_postgresql_estimates_past_the_exact_count(org, monkeypatch):
+    from octopushx.crm import queries
+    from octopushx.crm.models import Contact
+
+    monkeypatch.setattr(queries, "COUNT_EXACT", 2)
+    for name in ("Abel", "Bede", "Cole", "Dunn"):
+        make_contact(org, last_name=name)
+    contacts = Contact.objects.for_tenant(org)
+    assert queries.total(contacts.filter(last_name="Abel")) == queries.Total(1)
+    estimate = queries.total(contacts)
+    assert estimate.estimated and estimate.count >= 3
 
 
 def test_search_results_come_newest_first_until_a_column_is_chosen(web_as, org):

@@ -98,3 +98,64 @@ def test_name_with_a_number_searches_both_and_digits_in_an_email_are_not_a_phone
     assert _names(admin_api, q="bob138591") == ["Bob"]
     assert _names(admin_api, q="138591") == ["Cy"]
     assert _names(admin_api, q="bob138591@two") == ["Bob"]
+
+
+def test_contact_search_ignores_accents_and_case(admin_api, org):
+    make_contact(org, first_name="Jürgen", last_name="Müller")
+    make_contact(org, first_name="Zoë", last_name="Ærø")
+    make_contact(org, first_name="Hans", last_name="Straße")
+    make_contact(org, first_name="Jose", last_name="Ortega")
+    make_contact(org, first_name="Julia", last_name="Miller")
+    for typed in ("muller", "MULLER", "Müller", "mül", "jurgen muller", "MÜLLER jürgen"):
+        assert _names(admin_api, q=typed) == ["Jürgen"], typed
+    assert _names(admin_api, q="zoe") == ["Zoë"]
+    assert _names(admin_api, q="aero") == ["Zoë"]
+    assert _names(admin_api, q="strasse") == ["Hans"]
+    assert _names(admin_api, q="José") == ["Jose"]
+    assert _names(admin_api, q="mu") == ["Jürgen"]  # shorter than a trigram: read row by row, folded too
+
+
+def test_a_word_inside_any_email_address_finds_the_contact(admin_api, org):
+    make_contact(org, first_name="Primary", emails=["jo.latin1@mail.example", "backup.kilo@home.example"])
+    make_contact(org, first_name="Other", email="other@latin.example")
+    assert _names(admin_api, q="latin1") == ["Primary"]
+    assert _names(admin_api, q="LATIN1") == ["Primary"]
+    assert _names(admin_api, q="kilo") == ["Primary"]
+    assert sorted(_names(admin_api, q="latin")) == ["Other", "Primary"]
+    assert _names(admin_api, q="kilo primary") == ["Primary"]
+
+
+def test_company_search_ignores_accents_and_case(admin_api, org):
+    make_company(org, name="Société Générale", domain="societe.example")
+    make_company(org, name="Bücher GmbH", domain="buecher.example")
+    make_company(org, name="Other Ltd", domain="other.example")
+
+    def names(q: str) -> list[str]:
+        return sorted(c["name"] for c in admin_api.get("/api/v1/companies", {"q": q}).json()["items"])
+
+    assert names("generale") == ["Société Générale"]
+    assert names("SOCIÉTÉ") == ["Société Générale"]
+    assert names("bucher") == ["Bücher GmbH"]
+    assert names("BUECHER.example") == ["Bücher GmbH"]
+
+
+def test_deal_search_ignores_accents_in_its_name_and_its_companys(admin_api, org):
+    company = make_company(org, name="Bücher GmbH")
+    make_deal(org, name="Café rollout")
+    make_deal(org, name="Renewal", company_id=str(company.pk))
+    make_deal(org, name="Unrelated")
+
+    def names(q: str) -> list[str]:
+        return sorted(d["name"] for d in admin_api.get("/api/v1/deals", {"q": q}).json()["items"])
+
+    assert names("cafe") == ["Café rollout"]
+    assert names("CAFÉ") == ["Café rollout"]
+    assert names("bucher") == ["Renewal"]
+
+
+def test_global_search_ignores_accents(admin_api, org):
+    make_contact(org, first_name="Jürgen", last_name="Müller")
+    make_company(org, name="Müller Logistik")
+    make_deal(org, name="Müller renewal")
+    body = admin_api.get("/api/v1/search?q=muller").json()
+    assert sorted(hit["type"] for hit in body["items"]) == ["company", "contact", "deal"]

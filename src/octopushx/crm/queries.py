@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import Contains
 from django.utils.dateparse import parse_date, parse_datetime
 
 from octopushx.crm import fields as rules
+from octopushx.crm.folding import Fold, fold, folded
 from octopushx.crm.models import (
     Company,
     Contact,
@@ -235,66 +239,90 @@ def _phone_condition(tenant, term: str) -> Q | None:
     return None
 
 
-NAME_INDEX = "crm_contact_name_fts"  # SQLite only: FTS5 trigram index of contact names (crm 0006)
+def holds(column: str, term: str) -> Contains:
+    """``column`` holds ``term``, accents and case aside: ``crm_fold(column) LIKE '%' || crm_fold(term) || '%'``.
+
+    On PostgreSQL the trigram indexes of crm 0010 are over ``crm_fold(column)``.
+    """
+    return Contains(Fold(column), folded(term))
 
 
-def _has_name_index() -> bool:
+# SQLite only: an FTS5 trigram index of every contact's folded name and email addresses (crm 0010).
+SEARCH_TABLE, SEARCH_INDEX = "crm_search_text", "crm_search_fts"
+
+
+def _has_search_index() -> bool:
     if connection.vendor != "sqlite":
         return False
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [NAME_INDEX])
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [SEARCH_INDEX])
         return cursor.fetchone() is not None
 
 
-def _name_ids(tenant, term: str) -> list:
-    """Up to ``MATCH_CAP + 1`` ids of the tenant's contacts whose name holds ``term`` (3+ letters)."""
+def _trigrams(term: str) -> bool:
+    """A trigram index can find ``term``: three letters or more once folded."""
+    return len(fold(term)) >= 3
+
+
+def _indexed(tenant, term: str, kinds: tuple[str, ...]) -> tuple[str, list]:
+    """SQL (and its parameters) selecting the ids of the tenant's contacts whose indexed ``kinds``
+    ("name", "email") hold ``term`` of three letters or more."""
+    marks = ", ".join(["%s"] * len(kinds))
+    sql = (
+        f"SELECT object_id FROM {SEARCH_TABLE} WHERE tenant_id = %s AND kind IN ({marks}) AND id IN "  # noqa: S608
+        f"(SELECT rowid FROM {SEARCH_INDEX} WHERE {SEARCH_INDEX} MATCH %s)"
+    )
+    return sql, [tenant.pk.hex, *kinds, '"' + fold(term).replace('"', '""') + '"']
+
+
+def _indexed_ids(tenant, term: str, kinds: tuple[str, ...], limit: int) -> list:
+    sql, params = _indexed(tenant, term, kinds)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT contact_id FROM crm_contact_name WHERE tenant_id = %s AND id IN "  # noqa: S608 - fixed names
-            f"(SELECT rowid FROM {NAME_INDEX} WHERE {NAME_INDEX} MATCH %s) LIMIT %s",
-            [tenant.pk.hex, '"' + term.replace('"', '""') + '"', MATCH_CAP + 1],
-        )
+        cursor.execute(f"SELECT DISTINCT object_id FROM ({sql}) LIMIT %s", [*params, limit])  # noqa: S608
         return [uuid.UUID(row[0]) for row in cursor.fetchall()]
 
 
-def _word(tenant, term: str, probe: bool) -> tuple[Q, bool]:
-    """The contacts one search word matches: inside a name, at the start of the primary email, and
-    inside any email when it looks like part of one ("@" or ".").
+def _emails_holding(tenant, term: str) -> Q:
+    """The contacts with an address holding ``term`` (any of their addresses, not just the primary)."""
+    if _trigrams(term) and _has_search_index():
+        sql, params = _indexed(tenant, term, ("email",))
+        return Q(pk__in=RawSQL(sql, params))  # noqa: S611 - fixed names, bound parameters
+    return Q(pk__in=ContactEmail.objects.filter(holds("email", term), tenant=tenant).values("contact_id"))
 
-    With ``probe``, on SQLite, the matches are read by index scans and answered by id when few;
-    the second value says so.
+
+def _word(tenant, term: str, probe: bool) -> tuple[Q, bool]:
+    """The contacts one search word matches: inside a name, or inside any of their email addresses
+    when the word has three letters or more (or "@" or "."); accents and case aside ("muller" finds
+    "Jürgen Müller", "latin1" finds "jo.latin1@example.com").
+
+    With ``probe``, on SQLite, the matching ids are read first through the search index and
+    answered by id when few; the second value says so. Without it the word is tested on each row
+    the other words let through.
     """
-    names = Q(first_name__icontains=term) | Q(last_name__icontains=term)
-    contacts = Contact.objects.filter(tenant=tenant).order_by()
-    by_name = contacts.filter(names, **_on_index("last_name")).values_list("pk", flat=True)
-    probes = [by_name]
-    if "@" in term or "." in term:
-        # One id set (names UNION any email), so the database reads two indexes and never tests
-        # every contact against a subquery, as an OR across tables would make it do.
-        by_email = (
-            ContactEmail.objects.filter(tenant=tenant, email__icontains=term.lower(), **_on_index("email"))
-            .order_by()
-            .values_list("contact_id", flat=True)
-        )
-        condition, probes = Q(pk__in=by_name.union(by_email)), [by_name, by_email]
-    elif len(term) >= 3:
-        condition = names | Q(email__istartswith=term)
-        prefix = term.lower()  # addresses are kept in lower case: a range of the (tenant, email) index
-        probes.append(contacts.filter(email__gte=prefix, email__lt=prefix + "\U0010ffff").values_list("pk", flat=True))
-    else:
-        condition = names
-    if not probe or connection.vendor != "sqlite":
-        return condition, False  # PostgreSQL: _matching reads the trigram indexes for the whole search
-    # SQLite: the word's ids by index scans when they are few, so the page reads just those
-    # contacts; a common word is tested row by row as the page walks its order, and soon found.
-    if len(term) >= 3 and _has_name_index():
-        probes[0] = _name_ids(tenant, term)
-    ids: set = set()
-    for query in probes:
-        ids.update(query[: MATCH_CAP + 1])
-        if len(ids) > MATCH_CAP:
-            return condition, False
-    return Q(pk__in=ids), True
+    emails = len(term) >= 3 or "@" in term or "." in term
+    names = Q(holds("first_name", term)) | Q(holds("last_name", term))
+    if not probe:
+        if not emails:
+            return names, False
+        addresses = ContactEmail.objects.filter(holds("email", term), contact_id=OuterRef("pk"))
+        return names | Q(Exists(addresses)), False
+    if _trigrams(term) and _has_search_index():
+        # SQLite: one MATCH of the trigram index finds names and addresses alike.
+        ids = _indexed_ids(tenant, term, ("name", "email"), MATCH_CAP + 1)
+        if len(ids) <= MATCH_CAP:
+            return Q(pk__in=ids), True
+        sql, params = _indexed(tenant, term, ("name", "email"))
+        return Q(pk__in=RawSQL(sql, params)), False  # noqa: S611 - fixed names, bound parameters
+    if not emails:
+        return names, False
+    by_name = Contact.objects.filter(names, tenant=tenant).order_by().values_list("pk", flat=True)
+    by_email = (
+        ContactEmail.objects.filter(holds("email", term), tenant=tenant).order_by().values_list("contact_id", flat=True)
+    )
+    # One id set (names UNION any address), so the database reads two indexes (PostgreSQL's
+    # trigram indexes) and never tests every contact against a subquery, as an OR across tables
+    # would make it do.
+    return Q(pk__in=by_name.union(by_email)), False
 
 
 def search_contacts(qs: QuerySet, tenant, q: str) -> QuerySet:
@@ -327,9 +355,7 @@ def search_contacts(qs: QuerySet, tenant, q: str) -> QuerySet:
         condition &= word
         narrowed = narrowed or by_ids
     if "@" in q and len(terms) > 1:
-        condition |= Q(
-            pk__in=ContactEmail.objects.filter(tenant=tenant, email__icontains=q.lower()).values("contact_id")
-        )
+        condition |= _emails_holding(tenant, q)
     if phone is not None:
         condition |= phone
     return _matching(qs, condition)
@@ -370,17 +396,20 @@ def through_search_indexes():
 
 
 def search_companies(qs: QuerySet, tenant, q: str) -> QuerySet:
+    """Inside the name or the domain, accents and case aside."""
     q = (q or "").strip()
     if not q:
         return qs
-    return qs.filter(Q(name__icontains=q) | Q(domain__icontains=q))
+    return qs.filter(Q(holds("name", q)) | Q(holds("domain", q)))
 
 
 def search_deals(qs: QuerySet, tenant, q: str) -> QuerySet:
+    """Inside the deal's name or its company's name, accents and case aside."""
     q = (q or "").strip()
     if not q:
         return qs
-    return qs.filter(Q(name__icontains=q) | Q(company__name__icontains=q))
+    companies = Company.objects.filter(holds("name", q), tenant=tenant).values("pk")
+    return qs.filter(Q(holds("name", q)) | Q(company_id__in=companies))
 
 
 def search_notes(qs: QuerySet, tenant, q: str) -> QuerySet:
@@ -403,3 +432,52 @@ SEARCH = {
 def listing(object_type: str, qs: QuerySet, tenant, params: Mapping[str, Any]) -> QuerySet:
     qs = apply_filters(qs, object_type, params, tenant)
     return SEARCH[object_type](qs, tenant, str(params.get("q") or ""))
+
+
+COUNT_EXACT = 10_000  # PostgreSQL: matches counted one by one before the planner's estimate is used
+
+
+@dataclass(frozen=True)
+class Total:
+    """How many rows a list holds: ``count`` exactly, or about that many when ``estimated``."""
+
+    count: int
+    estimated: bool = False
+
+    @property
+    def text(self) -> str:
+        return f"about {rounded(self.count):,}" if self.estimated else f"{self.count:,}"
+
+
+def rounded(number: int) -> int:
+    """``number`` to two significant figures (an estimate claims no more): 1,234,567 -> 1,200,000."""
+    return round(number, 2 - len(str(number))) if number >= 100 else number
+
+
+def total(qs: QuerySet, *, searched: bool = False) -> Total:
+    """The number of rows in ``qs``: exact where counting is cheap, else the planner's estimate.
+
+    SQLite counts every match: its indexes (the search index for a search) keep a count of its
+    largest tenants well under the page's budget. PostgreSQL counts up to ``COUNT_EXACT``
+    matches (a search through its trigram indexes); past that, counting a million-contact tenant
+    took 200 ms, so the list says "about N" from the planner's row estimate (its statistics of
+    the tenant, filters and search indexes) and pages on past it.
+    """
+    qs = qs.order_by()
+    if connection.vendor != "postgresql":
+        return Total(qs.count())
+    with through_search_indexes() if searched else nullcontext():
+        counted = qs[: COUNT_EXACT + 1].count()
+    if counted <= COUNT_EXACT:
+        return Total(counted)
+    return Total(max(_estimate(qs), counted), estimated=True)
+
+
+def _estimate(qs: QuerySet) -> int:
+    sql, params = qs.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)  # noqa: S608 - Django's own SQL
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])

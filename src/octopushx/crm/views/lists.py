@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
@@ -97,32 +95,67 @@ def _cell(obj, key: str, custom_keys: set[str]) -> str:
     return "" if value is None else str(value)
 
 
-LIST_CAP = 2000  # rows a list counts and pages through; search, filters and export reach the rest
+class ListPaginator(Paginator):
+    """Pages over every match, with the total ``crm.queries.total`` gives: exact, or an estimate.
 
-
-class CappedPaginator(Paginator):
-    """Counts at most ``LIST_CAP`` rows, so the count and the deepest page stay cheap on a tenant of
-    a million contacts (its full count, and page 500 read through an offset, took 200 ms).
-
-    A search's matches are counted through the search indexes (a common first name: 110 ms in the
-    table scan the planner chose, 20 ms through them)."""
+    When the total is an estimate, any page number may be asked for: a page reads one row more
+    than it shows to know whether another follows, rather than trusting the estimate.
+    """
 
     def __init__(self, object_list, per_page, *, searched: bool = False):
         super().__init__(object_list, per_page)
         self.searched = searched
 
     @cached_property
-    def matches(self) -> int:
-        with queries.through_search_indexes() if self.searched else nullcontext():
-            return self.object_list.order_by()[: LIST_CAP + 1].count()
+    def total(self) -> queries.Total:
+        return queries.total(self.object_list, searched=self.searched)
 
     @cached_property
     def count(self) -> int:
-        return min(self.matches, LIST_CAP)
+        return self.total.count
 
     @property
-    def capped(self) -> bool:
-        return self.matches > LIST_CAP
+    def estimated(self) -> bool:
+        return self.total.estimated
+
+    def validate_number(self, number) -> int:
+        if not self.estimated:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger("That page number is not an integer")
+        if number < 1:
+            raise EmptyPage("That page number is less than 1")
+        return number
+
+    def page(self, number) -> Page:
+        if not self.estimated:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        return MorePage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+
+
+class MorePage(Page):
+    """A page that knows from its own extra row whether another follows."""
+
+    def __init__(self, object_list, number, paginator, *, more: bool):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+
+def _pages_text(page) -> str:
+    """ "40", or "about 20,000" when the total is an estimate."""
+    paginator = page.paginator
+    if not paginator.estimated:
+        return f"{paginator.num_pages:,}"
+    pages = max(paginator.num_pages, page.number + (1 if page.has_next() else 0))
+    return f"about {queries.rounded(pages):,}"
 
 
 def _listing(request, object_type: str, qs):
@@ -150,7 +183,7 @@ def _listing(request, object_type: str, qs):
         field, descending = queries.ordering(object_type, None, NAME_SORT[object_type])
     then = queries.THEN.get(field, ())
     qs = qs.order_by(*(f"{'-' if descending else ''}{name}" for name in (field, *then)), "pk")
-    page = CappedPaginator(qs, PAGE_SIZE, searched=searched).get_page(request.GET.get("page"))
+    page = ListPaginator(qs, PAGE_SIZE, searched=searched).get_page(request.GET.get("page"))
     custom_keys = {d.key for d in definitions}
     rows = [
         {
@@ -191,8 +224,8 @@ def _listing(request, object_type: str, qs):
         "tags": Tag.objects.for_tenant(tenant).order_by("name"),
         "saved_views": views,
         "list_url": reverse(LIST_URL[object_type]),
-        "total": f"{LIST_CAP:,}+" if page.paginator.capped else f"{page.paginator.count:,}",
-        "capped": f"{LIST_CAP:,}" if page.paginator.capped else "",
+        "total": page.paginator.total.text,
+        "pages": _pages_text(page),
     }
 
 
