@@ -262,6 +262,8 @@ def _runs(tokens: Sequence[_Token], words: Sequence[Word]) -> list[_Run]:
                 current.letters_before, current.letters_first = letters, first
             skipped = 0
             continue
+        if current is not None and token.kind == "other" and not re.search(r"\w", token.value):
+            continue  # a dash or an ellipsis written as its own word: "4 - 5 - 5 …"
         if current is not None and token.kind == "other" and token.value in CONNECTORS and skipped == 0:
             skipped += 1
             continue
@@ -357,8 +359,8 @@ def _classify(run: _Run, words: Sequence[Word], context: _Context, cards: list[f
         return "NI"
     if named == "NI" and count == 6:
         return "NI"
-    if named == "CARD" and 12 <= count <= 19:
-        return "CARD"
+    if named == "CARD" and count >= 12:
+        return "CARD"  # longer than a card: misheard digits or a repetition loop after it
     if count == 6 and (named == "SORT_CODE" or run.groups == [2, 2, 2]):
         return "SORT_CODE"
     if count == 6 and CONTEXT["ACCOUNT"].search(context.after(words[run.last].end, 4.0)):
@@ -377,8 +379,10 @@ def _classify(run: _Run, words: Sequence[Word], context: _Context, cards: list[f
         return "PHONE"
     if 5 <= count <= 13 and named == "PHONE":
         return "PHONE"
-    if 13 <= count <= 19 and named in ("CARD", None):
-        return None
+    if count > 19:
+        return "CARD"  # longer than any card: one read on into more digits, or a repetition loop
+    if count >= 14 and named in (None, "CVV", "EXPIRY") and CONTEXT["CARD"].search(context.before(start, 60.0)):
+        return "CARD"  # longer than a phone number while paying by card: a card with misheard digits
     return None
 
 
@@ -534,6 +538,156 @@ def _find(stream: _Stream, context: _Context) -> list[_Finding]:
     return sorted(findings, key=lambda f: f.first)
 
 
+def _union(found: list[tuple[str, list[tuple[int, int]]]]) -> list[tuple[str, list[tuple[int, int]]]]:
+    """Findings that share a word become one, named as its largest part."""
+    groups: list[tuple[str, int, set[tuple[int, int]]]] = []  # (kind, size of the naming part, places)
+    for kind, places in found:
+        merged_kind, size, merged = kind, len(places), set(places)
+        kept = []
+        for group in groups:
+            if group[2] & merged:
+                if group[1] >= size:
+                    merged_kind, size = group[0], group[1]
+                merged |= group[2]
+            else:
+                kept.append(group)
+        groups = [*kept, (merged_kind, size, merged)]
+    return [(kind, sorted(places)) for kind, _size, places in groups]
+
+
+# --- digits after a card-security cue ------------------------------------------------------
+# "the code is 41 too", "the security code is 4 -1 … -2": speech recognisers mangle short codes
+# into forms no number pattern reads, so after a cue every digit-like word up to the end of the
+# sentence is a [CVV] (and its audio is silenced).
+CODE_CUES = {"cvv", "cvc", "cv2", "cvv2", "csc", "cvn"}
+NOT_SECURITY_CODES = {
+    "sort",
+    "short",
+    "post",
+    "zip",
+    "area",
+    "promo",
+    "promotional",
+    "discount",
+    "voucher",
+    "country",
+    "dialling",
+    "dialing",
+    "reference",
+    "booking",
+    "tracking",
+    "tax",
+    "bar",
+    "qr",
+    "dress",
+}
+CUE_PHRASES = re.compile(r"\b(three digits|last three|on the back|back of the card|security number)$")
+# Words that end a cue's reach: another kind of number begins.
+CUE_STOPS = re.compile(r"^(expir\w*|valid|sort|account|phone|mobile|telephone|email|e-mail|postcode|insurance)$")
+CUE_SECONDS = 15.0
+REAL_DIGIT = re.compile(r"\d[\d\-/.,]*")
+CODE_HOMOPHONES = {**HOMOPHONES, "oh": "0", "o": "0"}
+AMOUNT_WORDS = {
+    "pounds",
+    "pound",
+    "quid",
+    "pence",
+    "p",
+    "dollars",
+    "dollar",
+    "bucks",
+    "cents",
+    "euros",
+    "euro",
+    "percent",
+    "per",
+    "hundred",
+    "thousand",
+    "million",
+    "grand",
+    "k",
+}
+CURRENCY = re.compile(r"[£$€%]")
+
+
+def _digit_like(text: str) -> str | None:
+    """``"real"`` for a digit or number word, ``"homophone"`` for to/too/for/oh…, else None."""
+    low = _clean(text)
+    if CURRENCY.search(text):
+        return None
+    if REAL_DIGIT.fullmatch(low) or low in TEENS or low in TENS or (low in UNITS and low not in ("oh", "o")):
+        return "real"
+    if "-" in low and all(part in UNITS or part in TENS for part in low.split("-")):
+        return "real"
+    if low in CODE_HOMOPHONES:
+        return "homophone"
+    return None
+
+
+def _is_cue(lowered: Sequence[str], index: int) -> bool:
+    word = lowered[index]
+    if word in CODE_CUES:
+        return True
+    if word in ("code", "codes"):
+        before = lowered[index - 1] if index else ""
+        return before not in NOT_SECURITY_CODES and not before.endswith("post")
+    return bool(CUE_PHRASES.search(" ".join(lowered[max(0, index - 3) : index + 1])))
+
+
+def _ends_sentence(text: str) -> bool:
+    return bool(re.search(r"[.!?]+[\"')\]]*$", text.strip()))
+
+
+def _cued_codes(stream: _Stream, speakers: Sequence[str], taken: set[tuple[int, int]]) -> list[_Finding]:
+    """Groups of digit-like words after a security-code cue, up to the end of the sentence the
+    digits are in (or the cue's sentence and the answer to it), within ``CUE_SECONDS``."""
+    words = stream.words
+    lowered = [_clean(w.text) for w in words]
+    kinds = [None if stream.places[i] in taken else _digit_like(w.text) for i, w in enumerate(words)]
+    findings: list[_Finding] = []
+    covered = -1
+    for cue, _word in enumerate(words):
+        if cue <= covered or not _is_cue(lowered, cue):
+            continue
+        group: list[int] = []
+        digit_speaker: str | None = None
+        sentence_ends = 1 if _ends_sentence(words[cue].text) else 0
+        position = cue + 1
+        while position < len(words) and words[position].start - words[cue].end <= CUE_SECONDS:
+            word, kind = words[position], kinds[position]
+            if kind is not None:
+                group.append(position)
+                digit_speaker = speakers[position]
+            elif lowered[position] in CONNECTORS or not re.search(r"\w", lowered[position]):
+                pass  # "4 and 1", "4 -1 … -2"
+            elif not _is_cue(lowered, position):  # "…code on the back of the card is…"
+                findings.extend(_code_group(group, kinds, lowered, position))
+                group = []
+                if CUE_STOPS.match(lowered[position]):
+                    break
+            following = kinds[position + 1] if position + 1 < len(words) else None
+            if _ends_sentence(word.text) and not (kind is not None and following is not None):  # "4. 1. 2."
+                if digit_speaker is not None and speakers[position] == digit_speaker:
+                    break
+                sentence_ends += 1
+                if sentence_ends >= 2 and digit_speaker is None:
+                    break  # the cue's sentence and the one answering it held no digits
+            position += 1
+        findings.extend(_code_group(group, kinds, lowered, position))
+        covered = position
+    return findings
+
+
+def _code_group(group: list[int], kinds: Sequence[str | None], lowered: Sequence[str], after: int) -> list[_Finding]:
+    """A group of digit-like words is a code when it holds a real digit and is not an amount."""
+    if not group or not any(kinds[i] == "real" for i in group):
+        return []
+    following = lowered[after] if after < len(lowered) else ""
+    if following in AMOUNT_WORDS:
+        return []  # "four hundred", "twelve pounds"
+    return [_Finding("CVV", group[0], group[-1])]
+
+
 def _ensure_words(utterance: Utterance) -> list[Word]:
     if utterance.words:
         return utterance.words
@@ -564,21 +718,41 @@ def redact(utterances: Sequence[Utterance]) -> tuple[list[Utterance], Redaction]
             stream.words.append(word)
             stream.places.append((position, word_index))
     context = _Context(list(streams.values()))
-    tags: dict[tuple[int, int], tuple[str, int]] = {}  # (utterance, word) -> (kind, finding id)
-    spans: list[RedactionSpan] = []
+    found: list[tuple[str, list[tuple[int, int]]]] = []
     for stream in streams.values():
         for finding in _find(stream, context):
-            finding_id = len(spans)
-            spans.append(
-                RedactionSpan(
-                    kind=finding.kind,
-                    speaker=stream.speaker,
-                    start=stream.words[finding.first].start,
-                    end=stream.words[finding.last].end,
-                )
+            found.append((finding.kind, stream.places[finding.first : finding.last + 1]))
+    # Every word of the call in time order, whoever said it: on a mono recording the speaker
+    # labels can cut a number in two ("The code is 4, 1," | "2, and the expiry…").
+    everything = _Stream("*")
+    for position, word_index in sorted(
+        ((p, i) for p, u in enumerate(prepared) for i in range(len(u.words))),
+        key=lambda place: (prepared[place[0]].words[place[1]].start, place),
+    ):
+        everything.words.append(prepared[position].words[word_index])
+        everything.places.append((position, word_index))
+    for finding in _find(everything, context):
+        found.append((finding.kind, everything.places[finding.first : finding.last + 1]))
+    taken = {place for _kind, places in found for place in places}
+    speakers = [prepared[position].speaker for position, _i in everything.places]
+    for finding in _cued_codes(everything, speakers, taken):
+        found.append((finding.kind, everything.places[finding.first : finding.last + 1]))
+    tags: dict[tuple[int, int], tuple[str, int]] = {}  # (utterance, word) -> (kind, finding id)
+    spans: list[RedactionSpan] = []
+    for kind, places in _union(found):
+        finding_id = len(spans)
+        said = [prepared[position].words[word_index] for position, word_index in places]
+        by_speaker = [prepared[position].speaker for position, _i in places]
+        spans.append(
+            RedactionSpan(
+                kind=kind,
+                speaker=max(by_speaker, key=by_speaker.count),
+                start=min(w.start for w in said),
+                end=max(w.end for w in said),
             )
-            for index in range(finding.first, finding.last + 1):
-                tags[stream.places[index]] = (finding.kind, finding_id)
+        )
+        for place in places:
+            tags[place] = (kind, finding_id)
     redacted: list[Utterance] = []
     for position, utterance in enumerate(prepared):
         words: list[Word] = []
