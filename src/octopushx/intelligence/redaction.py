@@ -110,6 +110,13 @@ CONTEXT = {
 }
 
 
+# Long numbers that are not card numbers when they are named so.
+OTHER_NUMBERS = re.compile(
+    r"\b(order|reference|ref|tracking|invoice|policy|booking|customer|member|membership|serial|parcel|"
+    r"ticket|case|meter|confirmation|transaction)\s+(number|no|id|code)\b"
+)
+
+
 @dataclass
 class _Token:
     word: int
@@ -230,6 +237,8 @@ def _tokenise(words: Sequence[Word]) -> list[_Token]:
         if token.kind != "homophone":
             continue
         before = merged[index - 1] if index else None
+        if before is not None and before.value in CONNECTORS and index >= 2 and merged[index - 2].kind == "digit":
+            before = merged[index - 2]  # "545 and to 484": the digit before the "and"
         after = merged[index + 1] if index + 1 < len(merged) else None
         after_digit = after is not None and after.kind == "digit"
         if (
@@ -381,8 +390,8 @@ def _classify(run: _Run, words: Sequence[Word], context: _Context, cards: list[f
         return "PHONE"
     if count > 19:
         return "CARD"  # longer than any card: one read on into more digits, or a repetition loop
-    if count >= 14 and named in (None, "CVV", "EXPIRY") and CONTEXT["CARD"].search(context.before(start, 60.0)):
-        return "CARD"  # longer than a phone number while paying by card: a card with misheard digits
+    if count >= 14 and named in (None, "CARD", "CVV", "EXPIRY") and not OTHER_NUMBERS.search(before):
+        return "CARD"  # longer than a phone number and not named as another one: a misheard card
     return None
 
 
@@ -521,7 +530,7 @@ def _find(stream: _Stream, context: _Context) -> list[_Finding]:
         if any(i in taken for i in range(run.first, run.last + 1)):
             continue
         kind = _classify(run, words, context, cards)
-        if kind is None:
+        if kind is None or _is_amount(words, run.first, run.last):
             continue
         first, last = run.first, run.last
         if kind == "NI":
@@ -536,6 +545,27 @@ def _find(stream: _Stream, context: _Context) -> list[_Finding]:
         findings.append(_Finding(kind, first, last))
         taken.update(range(first, last + 1))
     return sorted(findings, key=lambda f: f.first)
+
+
+SPAN_REACH = 1.0  # seconds a span may grow into the quiet before and after its words
+
+
+def _audio_span(words: Sequence[Word], indexes: Sequence[int]) -> tuple[float, float]:
+    """The time to silence for words at ``indexes`` of all the call's words in time order.
+
+    A recogniser's word times are rough, worst on the first word after a pause (often half a
+    second late), so the span reaches back to the previous word heard and on to the next one,
+    at most :data:`SPAN_REACH` each way: nothing recognised is lost, the edges of the number are.
+    """
+    first, last = min(indexes), max(indexes)
+    start = min(words[i].start for i in indexes)
+    end = max(words[i].end for i in indexes)
+    previous_end = max((w.end for w in words[:first]), default=0.0)
+    following = [w.start for w in words[last + 1 :] if w.start >= end]
+    next_start = min(following) if following else end + SPAN_REACH
+    return round(min(start, max(previous_end, start - SPAN_REACH)), 3), round(
+        max(end, min(next_start, end + SPAN_REACH)), 3
+    )
 
 
 def _union(found: list[tuple[str, list[tuple[int, int]]]]) -> list[tuple[str, list[tuple[int, int]]]]:
@@ -559,7 +589,7 @@ def _union(found: list[tuple[str, list[tuple[int, int]]]]) -> list[tuple[str, li
 # "the code is 41 too", "the security code is 4 -1 … -2": speech recognisers mangle short codes
 # into forms no number pattern reads, so after a cue every digit-like word up to the end of the
 # sentence is a [CVV] (and its audio is silenced).
-CODE_CUES = {"cvv", "cvc", "cv2", "cvv2", "csc", "cvn"}
+CODE_CUES = {"cvv", "cvc", "cv2", "cvv2", "csc", "cvn", "digits"}  # "the (three) digits on the back"
 NOT_SECURITY_CODES = {
     "sort",
     "short",
@@ -688,6 +718,13 @@ def _code_group(group: list[int], kinds: Sequence[str | None], lowered: Sequence
     return [_Finding("CVV", group[0], group[-1])]
 
 
+def _is_amount(words: Sequence[Word], first: int, last: int) -> bool:
+    """A sum of money or a count, not card data: "600 pounds", "£82", "six hundred"."""
+    following = _clean(words[last + 1].text) if last + 1 < len(words) else ""
+    before = words[first - 1].text.strip() if first else ""
+    return following in AMOUNT_WORDS or bool(CURRENCY.search(words[first].text) or before in ("£", "$", "€"))
+
+
 def _ensure_words(utterance: Utterance) -> list[Word]:
     if utterance.words:
         return utterance.words
@@ -739,18 +776,12 @@ def redact(utterances: Sequence[Utterance]) -> tuple[list[Utterance], Redaction]
         found.append((finding.kind, everything.places[finding.first : finding.last + 1]))
     tags: dict[tuple[int, int], tuple[str, int]] = {}  # (utterance, word) -> (kind, finding id)
     spans: list[RedactionSpan] = []
+    order_of = {place: index for index, place in enumerate(everything.places)}
     for kind, places in _union(found):
         finding_id = len(spans)
-        said = [prepared[position].words[word_index] for position, word_index in places]
         by_speaker = [prepared[position].speaker for position, _i in places]
-        spans.append(
-            RedactionSpan(
-                kind=kind,
-                speaker=max(by_speaker, key=by_speaker.count),
-                start=min(w.start for w in said),
-                end=max(w.end for w in said),
-            )
-        )
+        start, end = _audio_span(everything.words, [order_of[place] for place in places])
+        spans.append(RedactionSpan(kind=kind, speaker=max(by_speaker, key=by_speaker.count), start=start, end=end))
         for place in places:
             tags[place] = (kind, finding_id)
     redacted: list[Utterance] = []
