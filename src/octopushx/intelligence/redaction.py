@@ -547,25 +547,21 @@ def _find(stream: _Stream, context: _Context) -> list[_Finding]:
     return sorted(findings, key=lambda f: f.first)
 
 
-SPAN_REACH = 1.0  # seconds a span may grow into the quiet before and after its words
+SPAN_REACH_BACK = 0.75  # seconds a span may start before its first word, in the quiet before it
 
 
 def _audio_span(words: Sequence[Word], indexes: Sequence[int]) -> tuple[float, float]:
     """The time to silence for words at ``indexes`` of all the call's words in time order.
 
-    A recogniser's word times are rough, worst on the first word after a pause (often half a
-    second late), so the span reaches back to the previous word heard and on to the next one,
-    at most :data:`SPAN_REACH` each way: nothing recognised is lost, the edges of the number are.
+    A recogniser's word times are rough, worst on the first word after a pause: Whisper often
+    starts it half a second late, which left a card's first digit audible. So the span starts
+    at the end of the word heard before it, at most :data:`SPAN_REACH_BACK` earlier.
     """
-    first, last = min(indexes), max(indexes)
+    first = min(indexes)
     start = min(words[i].start for i in indexes)
     end = max(words[i].end for i in indexes)
     previous_end = max((w.end for w in words[:first]), default=0.0)
-    following = [w.start for w in words[last + 1 :] if w.start >= end]
-    next_start = min(following) if following else end + SPAN_REACH
-    return round(min(start, max(previous_end, start - SPAN_REACH)), 3), round(
-        max(end, min(next_start, end + SPAN_REACH)), 3
-    )
+    return round(min(start, max(previous_end, start - SPAN_REACH_BACK)), 3), round(end, 3)
 
 
 def _union(found: list[tuple[str, list[tuple[int, int]]]]) -> list[tuple[str, list[tuple[int, int]]]]:
@@ -636,6 +632,18 @@ AMOUNT_WORDS = {
     "million",
     "grand",
     "k",
+    # counts and durations: "two to three days", "20 minutes"
+    "seconds",
+    "minutes",
+    "mins",
+    "hours",
+    "days",
+    "weeks",
+    "months",
+    "years",
+    "times",
+    "items",
+    "people",
 }
 CURRENCY = re.compile(r"[£$€%]")
 
