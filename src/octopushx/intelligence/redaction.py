@@ -5,16 +5,23 @@ Works on recognised words (with times), so every finding has an audio span that
 were transcribed or spoken: "4916 3827", "4-9-1-6", "four nine one six", "double five",
 "twenty eight", and the homophones speech recognisers write for digits inside a number
 ("for" = 4, "to" = 2, "oh" = 0). Each speaker's words are read as one stream (a number read
-across two segments is still one number); the words around a number, from both speakers, give
-its context ("sort code", "security code", "expires"…).
+across two segments is still one number), and so are all the words of the call in time order (on
+a mono recording the speaker labels can cut a number in two); the words around a number, from
+both speakers, give its context ("sort code", "security code", "expires"…). A finding's span
+starts up to 0.75 s before its first word, in the pause before it: recognisers time the first
+word after a pause late.
 
-Tags: ``[CARD]`` (13–19 digits passing the Luhn check, or 12–19 digits right after the word
-"card"), ``[CVV]`` and ``[EXPIRY]`` (3–4 digits named as such, or spoken within 60 s after a
-card), ``[ACCOUNT]`` (6–10 digits named as an account number, or 8 digits after a sort code;
-IBANs), ``[SORT_CODE]`` (6 digits named as a sort code or grouped 2-2-2), ``[NI]`` (two
-letters, six digits, a letter A–D; or six digits named as a national insurance number),
-``[EMAIL]`` (written or spoken: "john dot smith at example dot com") and ``[PHONE]`` (10–13
-digit numbers, "+44…", or 7+ digits named as a phone number).
+Tags: ``[CARD]`` (13–19 digits passing the Luhn check, 12 or more digits right after the word
+"card", any run longer than 19 digits, or 14 or more not named as another kind of number such as
+an order number: a card with a misheard digit), ``[CVV]`` and ``[EXPIRY]`` (3–4 digits named as
+such, or spoken within 60 s after a card; and after a security-code cue, every digit-like word
+up to the end of the sentence, homophones included: "the code is 41 too"), ``[ACCOUNT]`` (6–10
+digits named as an account number, or 8 digits after a sort code; IBANs), ``[SORT_CODE]`` (6
+digits named as a sort code or grouped 2-2-2), ``[NI]`` (two letters, six digits, a letter A–D;
+or six digits named as a national insurance number), ``[EMAIL]`` (written or spoken: "john dot
+smith at example dot com") and ``[PHONE]`` (10–13 digit numbers, "+44…", or 7+ digits named as a
+phone number). Numbers followed by a currency, count or time word ("600 pounds", "two to three
+days") or written with a currency sign ("£82") are amounts, not card data.
 """
 
 from __future__ import annotations
