@@ -15,6 +15,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from octopushx.intelligence.config import settings_from_environment as _analysis_settings_from_environment
+
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
 
@@ -254,15 +256,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- calls: speech model (loaded once per worker process), optional LLM, recording fetches
-CALLS_ASR_MODEL = env("OCTOPUSHX_ASR_MODEL", "tiny.en")
-CALLS_ASR_DEVICE = env("OCTOPUSHX_ASR_DEVICE", "cpu")
-CALLS_ASR_COMPUTE_TYPE = env("OCTOPUSHX_ASR_COMPUTE_TYPE", "int8")
-CALLS_ASR_BEAM_SIZE = env_int("OCTOPUSHX_ASR_BEAM_SIZE", 1)
-CALLS_ASR_THREADS = env_int("OCTOPUSHX_ASR_THREADS", 0)
-CALLS_ASR_VAD = env("OCTOPUSHX_ASR_VAD", "1") not in ("0", "false", "off")
-CALLS_LLM_URL = env("OCTOPUSHX_LLM_URL", "")
-CALLS_LLM_MODEL = env("OCTOPUSHX_LLM_MODEL", "")
-CALLS_LLM_KEY = env("OCTOPUSHX_LLM_KEY", "")
+# The same reading of OCTOPUSHX_ASR_* / OCTOPUSHX_LLM_* as `octopushx analyze`, so the processing
+# job and the command analyse a file with the same settings (see intelligence.config).
+try:
+    CALLS_ANALYSIS = _analysis_settings_from_environment(os.environ)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
 CALLS_FETCH_TIMEOUT = float(env("OCTOPUSHX_FETCH_TIMEOUT", "20"))
 CALLS_FETCH_DEADLINE = float(env("OCTOPUSHX_FETCH_DEADLINE", "600"))
 CALLS_FETCH_ATTEMPTS = env_int("OCTOPUSHX_FETCH_ATTEMPTS", 3)

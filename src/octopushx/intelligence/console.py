@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import TextIO
+
+from octopushx.intelligence.config import AnalysisSettings, settings_from_environment
 
 VALID_ROLES = ("agent", "customer", "unknown")
 
@@ -24,11 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     parser.add_argument("--words", action="store_true", help="with --json: include word timings")
-    parser.add_argument("--model", default="tiny.en", help="speech model name or directory")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    parser.add_argument("--compute-type", default="int8")
-    parser.add_argument("--beam-size", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: automatic)")
+    # Unset options take the server's values (OCTOPUSHX_ASR_* or the defaults): a file gives the
+    # same transcript here as in the web app's processing job.
+    parser.add_argument("--model", help="speech model name or directory (default: OCTOPUSHX_ASR_MODEL or tiny.en)")
+    parser.add_argument("--device", help="cpu, cuda or auto (default: OCTOPUSHX_ASR_DEVICE or cpu)")
+    parser.add_argument("--compute-type", help="CTranslate2 compute type (default: OCTOPUSHX_ASR_COMPUTE_TYPE or int8)")
+    parser.add_argument("--beam-size", type=int, help="beam size (default: OCTOPUSHX_ASR_BEAM_SIZE or 5)")
+    parser.add_argument("--threads", type=int, help="CPU threads, 0 automatic (default: OCTOPUSHX_ASR_THREADS or 0)")
     parser.add_argument("--no-vad", action="store_true", help="transcribe silence too")
     parser.add_argument("--no-redact", action="store_true", help="show card numbers, emails… as said")
     parser.add_argument("--direction", choices=["inbound", "outbound"], help="helps label speakers of mono calls")
@@ -115,22 +122,38 @@ def print_report(result, out: TextIO) -> None:
         out.write(f"Warning: {warning}\n")
 
 
+def command_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> AnalysisSettings:
+    """The server's settings (read from the environment like Django's ``CALLS_ANALYSIS``) with
+    the options given on the command line."""
+    try:
+        base = settings_from_environment(os.environ if environ is None else environ)
+    except ValueError as exc:
+        raise ConsoleError(str(exc)) from exc
+    given = {
+        "model": args.model,
+        "device": args.device,
+        "compute_type": args.compute_type,
+        "beam_size": args.beam_size,
+        "cpu_threads": args.threads,
+    }
+    changes: dict = {name: value for name, value in given.items() if value is not None}
+    if args.no_vad:
+        changes["vad_filter"] = False
+    if args.no_redact:
+        changes["redact"] = False
+    if changes.get("beam_size", 1) < 1:
+        raise ConsoleError("--beam-size must be at least 1")
+    return replace(base, **changes)
+
+
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> None:
     """Analyse ``args.file`` and print the report or JSON; raises :class:`ConsoleError`."""
-    from octopushx.intelligence import AnalysisSettings, IntelligenceError, analyse, redact_audio
+    from octopushx.intelligence import IntelligenceError, analyse, redact_audio
 
     out = out or sys.stdout
     err = err or sys.stderr
     roles = _roles(args.channel_roles)
-    settings = AnalysisSettings(
-        model=args.model,
-        device=args.device,
-        compute_type=args.compute_type,
-        beam_size=args.beam_size,
-        cpu_threads=args.threads,
-        vad_filter=not args.no_vad,
-        redact=not args.no_redact,
-    )
+    settings = command_settings(args)
     progress = ProgressBar(err) if err.isatty() else None
     try:
         result = analyse(args.file, channel_roles=roles, settings=settings, progress=progress, direction=args.direction)

@@ -5,16 +5,23 @@ Works on recognised words (with times), so every finding has an audio span that
 were transcribed or spoken: "4916 3827", "4-9-1-6", "four nine one six", "double five",
 "twenty eight", and the homophones speech recognisers write for digits inside a number
 ("for" = 4, "to" = 2, "oh" = 0). Each speaker's words are read as one stream (a number read
-across two segments is still one number); the words around a number, from both speakers, give
-its context ("sort code", "security code", "expires"…).
+across two segments is still one number), and so are all the words of the call in time order (on
+a mono recording the speaker labels can cut a number in two); the words around a number, from
+both speakers, give its context ("sort code", "security code", "expires"…). A finding's span
+starts up to 0.75 s before its first word, in the pause before it: recognisers time the first
+word after a pause late.
 
-Tags: ``[CARD]`` (13–19 digits passing the Luhn check, or 12–19 digits right after the word
-"card"), ``[CVV]`` and ``[EXPIRY]`` (3–4 digits named as such, or spoken within 60 s after a
-card), ``[ACCOUNT]`` (6–10 digits named as an account number, or 8 digits after a sort code;
-IBANs), ``[SORT_CODE]`` (6 digits named as a sort code or grouped 2-2-2), ``[NI]`` (two
-letters, six digits, a letter A–D; or six digits named as a national insurance number),
-``[EMAIL]`` (written or spoken: "john dot smith at example dot com") and ``[PHONE]`` (10–13
-digit numbers, "+44…", or 7+ digits named as a phone number).
+Tags: ``[CARD]`` (13–19 digits passing the Luhn check, 12 or more digits right after the word
+"card", any run longer than 19 digits, or 14 or more not named as another kind of number such as
+an order number: a card with a misheard digit), ``[CVV]`` and ``[EXPIRY]`` (3–4 digits named as
+such, or spoken within 60 s after a card; and after a security-code cue, every digit-like word
+up to the end of the sentence, homophones included: "the code is 41 too"), ``[ACCOUNT]`` (6–10
+digits named as an account number, or 8 digits after a sort code; IBANs), ``[SORT_CODE]`` (6
+digits named as a sort code or grouped 2-2-2), ``[NI]`` (two letters, six digits, a letter A–D;
+or six digits named as a national insurance number), ``[EMAIL]`` (written or spoken: "john dot
+smith at example dot com") and ``[PHONE]`` (10–13 digit numbers, "+44…", or 7+ digits named as a
+phone number). Numbers followed by a currency, count or time word ("600 pounds", "two to three
+days") or written with a currency sign ("£82") are amounts, not card data.
 """
 
 from __future__ import annotations
@@ -108,6 +115,13 @@ CONTEXT = {
     "NI": re.compile(r"\b(national insurance|insurance number|n i number|ni number|nino)\b"),
     "PHONE": re.compile(r"\b(phone|mobile|landline|telephone|call me|reach me|ring me|contact number|cell)\b"),
 }
+
+
+# Long numbers that are not card numbers when they are named so.
+OTHER_NUMBERS = re.compile(
+    r"\b(order|reference|ref|tracking|invoice|policy|booking|customer|member|membership|serial|parcel|"
+    r"ticket|case|meter|confirmation|transaction)\s+(number|no|id|code)\b"
+)
 
 
 @dataclass
@@ -230,6 +244,8 @@ def _tokenise(words: Sequence[Word]) -> list[_Token]:
         if token.kind != "homophone":
             continue
         before = merged[index - 1] if index else None
+        if before is not None and before.value in CONNECTORS and index >= 2 and merged[index - 2].kind == "digit":
+            before = merged[index - 2]  # "545 and to 484": the digit before the "and"
         after = merged[index + 1] if index + 1 < len(merged) else None
         after_digit = after is not None and after.kind == "digit"
         if (
@@ -262,6 +278,8 @@ def _runs(tokens: Sequence[_Token], words: Sequence[Word]) -> list[_Run]:
                 current.letters_before, current.letters_first = letters, first
             skipped = 0
             continue
+        if current is not None and token.kind == "other" and not re.search(r"\w", token.value):
+            continue  # a dash or an ellipsis written as its own word: "4 - 5 - 5 …"
         if current is not None and token.kind == "other" and token.value in CONNECTORS and skipped == 0:
             skipped += 1
             continue
@@ -357,8 +375,8 @@ def _classify(run: _Run, words: Sequence[Word], context: _Context, cards: list[f
         return "NI"
     if named == "NI" and count == 6:
         return "NI"
-    if named == "CARD" and 12 <= count <= 19:
-        return "CARD"
+    if named == "CARD" and count >= 12:
+        return "CARD"  # longer than a card: misheard digits or a repetition loop after it
     if count == 6 and (named == "SORT_CODE" or run.groups == [2, 2, 2]):
         return "SORT_CODE"
     if count == 6 and CONTEXT["ACCOUNT"].search(context.after(words[run.last].end, 4.0)):
@@ -377,8 +395,10 @@ def _classify(run: _Run, words: Sequence[Word], context: _Context, cards: list[f
         return "PHONE"
     if 5 <= count <= 13 and named == "PHONE":
         return "PHONE"
-    if 13 <= count <= 19 and named in ("CARD", None):
-        return None
+    if count > 19:
+        return "CARD"  # longer than any card: one read on into more digits, or a repetition loop
+    if count >= 14 and named in (None, "CARD", "CVV", "EXPIRY") and not OTHER_NUMBERS.search(before):
+        return "CARD"  # longer than a phone number and not named as another one: a misheard card
     return None
 
 
@@ -517,7 +537,7 @@ def _find(stream: _Stream, context: _Context) -> list[_Finding]:
         if any(i in taken for i in range(run.first, run.last + 1)):
             continue
         kind = _classify(run, words, context, cards)
-        if kind is None:
+        if kind is None or _is_amount(words, run.first, run.last):
             continue
         first, last = run.first, run.last
         if kind == "NI":
@@ -532,6 +552,192 @@ def _find(stream: _Stream, context: _Context) -> list[_Finding]:
         findings.append(_Finding(kind, first, last))
         taken.update(range(first, last + 1))
     return sorted(findings, key=lambda f: f.first)
+
+
+SPAN_REACH_BACK = 0.75  # seconds a span may start before its first word, in the quiet before it
+
+
+def _audio_span(words: Sequence[Word], indexes: Sequence[int]) -> tuple[float, float]:
+    """The time to silence for words at ``indexes`` of all the call's words in time order.
+
+    A recogniser's word times are rough, worst on the first word after a pause: Whisper often
+    starts it half a second late, which left a card's first digit audible. So the span starts
+    at the end of the word heard before it, at most :data:`SPAN_REACH_BACK` earlier.
+    """
+    first = min(indexes)
+    start = min(words[i].start for i in indexes)
+    end = max(words[i].end for i in indexes)
+    previous_end = max((w.end for w in words[:first]), default=0.0)
+    return round(min(start, max(previous_end, start - SPAN_REACH_BACK)), 3), round(end, 3)
+
+
+def _union(found: list[tuple[str, list[tuple[int, int]]]]) -> list[tuple[str, list[tuple[int, int]]]]:
+    """Findings that share a word become one, named as its largest part."""
+    groups: list[tuple[str, int, set[tuple[int, int]]]] = []  # (kind, size of the naming part, places)
+    for kind, places in found:
+        merged_kind, size, merged = kind, len(places), set(places)
+        kept = []
+        for group in groups:
+            if group[2] & merged:
+                if group[1] >= size:
+                    merged_kind, size = group[0], group[1]
+                merged |= group[2]
+            else:
+                kept.append(group)
+        groups = [*kept, (merged_kind, size, merged)]
+    return [(kind, sorted(places)) for kind, _size, places in groups]
+
+
+# --- digits after a card-security cue ------------------------------------------------------
+# "the code is 41 too", "the security code is 4 -1 … -2": speech recognisers mangle short codes
+# into forms no number pattern reads, so after a cue every digit-like word up to the end of the
+# sentence is a [CVV] (and its audio is silenced).
+CODE_CUES = {"cvv", "cvc", "cv2", "cvv2", "csc", "cvn", "digits"}  # "the (three) digits on the back"
+NOT_SECURITY_CODES = {
+    "sort",
+    "short",
+    "post",
+    "zip",
+    "area",
+    "promo",
+    "promotional",
+    "discount",
+    "voucher",
+    "country",
+    "dialling",
+    "dialing",
+    "reference",
+    "booking",
+    "tracking",
+    "tax",
+    "bar",
+    "qr",
+    "dress",
+}
+CUE_PHRASES = re.compile(r"\b(three digits|last three|on the back|back of the card|security number)$")
+# Words that end a cue's reach: another kind of number begins.
+CUE_STOPS = re.compile(r"^(expir\w*|valid|sort|account|phone|mobile|telephone|email|e-mail|postcode|insurance)$")
+CUE_SECONDS = 15.0
+REAL_DIGIT = re.compile(r"\d[\d\-/.,]*")
+CODE_HOMOPHONES = {**HOMOPHONES, "oh": "0", "o": "0"}
+AMOUNT_WORDS = {
+    "pounds",
+    "pound",
+    "quid",
+    "pence",
+    "p",
+    "dollars",
+    "dollar",
+    "bucks",
+    "cents",
+    "euros",
+    "euro",
+    "percent",
+    "per",
+    "hundred",
+    "thousand",
+    "million",
+    "grand",
+    "k",
+    # counts and durations: "two to three days", "20 minutes"
+    "seconds",
+    "minutes",
+    "mins",
+    "hours",
+    "days",
+    "weeks",
+    "months",
+    "years",
+    "times",
+    "items",
+    "people",
+}
+CURRENCY = re.compile(r"[£$€%]")
+
+
+def _digit_like(text: str) -> str | None:
+    """``"real"`` for a digit or number word, ``"homophone"`` for to/too/for/oh…, else None."""
+    low = _clean(text)
+    if CURRENCY.search(text):
+        return None
+    if REAL_DIGIT.fullmatch(low) or low in TEENS or low in TENS or (low in UNITS and low not in ("oh", "o")):
+        return "real"
+    if "-" in low and all(part in UNITS or part in TENS for part in low.split("-")):
+        return "real"
+    if low in CODE_HOMOPHONES:
+        return "homophone"
+    return None
+
+
+def _is_cue(lowered: Sequence[str], index: int) -> bool:
+    word = lowered[index]
+    if word in CODE_CUES:
+        return True
+    if word in ("code", "codes"):
+        before = lowered[index - 1] if index else ""
+        return before not in NOT_SECURITY_CODES and not before.endswith("post")
+    return bool(CUE_PHRASES.search(" ".join(lowered[max(0, index - 3) : index + 1])))
+
+
+def _ends_sentence(text: str) -> bool:
+    return bool(re.search(r"[.!?]+[\"')\]]*$", text.strip()))
+
+
+def _cued_codes(stream: _Stream, speakers: Sequence[str], taken: set[tuple[int, int]]) -> list[_Finding]:
+    """Groups of digit-like words after a security-code cue, up to the end of the sentence the
+    digits are in (or the cue's sentence and the answer to it), within ``CUE_SECONDS``."""
+    words = stream.words
+    lowered = [_clean(w.text) for w in words]
+    kinds = [None if stream.places[i] in taken else _digit_like(w.text) for i, w in enumerate(words)]
+    findings: list[_Finding] = []
+    covered = -1
+    for cue, _word in enumerate(words):
+        if cue <= covered or not _is_cue(lowered, cue):
+            continue
+        group: list[int] = []
+        digit_speaker: str | None = None
+        sentence_ends = 1 if _ends_sentence(words[cue].text) else 0
+        position = cue + 1
+        while position < len(words) and words[position].start - words[cue].end <= CUE_SECONDS:
+            word, kind = words[position], kinds[position]
+            if kind is not None:
+                group.append(position)
+                digit_speaker = speakers[position]
+            elif lowered[position] in CONNECTORS or not re.search(r"\w", lowered[position]):
+                pass  # "4 and 1", "4 -1 … -2"
+            elif not _is_cue(lowered, position):  # "…code on the back of the card is…"
+                findings.extend(_code_group(group, kinds, lowered, position))
+                group = []
+                if CUE_STOPS.match(lowered[position]):
+                    break
+            following = kinds[position + 1] if position + 1 < len(words) else None
+            if _ends_sentence(word.text) and not (kind is not None and following is not None):  # "4. 1. 2."
+                if digit_speaker is not None and speakers[position] == digit_speaker:
+                    break
+                sentence_ends += 1
+                if sentence_ends >= 2 and digit_speaker is None:
+                    break  # the cue's sentence and the one answering it held no digits
+            position += 1
+        findings.extend(_code_group(group, kinds, lowered, position))
+        covered = position
+    return findings
+
+
+def _code_group(group: list[int], kinds: Sequence[str | None], lowered: Sequence[str], after: int) -> list[_Finding]:
+    """A group of digit-like words is a code when it holds a real digit and is not an amount."""
+    if not group or not any(kinds[i] == "real" for i in group):
+        return []
+    following = lowered[after] if after < len(lowered) else ""
+    if following in AMOUNT_WORDS:
+        return []  # "four hundred", "twelve pounds"
+    return [_Finding("CVV", group[0], group[-1])]
+
+
+def _is_amount(words: Sequence[Word], first: int, last: int) -> bool:
+    """A sum of money or a count, not card data: "600 pounds", "£82", "six hundred"."""
+    following = _clean(words[last + 1].text) if last + 1 < len(words) else ""
+    before = words[first - 1].text.strip() if first else ""
+    return following in AMOUNT_WORDS or bool(CURRENCY.search(words[first].text) or before in ("£", "$", "€"))
 
 
 def _ensure_words(utterance: Utterance) -> list[Word]:
@@ -564,21 +770,35 @@ def redact(utterances: Sequence[Utterance]) -> tuple[list[Utterance], Redaction]
             stream.words.append(word)
             stream.places.append((position, word_index))
     context = _Context(list(streams.values()))
-    tags: dict[tuple[int, int], tuple[str, int]] = {}  # (utterance, word) -> (kind, finding id)
-    spans: list[RedactionSpan] = []
+    found: list[tuple[str, list[tuple[int, int]]]] = []
     for stream in streams.values():
         for finding in _find(stream, context):
-            finding_id = len(spans)
-            spans.append(
-                RedactionSpan(
-                    kind=finding.kind,
-                    speaker=stream.speaker,
-                    start=stream.words[finding.first].start,
-                    end=stream.words[finding.last].end,
-                )
-            )
-            for index in range(finding.first, finding.last + 1):
-                tags[stream.places[index]] = (finding.kind, finding_id)
+            found.append((finding.kind, stream.places[finding.first : finding.last + 1]))
+    # Every word of the call in time order, whoever said it: on a mono recording the speaker
+    # labels can cut a number in two ("The code is 4, 1," | "2, and the expiry…").
+    everything = _Stream("*")
+    for position, word_index in sorted(
+        ((p, i) for p, u in enumerate(prepared) for i in range(len(u.words))),
+        key=lambda place: (prepared[place[0]].words[place[1]].start, place),
+    ):
+        everything.words.append(prepared[position].words[word_index])
+        everything.places.append((position, word_index))
+    for finding in _find(everything, context):
+        found.append((finding.kind, everything.places[finding.first : finding.last + 1]))
+    taken = {place for _kind, places in found for place in places}
+    speakers = [prepared[position].speaker for position, _i in everything.places]
+    for finding in _cued_codes(everything, speakers, taken):
+        found.append((finding.kind, everything.places[finding.first : finding.last + 1]))
+    tags: dict[tuple[int, int], tuple[str, int]] = {}  # (utterance, word) -> (kind, finding id)
+    spans: list[RedactionSpan] = []
+    order_of = {place: index for index, place in enumerate(everything.places)}
+    for kind, places in _union(found):
+        finding_id = len(spans)
+        by_speaker = [prepared[position].speaker for position, _i in places]
+        start, end = _audio_span(everything.words, [order_of[place] for place in places])
+        spans.append(RedactionSpan(kind=kind, speaker=max(by_speaker, key=by_speaker.count), start=start, end=end))
+        for place in places:
+            tags[place] = (kind, finding_id)
     redacted: list[Utterance] = []
     for position, utterance in enumerate(prepared):
         words: list[Word] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -97,20 +98,11 @@ def update_settings(tenant, actor: Actor, data: dict[str, Any]) -> CallSettings:
 
 
 def analysis_settings(row: CallSettings) -> intelligence.AnalysisSettings:
-    """The pipeline's settings: the server's model choice plus the tenant's policy."""
-    llm = None
-    if getattr(settings, "CALLS_LLM_URL", ""):
-        llm = intelligence.LLMSettings(
-            url=settings.CALLS_LLM_URL, model=settings.CALLS_LLM_MODEL, api_key=settings.CALLS_LLM_KEY
-        )
-    return intelligence.AnalysisSettings(
-        model=settings.CALLS_ASR_MODEL,
-        device=settings.CALLS_ASR_DEVICE,
-        compute_type=settings.CALLS_ASR_COMPUTE_TYPE,
-        beam_size=settings.CALLS_ASR_BEAM_SIZE,
-        cpu_threads=settings.CALLS_ASR_THREADS,
-        vad_filter=settings.CALLS_ASR_VAD,
+    """The pipeline's settings: the server's (``settings.CALLS_ANALYSIS``, read from the
+    environment exactly as ``octopushx analyze`` reads it) plus the tenant's policy, which
+    changes no transcript: the length limit and whether originals are kept."""
+    return replace(
+        settings.CALLS_ANALYSIS,
         max_duration_seconds=row.max_duration_minutes * 60.0,
         keep_original=row.keep_original,
-        llm=llm,
     )
