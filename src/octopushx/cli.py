@@ -68,11 +68,20 @@ def _stop_serving(signum, frame) -> None:
 
 
 def cmd_serve(args) -> None:
-    from waitress import serve
+    from django.conf import settings
 
-    from octopushx.core import keys
+    from octopushx.core import keys, webserver
     from octopushx.wsgi import application
 
+    try:
+        webserver.check_production(
+            production=settings.PRODUCTION,
+            ssl_redirect=getattr(settings, "SECURE_SSL_REDIRECT", False),
+            trust_proxy=settings.TRUST_PROXY,
+        )
+    except webserver.ProductionWithoutProxy as exc:
+        raise CommandError(str(exc))
+    server = webserver.create(application, **webserver.options(host=args.host, port=args.port, threads=args.threads))
     cmd_migrate(argparse.Namespace(verbose=False))
     keys.check_master_key()
     consumer = None if args.no_worker else _start_consumer()
@@ -82,7 +91,7 @@ def cmd_serve(args) -> None:
     signal.signal(signal.SIGINT, _stop_serving)
     print(f"OctopushX is running on http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     try:
-        serve(application, host=args.host, port=args.port, threads=args.threads, ident="OctopushX")
+        server.run()
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)

@@ -244,6 +244,9 @@ elif STORAGE_BACKEND != "local":
 MAX_UPLOAD_BYTES = env_int("OCTOPUSHX_MAX_UPLOAD_MB", 512) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# `octopushx serve` closes a connection that sends nothing for this long (a body that never
+# comes, an idle keep-alive); the body limits above are applied there before a body is read.
+REQUEST_READ_TIMEOUT = env_int("OCTOPUSHX_REQUEST_READ_TIMEOUT", 30)
 
 # --- calls: speech model (loaded once per worker process), optional LLM, recording fetches
 CALLS_ASR_MODEL = env("OCTOPUSHX_ASR_MODEL", "tiny.en")
