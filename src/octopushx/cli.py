@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -58,6 +59,7 @@ def _start_consumer():
     from octopushx.core import jobs
 
     consumer = _consumer(settings.HUEY.get("consumer", {}).get("workers", 2))
+    jobs.register_worker()  # before the first claim, so every claim names this process
     consumer.start()
     jobs.start_reaper()
     return consumer
@@ -96,11 +98,20 @@ def _align_base_url(host: str, port: int) -> str | None:
 
 
 def cmd_serve(args) -> None:
-    from waitress import serve
+    from django.conf import settings
 
-    from octopushx.core import keys
+    from octopushx.core import keys, webserver
     from octopushx.wsgi import application
 
+    try:
+        webserver.check_production(
+            production=settings.PRODUCTION,
+            ssl_redirect=getattr(settings, "SECURE_SSL_REDIRECT", False),
+            trust_proxy=settings.TRUST_PROXY,
+        )
+    except webserver.ProductionWithoutProxy as exc:
+        raise CommandError(str(exc))
+    server = webserver.create(application, **webserver.options(host=args.host, port=args.port, threads=args.threads))
     cmd_migrate(argparse.Namespace(verbose=False))
     keys.check_master_key()
     warning = _align_base_url(args.host, args.port)
@@ -113,10 +124,11 @@ def cmd_serve(args) -> None:
     signal.signal(signal.SIGINT, _stop_serving)
     print(f"OctopushX is running on http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     try:
-        serve(application, host=args.host, port=args.port, threads=args.threads, ident="OctopushX")
+        server.run()
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)
+            _forget_worker()
 
 
 def cmd_worker(args) -> None:
@@ -126,9 +138,22 @@ def cmd_worker(args) -> None:
 
     keys.check_master_key()
     consumer = _consumer(args.threads)
-    jobs.start_reaper()
+    jobs.start_reaper()  # registers this process before the consumer claims anything
     print(f"OctopushX worker started ({type(HUEY).__name__}, {args.threads} threads)", flush=True)
-    consumer.run()
+    try:
+        consumer.run()
+    finally:
+        _forget_worker()
+
+
+def _forget_worker() -> None:
+    """A clean stop: drop this process's registration (jobs it still held are re-run at once)."""
+    from octopushx.core import jobs
+
+    try:
+        jobs.unregister_worker()
+    except Exception:  # the database may be gone already; the heartbeat then goes stale
+        logging.getLogger(__name__).warning("could not unregister this worker process", exc_info=True)
 
 
 def cmd_demo(args) -> None:

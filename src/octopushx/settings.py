@@ -254,6 +254,9 @@ elif STORAGE_BACKEND != "local":
 MAX_UPLOAD_BYTES = env_int("OCTOPUSHX_MAX_UPLOAD_MB", 512) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# `octopushx serve` closes a connection that sends nothing for this long (a body that never
+# comes, an idle keep-alive); the body limits above are applied there before a body is read.
+REQUEST_READ_TIMEOUT = env_int("OCTOPUSHX_REQUEST_READ_TIMEOUT", 30)
 
 # --- calls: speech model (loaded once per worker process), optional LLM, recording fetches
 # The same reading of OCTOPUSHX_ASR_* / OCTOPUSHX_LLM_* as `octopushx analyze`, so the processing
@@ -266,8 +269,26 @@ CALLS_FETCH_TIMEOUT = float(env("OCTOPUSHX_FETCH_TIMEOUT", "20"))
 CALLS_FETCH_DEADLINE = float(env("OCTOPUSHX_FETCH_DEADLINE", "600"))
 CALLS_FETCH_ATTEMPTS = env_int("OCTOPUSHX_FETCH_ATTEMPTS", 3)
 CALLS_FETCH_BACKOFF = 2.0
-CALLS_FETCH_ALLOW_PRIVATE = env("OCTOPUSHX_FETCH_ALLOW_PRIVATE", "") in ("1", "true", "on")
 CALLS_DEMO_CALLS = env_int("OCTOPUSHX_DEMO_CALLS", 12)
+
+# --- outbound requests (recording fetches, later Studio steps and webhooks): core/outbound.py
+# Only public internet addresses, unless allowed here. OCTOPUSHX_FETCH_ALLOW_PRIVATE is the
+# older name of the switch and is still read.
+OUTBOUND_ALLOW_PRIVATE = env_bool("OCTOPUSHX_OUTBOUND_ALLOW_PRIVATE", env_bool("OCTOPUSHX_FETCH_ALLOW_PRIVATE", False))
+OUTBOUND_ALLOW = [entry.strip() for entry in (env("OCTOPUSHX_OUTBOUND_ALLOW", "") or "").split(",") if entry.strip()]
+
+
+def _allow_entry_port(entry: str) -> str | None:
+    if entry.startswith("["):  # [2001:db8::1]:8080
+        rest = entry.partition("]")[2]
+        return rest[1:] if rest else None
+    return entry.partition(":")[2] if entry.count(":") == 1 else None
+
+
+for _entry in OUTBOUND_ALLOW:
+    _port = _allow_entry_port(_entry)
+    if _port is not None and not (_port.isdigit() and 0 < int(_port) < 65536):
+        raise ImproperlyConfigured(f"OCTOPUSHX_OUTBOUND_ALLOW: {_entry!r} needs a port number after ':'")
 
 # Master key: base64 of 32 random bytes. Without it, one is generated into the data
 # folder on first run (embedded use); production must set it (or a file path).

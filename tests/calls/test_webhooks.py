@@ -51,7 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def recordings(settings):
     """A local recording server; private addresses allowed, short timeouts, no back-off."""
-    settings.CALLS_FETCH_ALLOW_PRIVATE = True
+    settings.OUTBOUND_ALLOW_PRIVATE = True
     settings.CALLS_FETCH_TIMEOUT = 0.5
     settings.CALLS_FETCH_ATTEMPTS = 2
     settings.CALLS_FETCH_BACKOFF = 0
@@ -178,7 +178,7 @@ def test_recording_url_that_404s_fails_the_call_and_can_be_retried(client, twili
 
 
 def test_private_addresses_are_not_fetched_by_default(client, twilio_org, recordings, settings, run_jobs):
-    settings.CALLS_FETCH_ALLOW_PRIVATE = False
+    settings.OUTBOUND_ALLOW_PRIVATE = False
     response = _twilio_post(client, twilio_org, _twilio_params(recordings))
     run_jobs()
     call = Call.objects.get(pk=response.json()["id"])

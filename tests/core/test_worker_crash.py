@@ -13,12 +13,14 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from octopushx.core import jobs
 from octopushx.core.models import Job, JobState
@@ -137,3 +139,24 @@ def test_killed_worker_job_completes_once_after_restart(org, workers, tmp_path):
     assert job.attempts == 2 and job.result == {"effect": str(job.pk)}
     assert len(_lines(attempts)) == 2  # it really ran again ...
     assert _lines(effects) == [str(job.pk)]  # ... and its effect exists exactly once
+
+
+def test_restarted_worker_resumes_a_killed_workers_job_at_once_not_after_its_lease(org, workers, tmp_path):
+    # The default lease and reaper period: only knowing that the first worker is gone can help.
+    workers.env.update(OCTOPUSHX_JOB_LEASE_SECONDS="300", OCTOPUSHX_REAPER_SECONDS="60")
+    effects = tmp_path / "effects.log"
+    job = jobs.submit("test.crash_effect", tenant=org, payload={"folder": str(tmp_path), "before": 1, "after": 4})
+
+    first = workers.start()
+    _wait_for(lambda: str(job.pk) in _lines(effects), 90, "the first run's effect", workers)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    job.refresh_from_db()
+    assert job.state == JobState.RUNNING and job.lease_until > timezone.now() + timedelta(seconds=200)
+
+    restarted = time.monotonic()
+    workers.start()
+    _wait_for(lambda: Job.objects.get(pk=job.pk).state == JobState.DONE, 60, "the job to finish", workers)
+    assert time.monotonic() - restarted < 60  # well within the 300 s lease
+    job.refresh_from_db()
+    assert job.attempts == 2 and _lines(effects) == [str(job.pk)]

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import forms as auth_forms
 
+from octopushx.core.text import CleanTextFormMixin
+
 
 class SignInForm(forms.Form):
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}))
@@ -17,7 +19,7 @@ class CodeForm(forms.Form):
     )
 
 
-class TokenForm(forms.Form):
+class TokenForm(CleanTextFormMixin, forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this token, e.g. “Twilio webhook”.")
     expires_in_days = forms.TypedChoiceField(
         label="Expires",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI, Schema
@@ -49,6 +51,21 @@ def install(api: NinjaAPI) -> None:
         if code:
             data["code"] = code
         return data
+
+    def refuse_forbidden_text(run):
+        """Every string the API receives (body, query, form) passes core.text's rule, before parsing."""
+
+        @functools.wraps(run)
+        def guarded(request, *args, **kwargs):
+            from octopushx.core import text
+
+            if errors := text.request_problems(request):
+                return api.create_response(request, body("The request has invalid fields", errors), status=422)
+            return run(request, *args, **kwargs)
+
+        return guarded
+
+    api.add_decorator(refuse_forbidden_text, mode="view")
 
     @api.exception_handler(NinjaValidationError)
     def invalid_input(request, exc):

@@ -1,21 +1,21 @@
 """Download a provider's recording: timeouts, a size limit, a few retries, no private addresses.
 
-The URL comes from a signed webhook, but it is still fetched defensively: only http(s), never
-an address inside the server's own network (unless ``CALLS_FETCH_ALLOW_PRIVATE`` is on, as in
-tests against a local server), an overall deadline as well as per-read timeouts, and a size
-limit checked while streaming to a temporary file.
+The URL comes from a signed webhook, but it is still fetched defensively, through the platform's
+one outbound client (``core.outbound``): only http(s), never an address inside the server's own
+network on any hop of a redirect nor after a second DNS answer (unless allowed by
+``OUTBOUND_ALLOW_PRIVATE`` or ``OUTBOUND_ALLOW``, as in tests against a local server), an overall
+deadline as well as per-read timeouts, and a size limit checked while streaming to a temporary file.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-import requests
+import httpx
 from django.conf import settings
+
+from octopushx.core import outbound
 
 
 class FetchError(Exception):
@@ -33,25 +33,18 @@ class Fetched:
     content_type: str
 
 
-def _check_address(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError("The recording URL must be an http(s) URL", permanent=True)
-    if settings.CALLS_FETCH_ALLOW_PRIVATE:
-        return
+def _check_scheme(url: str) -> None:
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except socket.gaierror as exc:
-        raise FetchError(f"The recording host cannot be resolved ({exc})")
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
-            raise FetchError("The recording URL points inside a private network", permanent=True)
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise FetchError("The recording URL must be an http(s) URL", permanent=True)
 
 
 def fetch(url: str, destination: str, *, auth=None, headers: dict | None = None, max_bytes: int) -> Fetched:
     """Stream ``url`` into ``destination``, retrying transient failures; raises FetchError."""
-    _check_address(url)
+    _check_scheme(url)
     attempts = max(1, settings.CALLS_FETCH_ATTEMPTS)
     last: FetchError | None = None
     for attempt in range(attempts):
@@ -70,9 +63,10 @@ def _fetch_once(url: str, destination: str, *, auth, headers, max_bytes: int) ->
     timeout = settings.CALLS_FETCH_TIMEOUT
     deadline = time.monotonic() + settings.CALLS_FETCH_DEADLINE
     try:
-        with requests.get(
-            url, auth=auth, headers=headers or {}, stream=True, timeout=(timeout, timeout), allow_redirects=True
-        ) as response:
+        with (
+            outbound.client(timeout=timeout) as client,
+            client.stream("GET", url, auth=auth, headers=headers or {}) as response,
+        ):
             if response.status_code in (401, 403):
                 raise FetchError(f"The provider refused the credentials (HTTP {response.status_code})", permanent=True)
             if response.status_code == 404:
@@ -86,7 +80,7 @@ def _fetch_once(url: str, destination: str, *, auth, headers, max_bytes: int) ->
                 )
             size = 0
             with open(destination, "wb") as handle:
-                for chunk in response.iter_content(chunk_size=256 * 1024):
+                for chunk in response.iter_bytes(chunk_size=256 * 1024):
                     size += len(chunk)
                     if size > max_bytes:
                         raise FetchError(
@@ -96,7 +90,13 @@ def _fetch_once(url: str, destination: str, *, auth, headers, max_bytes: int) ->
                         raise FetchError("The recording download took too long")
                     handle.write(chunk)
             return Fetched(destination, size, response.headers.get("Content-Type", "application/octet-stream"))
-    except requests.Timeout:
+    except outbound.Refused:
+        raise FetchError("The recording URL points inside a private network", permanent=True)
+    except httpx.TooManyRedirects:
+        raise FetchError("The recording URL redirects too many times", permanent=True)
+    except httpx.UnsupportedProtocol:
+        raise FetchError("The recording URL redirects to something other than http(s)", permanent=True)
+    except httpx.TimeoutException:
         raise FetchError(f"The provider did not answer within {timeout:g} seconds")
-    except requests.RequestException as exc:
+    except httpx.HTTPError as exc:
         raise FetchError(f"The recording could not be fetched ({type(exc).__name__})")

@@ -1,7 +1,11 @@
 """Background work: the ``Job`` row holds the truth, Huey only delivers its id.
 
 A job is claimed with a lease (a conditional UPDATE), so a duplicated delivery is a
-no-op and a job whose worker died is re-run by the reaper once its lease expires.
+no-op and a job whose worker died is re-run by the reaper once its lease expires, or
+sooner: each consuming process registers itself (``WorkerProcess``: host, pid, heartbeat)
+and the jobs held by a process that no longer exists are released at once (on this
+machine: its pid is gone; elsewhere: its heartbeat stopped). A restarted worker thus
+resumes the work its predecessor was killed in, within seconds.
 Handlers must be idempotent: a retried job has the same effect as one run.
 """
 
@@ -9,7 +13,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -20,12 +27,15 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from octopushx.core.models import Job, JobState
+from octopushx.core.models import Job, JobState, WorkerProcess
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Job], dict[str, Any] | None]
 HANDLERS: dict[str, Handler] = {}
+
+# This process's WorkerProcess id once it consumes jobs (serve, worker); claims carry it.
+_worker_id: uuid.UUID | None = None
 
 
 class PermanentError(Exception):
@@ -131,6 +141,7 @@ def _claim(job_id) -> Job | None:
         attempts=F("attempts") + 1,
         lease_until=now + timedelta(seconds=settings.JOB_LEASE_SECONDS),
         started_at=now,
+        claimed_by=_worker_id,
     )
     return Job.objects.filter(pk=job_id).first() if claimed else None
 
@@ -218,12 +229,92 @@ def retry(job: Job, actor=None) -> Job:
     return job
 
 
+def register_worker() -> uuid.UUID:
+    """Record this process as a job consumer (once); its claims and heartbeats carry the id."""
+    global _worker_id
+    if _worker_id is None:
+        _worker_id = WorkerProcess.objects.create(hostname=socket.gethostname(), pid=os.getpid()).pk
+    return _worker_id
+
+
+def worker_heartbeat() -> None:
+    """Say this process is alive (the reaper thread calls it each round)."""
+    if _worker_id is None:
+        return
+    now = timezone.now()
+    # Re-created if another process took it for dead meanwhile (a long database outage, say).
+    WorkerProcess.objects.update_or_create(
+        pk=_worker_id, defaults={"heartbeat_at": now}, create_defaults={
+            "hostname": socket.gethostname(), "pid": os.getpid(), "heartbeat_at": now,
+        }
+    )  # fmt: skip
+
+
+def unregister_worker() -> None:
+    """On a clean stop: forget this process; jobs it still held are released by the next reaper."""
+    global _worker_id
+    if _worker_id is not None:
+        WorkerProcess.objects.filter(pk=_worker_id).delete()
+        _worker_id = None
+
+
+def worker_stale_seconds() -> int:
+    """A process that has not heart-beaten for this long is taken for dead."""
+    return max(3 * settings.JOB_REAPER_SECONDS, 30)
+
+
+def _process_exists(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        return True
+    try:  # a killed process nobody has waited for yet is a zombie: gone all the same
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _gone(worker: WorkerProcess, now, host: str) -> bool:
+    if worker.pk == _worker_id:
+        return False
+    if worker.heartbeat_at < now - timedelta(seconds=worker_stale_seconds()):
+        return True
+    if worker.hostname != host:
+        return False
+    # Our own pid under another id is an earlier life of this process slot (a restarted container).
+    return worker.pid == os.getpid() or not _process_exists(worker.pid)
+
+
+def release_lost_jobs() -> int:
+    """Expire the leases of running jobs whose worker process is gone, so the reaper re-runs them now."""
+    now = timezone.now()
+    host = socket.gethostname()
+    gone = [worker.pk for worker in WorkerProcess.objects.all() if _gone(worker, now, host)]
+    if gone:
+        WorkerProcess.objects.filter(pk__in=gone).delete()
+        log.warning("%s job process(es) stopped without finishing their work", len(gone))
+    released = (
+        Job.objects.filter(state=JobState.RUNNING, claimed_by__isnull=False, lease_until__gte=now)
+        .exclude(claimed_by__in=WorkerProcess.objects.values("pk"))
+        .update(lease_until=now)
+    )
+    if released:
+        log.warning("released %s job(s) held by a stopped process", released)
+    return released
+
+
 def reap(stale_after: int = 60) -> int:
-    """Re-enqueue queued jobs nobody picked up and running jobs whose lease expired.
+    """Re-enqueue queued jobs nobody picked up and running jobs whose lease expired or whose worker is gone.
 
     ``stale_after`` spares queued jobs younger than that many seconds (their delivery is
     probably still in the queue); a duplicate delivery is harmless either way.
     """
+    release_lost_jobs()
     fail_abandoned()
     now = timezone.now()
     due = Job.objects.filter(
@@ -243,6 +334,7 @@ def _reaper_loop(stop: threading.Event, interval: float) -> None:
     stale_after = 0  # at start-up, deliver everything due: a restarted worker resumes at once
     while not stop.is_set():
         try:
+            worker_heartbeat()
             count = reap(stale_after=stale_after)
             if count:
                 log.info("reaper re-enqueued %s job(s)", count)
@@ -255,7 +347,12 @@ def _reaper_loop(stop: threading.Event, interval: float) -> None:
 
 
 def start_reaper(interval: float | None = None) -> threading.Event:
-    """Reap now and then every ``JOB_REAPER_SECONDS`` in a daemon thread; set the event to stop."""
+    """Reap now and then every ``JOB_REAPER_SECONDS`` in a daemon thread; set the event to stop.
+
+    The process registers as a worker first (if it has not yet), so its claims can be
+    told apart from those of a process that died.
+    """
+    register_worker()
     stop = threading.Event()
     seconds = settings.JOB_REAPER_SECONDS if interval is None else interval
     threading.Thread(target=_reaper_loop, args=(stop, seconds), name="octopushx-reaper", daemon=True).start()

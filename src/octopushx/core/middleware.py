@@ -98,9 +98,7 @@ class RequestSizeLimitMiddleware:
 
     @staticmethod
     def limit_for(request) -> int | None:
-        if request.META.get("CONTENT_TYPE", "").startswith("multipart/"):
-            return settings.MAX_UPLOAD_BYTES
-        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return body_limit(request.META.get("CONTENT_TYPE", ""))
 
     def process_exception(self, request, exception):
         if isinstance(exception, RequestDataTooBig):  # a view read a large multipart body whole
@@ -108,9 +106,24 @@ class RequestSizeLimitMiddleware:
         return None
 
 
-def _too_large(request, limit: int | None) -> HttpResponse:
+def body_limit(content_type: str) -> int:
+    """The largest body accepted with this content type (the web server applies it too).
+
+    File uploads (multipart) stream to temporary files, so they may be large; any other
+    body is read into memory.
+    """
+    if content_type.strip().lower().startswith("multipart/"):
+        return settings.MAX_UPLOAD_BYTES
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def too_large_message(limit: int | None) -> str:
     size = f" (the limit is {_megabytes(limit)})" if limit else ""
-    return _error(request, 413, f"The request body is too large{size}.")
+    return f"The request body is too large{size}."
+
+
+def _too_large(request, limit: int | None) -> HttpResponse:
+    return _error(request, 413, too_large_message(limit))
 
 
 def _megabytes(size: int) -> str:

@@ -161,6 +161,8 @@ class Job(models.Model):
     last_error = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True)
     progress = models.FloatField(default=0)
+    # The WorkerProcess that claimed the running attempt (none when run by `jobs run` or a test).
+    claimed_by = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -173,3 +175,20 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} ({self.state})"
+
+
+class WorkerProcess(models.Model):
+    """A live `serve` or `worker` process that consumes jobs, with its heartbeat.
+
+    When one is gone (its process no longer exists on this machine, or its heartbeat
+    stopped), the jobs it held are re-run at once instead of after their lease.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"worker {self.hostname}:{self.pid}"

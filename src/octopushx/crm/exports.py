@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -13,12 +14,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from octopushx.core import audit, blobs, events, jobs
+from octopushx.core import audit, blobs, events, jobs, text
 from octopushx.core.context import Actor
 from octopushx.crm import queries, timeline
 from octopushx.crm.models import Contact, CustomField, Export, ImportStatus, ObjectType
 from octopushx.crm.visibility import visible
 from octopushx.tenancy.models import Membership
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "xlsx")
 INLINE_LIMIT = 2000  # at most this many rows are written during the request; more go to a worker
@@ -193,11 +196,36 @@ def _csv_bytes(header: list[str], data: Iterator[list[str]]) -> Iterator[bytes]:
 
 
 def write(export: Export, job=None) -> Export:
-    """Write the file (idempotent: a finished export is left as it is)."""
+    """Write the file (idempotent: a finished export is left as it is).
+
+    Whatever goes wrong, the export ends as failed with a message (never left running); the
+    error is raised again so a job can retry it.
+    """
     export.refresh_from_db()
     if export.status == ImportStatus.DONE:
         return export
-    Export.objects.filter(pk=export.pk).update(status=ImportStatus.RUNNING)
+    Export.objects.filter(pk=export.pk).update(status=ImportStatus.RUNNING, error="")
+    try:
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():  # a savepoint: after a database error the failure can still be recorded
+                return _write(export, job)
+        return _write(export, job)
+    except Exception as exc:
+        log.exception("export %s failed", export.pk)
+        Export.objects.filter(pk=export.pk).update(
+            status=ImportStatus.FAILED,
+            error=f"The export could not be written: {exc}"[:2000],
+            finished_at=timezone.now(),
+        )
+        raise
+
+
+def _xlsx_cell(value: str) -> str:
+    """An XLSX cell cannot hold control characters (openpyxl refuses them): leave them out."""
+    return text.strip(value)
+
+
+def _write(export: Export, job) -> Export:
     header, data = rows(export)
     counted = {"rows": 0}
 
@@ -217,7 +245,7 @@ def write(export: Export, job=None) -> Export:
         sheet = workbook.create_sheet(export.object_type)
         sheet.append(header)
         for row in counting():
-            sheet.append(row)
+            sheet.append([_xlsx_cell(value) for value in row])
         with tempfile.TemporaryFile() as handle:
             workbook.save(handle)
             handle.seek(0)
@@ -265,12 +293,7 @@ def write(export: Export, job=None) -> Export:
 @jobs.handler("crm.export")
 def run_export(job) -> dict:
     export = Export.objects.get(pk=job.payload["export_id"])
-    try:
-        export = write(export, job)
-    except Exception as exc:
-        Export.objects.filter(pk=export.pk).update(status=ImportStatus.FAILED, error=str(exc)[:2000])
-        raise
-    return {"rows": export.rows}
+    return {"rows": write(export, job).rows}  # on an error the export is marked failed, the job retries
 
 
 def start(
@@ -319,7 +342,10 @@ def start(
         )
     count = queryset(export).count()
     if count <= INLINE_LIMIT:
-        write(export)
+        try:
+            write(export)
+        except Exception:  # noqa: S110 - recorded on the export (failed, with the message) and logged
+            pass
     else:
         job = jobs.submit(
             "crm.export", tenant=tenant, payload={"export_id": str(export.pk)}, dedupe_key=f"crm.export:{export.pk}"

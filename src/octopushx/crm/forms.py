@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from octopushx.core.text import CleanTextFormMixin
 from octopushx.crm.models import (
     Company,
     Consent,
@@ -60,7 +61,7 @@ def custom_form_field(definition) -> forms.Field:
     return forms.CharField(**common)
 
 
-class RecordForm(forms.Form):
+class RecordForm(CleanTextFormMixin, forms.Form):
     """Base: adds the tenant's custom fields and maps service errors onto fields."""
 
     object_type: str = ""
@@ -352,7 +353,7 @@ class DealForm(RecordForm):
         return data
 
 
-class TaskForm(forms.Form):
+class TaskForm(CleanTextFormMixin, forms.Form):
     title = forms.CharField(max_length=200)
     due_at = forms.CharField(required=False, label="Due", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     remind_at = forms.CharField(
@@ -389,7 +390,7 @@ class ServiceErrorsMixin:
             self.add_error(key if key in self.fields else None, errors)
 
 
-class CustomFieldForm(ServiceErrorsMixin, forms.Form):
+class CustomFieldForm(CleanTextFormMixin, ServiceErrorsMixin, forms.Form):
     object_type = forms.ChoiceField(choices=ObjectType.choices)
     label = forms.CharField(max_length=120)
     field_type = forms.ChoiceField(choices=FieldType.choices)
@@ -399,7 +400,7 @@ class CustomFieldForm(ServiceErrorsMixin, forms.Form):
     required = forms.BooleanField(required=False)
 
 
-class CustomFieldEditForm(ServiceErrorsMixin, forms.Form):
+class CustomFieldEditForm(CleanTextFormMixin, ServiceErrorsMixin, forms.Form):
     """What can change on an existing field: its key and type stay, so stored values keep their meaning."""
 
     label = forms.CharField(max_length=120)
@@ -416,7 +417,7 @@ class CustomFieldEditForm(ServiceErrorsMixin, forms.Form):
             del self.fields["options"]
 
 
-class PipelineForm(forms.Form):
+class PipelineForm(CleanTextFormMixin, forms.Form):
     name = forms.CharField(max_length=120)
     stages = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}),

@@ -483,6 +483,7 @@ class ExportOut(Schema):
     rows: int
     skipped_restricted: int
     download: str | None
+    error: str = ""  # why it failed (status "failed")
     created_at: datetime
     finished_at: datetime | None
 

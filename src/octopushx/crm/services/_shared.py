@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from octopushx.core import text as text_rule
 from octopushx.core.context import Actor
 from octopushx.crm import fields as rules
 from octopushx.crm.models import (
@@ -42,6 +43,8 @@ def _text(data: dict, name: str, errors: dict, limit: int) -> str:
     text = "" if value is None else str(value).strip()
     if len(text) > limit:
         errors[name] = [f"At most {limit} characters"]
+    elif message := text_rule.problem(text):  # the platform's one rule (core/text.py), for every path in
+        errors[name] = [message]
     return text
 
 

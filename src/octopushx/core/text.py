@@ -1,0 +1,103 @@
+"""The one rule for text people send us: no control characters, no bidirectional overrides.
+
+NUL and the other C0/C1 control characters break spreadsheets (an XLSX cell cannot hold
+them), PostgreSQL text (no NUL) and terminals; bidirectional overrides and isolates
+(U+202A-U+202E, U+2066-U+2069) make a name read differently from what it is. Tab, line feed
+and carriage return stay allowed: multi-line fields (notes, descriptions) need them.
+
+Applied at the edge: every string of every API request (``api_guard``, body, query and form
+fields alike) and every field of the Django forms that use ``CleanTextFormMixin``. ``strip``
+removes the same characters where text must be written out whatever it holds (exports).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def problem(value: str) -> str | None:
+    """What is wrong with ``value`` in a sentence, or None when it is acceptable."""
+    found = FORBIDDEN.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    kind = "a bidirectional override" if ord(char) >= 0x202A else "a control character"
+    name = unicodedata.name(char, "")
+    return f"Contains {kind} (U+{ord(char):04X}{' ' + name if name else ''}), which is not allowed."
+
+
+def validate(value: Any) -> None:
+    """Django validator: raise ``ValidationError`` when a string holds a forbidden character."""
+    if isinstance(value, str) and (message := problem(value)):
+        raise ValidationError(message, code="forbidden_character")
+
+
+def strip(value: str) -> str:
+    """``value`` without the forbidden characters (for output that must be written anyway)."""
+    return FORBIDDEN.sub("", value)
+
+
+def problems(data: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """(dotted path, message) for every bad string (or key) in nested JSON-like ``data``."""
+    if isinstance(data, str):
+        if message := problem(data):
+            yield ".".join(path) or "__all__", message
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            key_text = str(key)
+            if message := problem(key_text):
+                yield ".".join((*path, strip(key_text))), message
+            yield from problems(value, (*path, key_text))
+    elif isinstance(data, list | tuple):
+        for index, value in enumerate(data):
+            yield from problems(value, (*path, str(index)))
+
+
+def request_problems(request) -> dict[str, list[str]]:
+    """Field errors for the text of a request: its query string, form fields, file names and JSON body."""
+    errors: dict[str, list[str]] = {}
+
+    def check_fields(data) -> None:
+        for key in data:
+            for value in [key, *(getattr(v, "name", v) for v in data.getlist(key))]:
+                if isinstance(value, str) and (message := problem(value)):
+                    errors.setdefault(strip(key), []).append(message)
+                    break
+
+    check_fields(request.GET)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+            check_fields(request.POST)
+            check_fields(request.FILES)
+        elif request.body:
+            try:
+                body = json.loads(request.body)
+            except ValueError:  # not JSON: the API answers that itself
+                body = None
+            for field, message in problems(body):
+                errors.setdefault(field, []).append(message)
+    return errors
+
+
+class CleanTextFormMixin:
+    """Django forms: every text field refuses forbidden characters with an error on the field."""
+
+    def full_clean(self) -> None:
+        super().full_clean()  # type: ignore[misc]
+        if not self.is_bound or self._errors is None:  # type: ignore[attr-defined]
+            return
+        for name in list(self.fields):  # type: ignore[attr-defined]
+            key = self.add_prefix(name)  # type: ignore[attr-defined]
+            values = self.data.getlist(key) if hasattr(self.data, "getlist") else [self.data.get(key)]  # type: ignore[attr-defined]
+            message = next((problem(v) for v in values if isinstance(v, str) and problem(v)), None)
+            if message and name not in self._errors:  # type: ignore[attr-defined]
+                self.add_error(name, ValidationError(message, code="forbidden_character"))  # type: ignore[attr-defined]
