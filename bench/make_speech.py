@@ -154,9 +154,9 @@ def _require(tool: str) -> str:
     return path
 
 
-def speak(text: str, speaker: str, workdir: Path) -> np.ndarray:
+def speak(text: str, speaker: str, workdir: Path, voices: dict | None = None) -> np.ndarray:
     """One turn as float32 at 22.05 kHz, leading and trailing silence trimmed."""
-    voice, pitch, speed = VOICES[speaker]
+    voice, pitch, speed = (voices or VOICES)[speaker]
     target = workdir / "turn.wav"
     subprocess.run(
         [_require("espeak-ng"), "-v", voice, "-p", str(pitch), "-s", str(speed), "-w", str(target), text],
@@ -225,18 +225,21 @@ def synthesise(
     seed: int = 7,
     lead_in: float = 0.5,
     repeat: int = 1,
+    voices: dict[str, tuple[str, int, int]] | None = None,
 ) -> dict:
     """Write NAME-stereo.* and NAME-mono.* into ``out_dir`` and return the manifest (also NAME.json).
 
-    ``repeat`` plays the script that many times in a row (for long recordings).
+    ``repeat`` plays the script that many times in a row (for long recordings); ``voices`` maps
+    each role to its (espeak voice, pitch, words per minute), by default ``VOICES``.
     """
+    voices = voices or VOICES
     turns = SCRIPTS[script] if isinstance(script, str) else script
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        clips = {index: speak(turn["text"], turn["speaker"], workdir) for index, turn in enumerate(turns)}
+        clips = {index: speak(turn["text"], turn["speaker"], workdir, voices) for index, turn in enumerate(turns)}
         layout: list[dict] = []
         cursor = lead_in
         for _ in range(repeat):
@@ -284,7 +287,7 @@ def synthesise(
         "name": name,
         "rate": rate,
         "duration": round(total / SYNTH_RATE, 3),
-        "voices": {role: list(voice) for role, voice in VOICES.items()},
+        "voices": {role: list(voice) for role, voice in voices.items()},
         "turns": layout,
         "talk_ratio": {role: round(seconds / sum(speech.values()), 4) for role, seconds in speech.items()},
         "files": files,
