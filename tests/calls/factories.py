@@ -51,6 +51,11 @@ def unsure_roles(lines: list[tuple[str, str]] | None = None) -> intelligence.Cal
     result = analysis(named)
     result.insights.metrics.talk_ratio = {"speaker1": 0.77, "speaker2": 0.23}
     result.insights.action_items = []
+    result.insights.sentiment = intelligence.Sentiment(
+        overall=0.3,
+        by_speaker={"speaker1": 0.4, "speaker2": 0.2},
+        timeline=[intelligence.SentimentPoint(1.0, "speaker1", 0.4), intelligence.SentimentPoint(8.0, "speaker2", 0.2)],
+    )
     result.provenance.diarisation = "clustering"
     result.speakers = intelligence.Speakers("clustering", False, "order", 0.31, 0.19)
     result.warnings = [
