@@ -225,13 +225,14 @@ def synthesise(
     seed: int = 7,
     lead_in: float = 0.5,
     repeat: int = 1,
-    voices: dict | None = None,
+    voices: dict[str, tuple[str, int, int]] | None = None,
 ) -> dict:
     """Write NAME-stereo.* and NAME-mono.* into ``out_dir`` and return the manifest (also NAME.json).
 
     ``repeat`` plays the script that many times in a row (for long recordings); ``voices`` maps
-    each role to (espeak voice, pitch, words per minute) instead of :data:`VOICES`.
+    each role to its (espeak voice, pitch, words per minute), by default ``VOICES``.
     """
+    voices = voices or VOICES
     turns = SCRIPTS[script] if isinstance(script, str) else script
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -286,7 +287,7 @@ def synthesise(
         "name": name,
         "rate": rate,
         "duration": round(total / SYNTH_RATE, 3),
-        "voices": {role: list(voice) for role, voice in (voices or VOICES).items()},
+        "voices": {role: list(voice) for role, voice in voices.items()},
         "turns": layout,
         "talk_ratio": {role: round(seconds / sum(speech.values()), 4) for role, seconds in speech.items()},
         "files": files,

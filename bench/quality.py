@@ -10,9 +10,14 @@ Reports, for the short and the long script:
   (lenient), and how many leaked digits into the redacted transcript; plus spans found outside
   any sensitive turn (false positives);
 - diarisation accuracy on the mono mix: share of recognised words whose speaker label is the
-  script's speaker at that moment (and the share labelled unknown).
+  script's speaker at that moment (and the share labelled unknown);
+- role accuracy on mono over several pairs of espeak-ng voices (``ROLE_VOICES``, from clearly
+  different to one voice at two pitches): per call whether agent and customer were named, on
+  what evidence and with what confidence, and whether they were named the right way round; in
+  total the share of words given the right role, a wrong role, or no role (Speaker 1/2, unknown).
+  The figure that matters is the wrong-role share: a role may be withheld, never guessed.
 
-    python bench/quality.py [--scripts short,long] [--rate 16000]
+    python bench/quality.py [--scripts short,long] [--rate 16000] [--roles-only]
 """
 
 from __future__ import annotations
@@ -56,6 +61,18 @@ def wer(reference: list[str], hypothesis: list[str]) -> float:
     return previous[-1] / len(reference)
 
 
+# Pairs of (espeak voice, pitch, words per minute) for the agent and the customer.
+ROLE_VOICES: list[dict[str, tuple[str, int, int]]] = [
+    {"agent": ("en-gb-x-rp+f2", 70, 145), "customer": ("en-us", 40, 145)},
+    {"agent": ("en-us+m3", 50, 160), "customer": ("en-gb+m1", 45, 150)},
+    {"agent": ("en-gb-scotland+f3", 60, 150), "customer": ("en-us+f4", 55, 155)},
+    {"agent": ("en-029+m2", 40, 150), "customer": ("en-gb-x-rp+m4", 50, 140)},
+    {"agent": ("en-us+f2", 65, 150), "customer": ("en-us+m1", 35, 150)},
+    {"agent": ("en-gb+m3", 45, 150), "customer": ("en-gb+m3", 55, 150)},  # one voice, two pitches
+]
+NO_ROLE = ("unknown", "speaker1", "speaker2")
+
+
 def truth_speaker(manifest: dict, time: float, slack: float = 0.25) -> str | None:
     for turn in manifest["turns"]:
         if turn["start"] - slack <= time <= turn["end"] + slack:
@@ -73,7 +90,7 @@ def redaction_scores(manifest: dict, result) -> dict:
         spans = [
             s
             for s in result.redaction.spans
-            if s.start < turn["end"] + 0.5 and s.end > turn["start"] - 0.5 and s.speaker in (turn["speaker"], "unknown")
+            if s.start < turn["end"] + 0.5 and s.end > turn["start"] - 0.5 and s.speaker in (turn["speaker"], *NO_ROLE)
         ]
         exact = any(s.kind == item["kind"] for s in spans)
         strict += exact
@@ -100,12 +117,80 @@ def redaction_scores(manifest: dict, result) -> dict:
     }
 
 
+def role_scores(manifest: dict, result) -> dict:
+    """Words (with a script speaker) given the right role, a wrong role, or none."""
+    counts = {"right": 0, "wrong": 0, "none": 0}
+    for utterance in result.utterances:
+        for word in utterance.words:
+            expected = truth_speaker(manifest, (word.start + word.end) / 2)
+            if expected is None:
+                continue
+            if utterance.speaker in NO_ROLE:
+                counts["none"] += 1
+            else:
+                counts["right" if utterance.speaker == expected else "wrong"] += 1
+    return counts
+
+
+def mono_roles(scripts: list[str], rate: int, settings: AnalysisSettings) -> None:
+    """The role-accuracy table over ``ROLE_VOICES`` × scripts (mono mixes only)."""
+    print(f"== mono role accuracy: {len(ROLE_VOICES)} voice pairs × {len(scripts)} scripts, {rate} Hz")
+    totals = {"right": 0, "wrong": 0, "none": 0}
+    named = named_right = calls = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for number, voices in enumerate(ROLE_VOICES, 1):
+            for name in scripts:
+                manifest = make_speech.synthesise(
+                    tmp, script=name, name=f"{name}-{number}", rate=rate, formats=("wav",), voices=voices
+                )
+                result = analyse(manifest["files"]["mono"]["wav"], channel_roles=None, settings=settings)
+                counts = role_scores(manifest, result)
+                for key in totals:
+                    totals[key] += counts[key]
+                speakers = getattr(result, "speakers", None)
+                known = counts["right"] + counts["wrong"] > 0
+                right_way = known and counts["right"] > counts["wrong"]
+                calls += 1
+                named += known
+                named_right += right_way
+                words = max(1, sum(counts.values()))
+                evidence = (
+                    f"{speakers.role_source}, confidence {speakers.confidence:.2f}, silhouette {speakers.silhouette}"
+                    if speakers is not None
+                    else result.provenance.diarisation
+                )
+                ratio = result.insights.metrics.talk_ratio
+                ratio_text = (
+                    f"agent {ratio['agent']:.2f} (script {manifest['talk_ratio']['agent']:.2f})"
+                    if ratio.get("agent") or ratio.get("customer")
+                    else "per speaker " + ", ".join(f"{k} {v:.2f}" for k, v in ratio.items())
+                )
+                verdict = ("right way round" if right_way else "SWAPPED") if known else "not named"
+                print(
+                    f"  pair {number} {name:<5} {voices['agent'][0]}/{voices['customer'][0]:<16} "
+                    f"roles {verdict:<15} words right {counts['right'] / words:6.1%} "
+                    f"wrong {counts['wrong'] / words:6.1%} none {counts['none'] / words:6.1%}  "
+                    f"[{evidence}]  talk ratio {ratio_text}"
+                )
+    words = max(1, sum(totals.values()))
+    print(
+        f"== mono roles: named on {named}/{calls} calls, the right way round on {named_right}/{named}; "
+        f"words: {totals['right'] / words:.1%} right role, {totals['wrong'] / words:.1%} wrong role, "
+        f"{totals['none'] / words:.1%} no role (Speaker 1/2 or unknown)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scripts", default="short,long")
     parser.add_argument("--rate", type=int, default=16000)
     parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--roles-only", action="store_true", help="only the mono role accuracy over voice pairs")
+    parser.add_argument("--no-roles", action="store_true", help="skip the mono role accuracy")
     args = parser.parse_args(argv)
+    if args.roles_only:
+        mono_roles(args.scripts.split(","), args.rate, AnalysisSettings(beam_size=args.beam_size))
+        return 0
     settings = AnalysisSettings(keep_original=True, beam_size=args.beam_size)
     totals = {"items": 0, "strict": 0, "lenient": 0, "leaked": 0, "false_positives": 0}
     with tempfile.TemporaryDirectory() as tmp:
@@ -128,7 +213,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  WER overall   (mono):   {wer(reference, hypothesis):6.1%}")
             truth = manifest["talk_ratio"]["agent"]
             for label, result in (("stereo", stereo), ("mono", mono)):
-                measured = result.insights.metrics.talk_ratio.get("agent", 0.0)
+                measured = result.insights.metrics.talk_ratio.get("agent")
+                if measured is None:
+                    print(f"  talk ratio agent ({label:<6}): not given (roles unknown), script {truth:.3f}")
+                    continue
                 print(
                     f"  talk ratio agent ({label:<6}): measured {measured:.3f}, script {truth:.3f}, "
                     f"error {abs(measured - truth):.3f}"
@@ -141,10 +229,10 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     total += 1
                     right += utterance.speaker == expected
-                    unknown += utterance.speaker == "unknown"
+                    unknown += utterance.speaker in NO_ROLE
             print(
                 f"  diarisation (mono): {right / max(1, total):6.1%} of {total} words right, "
-                f"{unknown / max(1, total):.1%} unknown ({mono.provenance.diarisation})"
+                f"{unknown / max(1, total):.1%} without a role ({mono.provenance.diarisation})"
             )
             for label, result in (("stereo", stereo), ("mono", mono)):
                 scores = redaction_scores(manifest, result)
@@ -161,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{totals['lenient'] / max(1, totals['items']):.1%} any tag, {totals['leaked']} leaked, "
         f"{totals['false_positives']} false positives"
     )
+    if not args.no_roles:
+        mono_roles(args.scripts.split(","), args.rate, AnalysisSettings(beam_size=args.beam_size))
     return 0
 
 

@@ -45,8 +45,31 @@ def analysis(lines: list[tuple[str, str]], *, summary: str = "The customer paid 
     )
 
 
-def analysed_call(tenant, *, agent=None, contact=None, lines=None, direction="inbound", from_number="") -> Call:
-    """A call in state analysed with its transcript lines (through ``services.save_result``)."""
+def unsure_roles(lines: list[tuple[str, str]] | None = None) -> intelligence.CallAnalysis:
+    """A mono analysis whose two voices separated but whose roles were not confident."""
+    named = [("speaker1" if who == "agent" else "speaker2", text) for who, text in lines or CALL_SCRIPT]
+    result = analysis(named)
+    result.insights.metrics.talk_ratio = {"speaker1": 0.77, "speaker2": 0.23}
+    result.insights.action_items = []
+    result.insights.sentiment = intelligence.Sentiment(
+        overall=0.3,
+        by_speaker={"speaker1": 0.4, "speaker2": 0.2},
+        timeline=[intelligence.SentimentPoint(1.0, "speaker1", 0.4), intelligence.SentimentPoint(8.0, "speaker2", 0.2)],
+    )
+    result.provenance.diarisation = "clustering"
+    result.speakers = intelligence.Speakers("clustering", False, "order", 0.31, 0.19)
+    result.warnings = [
+        "The speakers could not be told apart as agent and customer (role confidence 0.31); "
+        "they are labelled Speaker 1 and Speaker 2"
+    ]
+    return result
+
+
+def analysed_call(
+    tenant, *, agent=None, contact=None, lines=None, direction="inbound", from_number="", result=None
+) -> Call:
+    """A call in state analysed with its transcript lines (through ``services.save_result``);
+    ``result`` is the CallAnalysis to store (by default one of ``lines``, roles from channels)."""
     call = Call.objects.create(
         tenant=tenant,
         agent=agent,
@@ -56,7 +79,7 @@ def analysed_call(tenant, *, agent=None, contact=None, lines=None, direction="in
         status=CallStatus.PROCESSING,
         filename="test.wav",
     )
-    services.save_result(call, 1, None, analysis(lines or CALL_SCRIPT), [0.1, 0.5, 1.0])
+    services.save_result(call, 1, None, result or analysis(lines or CALL_SCRIPT), [0.1, 0.5, 1.0])
     call.refresh_from_db()
     return call
 

@@ -21,6 +21,9 @@ def test_mono_mix_is_split_into_agent_and_customer(mono_analysis, speech):
             right += expected == utterance.speaker
     assert total > 50
     assert right / total >= 0.9
+    assert mono_analysis.speakers.roles_known
+    assert mono_analysis.speakers.role_source == "greeting"
+    assert mono_analysis.speakers.confidence >= diarize.MIN_ROLE_CONFIDENCE
 
 
 def test_one_voice_alone_is_labelled_unknown(speech, tmp_path):
@@ -30,6 +33,8 @@ def test_one_voice_alone_is_labelled_unknown(speech, tmp_path):
     assert result.utterances
     assert {u.speaker for u in result.utterances} == {"unknown"}
     assert any("could not be told apart" in w for w in result.warnings)
+    assert result.insights.metrics.talk_ratio == {"unknown": 1.0}
+    assert result.speakers.roles_known is False
 
 
 def test_agent_phrases_decide_the_roles():

@@ -82,7 +82,7 @@ def call_detail(call: Call, *, original: bool = False) -> dict[str, Any]:
     data["peaks"] = call.peaks
     result = CallAnalysisResult.objects.filter(pk=call.current_id).select_related("reviewed_by").first()
     if result is None:
-        data.update(analysis=None, transcript=None, insights=None, redaction=None, warnings=[])
+        data.update(analysis=None, transcript=None, insights=None, redaction=None, warnings=[], speakers=None)
         return data
     body = result.data
     utterances = body.get("utterances", [])
@@ -110,6 +110,7 @@ def call_detail(call: Call, *, original: bool = False) -> dict[str, Any]:
         counts[span["kind"]] = counts.get(span["kind"], 0) + 1
     data["redaction"] = {"counts": counts, "spans": spans}
     data["warnings"] = body.get("warnings", [])
+    data["speakers"] = services.speakers_of(body)
     return data
 
 

@@ -97,16 +97,30 @@ def call_page(request, call_id):
     team = services.team_averages(request.tenant, request.membership)
     rows = services.metric_rows(metrics, team)
     timeline = (insights.get("sentiment") or {}).get("timeline") or []
+    name = services.speaker_name
+    utterances = [
+        {**u, "speaker_name": name(u["speaker"])} for u in (detail.get("transcript") or {}).get("utterances", [])
+    ]
+    chart = charts.sentiment_timeline(timeline, detail["duration"] or 1.0)
+    for line in chart["lines"]:
+        line["name"] = name(line["speaker"])
+    by_speaker = [(name(s), v) for s, v in ((insights.get("sentiment") or {}).get("by_speaker") or {}).items()]
+    action_items = [
+        {**item, "owner_name": name(item.get("owner", "unknown"))} for item in insights.get("action_items") or []
+    ]
     return render(
         request,
         "calls/detail.html",
         {
             "call": call,
             "detail": detail,
-            "utterances": (detail.get("transcript") or {}).get("utterances", []),
+            "utterances": utterances,
+            "speakers": detail.get("speakers"),
             "insights": insights,
             "metric_rows": rows,
-            "chart": charts.sentiment_timeline(timeline, detail["duration"] or 1.0),
+            "chart": chart,
+            "sentiment_by_speaker": by_speaker,
+            "action_items": action_items,
             "original": original,
             "can_write": has_perm(request.membership.role, Perm.WRITE),
             "can_view_original": has_perm(request.membership.role, Perm.VIEW_ORIGINAL),

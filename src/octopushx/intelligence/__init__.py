@@ -14,13 +14,16 @@ The whole public interface::
                              #   words_per_minute, patience…))
     result.redaction.spans   # [RedactionSpan(kind, speaker, start, end)]: CARD, CVV, EXPIRY…
     result.provenance        # model name and version, engine versions, settings (no secrets)
+    result.speakers          # Speakers(method, roles_known, role_source, confidence, silhouette)
     result.to_dict()         # JSON-safe, what the calls app stores and serves
     redact_audio(path_or_fileobj, "redacted.wav", result.redaction)  # silenced copy
 
 - ``channel_roles``: a stereo recording is treated as dual-channel, one speaker per channel
   (default agent left, customer right). ``None`` mixes the channels down and separates the
   speakers by clustering, as for any mono file (``direction="outbound"`` tells the role
-  heuristic that the customer answered; see :mod:`.diarize`).
+  heuristic that the customer answered; see :mod:`.diarize`). When the roles of a mono call are
+  not confident, its speakers are ``speaker1``/``speaker2`` (``unknown`` when the voices do not
+  separate), ``result.speakers.roles_known`` is False and a warning says so.
 - ``progress(stage, fraction)`` is called with stages ``decode``, ``transcribe``, ``analyse``,
   ``done`` and the overall fraction done (0..1).
 - Texts and insights are redacted unless ``settings.redact`` is False; the unredacted transcript
@@ -61,6 +64,7 @@ from octopushx.intelligence.results import (
     RedactionSpan,
     Sentiment,
     SentimentPoint,
+    Speakers,
     Utterance,
     Word,
 )
@@ -87,6 +91,7 @@ __all__ = [
     "RedactionSpan",
     "Sentiment",
     "SentimentPoint",
+    "Speakers",
     "Utterance",
     "Word",
     "analyse",

@@ -3,15 +3,21 @@
 Mono method: the speech the recogniser found (word timings, merged where the pause is under a
 quarter second) is cut into pieces of at most two seconds. Each piece is described by the mean
 and spread of its 13 MFCCs (mel filters up to 4 kHz, so 8 kHz telephone audio works) and its
-median pitch; the features are standardised and clustered into two groups with k-means (several
-seeded starts, best inertia). If the silhouette of the two groups is below
+median pitch; the features are standardised (clipped at ``Z_LIMIT`` so that one odd piece, such
+as a pitch octave error, cannot become a "speaker" of its own) and clustered into two groups with
+k-means (several seeded starts, best inertia). If the silhouette of the two groups is below
 ``MIN_SILHOUETTE``, or one group holds under 10 % of the speech, the speakers are not separable
 and every word is labelled ``unknown`` rather than guessed.
 
-Role heuristic (documented for users): the group that says more agent phrases ("thank you for
-calling", "how can I help", "my name is", "is there anything else"…) than the other is the
-agent; when the phrases do not decide, the first speaker is the agent on an inbound or unknown
-call (the agent answers) and the customer on an outbound call (the customer answers).
+Roles (documented for users): the call's opening decides. In the speech of the first
+``OPENING_SECONDS``, the group that greets ("thank you for calling", "<name> speaking", "how can I
+help", "you're through to"…) is the agent and the group that opens a request ("I would like…",
+"I'm calling about…") is the customer. Without a greeting, phrases over the whole call and then
+who spoke first (the agent answers an inbound call) are weaker evidence. The role confidence
+(0..1) is that evidence times how clearly the voices separate (the silhouette between
+``MIN_SILHOUETTE`` and ``CLEAR_SILHOUETTE``); under ``MIN_ROLE_CONFIDENCE`` the roles are not
+guessed: the two groups are labelled ``speaker1`` and ``speaker2`` (in the order they first
+speak) and the pipeline says so in a warning.
 """
 
 from __future__ import annotations
@@ -29,46 +35,24 @@ from octopushx.intelligence.config import UNKNOWN
 from octopushx.intelligence.results import Word
 
 MIN_SILHOUETTE = 0.15
+CLEAR_SILHOUETTE = 0.35  # at or above: the voices are fully clear for the role confidence
 MIN_SHARE = 0.10
 PIECE_SECONDS = 2.0
 JOIN_GAP = 0.25
+Z_LIMIT = 2.5  # standardised features are clipped to ±Z_LIMIT before clustering
+OPENING_SECONDS = 30.0  # the greeting is looked for in the speech of the call's first half minute
+MIN_ROLE_CONFIDENCE = 0.6
+SPEAKER_LABELS = ("speaker1", "speaker2")  # two separated voices whose roles are not known
 
-AGENT_PHRASES = (
-    "thank you for calling",
-    "thanks for calling",
-    "how can i help",
-    "how may i help",
-    "how can i assist",
-    "my name is",
-    "speaking",
-    "calling from",
-    "is there anything else",
-    "can i take your",
-    "can i have your",
-    "can you confirm",
-    "for security",
-    "bear with me",
-    "let me have a look",
-    "let me check",
-    "have a lovely day",
-    "have a great day",
-    "you are welcome",
-)
-CUSTOMER_PHRASES = (
-    "i want to",
-    "i would like",
-    "i'd like",
-    "my account",
-    "my bill",
-    "my card",
-    "my order",
-    "i need",
-    "can i get",
-    "i am calling about",
-    "i'm calling about",
-    "i'm really",
-    "i am really",
-)
+# How strongly each kind of evidence tells the agent from the customer (before the voices' clarity).
+EVIDENCE = {
+    "greeting": 1.0,  # one group greets, the other opens a request, nothing contradicts
+    "greeting-contested": 0.8,  # the same, but the other group also has a few such phrases
+    "greeting-one-sided": 0.8,  # only the greeting (or only the request), in one group
+    "greeting-mixed": 0.5,  # phrases of both kinds in one group, but one side outweighs
+    "phrases": 0.5,  # no decision in the opening; agent phrases over the whole call
+    "order": 0.3,  # nothing said decides: who spoke first
+}
 
 
 @dataclass
@@ -80,14 +64,69 @@ class Piece:
     words: list[int]
 
 
+# Said by the agent at the start of a call (regular expressions over lower-case words).
+GREETING_PATTERNS = (
+    r"thanks? you for calling",
+    r"thanks for calling",
+    r"(?<!was )(?<!were )(?<!been )(?<!am )(?<!i'm )(?<!are )\bspeaking\b",
+    r"how (can|may|could) i (help|assist)",
+    r"how can we help",
+    r"what can i do for you",
+    r"you're through to|you are through to",
+    r"welcome to",
+    r"my name is",
+    r"calling from",
+)
+# Said by the customer when stating why they call.
+REQUEST_PATTERNS = (
+    r"i would like|i'd like",
+    r"i want to|i wanted to",
+    r"i'm calling about|i am calling about|i'm calling because|i am calling because",
+    r"i'm ringing about|i am ringing about",
+    r"i need",
+    r"i have a problem|i've got a problem|i have a question",
+    r"my (account|bill|card|order|internet|broadband|contract)",
+)
+# Said by agents later in a call, and by customers: the weaker whole-call evidence.
+LATER_AGENT_PATTERNS = (
+    r"is there anything else",
+    r"can i (take|have) your",
+    r"can you confirm",
+    r"for security",
+    r"bear with me",
+    r"let me (have a look|check)",
+    r"have a (lovely|great|nice) day",
+    r"you are welcome|you're welcome",
+)
+LATER_CUSTOMER_PATTERNS = (r"can i get", r"i'm really|i am really")
+# On an outbound call the agent is the one who explains why they call.
+OUTBOUND_AGENT_PATTERNS = (r"i'm calling|i am calling",)
+
+
+@dataclass
+class RoleDecision:
+    """Which cluster is the agent, on what evidence (see ``EVIDENCE``) and how strong it is."""
+
+    roles: dict[int, str]
+    source: str
+    evidence: float
+
+
 @dataclass
 class Diarisation:
-    """One label per word (``agent``, ``customer`` or ``unknown``) and how it was decided."""
+    """One label per word and how it was decided.
+
+    Labels are ``agent``/``customer`` when the roles are known, ``speaker1``/``speaker2`` when the
+    voices separate but the roles are uncertain, ``unknown`` when the voices do not separate.
+    """
 
     labels: list[str]
     separable: bool
     silhouette: float
     method: str
+    roles_known: bool = False
+    confidence: float = 0.0  # of the agent/customer roles, 0..1
+    role_source: str = "none"
 
 
 def pieces_from_words(words: Sequence[Word]) -> list[Piece]:
@@ -193,7 +232,7 @@ def _standardise(features: np.ndarray) -> np.ndarray:
     columns = np.nan_to_num(columns)
     spread = columns.std(axis=0)
     spread[spread == 0] = 1.0
-    columns = (columns - columns.mean(axis=0)) / spread
+    columns = np.clip((columns - columns.mean(axis=0)) / spread, -Z_LIMIT, Z_LIMIT)
     columns[:, -1] *= 3.0  # pitch is the strongest single cue between two voices
     return columns
 
@@ -245,31 +284,96 @@ def _smooth(labels: np.ndarray, durations: np.ndarray) -> np.ndarray:
     return result
 
 
-def _phrase_score(text: str) -> int:
-    lowered = re.sub(r"[^a-z' ]", " ", text.lower())
-    lowered = " ".join(lowered.split())
-    agent = sum(lowered.count(phrase) for phrase in AGENT_PHRASES)
-    customer = sum(lowered.count(phrase) for phrase in CUSTOMER_PHRASES)
+def _normalised(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z' ]", " ", text.lower().replace("’", "'")).split())
+
+
+def _count(text: str, patterns: Sequence[str]) -> int:
+    lowered = _normalised(text)
+    return sum(len(re.findall(pattern, lowered)) for pattern in patterns)
+
+
+def _patterns(direction: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(agent patterns, customer patterns) for the call's direction."""
+    if direction == "outbound":
+        requests = tuple(p for p in REQUEST_PATTERNS if "calling" not in p)
+        return GREETING_PATTERNS + OUTBOUND_AGENT_PATTERNS, requests
+    return GREETING_PATTERNS, REQUEST_PATTERNS
+
+
+def _phrase_score(text: str, direction: str | None) -> int:
+    """Agent phrases minus customer phrases over a cluster's whole speech."""
+    agent_patterns, customer_patterns = _patterns(direction)
+    agent = _count(text, agent_patterns + LATER_AGENT_PATTERNS)
+    customer = _count(text, customer_patterns + LATER_CUSTOMER_PATTERNS)
     return agent - customer
 
 
-def assign_roles(texts: dict[int, str], first_speaker: int, direction: str | None = None) -> dict[int, str]:
-    """Map cluster ids to ``agent``/``customer`` by agent phrases, then by who spoke first."""
-    clusters = sorted(texts)
+def _dominates(count: int, other: int) -> bool:
+    """``count`` clearly outweighs ``other`` (1 vs 0, 2 vs 1, 4 vs 2…): a stray piece may disagree."""
+    return count > 0 and count >= 2 * other
+
+
+def _opening_decision(opening: dict[int, str], direction: str | None) -> tuple[int, str] | None:
+    """(agent cluster, evidence kind) from the greeting and the request in the opening, if they decide."""
+    agent_patterns, customer_patterns = _patterns(direction)
+    greets = {c: _count(text, agent_patterns) for c, text in opening.items()}
+    asks = {c: _count(text, customer_patterns) for c, text in opening.items()}
+    a, b = sorted(opening)
+    for agent, customer in ((a, b), (b, a)):
+        greeting = _dominates(greets[agent], greets[customer])
+        request = _dominates(asks[customer], asks[agent])
+        contested = greets[customer] > 0 or asks[agent] > 0
+        if greeting and request:
+            return agent, "greeting-contested" if contested else "greeting"
+        if not contested and ((greeting and asks[customer] == 0) or (request and greets[agent] == 0)):
+            return agent, "greeting-one-sided"
+    net = {c: greets[c] - asks[c] for c in (a, b)}
+    if net[a] != net[b]:
+        return (a if net[a] > net[b] else b), "greeting-mixed"
+    return None
+
+
+def decide_roles(
+    opening: dict[int, str], whole: dict[int, str], first_speaker: int, direction: str | None = None
+) -> RoleDecision:
+    """Map two cluster ids to ``agent``/``customer``: the opening first, then phrases, then order.
+
+    ``opening`` holds each cluster's words in the call's first ``OPENING_SECONDS``, ``whole``
+    all its words. The evidence value says how far the decision can be trusted.
+    """
+    clusters = sorted(set(opening) | set(whole))
     if len(clusters) != 2:
-        return {cluster: UNKNOWN for cluster in clusters}
-    scores = {cluster: _phrase_score(texts[cluster]) for cluster in clusters}
+        return RoleDecision({c: UNKNOWN for c in clusters}, "none", 0.0)
     a, b = clusters
-    if scores[a] != scores[b]:
-        agent = a if scores[a] > scores[b] else b
+    decided = _opening_decision({c: opening.get(c, "") for c in clusters}, direction)
+    if decided is not None:
+        agent, source = decided
     else:
-        first_is_agent = direction != "outbound"
-        agent = first_speaker if first_is_agent else (b if first_speaker == a else a)
-    return {cluster: ("agent" if cluster == agent else "customer") for cluster in clusters}
+        scores = {c: _phrase_score(whole.get(c, ""), direction) for c in clusters}
+        if scores[a] != scores[b]:
+            agent, source = (a if scores[a] > scores[b] else b), "phrases"
+        else:
+            first_is_agent = direction != "outbound"  # the agent answers an inbound call
+            agent = first_speaker if first_is_agent else (b if first_speaker == a else a)
+            source = "order"
+    roles = {c: ("agent" if c == agent else "customer") for c in clusters}
+    return RoleDecision(roles, source, EVIDENCE[source])
+
+
+def assign_roles(texts: dict[int, str], first_speaker: int, direction: str | None = None) -> dict[int, str]:
+    """Map cluster ids to ``agent``/``customer`` from their words (all taken as the opening)."""
+    return decide_roles(texts, texts, first_speaker, direction).roles
+
+
+def role_confidence(evidence: float, silhouette: float) -> float:
+    """How sure the roles are (0..1): the evidence, halved when the voices barely separate."""
+    clarity = (silhouette - MIN_SILHOUETTE) / (CLEAR_SILHOUETTE - MIN_SILHOUETTE)
+    return round(evidence * (0.5 + 0.5 * min(1.0, max(0.0, clarity))), 2)
 
 
 def diarise_mono(samples: np.ndarray, words: Sequence[Word], *, direction: str | None = None) -> Diarisation:
-    """Label each word of a one-channel recording with a role (see the module docstring)."""
+    """Label each word of a one-channel recording (see the module docstring)."""
     if not words:
         return Diarisation([], False, 0.0, "clustering")
     pieces = pieces_from_words(words)
@@ -281,14 +385,35 @@ def diarise_mono(samples: np.ndarray, words: Sequence[Word], *, direction: str |
     shares = [durations[labels == value].sum() / durations.sum() for value in (0, 1)]
     if silhouette < MIN_SILHOUETTE or min(shares) < MIN_SHARE:
         return Diarisation([UNKNOWN] * len(words), False, round(silhouette, 3), "clustering")
-    texts = {0: "", 1: ""}
     word_cluster = [0] * len(words)
     for piece, label in zip(pieces, labels, strict=True):
-        texts[int(label)] += " " + " ".join(words[i].text for i in piece.words)
         for i in piece.words:
             word_cluster[i] = int(label)
-    roles = assign_roles(texts, int(labels[0]), direction)
-    return Diarisation([roles[c] for c in word_cluster], True, round(silhouette, 3), "clustering")
+    opening: dict[int, str] = {0: "", 1: ""}
+    whole: dict[int, str] = {0: "", 1: ""}
+    opening_end = pieces[0].start + OPENING_SECONDS
+    for piece, label in zip(pieces, labels, strict=True):
+        text = " ".join(words[i].text for i in piece.words)
+        whole[int(label)] += " " + text
+        if piece.start < opening_end:
+            opening[int(label)] += " " + text
+    decision = decide_roles(opening, whole, int(labels[0]), direction)
+    confidence = role_confidence(decision.evidence, silhouette)
+    known = confidence >= MIN_ROLE_CONFIDENCE
+    if known:
+        names = decision.roles
+    else:
+        first = int(labels[0])
+        names = {first: SPEAKER_LABELS[0], 1 - first: SPEAKER_LABELS[1]}
+    return Diarisation(
+        [names[c] for c in word_cluster],
+        True,
+        round(silhouette, 3),
+        "clustering",
+        roles_known=known,
+        confidence=confidence,
+        role_source=decision.source,
+    )
 
 
 def channel_roles(count: int, roles: Sequence[str] | None) -> list[str]:

@@ -34,8 +34,15 @@ def _speech_intervals(utterance: Utterance) -> list[tuple[float, float]]:
 
 
 def compute(utterances: Sequence[Utterance], duration: float) -> Metrics:
-    """Every metric of :class:`Metrics`; speakers are those present (always agent and customer)."""
-    speakers = list(ROLES) + sorted({u.speaker for u in utterances} - set(ROLES))
+    """Every metric of :class:`Metrics`, per speaker present.
+
+    Agent and customer are always both listed once either role is present (a silent customer has
+    a talk ratio of 0 %); when no role is known (``speaker1``/``speaker2`` or ``unknown``) the
+    figures are per those labels only, never a made-up "agent 0 %, customer 0 %".
+    """
+    present = {u.speaker for u in utterances}
+    roles = list(ROLES) if present & set(ROLES) else []
+    speakers = roles + sorted(present - set(ROLES))
     ordered = sorted(utterances, key=lambda u: (u.start, u.end))
     talk = {s: _union([i for u in ordered if u.speaker == s for i in _speech_intervals(u)]) for s in speakers}
     total_talk = sum(talk.values())

@@ -17,12 +17,18 @@ from octopushx.intelligence.results import (
     Insights,
     Provenance,
     Redaction,
+    Speakers,
     Utterance,
     Word,
 )
 
 PIPELINE_VERSION = "1.0"
 UTTERANCE_PAUSE = 1.0  # seconds of silence that end an utterance
+NOT_SEPARATED = "The speakers could not be told apart; utterances are labelled unknown"
+ROLES_UNCERTAIN = (
+    "The speakers could not be told apart as agent and customer (role confidence {confidence:.2f}); "
+    "they are labelled Speaker 1 and Speaker 2"
+)
 REDACTION_PADDING = 0.25  # seconds silenced either side of a redacted span
 
 ProgressCallback = Callable[[str, float], None]
@@ -116,6 +122,8 @@ def analyse(
             segments = asr.transcribe(decoded.channel(index), settings, progress=channel_progress)
             utterances.extend(_channel_utterances(segments, role))
         method = "channels"
+        known = sorted(roles) == ["agent", "customer"]
+        speakers = Speakers(method, known, "channels", 1.0 if known else 0.0)
         del decoded
     else:
         samples = decoded.channel(0)
@@ -133,11 +141,15 @@ def analyse(
             timings["diarise"] = round(perf_counter() - mark_diarise, 3)
             utterances = _utterances_from_words(words, result.labels)
             method = "clustering" if result.separable else "single-speaker"
+            speakers = Speakers(method, result.roles_known, result.role_source, result.confidence, result.silhouette)
             if not result.separable:
-                warnings.append("The speakers could not be told apart; utterances are labelled unknown")
+                warnings.append(NOT_SEPARATED)
+            elif not result.roles_known:
+                warnings.append(ROLES_UNCERTAIN.format(confidence=result.confidence))
         else:
             utterances = [Utterance(UNKNOWN, s.start, s.end, s.text) for s in segments]
             method = "single-speaker"
+            speakers = Speakers(method, False, "none", 0.0)
         del samples
     timings.setdefault("transcribe", round(perf_counter() - mark, 3))
     gc.collect()
@@ -176,6 +188,7 @@ def analyse(
         original_utterances=original if settings.keep_original else None,
         warnings=warnings,
         timings=timings,
+        speakers=speakers,
     )
 
 

@@ -18,7 +18,8 @@ class Word:
 
 @dataclass
 class Utterance:
-    """A stretch of speech by one speaker (``agent``, ``customer`` or ``unknown``)."""
+    """A stretch of speech by one speaker: ``agent`` or ``customer``; ``speaker1``/``speaker2``
+    when two voices were told apart but not their roles; ``unknown`` when not even that."""
 
     speaker: str
     start: float
@@ -138,6 +139,21 @@ class Provenance:
 
 
 @dataclass
+class Speakers:
+    """How the speakers were told apart and how far their agent/customer roles can be trusted.
+
+    ``roles_known`` is False when the labels are ``speaker1``/``speaker2`` or ``unknown``: such a
+    call's per-role figures must not be compared with other calls' (team averages, coaching).
+    """
+
+    method: str = "channels"  # "channels", "clustering" or "single-speaker"
+    roles_known: bool = True
+    role_source: str = "channels"  # channels | greeting | greeting-one-sided | greeting-mixed | phrases | order | none
+    confidence: float = 1.0  # of the roles, 0..1
+    silhouette: float | None = None  # separation of the two voices (clustering only)
+
+
+@dataclass
 class CallAnalysis:
     """The result of :func:`octopushx.intelligence.analyse`."""
 
@@ -149,6 +165,7 @@ class CallAnalysis:
     original_utterances: list[Utterance] | None = None  # only when settings.keep_original
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    speakers: Speakers = field(default_factory=Speakers)
 
     @property
     def transcript(self) -> str:

@@ -89,8 +89,37 @@ def match_agent(tenant, *, email: str = "", extension: str = ""):
     return None
 
 
+def speakers_of(data: dict[str, Any]) -> dict[str, Any]:
+    """How a stored result told its speakers apart (``CallAnalysis.speakers``).
+
+    Results from before the role confidence existed are inferred from their provenance: a
+    dual-channel call's roles came from its channels; a clustered call's roles were guessed.
+    """
+    speakers = data.get("speakers")
+    if isinstance(speakers, dict):
+        return speakers
+    method = (data.get("provenance") or {}).get("diarisation") or "unknown"
+    known = method == "channels"
+    return {
+        "method": method,
+        "roles_known": known,
+        "role_source": "channels" if known else "none",
+        "confidence": 1.0 if known else None,
+        "silhouette": None,
+    }
+
+
+def roles_known(data: dict[str, Any]) -> bool:
+    """Whether a result's agent and customer are known with confidence (else it is not compared)."""
+    return bool(speakers_of(data).get("roles_known"))
+
+
 def team_averages(tenant, membership: Membership | None, limit: int = 200) -> dict[str, float]:
-    """Mean metrics over the member's visible analysed calls (for "metrics beside the team's")."""
+    """Mean metrics over the member's visible analysed calls (for "metrics beside the team's").
+
+    Calls whose roles are unknown or uncertain are left out: their "agent" figures may be the
+    customer's, and their speakers are ``speaker1``/``speaker2`` or ``unknown``.
+    """
     ids = list(
         visible_calls(tenant, membership)
         .filter(status=CallStatus.ANALYSED, current__isnull=False)
@@ -99,6 +128,8 @@ def team_averages(tenant, membership: Membership | None, limit: int = 200) -> di
     )
     totals: dict[str, list[float]] = {}
     for data in CallAnalysisResult.objects.filter(pk__in=ids).values_list("data", flat=True):
+        if not roles_known(data):
+            continue
         metrics = (data.get("insights") or {}).get("metrics") or {}
         for name, value in flat_metrics(metrics).items():
             totals.setdefault(name, []).append(value)
@@ -117,11 +148,20 @@ METRICS = {
 }
 
 
+# Speakers whose role is not known, as a person reads them.
+SPEAKER_NAMES = {"speaker1": "Speaker 1", "speaker2": "Speaker 2", "unknown": "unknown speaker"}
+
+
+def speaker_name(speaker: str) -> str:
+    """``agent`` and ``customer`` as they are; ``speaker1`` → ``Speaker 1``."""
+    return SPEAKER_NAMES.get(speaker, speaker)
+
+
 def metric_label(name: str) -> str:
-    """``talk_ratio.agent`` → ``Talk ratio (agent)``."""
+    """``talk_ratio.agent`` → ``Talk ratio (agent)``; ``talk_ratio.speaker1`` → ``Talk ratio (Speaker 1)``."""
     base, _, speaker = name.partition(".")
     label = METRICS.get(base, (base.replace("_", " ").capitalize(), ""))[0]
-    return f"{label} ({speaker})" if speaker else label
+    return f"{label} ({speaker_name(speaker)})" if speaker else label
 
 
 def format_metric(name: str, value: float | None) -> str:

@@ -19,11 +19,12 @@ from django.utils import timezone
 
 from octopushx.calls.models import Call, CallAnalysisResult, ReviewState
 from octopushx.calls.services.processing import restricted_reason
-from octopushx.calls.services.queries import flat_metrics, format_metric, metric_label
+from octopushx.calls.services.queries import flat_metrics, format_metric, metric_label, roles_known, speaker_name
 from octopushx.core import audit
 from octopushx.core.context import Actor
 
 UNREVIEWED_LABEL = "Unreviewed AI output — not checked by a person"
+ROLES_UNKNOWN_NOTE = "Agent and customer are not known with confidence in this call: its figures are per speaker"
 FORMATS = {
     "md": ("text/markdown; charset=utf-8", "md"),
     "pdf": ("application/pdf", "pdf"),
@@ -56,6 +57,16 @@ class SummaryDocument:
     action_items: list[dict] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
     sentiment: float | None = None
+    roles_known: bool = True
+    warnings: list[str] = field(default_factory=list)  # the analysis's, e.g. speakers not told apart
+
+    @property
+    def notes(self) -> list[str]:
+        """What the reader must know before trusting who said what: warnings, unknown roles."""
+        notes = list(self.warnings)
+        if not self.roles_known:
+            notes.append(ROLES_UNKNOWN_NOTE)
+        return notes
 
     @property
     def provenance_line(self) -> str:
@@ -107,11 +118,13 @@ def build_document(call: Call, result: CallAnalysisResult, link: str) -> Summary
         model={"name": result.model, "version": result.model_version, "pipeline": result.pipeline_version},
         summary=insights.get("summary", "") or "(no summary)",
         action_items=[
-            {"text": item.get("text", ""), "owner": item.get("owner", "unknown"), "due": item.get("due")}
+            {"text": item.get("text", ""), "owner": speaker_name(item.get("owner", "unknown")), "due": item.get("due")}
             for item in insights.get("action_items") or []
         ],
         metrics=flat_metrics(insights.get("metrics") or {}),
         sentiment=(insights.get("sentiment") or {}).get("overall"),
+        roles_known=roles_known(result.data),
+        warnings=[str(w) for w in result.data.get("warnings") or []],
     )
 
 
@@ -140,7 +153,9 @@ def _metric_lines(doc: SummaryDocument) -> list[str]:
 def render_markdown(doc: SummaryDocument) -> str:
     """The document as Markdown (also the plain-text email body)."""
     status = f"**{doc.label}.** {doc.provenance_line}." if doc.label else doc.status_line
-    parts = [f"# {doc.title}", "", f"> {status}", "", *(f"- {fact}" for fact in _facts(doc))]
+    parts = [f"# {doc.title}", "", f"> {status}", ""]
+    parts += [f"> **Warning:** {note}" for note in doc.notes] + ([""] if doc.notes else [])
+    parts += [f"- {fact}" for fact in _facts(doc)]
     parts += ["", "## Summary", "", doc.summary, "", "## Action items", ""]
     parts += [f"- {_item_line(item)}" for item in doc.action_items] or ["None found."]
     parts += ["", "## Key metrics", ""]
@@ -154,7 +169,9 @@ def render_pdf(doc: SummaryDocument) -> bytes:
     from octopushx.shield.records import pdf
 
     lines: list[tuple[str, str]] = [("h2", doc.label.upper())] if doc.label else []
-    lines += [("p", doc.status_line), ("p", "")]
+    lines += [("p", doc.status_line)]
+    lines += [("p", f"Warning: {note}") for note in doc.notes]
+    lines += [("p", "")]
     lines += [("p", fact) for fact in _facts(doc)]
     lines += [("h2", "Summary"), ("p", doc.summary), ("h2", "Action items")]
     lines += [("p", f"- {_item_line(item)}") for item in doc.action_items] or [("p", "None found.")]
@@ -166,6 +183,7 @@ def render_pdf(doc: SummaryDocument) -> bytes:
 def render_json(doc: SummaryDocument) -> bytes:
     data = asdict(doc)
     data["status"] = doc.status_line
+    data["notes"] = doc.notes
     return json.dumps(data, indent=2, ensure_ascii=False).encode()
 
 
