@@ -197,7 +197,9 @@ def tokens(request):
     # Post/redirect/get: the new secret rides in the session for exactly one page view, so
     # reloading the page neither re-creates the token nor shows the secret again.
     created = request.session.pop(NEW_TOKEN_KEY, None)
-    if request.method == "POST" and form.is_valid():
+    refused = services.token_creation_refused(request.user, request.tenant, verified=request.user.is_verified())
+    status = 403 if request.method == "POST" and refused else 200
+    if request.method == "POST" and not refused and form.is_valid():
         days = form.cleaned_data["expires_in_days"]
         try:
             _token, plaintext = services.create_token(
@@ -213,7 +215,8 @@ def tokens(request):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
     rows = ApiToken.objects.filter(tenant=request.tenant, user=request.user)
-    response = render(request, "accounts/tokens.html", {"form": form, "tokens": rows, "created": created})
+    context = {"form": form, "tokens": rows, "created": created, "refused": refused}
+    response = render(request, "accounts/tokens.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response
 
