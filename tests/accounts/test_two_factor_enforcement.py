@@ -205,6 +205,14 @@ def test_tokens_of_members_without_2fa_stop_working_when_it_becomes_mandatory(or
     assert not Contact.objects.for_tenant(org).exists()
 
 
+def test_the_enrolment_page_says_the_members_tokens_wait_for_it(mandatory, client):
+    member = make_member(mandatory, Role.AGENT)
+    ApiClient(member)
+    client.force_login(member.user)
+    page = client.get(TWO_FACTOR_PAGE)
+    assert b"Your 1 API token for Acme Support is refused until then" in page.content
+
+
 def test_tokens_work_again_once_the_member_enrols(mandatory):
     member = make_member(mandatory, Role.AGENT)
     api = ApiClient(member)
