@@ -82,6 +82,8 @@ def test_the_reset_page_only_queues_a_job_whatever_the_address(org, client):
     jobs.drain()
     assert [m.to for m in mail.outbox] == [[member.user.email]]
     assert settings.BASE_URL + "/accounts/password-reset/" in mail.outbox[0].body
+    # Once sent, the queue keeps no trace of who asked.
+    assert [j.payload for j in Job.objects.filter(kind="accounts.password_reset_email")] == [{}, {}]
 
 
 def test_tampered_reset_link_is_invalid(org, client):

@@ -70,3 +70,14 @@ def test_a_failure_writes_the_same_rows_for_known_and_unknown_addresses(org):
     assert AuditEntry.objects.count() == before
     kinds = list(Job.objects.filter(kind="accounts.sign_in_failure").values_list("payload__email", flat=True))
     assert sorted(kinds) == sorted([member.user.email, "nobody@example.test"])
+
+
+def test_the_queued_failure_forgets_the_address_once_audited(org):
+    from octopushx.core import jobs
+
+    member = make_member(org, Role.AGENT)
+    fail(member.user.email)
+    fail("nobody@example.test")
+    jobs.drain()
+    assert AuditEntry.objects.filter(tenant=org, action="auth.sign_in_failed").count() == 1
+    assert [j.payload for j in Job.objects.filter(kind="accounts.sign_in_failure")] == [{}, {}]

@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from octopushx.accounts.models import ApiToken, User
 from octopushx.core import audit, jobs
 from octopushx.core.context import Actor
+from octopushx.core.models import Job
 from octopushx.tenancy.models import Membership, Organization
 
 
@@ -26,6 +27,14 @@ def _memberships(user: User):
 
 def _user(email: str) -> User | None:
     return User.objects.filter(email=(email or "").strip().lower()).first()
+
+
+def _forget(job) -> None:
+    """Drop the address and IP from a finished job's row: the queue is no place to keep them.
+
+    A re-delivery after this finds an empty payload and does nothing.
+    """
+    Job.objects.filter(pk=job.pk).update(payload={})
 
 
 def submit_sign_in_failure(request, email: str, action: str) -> None:
@@ -46,8 +55,11 @@ def submit_sign_in_failure(request, email: str, action: str) -> None:
 def record_sign_in_failure(job) -> dict:
     """Audit a failed or locked-out sign-in in each of the account's organisations (none if unknown)."""
     payload = job.payload
+    if "email" not in payload:
+        return {"skipped": "already done"}
     user = _user(payload["email"])
     if user is None:
+        _forget(job)
         return {"audited": 0}
     prefix = "failed sign-in as" if payload["action"] == "auth.sign_in_failed" else "locked out:"
     actor = Actor(
@@ -63,6 +75,7 @@ def record_sign_in_failure(job) -> dict:
                 membership.tenant, actor, payload["action"], object_type="user", object_id=str(user.pk)
             )  # fmt: skip
             audited += 1
+        _forget(job)
     return {"audited": audited}
 
 
@@ -70,8 +83,11 @@ def record_sign_in_failure(job) -> dict:
 def announce_account_lock(job) -> dict:
     """Tell the person their account's sign-ins are paused, and audit it (Shield raises an alert)."""
     payload = job.payload
+    if "email" not in payload:
+        return {"skipped": "already done"}
     user = _user(payload["email"])
     if user is None:
+        _forget(job)
         return {"skipped": "no account has this address"}
     until = datetime.fromisoformat(payload["until"])
     addresses = payload.get("addresses") or []
@@ -101,6 +117,7 @@ def announce_account_lock(job) -> dict:
                 None,
                 [user.email],
             )
+        _forget(job)
     return {"emailed": int(user.is_active)}
 
 
@@ -109,10 +126,12 @@ def send_password_reset_email(job) -> dict:
     """Send the reset link to the active accounts with this address (none for an unknown one)."""
     from octopushx.accounts.forms import PasswordResetForm
 
+    if "email" not in job.payload:
+        return {"skipped": "already done"}
     form = PasswordResetForm(data={"email": job.payload["email"]})
-    if not form.is_valid():
-        return {"skipped": "not an email address"}
-    return {"sent": form.send_reset_emails()}
+    sent = form.send_reset_emails() if form.is_valid() else 0
+    _forget(job)
+    return {"sent": sent}
 
 
 @jobs.handler("accounts.two_factor_mandatory")
