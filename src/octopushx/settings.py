@@ -165,6 +165,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Hashes the given password once whatever the address: for an unknown one or an account
+    # without a usable password too (Django's own timing equalisation; tests/accounts/test_sign_in_timing.py).
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
@@ -191,6 +193,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "octopushx.accounts.views.locked_out"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# Per account, from any address (accounts/lockout.py): the pause grows from 1 minute, doubling.
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("OCTOPUSHX_LOGIN_ACCOUNT_FAILURE_LIMIT", 10)
+LOGIN_ACCOUNT_MAX_DELAY_MINUTES = env_int("OCTOPUSHX_LOGIN_ACCOUNT_MAX_DELAY_MINUTES", 60)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("OCTOPUSHX_SESSION_DAYS", 14) * 86400

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema
 
 from octopushx.accounts import services
@@ -69,6 +70,10 @@ def list_tokens(request):
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="Create a token (the secret is shown once)")
 def create_token(request, data: TokenIn):
+    if not isinstance(request.auth, ApiToken):
+        refused = services.token_creation_refused(request.user, request.tenant, verified=request.user.is_verified())
+        if refused:
+            raise PermissionDenied(refused)
     token, plaintext = services.create_token(
         request.tenant, request.actor, request.user, name=data.name, expires_at=data.expires_at
     )

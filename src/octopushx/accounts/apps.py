@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from octopushx.accounts import signals  # noqa: F401
+        from octopushx.accounts import signals, tasks  # noqa: F401 (receivers and job handlers)

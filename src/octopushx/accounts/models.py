@@ -100,3 +100,20 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} from {self.ip or 'unknown address'}"
+
+
+class AccountThrottle(models.Model):
+    """Failed sign-ins for one email address from any network, for the per-account lock.
+
+    Keyed on the address as typed (lower-cased), whether or not an account has it, so the
+    lock itself does not tell which addresses have accounts.
+    """
+
+    email = models.CharField(max_length=254, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    addresses = models.JSONField(default=list, blank=True, help_text="Client IPs of the failures (at most 20)")
+    last_failure_at = models.DateTimeField(default=timezone.now)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.failures} failures"

@@ -138,6 +138,22 @@ def has_2fa(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+UNVERIFIED_SESSION = (
+    "Confirm this browser with a code from your authenticator app (Security & 2FA) before creating a token"
+)
+
+
+def token_creation_refused(user: User, tenant: Organization, *, verified: bool) -> str | None:
+    """Why a browser session may not create an API token, or None.
+
+    A token signs in without a second factor for months, so only a session that passed the
+    second factor may create one whenever the user has one or the organisation requires it.
+    """
+    if not verified and (tenant.require_2fa or has_2fa(user)):
+        return UNVERIFIED_SESSION
+    return None
+
+
 def verify_code(user: User, code: str) -> TOTPDevice | None:
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     if len(code) != 6:

@@ -6,7 +6,6 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from octopushx.accounts.models import User
 from octopushx.core import audit
 from octopushx.core.context import Actor
 
@@ -26,6 +25,9 @@ def on_login(sender, request, user, **kwargs):
     from octopushx.accounts.devices import describe
 
     record_session(request, user)
+    from octopushx.accounts import lockout
+
+    lockout.clear(user.email)  # signed in all the way: the per-account failure count starts again
     actor = Actor.from_request(request, user=user)
     device = describe(request.META.get("HTTP_USER_AGENT", ""))
     for tenant in _tenants(user):
@@ -50,24 +52,22 @@ def on_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def on_login_failed(sender, credentials, request=None, **kwargs):
-    email = (credentials.get("email") or credentials.get("username") or "").strip().lower()
-    user = User.objects.filter(email=email).first()
-    if user is None or request is None:
+    """Queue the audit entry: looking the account up and writing its entries here would make a
+    wrong password for a known address answer measurably slower than for an unknown one."""
+    if request is None:
         return
-    actor = Actor.from_request(request, user=None)
-    actor = Actor(ip=actor.ip, user_agent=actor.user_agent, label_override=f"failed sign-in as {email}")
-    for tenant in _tenants(user):
-        audit.record(tenant, actor, "auth.sign_in_failed", object_type="user", object_id=str(user.pk))
+    from octopushx.accounts.tasks import submit_sign_in_failure
+
+    submit_sign_in_failure(
+        request, credentials.get("email") or credentials.get("username") or "", "auth.sign_in_failed"
+    )
 
 
 @receiver(user_locked_out)
 def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
     """Too many failures: the account is locked for a while (and each refused attempt during it)."""
-    email = (username or "").strip().lower()
-    user = User.objects.filter(email=email).first()
-    if user is None or request is None:
+    if request is None:
         return
-    actor = Actor.from_request(request, user=None)
-    actor = Actor(ip=actor.ip, user_agent=actor.user_agent, label_override=f"locked out: {email}")
-    for tenant in _tenants(user):
-        audit.record(tenant, actor, "auth.locked_out", object_type="user", object_id=str(user.pk))
+    from octopushx.accounts.tasks import submit_sign_in_failure
+
+    submit_sign_in_failure(request, username or "", "auth.locked_out")

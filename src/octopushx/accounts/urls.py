@@ -20,9 +20,7 @@ urlpatterns = [
         "password-reset/",
         auth_views.PasswordResetView.as_view(
             template_name="accounts/password_reset.html",
-            form_class=PasswordResetForm,
-            email_template_name="accounts/password_reset_email.txt",
-            subject_template_name="accounts/password_reset_subject.txt",
+            form_class=PasswordResetForm,  # queues the email (a job): same answer time for any address
             success_url=reverse_lazy("accounts:password_reset_done"),
         ),
         name="password_reset",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from datetime import timedelta
 
 import qrcode
 import qrcode.image.svg
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
@@ -22,10 +24,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from octopushx.accounts import services
+from octopushx.accounts import lockout, services
 from octopushx.accounts.forms import CodeForm, SignInForm, TokenForm
 from octopushx.accounts.models import ApiToken, User, UserSession
-from octopushx.core.context import Actor
+from octopushx.core.context import Actor, client_ip
 from octopushx.tenancy.suspension import sign_in_notice as suspension_notice
 
 PENDING_KEY = "pending_2fa_user"
@@ -40,13 +42,21 @@ def _safe_next(request, fallback: str = "/") -> str:
     return fallback
 
 
-def locked_out(request, credentials=None, *args, **kwargs):
-    return render(
+def locked_out(request, credentials=None, *args, until=None, **kwargs):
+    """The lock-out page (429), with ``Retry-After``: an (email, address) pair locked by django-axes
+    for the cool-off, or ``until`` the end of the account's pause (``accounts.lockout``)."""
+    if until is not None:
+        seconds = max(math.ceil((until - timezone.now()).total_seconds()), 1)
+    else:
+        seconds = max(math.ceil(settings.AXES_COOLOFF_TIME * 3600), 1)
+    response = render(
         request,
         "accounts/locked_out.html",
-        {"minutes": round(settings.AXES_COOLOFF_TIME * 60)},
+        {"minutes": math.ceil(seconds / 60), "per_account": until is not None},
         status=429,
     )
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 def sign_in(request):
@@ -55,7 +65,13 @@ def sign_in(request):
     form = SignInForm(request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
-        user = authenticate(request, email=form.cleaned_data["email"].lower(), password=form.cleaned_data["password"])
+        email = form.cleaned_data["email"].lower()
+        if until := lockout.locked_until(email):
+            return locked_out(request, until=until)
+        # Whether django-axes will check the password at all: attempts it refuses unchecked do
+        # not count against the account (one address must not be able to pause it).
+        checked = AxesProxyHandler.is_allowed(request, {"email": email})
+        user = authenticate(request, email=email, password=form.cleaned_data["password"])
         if isinstance(user, User):
             if not user.memberships.exists() and not user.is_superuser:
                 error = "This account is not a member of any organisation."
@@ -68,9 +84,12 @@ def sign_in(request):
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 return redirect(_safe_next(request))
-        elif getattr(request, "axes_locked_out", False):
-            return locked_out(request)
         else:
+            throttle = lockout.record_failure(email, client_ip(request)) if checked else None
+            if getattr(request, "axes_locked_out", False):
+                return locked_out(request)
+            if throttle is not None and throttle.locked_until is not None:
+                return locked_out(request, until=throttle.locked_until)
             error = "That email and password do not match an account."
     return render(request, "accounts/login.html", {"form": form, "error": error, "next": _safe_next(request, "")})
 
@@ -81,6 +100,8 @@ def verify(request):
     if user is None:
         return redirect("accounts:login")
     form = CodeForm(request.POST or None)
+    if request.method == "POST" and (until := lockout.locked_until(user.email)):
+        return locked_out(request, until=until)
     if request.method == "POST" and form.is_valid():
         device = services.verify_code(user, form.cleaned_data["code"])
         if device is not None:
@@ -92,6 +113,9 @@ def verify(request):
         from django.contrib.auth.signals import user_login_failed
 
         user_login_failed.send(sender=__name__, credentials={"email": user.email}, request=request)
+        throttle = lockout.record_failure(user.email, client_ip(request))
+        if throttle.locked_until is not None:
+            return locked_out(request, until=throttle.locked_until)
         form.add_error("code", "That code is not right. Codes change every 30 seconds.")
     return render(request, "accounts/verify.html", {"form": form})
 
@@ -102,6 +126,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         services.record_password_reset(form.user, Actor.from_request(self.request, user=form.user))
+        lockout.clear(form.user.email)  # the emailed link proves it is them: end any pause
         return response
 
 
@@ -161,6 +186,10 @@ def security(request):
             return redirect("accounts:security")
         except ValidationError as exc:
             form.add_error("code", exc.message_dict["code"][0])
+    if not enabled and context["required"] and request.tenant is not None:
+        # Their tokens are refused meanwhile (api.auth); say so where they can fix it.
+        usable = ApiToken.objects.filter(tenant=request.tenant, user=request.user, revoked_at__isnull=True)
+        context["waiting_tokens"] = usable.exclude(expires_at__lte=timezone.now()).count()
     if not enabled:
         device = services.pending_device(request.user)
         context["qr"] = _qr_svg(device.config_url)
@@ -197,7 +226,9 @@ def tokens(request):
     # Post/redirect/get: the new secret rides in the session for exactly one page view, so
     # reloading the page neither re-creates the token nor shows the secret again.
     created = request.session.pop(NEW_TOKEN_KEY, None)
-    if request.method == "POST" and form.is_valid():
+    refused = services.token_creation_refused(request.user, request.tenant, verified=request.user.is_verified())
+    status = 403 if request.method == "POST" and refused else 200
+    if request.method == "POST" and not refused and form.is_valid():
         days = form.cleaned_data["expires_in_days"]
         try:
             _token, plaintext = services.create_token(
@@ -213,7 +244,8 @@ def tokens(request):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
     rows = ApiToken.objects.filter(tenant=request.tenant, user=request.user)
-    response = render(request, "accounts/tokens.html", {"form": form, "tokens": rows, "created": created})
+    context = {"form": form, "tokens": rows, "created": created, "refused": refused}
+    response = render(request, "accounts/tokens.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response
 

@@ -5,15 +5,29 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from ninja.security import APIKeyCookie, HttpBearer
 
-from octopushx.accounts.services import authenticate_token
+from octopushx.accounts.services import authenticate_token, has_2fa
 from octopushx.core.context import Actor
+from octopushx.tenancy.middleware import TWO_FACTOR_REQUIRED, needs_second_factor
 from octopushx.tenancy.models import Membership
 from octopushx.tenancy.roles import Perm, has_perm
+
+TOKEN_NEEDS_2FA = (
+    "Two-factor sign-in is mandatory in {name}: the tokens of members who have not turned it on are refused. "
+    "Turn it on under Security & 2FA and this token works again"
+)
 
 
 class TenantSuspended(Exception):
     def __init__(self, tenant):
         self.tenant = tenant
+
+
+class TwoFactorRequired(Exception):
+    """The caller lacks the second factor the organisation requires (403, code ``2fa_required``)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 class BearerToken(HttpBearer):
@@ -30,6 +44,9 @@ class BearerToken(HttpBearer):
         request.actor = Actor.from_request(request, user=api_token.user, token=api_token)
         if api_token.tenant.suspended_at is not None:
             raise TenantSuspended(api_token.tenant)
+        if api_token.tenant.require_2fa and not has_2fa(api_token.user):
+            # A token must not outlive the policy: it would sign in without the second factor.
+            raise TwoFactorRequired(TOKEN_NEEDS_2FA.format(name=api_token.tenant.name))
         return api_token
 
 
@@ -43,6 +60,8 @@ class BrowserSession(APIKeyCookie):
             return None
         if request.tenant.suspended_at is not None:
             raise TenantSuspended(request.tenant)
+        if needs_second_factor(request):
+            raise TwoFactorRequired(TWO_FACTOR_REQUIRED.format(name=request.tenant.name))
         return request.user
 
 

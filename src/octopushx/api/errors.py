@@ -44,7 +44,7 @@ def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
 
 
 def install(api: NinjaAPI) -> None:
-    from octopushx.api.auth import TenantSuspended
+    from octopushx.api.auth import TenantSuspended, TwoFactorRequired
 
     def body(detail: str, errors: dict | None = None, code: str | None = None) -> dict:
         data = {"detail": detail, "errors": errors or {}}
@@ -104,6 +104,10 @@ def install(api: NinjaAPI) -> None:
             body("This organisation is suspended", code=exc.tenant.suspension_reason or "suspended"),
             status=403,
         )
+
+    @api.exception_handler(TwoFactorRequired)
+    def second_factor_required(request, exc):
+        return api.create_response(request, body(exc.message, code="2fa_required"), status=403)
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):

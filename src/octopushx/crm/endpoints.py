@@ -36,17 +36,21 @@ def idempotent(request, build, out: type[Schema], status: int = 201, digest: str
             )
         return JsonResponse(found.response, status=found.status_code)
 
-    found = IdempotencyKey.objects.for_tenant(request.tenant).filter(key=key).first()
+    # Keys belong to the caller (member, and token if any), not the whole tenant: another
+    # member's replay must never read a response, and a record, meant for someone else.
+    scope = request.actor.ref
+    mine = IdempotencyKey.objects.for_tenant(request.tenant).filter(scope=scope, key=key)
+    found = mine.first()
     if found is not None:
         return replay(found)
     try:
         with transaction.atomic():
             body = out.from_orm(build()).model_dump(mode="json")
             IdempotencyKey.objects.create(
-                tenant=request.tenant, key=key, request_hash=digest, status_code=status, response=body
+                tenant=request.tenant, scope=scope, key=key, request_hash=digest, status_code=status, response=body
             )
     except IntegrityError:
-        found = IdempotencyKey.objects.for_tenant(request.tenant).filter(key=key).first()
+        found = mine.first()
         if found is None:
             raise
         return replay(found)

@@ -372,15 +372,22 @@ class SavedView(TenantModel):
 
 
 class IdempotencyKey(TenantModel):
-    """The first response to a POST carrying ``Idempotency-Key``; replays get it back."""
+    """The first response to a POST carrying ``Idempotency-Key``; replays by the same caller get it back.
 
+    ``scope`` is the caller (``Actor.ref``: the member, and the token when one is used), so a key
+    another member or token happens to send starts its own request rather than reading this one.
+    """
+
+    scope = models.CharField(max_length=64, default="")
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField(default=dict)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="crm_idempotency_unique_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "scope", "key"], name="crm_idempotency_unique_scoped_key")
+        ]
 
 
 class ImportStatus(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -9,7 +10,7 @@ from octopushx.core.context import Actor
 from octopushx.tenancy.models import Membership
 
 SESSION_KEY = "tenant_id"
-# Paths a signed-in user may reach before satisfying the tenant's 2FA or terms policies.
+# Paths a signed-in user may reach before accepting the current terms (see shield.legal).
 OPEN_PREFIXES = (
     "/accounts/",
     "/static/",
@@ -36,6 +37,44 @@ SUSPENDED_OPEN_PREFIXES = (
     "/api/",
     "/legal/",
 )
+
+
+# All that a session which has not passed the second factor its organisation requires may
+# reach: enrolment and confirmation (/accounts/security/), the sign-in steps (the code is asked
+# at /accounts/login/verify/), sign-out, static files and the health checks. Everything else,
+# pages, htmx fragments and session-authenticated API calls alike, is refused.
+TWO_FACTOR_OPEN_PREFIXES = (
+    "/accounts/security/",
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/static/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
+TWO_FACTOR_REQUIRED = "Two-factor sign-in is mandatory in {name}: turn it on or confirm this browser with a code first"
+
+
+def needs_second_factor(request) -> bool:
+    """The browser session lacks the second factor its organisation requires."""
+    tenant = getattr(request, "tenant", None)
+    return (
+        tenant is not None and tenant.require_2fa and request.user.is_authenticated and not request.user.is_verified()
+    )
+
+
+def second_factor_page(request):
+    """Where an unverified session ends up: the enrolment page, told the right way for each caller."""
+    target = reverse("accounts:two_factor") + "?required=1"
+    if request.path.startswith("/api/"):
+        detail = TWO_FACTOR_REQUIRED.format(name=request.tenant.name)
+        return JsonResponse({"detail": detail, "errors": {}, "code": "2fa_required"}, status=403)
+    if request.headers.get("HX-Request") == "true":
+        # htmx would swap the enrolment page into the fragment's place; send the browser there.
+        response = HttpResponse(status=403)
+        response["HX-Redirect"] = target
+        return response
+    return redirect(target)
 
 
 def suspended_page(request):
@@ -79,11 +118,9 @@ class TenantMiddleware:
             and not request.path.startswith(SUSPENDED_OPEN_PREFIXES)
         ):
             return suspended_page(request)
-        if (
-            request.tenant is not None
-            and request.tenant.require_2fa
-            and not request.user.is_verified()
-            and not request.path.startswith(OPEN_PREFIXES)
-        ):
-            return redirect(reverse("accounts:two_factor") + "?required=1")
+        if needs_second_factor(request) and not request.path.startswith(TWO_FACTOR_OPEN_PREFIXES):
+            if not (request.path.startswith("/api/") and "HTTP_AUTHORIZATION" in request.META):
+                return second_factor_page(request)
+            # A Bearer token speaks for its own user (api.auth checks that user's 2FA); without a
+            # valid one the API falls back to this session, which api.auth refuses as well.
         return self.get_response(request)

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from octopushx.accounts.models import User
-from octopushx.core import audit, events, keys, links
+from octopushx.core import audit, events, jobs, keys, links
 from octopushx.core.context import Actor
 from octopushx.tenancy.models import Invitation, Membership, Organization, OrgKind
 from octopushx.tenancy.roles import Perm, Role, can_grant, has_perm
@@ -310,6 +310,9 @@ def update_profile(tenant: Organization, actor: Actor, **fields) -> Organization
     changes = audit.diff(old, {k: getattr(tenant, k) for k in old})
     if changes:
         audit.record(tenant, actor, "organization.updated", obj=tenant, changes=changes)
+    if changes.get("require_2fa") == [False, True]:
+        # Members without a second factor are told, their API tokens stop working until they enrol.
+        jobs.submit("accounts.two_factor_mandatory", tenant=tenant)
     return tenant
 
 

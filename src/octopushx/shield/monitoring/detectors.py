@@ -97,6 +97,25 @@ def failed_burst(entry: AuditEntry, personal: AuditPersonal) -> None:
     )
 
 
+def account_locked(entry: AuditEntry, personal: AuditPersonal) -> None:
+    """The per-account sign-in lock engaged (accounts.lockout): someone is guessing this password."""
+    changes = personal.changes or {}
+    failures = (changes.get("failures") or [None, 0])[-1]
+    addresses = (changes.get("addresses") or [None, []])[-1] or []
+    from octopushx.accounts.models import User
+
+    user = User.objects.filter(pk=entry.object_id).first()
+    who = user.email if user else entry.object_id
+    _raise(
+        entry,
+        "account_locked",
+        f"account_locked:{entry.object_id}:{entry.seq}",
+        f"Sign-ins to {who} paused after {failures} failed attempts from {len(addresses)} address(es)",
+        {"failures": failures, "ips": list(addresses)[:20]},
+        user,
+    )
+
+
 def _rows(personal: AuditPersonal) -> int:
     value = (personal.changes or {}).get("rows")
     if isinstance(value, list) and value:
@@ -167,6 +186,8 @@ def detectors_for(action: str):
         return [concurrent_ips]
     if action == "auth.sign_in_failed":
         return [failed_burst]
+    if action == "auth.account_locked":
+        return [account_locked]
     if action.endswith(".exported"):
         return [large_export]
     if action == "member.role_changed":

@@ -13,6 +13,7 @@ class AlertKind(models.TextChoices):
     FAILED_BURST = "failed_burst", "Burst of failed sign-ins"
     LARGE_EXPORT = "large_export", "Export far above the user's usual volume"
     ROLE_ESCALATION = "role_escalation", "Role escalation"
+    ACCOUNT_LOCKED = "account_locked", "Sign-ins to an account paused after failures from several addresses"
 
 
 class SecurityAlert(TenantModel):

@@ -28,7 +28,7 @@ MAX_DAYS = 366
 CATEGORIES: dict[str, tuple[str, Q]] = {
     "sign_ins": ("Sign-ins and sign-outs", Q(action__in=["auth.sign_in", "auth.sign_out"])),
     "failures": ("Failed sign-ins", Q(action="auth.sign_in_failed")),
-    "lockouts": ("Lock-outs", Q(action__startswith="auth.locked")),
+    "lockouts": ("Lock-outs", Q(action__startswith="auth.locked") | Q(action="auth.account_locked")),
     "sessions": ("Sessions", Q(action__startswith="session.")),
     "two_factor": ("Two-factor changes", Q(action__startswith="2fa.")),
     "roles": ("Members and roles", Q(action__startswith="member.") | Q(action__startswith="invitation.")),
