@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0009_contact_company_created_index'),
+        ('crm', '0010_accent_insensitive_search'),
         ('tenancy', '0001_initial'),
     ]
 
