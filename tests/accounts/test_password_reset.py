@@ -78,7 +78,7 @@ def test_the_reset_page_only_queues_a_job_whatever_the_address(org, client):
         assert response.status_code == 302
         assert mail.outbox == []
         job = Job.objects.filter(kind="accounts.password_reset_email").latest("created_at")
-        assert job.payload == {"email": email}
+        assert job.payload == {"email": email, "base_url": "http://testserver"}
     jobs.drain()
     assert [m.to for m in mail.outbox] == [[member.user.email]]
     assert settings.BASE_URL + "/accounts/password-reset/" in mail.outbox[0].body

@@ -44,23 +44,28 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         return (u for u in User.objects.filter(email__iexact=email, is_active=True) if u.email.lower() == email.lower())
 
     def save(self, *args, **kwargs) -> None:
-        from octopushx.core import jobs
+        from octopushx.core import jobs, links
 
-        jobs.submit("accounts.password_reset_email", payload={"email": self.cleaned_data["email"]})
+        # The link goes to the address the person is using, known here and not in the job.
+        jobs.submit(
+            "accounts.password_reset_email",
+            payload={"email": self.cleaned_data["email"], "base_url": links.base_url()},
+        )
 
-    def send_reset_emails(self) -> int:
+    def send_reset_emails(self, base_url: str = "") -> int:
         """Email the reset link to each active account with this address (the job's part)."""
         from urllib.parse import urlsplit
 
-        from django.conf import settings
+        from octopushx.core import links
 
+        base_url = base_url or links.base_url()
         users = list(self.get_users(self.cleaned_data["email"]))
-        base = urlsplit(settings.BASE_URL)
+        base = urlsplit(base_url)
         super().save(
             domain_override=base.netloc,
             use_https=base.scheme == "https",
             subject_template_name="accounts/password_reset_subject.txt",
             email_template_name="accounts/password_reset_email.txt",
-            extra_email_context={"base_url": settings.BASE_URL},
+            extra_email_context={"base_url": base_url},
         )
         return len(users)

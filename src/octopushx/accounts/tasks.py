@@ -129,7 +129,7 @@ def send_password_reset_email(job) -> dict:
     if "email" not in job.payload:
         return {"skipped": "already done"}
     form = PasswordResetForm(data={"email": job.payload["email"]})
-    sent = form.send_reset_emails() if form.is_valid() else 0
+    sent = form.send_reset_emails(job.payload.get("base_url", "")) if form.is_valid() else 0
     _forget(job)
     return {"sent": sent}
 
