@@ -95,3 +95,15 @@ def test_similar_voices_get_no_guessed_roles(tmp_path):
     assert set(result.insights.metrics.talk_ratio) <= {"speaker1", "speaker2", "unknown"}
     assert any("could not be told apart" in warning for warning in result.warnings)
     assert result.to_dict()["speakers"]["roles_known"] is False
+
+
+def test_phrases_match_whole_words_only():
+    opening = {0: "i needed nothing", 1: "hello"}
+    assert diarize.decide_roles(opening, opening, first_speaker=1).source == "order"
+
+
+def test_a_customer_giving_their_name_is_not_taken_for_the_agent():
+    opening = {0: "hi my name is john i'm calling about my bill", 1: "thank you for calling how can i help"}
+    decision = diarize.decide_roles(opening, opening, first_speaker=1)
+    assert decision.roles == {0: "customer", 1: "agent"}
+    assert decision.source == "greeting"

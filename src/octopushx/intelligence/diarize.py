@@ -74,8 +74,6 @@ GREETING_PATTERNS = (
     r"what can i do for you",
     r"you're through to|you are through to",
     r"welcome to",
-    r"my name is",
-    r"calling from",
 )
 # Said by the customer when stating why they call.
 REQUEST_PATTERNS = (
@@ -99,8 +97,9 @@ LATER_AGENT_PATTERNS = (
     r"you are welcome|you're welcome",
 )
 LATER_CUSTOMER_PATTERNS = (r"can i get", r"i'm really|i am really")
-# On an outbound call the agent is the one who explains why they call.
-OUTBOUND_AGENT_PATTERNS = (r"i'm calling|i am calling",)
+# On an outbound call the agent is the one who explains why they call. ("My name is…" is said by
+# both sides too often to count, and on an inbound call "calling from…" is usually the customer.)
+OUTBOUND_AGENT_PATTERNS = (r"i'm calling|i am calling", r"calling from")
 
 
 @dataclass
@@ -290,7 +289,7 @@ def _normalised(text: str) -> str:
 
 def _count(text: str, patterns: Sequence[str]) -> int:
     lowered = _normalised(text)
-    return sum(len(re.findall(pattern, lowered)) for pattern in patterns)
+    return sum(len(re.findall(rf"\b(?:{pattern})\b", lowered)) for pattern in patterns)
 
 
 def _patterns(direction: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
