@@ -98,3 +98,14 @@ def test_a_failing_export_job_ends_failed_too(admin_api, org, monkeypatch):
     jobs.drain()
     status = admin_api.get(f"/api/v1/exports/{body['id']}").json()
     assert status["status"] == "failed" and "boom" in status["error"]
+
+
+def test_api_refuses_it_in_the_form_fields_of_an_upload(admin_api, org):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from octopushx.crm.models import Import
+
+    upload = SimpleUploadedFile("people.csv", b"email\na@example.com\n", content_type="text/csv")
+    response = admin_api.client.post("/api/v1/imports", {"file": upload, "object": "contacts\x00", "match_on": "email"})
+    assert response.status_code == 422 and list(response.json()["errors"]) == ["object"]
+    assert not Import.objects.for_tenant(org).exists()
