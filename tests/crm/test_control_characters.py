@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -64,7 +65,9 @@ def test_web_form_shows_the_error_on_the_field_and_saves_nothing(web_as, org):
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_export_of_a_stored_control_character_succeeds(admin_api, org, fmt):
     contact = make_contact(org, first_name="Ada")
-    Contact.objects.filter(pk=contact.pk).update(first_name="A\x00d\x01a\x0b \u202eX")  # stored before the rule
+    Contact.objects.filter(pk=contact.pk).update(
+        first_name="A\x01d\x1fa\x0b \u202eX"
+    )  # stored before the rule (PostgreSQL refuses NUL itself)
     response = admin_api.post("/api/v1/exports", {"object": "contact", "format": fmt})
     body = response.json()
     assert response.status_code == 201 and body["status"] == "done", body
@@ -98,3 +101,35 @@ def test_a_failing_export_job_ends_failed_too(admin_api, org, monkeypatch):
     jobs.drain()
     status = admin_api.get(f"/api/v1/exports/{body['id']}").json()
     assert status["status"] == "failed" and "boom" in status["error"]
+
+
+def test_api_refuses_it_in_the_form_fields_of_an_upload(admin_api, org):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from octopushx.crm.models import Import
+
+    upload = SimpleUploadedFile("people.csv", b"email\na@example.com\n", content_type="text/csv")
+    response = admin_api.client.post("/api/v1/imports", {"file": upload, "object": "contacts\x00", "match_on": "email"})
+    assert response.status_code == 422 and list(response.json()["errors"]) == ["object"]
+    assert not Import.objects.for_tenant(org).exists()
+
+
+def test_an_export_whose_worker_died_on_the_last_attempt_ends_failed(admin_api, org, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from octopushx.core import jobs
+    from octopushx.core.models import Job
+
+    monkeypatch.setattr(exports, "INLINE_LIMIT", 0)
+    make_contact(org)
+    body = admin_api.post("/api/v1/exports", {"object": "contact"}).json()
+    export = Export.objects.get(pk=body["id"])
+    Export.objects.filter(pk=export.pk).update(status="running")  # the worker wrote part of it, then died
+    Job.objects.filter(pk=export.job_id).update(
+        state="running", attempts=F("max_attempts"), lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    jobs.reap()
+    status = admin_api.get(f"/api/v1/exports/{body['id']}").json()
+    assert status["status"] == "failed" and "worker stopped" in status["error"]

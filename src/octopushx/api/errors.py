@@ -54,12 +54,18 @@ def install(api: NinjaAPI) -> None:
 
     def refuse_forbidden_text(run):
         """Every string the API receives (body, query, form) passes core.text's rule, before parsing."""
+        operation = getattr(run, "__self__", None)
+        models = getattr(operation, "models", None)
+        sources = {getattr(m, "__ninja_param_source__", None) for m in models or []}
+        multipart_body = any(hasattr(m, "__ninja_body_params__") for m in models or [])
+        reads_form = models is None or bool(sources & {"form", "file"}) or multipart_body
+        reads_body = models is None or "body" in sources
 
         @functools.wraps(run)
         def guarded(request, *args, **kwargs):
             from octopushx.core import text
 
-            if errors := text.request_problems(request):
+            if errors := text.request_problems(request, reads_form=reads_form, reads_body=reads_body):
                 return api.create_response(request, body("The request has invalid fields", errors), status=422)
             return run(request, *args, **kwargs)
 

@@ -42,12 +42,31 @@ class PermanentError(Exception):
     """Raised by a handler when retrying cannot help (bad input); the job fails at once."""
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+FailureHook = Callable[[Job], None]
+FAILURE_HOOKS: dict[str, FailureHook] = {}
+
+
+def handler(kind: str, *, on_failure: FailureHook | None = None) -> Callable[[Handler], Handler]:
+    """Register the handler of ``kind``; ``on_failure(job)`` runs once the job has failed for good
+    (its last attempt raised, or its worker died during it), so the record it works on can say so."""
+
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        if on_failure is not None:
+            FAILURE_HOOKS[kind] = on_failure
         return fn
 
     return register
+
+
+def _failed_for_good(job: Job) -> None:
+    hook = FAILURE_HOOKS.get(job.kind)
+    if hook is None:
+        return
+    try:
+        hook(job)
+    except Exception:  # the job row already says it failed; the hook only mirrors it
+        log.warning("failure hook of job %s (%s) failed", job.pk, job.kind, exc_info=True)
 
 
 def load_job_modules() -> None:
@@ -122,15 +141,18 @@ def fail_abandoned() -> int:
     """
     now = timezone.now()
     abandoned = Job.objects.filter(state=JobState.RUNNING, lease_until__lt=now, attempts__gte=F("max_attempts"))
-    failed = abandoned.update(
+    ids = list(abandoned.values_list("pk", flat=True)[:500])
+    count = abandoned.filter(pk__in=ids).update(
         state=JobState.FAILED,
         last_error="The worker stopped during the last attempt (its lease expired).",
         lease_until=None,
         finished_at=now,
     )
-    if failed:
-        log.warning("%s job(s) failed for good: their worker stopped during the last attempt", failed)
-    return failed
+    if count:
+        log.warning("%s job(s) failed for good: their worker stopped during the last attempt", count)
+        for job in Job.objects.filter(pk__in=ids, state=JobState.FAILED, finished_at=now):
+            _failed_for_good(job)
+    return count
 
 
 def _claim(job_id) -> Job | None:
@@ -182,9 +204,11 @@ def run(job_id) -> Job | None:
         from octopushx.core import metrics
 
         metrics.JOB_FAILURES.labels(job.kind).inc()
+        job.refresh_from_db()
         if not permanent:
             enqueue(job.pk, delay=delay)
-        job.refresh_from_db()
+        elif job.state == JobState.FAILED:
+            _failed_for_good(job)
         return job
     Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
         state=JobState.DONE,

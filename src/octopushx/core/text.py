@@ -61,8 +61,13 @@ def problems(data: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]
             yield from problems(value, (*path, str(index)))
 
 
-def request_problems(request) -> dict[str, list[str]]:
-    """Field errors for the text of a request: its query string, form fields, file names and JSON body."""
+def request_problems(request, *, reads_form: bool = True, reads_body: bool = True) -> dict[str, list[str]]:
+    """Field errors for the text of a request: its query string, and the form fields and file
+    names or the JSON body, as far as the view reads them anyway (``reads_form``, ``reads_body``).
+
+    A multipart body is only parsed when the view parses it too: once parsed, Django can no
+    longer give the raw body to a view that wants it (and the other way round for large ones).
+    """
     errors: dict[str, list[str]] = {}
 
     def check_fields(data) -> None:
@@ -76,9 +81,10 @@ def request_problems(request) -> dict[str, list[str]]:
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         content_type = request.META.get("CONTENT_TYPE", "")
         if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-            check_fields(request.POST)
-            check_fields(request.FILES)
-        elif request.body:
+            if reads_form:
+                check_fields(request.POST)
+                check_fields(request.FILES)
+        elif reads_body and request.body:
             try:
                 body = json.loads(request.body)
             except ValueError:  # not JSON: the API answers that itself

@@ -290,7 +290,18 @@ def _write(export: Export, job) -> Export:
     return export
 
 
-@jobs.handler("crm.export")
+def _job_failed(job) -> None:
+    """The job gave up (its worker died during the last attempt, say): the export must say so too."""
+    Export.objects.filter(pk=job.payload.get("export_id")).exclude(status=ImportStatus.DONE).exclude(
+        status=ImportStatus.FAILED
+    ).update(
+        status=ImportStatus.FAILED,
+        error=f"The export could not be written: {job.last_error}"[:2000],
+        finished_at=timezone.now(),
+    )
+
+
+@jobs.handler("crm.export", on_failure=_job_failed)
 def run_export(job) -> dict:
     export = Export.objects.get(pk=job.payload["export_id"])
     return {"rows": write(export, job).rows}  # on an error the export is marked failed, the job retries
