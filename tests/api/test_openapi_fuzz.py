@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 from octopushx.wsgi import application
 from tests.conftest import ApiClient, make_member, make_org
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+pytestmark = pytest.mark.django_db
 
 EXAMPLES = int(os.environ.get("OCTOPUSHX_FUZZ_EXAMPLES", "8"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
