@@ -4,7 +4,8 @@ Each operation is its own test (its own rolled-back database) signed in as the o
 organisation that holds one record of each kind; half the generated cases ask for those records'
 ids, so the operations are exercised beyond their 404. The run fails on a server error, an answer
 that does not match its documented schema or content type, and a status the document does not
-list. ``OCTOPUSHX_FUZZ_EXAMPLES`` sets the examples per operation (8 by default: the whole run
+list. A stateful test then chains the CRM's record operations through the links schemathesis
+infers (create, then read, change, delete by the returned id). ``OCTOPUSHX_FUZZ_EXAMPLES`` sets the examples per operation (8 by default: the whole run
 stays under two minutes on two cores).
 """
 
@@ -26,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from octopushx.wsgi import application
 from tests.conftest import ApiClient, make_member, make_org
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+pytestmark = pytest.mark.django_db
 
 EXAMPLES = int(os.environ.get("OCTOPUSHX_FUZZ_EXAMPLES", "8"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -94,3 +95,36 @@ def test_api_answers_as_documented(case, owner_api, known_ids):
         if name in known_ids and zlib.crc32(repr(case.path_parameters).encode()) % 2:
             case.path_parameters[name] = known_ids[name]
     case.call_and_validate(headers={"Authorization": f"Bearer {owner_api.secret}"}, checks=CHECKS)
+
+
+def test_crm_records_answer_as_documented_across_calls(owner_api):
+    """Stateful: create a record, then read, change, list and delete it through the links
+    schemathesis infers from the answers (the ids a create returns feed the next calls)."""
+    crm = schema.include(path_regex=r"^/api/v1/(contacts|companies|deals|tasks|notes|pipelines)(/|$)")
+    headers = {"Authorization": f"Bearer {owner_api.secret}"}
+
+    calls = []
+
+    class CrmScenarios(crm.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            calls.append((case.method, case.operation.path, response.status_code))
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS, headers=headers)
+
+    CrmScenarios.run(
+        settings=settings(
+            max_examples=max(2, EXAMPLES // 2),
+            stateful_step_count=8,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    # The scenarios went beyond a first call: a record was created and then used by id.
+    assert any(method == "POST" and status == 201 for method, _path, status in calls)
+    assert any("{" in path and status in (200, 204) for _method, path, status in calls), calls
