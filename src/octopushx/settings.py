@@ -245,6 +245,12 @@ MAX_UPLOAD_BYTES = env_int("OCTOPUSHX_MAX_UPLOAD_MB", 512) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- crm: limits of an imported file (checked by the import job, never inside a request)
+CRM_IMPORT_MAX_BYTES = env_int("OCTOPUSHX_IMPORT_MAX_MB", 100) * 1024 * 1024
+CRM_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("OCTOPUSHX_IMPORT_MAX_UNCOMPRESSED_MB", 1024) * 1024 * 1024
+CRM_IMPORT_MAX_ROWS = env_int("OCTOPUSHX_IMPORT_MAX_ROWS", 1_000_000)
+CRM_IMPORT_MAX_CELL_CHARS = env_int("OCTOPUSHX_IMPORT_MAX_CELL_CHARS", 131_072)
+
 # --- calls: speech model (loaded once per worker process), optional LLM, recording fetches
 CALLS_ASR_MODEL = env("OCTOPUSHX_ASR_MODEL", "tiny.en")
 CALLS_ASR_DEVICE = env("OCTOPUSHX_ASR_DEVICE", "cpu")

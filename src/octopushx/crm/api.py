@@ -410,6 +410,11 @@ def create_import(
     match_on: str = Form("email", description="email, phone or external_id"),
     on_match: str = Form("update", description="update or skip the contacts that match"),
     mapping: str | None = Form(None, description='JSON: {"column name": "field"}; automatic when left out'),
+    value_mapping: str | None = Form(
+        None,
+        description='JSON: {"column name": {"value in the file": "option"}} for choice fields; values of '
+        "HubSpot, Pipedrive and Salesforce exports are recognised without it. An empty option leaves the value out",
+    ),
 ):
     """Answers at once with the import's id and status; a job does the work. Poll ``GET /imports/{id}``."""
     require(request, Perm.WRITE)
@@ -422,7 +427,10 @@ def create_import(
         raise ValidationError({"file": [f"The file is larger than {limit} MB; split it"]})
     content = file.read()
     digest = hashlib.sha256(
-        b"\n".join([content, object_type.encode(), match_on.encode(), on_match.encode(), (mapping or "").encode()])
+        b"\n".join(
+            [content, object_type.encode(), match_on.encode(), on_match.encode(), (mapping or "").encode()]
+            + [(value_mapping or "").encode()]
+        )
     ).hexdigest()
     return idempotent(
         request,
@@ -435,6 +443,7 @@ def create_import(
             match_on=match_on,
             on_match=on_match,
             mapping=mapping,
+            value_mapping=value_mapping,
         ),
         s.ImportOut,
         digest=digest,
