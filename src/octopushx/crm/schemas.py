@@ -421,11 +421,15 @@ class SearchOut(Schema):
 class SettingsIn(Schema):
     agent_visibility: str | None = None
     default_currency: str | None = None
+    import_hidden_matches: str | None = Field(
+        None, description="report or skip: an import's row matching a contact the importer may not see"
+    )
 
 
 class SettingsOut(Schema):
     agent_visibility: str
     default_currency: str
+    import_hidden_matches: str
 
 
 # --- imports, exports, duplicates --------------------------------------------------

@@ -41,6 +41,7 @@ __all__ = [
     "check_file",
     "clean_mapping",
     "clean_value_mapping",
+    "add_options",
     "create",
     "decode",
     "encoding_label",
@@ -119,7 +120,7 @@ def create(
     # A short file is counted already; a longer one by the job.
     total = len(sample) if table.finished else 0
     clean = clean_mapping(tenant, headers, mapping)
-    values = clean_value_mapping(headers, value_mapping)
+    values = clean_value_mapping(tenant, headers, clean, value_mapping)
     blob = blobs.store(tenant, data, filename=filename or "import.csv", content_type="text/csv", purpose="crm-import")
     with transaction.atomic():
         record = Import.objects.create(
@@ -163,20 +164,57 @@ def _json_field(value: Any, name: str, errors: dict) -> Any:
     return None if isinstance(value, str) else value
 
 
-def clean_value_mapping(headers: list[str], value_mapping: Any) -> dict[str, dict[str, str]]:
-    """``{"column": {"value in the file": "option"}}``; an empty option leaves the value out on purpose."""
+def clean_value_mapping(
+    tenant, headers: list[str], mapping: dict[str, str], value_mapping: Any, *, strict: bool = True
+) -> dict[str, dict[str, str]]:
+    """``{"column": {"value in the file": "option"}}`` for columns going to a choice field; an empty
+    option leaves the value out on purpose. Not strict (the mapping page, whose mapping may just
+    have changed), values of columns that no longer go to a choice field are dropped."""
+    from octopushx.crm import services
+
     if value_mapping in (None, {}):
         return {}
     if not isinstance(value_mapping, dict) or not all(isinstance(v, dict) for v in value_mapping.values()):
         raise ValidationError({"value_mapping": ['An object {"column": {"value": "option"}}']})
-    unknown = [h for h in value_mapping if h not in headers]
-    if unknown:
-        raise ValidationError({"value_mapping": [f"No column named {', '.join(map(repr, unknown))} in the file"]})
-    return {
-        header: {str(k): (str(v) if v else SKIP) for k, v in values.items()}
-        for header, values in value_mapping.items()
-        if values
-    }
+    custom = services.custom_definitions(tenant, ObjectType.CONTACT)
+    errors, cleaned = [], {}
+    for header, values in value_mapping.items():
+        if header not in headers:
+            errors.append(f"No column named {header!r} in the file")
+            continue
+        options = options_for(mapping.get(header, ""), custom)
+        if options is None:
+            if strict and values:
+                errors.append(f"The column {header!r} does not go to a field with options")
+            continue
+        allowed = {value for value, _label in options}
+        for option in values.values():
+            if option and option != SKIP and str(option) not in allowed:
+                errors.append(f"{header!r}: {option!r} is not one of {', '.join(sorted(allowed))}")
+        if values:
+            cleaned[header] = {str(k): (str(v) if v else SKIP) for k, v in values.items()}
+    if errors:
+        raise ValidationError({"value_mapping": errors})
+    return cleaned
+
+
+def add_options(tenant, actor: Actor, record: Import, mapping: dict[str, str], new: list[tuple[str, str]]) -> None:
+    """Add values found in the file as new options of the custom select fields they go to (admins)."""
+    from octopushx.crm import services
+
+    custom = services.custom_definitions(tenant, ObjectType.CONTACT)
+    wanted: dict[str, list[str]] = {}
+    for header, value in new:
+        target = mapping.get(header, "")
+        field = custom.get(target[3:]) if target.startswith("cf.") else None
+        if field is None or field.field_type not in ("select", "multi_select"):
+            raise ValidationError({"value_mapping": [f"Only a custom select field can get a new option ({header!r})"]})
+        options = wanted.setdefault(field.key, list(field.options))
+        if value.strip() and value.strip() not in options:
+            options.append(value.strip())
+    for key, options in wanted.items():
+        if options != custom[key].options:
+            services.update_custom_field(tenant, actor, custom[key], {"options": options})
 
 
 def _submit(record: Import) -> None:
@@ -199,7 +237,7 @@ def recheck(tenant, actor: Actor, record: Import, *, mapping: dict, value_mappin
     if record.status != ImportStatus.PENDING:
         raise ValidationError({"__all__": ["This import has already started"]})
     clean = clean_mapping(tenant, record.headers, mapping)
-    values = clean_value_mapping(record.headers, value_mapping)
+    values = clean_value_mapping(tenant, record.headers, clean, value_mapping, strict=False)
     with transaction.atomic():
         record.mapping, record.value_mapping = clean, values
         record.save(update_fields=["mapping", "value_mapping", "updated_at"])
@@ -228,7 +266,9 @@ def start(
     if errors:
         raise ValidationError(errors)
     clean = clean_mapping(tenant, record.headers, mapping)
-    values = clean_value_mapping(record.headers, value_mapping) if value_mapping is not None else record.value_mapping
+    values = clean_value_mapping(
+        tenant, record.headers, clean, record.value_mapping if value_mapping is None else value_mapping, strict=False
+    )
     with transaction.atomic():
         record.mapping, record.match_on, record.on_match = clean, match_on, on_match
         record.value_mapping = values
