@@ -405,7 +405,7 @@ def _own_record(request, model, record_id):
 @router.post("/imports", response={201: s.ImportOut, **ERRORS}, summary="Import contacts from CSV or XLSX")
 def create_import(
     request,
-    file: UploadedFile = File(..., description="CSV (UTF-8 ± BOM, UTF-16, Windows-1252) or XLSX"),  # noqa: B008
+    file: UploadedFile = File(..., description="CSV (any encoding, detected) or XLSX"),  # noqa: B008
     object_type: str = Form("contacts", alias="object"),
     match_on: str = Form("email", description="email, phone or external_id"),
     on_match: str = Form("update", description="update or skip the contacts that match"),

@@ -314,7 +314,7 @@ def check_file(record: Import) -> dict:
             seen = distinct[column]
             if cell in seen:
                 seen[cell] += 1
-            elif len(seen) < DISTINCT_VALUES:
+            elif len(seen) < DISTINCT_VALUES and len(cell) <= 100:  # longer text is no option's name
                 seen[cell] = 1
             else:
                 crowded[column] = True

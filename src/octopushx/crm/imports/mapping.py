@@ -54,7 +54,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "associated company", "person organization", "organization name",
     ),
     "job_title": ("job title", "title", "position", "role", "jobtitle", "person job title"),
-    "owner_email": ("owner", "owner email", "contact owner", "person owner", "contact owner email", "owner id"),
+    "owner_email": ("owner", "owner email", "contact owner", "person owner", "contact owner email"),
     "tags": ("tags", "tag", "labels"),
     "lifecycle_stage": ("lifecycle", "lifecycle stage", "lifecyclestage", "stage", "label", "person label"),
     "lead_status": ("lead status", "hs lead status", "leadstatus", "status"),

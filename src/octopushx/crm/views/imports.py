@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from octopushx.crm import imports, services
+from octopushx.crm.imports import files
 from octopushx.crm.downloads import blob_response
 from octopushx.crm.models import Import
 from octopushx.crm.views._shared import _htmx
@@ -54,6 +55,7 @@ def import_list(request):
             "errors": errors,
             "match_keys": imports.MATCH_KEYS,
             "max_mb": imports.MAX_BYTES // (1024 * 1024),
+            "max_rows": f"{files.MAX_ROWS:,}",
         },
         status=status,
     )
