@@ -8,8 +8,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from octopushx.crm import imports, services
-from octopushx.crm.imports import files
 from octopushx.crm.downloads import blob_response
+from octopushx.crm.imports import files
 from octopushx.crm.models import Import
 from octopushx.crm.views._shared import _htmx
 from octopushx.tenancy.roles import Perm, has_perm
