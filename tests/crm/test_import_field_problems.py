@@ -98,3 +98,15 @@ def test_pipedrive_and_salesforce_headers_are_mapped(admin_api, org):
     al = Contact.objects.for_tenant(org).get(email="t@x.io")
     assert (al.country, al.lead_status) == ("FR", "in_progress")
     assert al.original_created_at == datetime(2019, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+
+def test_contact_page_and_api_show_the_original_creation_date(admin_api, web_as, org):
+    upload(admin_api, b"email,first name,create date\nada@example.com,Ada,2021-03-04 10:22\n")
+    jobs.drain()
+    contact = Contact.objects.for_tenant(org).get()
+    body = admin_api.get(f"/api/v1/contacts/{contact.pk}").json()
+    assert body["original_created_at"].startswith("2021-03-04T10:22")
+    from django.urls import reverse
+
+    page = web_as("owner").get(reverse("crm:contact", args=[contact.pk])).content.decode()
+    assert "Created 4 Mar 2021 10:22 in the system it was imported from" in page

@@ -373,6 +373,12 @@ def run_check(job) -> dict:
     except ValidationError as exc:
         result = {"error": " ".join(exc.messages)}
         update = {"file_check": result, "status": ImportStatus.FAILED, "error": result["error"][:2000]}
+    except Exception as exc:
+        if job.attempts < job.max_attempts:
+            raise  # retried; the page keeps waiting
+        # The import itself can still start: it checks every row as it writes.
+        result = {"error": f"The file could not be checked ({exc}); you can still start the import"}
+        update = {"file_check": result}
     with transaction.atomic():
         current = Import.objects.select_for_update().get(pk=record.pk)
         if current.status == ImportStatus.PENDING and current.file_check.get("pending") == token:
