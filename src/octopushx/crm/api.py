@@ -429,7 +429,7 @@ def create_import(
     digest = hashlib.sha256(
         b"\n".join(
             [content, object_type.encode(), match_on.encode(), on_match.encode(), (mapping or "").encode()]
-            + [(value_mapping or "").encode()]
+            + ([value_mapping.encode()] if value_mapping else [])  # keys stored before value_mapping still match
         )
     ).hexdigest()
     return idempotent(
