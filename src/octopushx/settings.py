@@ -263,6 +263,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # comes, an idle keep-alive); the body limits above are applied there before a body is read.
 REQUEST_READ_TIMEOUT = env_int("OCTOPUSHX_REQUEST_READ_TIMEOUT", 30)
 
+# --- crm: limits of an imported file (checked by the import job, never inside a request)
+CRM_IMPORT_MAX_BYTES = env_int("OCTOPUSHX_IMPORT_MAX_MB", 100) * 1024 * 1024
+CRM_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("OCTOPUSHX_IMPORT_MAX_UNCOMPRESSED_MB", 1024) * 1024 * 1024
+CRM_IMPORT_MAX_ROWS = env_int("OCTOPUSHX_IMPORT_MAX_ROWS", 1_000_000)
+CRM_IMPORT_MAX_CELL_CHARS = env_int("OCTOPUSHX_IMPORT_MAX_CELL_CHARS", 131_072)
+
 # --- calls: speech model (loaded once per worker process), optional LLM, recording fetches
 # The same reading of OCTOPUSHX_ASR_* / OCTOPUSHX_LLM_* as `octopushx analyze`, so the processing
 # job and the command analyse a file with the same settings (see intelligence.config).

@@ -90,8 +90,10 @@ def test_semicolon_separated_and_custom_field_mapping(admin_api, org):
     jobs.drain()
     record = Import.objects.for_tenant(org).get()
     assert record.mapping == {"Name": "full_name", "E-mail": "email", "Plan": "cf.plan"}
-    assert (record.created, record.failed) == (1, 1)
-    assert Contact.objects.for_tenant(org).get().custom == {"plan": "Gold"}
+    # Issue 10 §1: an invalid optional value is left out and reported; the row is still imported.
+    assert (record.created, record.failed, record.with_problems) == (2, 0, 1)
+    assert Contact.objects.for_tenant(org).get(first_name="Ada").custom == {"plan": "Gold"}
+    assert Contact.objects.for_tenant(org).get(first_name="Bob").custom == {}
 
 
 def test_explicit_mapping(admin_api, org):

@@ -406,11 +406,16 @@ def _own_record(request, model, record_id):
 @router.post("/imports", response={201: s.ImportOut, **ERRORS}, summary="Import contacts from CSV or XLSX")
 def create_import(
     request,
-    file: UploadedFile = File(..., description="CSV (UTF-8 ± BOM, UTF-16, Windows-1252) or XLSX"),  # noqa: B008
+    file: UploadedFile = File(..., description="CSV (any encoding, detected) or XLSX"),  # noqa: B008
     object_type: str = Form("contacts", alias="object"),
     match_on: str = Form("email", description="email, phone or external_id"),
     on_match: str = Form("update", description="update or skip the contacts that match"),
     mapping: str | None = Form(None, description='JSON: {"column name": "field"}; automatic when left out'),
+    value_mapping: str | None = Form(
+        None,
+        description='JSON: {"column name": {"value in the file": "option"}} for choice fields; values of '
+        "HubSpot, Pipedrive and Salesforce exports are recognised without it. An empty option leaves the value out",
+    ),
 ):
     """Answers at once with the import's id and status; a job does the work. Poll ``GET /imports/{id}``."""
     require(request, Perm.WRITE)
@@ -423,7 +428,10 @@ def create_import(
         raise ValidationError({"file": [f"The file is larger than {limit} MB; split it"]})
     content = file.read()
     digest = hashlib.sha256(
-        b"\n".join([content, object_type.encode(), match_on.encode(), on_match.encode(), (mapping or "").encode()])
+        b"\n".join(
+            [content, object_type.encode(), match_on.encode(), on_match.encode(), (mapping or "").encode()]
+            + ([value_mapping.encode()] if value_mapping else [])  # keys stored before value_mapping still match
+        )
     ).hexdigest()
     return idempotent(
         request,
@@ -436,6 +444,7 @@ def create_import(
             match_on=match_on,
             on_match=on_match,
             mapping=mapping,
+            value_mapping=value_mapping,
         ),
         s.ImportOut,
         digest=digest,

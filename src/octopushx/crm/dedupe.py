@@ -47,10 +47,12 @@ def _name(contact: Contact) -> str:
     return f"{contact.first_name} {contact.last_name}".strip().lower()
 
 
-def candidates(contact: Contact, qs=None) -> list[tuple[Contact, str]]:
-    """Likely duplicates of one contact (used on create), with the reason."""
+def candidates(contact: Contact, qs) -> list[tuple[Contact, str]]:
+    """Likely duplicates of one contact (used on create), with the reason, among ``qs``: the
+    contacts the member sees (there is no tenant-wide default, so a suggestion never names a
+    contact the member may not see)."""
     tenant = contact.tenant
-    qs = (qs if qs is not None else Contact.objects.for_tenant(tenant)).exclude(pk=contact.pk)
+    qs = qs.exclude(pk=contact.pk)
     found: dict = {}
     emails = list(contact.emails.values_list("email", flat=True))
     if emails:

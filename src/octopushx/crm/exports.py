@@ -149,8 +149,9 @@ def _value(row, key: str) -> Any:
     return "" if value is None else str(value)
 
 
-def _safe(value: Any) -> str:
-    """Spreadsheet apps run cells that start with = + - @ as formulas: quote them."""
+def safe_cell(value: Any) -> str:
+    """Spreadsheet apps run cells that start with = + - @ as formulas: quote them. The one guard for
+    every table we hand out: exports and imports' error reports."""
     text = "" if value is None else str(value)
     if text.startswith(CSV_INJECTION) and not _is_number(text):
         return "'" + text
@@ -172,10 +173,10 @@ def rows(export: Export) -> tuple[list[str], Iterator[list[str]]]:
 
     def generate() -> Iterator[list[str]]:
         for row in queryset(export).iterator(chunk_size=1000):
-            values = [_safe(_value(row, key)) for _l, key in columns]
+            values = [safe_cell(_value(row, key)) for _l, key in columns]
             for definition in definitions:
                 value = row.custom.get(definition.key, "")
-                values.append(_safe("; ".join(value) if isinstance(value, list) else value))
+                values.append(safe_cell("; ".join(value) if isinstance(value, list) else value))
             yield values
 
     return header, generate()

@@ -25,11 +25,19 @@ class Visibility(models.TextChoices):
     ALL = "all", "Everyone sees every record"
 
 
+class HiddenMatch(models.TextChoices):
+    """What an import does with a row matching a record the importing member may not see."""
+
+    REPORT = "report", "Reject the row as \u201cexists, not yours\u201d (listed in the error report)"
+    SKIP = "skip", "Skip the row silently (counted as skipped)"
+
+
 class CrmSettings(TenantModel):
     """Tenant-level CRM policy; one row per tenant, created on first use."""
 
     agent_visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.OWN)
     default_currency = models.CharField(max_length=3, default="GBP")
+    import_hidden_matches = models.CharField(max_length=8, choices=HiddenMatch.choices, default=HiddenMatch.REPORT)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="crm_settings_one_per_tenant")]
@@ -178,6 +186,9 @@ class Contact(TenantModel, Address):
     external_id = models.CharField(max_length=100, blank=True)
     custom = models.JSONField(default=dict, blank=True)
     merged_ids = models.JSONField(default=list, blank=True, help_text="Contacts merged into this one")
+    original_created_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the record was created in the system it was imported from"
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -409,6 +420,11 @@ class Import(TenantModel):
     mapping = models.JSONField(default=dict, blank=True)
     headers = models.JSONField(default=list, blank=True)
     sample = models.JSONField(default=list, blank=True, help_text="The first rows, for the mapping preview")
+    encoding = models.CharField(max_length=32, blank=True, help_text="The CSV's character encoding, as detected")
+    value_mapping = models.JSONField(
+        default=dict, blank=True, help_text="Per column: a value found in the file → the option it stands for"
+    )
+    file_check = models.JSONField(default=dict, blank=True, help_text="The whole-file check: per-column problems")
     status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
@@ -416,6 +432,7 @@ class Import(TenantModel):
     updated = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    with_problems = models.PositiveIntegerField(default=0, help_text="Rows written without some invalid values")
     possible_duplicates = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     error_report = models.ForeignKey("core.Blob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

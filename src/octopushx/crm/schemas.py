@@ -110,6 +110,9 @@ class ContactOut(TaggedOut):
     external_id: str
     custom_fields: dict[str, Any]
     possible_duplicates: list[UUID] = Field(default_factory=list, description="On create only")
+    original_created_at: datetime | None = Field(
+        None, description="When the record was created in the system it was imported from"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -418,11 +421,15 @@ class SearchOut(Schema):
 class SettingsIn(Schema):
     agent_visibility: str | None = None
     default_currency: str | None = None
+    import_hidden_matches: str | None = Field(
+        None, description="report or skip: an import's row matching a contact the importer may not see"
+    )
 
 
 class SettingsOut(Schema):
     agent_visibility: str
     default_currency: str
+    import_hidden_matches: str
 
 
 # --- imports, exports, duplicates --------------------------------------------------
@@ -443,11 +450,24 @@ class ImportOut(Schema):
     updated: int
     skipped: int
     failed: int
+    with_problems: int = Field(
+        0, description="Rows written without some invalid values (each listed in the error report)"
+    )
     possible_duplicates: int = Field(0, description="Created contacts sharing an email or phone with another one")
+    encoding: str = Field("", description="The CSV's character encoding, as detected (empty for XLSX)")
+    value_mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
     error: str
-    error_report: str | None = Field(None, description="Download link of the rejected rows (CSV)")
+    error_report: str | None = Field(
+        None, description="Download link of the error report (CSV): rejected rows and values left out"
+    )
     created_at: datetime
     finished_at: datetime | None
+
+    @staticmethod
+    def resolve_value_mapping(obj):
+        from octopushx.crm.imports import SKIP
+
+        return {h: {k: ("" if v == SKIP else v) for k, v in values.items()} for h, values in obj.value_mapping.items()}
 
     @staticmethod
     def resolve_progress(obj):

@@ -32,29 +32,54 @@ TARGETS: dict[str, str] = {
     "consent": "Consent",
     "lawful_basis": "Lawful basis",
     "external_id": "External id",
+    "original_created_at": "Original creation date",
 }
+# Headers as people type them and as HubSpot, Pipedrive and Salesforce export them (compared after
+# lower-casing and folding spaces, dashes, dots and underscores: "Person - Email - Work" is "person email work").
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "first_name": ("first name", "firstname", "given name", "forename", "first"),
-    "last_name": ("last name", "lastname", "surname", "family name", "last"),
-    "full_name": ("name", "full name", "fullname", "contact name", "contact"),
-    "email": ("email", "e-mail", "email address", "e-mail address", "mail", "primary email"),
-    "phone": ("phone", "phone number", "telephone", "tel", "mobile", "mobile phone", "cell", "primary phone"),
-    "company": ("company", "company name", "organisation", "organization", "account", "employer"),
-    "job_title": ("job title", "title", "position", "role", "jobtitle"),
-    "owner_email": ("owner", "owner email", "contact owner"),
+    "first_name": ("first name", "firstname", "given name", "forename", "first", "person first name"),
+    "last_name": ("last name", "lastname", "surname", "family name", "last", "person last name"),
+    "full_name": ("name", "full name", "fullname", "contact name", "contact", "person name", "person"),
+    "email": (
+        "email", "e-mail", "email address", "e-mail address", "mail", "primary email", "email work",
+        "email home", "email other", "person email", "person email work", "person email home",
+    ),
+    "phone": (
+        "phone", "phone number", "telephone", "tel", "mobile", "mobile phone", "mobile phone number",
+        "mobilephone", "cell", "primary phone", "phone work", "phone mobile", "phone home", "person phone",
+        "person phone work", "person phone mobile", "business phone",
+    ),
+    "company": (
+        "company", "company name", "organisation", "organization", "account", "account name", "employer",
+        "associated company", "person organization", "organization name",
+    ),
+    "job_title": ("job title", "title", "position", "role", "jobtitle", "person job title"),
+    "owner_email": ("owner", "owner email", "contact owner", "person owner", "contact owner email"),
     "tags": ("tags", "tag", "labels"),
-    "lifecycle_stage": ("lifecycle", "lifecycle stage", "stage"),
-    "lead_status": ("lead status", "status"),
-    "street": ("street", "address", "street address", "address line 1"),
-    "city": ("city", "town"),
-    "region": ("region", "state", "county", "province"),
-    "postal_code": ("postal code", "postcode", "zip", "zip code", "post code"),
-    "country": ("country", "country code"),
+    "lifecycle_stage": ("lifecycle", "lifecycle stage", "lifecyclestage", "stage", "label", "person label"),
+    "lead_status": ("lead status", "hs lead status", "leadstatus", "status"),
+    "street": ("street", "address", "street address", "address line 1", "mailing street", "mailingstreet"),
+    "city": ("city", "town", "mailing city", "mailingcity"),
+    "region": (
+        "region", "state", "county", "province", "state/region", "state/province", "mailing state/province",
+        "mailing state", "mailingstate",
+    ),
+    "postal_code": (
+        "postal code", "postcode", "zip", "zip code", "post code", "zip/postal code", "mailing zip/postal code",
+        "mailing postal code", "mailingpostalcode",
+    ),
+    "country": ("country", "country code", "country/region", "mailing country", "mailingcountry"),
     "preferred_language": ("language", "preferred language", "locale"),
     "consent": ("consent", "marketing consent"),
     "lawful_basis": ("lawful basis", "legal basis"),
-    "external_id": ("external id", "external_id", "id", "record id", "crm id"),
-}
+    "external_id": (
+        "external id", "external_id", "id", "record id", "crm id", "contact id", "person id", "hs object id",
+    ),
+    "original_created_at": (
+        "create date", "created date", "createdate", "createddate", "created", "date created", "created at",
+        "creation date", "person created", "created time", "add time", "person add time",
+    ),
+}  # fmt: skip
 
 
 def _norm(text: str) -> str:

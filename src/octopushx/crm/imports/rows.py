@@ -1,25 +1,45 @@
-"""One row of an import, validated with the same rules as every other write path."""
+"""One row of an import, validated with the same rules as every other write path.
+
+Each value is checked alone. An invalid value in an optional field is reported for that row and
+column and left out, and the record is still written without it (as HubSpot's importer does); only
+an unusable identity fails the row: no name and no valid email or phone, or an invalid value in the
+column that matches existing records.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
-
 from octopushx.crm import fields as rules
 from octopushx.crm import services
-from octopushx.crm.models import (
-    Consent,
-    LawfulBasis,
-    LeadStatus,
-    Lifecycle,
-    ObjectType,
-)
+from octopushx.crm.imports.values import CHOICES, country_code, options_for, parse_moment, suggest
+from octopushx.crm.models import FieldType, ObjectType
 from octopushx.tenancy.models import Membership
 
-CHOICES = {"lifecycle_stage": Lifecycle, "lead_status": LeadStatus, "consent": Consent, "lawful_basis": LawfulBasis}
+__all__ = ["CHOICES", "Issue", "Row", "RowCleaner"]
+
+TEXT_LIMITS = {
+    "first_name": 100,
+    "last_name": 100,
+    "job_title": 100,
+    "city": 100,
+    "region": 100,
+    "postal_code": 20,
+    "external_id": 100,
+    "preferred_language": 16,
+    "company": 200,
+    "street": 200,
+}
+SKIP = "__skip__"  # a value mapped to "leave empty" on purpose: no problem to report
+
+
+@dataclass
+class Issue:
+    column: str
+    value: str
+    reason: str
+    fatal: bool = False
 
 
 @dataclass
@@ -28,95 +48,117 @@ class Row:
     raw: list[str]
     values: dict[str, Any] = field(default_factory=dict)
     custom: dict[str, Any] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        """Why the row cannot be imported (empty when it can)."""
+        return [f"{i.column}: {i.reason}" if i.column else i.reason for i in self.issues if i.fatal]
+
+    @property
+    def problems(self) -> list[Issue]:
+        """Values left out of a row that is imported."""
+        return [i for i in self.issues if not i.fatal]
+
+    def fail(self, reason: str, column: str = "", value: str = "") -> None:
+        self.issues.append(Issue(column, value, reason, fatal=True))
 
 
 class RowCleaner:
     """Validates one mapped row with the same rules as every other write path."""
 
-    def __init__(self, tenant, headers: list[str], mapping: dict[str, str]):
+    def __init__(
+        self,
+        tenant,
+        headers: list[str],
+        mapping: dict[str, str],
+        value_mapping: dict[str, dict[str, str]] | None = None,
+        match_on: str = "",
+    ):
         self.tenant = tenant
         self.region = tenant.default_region
         self.width = len(headers)
-        self.columns = [(index, mapping.get(header, "")) for index, header in enumerate(headers)]
+        self.columns = [(index, header, mapping.get(header, "")) for index, header in enumerate(headers)]
+        self.value_mapping = value_mapping or {}
+        self.match_on = match_on
         self.custom = services.custom_definitions(tenant, ObjectType.CONTACT)
+        self.options = {
+            target: options_for(target, self.custom) for _i, _h, target in self.columns if target
+        }  # fmt: skip
         self.members = {
             m.user.email.lower(): m.user for m in Membership.objects.filter(tenant=tenant).select_related("user")
         }
 
+    def choice(self, header: str, target: str, value: str) -> str:
+        """The option a file's value stands for: as mapped on the mapping page, else recognised."""
+        mapped = self.value_mapping.get(header, {}).get(value)
+        if mapped is not None:
+            return mapped
+        options = self.options.get(target) or []
+        found = suggest(target, value, options)
+        if found is None:
+            raise ValueError(f"{value!r} is not one of {', '.join(label for _v, label in options)}")
+        return found
+
     def clean(self, number: int, raw: list[str]) -> Row:
         row = Row(number, raw)
         if len(raw) > self.width and any(cell for cell in raw[self.width :]):
-            row.errors.append(f"The row has {len(raw)} cells but the header has {self.width}")
+            row.fail(f"The row has {len(raw)} cells but the header has {self.width}")
             return row
         values: dict[str, Any] = {}
-        custom_raw: dict[str, Any] = {}
-        for index, target in self.columns:
+        for index, header, target in self.columns:
             if not target:
                 continue
             value = raw[index].strip() if index < len(raw) else ""
-            if target.startswith("cf."):
-                if value:
-                    custom_raw[target[3:]] = value
-            elif value:
-                values[target] = value
-        if "full_name" in values:
-            first, _, last = values.pop("full_name").partition(" ")
-            values.setdefault("first_name", first)
-            values.setdefault("last_name", last)
-        for name in ("email", "phone"):
-            if name in values:
-                try:
-                    values[name] = (
-                        rules.clean_email(values[name])
-                        if name == "email"
-                        else rules.clean_phone(values[name], self.region)
-                    )
-                except ValueError as exc:
-                    row.errors.append(f"{name}: {exc}")
-        for name, choices in CHOICES.items():
-            if name in values:
-                wanted = values[name].strip().lower().replace(" ", "_")
-                match = next(
-                    (v for v, label in choices.choices if wanted in (v, label.lower().replace(" ", "_"))), None
-                )
-                if match is None:
-                    row.errors.append(
-                        f"{name}: {values[name]!r} is not one of {', '.join(v for v in choices.values if v)}"
-                    )
-                else:
-                    values[name] = match
-        if "country" in values:
-            values["country"] = values["country"].upper()
-            if not re.match(r"^[A-Z]{2}$", values["country"]):
-                row.errors.append("country: use a two-letter code such as GB")
-        if "owner_email" in values:
-            owner = self.members.get(values.pop("owner_email").lower())
-            if owner is None:
-                row.errors.append("owner: no member of this organisation has that email")
-            else:
-                values["owner"] = owner
-        for name in (
-            "first_name",
-            "last_name",
-            "job_title",
-            "city",
-            "region",
-            "postal_code",
-            "external_id",
-            "preferred_language",
-            "company",
-        ):
-            if len(values.get(name, "")) > (200 if name == "company" else 100):
-                row.errors.append(f"{name}: too long")
-        if "street" in values and len(values["street"]) > 200:
-            row.errors.append("street: too long")
-        if custom_raw:
+            if not value:
+                continue
             try:
-                row.custom = rules.clean_custom(self.custom, custom_raw, region=self.region, partial=True)
-            except ValidationError as exc:
-                row.errors.extend(f"{k.split('.', 1)[-1]}: {' '.join(v)}" for k, v in exc.message_dict.items())
+                cleaned = self._value(header, target, value)
+            except ValueError as exc:
+                if target == self.match_on:
+                    row.fail(str(exc), header, value)
+                else:
+                    row.issues.append(Issue(header, value, str(exc)))
+                continue
+            if cleaned == SKIP:
+                continue
+            if target.startswith("cf."):
+                row.custom[target[3:]] = cleaned
+            elif target == "full_name":
+                first, _, last = cleaned.partition(" ")
+                values.setdefault("first_name", first)
+                values.setdefault("last_name", last)
+            else:
+                values["owner" if target == "owner_email" else target] = cleaned
         if not any(values.get(n) for n in ("first_name", "last_name", "email", "phone")) and not row.errors:
-            row.errors.append("The row has no name, email or phone number")
+            row.fail("The row has no name and no valid email or phone number")
         row.values = values
         return row
+
+    def _value(self, header: str, target: str, value: str) -> Any:
+        """The cleaned value of one cell, ``SKIP``, or ``ValueError`` with the reason."""
+        if self.options.get(target) is not None:
+            if target.startswith("cf.") and self.custom[target[3:]].field_type == FieldType.MULTI_SELECT:
+                chosen = [self.choice(header, target, part.strip()) for part in value.split(";") if part.strip()]
+                chosen = [c for c in chosen if c != SKIP]
+                return chosen or SKIP
+            return self.choice(header, target, value)
+        if target == "email":
+            return rules.clean_email(value)
+        if target == "phone":
+            return rules.clean_phone(value, self.region)
+        if target == "country":
+            return country_code(value)
+        if target == "original_created_at":
+            return parse_moment(value, self.region)
+        if target == "owner_email":
+            owner = self.members.get(value.lower())
+            if owner is None:
+                raise ValueError("no member of this organisation has that email")
+            return owner
+        if target.startswith("cf."):
+            return rules.clean_custom_value(self.custom[target[3:]], value, self.region)
+        limit = TEXT_LIMITS.get(target)
+        if limit and len(value) > limit:
+            raise ValueError(f"too long (at most {limit} characters)")
+        return value

@@ -17,17 +17,23 @@ from octopushx.core import blobs, events
 from octopushx.core.bulk import fast_insert
 from octopushx.core.context import Actor
 from octopushx.crm import services
-from octopushx.crm.imports.rows import Row
+from octopushx.crm.exports import safe_cell
+from octopushx.crm.imports.rows import Issue, Row
 from octopushx.crm.models import (
     Company,
     Consent,
     Contact,
     ContactEmail,
     ContactPhone,
+    HiddenMatch,
     Import,
     LeadStatus,
     Lifecycle,
 )
+from octopushx.crm.visibility import crm_settings, restrict, visible_owner_ids
+from octopushx.tenancy.models import Membership
+
+Failure = tuple[int, list[Issue], list[str]]  # row number, what is wrong, the row's cells
 
 CONTACT_DEFAULTS = {
     "first_name": "",
@@ -47,6 +53,7 @@ CONTACT_DEFAULTS = {
     "restricted": False,
     "external_id": "",
     "merged_ids": [],
+    "original_created_at": None,
 }
 COMPANY_DEFAULTS = {
     "street": "",
@@ -64,7 +71,8 @@ COMPANY_DEFAULTS = {
 
 
 class Writer:
-    """Writes validated rows chunk by chunk; matches existing contacts on the chosen key."""
+    """Writes validated rows chunk by chunk; matches existing contacts on the chosen key, among
+    those the importing member may see (and so change): an import is no way round visibility."""
 
     def __init__(self, record: Import, actor: Actor):
         self.record = record
@@ -76,16 +84,28 @@ class Writer:
             for pk, name in Company.objects.for_tenant(self.tenant).values_list("pk", "name")
         }
         self.seen: dict[str, Any] = {}  # match key value -> contact id created or matched in this import
+        self.hidden: set[str] = set()  # match key values of contacts the member may not see
         self.created_emails: set[str] = set()
         self.created_phones: set[str] = set()
-        self.failures: list[tuple[int, str, list[str]]] = []
+        self.failures: list[Failure] = []
+        # An import started by a person matches only what that person sees; one without a person
+        # (the system) sees everything. A member who has left sees nothing.
+        self.membership = (
+            Membership.objects.filter(tenant=self.tenant, user=record.created_by).first() if record.created_by else None
+        )
+        self.sees_all = record.created_by is None or visible_owner_ids(self.membership) is None
+        self.hidden_policy = crm_settings(self.tenant).import_hidden_matches
+
+    def visible_contacts(self):
+        contacts = Contact.objects.for_tenant(self.tenant)
+        return contacts if self.sees_all else restrict(contacts, self.membership)
 
     def _key(self, row: Row) -> str | None:
         value = row.values.get(self.record.match_on)
         return value or None
 
     def _existing(self, rows: list[Row]) -> dict[str, Any]:
-        keys = [k for k in (self._key(r) for r in rows) if k and k not in self.seen]
+        keys = [k for k in (self._key(r) for r in rows) if k and k not in self.seen and k not in self.hidden]
         if not keys:
             return {}
         match_on = self.record.match_on
@@ -97,7 +117,16 @@ class Writer:
             found = (
                 Contact.objects.for_tenant(self.tenant).filter(external_id__in=keys).values_list("external_id", "pk")
             )
-        return dict(found)
+        found = list(found)
+        if self.sees_all:
+            return dict(found)
+        allowed = set(self.visible_contacts().filter(pk__in={pk for _k, pk in found}).values_list("pk", flat=True))
+        matches: dict[str, Any] = {}
+        for key, pk in found:
+            if pk in allowed:
+                matches[key] = pk
+        self.hidden.update(key for key, _pk in found if key not in matches)
+        return matches
 
     def _company(self, name: str | None, new_companies: list[dict]) -> Company | None:
         if not name:
@@ -134,17 +163,28 @@ class Writer:
         for row in rows:
             if row.errors:
                 counts["failed"] += 1
-                self.failures.append((row.number, "; ".join(row.errors), row.raw))
+                self.failures.append((row.number, row.issues, row.raw))
                 continue
             key = self._key(row)
             match = self.seen.get(key) if key else None
             match = match or (existing.get(key) if key else None)
+            if match is None and key in self.hidden:
+                # Someone else's contact: never changed, never shown; said so or skipped as the admin chose.
+                if self.hidden_policy == HiddenMatch.SKIP:
+                    counts["skipped"] += 1
+                else:
+                    counts["failed"] += 1
+                    column = self._match_column()
+                    reason = f"A contact with this {self.record.match_on.replace('_', ' ')} exists and is not yours"
+                    self.failures.append((row.number, [Issue(column, key, reason, fatal=True)], row.raw))
+                continue
             if match is not None:
                 if self.record.on_match == "skip":
                     counts["skipped"] += 1
                 else:
                     updates.append((match, row))
                 continue
+            self._note_problems(row, counts)
             values = dict(row.values)
             company = self._company(values.pop("company", None), new_companies)
             email, phone = values.pop("email", None), values.pop("phone", None)
@@ -197,31 +237,43 @@ class Writer:
         for contact_id, row in updates:
             self._update(contact_id, row, counts)
 
+    def _match_column(self) -> str:
+        targets = {"email": "email", "phone": "phone", "external_id": "external_id"}
+        wanted = targets[self.record.match_on]
+        return next((h for h, t in self.record.mapping.items() if t == wanted), self.record.match_on)
+
+    def _note_problems(self, row: Row, counts: dict[str, int]) -> None:
+        """A written row whose invalid values were left out: counted, and listed in the report."""
+        if row.problems:
+            counts["with_problems"] = counts.get("with_problems", 0) + 1
+            self.failures.append((row.number, row.problems, row.raw))
+
     def possible_duplicates(self) -> int:
-        """Created contacts that share an email or a phone number with another contact."""
+        """Created contacts that share an email or a phone number with another contact the
+        importing member sees (a hidden contact is not even counted)."""
         from django.db.models import Count
 
         found = 0
+        contacts = None if self.sees_all else self.visible_contacts()
         for model, column, values in (
             (ContactEmail, "email", self.created_emails),
             (ContactPhone, "number", self.created_phones),
         ):
             values = sorted(values)
             for start in range(0, len(values), 500):
-                found += (
-                    model.objects.filter(tenant=self.tenant, **{f"{column}__in": values[start : start + 500]})
-                    .values(column)
-                    .annotate(n=Count("contact_id", distinct=True))
-                    .filter(n__gt=1)
-                    .count()
-                )
+                rows = model.objects.filter(tenant=self.tenant, **{f"{column}__in": values[start : start + 500]})
+                if contacts is not None:
+                    rows = rows.filter(contact__in=contacts)
+                found += rows.values(column).annotate(n=Count("contact_id", distinct=True)).filter(n__gt=1).count()
         return found
 
     def _update(self, contact_id, row: Row, counts: dict[str, int]) -> None:
         contact = Contact.objects.for_tenant(self.tenant).filter(pk=contact_id).first()
         if contact is None:
             counts["failed"] += 1
-            self.failures.append((row.number, "The matching contact was deleted during the import", row.raw))
+            self.failures.append(
+                (row.number, [Issue("", "", "The matching contact was deleted during the import", True)], row.raw)
+            )
             return
         data: dict[str, Any] = {
             k: v for k, v in row.values.items() if k not in ("company", "owner", "email", "phone", "tags")
@@ -248,21 +300,32 @@ class Writer:
             with transaction.atomic():
                 services.update_contact(self.tenant, self.actor, contact, data)
             counts["updated"] += 1
+            self._note_problems(row, counts)
         except ValidationError as exc:
             counts["failed"] += 1
-            self.failures.append(
-                (row.number, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), row.raw)
-            )
+            issues = [Issue(k, "", " ".join(v), fatal=True) for k, v in exc.message_dict.items()]
+            self.failures.append((row.number, issues, row.raw))
 
 
-def _error_report(record: Import, failures: list[tuple[int, str, list[str]]]):
+REPORT_HEADER = ["row", "reason", "column", "value", "result"]
+
+
+def _error_report(record: Import, failures: list[Failure]):
+    """One line per problem: the row, why, the column and its value, whether the row was imported
+    (without that value) or not, then the row's cells. Every cell is guarded against formulas."""
+
     def lines() -> Iterator[bytes]:
         buffer = io.StringIO()
         buffer.write("\ufeff")
         writer = csv.writer(buffer)
-        writer.writerow(["row", "reason", *record.headers])
-        for number, reason, raw in failures:
-            writer.writerow([number, reason, *raw])
+        writer.writerow([safe_cell(cell) for cell in [*REPORT_HEADER, *record.headers]])
+        for number, issues, raw in sorted(failures, key=lambda failure: failure[0]):
+            cells = [safe_cell(cell) for cell in raw]
+            rejected = any(issue.fatal for issue in issues)
+            for issue in issues:
+                result = "row not imported" if rejected else "imported without this value"
+                writer.writerow([number, safe_cell(issue.reason), safe_cell(issue.column), safe_cell(issue.value),
+                                 result, *cells])  # fmt: skip
             if buffer.tell() > 65536:
                 yield buffer.getvalue().encode()
                 buffer.seek(0)

@@ -40,6 +40,7 @@ def contact_snapshot(contact: Contact) -> dict:
         lawful_basis=contact.lawful_basis,
         restricted=contact.restricted,
         custom_fields=dict(contact.custom),
+        original_created_at=_iso(contact.original_created_at),
     )
     return data
 
@@ -158,6 +159,16 @@ def clean_contact(tenant, actor: Actor, data: dict, contact: Contact | None = No
             if parsed is None:
                 errors["consent_at"] = ["A date and time such as 2026-01-31T12:00:00Z"]
             values["consent_at"] = parsed
+    if "original_created_at" in data:
+        # When the record was made in the system it came from (an import's "Create Date").
+        values["original_created_at"] = data["original_created_at"] or None
+        if isinstance(values["original_created_at"], str):
+            from django.utils.dateparse import parse_datetime
+
+            parsed = parse_datetime(values["original_created_at"])
+            if parsed is None:
+                errors["original_created_at"] = ["A date and time such as 2026-01-31T12:00:00Z"]
+            values["original_created_at"] = parsed
     if "restricted" in data and data["restricted"] is not None:
         try:
             values["restricted"] = rules.clean_bool(data["restricted"])

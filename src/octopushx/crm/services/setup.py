@@ -12,6 +12,7 @@ from octopushx.crm.models import (
     CrmSettings,
     CustomField,
     FieldType,
+    HiddenMatch,
     ObjectType,
     SavedView,
     Visibility,
@@ -23,12 +24,16 @@ from octopushx.crm.visibility import crm_settings
 
 
 def update_settings(tenant, actor: Actor, **values) -> CrmSettings:
-    """Change the tenant's CRM policy (agent visibility, default currency)."""
+    """Change the tenant's CRM policy (agent visibility, default currency, what an import does with
+    a row matching a contact the importing member may not see)."""
     current = crm_settings(tenant)
     errors: dict = {}
-    old = {"agent_visibility": current.agent_visibility, "default_currency": current.default_currency}
+    names = ("agent_visibility", "default_currency", "import_hidden_matches")
+    old = {name: getattr(current, name) for name in names}
     if "agent_visibility" in values:
         current.agent_visibility = _choice(values, "agent_visibility", Visibility, errors)
+    if values.get("import_hidden_matches"):
+        current.import_hidden_matches = _choice(values, "import_hidden_matches", HiddenMatch, errors)
     if "default_currency" in values:
         currency = str(values["default_currency"] or "").upper()
         if not CURRENCY.match(currency):
@@ -37,7 +42,7 @@ def update_settings(tenant, actor: Actor, **values) -> CrmSettings:
     _raise(errors)
     with transaction.atomic():
         current.save()
-        new = {"agent_visibility": current.agent_visibility, "default_currency": current.default_currency}
+        new = {name: getattr(current, name) for name in names}
         audit.record(tenant, actor, "crm.settings_changed", obj=current, changes=audit.diff(old, new))
     return current
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from octopushx.crm import services
 from octopushx.crm.forms import CustomFieldEditForm, CustomFieldForm, PipelineForm
-from octopushx.crm.models import CustomField, FieldType, Pipeline, StageKind, Visibility
+from octopushx.crm.models import CustomField, FieldType, HiddenMatch, Pipeline, StageKind, Visibility
 from octopushx.crm.views._shared import _errors_text
 from octopushx.crm.visibility import crm_settings
 from octopushx.tenancy.roles import Perm, has_perm
@@ -34,6 +34,7 @@ def settings_page(request):
                     request.actor,
                     agent_visibility=request.POST.get("agent_visibility", ""),
                     default_currency=request.POST.get("default_currency", ""),
+                    import_hidden_matches=request.POST.get("import_hidden_matches", ""),
                 )
                 messages.success(request, "CRM settings saved.")
                 return redirect("crm:settings")
@@ -67,6 +68,7 @@ def settings_page(request):
         {
             "settings": crm_settings(request.tenant),
             "visibilities": Visibility.choices,
+            "hidden_matches": HiddenMatch.choices,
             "is_admin": is_admin,
             "custom_fields": CustomField.objects.for_tenant(request.tenant),
             "pipelines": Pipeline.objects.for_tenant(request.tenant).prefetch_related("stages"),
