@@ -88,13 +88,16 @@ def test_metrics_label_routes_not_raw_paths(db, client):
 
 @pytest.fixture
 def log_lines():
-    """What the configured JSON console handler writes, one parsed object per line."""
+    """What the console handler writes in production's JSON format, one parsed object per line."""
+    from octopushx.core.logging import JsonFormatter
+
     handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
     stream = io.StringIO()
     # Swapped by hand: setStream() flushes the old stream, which pytest may have closed.
     previous, handler.stream = handler.stream, stream
+    previous_format, handler.formatter = handler.formatter, JsonFormatter()
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    handler.stream = previous
+    handler.stream, handler.formatter = previous, previous_format
 
 
 def test_log_lines_are_json_with_the_request_id(db, client, log_lines):

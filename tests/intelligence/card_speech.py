@@ -57,7 +57,9 @@ CARD_CALLS: dict[str, dict] = {
 
 # What may stay: the amounts said with a currency word, and the words that ask for the code.
 ALLOWED = re.compile(
-    r"\b(six hundred|600|eighty[- ]two|82)(\s*pounds?)\b|£\s?(600|82)\b|\bthree digits\b|\b3 digits\b",
+    # The amounts the script says, and the labels of a mono call whose roles are not known ("speaker1").
+    r"\b(six hundred|600|eighty[- ]two|82)(\s*pounds?)\b|£\s?(600|82)\b|\bthree digits\b|\b3 digits\b"
+    r"|\bspeaker\s?[12]\b",
     re.IGNORECASE,
 )
 NUMBER_WORDS = re.compile(

@@ -294,5 +294,7 @@ def test_queue_page_records_staff_entries(web_as, org):
     assert client.post(f"/shield/privacy/{request.pk}/nonsense/").status_code == 404
 
 
-def test_queue_is_for_admins(web_as):
-    assert web_as(Role.AUDITOR).get("/shield/privacy/").status_code == 403
+def test_queue_is_read_by_auditors_and_hidden_from_agents_and_managers(web_as):
+    assert web_as(Role.AUDITOR).get("/shield/privacy/").status_code == 200  # README: Roles
+    assert web_as(Role.MANAGER).get("/shield/privacy/").status_code == 403
+    assert web_as(Role.AGENT).get("/shield/privacy/").status_code == 403
