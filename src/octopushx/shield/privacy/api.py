@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from ninja import Router, Schema
+from ninja.errors import HttpError
 from pydantic import ValidationError as PydanticError
 
 from octopushx.api.auth import require
+from octopushx.api.errors import ErrorOut
 from octopushx.api.pagination import paginate
 from octopushx.shield.privacy import services
 from octopushx.shield.privacy.models import PrivacyRequest, RequestSource
@@ -36,7 +39,7 @@ class FulfilIn(Schema):
     preview_digest: str = ""  # from the preview: refused if what the erasure finds changed since
 
 
-class PreviewItemOut(Schema):
+class PrivacyPreviewItemOut(Schema):
     text: str
     url: str
 
@@ -47,11 +50,11 @@ class PreviewRowOut(Schema):
     count: int
     counted: str
     outcome: str
-    items: list[PreviewItemOut]
+    items: list[PrivacyPreviewItemOut]
     more: int
 
 
-class PreviewOut(Schema):
+class PrivacyPreviewOut(Schema):
     rows: list[PreviewRowOut]
     total: int
     digest: str
@@ -146,7 +149,9 @@ def reject_request(request, request_id: UUID, data: ReasonIn):
 
 
 @router.get(
-    "/privacy/requests/{request_id}/preview", response=PreviewOut, summary="What fulfilling would erase or export"
+    "/privacy/requests/{request_id}/preview",
+    response=PrivacyPreviewOut,
+    summary="What fulfilling would erase or export",
 )
 def preview_request(request, request_id: UUID):
     require(request, Perm.AUDIT)
@@ -165,14 +170,22 @@ def _fulfil_input(request) -> FulfilIn:
     if not request.body or not request.content_type.startswith("application/json"):
         return FulfilIn()
     try:
-        return FulfilIn.model_validate_json(request.body)
+        body = json.loads(request.body)
+    except ValueError:
+        raise HttpError(400, "Cannot parse request body")  # as ninja answers for every other body
+    if not isinstance(body, dict):
+        # The API's one rule for JSON bodies (api.errors.JsonObjectParser); this body is read by hand
+        # because it is optional.
+        raise ValidationError({"__all__": [f"Expected an object ({{...}}), not {type(body).__name__}"]})
+    try:
+        return FulfilIn.model_validate(body)
     except PydanticError as exc:
         raise ValidationError({"confirm": [f"Send {{'confirm': true}} as JSON ({exc.error_count()} errors)"]})
 
 
 @router.post(
     "/privacy/requests/{request_id}/fulfil",
-    response={202: RequestOut},
+    response={202: RequestOut, 400: ErrorOut},
     summary='Fulfil (runs as a job); an erasure needs {"confirm": true}',
     openapi_extra={
         "requestBody": {
