@@ -82,7 +82,6 @@ TRIGGERS = [statement.split()[2] for statement in SQLITE_TRIGGERS]
 FOLDED_INDEXES = [
     ("crm_contact_first_fold", "crm_contact", "first_name"),
     ("crm_contact_last_fold", "crm_contact", "last_name"),
-    ("crm_contact_email_fold", "crm_contact", "email"),  # the primary address: a common word's page
     ("crm_contactemail_fold", "crm_contactemail", "email"),
     ("crm_company_name_fold", "crm_company", "name"),
     ("crm_company_domain_fold", "crm_company", "domain"),
@@ -138,9 +137,6 @@ def create(apps, schema_editor) -> None:
             )
         for name in REPLACED:
             schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-        # Statistics of the new expressions, or the planner guesses how many rows a word matches
-        # (it read a common word's every match, seconds, where walking the page finds it in ms).
-        schema_editor.execute("ANALYZE crm_contact, crm_contactemail, crm_company, crm_deal")
         return
     if connection.vendor != "sqlite":
         return
