@@ -290,7 +290,7 @@ def _emails_holding(tenant, term: str) -> Q:
     return Q(pk__in=ContactEmail.objects.filter(holds("email", term), tenant=tenant).values("contact_id"))
 
 
-def _word(tenant, term: str, within: set | None) -> tuple[Q, set | None]:
+def _word(tenant, term: str, within: set | None, counting: bool = False) -> tuple[Q, set | None]:
     """The contacts one search word matches: inside a name, or inside any of their email addresses
     when the word has three letters or more (or "@" or "."); accents and case aside ("muller" finds
     "Jürgen Müller", "latin1" finds "jo.latin1@example.com").
@@ -322,6 +322,11 @@ def _word(tenant, term: str, within: set | None) -> tuple[Q, set | None]:
         ids = set(_indexed_ids(tenant, term, ("name", "email"), MATCH_CAP + 1))
         if len(ids) <= MATCH_CAP:
             return Q(pk__in=ids), ids
+        if not counting:
+            # A page walks its order testing each row and soon finds a common word's matches
+            # (a page in 3 ms); the index's every match took 80-560 ms to read first.
+            return each_row, None
+        # A count reads the index (88 ms for 9,500 matches, where testing every row took 1.2 s).
         sql, params = _indexed(tenant, term, ("name", "email"))
         return Q(pk__in=RawSQL(sql, params)), None  # noqa: S611 - fixed names, bound parameters
     if connection.vendor != "postgresql":
@@ -341,8 +346,12 @@ def _word(tenant, term: str, within: set | None) -> tuple[Q, set | None]:
     return Q(pk__in=ids), ids
 
 
-def search_contacts(qs: QuerySet, tenant, q: str) -> QuerySet:
-    """Names, emails and phone numbers in any format the user types."""
+def search_contacts(qs: QuerySet, tenant, q: str, *, counting: bool = False) -> QuerySet:
+    """Names, emails and phone numbers in any format the user types.
+
+    ``counting``: the same matches, in the form that counts them fastest rather than the one
+    that finds a page of them fastest.
+    """
     q = (q or "").strip()
     if not q:
         return qs
@@ -367,7 +376,7 @@ def search_contacts(qs: QuerySet, tenant, q: str) -> QuerySet:
     for term in sorted(terms, key=len, reverse=True):
         # Once a word (the longest first: the rarest, likely) has narrowed the search to a few ids,
         # the other words are tested on those rows only, not scanned for again.
-        word, ids = _word(tenant, term, within)
+        word, ids = _word(tenant, term, within, counting)
         condition &= word
         within = within if within is not None else ids
     if "@" in q and len(terms) > 1:
@@ -442,9 +451,13 @@ SEARCH = {
 }
 
 
-def listing(object_type: str, qs: QuerySet, tenant, params: Mapping[str, Any]) -> QuerySet:
+def listing(object_type: str, qs: QuerySet, tenant, params: Mapping[str, Any], *, counting: bool = False) -> QuerySet:
+    """``qs`` filtered and searched by ``params``; ``counting`` for the form that counts fastest."""
     qs = apply_filters(qs, object_type, params, tenant)
-    return SEARCH[object_type](qs, tenant, str(params.get("q") or ""))
+    q = str(params.get("q") or "")
+    if object_type == ObjectType.CONTACT:
+        return search_contacts(qs, tenant, q, counting=counting)
+    return SEARCH[object_type](qs, tenant, q)
 
 
 COUNT_EXACT = 10_000  # PostgreSQL: matches counted one by one before the planner's estimate is used
