@@ -375,3 +375,17 @@ def test_search_results_come_newest_first_until_a_column_is_chosen(web_as, org):
     page = client.get(reverse("crm:contacts"), {"q": "searchable", "ordering": "last_name"}).content.decode()
     assert page.index("Alice Searchable") < page.index("Zed Searchable")
     assert "newest first" not in page
+
+
+def test_a_common_words_list_shows_its_exact_total(web_as, org, monkeypatch):
+    from octopushx.crm import queries
+
+    monkeypatch.setattr(queries, "MATCH_CAP", 2)  # "ada" now matches more than the ids read first
+    for index in range(4):
+        make_contact(org, first_name=f"Ada{index}", last_name="Lövelace", email=f"x{index}@example.com")
+    make_contact(org, first_name="Grace", last_name="Hopper", emails=["ada.fan@example.com", "grace@example.com"])
+    client = web_as("admin")
+    page = client.get(reverse("crm:contacts"), {"q": "ADA"}).content.decode()
+    assert '<span class="badge">5</span>' in page and "Ada3" in page and "Grace" in page
+    page = client.get(reverse("crm:contacts"), {"q": "lovelace ada"}).content.decode()
+    assert '<span class="badge">4</span>' in page and "Grace" not in page

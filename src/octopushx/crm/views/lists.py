@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -102,13 +102,14 @@ class ListPaginator(Paginator):
     than it shows to know whether another follows, rather than trusting the estimate.
     """
 
-    def __init__(self, object_list, per_page, *, searched: bool = False):
+    def __init__(self, object_list, per_page, *, searched: bool = False, counted=None):
         super().__init__(object_list, per_page)
         self.searched = searched
+        self.counted = object_list if counted is None else counted  # the same rows, in the form that counts fastest
 
     @cached_property
     def total(self) -> queries.Total:
-        return queries.total(self.object_list, searched=self.searched)
+        return queries.total(self.counted, searched=self.searched)
 
     @cached_property
     def count(self) -> int:
@@ -174,16 +175,19 @@ def _listing(request, object_type: str, qs):
     # common surname sit together far down the index, and a million-contact tenant read 240,000
     # names to reach them (870 ms; newest first, 70 ms).
     default_order = "-created_at" if searched else NAME_SORT[object_type]
+    counted = None
     try:
+        if searched and connection.vendor == "sqlite":  # PostgreSQL estimates a common word's total
+            counted = queries.listing(object_type, qs, tenant, params, counting=True)
         qs = queries.listing(object_type, qs, tenant, params)
         field, descending = queries.ordering(object_type, request.GET.get("ordering"), default_order)
     except ValidationError as exc:
         error = f"Some filters were not applied: {_errors_text(exc)}"
-        qs = queries.listing(object_type, qs.none(), tenant, {})
+        qs, counted = queries.listing(object_type, qs.none(), tenant, {}), None
         field, descending = queries.ordering(object_type, None, NAME_SORT[object_type])
     then = queries.THEN.get(field, ())
     qs = qs.order_by(*(f"{'-' if descending else ''}{name}" for name in (field, *then)), "pk")
-    page = ListPaginator(qs, PAGE_SIZE, searched=searched).get_page(request.GET.get("page"))
+    page = ListPaginator(qs, PAGE_SIZE, searched=searched, counted=counted).get_page(request.GET.get("page"))
     custom_keys = {d.key for d in definitions}
     rows = [
         {
