@@ -34,7 +34,7 @@ def drop(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0010_accent_insensitive_search"),
+        ("crm", "0012_import_problems_original_created"),
     ]
 
     operations = [
