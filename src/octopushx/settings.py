@@ -384,6 +384,8 @@ LOGGING = {
         # included; our jobs log one line when they finish, so a person reading the console sees what
         # happened, not the scheduler ticking. Production (JSON) keeps Huey's lines.
         "huey": {"level": "WARNING" if TESTING or LOG_FORMAT == "text" else "INFO"},
+        # One "Processing audio with duration …" line per call; the job's own line says it was analysed.
+        "faster_whisper": {"level": "WARNING" if LOG_FORMAT == "text" else "INFO"},
         "axes": {"level": "WARNING"},
     },
 }

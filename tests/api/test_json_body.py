@@ -50,3 +50,8 @@ def test_a_body_that_is_not_json_is_a_400(api_as):
 
     assert response.status_code == 400
     assert json.loads(response.content)["detail"] == "Cannot parse request body"
+
+
+def test_a_caller_without_a_token_is_told_that_before_anything_about_the_body(client):
+    response = client.post("/api/v1/contacts", {"first_name": "Ev\u202eil"}, content_type="application/json")
+    assert response.status_code == 401

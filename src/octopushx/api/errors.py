@@ -66,6 +66,12 @@ def install(api: NinjaAPI) -> None:
             from octopushx.core import text
 
             if errors := text.request_problems(request, reads_form=reads_form, reads_body=reads_body):
+                # Who is asking comes first, as for every other refusal: a caller without a valid token
+                # learns only that (401/403), never how the body would have been judged.
+                if operation is not None and operation.auth_callbacks:
+                    denied = operation._run_authentication(request)
+                    if denied is not None:
+                        return denied
                 return api.create_response(request, body("The request has invalid fields", errors), status=422)
             return run(request, *args, **kwargs)
 
