@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "octopushx.core.links.RequestBaseUrlMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "octopushx.core.text.FormTextMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -107,3 +107,36 @@ class CleanTextFormMixin:
             message = next((problem(v) for v in values if isinstance(v, str) and problem(v)), None)
             if message and name not in self._errors:  # type: ignore[attr-defined]
                 self.add_error(name, ValidationError(message, code="forbidden_character"))  # type: ignore[attr-defined]
+
+
+class FormTextMiddleware:
+    """Every web form the same rule: a POST whose fields (or query) hold a forbidden character is
+    refused with 400 and a page naming the field, before the view runs and changes anything.
+
+    The API has its own guard (422 in its error shape). Views whose forms show the error on the field
+    (``CleanTextFormMixin``) say so with ``FORMS_CHECK_TEXT = True`` in their module and are let
+    through; machine endpoints (webhooks, which are CSRF-exempt) are not people's forms.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        import sys
+
+        from django.shortcuts import render
+
+        if request.method not in ("POST", "PUT", "PATCH") or request.path.startswith("/api/"):
+            return None
+        if getattr(view_func, "csrf_exempt", False):
+            return None
+        if getattr(sys.modules.get(view_func.__module__), "FORMS_CHECK_TEXT", False):
+            return None
+        errors = request_problems(request, reads_form=True, reads_body=False)
+        if not errors:
+            return None
+        field, messages = next(iter(errors.items()))
+        return render(request, "400.html", {"field": field, "message": messages[0]}, status=400)

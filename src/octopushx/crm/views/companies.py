@@ -13,6 +13,9 @@ from octopushx.crm.visibility import get_visible, visible
 from octopushx.tenancy.roles import Perm
 from octopushx.tenancy.views import requires
 
+# Its forms show a forbidden character as an error on the field (core.text.FormTextMiddleware).
+FORMS_CHECK_TEXT = True
+
 
 @requires(Perm.READ)
 def company_list(request):

@@ -17,6 +17,9 @@ from octopushx.crm.visibility import get_visible, visible
 from octopushx.tenancy.roles import Perm, has_perm
 from octopushx.tenancy.views import requires
 
+# Its forms show a forbidden character as an error on the field (core.text.FormTextMiddleware).
+FORMS_CHECK_TEXT = True
+
 
 @requires(Perm.READ)
 def contact_list(request):

@@ -21,6 +21,9 @@ from octopushx.crm.visibility import crm_settings, get_visible, visible
 from octopushx.tenancy.roles import Perm, has_perm
 from octopushx.tenancy.views import requires
 
+# Its forms show a forbidden character as an error on the field (core.text.FormTextMiddleware).
+FORMS_CHECK_TEXT = True
+
 
 @requires(Perm.READ)
 def deal_list(request):

@@ -15,6 +15,9 @@ from octopushx.crm.views._shared import _htmx
 from octopushx.crm.views.duplicates import _warn_duplicates
 from octopushx.crm.views.lists import BULK, DETAIL_URL, LIST_URL, _cell
 
+# Its forms show a forbidden character as an error on the field (core.text.FormTextMiddleware).
+FORMS_CHECK_TEXT = True
+
 
 def _timeline_context(request, record) -> dict:
     kind = request.GET.get("kind", "")

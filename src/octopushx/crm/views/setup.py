@@ -16,6 +16,9 @@ from octopushx.crm.visibility import crm_settings
 from octopushx.tenancy.roles import Perm, has_perm
 from octopushx.tenancy.views import requires
 
+# Its forms show a forbidden character as an error on the field (core.text.FormTextMiddleware).
+FORMS_CHECK_TEXT = True
+
 
 @requires(Perm.READ)
 def settings_page(request):
