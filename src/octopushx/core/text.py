@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -135,7 +135,14 @@ class FormTextMiddleware:
             return None
         if getattr(sys.modules.get(view_func.__module__), "FORMS_CHECK_TEXT", False):
             return None
-        errors = request_problems(request, reads_form=True, reads_body=False)
+        try:
+            errors = request_problems(request, reads_form=True, reads_body=False)
+        except RequestDataTooBig:  # more form fields than Django reads into memory: the size limit's 413
+            from django.conf import settings
+
+            from octopushx.core.middleware import _too_large
+
+            return _too_large(request, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         if not errors:
             return None
         field, messages = next(iter(errors.items()))
