@@ -150,25 +150,17 @@ def clean_contact(tenant, actor: Actor, data: dict, contact: Contact | None = No
     ):
         if name in data and data[name] is not None:
             values[name] = _choice(data, name, choices, errors)
-    if "consent_at" in data:
-        values["consent_at"] = data["consent_at"] or None
-        if isinstance(values["consent_at"], str):
-            from django.utils.dateparse import parse_datetime
+    # original_created_at: when the record was made in the system it came from (an import's "Create Date").
+    for name in ("consent_at", "original_created_at"):
+        if name in data:
+            values[name] = data[name] or None
+            if isinstance(values[name], str):
+                from django.utils.dateparse import parse_datetime
 
-            parsed = parse_datetime(values["consent_at"])
-            if parsed is None:
-                errors["consent_at"] = ["A date and time such as 2026-01-31T12:00:00Z"]
-            values["consent_at"] = parsed
-    if "original_created_at" in data:
-        # When the record was made in the system it came from (an import's "Create Date").
-        values["original_created_at"] = data["original_created_at"] or None
-        if isinstance(values["original_created_at"], str):
-            from django.utils.dateparse import parse_datetime
-
-            parsed = parse_datetime(values["original_created_at"])
-            if parsed is None:
-                errors["original_created_at"] = ["A date and time such as 2026-01-31T12:00:00Z"]
-            values["original_created_at"] = parsed
+                parsed = parse_datetime(values[name])
+                if parsed is None:
+                    errors[name] = ["A date and time such as 2026-01-31T12:00:00Z"]
+                values[name] = parsed
     if "restricted" in data and data["restricted"] is not None:
         try:
             values["restricted"] = rules.clean_bool(data["restricted"])
