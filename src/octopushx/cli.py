@@ -59,9 +59,8 @@ def _start_consumer():
     from octopushx.core import jobs
 
     consumer = _consumer(settings.HUEY.get("consumer", {}).get("workers", 2))
-    jobs.register_worker()  # before the first claim, so every claim names this process
+    jobs.start_reaper()  # registers this process first, so every claim names it
     consumer.start()
-    jobs.start_reaper()
     return consumer
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -186,3 +187,10 @@ def disable_2fa(user: User, actor: Actor, tenants: list[Organization]) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     for tenant in tenants:
         audit.record(tenant, actor, "2fa.disabled", object_type="user", object_id=str(user.pk))
+
+
+def usable_tokens(tenant, user) -> QuerySet[ApiToken]:
+    """The member's API tokens that are neither revoked nor expired."""
+    return ApiToken.objects.filter(tenant=tenant, user=user, revoked_at__isnull=True).exclude(
+        expires_at__lte=timezone.now()
+    )

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from octopushx.accounts.models import ApiToken, User
-from octopushx.core import audit, jobs
+from octopushx.accounts import lockout, services
+from octopushx.accounts.models import User
+from octopushx.core import audit, jobs, links
 from octopushx.core.context import Actor
 from octopushx.core.models import Job
 from octopushx.tenancy.models import Membership, Organization
@@ -26,7 +25,7 @@ def _memberships(user: User):
 
 
 def _user(email: str) -> User | None:
-    return User.objects.filter(email=(email or "").strip().lower()).first()
+    return User.objects.filter(email=lockout.normalise(email)).first()
 
 
 def _forget(job) -> None:
@@ -43,7 +42,7 @@ def submit_sign_in_failure(request, email: str, action: str) -> None:
     jobs.submit(
         "accounts.sign_in_failure",
         payload={
-            "email": (email or "").strip().lower()[:254],
+            "email": lockout.normalise(email),
             "action": action,
             "ip": actor.ip,
             "user_agent": actor.user_agent,
@@ -112,7 +111,7 @@ def announce_account_lock(job) -> dict:
                 f"To protect the account, sign-ins are paused until {until:%Y-%m-%d %H:%M} UTC, longer after "
                 "each further failure.\n\n"
                 "If this was you, wait and try again, or reset your password now (that also ends the pause): "
-                f"{settings.BASE_URL}/accounts/password-reset/\n\n"
+                f"{links.absolute_url('/accounts/password-reset/')}\n\n"
                 "If it was not you, reset your password and turn on two-factor sign-in (Security & 2FA).\n",
                 None,
                 [user.email],
@@ -146,15 +145,14 @@ def announce_mandatory_two_factor(job) -> dict:
         .exclude(user_id__in=enrolled)
         .select_related("user")
     )
-    now = timezone.now()
     sent = 0
     for membership in members:
         user = membership.user
-        tokens = ApiToken.objects.filter(tenant=tenant, user=user, revoked_at__isnull=True).exclude(expires_at__lte=now)
+        waiting = services.usable_tokens(tenant, user).count()
         token_line = (
-            f"Your {tokens.count()} API token(s) for {tenant.name} are refused (403) until then, and work "
+            f"Your {waiting} API token(s) for {tenant.name} are refused (403) until then, and work "
             "again once it is on.\n\n"
-            if tokens.exists()
+            if waiting
             else ""
         )
         send_mail(
@@ -162,7 +160,7 @@ def announce_mandatory_two_factor(job) -> dict:
             f"{tenant.name} now requires two-factor sign-in. Your next sign-in asks you to set it up with "
             "an authenticator app; nothing else is reachable in the organisation until you have.\n\n"
             f"{token_line}"
-            f"Set it up now: {settings.BASE_URL}/accounts/security/\n",
+            f"Set it up now: {links.absolute_url('/accounts/security/')}\n",
             None,
             [user.email],
         )

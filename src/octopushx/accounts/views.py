@@ -188,8 +188,7 @@ def security(request):
             form.add_error("code", exc.message_dict["code"][0])
     if not enabled and context["required"] and request.tenant is not None:
         # Their tokens are refused meanwhile (api.auth); say so where they can fix it.
-        usable = ApiToken.objects.filter(tenant=request.tenant, user=request.user, revoked_at__isnull=True)
-        context["waiting_tokens"] = usable.exclude(expires_at__lte=timezone.now()).count()
+        context["waiting_tokens"] = services.usable_tokens(request.tenant, request.user).count()
     if not enabled:
         device = services.pending_device(request.user)
         context["qr"] = _qr_svg(device.config_url)
