@@ -232,19 +232,19 @@ def sources() -> list[Source]:
     return sorted(_SOURCES.values(), key=lambda s: (s.order, s.key))
 
 
+def _rank(source: Source) -> int:
+    """Contacts first (the others follow them), the audit trail last."""
+    return 0 if source.key == "contacts" else 2 if source.key == "audit" else 1
+
+
 def _reading_position(source: Source) -> tuple[int, int, str]:
-    return (0 if source.key == "contacts" else 2 if source.key == "audit" else 1, source.order, source.key)
+    return (_rank(source), source.order, source.key)
 
 
 def in_reading_order() -> list[Source]:
     """For people: the contacts first, then what hangs off them, the audit trail last."""
     discover()
     return sorted(_SOURCES.values(), key=_reading_position)
-
-
-def source(key: str) -> Source | None:
-    discover()
-    return _SOURCES.get(key)
 
 
 def file_notes() -> dict[str, str]:
@@ -277,11 +277,7 @@ def find(tenant, identity: Identity) -> Found:
     found.markers.add_email(identity.email)
     if identity.phone:
         found.markers.add_phone(normalise_phone(tenant, identity.phone))
-
-    def position(source: Source) -> tuple[int, str]:
-        return (0 if source.key == "contacts" else 2 if source.key == "audit" else 1, source.key)
-
-    for source in sorted(_SOURCES.values(), key=position):
+    for source in sorted(_SOURCES.values(), key=lambda s: (_rank(s), s.key)):
         ids = [str(i) for i in source.find(tenant, identity, found)]
         if ids:
             found.items[source.key] = ids

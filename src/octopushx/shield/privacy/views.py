@@ -134,12 +134,13 @@ FULFIL_BUTTONS = {
 @requires(Perm.AUDIT)
 def detail(request, request_id):
     privacy_request = PrivacyRequest.objects.get_for_tenant(request.tenant, request_id)
-    # Checked before anything happens: only while the request is open (afterwards it would find nothing).
-    preview = services.preview(request.tenant, privacy_request) if privacy_request.is_open else None
+    # Checked before anything happens: only while the request waits (afterwards it would find nothing,
+    # and while its job runs the page refreshes every two seconds without showing it).
+    waiting = privacy_request.is_open and privacy_request.state != RequestState.IN_PROGRESS
     context = {
         "r": privacy_request,
         "overdue": services.is_overdue(privacy_request),
-        "preview": preview if privacy_request.state != RequestState.IN_PROGRESS else None,
+        "preview": services.preview(request.tenant, privacy_request) if waiting else None,
         "preview_heading": PREVIEW_HEADINGS[privacy_request.kind],
         "fulfil_button": FULFIL_BUTTONS.get(privacy_request.kind, ""),
         "summary": services.summary(privacy_request),
