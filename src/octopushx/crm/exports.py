@@ -221,11 +221,6 @@ def write(export: Export, job=None) -> Export:
         raise
 
 
-def _xlsx_cell(value: str) -> str:
-    """An XLSX cell cannot hold control characters (openpyxl refuses them): leave them out."""
-    return text.strip(value)
-
-
 def _write(export: Export, job) -> Export:
     header, data = rows(export)
     counted = {"rows": 0}
@@ -246,7 +241,8 @@ def _write(export: Export, job) -> Export:
         sheet = workbook.create_sheet(export.object_type)
         sheet.append(header)
         for row in counting():
-            sheet.append([_xlsx_cell(value) for value in row])
+            # An XLSX cell cannot hold control characters (openpyxl refuses them): leave them out.
+            sheet.append([text.strip(value) for value in row])
         with tempfile.TemporaryFile() as handle:
             workbook.save(handle)
             handle.seek(0)
@@ -293,8 +289,8 @@ def _write(export: Export, job) -> Export:
 
 def _job_failed(job) -> None:
     """The job gave up (its worker died during the last attempt, say): the export must say so too."""
-    Export.objects.filter(pk=job.payload.get("export_id")).exclude(status=ImportStatus.DONE).exclude(
-        status=ImportStatus.FAILED
+    Export.objects.filter(pk=job.payload.get("export_id")).exclude(
+        status__in=(ImportStatus.DONE, ImportStatus.FAILED)
     ).update(
         status=ImportStatus.FAILED,
         error=f"The export could not be written: {job.last_error}"[:2000],

@@ -61,9 +61,6 @@ class Fold(Func):
     function = "crm_fold"
     output_field = CharField()
 
-    def __init__(self, expression, **extra):
-        super().__init__(expression, **extra)
-
 
 def folded(term: str) -> Fold:
     """The typed ``term`` folded by the database's own function, to compare with a folded column."""
