@@ -263,8 +263,10 @@ def _embedded_env(data_dir: Path, **extra: str) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "1"], ["worker"]])
+@pytest.mark.parametrize("command", [["migrate"], ["serve"], ["worker"]])
 def test_wrong_master_key_is_a_configuration_error(migrated_data_dir, command):
+    if command == ["serve"]:
+        command = ["serve", "--port", str(_free_port())]
     env = _embedded_env(migrated_data_dir, OCTOPUSHX_MASTER_KEY=crypto.generate_key_text())
     result = run_process(*command, env=env)
     assert result.returncode == 2
@@ -273,8 +275,10 @@ def test_wrong_master_key_is_a_configuration_error(migrated_data_dir, command):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "1"]])
+@pytest.mark.parametrize("command", [["migrate"], ["serve"]])
 def test_malformed_master_key_is_a_configuration_error(migrated_data_dir, command):
+    if command == ["serve"]:
+        command = ["serve", "--port", str(_free_port())]
     env = _embedded_env(migrated_data_dir, OCTOPUSHX_MASTER_KEY="not-a-key")
     result = run_process(*command, env=env)
     assert result.returncode == 2
@@ -344,6 +348,21 @@ def _get_json(url: str) -> tuple[int, dict]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
+
+
+@pytest.mark.slow
+def test_serve_on_a_port_in_use_is_a_clear_error(migrated_data_dir):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_process("serve", "--port", str(port), env=_embedded_env(migrated_data_dir))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"octopushx: error: cannot listen on 127.0.0.1:{port}: " in result.stderr
+    assert "choose another --port" in result.stderr
 
 
 @pytest.mark.slow

@@ -110,7 +110,10 @@ def cmd_serve(args) -> None:
         )
     except webserver.ProductionWithoutProxy as exc:
         raise CommandError(str(exc))
-    server = webserver.create(application, **webserver.options(host=args.host, port=args.port, threads=args.threads))
+    try:
+        server = webserver.create(application, **webserver.options(host=args.host, port=args.port, threads=args.threads))
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} (choose another --port)")
     cmd_migrate(argparse.Namespace(verbose=False))
     keys.check_master_key()
     warning = _align_base_url(args.host, args.port)
