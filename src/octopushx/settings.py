@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",  # its widget templates, overridden in templates/django/forms for the design system
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
@@ -133,6 +134,8 @@ TEMPLATES = [
         },
     }
 ]
+
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- database -------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'octopushx.sqlite3'}")
@@ -224,6 +227,11 @@ STATIC_ROOT.mkdir(exist_ok=True)
 NODE_MODULES = Path(env("OCTOPUSHX_NODE_MODULES", str(PROJECT_DIR / "node_modules")))
 STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/tabler", NODE_MODULES / "@tabler" / "core" / "dist"),  # the design system (Bootstrap 5 based)
+    ("vendor/tabler-icons", NODE_MODULES / "@tabler" / "icons-webfont" / "dist"),
+    ("vendor/tom-select", NODE_MODULES / "tom-select" / "dist"),  # type-ahead pickers
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),  # every chart
+    ("vendor/sortable", NODE_MODULES / "sortablejs"),  # drag and drop on the pipeline board
     ("vendor/swagger-ui", NODE_MODULES / "swagger-ui-dist"),  # the API reference (/api/v1/docs)
 ]
 # The shell's own files (src/octopushx/static) first, then npm packages that are installed.
