@@ -111,7 +111,9 @@ def cmd_serve(args) -> None:
     except webserver.ProductionWithoutProxy as exc:
         raise CommandError(str(exc))
     try:
-        server = webserver.create(application, **webserver.options(host=args.host, port=args.port, threads=args.threads))
+        server = webserver.create(
+            application, **webserver.options(host=args.host, port=args.port, threads=args.threads)
+        )
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} (choose another --port)")
     cmd_migrate(argparse.Namespace(verbose=False))

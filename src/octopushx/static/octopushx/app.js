@@ -5,7 +5,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   const toggles = [...document.querySelectorAll("[data-toggle]")];
   const setOpen = (button, open) => {
-    document.getElementById(button.dataset.toggle).classList.toggle("open", open);
+    document.getElementById(button.dataset.toggle).classList.toggle("show", open);
     button.setAttribute("aria-expanded", String(open));
   };
   toggles.forEach((button) => {
@@ -47,5 +47,46 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
   const accent = document.body.dataset.accent;
-  if (accent && /^#[0-9a-fA-F]{6}$/.test(accent)) document.body.style.setProperty("--accent", accent);
+  if (accent && /^#[0-9a-fA-F]{6}$/.test(accent)) {
+    // The organisation's brand colour drives the design system's primary colour.
+    const rgb = [1, 3, 5].map((i) => parseInt(accent.slice(i, i + 2), 16)).join(", ");
+    for (const [name, value] of [["--accent", accent], ["--tblr-primary", accent], ["--tblr-primary-rgb", rgb]]) {
+      document.documentElement.style.setProperty(name, value);
+    }
+  }
+  // The global search (top bar): arrow keys walk its results, Enter opens one, Escape or a click
+  // elsewhere closes them.
+  const search = document.querySelector("[data-global-search]");
+  const results = document.getElementById("crm-search-results");
+  if (search && results) {
+    const form = search.closest("form");
+    form.addEventListener("keydown", (event) => {
+      const hits = [...results.querySelectorAll("a")];
+      const at = hits.indexOf(document.activeElement);
+      if ((event.key === "ArrowDown" || event.key === "ArrowUp") && hits.length) {
+        event.preventDefault();
+        const next = event.key === "ArrowDown" ? Math.min(at + 1, hits.length - 1) : at - 1;
+        (next < 0 ? search : hits[next]).focus();
+      } else if (event.key === "Escape" && results.childElementCount) {
+        event.stopPropagation();
+        results.replaceChildren();
+        search.focus();
+      }
+    });
+    document.addEventListener("click", (event) => {
+      if (!form.contains(event.target)) results.replaceChildren();
+    });
+  }
+});
+
+// "/" focuses the global search from anywhere but a text field.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+  const box = document.querySelector("[data-global-search]");
+  if (box) {
+    event.preventDefault();
+    box.focus();
+    box.select();
+  }
 });

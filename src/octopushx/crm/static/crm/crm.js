@@ -1,4 +1,4 @@
-// OctoCRM behaviours: "/" focuses the global search and arrow keys walk its results, select-all,
+// OctoCRM behaviours: select-all,
 // bulk actions, drag and drop on the pipeline board. No inline scripts (CSP); everything hangs on data-attributes.
 (() => {
   const csrfToken = () => {
@@ -9,43 +9,7 @@
     }
   };
 
-  document.addEventListener("keydown", (event) => {
-    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
-    const target = event.target;
-    if (target.closest("input, textarea, select, [contenteditable]")) return;
-    const box = document.querySelector("[data-global-search]");
-    if (box) {
-      event.preventDefault();
-      box.focus();
-      box.select();
-    }
-  });
-
   document.addEventListener("DOMContentLoaded", () => {
-    // The search box's results: arrow keys walk them, Enter opens one, Escape or a click elsewhere
-    // closes them.
-    const search = document.querySelector("[data-global-search]");
-    const results = document.getElementById("crm-search-results");
-    if (search && results) {
-      const form = search.closest("form");
-      form.addEventListener("keydown", (event) => {
-        const hits = [...results.querySelectorAll("a")];
-        const at = hits.indexOf(document.activeElement);
-        if ((event.key === "ArrowDown" || event.key === "ArrowUp") && hits.length) {
-          event.preventDefault();
-          const next = event.key === "ArrowDown" ? Math.min(at + 1, hits.length - 1) : at - 1;
-          (next < 0 ? search : hits[next]).focus();
-        } else if (event.key === "Escape" && results.childElementCount) {
-          event.stopPropagation();
-          results.replaceChildren();
-          search.focus();
-        }
-      });
-      document.addEventListener("click", (event) => {
-        if (!form.contains(event.target)) results.replaceChildren();
-      });
-    }
-
     document.querySelectorAll("[data-select-all]").forEach((box) => {
       box.addEventListener("change", () => {
         box.closest("form").querySelectorAll('input[name="ids"]').forEach((item) => { item.checked = box.checked; });
