@@ -30,8 +30,8 @@ def test_page_links_the_call_and_audits_it(org, web_as):
     response = client.post(reverse("calls:link_contact", args=[call.pk]), {"contact_id": str(contact.pk)})
     assert response.status_code == 302
     assert Call.objects.get(pk=call.pk).contact_id == contact.pk
-    entry = AuditEntry.objects.filter(tenant=org, action="call.updated").latest("id")
-    assert entry.changes["contact"] == [None, str(contact.pk)]
+    entry = AuditEntry.objects.filter(tenant=org, action="call.updated").latest("seq")
+    assert entry.object_id == str(call.pk) and entry.personal.changes["contact"] == [None, str(contact.pk)]
     page = client.get(reverse("calls:detail", args=[call.pk])).content.decode()
     assert "The call is linked to Amelia Baker." in page and "Inbound call from Amelia Baker" in page
 
@@ -79,8 +79,8 @@ def test_auditor_cannot_link(org, web_as):
 
 
 def test_agent_cannot_link_a_contact_they_may_not_see(org, web_as, client):
-    agent = make_member(org, "agent")
-    someone = make_member(org, "agent")
+    agent = make_member(org, "agent", email="agent-one@example.test")
+    someone = make_member(org, "agent", email="agent-two@example.test")
     call = analysed_call(org, agent=agent.user)
     hidden = _contact(org, "Hidden Person", owner=someone.user)
     client.force_login(agent.user)
