@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.urls import reverse
 
@@ -31,7 +31,7 @@ def test_sentiment_reads_as_a_label():
 
 
 def test_title_names_the_number_and_time_never_the_file(org):
-    started = datetime(2020, 11, 25, 3, 39, tzinfo=timezone.utc)
+    started = datetime(2020, 11, 25, 3, 39, tzinfo=UTC)
     call = Call.objects.create(
         tenant=org, from_number="+442079460013", filename="billing_dispute.stereo.wav", started_at=started
     )
@@ -55,8 +55,8 @@ def test_list_shows_sentiment_badges_names_and_its_order(org, web_as):
     client = web_as("admin")
     older = analysed_call(org)
     newer = analysed_call(org)
-    Call.objects.filter(pk=older.pk).update(started_at=datetime(2026, 1, 1, tzinfo=timezone.utc), sentiment=0.18)
-    Call.objects.filter(pk=newer.pk).update(started_at=datetime(2026, 2, 1, tzinfo=timezone.utc), sentiment=-0.4)
+    Call.objects.filter(pk=older.pk).update(started_at=datetime(2026, 1, 1, tzinfo=UTC), sentiment=0.18)
+    Call.objects.filter(pk=newer.pk).update(started_at=datetime(2026, 2, 1, tzinfo=UTC), sentiment=-0.4)
     html = client.get(reverse("calls:list")).content.decode()
     assert "Newest first" in html
     assert html.index(str(newer.pk)) < html.index(str(older.pk))
