@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from octopushx.core.text import CleanTextFormMixin
+from octopushx.crm import pickers
 from octopushx.crm.models import (
     Company,
     Consent,
@@ -21,8 +22,6 @@ from octopushx.crm.models import (
     TaskStatus,
 )
 from octopushx.crm.services import custom_definitions
-from octopushx.crm.visibility import visible
-from octopushx.tenancy.models import Membership
 
 CUSTOM = "cf_"
 
@@ -31,9 +30,13 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").replace(",", "\n").splitlines() if line.strip()]
 
 
-def member_choices(tenant, blank: str = "— nobody —") -> list[tuple[str, str]]:
-    members = Membership.objects.filter(tenant=tenant).select_related("user").order_by("user__email")
-    return [("", blank)] + [(str(m.user_id), str(m.user)) for m in members]
+def _picked(value) -> str | None:
+    """The id a service takes for a picked row (a member's user id), or None when nothing is picked."""
+    if value is None:
+        return None
+    if hasattr(value, "user_id"):
+        return str(value.user_id)
+    return str(value.pk)
 
 
 def custom_form_field(definition) -> forms.Field:
@@ -73,6 +76,11 @@ class RecordForm(CleanTextFormMixin, forms.Form):
             kwargs["initial"] = self.initial_from(instance)
         super().__init__(*args, **kwargs)
         self.definitions = custom_definitions(tenant, self.object_type) if self.object_type else {}
+        if "owner" in self.fields:
+            self.fields["owner"] = pickers.member_field(tenant, label="Owner")
+            if instance is None and membership is not None and not self.is_bound:
+                # A new record is the creator's unless they hand it to someone else.
+                self.initial.setdefault("owner", str(membership.user_id))
         for key, definition in self.definitions.items():
             self.fields[CUSTOM + key] = custom_form_field(definition)
             if instance is not None and key in instance.custom and not self.is_bound:
@@ -139,9 +147,9 @@ class ContactForm(RecordForm):
     more_phones = forms.CharField(
         required=False, label="Other phones", widget=forms.Textarea(attrs={"rows": 2}), help_text="One per line"
     )
-    company = forms.ChoiceField(required=False)
+    company = forms.Field(required=False)
     job_title = forms.CharField(required=False, max_length=120)
-    owner = forms.ChoiceField(required=False)
+    owner = forms.Field(required=False)
     tags = forms.CharField(required=False, help_text="Comma-separated")
     lifecycle_stage = forms.ChoiceField(choices=Lifecycle.choices, initial=Lifecycle.LEAD)
     lead_status = forms.ChoiceField(choices=LeadStatus.choices, initial=LeadStatus.NEW)
@@ -162,16 +170,7 @@ class ContactForm(RecordForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        companies = visible(Company, self.tenant, self.membership).order_by("name").values_list("pk", "name")[:500]
-        choices = [("", "—")] + [(str(pk), name) for pk, name in companies]
-        if (
-            self.instance is not None
-            and self.instance.company_id
-            and str(self.instance.company_id) not in dict(choices)
-        ):
-            choices.append((str(self.instance.company_id), str(self.instance.company)))
-        self.fields["company"].choices = choices
-        self.fields["owner"].choices = member_choices(self.tenant)
+        self.fields["company"] = pickers.company_field(self.tenant, self.membership, label="Company")
 
     def initial_from(self, contact: Contact) -> dict:
         emails = [e.email for e in contact.emails.all()]
@@ -221,8 +220,8 @@ class ContactForm(RecordForm):
         data.update(
             emails=emails,
             phones=phones,
-            company_id=data.pop("company") or None,
-            owner_id=data.pop("owner") or None,
+            company_id=_picked(data.pop("company")),
+            owner_id=_picked(data.pop("owner")),
             tags=_lines(data.pop("tags", "")),
             custom_fields=self.custom_data(),
         )
@@ -241,7 +240,7 @@ class CompanyForm(RecordForm):
         choices=[("", "—")] + [(s, s) for s in ("1-10", "11-50", "51-200", "201-1000", "1001-5000", "5000+")],
     )
     phone = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "tel"}))
-    owner = forms.ChoiceField(required=False)
+    owner = forms.Field(required=False)
     tags = forms.CharField(required=False, help_text="Comma-separated")
     street = forms.CharField(required=False)
     city = forms.CharField(required=False)
@@ -249,10 +248,6 @@ class CompanyForm(RecordForm):
     postal_code = forms.CharField(required=False)
     country = forms.CharField(required=False, max_length=2)
     external_id = forms.CharField(required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = member_choices(self.tenant)
 
     def initial_from(self, company: Company) -> dict:
         data = {
@@ -277,7 +272,7 @@ class CompanyForm(RecordForm):
     def to_data(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(CUSTOM)}
         data.update(
-            owner_id=data.pop("owner") or None, tags=_lines(data.pop("tags", "")), custom_fields=self.custom_data()
+            owner_id=_picked(data.pop("owner")), tags=_lines(data.pop("tags", "")), custom_fields=self.custom_data()
         )
         return data
 
@@ -297,9 +292,9 @@ class DealForm(RecordForm):
     currency = forms.CharField(required=False, max_length=3)
     stage = forms.ChoiceField(label="Pipeline and stage")
     expected_close = forms.CharField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    owner = forms.ChoiceField(required=False)
-    company = forms.ChoiceField(required=False)
-    contacts = forms.MultipleChoiceField(required=False, widget=forms.SelectMultiple(attrs={"size": 5}))
+    owner = forms.Field(required=False)
+    company = forms.Field(required=False)
+    contacts = forms.Field(required=False)
     close_reason = forms.CharField(required=False, label="Won / lost reason")
     tags = forms.CharField(required=False, help_text="Comma-separated")
 
@@ -311,15 +306,8 @@ class DealForm(RecordForm):
             .order_by("pipeline__position", "pipeline__name", "position")
         )
         self.fields["stage"].choices = [(str(s.pk), f"{s.pipeline.name} · {s.name}") for s in stages]
-        self.fields["owner"].choices = member_choices(self.tenant)
-        companies = visible(Company, self.tenant, self.membership).order_by("name").values_list("pk", "name")[:500]
-        self.fields["company"].choices = [("", "—")] + [(str(pk), name) for pk, name in companies]
-        contacts = visible(Contact, self.tenant, self.membership).order_by("last_name", "first_name")[:500]
-        choices = [(str(c.pk), c.full_name) for c in contacts]
-        if self.instance is not None:
-            known = {pk for pk, _ in choices}
-            choices += [(str(c.pk), c.full_name) for c in self.instance.contacts.all() if str(c.pk) not in known]
-        self.fields["contacts"].choices = choices
+        self.fields["company"] = pickers.company_field(self.tenant, self.membership, label="Company")
+        self.fields["contacts"] = pickers.contact_field(self.tenant, self.membership, many=True, label="Contacts")
 
     def initial_from(self, deal) -> dict:
         return {
@@ -341,9 +329,9 @@ class DealForm(RecordForm):
         data.update(
             stage_id=str(stage.pk) if stage else None,
             pipeline_id=str(stage.pipeline_id) if stage else None,
-            owner_id=data.pop("owner") or None,
-            company_id=data.pop("company") or None,
-            contact_ids=data.pop("contacts") or [],
+            owner_id=_picked(data.pop("owner")),
+            company_id=_picked(data.pop("company")),
+            contact_ids=[str(c.pk) for c in data.pop("contacts") or []],
             tags=_lines(data.pop("tags", "")),
             expected_close=data.get("expected_close") or None,
             custom_fields=self.custom_data(),
@@ -359,26 +347,44 @@ class TaskForm(CleanTextFormMixin, forms.Form):
     remind_at = forms.CharField(
         required=False, label="Remind me", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    assignee = forms.ChoiceField(required=False)
+    assignee = forms.Field(required=False)
     status = forms.ChoiceField(choices=TaskStatus.choices, initial=TaskStatus.OPEN, required=False)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    RELATED = ("contact", "company", "deal")
 
-    def __init__(self, *args, tenant, **kwargs):
+    def __init__(self, *args, tenant, membership, related: bool = True, **kwargs):
+        """``related``: offer pickers for the contact, company or deal (not on a record's own page)."""
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = member_choices(tenant, blank="— me —")
+        self.fields["assignee"] = pickers.member_field(tenant, label="Assignee", help_text="Empty: you")
+        if not self.is_bound and membership is not None:
+            self.initial.setdefault("assignee", str(membership.user_id))
+        if related:
+            self.fields["contact"] = pickers.contact_field(tenant, membership, label="Contact")
+            self.fields["company"] = pickers.company_field(tenant, membership, label="Company")
+            self.fields["deal"] = pickers.deal_field(tenant, membership, label="Deal")
+
+    def clean(self):
+        data = super().clean()
+        if sum(1 for name in self.RELATED if data.get(name)) > 1:
+            raise ValidationError("A task relates to one contact, company or deal at most: keep one of them.")
+        return data
 
     def to_data(self) -> dict:
         data = dict(self.cleaned_data)
         assignee = data.pop("assignee")
         if assignee:
-            data["assignee_id"] = assignee
+            data["assignee_id"] = _picked(assignee)
+        for name in self.RELATED:
+            row = data.pop(name, None)
+            if row is not None:
+                data[f"{name}_id"] = _picked(row)
         if not data.get("status"):
             data.pop("status", None)
         return data
 
     def apply_errors(self, exc: ValidationError) -> None:
         for key, errors in exc.message_dict.items():
-            name = "assignee" if key == "assignee_id" else key
+            name = "assignee" if key == "assignee_id" else key.removesuffix("_id")
             self.add_error(name if name in self.fields else None, errors)
 
 

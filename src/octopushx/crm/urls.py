@@ -39,6 +39,7 @@ urlpatterns = [
     path("notes/new/", views.note_new, name="note_new"),
     path("notes/<str:note_id>/delete/", views.note_delete, name="note_delete"),
     path("search/", views.search_page, name="search"),
+    path("pick/<str:kind>/", views.pick, name="pick"),
     path("views/", views.view_save, name="view_save"),
     path("views/<str:view_id>/delete/", views.view_delete, name="view_delete"),
     path("imports/", views.import_list, name="imports"),

@@ -34,6 +34,7 @@ from octopushx.crm.views.duplicates import duplicates, merge, merge_undo
 from octopushx.crm.views.exports import export_detail, export_download, export_list
 from octopushx.crm.views.imports import import_detail, import_errors, import_list
 from octopushx.crm.views.lists import view_delete, view_save
+from octopushx.crm.views.pickers import pick
 from octopushx.crm.views.search import search_page
 from octopushx.crm.views.setup import (
     custom_field_delete,
@@ -79,6 +80,7 @@ __all__ = [
     "merge_undo",
     "note_delete",
     "note_new",
+    "pick",
     "pipeline_board",
     "pipeline_delete",
     "pipeline_edit",

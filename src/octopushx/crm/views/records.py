@@ -106,7 +106,7 @@ def _detail(request, object_type: str, record, related: list[dict], extra: dict 
         "delete_url": reverse(f"crm:{object_type}_delete", args=[record.pk]),
         "note_url": reverse("crm:note_new") + f"?{object_type}_id={record.pk}",
         "task_url": reverse("crm:task_new") + f"?{object_type}_id={record.pk}",
-        "task_form": TaskForm(tenant=request.tenant),
+        "task_form": TaskForm(tenant=request.tenant, membership=request.membership, related=False),
         **_timeline_context(request, record),
         **(extra or {}),
     }

@@ -51,7 +51,7 @@ def task_list(request):
             "whose": whose,
             "now": now,
             "statuses": TaskStatus.choices,
-            "form": TaskForm(tenant=request.tenant),
+            "form": TaskForm(tenant=request.tenant, membership=request.membership),
             "due": due,
             "overdue": qs.filter(status=TaskStatus.OPEN, due_at__lt=now).count(),
         },
@@ -60,8 +60,9 @@ def task_list(request):
 
 @requires(Perm.WRITE)
 def task_new(request):
-    form = TaskForm(request.POST or None, tenant=request.tenant)
     related = _related_from(request, request.POST or request.GET)
+    # From a record's page the task is that record's; otherwise the form offers pickers for one.
+    form = TaskForm(request.POST or None, tenant=request.tenant, membership=request.membership, related=not related)
     if request.method == "POST" and form.is_valid():
         try:
             services.create_task(request.tenant, request.actor, {**form.to_data(), **related})

@@ -90,3 +90,39 @@ document.addEventListener("keydown", (event) => {
     box.select();
   }
 });
+
+// --- Pickers -------------------------------------------------------------------------------------
+// A page with a select[data-picker] (core/widgets.py) loads Tom Select and pickers.js, from the same
+// static folder as this script; pages without one load nothing more. htmx-swapped forms count too.
+(() => {
+  const self = document.querySelector("script[src$='octopushx/app.js']");
+  if (!self) return;
+  const base = self.src.replace(/octopushx\/app\.js$/, "");
+  let loading = null;
+  const load = () => {
+    if (loading) return loading;
+    const css = document.createElement("link");
+    css.rel = "stylesheet";
+    css.href = `${base}vendor/tom-select/css/tom-select.bootstrap5.min.css`;
+    const appCss = document.querySelector("link[href$='octopushx/app.css']");
+    if (appCss) appCss.before(css);
+    else document.head.append(css);
+    const script = (src) =>
+      new Promise((resolve, reject) => {
+        const el = document.createElement("script");
+        el.src = src;
+        el.onload = resolve;
+        el.onerror = reject;
+        document.head.append(el);
+      });
+    loading = script(`${base}vendor/tom-select/js/tom-select.complete.min.js`).then(() =>
+      script(`${base}octopushx/pickers.js`),
+    );
+    return loading;
+  };
+  const check = (root) => {
+    if (root && root.querySelector && root.querySelector("select[data-picker]")) load();
+  };
+  document.addEventListener("DOMContentLoaded", () => check(document));
+  document.addEventListener("htmx:load", (event) => check(event.target));
+})();
