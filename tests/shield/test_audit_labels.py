@@ -140,3 +140,13 @@ def test_the_csv_keeps_the_raw_codes(org, web_as):
     response = web_as(Role.AUDITOR).get(reverse("shield:audit_csv"), {"action": "contact."})
     text = b"".join(response.streaming_content).decode()
     assert "contact.created" in text and str(contact.pk) in text and "Contact created" not in text
+
+
+def test_an_accepted_legal_document_is_named_by_its_kind(org, web_as):
+    entry = audit.record(
+        org, SYSTEM, "legal.accepted", object_type="acceptance",
+        changes={"document": [None, "dpa v2"], "document_id": [None, "0b7c9a52-5d8e-4f0e-9d59-2b1b5a0c1d11"]},
+    )  # fmt: skip
+    html = row_of(trail(web_as(Role.AUDITOR)), entry)
+    assert "<strong>Document</strong> Data processing agreement, version 2" in html
+    assert "removed record" not in html

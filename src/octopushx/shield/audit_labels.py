@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import dateformat
 
 from octopushx.core.audit_labels import Change, Names, changes, labels, names
-from octopushx.shield.legal.models import LegalDocument
+from octopushx.shield.legal.models import DocumentKind, LegalDocument
 from octopushx.shield.monitoring.models import SecurityAlert
 from octopushx.shield.privacy import services as privacy
 from octopushx.shield.privacy.models import PrivacyRequest
@@ -99,3 +99,16 @@ def privacy_completed(stored: dict[str, Any], found: Names) -> list[Change] | No
     result = value[1] if isinstance(value, list) and len(value) == 2 else value
     sentence = result_sentence(result) if isinstance(result, dict) else ""
     return [Change("Result", sentence)] if sentence else None
+
+
+@changes("legal.accepted")
+def legal_accepted(stored: dict[str, Any], found: Names) -> list[Change] | None:
+    # Stored as "terms v3" plus the document id (a platform document, not named in this trail).
+    value = stored.get("document")
+    text = value[1] if isinstance(value, list) and len(value) == 2 else value
+    kind, _, version = str(text or "").partition(" v")
+    if kind not in DocumentKind.values:
+        return None
+    return [
+        Change("Document", f"{DocumentKind(kind).label}, version {version}" if version else DocumentKind(kind).label)
+    ]
