@@ -150,3 +150,14 @@ def test_an_accepted_legal_document_is_named_by_its_kind(org, web_as):
     html = row_of(trail(web_as(Role.AUDITOR)), entry)
     assert "<strong>Document</strong> Data processing agreement, version 2" in html
     assert "removed record" not in html
+
+
+def test_a_privacy_request_page_shows_its_timeline_in_words(org, web_as):
+    crm.create_contact(org, SYSTEM, {"first_name": "Ada", "email": "ada@example.test"})
+    request = fulfilled(org, "erasure", email="ada@example.test")
+    page = web_as(Role.AUDITOR).get(reverse("shield:privacy_request", args=[request.pk])).content.decode()
+    timeline = page[page.index('data-testid="timeline"') :]
+    for label in ("Privacy request received", "Privacy request verified", "Privacy request completed"):
+        assert label in timeline
+    assert "<strong>Kind</strong> Erasure" in timeline and "<strong>Result</strong> Erased 1 contact" in timeline
+    assert "{" not in timeline

@@ -10,7 +10,7 @@ from octopushx.core.audit_labels import Change, Names, changes, labels, names
 from octopushx.shield.legal.models import DocumentKind, LegalDocument
 from octopushx.shield.monitoring.models import SecurityAlert
 from octopushx.shield.privacy import services as privacy
-from octopushx.shield.privacy.models import PrivacyRequest
+from octopushx.shield.privacy.models import PrivacyRequest, RequestKind, RequestSource
 
 labels(
     {
@@ -112,3 +112,15 @@ def legal_accepted(stored: dict[str, Any], found: Names) -> list[Change] | None:
     return [
         Change("Document", f"{DocumentKind(kind).label}, version {version}" if version else DocumentKind(kind).label)
     ]
+
+
+@changes("privacy.received")
+def privacy_received(stored: dict[str, Any], found: Names) -> list[Change] | None:
+    def new(name: str) -> str:
+        value = stored.get(name)
+        return str(value[1] if isinstance(value, list) and len(value) == 2 else value or "")
+
+    kind, source = new("kind"), new("source")
+    if kind not in RequestKind.values or source not in RequestSource.values:
+        return None
+    return [Change("Kind", RequestKind(kind).label), Change("Through", RequestSource(source).label.lower())]
