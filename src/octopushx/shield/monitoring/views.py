@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from octopushx.core.audit_labels import action_label
 from octopushx.shield.monitoring import services
 from octopushx.shield.monitoring.models import SecurityAlert
 from octopushx.tenancy.roles import Perm
@@ -22,6 +23,8 @@ def security_page(request):
     entries = services.activity(tenant, filters)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     services.mark_first_seen(page)
+    for entry in page:
+        entry.action_label = action_label(entry.action)
     query = request.GET.copy()
     query.pop("page", None)
     chart = services.chart_svg(services.daily_counts(tenant, filters))
