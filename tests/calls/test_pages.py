@@ -52,7 +52,9 @@ def test_metrics_read_as_labels_and_units_beside_the_team(org, web_as):
     client = web_as("admin")
     call = analysed_call(org)
     html = client.get(reverse("calls:detail", args=[call.pk])).content.decode()
-    assert '<td>Talk ratio (agent)</td><td class="text-end">50%</td><td class="text-end text-secondary">50%</td>' in html
+    assert (
+        '<td>Talk ratio (agent)</td><td class="text-end">50%</td><td class="text-end text-secondary">50%</td>' in html
+    )
     assert '<td>Silence</td><td class="text-end">20%</td>' in html and "talk_ratio.agent" not in html
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -34,7 +35,11 @@ def test_auditor_sees_sign_ins_and_the_chart(web_as, org):
     assert response.status_code == 200
     assert b'<span class="audit-action" title="auth.sign_in">Signed in</span>' in response.content
     assert b"192.0.2.10" in response.content
-    assert b'<svg class="chart"' in response.content and b"<rect" in response.content
+    assert b'data-chart="events-per-day"' in response.content
+    chart = json.loads(
+        response.content.split(b'<script id="events-per-day" type="application/json">')[1].split(b"</script>")[0]
+    )
+    assert chart["type"] == "bar" and sum(chart["values"]) >= 1 and len(chart["labels"]) == len(chart["values"])
 
 
 def test_category_filter_narrows_the_entries(web_as, org):
@@ -74,9 +79,15 @@ def test_daily_counts_cover_every_day_of_the_range(org):
     assert len(series) == 10 and series[0][0].isoformat() == "2026-01-01"
 
 
-def test_chart_escapes_and_scales(org):
-    svg = services.chart_svg([(timezone.now().date(), 5), (timezone.now().date(), 0)])
-    assert svg.count("<rect") == 2 and "<script" not in svg
+def test_chart_data_has_one_bar_per_day(org):
+    today = timezone.now().date()
+    data = services.chart_data([(today, 5), (today + timedelta(days=1), 0)])
+    assert data == {
+        "type": "bar",
+        "name": "Events",
+        "labels": [today.isoformat(), (today + timedelta(days=1)).isoformat()],
+        "values": [5, 0],
+    }
 
 
 # --- detectors ------------------------------------------------------------------------------

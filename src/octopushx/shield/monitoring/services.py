@@ -12,7 +12,6 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.html import escape
 
 from octopushx.core import audit, events, jobs, links
 from octopushx.core.context import Actor
@@ -114,31 +113,14 @@ def daily_counts(tenant, filters: ActivityFilter) -> list[tuple[date, int]]:
     return [(filters.since + timedelta(days=i), per_day.get(filters.since + timedelta(days=i), 0)) for i in range(days)]
 
 
-def chart_svg(series: list[tuple[date, int]], width: int = 720, height: int = 160) -> str:
-    """A bar chart as an SVG string (server-rendered: no script, no CDN)."""
-    peak = max([n for _d, n in series] + [1])
-    gap = 2
-    bar = max((width - 40) / max(len(series), 1) - gap, 1)
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height + 30}" role="img" aria-label="Events per day" '
-        'xmlns="http://www.w3.org/2000/svg">',
-        f'<text x="0" y="12" class="chart-label">{peak}</text>',
-        f'<line x1="34" y1="{height}" x2="{width}" y2="{height}" class="chart-axis"/>',
-    ]
-    for i, (day, count) in enumerate(series):
-        h = 0 if count == 0 else max(2, round((height - 20) * count / peak))
-        x = 36 + i * (bar + gap)
-        parts.append(
-            f'<rect x="{x:.1f}" y="{height - h}" width="{bar:.1f}" height="{h}" class="chart-bar">'
-            f"<title>{escape(day.isoformat())}: {count}</title></rect>"
-        )
-    if series:
-        parts.append(f'<text x="36" y="{height + 20}" class="chart-label">{series[0][0].isoformat()}</text>')
-        parts.append(
-            f'<text x="{width}" y="{height + 20}" text-anchor="end" class="chart-label">{series[-1][0].isoformat()}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+def chart_data(series: list[tuple[date, int]]) -> dict:
+    """The events-per-day bar chart for static/octopushx/charts.js (Apache ECharts), as JSON-ready data."""
+    return {
+        "type": "bar",
+        "name": "Events",
+        "labels": [day.isoformat() for day, _n in series],
+        "values": [n for _day, n in series],
+    }
 
 
 def mark_first_seen(entries) -> None:
