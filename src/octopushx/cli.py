@@ -106,7 +106,7 @@ def _banner(host: str, port: int) -> str:
     if every_interface:
         lines.append(f"(listening on every interface of this machine, port {port})")
     lines += demo.sign_in_hint()
-    rule = "=" * max(len(line) for line in lines)
+    rule = "=" * min(max(len(line) for line in lines), 72)
     return "\n".join(["", rule, *lines, rule, ""])
 
 

@@ -3,6 +3,8 @@ and a second customer so the tenant switcher has something to switch to. Idempot
 
 from __future__ import annotations
 
+import textwrap
+
 from django.db import transaction
 
 from octopushx.core.context import Actor
@@ -100,5 +102,5 @@ def sign_in_hint() -> list[str]:
     others = [email for email, _name, _role, _team in ACME_USERS[1:]]
     return [
         f"Sign in as {owner_email} / {PASSWORD}",
-        f"(other demo users, same password: {', '.join(others)})",
+        *textwrap.wrap(f"Other demo users, same password: {', '.join(others)}", width=72, subsequent_indent="  "),
     ]
