@@ -11,7 +11,7 @@ import random
 import pytest
 
 from octopushx.crm.models import Company, Contact, Deal
-from tests.e2e.pagewalk import ROLES, build_world, check_page, is_html_page, long_name, sign_in
+from tests.e2e.pagewalk import ROLES, build_world, check_page, is_html_page, long_name, sign_in, with_axe
 from tests.test_cross_tenant import EXEMPT_UI_ROUTES, UI_ROUTES, Ids
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -33,7 +33,7 @@ def test_every_object_page_is_clean_at_desk_and_phone_size(role, new_page, live_
     membership = world.members[role]
     ids = Ids(world.tenant, membership.user)
     _long_names(ids)
-    page = new_page()
+    page = with_axe(new_page())
     sign_in(page, live_server.url, membership)
 
     visited, problems = [], []

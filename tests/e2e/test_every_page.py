@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from django.urls import URLResolver, get_resolver
 
-from tests.e2e.pagewalk import ROLES, build_world, check_page, is_html_page, sign_in
+from tests.e2e.pagewalk import ROLES, build_world, check_page, is_html_page, sign_in, with_axe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -50,7 +50,7 @@ MUST_VISIT = {
 @pytest.mark.parametrize("role", [ANONYMOUS, *ROLES])
 def test_every_page_is_clean_at_desk_and_phone_size(role, new_page, live_server, browser_log):
     world = build_world()
-    page = new_page()
+    page = with_axe(new_page())
     if role != ANONYMOUS:
         sign_in(page, live_server.url, world.members[role])
 
