@@ -55,7 +55,8 @@ INSPECT = """(styledClasses) => {
   const unstyled = controls
     .filter(e => visible(e) && !tomSelect(e) && !styledClasses.some(c => e.classList.contains(c)))
     .map(describe);
-  const fields = controls.filter(e => e.tagName !== 'BUTTON' && !e.hidden
+  // A Tom Select's original select is out of the accessibility tree: its typing box carries the label.
+  const fields = controls.filter(e => e.tagName !== 'BUTTON' && !e.hidden && !e.classList.contains('tomselected')
     && !['submit', 'button', 'reset', 'image'].includes(e.type));
   const unlabelled = fields
     .filter(e => !e.labels.length && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
@@ -80,7 +81,7 @@ AXE_RUN = """async () => {
     .map(v => {
       const nodes = v.nodes.slice(0, 3).map(n => {
         const data = (n.any[0] || n.all[0] || {}).data || {};
-        return n.target.join(' ') + (data.contrastRatio ? ` [${data.fgColor} on ${data.bgColor}: ${data.contrastRatio}]` : '');
+        return n.target.join(' ') + (data.fgColor ? ` [${data.fgColor} on ${data.bgColor}: ${data.contrastRatio}]` : '');
       });
       return `${v.id} (${v.impact}): ${nodes.join(', ')}` + (v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : '');
     });

@@ -12,7 +12,7 @@ import pytest
 
 from octopushx.crm.models import Company, Contact, Deal
 from tests.e2e.pagewalk import ROLES, build_world, check_page, is_html_page, long_name, sign_in, with_axe
-from tests.test_cross_tenant import EXEMPT_UI_ROUTES, UI_ROUTES, Ids
+from tests.test_cross_tenant import ALL_FACTORIES, EXEMPT_UI_ROUTES, UI_ROUTES, Ids
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +38,10 @@ def test_every_object_page_is_clean_at_desk_and_phone_size(role, new_page, live_
 
     visited, problems = [], []
     for route in ROUTES:
+        unknown = [name for name in route.params if name not in ALL_FACTORIES]
+        if unknown:  # the same rule as the cross-tenant test: every parameter has a factory
+            problems.append(f"{route}: register a factory for {unknown} (see tests/test_cross_tenant.py)")
+            continue
         path = route.url({name: ids[name] for name in route.params})
         status, html = is_html_page(page, path)
         if status >= 500:
