@@ -1,5 +1,6 @@
 # `make run`: set up and start the platform with demo data on the embedded defaults.
 # `make test`: set up and run the test suite (SQLite unless DATABASE_URL / REDIS_URL are set).
+# `make screenshots`: regenerate docs/screenshots/ (the README's tour).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e setup static lint bench clean
+.PHONY: run test e2e screenshots setup static lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,17 +27,21 @@ run: setup
 	$(BIN)/octopushx serve --host $(HOST) --port $(PORT)
 
 test: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/bandit -q -r src -lll
 	OCTOPUSHX_TESTING=1 $(BIN)/pytest -n 2 --ignore=tests/e2e
 
 e2e: setup
 	OCTOPUSHX_TESTING=1 $(BIN)/pytest tests/e2e -p no:xdist
 
+# Photographs of the main pages at 1440x900 and 390x844 into docs/screenshots/ (demo data, temporary folder).
+screenshots: setup
+	$(BIN)/python scripts/screenshots.py
+
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -186,6 +186,42 @@ def test_demo_is_idempotent(db, octopushx):
     assert User.objects.get(email="owner@acme.test").check_password("demo-pass-2026")
 
 
+def test_demo_output_names_the_users_and_no_address_yet(db, octopushx):
+    code, out, _ = octopushx("demo")
+    assert code == 0
+    assert "password: demo-pass-2026" in out and "auditor@acme.test" in out
+    assert "above" not in out  # nothing was printed above: serve prints the address
+
+
+def test_banner_without_demo_data_gives_only_the_address(db):
+    banner = cli._banner("127.0.0.1", 8123)
+    assert "OctopushX is running on http://127.0.0.1:8123/ (Ctrl+C stops it)" in banner
+    assert "Sign in" not in banner
+
+
+def test_banner_with_demo_data_gives_the_sign_in_details(db, octopushx):
+    octopushx("demo")
+    banner = cli._banner("0.0.0.0", 8123)  # noqa: S104
+    assert "OctopushX is running on http://127.0.0.1:8123/" in banner
+    assert "listening on every interface" in banner
+    assert "Sign in as owner@acme.test / demo-pass-2026" in banner
+    assert "admin@acme.test" in banner and "auditor@acme.test" in banner
+
+
+def test_banner_hides_the_demo_password_once_changed(db, octopushx):
+    octopushx("demo")
+    owner = User.objects.get(email="owner@acme.test")
+    owner.set_password("a-new-secret-2026-x")
+    owner.save()
+    assert "demo-pass-2026" not in cli._banner("127.0.0.1", 8123)
+
+
+def test_banner_never_gives_sign_in_details_in_production(db, octopushx, settings):
+    octopushx("demo")
+    settings.PRODUCTION = True
+    assert "Sign in" not in cli._banner("127.0.0.1", 8123)
+
+
 # --- bad arguments -----------------------------------------------------------------------
 
 
@@ -413,3 +449,41 @@ def test_serve_answers_and_runs_jobs_with_the_embedded_consumer(migrated_data_di
     output = server.stdout.read().decode()
     assert f"OctopushX is running on http://127.0.0.1:{port}/" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.slow
+def test_serve_prints_one_banner_with_the_sign_in_details_once_ready(tmp_path):
+    import signal
+    import time
+
+    env = _embedded_env(tmp_path, OCTOPUSHX_DEMO_CALLS="0")
+    result = run_process("demo", env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    port = _free_port()
+    server = subprocess.Popen(
+        [*_script(), "serve", "--port", str(port), "--no-worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, _body = _get_json(f"http://127.0.0.1:{port}/readyz")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "serve did not start"
+                time.sleep(0.2)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    output = server.stdout.read().decode()
+    assert output.count("OctopushX is running on") == 1
+    assert f"OctopushX is running on http://127.0.0.1:{port}/ (Ctrl+C stops it)" in output
+    assert output.count("Sign in as owner@acme.test / demo-pass-2026") == 1
+    assert output.index("Database is up to date.") < output.index("OctopushX is running on")

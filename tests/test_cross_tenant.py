@@ -88,6 +88,7 @@ FACTORIES: dict[str, Factory] = {
 EXEMPT_UI_ROUTES = {
     "tenancy:accept_invitation": "the invitation token is a capability link, not an object id",
     "accounts:password_reset_confirm": "uidb64/token are Django's signed reset link",
+    "crm:pick": "the kind is a record type (contacts, companies, deals, members), not an object id",
     "calls:webhook_twilio": "the tenant id addresses a provider webhook; its signature is the permission",
     "calls:webhook_vonage": "the tenant id addresses a provider webhook; its signature is the permission",
     "calls:webhook_generic": "the tenant id addresses a provider webhook; its signature is the permission",

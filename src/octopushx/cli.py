@@ -96,6 +96,20 @@ def _align_base_url(host: str, port: int) -> str | None:
     return None
 
 
+def _banner(host: str, port: int) -> str:
+    """The one block serve prints once it listens: the address to open and, on a demo install, who to sign in as."""
+    from octopushx import demo
+
+    every_interface = host in {"0.0.0.0", "::", ""}  # noqa: S104
+    shown_host = "127.0.0.1" if every_interface else f"[{host}]" if ":" in host and not host.startswith("[") else host
+    lines = [f"OctopushX is running on http://{shown_host}:{port}/ (Ctrl+C stops it)"]
+    if every_interface:
+        lines.append(f"(listening on every interface of this machine, port {port})")
+    lines += demo.sign_in_hint()
+    rule = "=" * min(max(len(line) for line in lines), 72)
+    return "\n".join(["", rule, *lines, rule, ""])
+
+
 def cmd_serve(args) -> None:
     from django.conf import settings
 
@@ -126,7 +140,7 @@ def cmd_serve(args) -> None:
     # `docker stop`, systemd and Ctrl+C could not stop the server.
     signal.signal(signal.SIGTERM, _stop_serving)
     signal.signal(signal.SIGINT, _stop_serving)
-    print(f"OctopushX is running on http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
+    print(_banner(args.host, args.port), flush=True)
     try:
         server.run()
     finally:

@@ -3,6 +3,8 @@ and a second customer so the tenant switcher has something to switch to. Idempot
 
 from __future__ import annotations
 
+import textwrap
+
 from django.db import transaction
 
 from octopushx.core.context import Actor
@@ -71,7 +73,8 @@ def load() -> str:
     _member(globex, "owner@globex.test", "Gina Globex", Role.OWNER)
     _member(globex, "admin@acme.test", "Adam Admin", Role.MANAGER)
     lines = [
-        "Demo data is loaded. Sign in with any of these (password: " + PASSWORD + "):",
+        "Demo data is loaded. Once `octopushx serve` is running, open the address it prints and sign in with",
+        "any of these (password: " + PASSWORD + "):",
         *(f"  {email:<24} {role.label:<8} Acme Support" for email, _n, role, _t in ACME_USERS),
         "  owner@globex.test        Owner    Globex Care",
         "  partner@northwind.test   Admin    Northwind Telecom (reseller)",
@@ -81,3 +84,23 @@ def load() -> str:
         crm_summary,
     ]
     return "\n".join(lines)
+
+
+def sign_in_hint() -> list[str]:
+    """What the serve banner says about signing in: the demo owner and the others, while the
+    demo data is loaded and the owner's password is still the demo one (never in production)."""
+    from django.conf import settings
+
+    from octopushx.accounts.models import User
+
+    if settings.PRODUCTION:
+        return []
+    owner_email = ACME_USERS[0][0]
+    owner = User.objects.filter(email=owner_email, is_active=True).first()
+    if owner is None or not owner.check_password(PASSWORD):
+        return []
+    others = [email for email, _name, _role, _team in ACME_USERS[1:]]
+    return [
+        f"Sign in as {owner_email} / {PASSWORD}",
+        *textwrap.wrap(f"Other demo users, same password: {', '.join(others)}", width=72, subsequent_indent="  "),
+    ]

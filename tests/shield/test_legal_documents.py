@@ -63,7 +63,9 @@ def test_public_page_renders_markdown(db):
     publish(platform_org(), body="# Our terms\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n**bold**")
     response = Client().get("/legal/terms/")
     assert response.status_code == 200
-    assert b"<h1>Our terms</h1>" in response.content and b"<strong>bold</strong>" in response.content
+    # The document's headings sit one level below the page's title, its only h1.
+    assert b"<h2>Our terms</h2>" in response.content and b"<strong>bold</strong>" in response.content
+    assert response.content.count(b"<h1") == 1
     assert b"<table>" in response.content
 
 

@@ -7,6 +7,8 @@ publish its own terms, otherwise the platform's apply.
 
 from __future__ import annotations
 
+import re
+
 import markdown
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -44,6 +46,8 @@ def render(body: str) -> SafeString:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+    # The page's title is its one h1: the document's own headings go one level down.
+    clean = re.sub(r"<(/?)h([1-5])>", lambda m: f"<{m[1]}h{int(m[2]) + 1}>", clean)
     return mark_safe(clean)  # noqa: S308 (sanitised by nh3 just above)
 
 

@@ -1,5 +1,27 @@
 // Small behaviours for server-rendered pages. No inline scripts anywhere (CSP).
+
+// A wide table scrolls inside its own box, never the page: a table not already in a
+// .table-responsive gets one, and the box takes keyboard focus so it can be scrolled without a
+// mouse (axe scrollable-region-focusable).
+function fitTables(root) {
+  root.querySelectorAll("table.table").forEach((table) => {
+    if (table.parentElement.classList.contains("table-responsive")) return;
+    const box = document.createElement("div");
+    box.className = "table-responsive";
+    table.replaceWith(box);
+    box.append(table);
+  });
+  root.querySelectorAll(".table-responsive:not([tabindex])").forEach((box) => {
+    box.tabIndex = 0;
+    const caption = box.querySelector("caption") || box.closest("section, .card")?.querySelector("h2, h3, .card-title");
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table");
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  fitTables(document);
+  document.body.addEventListener("htmx:afterSettle", (event) => fitTables(event.target));
   document.querySelectorAll("[data-autosubmit]").forEach((el) => {
     el.addEventListener("change", () => el.form.requestSubmit());
   });

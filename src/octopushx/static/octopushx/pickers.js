@@ -49,6 +49,9 @@
         loading: () => '<div class="loading">Searching…</div>',
       },
     });
+    // Tom Select moves the label to its typing box; the original select stays for the form only,
+    // out of the accessibility tree (it takes no focus), or it would be announced without a name.
+    select.setAttribute("aria-hidden", "true");
     // The label stays tied to the typing box, and the error (aria-describedby) with it.
     const described = select.getAttribute("aria-describedby");
     if (described) picker.control_input.setAttribute("aria-describedby", described);
