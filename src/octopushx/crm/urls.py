@@ -2,6 +2,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from octopushx.crm import views
+from octopushx.crm.pickers import KINDS as PICKERS
 
 app_name = "crm"
 
@@ -39,7 +40,8 @@ urlpatterns = [
     path("notes/new/", views.note_new, name="note_new"),
     path("notes/<str:note_id>/delete/", views.note_delete, name="note_delete"),
     path("search/", views.search_page, name="search"),
-    path("pick/<str:kind>/", views.pick, name="pick"),
+    # The pickers' searches (one fixed path each, so no path parameter to guess).
+    *(path(f"pick/{kind}/", views.pick, {"kind": kind}, name=f"pick_{kind}") for kind in PICKERS),
     path("views/", views.view_save, name="view_save"),
     path("views/<str:view_id>/delete/", views.view_delete, name="view_delete"),
     path("imports/", views.import_list, name="imports"),

@@ -25,7 +25,7 @@
       preload: "focus",
       loadThrottle: 250,
       placeholder: select.dataset.placeholder || "Type to search…",
-      hidePlaceholder: false,
+      hidePlaceholder: true,
       // The server has already matched (accents, emails, phone numbers): keep its rows and order.
       score: () => () => 1,
       shouldLoad: () => true,
