@@ -387,7 +387,7 @@ class TaskForm(CleanTextFormMixin, forms.Form):
     def __init__(self, *args, tenant, membership, related: bool = True, **kwargs):
         """``related``: offer pickers for the contact, company or deal (not on a record's own page)."""
         super().__init__(*args, **kwargs)
-        self.fields["assignee"] = pickers.member_field(tenant, label="Assignee", help_text="Empty: you")
+        self.fields["assignee"] = pickers.member_field(tenant, label="Assignee", help_text="Left empty: you")
         if not self.is_bound and membership is not None:
             self.initial.setdefault("assignee", str(membership.user_id))
         if related:

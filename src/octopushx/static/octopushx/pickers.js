@@ -10,6 +10,8 @@
   const setUp = (select) => {
     if (select.tomselect || !window.TomSelect) return;
     const url = select.dataset.picker;
+    // Tom Select ties the label to its typing box; the original (now hidden) select keeps the name.
+    const labelText = select.labels.length ? select.labels[0].textContent.trim() : "";
     const multiple = select.multiple;
     const plugins = multiple ? ["remove_button"] : [];
     if (!multiple && !select.required) plugins.push("clear_button");
@@ -49,6 +51,8 @@
         loading: () => '<div class="loading">Searching…</div>',
       },
     });
+    if (labelText) select.setAttribute("aria-label", labelText);
+    select.style.display = "none";
     // The label stays tied to the typing box, and the error (aria-describedby) with it.
     const described = select.getAttribute("aria-describedby");
     if (described) picker.control_input.setAttribute("aria-describedby", described);
