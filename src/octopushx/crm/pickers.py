@@ -96,7 +96,7 @@ def contact_field(tenant, membership, *, many: bool = False, **kwargs):
     field_class = MultiPickerField if many else PickerField
     return field_class(
         contacts(tenant, membership),
-        search_url=reverse_lazy("crm:pick_contacts"),
+        search_url=reverse_lazy("crm:pick", args=["contacts"]),
         label_from=lambda c: c.full_name,
         detail=contact_detail,
         placeholder="Type a name, email or phone…",
@@ -108,7 +108,7 @@ def contact_field(tenant, membership, *, many: bool = False, **kwargs):
 def company_field(tenant, membership, **kwargs) -> PickerField:
     return PickerField(
         companies(tenant, membership),
-        search_url=reverse_lazy("crm:pick_companies"),
+        search_url=reverse_lazy("crm:pick", args=["companies"]),
         detail=company_detail,
         placeholder="Type a company name or domain…",
         required=False,
@@ -119,7 +119,7 @@ def company_field(tenant, membership, **kwargs) -> PickerField:
 def deal_field(tenant, membership, **kwargs) -> PickerField:
     return PickerField(
         deals(tenant, membership),
-        search_url=reverse_lazy("crm:pick_deals"),
+        search_url=reverse_lazy("crm:pick", args=["deals"]),
         detail=deal_detail,
         placeholder="Type a deal or company name…",
         required=False,
@@ -131,7 +131,7 @@ def member_field(tenant, **kwargs) -> PickerField:
     """A member of the organisation; its value is the user's id (what the services take)."""
     return PickerField(
         members(tenant),
-        search_url=reverse_lazy("crm:pick_members"),
+        search_url=reverse_lazy("crm:pick", args=["members"]),
         to_field_name="user_id",
         label_from=member_label,
         detail=member_detail,

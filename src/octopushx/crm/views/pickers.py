@@ -1,4 +1,4 @@
-"""The pickers' search: ``/crm/pick/contacts/?q=`` (companies, deals, members) answers up to 20 rows the member may see, as JSON."""
+"""The pickers' search: ``/crm/pick/<kind>/?q=`` (contacts, companies, deals, members) answers up to 20 rows the member may see, as JSON."""
 
 from __future__ import annotations
 
