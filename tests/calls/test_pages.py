@@ -32,7 +32,11 @@ def test_call_page_has_player_transcript_chart_and_review(org, web_as):
         "data-waveform",
         'id="call-peaks"',
         "data-transcript",
-        "sentiment-chart",
+        'data-chart="sentiment"',
+        'data-chart="talk"',
+        'id="call-charts"',
+        "vendor/echarts/echarts.min.js",
+        "calls/charts.js",
         "speaker-agent",
         "Make a CRM task",
         "Approve as it is",
@@ -48,8 +52,8 @@ def test_metrics_read_as_labels_and_units_beside_the_team(org, web_as):
     client = web_as("admin")
     call = analysed_call(org)
     html = client.get(reverse("calls:detail", args=[call.pk])).content.decode()
-    assert "<td>Talk ratio (agent)</td><td>50%</td><td>50%</td>" in html
-    assert "<td>Silence</td><td>20%</td>" in html and "talk_ratio.agent" not in html
+    assert '<td>Talk ratio (agent)</td><td class="text-end">50%</td><td class="text-end text-secondary">50%</td>' in html
+    assert '<td>Silence</td><td class="text-end">20%</td>' in html and "talk_ratio.agent" not in html
 
 
 def test_review_buttons_on_the_page(org, web_as):

@@ -60,7 +60,7 @@ def test_call_page_shows_the_warning_and_figures_per_speaker(org, web_as):
     assert 'data-testid="analysis-warning"' in html
     assert WARNING in html
     assert "left out of the team averages" in html
-    assert "<td>Talk ratio (Speaker 1)</td><td>77%</td><td>—</td>" in html
+    assert '<td>Talk ratio (Speaker 1)</td><td class="text-end">77%</td><td class="text-end text-secondary">—</td>' in html
     assert "Talk ratio (agent)" not in html
     assert '<strong class="speaker">Speaker 1</strong>' in html
     assert "roles unknown (confidence 0.31)" in html

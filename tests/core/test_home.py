@@ -82,7 +82,7 @@ def test_home_badge_count_matches_the_list_it_links_to(org, client):
     page = _sign_in(client, me).get("/").content.decode()
     assert "10 overdue" in page
     assert page.count("Overdue errand") == 6
-    assert "The 6 due first of 10 with a due date" in page
+    assert "6 of 10 with a due date shown, soonest first" in page
     assert "due=overdue" in page
     listed = client.get("/crm/tasks/?show=open&whose=mine&due=overdue").content.decode()
     assert listed.count("Overdue errand") == 10 and "10 overdue" in listed
@@ -101,3 +101,11 @@ def test_phone_system_card_only_for_those_who_can_connect_it(org, client):
         page = _sign_in(client, make_member(org, role)).get("/").content.decode()
         assert ("Connect your phone system" in page) is shown, role
         assert ("/calls/settings/" in page) is shown, role
+
+
+def test_set_up_cards_only_for_owners_and_admins(org, client):
+    for role, shown in (("owner", True), ("admin", True), ("manager", False), ("agent", False), ("auditor", False)):
+        page = _sign_in(client, make_member(org, role)).get("/").content.decode()
+        assert ('data-testid="setup-cards"' in page) is shown, role
+        assert ("Invite your team" in page) is shown, role
+        assert "Two-factor sign-in" in page  # everyone's own account

@@ -21,9 +21,13 @@ def test_audit_trail_shows_a_change_and_exports_it_as_csv(page, signed_in):
 
     page.get_by_role("navigation", name="Products").get_by_role("link", name="Shield").click()
     page.get_by_role("heading", name="Audit trail").wait_for()
-    page.get_by_label("Search").fill("token")
+    page.get_by_label("Search", exact=True).fill("token")
     page.get_by_role("button", name="Filter").click()
-    assert page.get_by_role("row").filter(has_text="token.created").count() == 1
+    created = page.get_by_role("row").filter(has_text="API token created")
+    assert created.count() == 1
+    # The label is for people; the code is on hover, and the token is named, not numbered.
+    assert created.get_by_test_id("action").get_attribute("title") == "token.created"
+    assert "API token · Phone system" in created.inner_text()
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Export CSV").click()

@@ -30,8 +30,26 @@ def test_upload_several_recordings_with_progress(page, signed_in, owner, tmp_pat
     page.get_by_label("Drop WAV, MP3, OGG, FLAC or M4A files here, or choose them").set_input_files(files)
     page.get_by_role("button", name="Upload").click()
     page.get_by_role("link", name="queued for analysis").nth(1).wait_for()
-    assert page.locator("[data-upload-list] progress").count() == 2
+    assert page.locator("[data-upload-list] [role=progressbar]").count() == 2
+    assert page.locator("[data-upload-list] .progress-bar.bg-success").count() == 2
     assert Call.objects.filter(tenant=owner.tenant).count() == 2
+
+
+def test_a_refused_file_shows_a_red_alert_and_a_stopped_red_bar(page, signed_in, owner, tmp_path):
+    bad = tmp_path / "notes.wav"
+    bad.write_bytes(b"these are meeting notes, not audio" * 20)
+    signed_in(page, owner.user)
+    page.goto("/calls/upload/")
+    page.get_by_label("Drop WAV, MP3, OGG, FLAC or M4A files here, or choose them").set_input_files([str(bad)])
+    page.get_by_role("button", name="Upload").click()
+    row = page.locator("[data-upload-list] li[data-state=refused]")
+    row.wait_for()
+    assert row.get_by_role("alert").locator(".alert-title").inner_text() == "Refused"
+    assert row.locator(".alert-danger").count() == 1
+    bar = row.locator(".progress-bar")
+    assert "bg-danger" in bar.get_attribute("class") and "progress-bar-animated" not in bar.get_attribute("class")
+    assert page.evaluate("document.querySelector('[data-upload-list] .progress-bar').style.width") != "100%"
+    assert not Call.objects.filter(tenant=owner.tenant).exists()
 
 
 def test_call_page_seeks_from_the_transcript_and_highlights_the_line(page, signed_in, owner):

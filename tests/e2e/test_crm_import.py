@@ -27,7 +27,7 @@ def test_import_maps_previews_runs_and_reports_rejected_rows(page, signed_in):
     page.get_by_role("button", name="Upload and map columns").click()
     page.get_by_role("heading", name="Import people.csv").wait_for()
     assert "3 rows found" in page.content()
-    flagged = page.locator("tr", has=page.locator(".badge-danger"))
+    flagged = page.locator("tr", has=page.locator(".bg-danger-lt"))
     assert flagged.count() == 1 and "not-an-email" in flagged.inner_text()
 
     # The headers are mapped by guess; the one nobody can guess is the member's to choose.

@@ -10,14 +10,19 @@ def test_styles_scripts_and_icon_load_from_our_own_server(page):
     assets = page.eval_on_selector_all(
         "link[rel=stylesheet], link[rel=icon], script[src]", "els => els.map(e => e.href || e.src)"
     )
-    assert len(assets) == 4
+    # the design system (Tabler css + js, its icon font), htmx, our app.css/app.js and the icon
+    assert len(assets) == 7
     for url in assets:
         assert url.startswith(page.url.split("/accounts/")[0] + "/static/")
         assert page.request.get(url).ok, url
     icon = page.request.get(page.get_attribute("link[rel=icon]", "href"))
     assert icon.headers["content-type"].startswith("image/svg+xml")
-    background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
-    assert background == "rgb(247, 247, 248)"  # app.css applied
+    tabler = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--tblr-border-radius')")
+    assert tabler.strip()  # Tabler's stylesheet applied
+    skip = page.evaluate("getComputedStyle(document.querySelector('.skip')).left")
+    assert skip == "-999px"  # app.css applied
+    font = page.evaluate("getComputedStyle(document.querySelector('.ti') || document.body).fontFamily")
+    assert font  # the icon font's stylesheet parsed
 
 
 def test_narrow_screen_menu_toggle_opens_and_closes_the_navigation(new_page, signed_in):

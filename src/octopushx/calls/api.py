@@ -396,6 +396,18 @@ def contact_from_call(request, call_id: str):
     return 201, {"id": str(contact.pk), "name": str(contact)}
 
 
+class ContactLinkIn(Schema):
+    contact_id: str | None = None
+
+
+@router.put("/calls/{call_id}/contact", response={200: dict, **ERRORS}, summary="Link the call to a contact")
+def link_contact(request, call_id: str, payload: ContactLinkIn):
+    """Link to a contact you may see (404 for any other id); ``null`` or ``""`` unlinks. Audited."""
+    require(request, Perm.WRITE)
+    call = services.link_contact_by_id(request.tenant, request.actor, _call(request, call_id), payload.contact_id)
+    return call_summary(call)
+
+
 @router.delete("/calls/{call_id}", response={204: None, **ERRORS}, summary="Delete a call and its recordings")
 def delete_call(request, call_id: str):
     require(request, Perm.DELETE)

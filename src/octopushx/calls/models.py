@@ -112,9 +112,10 @@ class Call(TenantModel):
 
     @property
     def title(self) -> str:
-        arrow = "from" if self.direction == Direction.INBOUND else "to"
-        who = str(self.contact) if self.contact_id else (self.customer_number or self.filename or "unknown")
-        return f"{self.get_direction_display()} call {arrow} {who}"
+        """Direction, contact or number, and time; built by ``services.presentation.call_title``."""
+        from octopushx.calls.services.presentation import call_title
+
+        return call_title(self)
 
     @property
     def roles(self) -> tuple[str, ...] | None:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<uuid:call_id>/retry/", views.retry, name="retry"),
     path("<uuid:call_id>/task/", views.make_task, name="task"),
     path("<uuid:call_id>/contact/", views.make_contact, name="contact"),
+    path("<uuid:call_id>/link-contact/", views.link_contact, name="link_contact"),
     path("<uuid:call_id>/share/", views.share, name="share"),
     path("webhooks/<uuid:tenant_id>/twilio", webhooks.twilio, name="webhook_twilio"),
     path("webhooks/<uuid:tenant_id>/vonage", webhooks.vonage, name="webhook_vonage"),

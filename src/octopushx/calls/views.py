@@ -9,6 +9,8 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models.functions import Coalesce
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -34,10 +36,25 @@ FILTERS = (
     "status",
 )
 
+FIELD_LABELS = {
+    "date_from": "From",
+    "date_to": "To",
+    "agent_id": "Agent",
+    "contact_id": "Contact",
+    "min_duration": "At least",
+    "max_duration": "At most",
+    "review_state": "Review",
+}
+
 
 def _errors_text(exc: ValidationError) -> str:
+    """Field errors as people read them: ``Direction: inbound or outbound`` (never ``direction:``)."""
     if hasattr(exc, "error_dict"):
-        return " ".join(f"{k}: {m}" if k != "__all__" else m for k, msgs in exc.message_dict.items() for m in msgs)
+        return " ".join(
+            f"{FIELD_LABELS.get(k, k.replace('_', ' ').capitalize())}: {m}" if k != "__all__" else m
+            for k, msgs in exc.message_dict.items()
+            for m in msgs
+        )
     return " ".join(exc.messages)
 
 
@@ -54,18 +71,65 @@ def _call_with_original(request, call_id, what: str):
     return call, original
 
 
+FILTER_LABELS = {
+    "date_from": "From",
+    "date_to": "To",
+    "agent_id": "Agent",
+    "contact_id": "Contact",
+    "direction": "Direction",
+    "min_duration": "At least (s)",
+    "max_duration": "At most (s)",
+    "sentiment": "Sentiment",
+    "review_state": "Review",
+    "status": "Status",
+}
+
+
+def _filter_chips(params: dict[str, str], members, contact_name: str) -> list[dict[str, str]]:
+    """One removable chip per active filter (the keyword stays in its search box)."""
+    names = {str(m.user_id): m.user.display_name for m in members}
+    choices = {
+        "direction": dict(Direction.choices),
+        "review_state": dict(ReviewState.choices),
+        "status": dict(CallStatus.choices),
+        "sentiment": {"positive": "Positive", "neutral": "Neutral", "negative": "Negative"},
+        "agent_id": names,
+        "contact_id": {params.get("contact_id", ""): contact_name},
+    }
+    chips = []
+    for name, label in FILTER_LABELS.items():
+        value = params.get(name)
+        if not value:
+            continue
+        shown = choices.get(name, {}).get(value) or value
+        rest = QueryDict(mutable=True)
+        for other, other_value in params.items():
+            if other != name and other_value:
+                rest[other] = other_value
+        chips.append({"label": f"{label}: {shown}", "without": rest.urlencode()})
+    return chips
+
+
 @requires(Perm.READ)
 def call_list(request):
+    """Calls newest first by when they took place (arrival time for calls without a start time)."""
     params = {name: request.GET.get(name, "").strip() for name in FILTERS}
-    qs = services.visible_calls(request.tenant, request.membership).select_related("agent", "contact")
+    qs = services.visible_calls(request.tenant, request.membership).select_related("agent", "contact", "tenant")
     error = ""
     try:
         qs = services.filter_calls(qs, {k: v for k, v in params.items() if v})
     except ValidationError as exc:
         error = _errors_text(exc)
         qs = qs.none()
-    page = Paginator(qs.order_by("-created_at"), 50).get_page(request.GET.get("page"))
+    newest_first = qs.order_by(Coalesce("started_at", "created_at").desc(), "-created_at")
+    page = Paginator(newest_first, 50).get_page(request.GET.get("page"))
     members = Membership.objects.filter(tenant=request.tenant).select_related("user").order_by("user__email")
+    contact_name = ""
+    if params["contact_id"]:
+        contact = next((c.contact for c in page if c.contact_id and str(c.contact_id) == params["contact_id"]), None)
+        contact_name = str(contact) if contact else "the chosen contact"
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "calls/list.html",
@@ -74,6 +138,8 @@ def call_list(request):
             "params": params,
             "error": error,
             "members": members,
+            "active_filters": _filter_chips(params, members, contact_name),
+            "query_without_page": f"{query.urlencode()}&" if query else "",
             "directions": Direction.choices,
             "review_states": ReviewState.choices,
             "statuses": CallStatus.choices,
@@ -85,7 +151,31 @@ def call_list(request):
 @requires(Perm.WRITE)
 def upload(request):
     """The page takes several files by drag and drop and posts each to the API (progress bars)."""
-    return render(request, "calls/upload.html", {"directions": Direction.choices})
+    limits = services.call_settings(request.tenant)
+    return render(
+        request,
+        "calls/upload.html",
+        {
+            "directions": Direction.choices,
+            "max_upload_mb": limits.max_upload_mb,
+            "max_duration_minutes": limits.max_duration_minutes,
+        },
+    )
+
+
+def _speaker_namer(call):
+    """Speakers as people read them: the agent's and the contact's names when known, else the role."""
+    agent = call.agent.display_name if call.agent_id and call.agent else ""
+    contact = str(call.contact) if call.contact_id else ""
+
+    def name(speaker: str) -> str:
+        if speaker == "agent":
+            return agent or "Agent"
+        if speaker == "customer":
+            return contact or "Customer"
+        return services.speaker_name(speaker).capitalize()
+
+    return name
 
 
 @requires(Perm.READ)
@@ -96,18 +186,22 @@ def call_page(request, call_id):
     metrics = insights.get("metrics") or {}
     team = services.team_averages(request.tenant, request.membership)
     rows = services.metric_rows(metrics, team)
-    timeline = (insights.get("sentiment") or {}).get("timeline") or []
-    name = services.speaker_name
+    sentiment = insights.get("sentiment") or {}
+    name = _speaker_namer(call)
     utterances = [
-        {**u, "speaker_name": name(u["speaker"])} for u in (detail.get("transcript") or {}).get("utterances", [])
+        {**u, "speaker_name": name(u["speaker"]), "role": u["speaker"] in ("agent", "customer")}
+        for u in (detail.get("transcript") or {}).get("utterances", [])
     ]
-    chart = charts.sentiment_timeline(timeline, detail["duration"] or 1.0)
-    for line in chart["lines"]:
-        line["name"] = name(line["speaker"])
-    by_speaker = [(name(s), v) for s, v in ((insights.get("sentiment") or {}).get("by_speaker") or {}).items()]
+    by_speaker = [(name(s), v) for s, v in (sentiment.get("by_speaker") or {}).items()]
     action_items = [
         {**item, "owner_name": name(item.get("owner", "unknown"))} for item in insights.get("action_items") or []
     ]
+    chart_data = {
+        "timeline": charts.sentiment_timeline(sentiment.get("timeline") or [], name),
+        "talk": charts.talk_time(metrics, name),
+        "duration": detail["duration"] or 0,
+    }
+    region = request.tenant.default_region
     return render(
         request,
         "calls/detail.html",
@@ -118,9 +212,13 @@ def call_page(request, call_id):
             "speakers": detail.get("speakers"),
             "insights": insights,
             "metric_rows": rows,
-            "chart": chart,
+            "chart_data": chart_data,
+            "sentiment_overall": sentiment.get("overall"),
             "sentiment_by_speaker": by_speaker,
             "action_items": action_items,
+            "from_number": services.display_number(call.from_number, region),
+            "to_number": services.display_number(call.to_number, region),
+            "customer_number": services.display_number(call.customer_number, region),
             "original": original,
             "can_write": has_perm(request.membership.role, Perm.WRITE),
             "can_view_original": has_perm(request.membership.role, Perm.VIEW_ORIGINAL),
@@ -193,6 +291,25 @@ correct = _call_action(services.correct, lambda _result: "Your correction is sav
 retry = _call_action(services.retry, lambda _result: "The call is queued for processing again.")
 make_task = _call_action(services.action_item_task, lambda task: f"Task created: {task.title}", _item_index)
 make_contact = _call_action(services.contact_from_number, lambda contact: f"Contact created: {contact}")
+
+
+@requires(Perm.WRITE)
+@require_POST
+def link_contact(request, call_id):
+    """Link the call to the contact chosen in the picker; a bad value re-shows the page with 400."""
+    call = _call(request, call_id)
+    try:
+        call = services.link_contact_by_id(request.tenant, request.actor, call, request.POST.get("contact_id", ""))
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+        response = call_page(request, call_id)
+        response.status_code = 400
+        return response
+    if call.contact_id:
+        messages.success(request, f"The call is linked to {call.contact}.")
+    else:
+        messages.success(request, "The call is no longer linked to a contact.")
+    return _back(call)
 
 
 @requires(Perm.READ)

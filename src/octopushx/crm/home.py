@@ -48,4 +48,11 @@ def closing_deals(request) -> dict:
         .order_by("expected_close")
     )
     totals = list(deals.values("currency").annotate(total=Sum("value"), count=Count("pk")).order_by("-total"))
-    return {"deals": list(deals[:6]), "totals": totals, "today": today, "within": CLOSING_WITHIN.days}
+    shown_of = sum(total["count"] for total in totals)
+    return {
+        "deals": list(deals[:SHOWN]),
+        "totals": totals,
+        "shown_of": shown_of,
+        "today": today,
+        "within": CLOSING_WITHIN.days,
+    }

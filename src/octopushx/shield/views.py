@@ -8,7 +8,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from octopushx.core import audit
+from octopushx.core import audit, audit_labels
 from octopushx.core.models import AuditEntry
 from octopushx.shield import services
 from octopushx.tenancy.roles import Perm
@@ -26,18 +26,17 @@ def _filters(request) -> tuple[services.AuditFilter, str | None]:
 @requires(Perm.AUDIT)
 def audit_page(request):
     filters, warning = _filters(request)
-    qs = services.filtered_entries(request.tenant, filters)
+    qs = services.filtered_entries(request.tenant, filters).select_related("actor_user", "actor_token")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    rows = audit_labels.present(request.tenant, page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     # One filter per action family actually present in this trail (every app adds its own).
     recorded = AuditEntry.objects.filter(tenant=request.tenant).order_by().values_list("action", flat=True).distinct()
-    actions = sorted({action.split(".")[0] + "." for action in recorded})
-    return render(
-        request,
-        "shield/audit.html",
-        {"page": page, "filters": filters, "warning": warning, "query": query.urlencode(), "actions": actions},
-    )
+    families = {action.split(".")[0] for action in recorded}
+    actions = sorted(((f"{f}.", audit_labels.object_type_label(f)) for f in families), key=lambda item: item[1])
+    context = {"page": page, "rows": rows, "filters": filters, "warning": warning, "query": query.urlencode()}
+    return render(request, "shield/audit.html", context | {"actions": actions})
 
 
 @requires(Perm.AUDIT)

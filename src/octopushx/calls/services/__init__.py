@@ -26,6 +26,13 @@ from octopushx.calls.services.intake import (
     existing_call,
     upload_call,
 )
+from octopushx.calls.services.presentation import (
+    call_title,
+    customer_label,
+    display_number,
+    minutes_seconds,
+    sentiment_label,
+)
 from octopushx.calls.services.processing import fail, mark, next_run, restricted_reason, retry, save_result
 from octopushx.calls.services.queries import (
     clean_number,
@@ -49,6 +56,7 @@ from octopushx.calls.services.review import (
     correct,
     delete_call,
     link_contact,
+    link_contact_by_id,
     original_viewed,
 )
 from octopushx.calls.services.sharing import email_summary, export_summary, needs_confirmation, shareable_result
@@ -62,6 +70,11 @@ __all__ = [
     "approve",
     "attach_fetched_recording",
     "call_settings",
+    "call_title",
+    "customer_label",
+    "display_number",
+    "minutes_seconds",
+    "sentiment_label",
     "call_snapshot",
     "check_recording",
     "clean_call_fields",
@@ -80,6 +93,7 @@ __all__ = [
     "metric_rows",
     "get_visible_call",
     "link_contact",
+    "link_contact_by_id",
     "mark",
     "needs_confirmation",
     "match_agent",

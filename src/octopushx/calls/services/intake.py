@@ -99,7 +99,7 @@ def clean_call_fields(tenant, actor: Actor | None, data: dict[str, Any], *, stri
     values["agent"] = agent
     contact = None
     if data.get("contact_id") not in (None, ""):
-        contact = _visible_contact(tenant, actor, data["contact_id"])
+        contact = visible_contact(tenant, actor, data["contact_id"])
         if contact is None:
             errors["contact_id"] = ["No contact with that id"]
     if contact is None and "contact_id" not in errors:
@@ -112,7 +112,8 @@ def clean_call_fields(tenant, actor: Actor | None, data: dict[str, Any], *, stri
     return values
 
 
-def _visible_contact(tenant, actor: Actor | None, value) -> Contact | None:
+def visible_contact(tenant, actor: Actor | None, value) -> Contact | None:
+    """The tenant's contact with this id if the actor's membership may see it; else ``None``."""
     from octopushx.crm.visibility import visible
 
     try:

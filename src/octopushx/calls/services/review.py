@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from octopushx.calls.models import (
@@ -17,6 +19,7 @@ from octopushx.calls.models import (
 from octopushx.calls.services.intake import (
     SPEAKERS,
     call_snapshot,
+    visible_contact,
 )
 from octopushx.calls.services.queries import (
     match_contact,
@@ -176,6 +179,26 @@ def link_contact(tenant, actor: Actor, call: Call, contact: Contact | None) -> C
         audit.record(tenant, actor, "call.updated", obj=call, changes=audit.diff(old, call_snapshot(call)))
         events.emit(tenant, "call.updated", {"call_id": str(call.pk), "fields": ["contact"]})
     return call
+
+
+def link_contact_by_id(tenant, actor: Actor, call: Call, contact_id: Any) -> Call:
+    """Link the call to the contact with this id (an empty id unlinks it).
+
+    The contact must be this tenant's and visible to the member: any other id answers 404, the
+    same as an id that does not exist. A value that is not an id is a ``ValidationError``.
+    """
+    if contact_id in (None, ""):
+        return link_contact(tenant, actor, call, None) if call.contact_id else call
+    try:
+        pk = uuid.UUID(str(contact_id).strip())
+    except ValueError:
+        raise ValidationError({"contact_id": ["Choose a contact from the list"]}) from None
+    contact = visible_contact(tenant, actor, pk)
+    if contact is None:
+        raise Http404("No contact with that id")
+    if call.contact_id == contact.pk:
+        return call
+    return link_contact(tenant, actor, call, contact)
 
 
 def original_viewed(tenant, actor: Actor, call: Call, what: str) -> None:

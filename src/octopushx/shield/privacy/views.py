@@ -10,8 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from octopushx.core import blobs
+from octopushx.core import audit_labels, blobs
 from octopushx.core.context import Actor, client_ip
+from octopushx.core.models import AuditEntry
 from octopushx.shield.privacy import services
 from octopushx.shield.privacy.models import PrivacyRequest, RequestKind, RequestSource, RequestState
 from octopushx.tenancy.models import Organization, OrgKind
@@ -144,11 +145,20 @@ def detail(request, request_id):
         "preview_heading": PREVIEW_HEADINGS[privacy_request.kind],
         "fulfil_button": FULFIL_BUTTONS.get(privacy_request.kind, ""),
         "summary": services.summary(privacy_request),
+        "timeline": _timeline(request.tenant, privacy_request),
     }
     # While the job runs, the state panel asks again every two seconds and replaces itself.
     if request.headers.get("HX-Request") == "true":
         return render(request, "shield/_privacy_request.html", context)
     return render(request, "shield/privacy_detail.html", context)
+
+
+def _timeline(tenant, privacy_request: PrivacyRequest) -> list:
+    """Each step of the request from its audit entries, oldest first, in people's words."""
+    entries = AuditEntry.objects.filter(
+        tenant=tenant, object_type="privacyrequest", object_id=str(privacy_request.pk)
+    ).select_related("personal", "actor_user", "actor_token")
+    return audit_labels.present(tenant, entries.order_by("seq"))
 
 
 def _day(moment) -> str:

@@ -1,0 +1,35 @@
+"""How call intelligence's audit entries read in Shield's trail; calls by their title."""
+
+from __future__ import annotations
+
+from octopushx.calls.models import Call
+from octopushx.core.audit_labels import labels, names
+
+labels(
+    {
+        "call.created": "Call added",
+        "call.updated": "Call updated",
+        "call.deleted": "Call deleted",
+        "call.analysed": "Call analysed",
+        "call.failed": "Call analysis failed",
+        "call.retried": "Call analysis retried",
+        "call.reviewed": "Call reviewed",
+        "call.approved": "Call approved",
+        "call.corrected": "Transcript corrected",
+        "call.exported": "Calls exported",
+        "call.original_viewed": "Original recording opened",
+        "call.recording_purged": "Recording purged",
+        "call.transcript_purged": "Transcript purged",
+        "call_settings.updated": "Call settings changed",
+        "calls.fetch": "Calls fetched from the phone system",
+    },
+    object_types={"call": "Call", "calls": "Calls", "call_settings": "Call settings", "callsettings": "Call settings"},
+    fields={"from_number": "From", "to_number": "To", "external_id": "Reference"},
+    system_actors={"calls": "Call processing"},
+)
+
+
+@names("call")
+def call_names(tenant, ids: set[str]) -> dict[str, str]:
+    calls = Call.objects.filter(tenant=tenant, pk__in=ids).select_related("contact")
+    return {str(call.pk): call.title for call in calls}
