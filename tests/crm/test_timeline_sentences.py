@@ -105,3 +105,13 @@ def test_a_deleted_reference_is_named_as_such(org):
     deal = make_deal(org, company_id=str(gone.pk))
     services.delete_company(org, Actor.system("test"), gone)
     assert "Company set to a deleted company" in lines_of(deal, "change")[-1][1]
+
+
+def test_an_id_in_an_unknown_field_is_never_shown(org, other_org):
+    from octopushx.core import audit
+
+    theirs = make_contact(other_org, first_name="Secret", last_name="Person")
+    deal = make_deal(org)
+    audit.record(org, Actor.system("test"), "deal.updated", obj=deal, changes={"sponsor": [None, str(theirs.pk)]})
+    text = all_text(deal)
+    assert "Secret" not in text and str(theirs.pk) not in text and "Sponsor set to a deleted sponsor" in text

@@ -89,6 +89,9 @@ def _as_uuid(value) -> uuid.UUID | None:
         return None
 
 
+GONE = {"owner": "a former member", "contacts": "a deleted contact", "company": "a deleted company"}
+
+
 class Names:
     """Names for the ids found in a batch of audit changes, read in one query per kind."""
 
@@ -121,8 +124,7 @@ class Names:
         }
 
     def of(self, field: str, value) -> str:
-        gone = {"owner": "a former member", "contacts": "a deleted contact", "company": "a deleted company"}
-        return self.names.get(field, {}).get(str(value)) or gone.get(field, f"a deleted {field}")
+        return self.names.get(field, {}).get(str(value)) or GONE.get(field, f"a deleted {field}")
 
 
 def _moment(value: str) -> str:
@@ -142,8 +144,8 @@ def _moment(value: str) -> str:
 
 def _shown(field: str, value, names: Names, context: dict) -> str:
     """One value as a person reads it."""
-    if field in REFERENCES or field == "owner":
-        return names.of(field, value)
+    if field in REFERENCES or field == "owner" or _as_uuid(value) is not None:
+        return names.of(field, value)  # an id is only ever shown as a name, this tenant's only
     if field in CHOICES:
         return CHOICES[field].get(value, str(value))
     if isinstance(value, bool):
@@ -174,8 +176,8 @@ def _sentence(name: str, old: str | None, new: str | None) -> str:
 
 # What a new record holds when nobody said anything: not worth a line in its "created" entry.
 UNSAID = {"consent": Consent.UNKNOWN, "restricted": False}
-# Said already by the page a "created" entry is on (its name) or by another line (a value's currency).
-SAID = {"name", "currency"}
+# Said already by the record a "created" entry is about (its name).
+SAID = {"name"}
 
 
 def sentences(
@@ -189,6 +191,8 @@ def sentences(
         old, new = pair
         if created and (field in SAID or field in UNSAID and new == UNSAID[field]):
             continue
+        if created and field == "currency" and context.get("currency"):
+            continue  # the value's line says it: "Value set to 1,200 EUR"
         if field == "stage":
             if not _empty(old) and not _empty(new):
                 lines.append(f"Moved from {_shown(field, old, names, context)} to {_shown(field, new, names, context)}")
