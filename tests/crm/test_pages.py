@@ -59,7 +59,8 @@ def test_contact_detail_has_timeline_with_notes_tasks_and_changes(web_as, org):
         },
     )
     page = client.get(reverse("crm:contact", args=[contact.pk])).content.decode()
-    assert "Met at expo" in page and "Follow up" in page and "job_title" in page
+    assert "Met at expo" in page and "Follow up" in page and "Job title set to Engineer" in page
+    assert "job_title" not in page  # the change reads as a sentence, not the field's code
     only_notes = client.get(reverse("crm:contact", args=[contact.pk]), {"kind": "note"}).content.decode()
     assert "Met at expo" in only_notes and "Task: Follow up" not in only_notes
 

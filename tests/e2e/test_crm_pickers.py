@@ -49,3 +49,34 @@ def test_typing_a_name_among_namesakes_links_the_one_picked(page, signed_in, own
     deal = Deal.objects.get(name="Mill refit")
     assert list(deal.contacts.all()) == [wanted]
     assert deal.owner_id == owner.user_id  # the creator, without choosing
+
+
+LONG_FIRST = "Wolfeschlegelsteinhausenbergerdorff-Maximilian"  # 46 letters
+LONG_LAST = "Featherstonehaugh-Cholmondeley-Marjoribanks-Smytheson"  # 53: with the space, 100
+
+
+@pytest.mark.parametrize("width,height", [(1440, 900), (390, 844)])
+def test_a_100_character_name_wraps_inside_the_contact_page(new_page, signed_in, owner, width, height):
+    actor = Actor(user=owner.user)
+    contact = services.create_contact(
+        owner.tenant,
+        actor,
+        {
+            "first_name": LONG_FIRST,
+            "last_name": LONG_LAST,
+            "emails": ["bartholomew.featherstonehaugh-cholmondeley@averyveryverylongdomainname-example.co.uk"],
+        },
+    )
+    assert len(contact.full_name) == 100
+    page = new_page(viewport={"width": width, "height": height})
+    signed_in(page, owner.user)
+    page.goto(f"/crm/contacts/{contact.pk}/")
+    page.get_by_role("heading", name=contact.full_name).wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # The timeline tells the creation in words, with no empty fields and no ids.
+    created = page.locator(".timeline-event", has_text="Contact created")
+    assert created.get_by_text(f"First name set to {LONG_FIRST}").is_visible()
+    assert str(contact.pk) not in created.inner_text() and "∅" not in created.inner_text()
+    page.goto(f"/crm/contacts/{contact.pk}/edit/")
+    page.get_by_role("button", name="Save").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -69,6 +69,8 @@ class RecordForm(CleanTextFormMixin, forms.Form):
 
     object_type: str = ""
     error_fields: dict[str, str] = {}
+    # The form's parts, in order: (title, field names). Fields in no section go under "More".
+    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __init__(self, *args, tenant, membership, instance=None, **kwargs):
         self.tenant, self.membership, self.instance = tenant, membership, instance
@@ -96,6 +98,18 @@ class RecordForm(CleanTextFormMixin, forms.Form):
     @property
     def standard_fields(self):
         return [self[name] for name in self.fields if not name.startswith(CUSTOM)]
+
+    @property
+    def grouped(self) -> list[tuple[str, list]]:
+        """``[(title, [bound fields])]`` by ``sections``; custom fields last."""
+        placed = {name for _, names in self.sections for name in names}
+        groups = [(title, [self[n] for n in names if n in self.fields]) for title, names in self.sections]
+        rest = [self[n] for n in self.fields if n not in placed and not n.startswith(CUSTOM)]
+        if rest:
+            groups.append(("More", rest))
+        if self.definitions:
+            groups.append(("Custom fields", self.custom_fields))
+        return [(title, fields) for title, fields in groups if fields]
 
     def custom_data(self) -> dict:
         values = {}
@@ -131,6 +145,14 @@ class ContactForm(RecordForm):
         "company_id": "company",
         "owner_id": "owner",
     }
+    sections = (
+        ("Person", ("first_name", "last_name", "job_title", "company", "owner")),
+        ("Reach them", ("email", "phone", "more_emails", "more_phones", "preferred_language")),
+        ("Sales", ("lifecycle_stage", "lead_status", "tags")),
+        ("Address", ("street", "city", "region", "postal_code", "country")),
+        ("Privacy", ("consent", "lawful_basis", "restricted")),
+        ("Other", ("external_id",)),
+    )
 
     first_name = forms.CharField(required=False, max_length=100)
     last_name = forms.CharField(required=False, max_length=100)
@@ -231,6 +253,11 @@ class ContactForm(RecordForm):
 class CompanyForm(RecordForm):
     object_type = ObjectType.COMPANY
     error_fields = {"owner_id": "owner"}
+    sections = (
+        ("Company", ("name", "domain", "industry", "size", "phone", "owner", "tags")),
+        ("Address", ("street", "city", "region", "postal_code", "country")),
+        ("Other", ("external_id",)),
+    )
 
     name = forms.CharField(max_length=200)
     domain = forms.CharField(required=False)
@@ -286,6 +313,11 @@ class DealForm(RecordForm):
         "company_id": "company",
         "contact_ids": "contacts",
     }
+    sections = (
+        ("Deal", ("name", "value", "currency", "stage", "expected_close", "owner")),
+        ("Who it is with", ("company", "contacts")),
+        ("Outcome", ("close_reason", "tags")),
+    )
 
     name = forms.CharField(max_length=200)
     value = forms.CharField(required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
@@ -355,7 +387,7 @@ class TaskForm(CleanTextFormMixin, forms.Form):
     def __init__(self, *args, tenant, membership, related: bool = True, **kwargs):
         """``related``: offer pickers for the contact, company or deal (not on a record's own page)."""
         super().__init__(*args, **kwargs)
-        self.fields["assignee"] = pickers.member_field(tenant, label="Assignee", help_text="Empty: you")
+        self.fields["assignee"] = pickers.member_field(tenant, label="Assignee", help_text="Left empty: you")
         if not self.is_bound and membership is not None:
             self.initial.setdefault("assignee", str(membership.user_id))
         if related:

@@ -13,8 +13,10 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 
 from octopushx.core.models import AuditEntry
+from octopushx.crm import history
 from octopushx.crm.models import Company, Contact, Deal, Note, NoteKind, Task
 
+LABELS = {"note": "Note", "email": "Email", "task": "Task", "call": "Call", "stage": "Stage", "change": "Change"}
 KINDS = {
     "note": "Notes",
     "email": "Emails",
@@ -36,6 +38,11 @@ class Entry:
     changes: dict[str, Any] = field(default_factory=dict)
     obj: Any = None
     url: str = ""
+    lines: list[str] = field(default_factory=list)  # what changed, as sentences with names
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.kind, self.kind.capitalize())
 
     def as_dict(self) -> dict:
         return {
@@ -45,6 +52,7 @@ class Entry:
             "body": self.body,
             "actor": self.actor,
             "changes": self.changes,
+            "lines": self.lines,
             "id": str(self.obj.pk) if self.obj is not None and hasattr(self.obj, "pk") else None,
         }
 
@@ -139,43 +147,50 @@ def build(record, kind: str | None = None, limit: int = 200) -> list[Entry]:
     if kind in (None, "", "stage", "change"):
         audit = (
             AuditEntry.objects.filter(_audit_objects(record), tenant=record.tenant)
-            .select_related("personal")
+            .select_related("personal", "actor_user")
             .order_by("-seq")
         )
         if kind == "stage":
             audit = audit.filter(action="deal.stage_changed")
         elif kind == "change":
             audit = audit.exclude(action="deal.stage_changed")
-        for item in audit[:limit]:
-            personal = getattr(item, "personal", None)
-            changes = personal.changes if personal is not None else {}
-            if item.action == "deal.stage_changed":
-                stage = changes.get("stage") or ["?", "?"]
-                title = f"Stage: {stage[0]} → {stage[1]}"
-                entries.append(
-                    Entry(
-                        "stage",
-                        item.at,
-                        title,
-                        actor=personal.actor_label if personal else "",
-                        changes=changes,
-                        obj=item,
-                    )
-                )
-            else:
-                verb = item.action.split(".", 1)[-1].replace("_", " ")
-                entries.append(
-                    Entry(
-                        "change",
-                        item.at,
-                        f"{item.object_type.capitalize()} {verb}",
-                        actor=personal.actor_label if personal else "",
-                        changes=changes,
-                        obj=item,
-                    )
-                )
+        entries.extend(_audit_entries(record, list(audit[:limit])))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
+
+
+def _audit_entries(record, items: list) -> list[Entry]:
+    """Audit entries as timeline entries: a title and sentences with names, never ids or codes."""
+    changes = [getattr(item, "personal", None) and item.personal.changes or {} for item in items]
+    names = history.Names(record.tenant, changes)
+    labels = history.custom_labels(record.tenant, record._meta.model_name)
+    context = {"currency": getattr(record, "currency", "")}
+    deal_names: dict[str, str] = {}
+    if isinstance(record, Contact):
+        deal_ids = {item.object_id for item in items if item.object_type == "deal"}
+        deal_names = {
+            str(pk): name
+            for pk, name in Deal.objects.filter(tenant=record.tenant, pk__in=deal_ids).values_list("pk", "name")
+        }
+    entries = []
+    for item, change in zip(items, changes, strict=True):
+        personal = getattr(item, "personal", None)
+        # The member's name where the entry still knows who it was; the recorded label otherwise.
+        actor = str(item.actor_user) if item.actor_user_id else personal.actor_label if personal else ""
+        if item.action == "deal.stage_changed":
+            stage = change.get("stage") or [None, None]
+            moved = f"Moved from {stage[0]} to {stage[1]}" if stage[0] and stage[1] else "Moved to another stage"
+            if item.object_type == "deal" and str(item.object_id) != str(record.pk):
+                moved = f"{deal_names.get(str(item.object_id), 'A deal')}: {moved[0].lower()}{moved[1:]}"
+            entries.append(Entry("stage", item.at, moved, actor=actor, changes=change, obj=item))
+            continue
+        created = item.action.endswith(".created")
+        lines = history.sentences(change, names, custom_labels=labels, context=context, created=created)
+        if change and not lines and item.action.endswith(".updated"):
+            continue  # only derived fields changed (a stage move's status): the stage entry says it
+        title = history.title(item.object_type, item.action)
+        entries.append(Entry("change", item.at, title, actor=actor, changes=change, obj=item, lines=lines))
+    return entries
 
 
 def plain(html: str) -> str:

@@ -1,9 +1,25 @@
-from django.urls import path
+from django.urls import path, register_converter
 from django.views.generic import RedirectView
 
 from octopushx.crm import views
+from octopushx.crm.pickers import KINDS as PICKERS
 
 app_name = "crm"
+
+
+class PickerConverter:
+    """The pickers' searches by name (``contacts``, ``companies``, ``deals``, ``members``); any other is 404."""
+
+    regex = "|".join(PICKERS)
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(PickerConverter, "picker")
 
 urlpatterns = [
     path("", views.contact_list, name="contacts"),
@@ -39,7 +55,7 @@ urlpatterns = [
     path("notes/new/", views.note_new, name="note_new"),
     path("notes/<str:note_id>/delete/", views.note_delete, name="note_delete"),
     path("search/", views.search_page, name="search"),
-    path("pick/<str:kind>/", views.pick, name="pick"),
+    path("pick/<picker:kind>/", views.pick, name="pick"),
     path("views/", views.view_save, name="view_save"),
     path("views/<str:view_id>/delete/", views.view_delete, name="view_delete"),
     path("imports/", views.import_list, name="imports"),

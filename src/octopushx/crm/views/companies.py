@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from octopushx.crm.models import Company, Contact, Deal, ObjectType
 from octopushx.crm.views.lists import _bulk, _listing
-from octopushx.crm.views.records import _delete, _detail, _form_view
+from octopushx.crm.views.records import _delete, _detail, _form_view, money
 from octopushx.crm.visibility import get_visible, visible
 from octopushx.tenancy.roles import Perm
 from octopushx.tenancy.views import requires
@@ -39,13 +39,22 @@ def company_detail(request, company_id):
     related = [
         {
             "title": "Contacts",
-            "rows": [(c.full_name, reverse("crm:contact", args=[c.pk]), c.job_title) for c in contacts],
+            "icon": "users",
+            "rows": [
+                (c.full_name, reverse("crm:contact", args=[c.pk]), " · ".join(p for p in (c.job_title, c.email) if p))
+                for c in contacts
+            ],
+            "add_url": reverse("crm:contact_new") + f"?company_id={company.pk}",
+            "add_label": "New contact",
         },
         {
             "title": "Deals",
+            "icon": "briefcase",
             "rows": [
-                (d.name, reverse("crm:deal", args=[d.pk]), f"{d.stage} · {d.value:,.2f} {d.currency}") for d in deals
+                (d.name, reverse("crm:deal", args=[d.pk]), f"{d.stage} · {money(d.value, d.currency)}") for d in deals
             ],
+            "add_url": reverse("crm:deal_new") + f"?company_id={company.pk}",
+            "add_label": "New deal",
         },
     ]
     return _detail(request, ObjectType.COMPANY, company, related)

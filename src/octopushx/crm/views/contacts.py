@@ -12,7 +12,7 @@ from octopushx.crm import exports
 from octopushx.crm.models import Contact, Deal, LeadStatus, Lifecycle, ObjectType
 from octopushx.crm.views.duplicates import undoable_merges
 from octopushx.crm.views.lists import _bulk, _listing
-from octopushx.crm.views.records import _delete, _detail, _form_view
+from octopushx.crm.views.records import _delete, _detail, _form_view, money
 from octopushx.crm.visibility import get_visible, visible
 from octopushx.tenancy.roles import Perm, has_perm
 from octopushx.tenancy.views import requires
@@ -48,9 +48,12 @@ def contact_detail(request, contact_id):
     related = [
         {
             "title": "Deals",
+            "icon": "briefcase",
             "rows": [
-                (d.name, reverse("crm:deal", args=[d.pk]), f"{d.stage} · {d.value:,.2f} {d.currency}") for d in deals
+                (d.name, reverse("crm:deal", args=[d.pk]), f"{d.stage} · {money(d.value, d.currency)}") for d in deals
             ],
+            "add_url": reverse("crm:deal_new") + f"?contact_id={contact.pk}",
+            "add_label": "New deal",
         }
     ]
     if contact.company_id:
@@ -58,6 +61,7 @@ def contact_detail(request, contact_id):
             0,
             {
                 "title": "Company",
+                "icon": "building",
                 "rows": [
                     (str(contact.company), reverse("crm:company", args=[contact.company_id]), contact.company.domain)
                 ],

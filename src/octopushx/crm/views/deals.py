@@ -53,11 +53,23 @@ def deal_detail(request, deal_id):
     deal = get_visible(Deal, request.tenant, request.membership, deal_id)
     contacts = deal.contacts.all()
     related = [
-        {"title": "Contacts", "rows": [(c.full_name, reverse("crm:contact", args=[c.pk]), c.email) for c in contacts]}
+        {
+            "title": "Contacts",
+            "icon": "users",
+            "rows": [
+                (c.full_name, reverse("crm:contact", args=[c.pk]), " · ".join(p for p in (c.job_title, c.email) if p))
+                for c in contacts
+            ],
+        }
     ]
     if deal.company_id:
         related.insert(
-            0, {"title": "Company", "rows": [(str(deal.company), reverse("crm:company", args=[deal.company_id]), "")]}
+            0,
+            {
+                "title": "Company",
+                "icon": "building",
+                "rows": [(str(deal.company), reverse("crm:company", args=[deal.company_id]), deal.company.domain)],
+            },
         )
     stages = deal.pipeline.stages.all()
     return _detail(request, ObjectType.DEAL, deal, related, {"stages": stages})

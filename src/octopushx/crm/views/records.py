@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from octopushx.crm import fields as rules
 from octopushx.crm import services, timeline
@@ -23,7 +25,23 @@ def _timeline_context(request, record) -> dict:
     kind = request.GET.get("kind", "")
     if kind not in timeline.KINDS:
         kind = ""
-    return {"timeline": timeline.build(record, kind or None), "kinds": timeline.KINDS, "kind": kind}
+    return {
+        "timeline": timeline.build(record, kind or None),
+        "kinds": timeline.KINDS,
+        "kind": kind,
+        "kind_label": timeline.KINDS.get(kind, ""),
+    }
+
+
+def breakable_emails(addresses) -> str:
+    """Addresses one per line, each allowed to wrap after its "@" rather than mid-word."""
+    lines = [format_html("{}@<wbr>{}", *a.split("@", 1)) if "@" in a else conditional_escape(a) for a in addresses]
+    return mark_safe("<br>".join(lines))  # noqa: S308 - every part escaped above
+
+
+def money(value, currency: str) -> str:
+    """``1,200 GBP``, ``1,200.50 GBP``: no ".00" on whole amounts."""
+    return f"{value:,.2f}".removesuffix(".00") + f" {currency}"
 
 
 def _custom_values(record, object_type: str) -> list[tuple[str, str]]:
@@ -36,7 +54,7 @@ def _custom_values(record, object_type: str) -> list[tuple[str, str]]:
 
 def contact_fields(contact: Contact) -> list[tuple[str, str]]:
     return [
-        ("Emails", ", ".join(e.email for e in contact.emails.all())),
+        ("Emails", breakable_emails(e.email for e in contact.emails.all())),
         ("Phones", ", ".join(rules.display_phone(p.number) for p in contact.phones.all())),
         ("Company", str(contact.company or "")),
         ("Job title", contact.job_title),
@@ -80,7 +98,7 @@ def company_fields(company: Company) -> list[tuple[str, str]]:
 
 def deal_fields(deal: Deal) -> list[tuple[str, str]]:
     return [
-        ("Value", f"{deal.value:,.2f} {deal.currency}"),
+        ("Value", money(deal.value, deal.currency)),
         ("Pipeline", str(deal.pipeline)),
         ("Stage", f"{deal.stage} ({deal.stage.probability}%)"),
         ("Status", deal.get_status_display()),

@@ -10,6 +10,8 @@
   const setUp = (select) => {
     if (select.tomselect || !window.TomSelect) return;
     const url = select.dataset.picker;
+    // Tom Select ties the label to its typing box; the original (now hidden) select keeps the name.
+    const labelText = select.labels.length ? select.labels[0].textContent.trim() : "";
     const multiple = select.multiple;
     const plugins = multiple ? ["remove_button"] : [];
     if (!multiple && !select.required) plugins.push("clear_button");
@@ -25,7 +27,7 @@
       preload: "focus",
       loadThrottle: 250,
       placeholder: select.dataset.placeholder || "Type to search…",
-      hidePlaceholder: false,
+      hidePlaceholder: true,
       // The server has already matched (accents, emails, phone numbers): keep its rows and order.
       score: () => () => 1,
       shouldLoad: () => true,
@@ -49,9 +51,8 @@
         loading: () => '<div class="loading">Searching…</div>',
       },
     });
-    // Tom Select moves the label to its typing box; the original select stays for the form only,
-    // out of the accessibility tree (it takes no focus), or it would be announced without a name.
-    select.setAttribute("aria-hidden", "true");
+    if (labelText) select.setAttribute("aria-label", labelText);
+    select.style.display = "none";
     // The label stays tied to the typing box, and the error (aria-describedby) with it.
     const described = select.getAttribute("aria-describedby");
     if (described) picker.control_input.setAttribute("aria-describedby", described);
