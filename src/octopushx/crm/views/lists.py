@@ -230,11 +230,11 @@ def _chips(request, object_type: str, definitions: list, members: list[tuple[str
                 continue
             chips.append({"text": f"{names[value]}: {typed}", "remove": without("field", "value")})
             continue
-        elif key in CHOICES:
+        elif key in CHOICES and key in queries.FILTERS[object_type]:
             label, choices = CHOICES[key]
             text = f"{label}: {choices.get(value, value)}"
         elif key == "owner_id":
-            text = f"Owner: {dict(members).get(value, 'someone who left')}"
+            text = f"Owner: {dict(members).get(value, 'unknown')}"
         elif key == "stage_id":
             stage = Stage.objects.for_tenant(request.tenant).filter(pk__in=_valid_ids([value])).first()
             text = f"Stage: {stage.pipeline.name} · {stage.name}" if stage else "Stage: unknown"
