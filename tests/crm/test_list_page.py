@@ -110,3 +110,8 @@ def test_an_auditor_gets_no_bulk_bar_and_no_new_button(web_as, org):
     make_contact(org)
     page = web_as("auditor").get(reverse("crm:contacts")).content.decode()
     assert "data-bulk-bar" not in page and "New contact" not in page
+
+
+def test_a_refused_filter_is_named_as_the_page_names_it(web_as, org):
+    page = web_as("admin").get(reverse("crm:contacts"), {"owner_id": "nope"}).content.decode()
+    assert "Some filters were not applied: Owner: not a valid id" in page and "owner_id:" not in page

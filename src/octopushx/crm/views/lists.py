@@ -249,6 +249,19 @@ def _chips(request, object_type: str, definitions: list, members: list[tuple[str
     return chips
 
 
+def _filter_errors(exc: ValidationError, object_type: str, definitions: list) -> str:
+    """A refused filter named as the page names it ("Owner: not a valid id"), not by its parameter."""
+    if not hasattr(exc, "error_dict"):
+        return _errors_text(exc)
+    custom = {f"{queries.CUSTOM_PREFIX}{d.key}": d.label for d in definitions}
+    names = {"owner_id": "Owner", "stage_id": "Stage", "company_id": "Company", "q": "Search", **custom}
+    return " ".join(
+        f"{names.get(key, key.replace('_', ' ').capitalize())}: {message[:1].lower()}{message[1:]}"
+        for key, messages in exc.message_dict.items()
+        for message in messages
+    )
+
+
 def _listing(request, object_type: str, qs):
     tenant = request.tenant
     definitions = list(CustomField.objects.for_tenant(tenant).filter(object_type=object_type))
@@ -272,7 +285,7 @@ def _listing(request, object_type: str, qs):
         qs = queries.listing(object_type, qs, tenant, params)
         field, descending = queries.ordering(object_type, request.GET.get("ordering"), default_order)
     except ValidationError as exc:
-        error = f"Some filters were not applied: {_errors_text(exc)}"
+        error = f"Some filters were not applied: {_filter_errors(exc, object_type, definitions)}"
         qs, counted = queries.listing(object_type, qs.none(), tenant, {}), None
         field, descending = queries.ordering(object_type, None, NAME_SORT[object_type])
     then = queries.THEN.get(field, ())
