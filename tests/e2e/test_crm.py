@@ -291,3 +291,29 @@ def test_contacts_on_a_phone_are_cards_near_the_top(page, signed_in, owner):
     assert text.startswith("Card Person\ncard.person@example.test") and "Customer" in text
     stage = row.locator('td[data-label="Lifecycle"]')
     assert stage.evaluate("el => getComputedStyle(el, '::before').content") == '"Lifecycle: "'
+
+
+def test_change_a_contacts_lifecycle_in_place_by_keyboard(page, signed_in, owner):
+    contact = services.create_contact(
+        owner.tenant, Actor(user=owner.user), {"first_name": "Inline", "last_name": "Edit", "lifecycle_stage": "lead"}
+    )
+    signed_in(page, owner.user)
+    page.goto("/crm/")
+    button = page.get_by_role("button", name="Lead (change lifecycle of Inline Edit)")
+    button.focus()
+    page.keyboard.press("Enter")
+    editor = page.get_by_label("Lifecycle of Inline Edit")
+    editor.wait_for()
+    assert editor.evaluate("el => el === document.activeElement")
+    editor.select_option("customer")
+    page.get_by_role("button", name="Save", exact=True).click()
+    changed = page.get_by_role("button", name="Customer (change lifecycle of Inline Edit)")
+    changed.wait_for()
+    assert changed.evaluate("el => el === document.activeElement")
+    assert Contact.objects.get(pk=contact.pk).lifecycle_stage == "customer"
+    # Escape leaves the editor without saving
+    page.keyboard.press("Enter")
+    page.get_by_label("Lifecycle of Inline Edit").select_option("lead")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Customer (change lifecycle of Inline Edit)").wait_for()
+    assert Contact.objects.get(pk=contact.pk).lifecycle_stage == "customer"

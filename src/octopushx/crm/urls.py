@@ -28,6 +28,7 @@ urlpatterns = [
     path("deals/<str:deal_id>/edit/", views.deal_edit, name="deal_edit"),
     path("deals/<str:deal_id>/delete/", views.deal_delete, name="deal_delete"),
     path("deals/<str:deal_id>/move/", views.deal_move, name="deal_move"),
+    path("<str:object_type>/<str:record_id>/cell/<str:key>/", views.list_cell, name="list_cell"),
     path("board/", views.board, name="board"),
     path("pipelines/<str:pipeline_id>/board/", views.pipeline_board, name="pipeline_board"),
     path("pipelines/<str:pipeline_id>/edit/", views.pipeline_edit, name="pipeline_edit"),

@@ -81,6 +81,23 @@ LIST_URL = {ObjectType.CONTACT: "crm:contacts", ObjectType.COMPANY: "crm:compani
 DETAIL_URL = {ObjectType.CONTACT: "crm:contact", ObjectType.COMPANY: "crm:company", ObjectType.DEAL: "crm:deal"}
 
 
+PLURALS = {"contacts": ObjectType.CONTACT, "companies": ObjectType.COMPANY, "deals": ObjectType.DEAL}
+# The fields a list edits in place, per record type: the column key and the service's field name.
+EDITABLE = {
+    ObjectType.CONTACT: {"owner": "owner_id", "lifecycle_stage": "lifecycle_stage"},
+    ObjectType.COMPANY: {"owner": "owner_id"},
+    ObjectType.DEAL: {"owner": "owner_id"},
+}
+
+
+def cell_url(object_type: str, record_id, key: str) -> str | None:
+    """Where a list cell is edited, or None when that column is not edited in place."""
+    if key not in EDITABLE[object_type]:
+        return None
+    plural = next(p for p, t in PLURALS.items() if t == object_type)
+    return reverse("crm:list_cell", args=[plural, record_id, key])
+
+
 def _cell(obj, key: str, custom_keys: set[str]) -> str:
     if key.startswith("cf."):
         value = obj.custom.get(key[3:], "")
@@ -107,9 +124,11 @@ def _cell(obj, key: str, custom_keys: set[str]) -> str:
     return "" if value is None else str(value)
 
 
-def _cell_view(key: str, label: str, text: str) -> dict:
-    """A cell as the list shows it; an email may wrap after its "@" (``parts``), never mid-word."""
+def _cell_view(key: str, label: str, text: str, edit_url: str | None = None) -> dict:
+    """A cell as the list shows it; an email may wrap after its "@" (``parts``), never mid-word;
+    ``edit_url`` when it is edited in place."""
     return {
+        "edit_url": edit_url,
         "key": key,
         "css": key.replace(".", "-").replace("_", "-"),
         "label": label,
@@ -292,11 +311,17 @@ def _listing(request, object_type: str, qs):
     qs = qs.order_by(*(f"{'-' if descending else ''}{name}" for name in (field, *then)), "pk")
     page = ListPaginator(qs, PAGE_SIZE, searched=searched, counted=counted).get_page(request.GET.get("page"))
     custom_keys = {d.key for d in definitions}
+    editing = has_perm(request.membership.role, Perm.WRITE)
     rows = [
         {
             "obj": obj,
             "url": reverse(DETAIL_URL[object_type], args=[obj.pk]),
-            "cells": [_cell_view(key, label, _cell(obj, key, custom_keys)) for key, label, _s in columns],
+            "cells": [
+                _cell_view(
+                    key, label, _cell(obj, key, custom_keys), cell_url(object_type, obj.pk, key) if editing else None
+                )
+                for key, label, _s in columns
+            ],
         }
         for obj in page
     ]

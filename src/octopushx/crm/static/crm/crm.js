@@ -82,6 +82,29 @@
     });
   };
 
+  // Inline editing in a list (owner, lifecycle): a refusal (400) shows its message in the cell;
+  // Escape cancels; after saving or cancelling, the focus goes back to the cell's button.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.xhr.status === 400 && event.detail.elt.closest("td")?.querySelector("[data-inline-edit]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const cell = event.detail.target;
+    if (!(cell instanceof HTMLTableCellElement)) return;
+    const editor = cell.querySelector("[data-inline-edit] select");
+    (editor || cell.querySelector(".cell-edit"))?.focus();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    const cancel = event.target.closest?.("[data-inline-edit]")?.querySelector("[data-cell-cancel]");
+    if (cancel) {
+      event.preventDefault();
+      cancel.click();
+    }
+  });
+
   const setUpBoard = (board) => {
     const status = document.getElementById("board-status");
     const say = (text) => { if (status) status.textContent = text; };
