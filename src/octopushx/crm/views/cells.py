@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import render
 
-from octopushx.crm.models import Lifecycle
+from octopushx.crm.models import Lifecycle, ObjectType
 from octopushx.crm.views._shared import _errors_text
-from octopushx.crm.views.lists import BULK, EDITABLE, PLURALS, _cell, _members
+from octopushx.crm.views.lists import BULK, EDITABLE, _cell, _members
 from octopushx.crm.visibility import get_visible
 from octopushx.tenancy.roles import Perm
 from octopushx.tenancy.views import requires
@@ -26,12 +25,8 @@ def _current(record, key: str) -> str:
     return str(record.owner_id or "") if key == "owner" else getattr(record, key)
 
 
-@requires(Perm.WRITE)
-def list_cell(request, object_type: str, record_id: str, key: str):
+def _list_cell(request, kind: str, record_id: str, key: str):
     """GET: the editor for one cell (or, with ``cancel``, the cell as shown); POST: save it."""
-    kind = PLURALS.get(object_type)
-    if kind is None or key not in EDITABLE[kind]:
-        raise Http404("That column is not edited in place")
     model, update, _delete = BULK[kind]
     record = get_visible(model, request.tenant, request.membership, record_id)
     context = {"record": record, "key": key, "label": LABELS[key], "url": request.path}
@@ -40,7 +35,7 @@ def list_cell(request, object_type: str, record_id: str, key: str):
         if value not in {option for option, _label in _options(request, key)}:
             return _editor(request, context, value, "Choose one of the options.", status=400)
         try:
-            record = update(request.tenant, request.actor, record, {EDITABLE[kind][key]: value or None})
+            record = update(request.tenant, request.actor, record, {EDITABLE[kind][key][0]: value or None})
         except ValidationError as exc:
             return _editor(request, context, value, _errors_text(exc), status=400)
         record = model.objects.get(pk=record.pk)
@@ -48,6 +43,26 @@ def list_cell(request, object_type: str, record_id: str, key: str):
     if request.GET.get("cancel"):
         return render(request, "crm/_list_cell.html", {**context, "text": _cell(record, key, set())})
     return _editor(request, context, _current(record, key))
+
+
+@requires(Perm.WRITE)
+def contact_owner_cell(request, contact_id):
+    return _list_cell(request, ObjectType.CONTACT, contact_id, "owner")
+
+
+@requires(Perm.WRITE)
+def contact_lifecycle_cell(request, contact_id):
+    return _list_cell(request, ObjectType.CONTACT, contact_id, "lifecycle_stage")
+
+
+@requires(Perm.WRITE)
+def company_owner_cell(request, company_id):
+    return _list_cell(request, ObjectType.COMPANY, company_id, "owner")
+
+
+@requires(Perm.WRITE)
+def deal_owner_cell(request, deal_id):
+    return _list_cell(request, ObjectType.DEAL, deal_id, "owner")
 
 
 def _editor(request, context: dict, value: str, error: str = "", status: int = 200):

@@ -81,21 +81,21 @@ LIST_URL = {ObjectType.CONTACT: "crm:contacts", ObjectType.COMPANY: "crm:compani
 DETAIL_URL = {ObjectType.CONTACT: "crm:contact", ObjectType.COMPANY: "crm:company", ObjectType.DEAL: "crm:deal"}
 
 
-PLURALS = {"contacts": ObjectType.CONTACT, "companies": ObjectType.COMPANY, "deals": ObjectType.DEAL}
-# The fields a list edits in place, per record type: the column key and the service's field name.
+# The fields a list edits in place, per record type: column key -> (service field, URL name).
 EDITABLE = {
-    ObjectType.CONTACT: {"owner": "owner_id", "lifecycle_stage": "lifecycle_stage"},
-    ObjectType.COMPANY: {"owner": "owner_id"},
-    ObjectType.DEAL: {"owner": "owner_id"},
+    ObjectType.CONTACT: {
+        "owner": ("owner_id", "crm:contact_owner_cell"),
+        "lifecycle_stage": ("lifecycle_stage", "crm:contact_lifecycle_cell"),
+    },
+    ObjectType.COMPANY: {"owner": ("owner_id", "crm:company_owner_cell")},
+    ObjectType.DEAL: {"owner": ("owner_id", "crm:deal_owner_cell")},
 }
 
 
 def cell_url(object_type: str, record_id, key: str) -> str | None:
     """Where a list cell is edited, or None when that column is not edited in place."""
-    if key not in EDITABLE[object_type]:
-        return None
-    plural = next(p for p, t in PLURALS.items() if t == object_type)
-    return reverse("crm:list_cell", args=[plural, record_id, key])
+    editable = EDITABLE[object_type].get(key)
+    return reverse(editable[1], args=[record_id]) if editable else None
 
 
 def _cell(obj, key: str, custom_keys: set[str]) -> str:
