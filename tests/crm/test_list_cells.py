@@ -40,7 +40,7 @@ def test_an_auditor_sees_plain_values_and_cannot_edit(web_as, org):
 
 def test_the_editor_offers_the_choices_with_the_current_one_chosen(web_as, org):
     contact = make_contact(org, lifecycle_stage="sql")
-    html = web_as("admin").get(_url("contacts", contact, "lifecycle_stage")).content.decode()
+    html = web_as("admin").get(_url("contacts", contact, "lifecycle_stage"), HTTP_HX_REQUEST="true").content.decode()
     assert '<option value="sql" selected>Sales qualified lead</option>' in html and "<html" not in html
     assert f'<label class="visually-hidden" for="edit-{contact.pk}-lifecycle_stage">Lifecycle of Ada Lovelace' in html
 
@@ -95,5 +95,15 @@ def test_a_column_that_is_not_edited_in_place_is_not_found(web_as, org):
 
 def test_cancel_shows_the_value_again(web_as, org):
     contact = make_contact(org, lifecycle_stage="lead")
-    html = web_as("admin").get(_url("contacts", contact, "lifecycle_stage") + "?cancel=1").content.decode()
+    html = (
+        web_as("admin")
+        .get(_url("contacts", contact, "lifecycle_stage") + "?cancel=1", HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
     assert "<span>Lead</span>" in html and "<select" not in html
+
+
+def test_the_editor_opened_as_a_page_leads_to_the_list(web_as, org):
+    contact = make_contact(org)
+    response = web_as("admin").get(_url("contacts", contact, "owner"))
+    assert response.status_code == 302 and response["Location"] == reverse("crm:contacts")

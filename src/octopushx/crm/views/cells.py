@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from octopushx.crm.models import Lifecycle, ObjectType
-from octopushx.crm.views._shared import _errors_text
-from octopushx.crm.views.lists import BULK, EDITABLE, _cell, _members
+from octopushx.crm.views._shared import _errors_text, _htmx
+from octopushx.crm.views.lists import BULK, EDITABLE, LIST_URL, _cell, _members
 from octopushx.crm.visibility import get_visible
 from octopushx.tenancy.roles import Perm
 from octopushx.tenancy.views import requires
@@ -40,6 +40,8 @@ def _list_cell(request, kind: str, record_id: str, key: str):
             return _editor(request, context, value, _errors_text(exc), status=400)
         record = model.objects.get(pk=record.pk)
         return render(request, "crm/_list_cell.html", {**context, "record": record, "text": _cell(record, key, set())})
+    if not _htmx(request):  # the editor is a piece of the list, not a page of its own
+        return redirect(LIST_URL[kind])
     if request.GET.get("cancel"):
         return render(request, "crm/_list_cell.html", {**context, "text": _cell(record, key, set())})
     return _editor(request, context, _current(record, key))
