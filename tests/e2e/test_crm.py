@@ -312,6 +312,7 @@ def test_change_a_contacts_lifecycle_in_place_by_keyboard(page, signed_in, owner
     assert changed.evaluate("el => el === document.activeElement")
     assert Contact.objects.get(pk=contact.pk).lifecycle_stage == "customer"
     # Escape leaves the editor without saving
+    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
     page.keyboard.press("Enter")
     page.get_by_label("Lifecycle of Inline Edit").select_option("lead")
     page.keyboard.press("Escape")
