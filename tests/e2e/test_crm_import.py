@@ -27,8 +27,13 @@ def test_import_maps_previews_runs_and_reports_rejected_rows(page, signed_in):
     page.get_by_role("button", name="Upload and map columns").click()
     page.get_by_role("heading", name="Import people.csv").wait_for()
     assert "3 rows found" in page.content()
-    flagged = page.locator("tr", has=page.locator(".bg-danger-lt"))
+    flagged = page.locator('tr[data-row-problem="rejected"]')
     assert flagged.count() == 1 and "not-an-email" in flagged.inner_text()
+    assert "Rejected: E-mail" in flagged.locator("td").nth(1).inner_text()  # problems come right after the row
+    assert flagged.locator("td.cell-problem").inner_text() == "not-an-email"
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    goes_to = page.get_by_label("E-mail")
+    assert goes_to.bounding_box()["width"] >= 180  # readable, not squeezed
 
     # The headers are mapped by guess; the one nobody can guess is the member's to choose.
     assert page.get_by_label("E-mail").input_value() == "email"

@@ -87,6 +87,18 @@ def display_phone(e164: str) -> str:
         return e164
 
 
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "INR": "₹"}
+
+
+def display_money(value: Decimal | int | str | None, currency: str) -> str:
+    """An amount as people read it: "£12,500", "£12,500.50", "CHF 1,200" (no ".00" on whole amounts)."""
+    amount = Decimal(str(value or 0))
+    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    symbol = CURRENCY_SYMBOLS.get((currency or "").upper())
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{currency} {text}".strip()
+
+
 def clean_url(value: Any) -> str:
     url = str(value or "").strip()
     if url and "://" not in url:

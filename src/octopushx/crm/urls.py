@@ -44,6 +44,11 @@ urlpatterns = [
     path("deals/<str:deal_id>/edit/", views.deal_edit, name="deal_edit"),
     path("deals/<str:deal_id>/delete/", views.deal_delete, name="deal_delete"),
     path("deals/<str:deal_id>/move/", views.deal_move, name="deal_move"),
+    # A list cell edited in place (owner, lifecycle stage).
+    path("contacts/<str:contact_id>/cell/owner/", views.contact_owner_cell, name="contact_owner_cell"),
+    path("contacts/<str:contact_id>/cell/lifecycle/", views.contact_lifecycle_cell, name="contact_lifecycle_cell"),
+    path("companies/<str:company_id>/cell/owner/", views.company_owner_cell, name="company_owner_cell"),
+    path("deals/<str:deal_id>/cell/owner/", views.deal_owner_cell, name="deal_owner_cell"),
     path("board/", views.board, name="board"),
     path("pipelines/<str:pipeline_id>/board/", views.pipeline_board, name="pipeline_board"),
     path("pipelines/<str:pipeline_id>/edit/", views.pipeline_edit, name="pipeline_edit"),

@@ -2,6 +2,7 @@
 pages with the activity timeline and inline edit, forms, the pipeline board, my tasks, search,
 imports, exports, duplicates and settings. One module per area; ``crm/urls.py`` uses these names."""
 
+from octopushx.crm.views.cells import company_owner_cell, contact_lifecycle_cell, contact_owner_cell, deal_owner_cell
 from octopushx.crm.views.companies import (
     companies_bulk,
     company_delete,
@@ -46,6 +47,10 @@ from octopushx.crm.views.setup import (
 from octopushx.crm.views.tasks import note_delete, note_new, task_complete, task_delete, task_list, task_new
 
 __all__ = [
+    "company_owner_cell",
+    "contact_lifecycle_cell",
+    "contact_owner_cell",
+    "deal_owner_cell",
     "board",
     "companies_bulk",
     "company_delete",

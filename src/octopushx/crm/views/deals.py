@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Sum
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from octopushx.core.models import AuditEntry
 from octopushx.crm import services
+from octopushx.crm.fields import display_money
 from octopushx.crm.models import Deal, ObjectType, Pipeline, Stage, StageKind
 from octopushx.crm.views._shared import _back, _errors_text
 from octopushx.crm.views.lists import _bulk, _listing
@@ -91,31 +95,84 @@ def deal_delete(request, deal_id):
     return _delete(request, ObjectType.DEAL, get_visible(Deal, request.tenant, request.membership, deal_id))
 
 
+# An open deal with no stage change for this many days is marked stale on the board.
+STALE_DAYS = 30
+BOARD_LIMIT = 2000
+
+
 def _stage_totals(tenant, membership, pipeline) -> dict[str, dict]:
+    """Per stage: how many deals and their sum, as a number ("12500.00") and as people read it ("£12,500")."""
     rows = (
         visible(Deal, tenant, membership)
         .filter(pipeline=pipeline)
         .values("stage_id")
         .annotate(count=Count("id"), total=Sum("value"))
     )
-    totals = {str(s.pk): {"count": 0, "total": "0.00"} for s in pipeline.stages.all()}
+    currency = crm_settings(tenant).default_currency
+    totals = {
+        str(s.pk): {"count": 0, "total": "0.00", "text": display_money(0, currency)} for s in pipeline.stages.all()
+    }
     for row in rows:
-        totals[str(row["stage_id"])] = {"count": row["count"], "total": f"{row['total'] or Decimal(0):,.2f}"}
+        total = row["total"] or Decimal(0)
+        totals[str(row["stage_id"])] = {
+            "count": row["count"],
+            "total": f"{total:.2f}",
+            "text": display_money(total, currency),
+        }
     return totals
 
 
+def _stage_since(tenant, deals: list[Deal]) -> dict[str, datetime]:
+    """When each deal last changed stage (from the audit trail), else when it was created."""
+    since = {str(d.pk): d.created_at for d in deals}
+    ids = list(since)
+    for start in range(0, len(ids), 500):  # well under any database's limit on bound parameters
+        rows = (
+            AuditEntry.objects.filter(
+                tenant=tenant, object_type="deal", action="deal.stage_changed", object_id__in=ids[start : start + 500]
+            )
+            .values("object_id")
+            .annotate(last=Max("at"))
+        )
+        for row in rows:
+            since[row["object_id"]] = max(since[row["object_id"]], row["last"])
+    return since
+
+
+def _initials(user) -> str:
+    name = user.display_name if user else ""
+    parts = [p for p in name.replace(".", " ").split() if p]
+    return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
+def _card(deal: Deal, since: datetime, now: datetime) -> dict:
+    days = max((now - since).days, 0)
+    is_open = deal.status == StageKind.OPEN
+    return {
+        "deal": deal,
+        "value": display_money(deal.value, deal.currency),
+        "owner": str(deal.owner) if deal.owner else "",
+        "initials": _initials(deal.owner) if deal.owner else "",
+        "days": days,
+        "stale": is_open and days >= STALE_DAYS,
+        "overdue": is_open and deal.expected_close is not None and deal.expected_close < now.date(),
+    }
+
+
 def _board(request, pipeline):
-    deals = (
+    deals = list(
         visible(Deal, request.tenant, request.membership)
         .filter(pipeline=pipeline)
         .select_related("company", "owner")
-        .order_by("-updated_at")
+        .order_by("-updated_at")[:BOARD_LIMIT]
     )
+    since = _stage_since(request.tenant, deals)
+    now = timezone.now()
     by_stage: dict = {}
-    for deal in deals[:2000]:
-        by_stage.setdefault(deal.stage_id, []).append(deal)
+    for deal in deals:
+        by_stage.setdefault(deal.stage_id, []).append(_card(deal, since[str(deal.pk)], now))
     totals = _stage_totals(request.tenant, request.membership, pipeline)
-    columns = [{"stage": s, "deals": by_stage.get(s.pk, []), **totals[str(s.pk)]} for s in pipeline.stages.all()]
+    columns = [{"stage": s, "cards": by_stage.get(s.pk, []), **totals[str(s.pk)]} for s in pipeline.stages.all()]
     return render(
         request,
         "crm/board.html",
@@ -125,6 +182,8 @@ def _board(request, pipeline):
             "pipelines": Pipeline.objects.for_tenant(request.tenant),
             "currency": crm_settings(request.tenant).default_currency,
             "can_write": has_perm(request.membership.role, Perm.WRITE),
+            "stale_days": STALE_DAYS,
+            "truncated": len(deals) >= BOARD_LIMIT,
         },
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import zip_longest
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -125,7 +127,7 @@ def import_detail(request, import_id):
     custom = services.custom_definitions(request.tenant, "contact")
     targets = list(imports.TARGETS.items()) + [(f"cf.{d.key}", f"Custom: {d.label}") for d in custom.values()]
     labels = dict(targets)
-    rows = imports.preview(record) if record.headers else []
+    rows = [_preview_row(row, record.headers) for row in imports.preview(record)] if record.headers else []
     columns = [{"index": i, "header": h, "target": record.mapping.get(h, "")} for i, h in enumerate(record.headers)]
     tables = imports.value_tables(record) if record.status == "pending" else []
     for table in tables:
@@ -149,6 +151,16 @@ def import_detail(request, import_id):
         },
         status=status,
     )
+
+
+def _preview_row(row, headers: list[str]) -> dict:
+    """A preview row with each cell beside its column's header, the cells with a problem marked."""
+    flagged = {issue.column for issue in row.issues}
+    cells = [
+        {"header": header, "value": value, "flagged": header in flagged}
+        for header, value in zip_longest(headers, row.raw, fillvalue="")
+    ]
+    return {"number": row.number, "errors": row.errors, "problems": row.problems, "cells": cells}
 
 
 def _check_context(record, labels: dict | None = None) -> dict:

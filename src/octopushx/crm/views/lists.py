@@ -15,7 +15,19 @@ from django.views.decorators.http import require_POST
 
 from octopushx.crm import fields as rules
 from octopushx.crm import queries, services
-from octopushx.crm.models import Company, Contact, CustomField, Deal, ObjectType, SavedView, Stage, Tag
+from octopushx.crm.models import (
+    Company,
+    Contact,
+    CustomField,
+    Deal,
+    LeadStatus,
+    Lifecycle,
+    ObjectType,
+    SavedView,
+    Stage,
+    StageKind,
+    Tag,
+)
 from octopushx.crm.views._shared import PAGE_SIZE, _back, _errors_text, _valid_ids
 from octopushx.crm.visibility import visible
 from octopushx.tenancy.models import Membership
@@ -69,6 +81,23 @@ LIST_URL = {ObjectType.CONTACT: "crm:contacts", ObjectType.COMPANY: "crm:compani
 DETAIL_URL = {ObjectType.CONTACT: "crm:contact", ObjectType.COMPANY: "crm:company", ObjectType.DEAL: "crm:deal"}
 
 
+# The fields a list edits in place, per record type: column key -> (service field, URL name).
+EDITABLE = {
+    ObjectType.CONTACT: {
+        "owner": ("owner_id", "crm:contact_owner_cell"),
+        "lifecycle_stage": ("lifecycle_stage", "crm:contact_lifecycle_cell"),
+    },
+    ObjectType.COMPANY: {"owner": ("owner_id", "crm:company_owner_cell")},
+    ObjectType.DEAL: {"owner": ("owner_id", "crm:deal_owner_cell")},
+}
+
+
+def cell_url(object_type: str, record_id, key: str) -> str | None:
+    """Where a list cell is edited, or None when that column is not edited in place."""
+    editable = EDITABLE[object_type].get(key)
+    return reverse(editable[1], args=[record_id]) if editable else None
+
+
 def _cell(obj, key: str, custom_keys: set[str]) -> str:
     if key.startswith("cf."):
         value = obj.custom.get(key[3:], "")
@@ -86,13 +115,26 @@ def _cell(obj, key: str, custom_keys: set[str]) -> str:
         display = getattr(obj, f"get_{key}_display", None)
         return display() if display else getattr(obj, key)
     if key == "value":
-        return f"{obj.value:,.2f} {obj.currency}"
+        return rules.display_money(obj.value, obj.currency)
     value = getattr(obj, key, "")
     if key in ("created_at",):
         return value.strftime("%d %b %Y") if value else ""
     if key == "expected_close":
         return value.strftime("%d %b %Y") if value else ""
     return "" if value is None else str(value)
+
+
+def _cell_view(key: str, label: str, text: str, edit_url: str | None = None) -> dict:
+    """A cell as the list shows it; an email may wrap after its "@" (``parts``), never mid-word;
+    ``edit_url`` when it is edited in place."""
+    return {
+        "edit_url": edit_url,
+        "key": key,
+        "css": key.replace(".", "-").replace("_", "-"),
+        "label": label,
+        "text": text,
+        "parts": text.partition("@") if key == "email" else None,
+    }
 
 
 class ListPaginator(Paginator):
@@ -159,11 +201,91 @@ def _pages_text(page) -> str:
     return f"about {queries.rounded(pages):,}"
 
 
+def _chosen_columns(request, object_type: str, available: list[tuple]) -> list[str]:
+    """The columns asked for in the address, else the ones this person chose last time (kept in
+    the session), else the defaults. An empty choice (``?cols=``) goes back to the defaults."""
+    key = f"crm.columns.{object_type}"
+    known = {c[0] for c in available}
+    if "cols" in request.GET:
+        wanted = [c for c in request.GET.getlist("cols") if c in known]
+        if wanted:
+            request.session[key] = wanted
+        else:
+            request.session.pop(key, None)
+        return wanted or DEFAULT_COLUMNS[object_type]
+    kept = [c for c in request.session.get(key, []) if c in known]
+    return kept or DEFAULT_COLUMNS[object_type]
+
+
+CHOICES = {
+    "lifecycle_stage": ("Lifecycle", dict(Lifecycle.choices)),
+    "lead_status": ("Lead status", dict(LeadStatus.choices)),
+    "status": ("Status", dict(StageKind.choices)),
+}
+
+
+def _chips(request, object_type: str, definitions: list, members: list[tuple[str, str]]) -> list[dict]:
+    """The filters in force, each as a label and the address of the same list without it."""
+    params = request.GET
+    custom = {f"{queries.CUSTOM_PREFIX}{d.key}": d.label for d in definitions}
+    names = {**{name: name.replace("_", " ").capitalize() for name in queries.FILTERS[object_type]}, **custom}
+    chips = []
+
+    def without(*keys: str) -> str:
+        rest = params.copy()
+        for key in (*keys, "page"):
+            rest.pop(key, None)
+        return f"?{rest.urlencode()}" if rest else "?"
+
+    for key in params:
+        value = str(params.get(key) or "").strip()
+        if not value or key in ("cols", "ordering", "page", "value"):
+            continue
+        if key == "q":
+            text = f"Search: {value}"
+        elif key == "field":
+            typed = str(params.get("value") or "").strip()
+            if not typed or value not in names:
+                continue
+            chips.append({"text": f"{names[value]}: {typed}", "remove": without("field", "value")})
+            continue
+        elif key in CHOICES and key in queries.FILTERS[object_type]:
+            label, choices = CHOICES[key]
+            text = f"{label}: {choices.get(value, value)}"
+        elif key == "owner_id":
+            text = f"Owner: {dict(members).get(value, 'unknown')}"
+        elif key == "stage_id":
+            stage = Stage.objects.for_tenant(request.tenant).filter(pk__in=_valid_ids([value])).first()
+            text = f"Stage: {stage.pipeline.name} · {stage.name}" if stage else "Stage: unknown"
+        elif key == "company_id":
+            company = Company.objects.for_tenant(request.tenant).filter(pk__in=_valid_ids([value])).first()
+            text = f"Company: {company}" if company else "Company: unknown"
+        elif key in names:
+            text = names[key] if key.endswith("_id") else f"{names[key]}: {value}"
+        else:
+            continue
+        chips.append({"text": text, "remove": without(key)})
+    return chips
+
+
+def _filter_errors(exc: ValidationError, object_type: str, definitions: list) -> str:
+    """A refused filter named as the page names it ("Owner: not a valid id"), not by its parameter."""
+    if not hasattr(exc, "error_dict"):
+        return _errors_text(exc)
+    custom = {f"{queries.CUSTOM_PREFIX}{d.key}": d.label for d in definitions}
+    names = {"owner_id": "Owner", "stage_id": "Stage", "company_id": "Company", "q": "Search", **custom}
+    return " ".join(
+        f"{names.get(key, key.replace('_', ' ').capitalize())}: {message[:1].lower()}{message[1:]}"
+        for key, messages in exc.message_dict.items()
+        for message in messages
+    )
+
+
 def _listing(request, object_type: str, qs):
     tenant = request.tenant
     definitions = list(CustomField.objects.for_tenant(tenant).filter(object_type=object_type))
     available = COLUMNS[object_type] + [(f"cf.{d.key}", d.label, None) for d in definitions]
-    wanted = [c for c in request.GET.getlist("cols") if c] or DEFAULT_COLUMNS[object_type]
+    wanted = _chosen_columns(request, object_type, available)
     columns = [c for c in available if c[0] in wanted]
     error = None
     params = request.GET.copy()
@@ -182,18 +304,24 @@ def _listing(request, object_type: str, qs):
         qs = queries.listing(object_type, qs, tenant, params)
         field, descending = queries.ordering(object_type, request.GET.get("ordering"), default_order)
     except ValidationError as exc:
-        error = f"Some filters were not applied: {_errors_text(exc)}"
+        error = f"Some filters were not applied: {_filter_errors(exc, object_type, definitions)}"
         qs, counted = queries.listing(object_type, qs.none(), tenant, {}), None
         field, descending = queries.ordering(object_type, None, NAME_SORT[object_type])
     then = queries.THEN.get(field, ())
     qs = qs.order_by(*(f"{'-' if descending else ''}{name}" for name in (field, *then)), "pk")
     page = ListPaginator(qs, PAGE_SIZE, searched=searched, counted=counted).get_page(request.GET.get("page"))
     custom_keys = {d.key for d in definitions}
+    editing = has_perm(request.membership.role, Perm.WRITE)
     rows = [
         {
             "obj": obj,
             "url": reverse(DETAIL_URL[object_type], args=[obj.pk]),
-            "cells": [_cell(obj, key, custom_keys) for key, _l, _s in columns],
+            "cells": [
+                _cell_view(
+                    key, label, _cell(obj, key, custom_keys), cell_url(object_type, obj.pk, key) if editing else None
+                )
+                for key, label, _s in columns
+            ],
         }
         for obj in page
     ]
@@ -207,6 +335,8 @@ def _listing(request, object_type: str, qs):
         .filter(object_type=object_type)
         .filter(Q(owner=request.user) | Q(shared=True))
     )
+    members = _members(tenant)
+    chips = _chips(request, object_type, definitions, members)
     return {
         "object_type": object_type,
         "page": page,
@@ -224,7 +354,9 @@ def _listing(request, object_type: str, qs):
         "custom_filters": [d for d in definitions if d.field_type in ("select", "multi_select", "boolean")],
         "any_fields": [(name, name.replace("_", " ")) for name in queries.FILTERS[object_type]]
         + [(f"{queries.CUSTOM_PREFIX}{d.key}", d.label) for d in definitions],
-        "members": _members(tenant),
+        "members": members,
+        "chips": chips,
+        "filter_count": sum(1 for chip in chips if not chip["text"].startswith("Search: ")),
         "tags": Tag.objects.for_tenant(tenant).order_by("name"),
         "saved_views": views,
         "list_url": reverse(LIST_URL[object_type]),
