@@ -92,7 +92,6 @@ EXEMPT_UI_ROUTES = {
     "calls:webhook_twilio": "the tenant id addresses a provider webhook; its signature is the permission",
     "calls:webhook_vonage": "the tenant id addresses a provider webhook; its signature is the permission",
     "calls:webhook_generic": "the tenant id addresses a provider webhook; its signature is the permission",
-    "crm:pick": "the kind names a search (contacts, companies…), not an object; tests/crm/test_pickers.py checks its tenant",
 }
 
 # Values for required request-body fields, so a call reaches the object lookup.
