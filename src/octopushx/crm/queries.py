@@ -440,6 +440,23 @@ def through_search_indexes():
         cursor.execute("RESET enable_indexscan")
 
 
+@contextmanager
+def without_parallel_workers():
+    """On PostgreSQL, run a page's statements without parallel workers.
+
+    A page walks an index until it holds its rows. When the planner expects a long walk (a common
+    word in a manager's contacts) it splits it over workers, and each walked on ahead to fill its
+    queue: a page of a first name read 56,000 rows in 360 ms, where one process read 6,000 in 30 ms.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield  # an error rolls the savepoint back, and the setting with it
+        cursor.execute("RESET max_parallel_workers_per_gather")
+
+
 def search_companies(qs: QuerySet, tenant, q: str) -> QuerySet:
     """Inside the name or the domain, accents and case aside."""
     q = (q or "").strip()
