@@ -451,10 +451,12 @@ def without_parallel_workers():
     if connection.vendor != "postgresql":
         yield
         return
+    inside = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         yield  # an error rolls the savepoint back, and the setting with it
-        cursor.execute("RESET max_parallel_workers_per_gather")
+        if inside:  # a released savepoint keeps the setting until the outer transaction ends
+            cursor.execute("RESET max_parallel_workers_per_gather")
 
 
 def search_companies(qs: QuerySet, tenant, q: str) -> QuerySet:
