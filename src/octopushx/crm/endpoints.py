@@ -61,7 +61,10 @@ def page(request, qs, object_type: str, cursor, limit, default: str = "-created_
     """One page of ``qs`` in the ``ordering`` the request asks for (``default`` otherwise)."""
     field_name, descending = queries.ordering(object_type, request.GET.get("ordering"), default)
     then = queries.THEN.get(field_name, ())
-    items, next_cursor = paginate(qs, cursor=cursor, limit=limit, field=field_name, descending=descending, then=then)
+    with queries.without_parallel_workers():
+        items, next_cursor = paginate(
+            qs, cursor=cursor, limit=limit, field=field_name, descending=descending, then=then
+        )
     return {"items": items, "next": next_cursor}
 
 

@@ -198,6 +198,8 @@ class Contact(TenantModel, Address):
             models.Index(fields=["tenant", "email"]),
             # An agent's own contacts in name order, the list page's default: no walk past everyone else's.
             models.Index(fields=["tenant", "owner", "last_name", "first_name"]),
+            # ... and newest first, the order of search results: a page walks their rows alone.
+            models.Index(fields=["tenant", "owner", "-created_at"], name="crm_contact_owner_new_idx"),
             # A company's contacts newest first (the API's order): SQLite walked the whole tenant's
             # (tenant, created) index instead, skipping other companies' rows. No tenant column:
             # company ids are unique anyway, and with one SQLite took it to scan the whole tenant.

@@ -309,22 +309,26 @@ def _listing(request, object_type: str, qs):
         field, descending = queries.ordering(object_type, None, NAME_SORT[object_type])
     then = queries.THEN.get(field, ())
     qs = qs.order_by(*(f"{'-' if descending else ''}{name}" for name in (field, *then)), "pk")
-    page = ListPaginator(qs, PAGE_SIZE, searched=searched, counted=counted).get_page(request.GET.get("page"))
     custom_keys = {d.key for d in definitions}
     editing = has_perm(request.membership.role, Perm.WRITE)
-    rows = [
-        {
-            "obj": obj,
-            "url": reverse(DETAIL_URL[object_type], args=[obj.pk]),
-            "cells": [
-                _cell_view(
-                    key, label, _cell(obj, key, custom_keys), cell_url(object_type, obj.pk, key) if editing else None
-                )
-                for key, label, _s in columns
-            ],
-        }
-        for obj in page
-    ]
+    with queries.without_parallel_workers():
+        page = ListPaginator(qs, PAGE_SIZE, searched=searched, counted=counted).get_page(request.GET.get("page"))
+        rows = [
+            {
+                "obj": obj,
+                "url": reverse(DETAIL_URL[object_type], args=[obj.pk]),
+                "cells": [
+                    _cell_view(
+                        key,
+                        label,
+                        _cell(obj, key, custom_keys),
+                        cell_url(object_type, obj.pk, key) if editing else None,
+                    )
+                    for key, label, _s in columns
+                ],
+            }
+            for obj in page
+        ]
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
