@@ -185,7 +185,8 @@ def sentences(
 ) -> list[str]:
     """``{field: [old, new]}`` as sentences; empty values and derived fields say nothing."""
     lines: list[str] = []
-    for field, pair in (changes or {}).items():
+    # In field order: PostgreSQL's jsonb keeps no insertion order, so the same change reads the same on both.
+    for field, pair in sorted((changes or {}).items()):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2 or field in DERIVED:
             continue
         old, new = pair
