@@ -32,7 +32,12 @@
   };
   document.addEventListener("DOMContentLoaded", () => {
     if (!window.echarts) return;
-    const charts = [...document.querySelectorAll("[data-chart]")].map(draw).filter(Boolean);
-    window.addEventListener("resize", () => charts.forEach((chart) => chart.resize()));
+    // Each chart follows its box's size (a window resize, a phone turned, a card that changes width).
+    const watcher = new ResizeObserver((entries) => {
+      entries.forEach((entry) => window.echarts.getInstanceByDom(entry.target)?.resize());
+    });
+    document.querySelectorAll("[data-chart]").forEach((element) => {
+      if (draw(element)) watcher.observe(element);
+    });
   });
 })();

@@ -85,5 +85,7 @@
     if (kind === "sentiment") { charts.push(sentiment(element)); }
     if (kind === "talk") { charts.push(talk(element)); }
   });
-  window.addEventListener("resize", function () { charts.forEach(function (chart) { chart.resize(); }); });
+  // Each chart follows its box's size (a window resize, a phone turned, a card that changes width).
+  var watcher = new ResizeObserver(function () { charts.forEach(function (chart) { chart.resize(); }); });
+  charts.forEach(function (chart) { watcher.observe(chart.getDom()); });
 })();
