@@ -80,12 +80,14 @@ class MultiPicker(Picker, forms.SelectMultiple):
     allow_multiple_selected = True
 
 
-class PickerField(forms.ModelChoiceField):
-    """A reference to one row of ``queryset`` (scope it to what the member sees), picked by typing.
+class _Picks:
+    """What both picker fields share: the picker widget and the two lines of each row.
 
     ``label(row)`` is the first line (default ``str(row)``), ``detail(row)`` the second line.
     """
 
+    picker: type = Picker
+
     def __init__(
         self,
         queryset,
@@ -96,36 +98,30 @@ class PickerField(forms.ModelChoiceField):
         placeholder: str = "",
         **kwargs,
     ):
-        kwargs.setdefault("widget", Picker(search_url, placeholder=placeholder))
+        kwargs.setdefault("widget", self.picker(search_url, placeholder=placeholder))
+        super().__init__(queryset, **kwargs)
+        self.label_from = label_from
+        self.detail = detail
+
+    def label_from_instance(self, obj) -> str:
+        return self.label_from(obj) if self.label_from else str(obj)
+
+
+class PickerField(_Picks, forms.ModelChoiceField):
+    """A reference to one row of ``queryset`` (scope it to what the member sees), picked by typing."""
+
+    def __init__(self, queryset, **kwargs):
         kwargs.setdefault("empty_label", None)
         super().__init__(queryset, **kwargs)
-        self.label_from = label_from
-        self.detail = detail
         self.error_messages["invalid_choice"] = "Pick one from the list: that one is not available to you."
 
-    def label_from_instance(self, obj) -> str:
-        return self.label_from(obj) if self.label_from else str(obj)
 
-
-class MultiPickerField(forms.ModelMultipleChoiceField):
+class MultiPickerField(_Picks, forms.ModelMultipleChoiceField):
     """References to several rows of ``queryset``, picked by typing."""
 
-    def __init__(
-        self,
-        queryset,
-        *,
-        search_url: str = "",
-        label_from: Describe | None = None,
-        detail: Describe | None = None,
-        placeholder: str = "",
-        **kwargs,
-    ):
-        kwargs.setdefault("widget", MultiPicker(search_url, placeholder=placeholder))
+    picker = MultiPicker
+
+    def __init__(self, queryset, **kwargs):
         super().__init__(queryset, **kwargs)
-        self.label_from = label_from
-        self.detail = detail
         self.error_messages["invalid_choice"] = "Pick from the list: one of them is not available to you."
         self.error_messages["invalid_pk_value"] = "Pick from the list: one of them is not available to you."
-
-    def label_from_instance(self, obj) -> str:
-        return self.label_from(obj) if self.label_from else str(obj)
