@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from octopushx.api import api
 from octopushx.core import views as core_views
+from octopushx.studio import hooks as studio_hooks
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -16,5 +17,6 @@ urlpatterns = [
     path("privacy/", include("octopushx.shield.privacy.urls")),
     path("crm/", include("octopushx.crm.urls")),
     path("calls/", include("octopushx.calls.urls")),
+    path("hooks/studio/<str:workflow_key>", studio_hooks.inbound, name="studio_hook"),
     path("settings/jobs/", include("octopushx.tenancy.jobs_urls")),
 ]
