@@ -172,6 +172,7 @@ def _due_tenants(limit: int = 500) -> list:
     ids = list(
         Run.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.WAITING), run_after__lte=now)
         .filter(tenant__suspended_at__isnull=True)
+        .order_by()
         .values_list("tenant_id", flat=True)
         .distinct()[:limit]
     )
