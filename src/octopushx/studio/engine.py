@@ -577,8 +577,16 @@ class _Runner:
         except Exception as exc:
             self._fail(step, params, StepFailed(f"{type(exc).__name__}: {exc}"), row=row)
             return
-        StepRun.objects.filter(pk=row.pk).update(status=StepStatus.SUCCEEDED, output=_json(output), error="",
-                                                 finished_at=timezone.now())  # fmt: skip
+        with transaction.atomic():
+            StepRun.objects.filter(pk=row.pk).update(status=StepStatus.SUCCEEDED, output=_json(output), error="",
+                                                     finished_at=timezone.now())  # fmt: skip
+            if kind == "http_request":
+                audit.record(self.run.tenant, self.actor, "workflow.http_request", obj=self.run,
+                             changes={"url": [None, params.get("url", "")[:200]], "status": [None, output.get("status")],
+                                      "webhook_id": [None, key]})  # fmt: skip
+            elif kind == "send_email":
+                audit.record(self.run.tenant, self.actor, "workflow.email_sent", obj=self.run,
+                             changes={"to": [None, output.get("to")], "subject": [None, output.get("subject")]})  # fmt: skip
         self.variables["steps"][step["id"]] = output
 
     def _start_remote(self, step: dict, params: dict) -> StepRun:
