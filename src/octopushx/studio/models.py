@@ -118,7 +118,7 @@ class Run(TenantModel):
     run_after = models.DateTimeField(default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True)
     claimed_by = models.UUIDField(null=True, blank=True)
-    claims = models.PositiveIntegerField(default=0)
+    claims = models.PositiveIntegerField(default=0, help_text="Times its worker stopped during it")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
