@@ -16,5 +16,6 @@ urlpatterns = [
     path("privacy/", include("octopushx.shield.privacy.urls")),
     path("crm/", include("octopushx.crm.urls")),
     path("calls/", include("octopushx.calls.urls")),
+    path("studio/", include("octopushx.studio.urls")),
     path("settings/jobs/", include("octopushx.tenancy.jobs_urls")),
 ]
