@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "octopushx.shield",
     "octopushx.crm",
     "octopushx.calls",
+    "octopushx.studio",
 ]
 
 MIDDLEWARE = [
@@ -345,6 +346,18 @@ else:
     }
 # How often each consumer process (serve, worker) re-enqueues work whose lease expired.
 JOB_REAPER_SECONDS = env_int("OCTOPUSHX_REAPER_SECONDS", 60)
+
+# --- Octopush Studio: workflow runs ------------------------------------------------------
+# Private, loopback and link-local targets for HTTP steps only when set (on-premise use, tests).
+STUDIO_ALLOW_PRIVATE_URLS = env_bool("OCTOPUSHX_STUDIO_ALLOW_PRIVATE_URLS", False)
+STUDIO_HTTP_TIMEOUT = float(env("OCTOPUSHX_STUDIO_HTTP_TIMEOUT", "10"))
+STUDIO_STEP_ATTEMPTS = env_int("OCTOPUSHX_STUDIO_STEP_ATTEMPTS", 3)  # tries of a step before its run fails
+STUDIO_RETRY_SECONDS = env_int("OCTOPUSHX_STUDIO_RETRY_SECONDS", 30)  # first back-off; doubles each attempt
+STUDIO_ORG_CONCURRENCY = env_int("OCTOPUSHX_STUDIO_ORG_CONCURRENCY", 4)  # running runs per organisation
+STUDIO_TICK_SECONDS = float(env("OCTOPUSHX_STUDIO_TICK_SECONDS", "10"))  # one delivery's time budget
+STUDIO_RUN_RETENTION_DAYS = env_int("OCTOPUSHX_STUDIO_RUN_RETENTION_DAYS", 90)
+STUDIO_RUN_MAX_PER_ORG = env_int("OCTOPUSHX_STUDIO_RUN_MAX_PER_ORG", 200_000)
+STUDIO_AI_ATTEMPTS = env_int("OCTOPUSHX_STUDIO_AI_ATTEMPTS", 3)  # LLM answers tried against the schema
 
 # --- cache: rate-limit counters (shared by every process when Redis is configured) ---
 if REDIS_URL:

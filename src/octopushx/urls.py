@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from octopushx.api import api
 from octopushx.core import views as core_views
+from octopushx.studio import hooks as studio_hooks
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -17,5 +18,6 @@ urlpatterns = [
     path("crm/", include("octopushx.crm.urls")),
     path("calls/", include("octopushx.calls.urls")),
     path("studio/", include("octopushx.studio.urls")),
+    path("hooks/studio/<str:workflow_key>", studio_hooks.inbound, name="studio_hook"),
     path("settings/jobs/", include("octopushx.tenancy.jobs_urls")),
 ]

@@ -30,6 +30,7 @@ def _mount() -> None:
     from octopushx.crm.api import router as crm_router
     from octopushx.shield.api import router as shield_router
     from octopushx.shield.routers import router as shield_more_router
+    from octopushx.studio.api import router as studio_router
     from octopushx.tenancy.api import router as tenancy_router
     from octopushx.tenancy.jobs_api import router as jobs_router
 
@@ -40,6 +41,7 @@ def _mount() -> None:
     api.add_router("", jobs_router)
     api.add_router("", crm_router)
     api.add_router("", calls_router)
+    api.add_router("", studio_router)
 
 
 _mount()

@@ -23,6 +23,7 @@ class Actor:
     ip: str | None = None
     user_agent: str = ""
     label_override: str = ""
+    ref_override: str = ""  # an automated actor's id in the audit trail ("w:<workflow id>")
 
     @classmethod
     def system(cls, label: str = "system") -> Actor:
@@ -50,6 +51,8 @@ class Actor:
 
     @property
     def ref(self) -> str:
+        if self.ref_override:
+            return self.ref_override[:64]
         parts = []
         if self.user is not None:
             parts.append(f"u:{self.user.pk}")

@@ -7,8 +7,10 @@ delivered for a change that rolled back. Subscribers must be idempotent (use ``e
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +34,41 @@ class Event:
 
 Subscriber = Callable[[Event], None]
 SUBSCRIBERS: dict[str, tuple[str, Subscriber]] = {}  # subscriber name -> (pattern, fn)
+
+# Listeners see every event as it is emitted, inside the emitter's transaction (Studio's trigger
+# index writes its queued runs there: an event is never lost and never acted on for a change that
+# rolled back). A listener must be cheap; the work goes to rows that workers pick up.
+Listener = Callable[[object, list[Event]], None]
+LISTENERS: list[Listener] = []
+
+# What caused the events emitted now: a workflow run's id and depth, so a workflow whose step
+# triggers workflows again (update a contact -> contact.updated) can be stopped at a depth.
+_cause: contextvars.ContextVar[dict | None] = contextvars.ContextVar("event_cause", default=None)
+
+
+def listen(fn: Listener) -> Listener:
+    """Register ``fn(tenant, events)``, called in the emitter's transaction for every event."""
+    if fn not in LISTENERS:
+        LISTENERS.append(fn)
+    return fn
+
+
+@contextlib.contextmanager
+def caused_by(run_id: str, depth: int) -> Iterator[None]:
+    """Events emitted inside carry ``{"cause": {"run_id", "depth"}}`` in their payload."""
+    token = _cause.set({"run_id": run_id, "depth": depth})
+    try:
+        yield
+    finally:
+        _cause.reset(token)
+
+
+def _with_cause(payload: dict[str, Any] | None) -> dict[str, Any]:
+    cause = _cause.get()
+    payload = dict(payload or {})
+    if cause is not None:
+        payload["cause"] = cause
+    return payload
 
 
 def subscribe(pattern: str, name: str | None = None) -> Callable[[Subscriber], Subscriber]:
@@ -62,9 +99,11 @@ def emit(tenant, name: str, payload: dict[str, Any] | None = None) -> Event:
         id=uuid.uuid4().hex,
         name=name,
         tenant_id=str(tenant.pk),
-        payload=payload or {},
+        payload=_with_cause(payload),
         at=timezone.now().isoformat(),
     )
+    for listener in LISTENERS:
+        listener(tenant, [event])
     for subscriber, (pattern, _fn) in SUBSCRIBERS.items():
         if matches(pattern, name):
             jobs.submit(
@@ -83,6 +122,12 @@ def emit_many(tenant, events: Iterable[tuple[str, dict[str, Any]]]) -> int:
     by one bulk insert in the caller's transaction and the ids are enqueued in batches once it
     commits. Without a matching subscriber nothing is built or written.
     """
+    if not SUBSCRIBERS and not LISTENERS:
+        return 0
+    at = timezone.now().isoformat()
+    built = [Event(uuid.uuid4().hex, name, str(tenant.pk), _with_cause(payload), at) for name, payload in events]
+    for listener in LISTENERS:
+        listener(tenant, built)
     if not SUBSCRIBERS:
         return 0
     listeners: dict[str, list[str]] = {}  # event name -> matching subscriber names
@@ -90,16 +135,15 @@ def emit_many(tenant, events: Iterable[tuple[str, dict[str, Any]]]) -> int:
     base.update(
         tenant_id=tenant.pk, kind="event.deliver", state=JobState.QUEUED.value, max_attempts=settings.JOB_MAX_ATTEMPTS
     )
-    at = base["created_at"].isoformat()
-    tenant_id = str(tenant.pk)
     rows: list[dict[str, Any]] = []
-    for name, payload in events:
+    for built_event in built:
+        name = built_event.name
         subscribers = listeners.get(name)
         if subscribers is None:
             subscribers = listeners[name] = [s for s, (pattern, _fn) in SUBSCRIBERS.items() if matches(pattern, name)]
         if not subscribers:
             continue
-        event = {"id": uuid.uuid4().hex, "name": name, "tenant_id": tenant_id, "payload": payload or {}, "at": at}
+        event = built_event.__dict__
         rows.extend(
             {
                 **base,

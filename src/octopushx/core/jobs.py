@@ -352,6 +352,25 @@ def reap(stale_after: int = 60) -> int:
     return count
 
 
+# Work other packages do on every reaper round (Studio wakes due runs and schedules): ``fn()``.
+ROUND_HOOKS: list[Callable[[], Any]] = []
+
+
+def each_round(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """Register ``fn`` to run on every reaper round of every consuming process."""
+    if fn not in ROUND_HOOKS:
+        ROUND_HOOKS.append(fn)
+    return fn
+
+
+def _run_round_hooks() -> None:
+    for hook in ROUND_HOOKS:
+        try:
+            hook()
+        except Exception:  # one hook's failure must not stop the reaper
+            log.warning("reaper hook %s failed", getattr(hook, "__qualname__", hook), exc_info=True)
+
+
 def _reaper_loop(stop: threading.Event, interval: float) -> None:
     from django.db import connection
 
@@ -362,6 +381,7 @@ def _reaper_loop(stop: threading.Event, interval: float) -> None:
             count = reap(stale_after=stale_after)
             if count:
                 log.info("reaper re-enqueued %s job(s)", count)
+            _run_round_hooks()
         except Exception:  # the database may be briefly unavailable; try again next round
             log.warning("job reaper failed; retrying in %ss", interval, exc_info=True)
         finally:

@@ -5,8 +5,10 @@ on creates, pages in the order the request asks for, and rows the member may see
 from __future__ import annotations
 
 import hashlib
+import json
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from ninja import Schema
@@ -18,11 +20,21 @@ from octopushx.crm.models import IdempotencyKey
 from octopushx.crm.visibility import get_visible
 
 
-def idempotent(request, build, out: type[Schema], status: int = 201, digest: str | None = None):
-    """Run ``build()`` once per ``Idempotency-Key``; a replay answers the first response."""
+def idempotent(request, build, out: type[Schema] | None, status: int = 201, digest: str | None = None):
+    """Run ``build()`` once per ``Idempotency-Key``; a replay answers the first response.
+
+    ``build()`` returns a row answered as ``out``, or (``out`` None) the answer's JSON-ready dict.
+    """
+
+    def answer() -> dict:
+        built = build()
+        if out is None:
+            return json.loads(json.dumps(built, cls=DjangoJSONEncoder))
+        return out.from_orm(built).model_dump(mode="json")
+
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
-        return JsonResponse(out.from_orm(build()).model_dump(mode="json"), status=status)
+        return JsonResponse(answer(), status=status)
     if len(key) > 200:
         raise ValidationError({"Idempotency-Key": ["At most 200 characters"]})
     digest = (
@@ -45,7 +57,7 @@ def idempotent(request, build, out: type[Schema], status: int = 201, digest: str
         return replay(found)
     try:
         with transaction.atomic():
-            body = out.from_orm(build()).model_dump(mode="json")
+            body = answer()
             IdempotencyKey.objects.create(
                 tenant=request.tenant, scope=scope, key=key, request_hash=digest, status_code=status, response=body
             )

@@ -23,6 +23,11 @@ PROMPT = (
 
 def summarise(transcript: str, settings: LLMSettings) -> str:
     """The model's summary of ``transcript`` (lines of "speaker: text"); raises :class:`LLMError`."""
+    return chat(PROMPT, transcript[: settings.max_transcript_chars], settings, max_tokens=400)
+
+
+def chat(system: str, user: str, settings: LLMSettings, *, max_tokens: int = 400, json_mode: bool = False) -> str:
+    """One chat completion's text; raises :class:`LLMError` on any failure or an empty answer."""
     url = settings.url.rstrip("/")
     if not url.endswith("/chat/completions"):
         url += "/chat/completions"
@@ -31,12 +36,14 @@ def summarise(transcript: str, settings: LLMSettings) -> str:
     body = {
         "model": settings.model,
         "temperature": 0.2,
-        "max_tokens": 400,
+        "max_tokens": max_tokens,
         "messages": [
-            {"role": "system", "content": PROMPT},
-            {"role": "user", "content": transcript[: settings.max_transcript_chars]},
+            {"role": "system", "content": system},
+            {"role": "user", "content": user[: settings.max_transcript_chars]},
         ],
     }
+    if json_mode:
+        body["response_format"] = {"type": "json_object"}
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if settings.api_key:
         headers["Authorization"] = f"Bearer {settings.api_key}"
@@ -55,5 +62,5 @@ def summarise(transcript: str, settings: LLMSettings) -> str:
     except (KeyError, IndexError, TypeError) as exc:
         raise LLMError("The LLM answer has no choices[0].message.content") from exc
     if not isinstance(text, str) or not text.strip():
-        raise LLMError("The LLM answered an empty summary")
+        raise LLMError("The LLM answered an empty text")
     return text.strip()

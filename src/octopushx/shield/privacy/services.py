@@ -115,6 +115,8 @@ def receive(
     values = _clean(tenant, kind, email, phone, contact_id, details, changes)
     request = PrivacyRequest.objects.create(tenant=tenant, kind=kind, source=source, created_by=actor.user, **values)
     _record(tenant, actor, "privacy.received", request, kind=kind, source=source)
+    # The name workflows listen to (Studio's "Privacy request received" trigger).
+    events.emit(tenant, "privacy_request.created", {"request_id": str(request.pk), "kind": request.kind})
     if request.email:
         send_verification(tenant, request)
     return request

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class StudioConfig(AppConfig):
+    name = "octopushx.studio"
+    label = "studio"
+    verbose_name = "Octopush Studio"
+
+    def ready(self) -> None:
+        from octopushx.studio import triggers  # noqa: F401  (the bus listener and job handlers)

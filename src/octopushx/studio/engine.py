@@ -1,0 +1,718 @@
+"""Running workflows: claiming runs fairly, replaying their steps, and never doing a step twice.
+
+A run is replayed from its first step every time a worker picks it up. A step whose execution
+row says it succeeded (or was skipped) is not run again: its stored output feeds the steps after
+it, and a branch follows the side it chose. So a worker killed anywhere resumes where the rows
+say, and:
+
+- a **local** step (task, field, tag, owner, note) claims its row and makes its change in one
+  transaction: both commit or neither does, and a second worker finds the row taken;
+- a **remote** step (HTTP, email) first commits its row as running, then sends with the row's
+  key as the receiver's dedupe id (``webhook-id``, ``Message-ID``), then records the answer; a
+  resumed run sends again with the same key, which receivers drop as a duplicate;
+- a **delay** stores its wake time; the run waits (no thread sleeps) and the reaper's round
+  hands it back to a worker once it is due.
+
+Fairness: workers take runs one organisation at a time, in a shuffled round over the
+organisations with due runs, and no organisation holds more than ``STUDIO_ORG_CONCURRENCY``
+running runs, so a backlog of one organisation delays another's run by about one round.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from octopushx.core import audit, automation, events, jobs
+from octopushx.core.context import Actor
+from octopushx.core.models import WorkerProcess
+from octopushx.studio import conditions, definition, remote, templating
+from octopushx.studio.models import FINISHED, Enrolment, Run, RunStatus, StepRun, StepStatus, Workflow, WorkflowVersion
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 3  # a run caused by runs this deep is stopped: loop_prevented
+MAX_CLAIMS = 10  # a run whose worker died this many times fails (a poison run)
+PER_ROUND = 5  # runs one organisation gets per round before the next organisation's turn
+RESTRICTED = "restricted"
+
+
+class StepFailed(Exception):
+    """A step failed; ``permanent`` ones (bad template, refused URL, 4xx) are not retried."""
+
+    def __init__(self, message: str, *, permanent: bool = False, output: dict | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.output = output or {}
+
+
+class _Waiting(Exception):
+    def __init__(self, until: datetime):
+        self.until = until
+
+
+class _Retry(Exception):
+    def __init__(self, after: datetime):
+        self.after = after
+
+
+class _Failed(Exception):
+    pass
+
+
+class _AlreadyDone(Exception):
+    pass
+
+
+def workflow_actor(workflow: Workflow) -> Actor:
+    """The audit trail's actor for everything a run does: the workflow itself."""
+    return Actor(label_override=f"Workflow “{workflow.name}”"[:200], ref_override=f"w:{workflow.pk}")
+
+
+def step_backoff(attempts: int) -> int:
+    return min(settings.STUDIO_RETRY_SECONDS * 2 ** max(attempts - 1, 0), 3600)
+
+
+# --- variables -------------------------------------------------------------------------------
+
+
+def base_variables(run: Run, workflow: Workflow, definition_: dict, record: dict | None) -> dict:
+    now = timezone.now()
+    variables: dict[str, Any] = {
+        "workflow": {"id": str(workflow.pk), "name": workflow.name},
+        "org": {"name": run.tenant.name},
+        "now": now.isoformat(),
+        "today": now.date().isoformat(),
+        "trigger": run.trigger,
+        "steps": {},
+    }
+    record_type = definition.record_type_of(definition_.get("trigger", {}))
+    if record_type and record is not None:
+        variables[record_type] = record
+    return variables
+
+
+def load_record(run: Run) -> dict | None:
+    rt = automation.RECORD_TYPES.get(run.record_type)
+    if rt is None or not run.record_id:
+        return None
+    return rt.load(run.tenant, run.record_id)
+
+
+def changes_of(run: Run) -> dict:
+    fields = (run.trigger.get("payload") or {}).get("fields") or []
+    return {name: True for name in fields}
+
+
+# --- admission -------------------------------------------------------------------------------
+
+
+def admit(run: Run, workflow: Workflow, version: dict, record: dict | None) -> str:
+    """ "ok", or why the run does not start ("conditions", "enrolled", "gone", "loop")."""
+    if run.depth >= MAX_DEPTH:
+        return "loop"
+    if run.record_type and record is None:
+        return "gone"
+    trigger = version.get("trigger", {})
+    if trigger.get("conditions"):
+        variables = base_variables(run, workflow, version, record)
+        if not conditions.evaluate(trigger["conditions"], variables, changes_of(run)):
+            return "conditions"
+    if version.get("reenrol") == "once" and run.record_id and not run.retry_of_id:
+        try:
+            with transaction.atomic():
+                Enrolment.objects.create(
+                    tenant_id=run.tenant_id, workflow=workflow, record_type=run.record_type, record_id=run.record_id
+                )
+        except IntegrityError:
+            return "enrolled"
+    return "ok"
+
+
+# --- claiming --------------------------------------------------------------------------------
+
+
+def _claim(tenant_id) -> Run | None:
+    now = timezone.now()
+    cap = settings.STUDIO_ORG_CONCURRENCY
+    busy = Run.objects.filter(tenant_id=tenant_id, status=RunStatus.RUNNING, lease_until__gte=now).count()
+    if busy >= cap:
+        return None
+    due = (
+        Run.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.WAITING), tenant_id=tenant_id, run_after__lte=now)
+        .order_by("run_after")
+        .values_list("pk", flat=True)[:3]
+    )
+    for pk in due:
+        claimed = Run.objects.filter(pk=pk, status__in=(RunStatus.QUEUED, RunStatus.WAITING)).update(
+            status=RunStatus.RUNNING,
+            lease_until=now + timedelta(seconds=settings.JOB_LEASE_SECONDS),
+            claimed_by=jobs._worker_id,
+            claims=F("claims") + 1,
+            started_at=Coalesce("started_at", now),
+        )
+        if claimed:
+            return Run.objects.select_related("tenant", "workflow").get(pk=pk)
+    return None
+
+
+def _due_tenants(limit: int = 500) -> list:
+    now = timezone.now()
+    ids = list(
+        Run.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.WAITING), run_after__lte=now)
+        .filter(tenant__suspended_at__isnull=True)
+        .values_list("tenant_id", flat=True)
+        .distinct()[:limit]
+    )
+    random.shuffle(ids)
+    return ids
+
+
+def tick(budget: float | None = None) -> int:
+    """Run due runs, organisation by organisation, for about ``budget`` seconds; returns how many.
+
+    When time is up and work remains another tick is queued behind the queue's other work.
+    """
+    budget = settings.STUDIO_TICK_SECONDS if budget is None else budget
+    deadline = time.monotonic() + budget
+    ran = 0
+    while True:
+        tenants = _due_tenants()
+        if not tenants:
+            return ran
+        progressed = False
+        for tenant_id in tenants:
+            for _ in range(PER_ROUND):
+                run = _claim(tenant_id)
+                if run is None:
+                    break
+                execute(run)
+                ran += 1
+                progressed = True
+            if time.monotonic() > deadline:
+                kick(now=True)
+                return ran
+        if not progressed:  # every organisation with due runs is at its cap: other workers hold them
+            return ran
+
+
+def drain(max_seconds: float = 120) -> int:
+    """Run everything due in this process (tests, benchmarks, ``octopushx jobs run``)."""
+    deadline = time.monotonic() + max_seconds
+    ran = 0
+    while time.monotonic() < deadline:
+        recover()
+        done = tick(budget=max_seconds)
+        ran += done
+        if not done:
+            break
+    return ran
+
+
+def _fire_tick() -> None:
+    from octopushx.studio.tasks import studio_tick
+
+    try:
+        studio_tick()
+    except Exception:  # the rows are the truth; the reaper's round kicks again
+        log.warning("could not enqueue a Studio tick; the next reaper round will", exc_info=True)
+
+
+def kick(now: bool = False) -> None:
+    """Have a worker look at due runs once the surrounding transaction commits (once per transaction)."""
+    if now or not connection.in_atomic_block:
+        _fire_tick()
+        return
+    if any(getattr(entry[1], "__name__", "") == "_fire_tick" for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_fire_tick)
+
+
+def recover() -> int:
+    """Release runs whose worker died or whose lease ran out; fail those that kill workers."""
+    now = timezone.now()
+    alive = WorkerProcess.objects.values("pk")
+    lost = Run.objects.filter(status=RunStatus.RUNNING).filter(
+        Q(lease_until__lt=now) | (Q(claimed_by__isnull=False) & ~Q(claimed_by__in=alive) & Q(lease_until__gte=now))
+    )
+    poisoned = lost.filter(claims__gte=MAX_CLAIMS)
+    for run in poisoned.select_related("workflow", "tenant")[:100]:
+        _finish(run, RunStatus.FAILED, f"The worker stopped {run.claims} times while running this run.")
+    released = lost.filter(claims__lt=MAX_CLAIMS).update(status=RunStatus.QUEUED, lease_until=None, run_after=now)
+    if released:
+        log.warning("released %s workflow run(s) held by a stopped worker", released)
+    return released
+
+
+def round_hook() -> None:
+    """Each reaper round: release lost runs, fire due schedules, and wake a worker for due runs."""
+    from octopushx.studio import triggers
+
+    recover()
+    triggers.fire_schedules()
+    now = timezone.now()
+    if Run.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.WAITING), run_after__lte=now).exists():
+        kick(now=True)
+
+
+# --- execution -------------------------------------------------------------------------------
+
+
+def _version(run: Run) -> dict:
+    if run.version == run.workflow.version:
+        return run.workflow.definition
+    found = WorkflowVersion.objects.filter(workflow_id=run.workflow_id, number=run.version).first()
+    return found.definition if found else run.workflow.definition
+
+
+def execute(run: Run) -> None:
+    """Replay ``run`` (claimed by this process) until it finishes, waits or must retry later."""
+    workflow = run.workflow
+    version = _version(run)
+    try:
+        record = load_record(run)
+    except Exception as exc:  # a loader failing is the run's failure, not the worker's
+        _finish(run, RunStatus.FAILED, f"The record could not be read: {exc}")
+        return
+    if not run.admitted:
+        verdict = admit(run, workflow, version, record)
+        if verdict == "loop":
+            run.admitted = True
+            _finish(
+                run,
+                RunStatus.LOOP_PREVENTED,
+                f"Stopped: this run was caused by workflow runs {run.depth} deep (at most {MAX_DEPTH - 1}).",
+            )
+            return
+        if verdict != "ok":
+            # Filtered before it started: no run in the history (the trigger did not apply).
+            Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).delete()
+            return
+        Run.objects.filter(pk=run.pk).update(admitted=True)
+        run.admitted = True
+    if run.record_type and record is None:
+        _finish(run, RunStatus.SKIPPED, "The record no longer exists.")
+        return
+    rt = automation.RECORD_TYPES.get(run.record_type)
+    contact_id = rt.contact_of(run.tenant, record) if (rt and record) else None
+    if contact_id and run.contact_id != str(contact_id):
+        run.contact_id = str(contact_id)
+        Run.objects.filter(pk=run.pk).update(contact_id=run.contact_id)
+    runner = _Runner(run, workflow, version, record, restricted=automation.is_restricted(run.tenant, contact_id))
+    try:
+        with events.caused_by(str(run.pk), run.depth):
+            runner.steps(version.get("steps", []))
+    except _Waiting as waiting:
+        Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.WAITING, run_after=waiting.until, lease_until=None, claimed_by=None
+        )
+        return
+    except _Retry as retry:
+        Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.QUEUED, run_after=retry.after, lease_until=None, claimed_by=None
+        )
+        return
+    except _Failed as failed:
+        _finish(run, RunStatus.FAILED, str(failed))
+        return
+    except Exception as exc:  # a bug in a step must fail the run visibly, never the worker
+        log.exception("workflow run %s crashed", run.pk)
+        _finish(run, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        return
+    status = (
+        RunStatus.SKIPPED if runner.executed and runner.executed == runner.skipped_restricted else RunStatus.SUCCEEDED
+    )
+    reason = (
+        "Every step was skipped: the person is under a restriction of processing."
+        if status == RunStatus.SKIPPED
+        else ""
+    )
+    _finish(run, status, reason)
+
+
+def _finish(run: Run, status: str, error: str = "") -> None:
+    now = timezone.now()
+    count = StepRun.objects.filter(run=run).count()
+    Run.objects.filter(pk=run.pk).exclude(status__in=FINISHED).update(
+        status=status,
+        error=error[:4000],
+        finished_at=now,
+        lease_until=None,
+        claimed_by=None,
+        admitted=True if status == RunStatus.LOOP_PREVENTED else F("admitted"),
+        step_count=count,
+        started_at=Coalesce("started_at", now),
+    )
+    if status == RunStatus.FAILED:
+        from octopushx.studio import services
+
+        services.after_failure(run)
+
+
+class _Runner:
+    def __init__(self, run: Run, workflow: Workflow, version: dict, record: dict | None, *, restricted: bool):
+        self.run = run
+        self.workflow = workflow
+        self.version = version
+        self.record = record
+        self.restricted = restricted
+        self.actor = workflow_actor(workflow)
+        self.variables = base_variables(run, workflow, version, record)
+        self.changes = changes_of(run)
+        self.done = {row.step_id: row for row in StepRun.objects.filter(run=run)}
+        self.position = len(self.done)
+        self.ai_steps = {s["id"] for s in definition.walk(version.get("steps", [])) if s.get("type") == "ai"}
+        self.executed = 0
+        self.skipped_restricted = 0
+
+    # Each step: reuse a finished row, else run it.
+    def steps(self, steps: list[dict]) -> None:
+        for step in steps:
+            self.step(step)
+
+    def step(self, step: dict) -> None:
+        row = self.done.get(step["id"])
+        if row is not None and row.status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED):
+            self.variables["steps"][step["id"]] = row.output
+            if row.status == StepStatus.SKIPPED and row.error == RESTRICTED:
+                self.skipped_restricted += 1
+            self.executed += 1
+            if step["type"] == "branch":
+                self.steps(step.get(row.output.get("branch", "else")) or [])
+            return
+        if row is not None and row.status == StepStatus.WAITING:
+            if row.wake_at and row.wake_at > timezone.now():
+                raise _Waiting(row.wake_at)
+            StepRun.objects.filter(pk=row.pk).update(status=StepStatus.SUCCEEDED, finished_at=timezone.now())
+            row.status = StepStatus.SUCCEEDED
+            self.variables["steps"][step["id"]] = row.output
+            self.executed += 1
+            return
+        jobs_lease(self.run)
+        self.executed += 1
+        if self.restricted and self._acts_on_person(step):
+            self.skipped_restricted += 1
+            self._record(step, StepStatus.SKIPPED, {}, {"reason": "restricted"}, RESTRICTED)
+            return
+        kind = step["type"]
+        if kind == "branch":
+            holds = conditions.evaluate(step.get("conditions"), self.variables, self.changes)
+            output = {"branch": "then" if holds else "else", "result": holds}
+            self._record(step, StepStatus.SUCCEEDED, {"conditions": step.get("conditions")}, output)
+            self.variables["steps"][step["id"]] = output
+            self.steps(step.get(output["branch"]) or [])
+            return
+        if kind == "delay":
+            until = delay_until(step, self.variables, self.version)
+            output = {"until": until.isoformat()}
+            if until <= timezone.now():
+                self._record(step, StepStatus.SUCCEEDED, dict(step), output)
+                self.variables["steps"][step["id"]] = output
+                return
+            self._record(step, StepStatus.WAITING, dict(step), output, wake_at=until)
+            raise _Waiting(until)
+        if kind in ("http_request", "send_email", "ai"):
+            self._remote(step)
+            return
+        self._local(step)
+
+    def _acts_on_person(self, step: dict) -> bool:
+        kind = step["type"]
+        if kind in ("branch", "delay"):
+            return False
+        if kind in ("http_request", "ai"):
+            return True  # the record's data leaves the CRM or is processed
+        if kind == "send_email":
+            return True
+        action = automation.ACTIONS.get(kind)
+        return action is None or action.acts_on_contact
+
+    def _render(self, step: dict, names: tuple[str, ...], html: tuple[str, ...] = ()) -> tuple[dict, str]:
+        """The step's parameters with templates rendered, and the unreviewed-AI label if any was used."""
+        params: dict[str, Any] = {}
+        ai_used = False
+        for name in names:
+            if name not in step:
+                continue
+            value = step[name]
+            try:
+                paths = templating.paths_in(value)
+                if isinstance(value, str):
+                    params[name] = templating.render(value, self.variables, html=name in html)
+                else:
+                    params[name] = templating.render_data(value, self.variables)
+            except templating.TemplateProblem as exc:
+                raise StepFailed(f"{definition.step_label(step['type'])} ({name}): {exc}", permanent=True) from exc
+            ai_used = ai_used or any(_is_ai_path(p, self.ai_steps) for p in paths)
+        label = "Unreviewed AI output" if ai_used else ""
+        return params, label
+
+    def _local(self, step: dict) -> None:
+        action = automation.ACTIONS.get(step["type"])
+        if action is None:
+            self._fail(step, {}, StepFailed(f"Unknown step type {step['type']!r}", permanent=True))
+            return
+        key = f"{self.run.pk}:{step['id']}"
+        try:
+            params, ai_label = self._render(step, tuple(p.name for p in action.params))
+        except StepFailed as exc:
+            self._fail(step, {}, exc)
+            return
+        ctx = automation.StepContext(
+            tenant=self.run.tenant,
+            actor=self.actor,
+            record_type=self.run.record_type,
+            record_id=self.run.record_id,
+            record=self.record or {},
+            params=params,
+            key=key,
+            sequence=lambda: self._sequence(step["id"]),
+            ai_label=ai_label,
+        )
+        started = timezone.now()
+        try:
+            with transaction.atomic():
+                row = self._take(step, params, started)
+                output = action.run(ctx) or {}
+                StepRun.objects.filter(pk=row.pk).update(output=_json(output), finished_at=timezone.now())
+        except _AlreadyDone:
+            row = StepRun.objects.get(key=key)
+            self.variables["steps"][step["id"]] = row.output
+            return
+        except ValidationError as exc:
+            self._fail(step, params, StepFailed(_validation_text(exc), permanent=True))
+            return
+        except StepFailed as exc:
+            self._fail(step, params, exc)
+            return
+        except Exception as exc:
+            self._fail(step, params, StepFailed(f"{type(exc).__name__}: {exc}", permanent=isinstance(exc, ValueError)))
+            return
+        self.variables["steps"][step["id"]] = output
+        if action.type in ("update_field", "add_tag", "remove_tag", "assign_owner") and self.record is not None:
+            self._reload_record()
+
+    def _reload_record(self) -> None:
+        fresh = load_record(self.run)
+        record_type = definition.record_type_of(self.version.get("trigger", {}))
+        if fresh is not None and record_type:
+            self.record = fresh
+            self.variables[record_type] = fresh
+
+    def _take(self, step: dict, params: dict, started) -> StepRun:
+        """Claim the step's row as succeeded inside the effect's transaction (or find it taken)."""
+        key = f"{self.run.pk}:{step['id']}"
+        updated = (
+            StepRun.objects.filter(key=key)
+            .exclude(status=StepStatus.SUCCEEDED)
+            .update(status=StepStatus.SUCCEEDED, attempts=F("attempts") + 1, input=_json(params), error="",
+                    started_at=started)
+        )  # fmt: skip
+        if updated:
+            return StepRun.objects.get(key=key)
+        if StepRun.objects.filter(key=key).exists():
+            raise _AlreadyDone
+        self.position += 1
+        try:
+            with transaction.atomic():
+                return StepRun.objects.create(
+                    tenant_id=self.run.tenant_id,
+                    run=self.run,
+                    step_id=step["id"],
+                    type=step["type"],
+                    position=self.position,
+                    key=key,
+                    status=StepStatus.SUCCEEDED,
+                    attempts=1,
+                    input=_json(params),
+                    started_at=started,
+                )
+        except IntegrityError:
+            raise _AlreadyDone from None
+
+    def _remote(self, step: dict) -> None:
+        key = f"{self.run.pk}:{step['id']}"
+        kind = step["type"]
+        names = {
+            "http_request": ("url", "headers", "body"),
+            "send_email": ("subject", "body"),
+            "ai": ("text",),
+        }[kind]
+        try:
+            params, ai_label = self._render(step, names, html=("body",) if kind == "send_email" else ())
+        except StepFailed as exc:
+            self._fail(step, {}, exc)
+            return
+        for name in ("method", "to", "task", "labels"):
+            if name in step:
+                params[name] = step[name]
+        row = self._start_remote(step, params)
+        try:
+            if kind == "http_request":
+                output = remote.http_request(self.workflow, key, params, ai_label)
+            elif kind == "send_email":
+                output = remote.send_email(self.run, self.workflow, key, params, self.record or {}, ai_label)
+            else:
+                output = remote.ai_step(self.run, params)
+        except remote.StepSkipped as skipped:
+            StepRun.objects.filter(pk=row.pk).update(status=StepStatus.SKIPPED, output={"reason": str(skipped)},
+                                                     error=str(skipped), finished_at=timezone.now())  # fmt: skip
+            self.variables["steps"][step["id"]] = {"reason": str(skipped)}
+            return
+        except StepFailed as exc:
+            self._fail(step, params, exc, row=row)
+            return
+        except Exception as exc:
+            self._fail(step, params, StepFailed(f"{type(exc).__name__}: {exc}"), row=row)
+            return
+        StepRun.objects.filter(pk=row.pk).update(status=StepStatus.SUCCEEDED, output=_json(output), error="",
+                                                 finished_at=timezone.now())  # fmt: skip
+        self.variables["steps"][step["id"]] = output
+
+    def _start_remote(self, step: dict, params: dict) -> StepRun:
+        """Commit the step's row as running before anything leaves the platform."""
+        key = f"{self.run.pk}:{step['id']}"
+        now = timezone.now()
+        row = StepRun.objects.filter(key=key).first()
+        if row is None:
+            self.position += 1
+            row, _ = StepRun.objects.get_or_create(
+                key=key,
+                defaults={
+                    "tenant_id": self.run.tenant_id,
+                    "run": self.run,
+                    "step_id": step["id"],
+                    "type": step["type"],
+                    "position": self.position,
+                    "status": StepStatus.RUNNING,
+                    "input": _json(_redacted(params)),
+                    "started_at": now,
+                },
+            )
+        StepRun.objects.filter(pk=row.pk).update(
+            status=StepStatus.RUNNING, attempts=F("attempts") + 1, input=_json(_redacted(params)), started_at=now
+        )
+        row.refresh_from_db()
+        return row
+
+    def _record(self, step: dict, status: str, input_: dict, output: dict, error: str = "", wake_at=None) -> None:
+        key = f"{self.run.pk}:{step['id']}"
+        now = timezone.now()
+        self.position += 1
+        StepRun.objects.update_or_create(
+            key=key,
+            defaults={"status": status, "input": _json(input_), "output": _json(output), "error": error,
+                      "finished_at": None if status == StepStatus.WAITING else now, "wake_at": wake_at},
+            create_defaults={"tenant_id": self.run.tenant_id, "run": self.run, "step_id": step["id"],
+                             "type": step["type"], "position": self.position, "status": status, "attempts": 1,
+                             "input": _json(input_), "output": _json(output), "error": error, "started_at": now,
+                             "finished_at": None if status == StepStatus.WAITING else now, "wake_at": wake_at},
+        )  # fmt: skip
+
+    def _fail(self, step: dict, params: dict, exc: StepFailed, row: StepRun | None = None) -> None:
+        key = f"{self.run.pk}:{step['id']}"
+        now = timezone.now()
+        if row is None:
+            row = StepRun.objects.filter(key=key).first()
+        if row is None:
+            self.position += 1
+            row = StepRun.objects.create(
+                tenant_id=self.run.tenant_id, run=self.run, step_id=step["id"], type=step["type"],
+                position=self.position, key=key, status=StepStatus.FAILED, attempts=1, input=_json(_redacted(params)),
+                started_at=now,
+            )  # fmt: skip
+        else:
+            StepRun.objects.filter(pk=row.pk).update(
+                attempts=F("attempts") + (0 if row.status == StepStatus.RUNNING else 1)
+            )
+        StepRun.objects.filter(pk=row.pk).update(
+            status=StepStatus.FAILED, error=str(exc)[:4000], output=_json(exc.output), finished_at=now
+        )
+        row.refresh_from_db()
+        allowed = int(step.get("attempts") or settings.STUDIO_STEP_ATTEMPTS)
+        if not exc.permanent and row.attempts < allowed:
+            raise _Retry(now + timedelta(seconds=step_backoff(row.attempts)))
+        tries = "" if exc.permanent else f" after {row.attempts} attempts"
+        raise _Failed(f"Step {step['id']} · {definition.step_label(step['type'])} failed{tries}: {exc}")
+
+    def _sequence(self, step_id: str) -> int:
+        return StepRun.objects.filter(
+            run__workflow_id=self.workflow.pk, step_id=step_id, status=StepStatus.SUCCEEDED
+        ).count()
+
+
+def jobs_lease(run: Run) -> None:
+    """Extend the run's lease between steps (a long run is not taken for lost)."""
+    Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        lease_until=timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    )
+
+
+def _is_ai_path(path: str, ai_steps: set[str]) -> bool:
+    head, _, rest = path.partition(".")
+    if head == "steps":
+        return rest.split(".", 1)[0] in ai_steps
+    return head == "call" and rest.split(".", 1)[0] in ("summary", "action_items", "sentiment_label")
+
+
+def _redacted(params: dict) -> dict:
+    """Parameters as stored in the run history: header values that look like credentials hidden."""
+    headers = params.get("headers")
+    if not isinstance(headers, dict):
+        return params
+    hidden = {
+        name: ("•••" if any(w in name.lower() for w in ("auth", "token", "key", "secret", "cookie")) else value)
+        for name, value in headers.items()
+    }
+    return {**params, "headers": hidden}
+
+
+def _json(value: Any) -> Any:
+    """JSON-safe (dates, decimals, UUIDs as text) so a row never fails to save."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _validation_text(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items())
+    return " ".join(exc.messages)
+
+
+def delay_until(step: dict, variables: dict, version: dict) -> datetime:
+    now = timezone.now()
+    if step.get("minutes"):
+        return now + timedelta(minutes=int(step["minutes"]))
+    if step.get("until_field"):
+        value = conditions.lookup(variables, step["until_field"])
+        moment = conditions._moment(value)
+        if moment is None:
+            return now  # no date: nothing to wait for
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=definition.zone(version.get("trigger", {}).get("timezone")))
+        return moment
+    tz = definition.zone(step.get("timezone"))
+    local = now.astimezone(tz)
+    hour, minute = (int(x) for x in (step.get("time") or "09:00").split(":"))
+    candidate = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    weekday = step.get("weekday")
+    if weekday:
+        target = definition.WEEKDAYS.index(weekday)
+        candidate += timedelta(days=(target - candidate.weekday()) % 7)
+    if candidate <= local:
+        candidate += timedelta(days=7 if weekday else 1)
+    return candidate
+
+
+def audit_run_action(run: Run, actor: Actor, action: str, changes: dict | None = None) -> None:
+    audit.record(run.tenant, actor, action, obj=run, changes=changes or {})
