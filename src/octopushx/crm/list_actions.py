@@ -59,5 +59,13 @@ def offered(request, object_type: str) -> list[dict]:
             continue
         choices = action.choices(request, object_type)
         if choices:
-            found.append({"key": action.key, "label": action.label, "field": action.field, "field_label": action.field_label, "choices": choices})
+            found.append(
+                {
+                    "key": action.key,
+                    "label": action.label,
+                    "field": action.field,
+                    "field_label": action.field_label,
+                    "choices": choices,
+                }
+            )
     return found

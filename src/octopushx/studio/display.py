@@ -70,7 +70,7 @@ def trigger_icon(trigger: dict) -> str:
 
 
 def trigger_words(trigger: dict, described: dict | None = None) -> str:
-    """"When a contact is created (2 conditions)", "Weekdays at 09:00 (Europe/London)", …"""
+    """The trigger in words: "When: Contact created · 2 conditions", "Weekdays at 09:00 (Europe/London)"."""
     kind = trigger.get("type")
     if kind == "event":
         words = f"When: {event_label(trigger.get('event', ''), described)}"
@@ -218,7 +218,11 @@ def step_labels(definition: dict) -> dict[str, dict]:
         for step in steps or []:
             if not isinstance(step, dict):
                 continue
-            found[str(step.get("id", ""))] = {"type": step.get("type", ""), "label": step.get("label", ""), "path": path}
+            found[str(step.get("id", ""))] = {
+                "type": step.get("type", ""),
+                "label": step.get("label", ""),
+                "path": path,
+            }
             if step.get("type") == "branch":
                 walk(step.get("then"), f"{path}{step.get('id')} → yes · ")
                 walk(step.get("else"), f"{path}{step.get('id')} → no · ")

@@ -143,13 +143,11 @@ def template_gallery(request):
     if request.method == "POST":
         if not services.can_edit(request.membership):
             raise PermissionDenied("Only owners and admins create workflows")
-        chosen = next((t for t in gallery.TEMPLATES if t["key"] == request.POST.get("template")), None)
-        if chosen is None:
+        key = request.POST.get("template", "")
+        if key not in {t["key"] for t in gallery.TEMPLATES}:
             raise Http404("No such template")
-        data = {**json.loads(json.dumps(chosen["definition"])), "name": chosen["name"], "enabled": False}
-        data.setdefault("template", chosen["key"])
         try:
-            workflow, secret = services.create_workflow(request.tenant, request.actor, data)
+            workflow, secret = services.create_from_template(request.tenant, request.actor, key)
         except ValidationError as exc:
             messages.error(request, f"The template could not be used: {_error_text(exc)}")
             return redirect("studio:gallery")
@@ -165,7 +163,7 @@ def _builder_config(request, workflow: Workflow | None, *, read_only: bool) -> d
     """What builder.js needs: the endpoints it calls and what it may do."""
     config = {
         "readOnly": read_only,
-        "validateUrl": "/api/v1/workflows/validate",
+        "validateUrl": "/api/v1/workflows/validate" + (f"?workflow_id={workflow.pk}" if workflow else ""),
         "testUrl": reverse("studio:test"),
         "recordsUrl": "/api/v1/studio/records",
         "createUrl": reverse("studio:new"),
@@ -266,12 +264,14 @@ def test_run(request):
         if not isinstance(definition, dict):
             raise ValidationError({"definition": ["Send the workflow to test"]})
         sample = body.get("sample")
+        workflow = _workflow(request, body["workflow_id"]) if body.get("workflow_id") else None
         result = services.test_run(
             request.tenant,
             request.actor,
             definition,
             record_id=str(body.get("record_id") or "") or None,
             sample=sample if isinstance(sample, dict) else None,
+            workflow=workflow,
         )
     except ValidationError as exc:
         return JsonResponse({"detail": "The test could not run", "errors": _errors(exc)}, status=422)
@@ -363,7 +363,9 @@ def version_restore(request, version_id):
     version = WorkflowVersion.objects.select_related("workflow").get_for_tenant(request.tenant, version_id)
     workflow = version.workflow
     try:
-        updated = services.update_workflow(request.tenant, request.actor, workflow, _body_of(workflow, version.definition))
+        updated = services.update_workflow(
+            request.tenant, request.actor, workflow, _body_of(workflow, version.definition)
+        )
     except ValidationError as exc:
         messages.error(request, f"Version {version.number} cannot be published again: {_error_text(exc)}")
         return redirect("studio:versions", workflow_id=workflow.pk)
@@ -447,9 +449,7 @@ def run_detail(request, run_id):
         display.step_row(step, labels)
         for step in StepRun.objects.for_tenant(request.tenant).filter(run=run).order_by("position")
     ]
-    retries = list(
-        Run.objects.for_tenant(request.tenant).filter(retry_of=run, test=False).order_by("created_at")
-    )
+    retries = list(Run.objects.for_tenant(request.tenant).filter(retry_of=run, test=False).order_by("created_at"))
     can_edit = services.can_edit(request.membership)
     return render(
         request,

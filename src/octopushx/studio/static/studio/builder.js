@@ -116,7 +116,8 @@
     return name.startsWith("ti-") ? name : `ti-${name}`;
   };
   const triggersByEvent = {};
-  for (const trigger of catalog.triggers || []) triggersByEvent[trigger.event] = trigger;
+  const eventTriggers = (catalog.triggers || []).filter((t) => (t.type || "event") === "event" && t.event);
+  for (const trigger of eventTriggers) triggersByEvent[trigger.event] = trigger;
   const operators = catalog.operators && catalog.operators.length ? catalog.operators : [
     { op: "eq", label: "is", needs_value: true }, { op: "ne", label: "is not", needs_value: true },
     { op: "contains", label: "contains", needs_value: true }, { op: "not_contains", label: "does not contain", needs_value: true },
@@ -343,10 +344,11 @@
   function toast(message, tone = "success") {
     const box = $("[data-toasts]");
     if (!box) return;
-    const node = h(`div.toast.show.align-items-center.text-bg-${tone === "error" ? "danger" : "success"}.border-0`, { role: tone === "error" ? "alert" : "status" },
-      h("div.d-flex", {},
-        h("div.toast-body", {}, message),
-        h("button.btn-close.btn-close-white.me-2.m-auto", { type: "button", "aria-label": "Close", onclick: () => node.remove() }),
+    const node = h(`div.toast.show.studio-toast.is-${tone}`, { role: tone === "error" ? "alert" : "status" },
+      h("div.d-flex.align-items-start.gap-2", {},
+        icon(tone === "error" ? "ti-alert-triangle" : "ti-circle-check"),
+        h("div.flex-fill", {}, message),
+        h("button.btn-close", { type: "button", "aria-label": "Close", onclick: () => node.remove() }),
       ),
     );
     node.dataset.toast = tone;
@@ -447,21 +449,28 @@
     if (/^\d+$/.test(minute) && hour === "*" && day === "*" && month === "*" && weekday === "*") return `Every hour at :${minute.padStart(2, "0")}`;
     return `cron ${cron}`;
   }
-  function triggerSummary() {
+  // The trigger card's two lines: what starts a run, then what narrows it.
+  function triggerWords() {
     const trigger = body.trigger || {};
     if (trigger.type === "event") {
       const info = triggersByEvent[trigger.event];
-      const parts = [info ? info.label : trigger.event || "Choose an event"];
+      const parts = [];
       if ((trigger.watch || []).length) parts.push(`when ${trigger.watch.map((f) => f.replace(/_/g, " ")).join(", ")} change`);
       const words = conditionWords(trigger.conditions);
       if (words) parts.push(`only if ${words}`);
-      return parts.join(" · ");
+      return [info ? info.label : trigger.event || "Choose an event", parts.join(" · ") || "Every time"];
     }
-    if (trigger.type === "schedule") return `${cronWords(trigger.cron)}${trigger.timezone ? ` (${trigger.timezone})` : ""}${trigger.for_each === "member" ? " · once for each member" : ""}`;
-    if (trigger.type === "webhook") return "When its webhook URL receives a signed request";
-    if (trigger.type === "manual") return `Started by hand on selected ${(((catalog.record_types || {})[trigger.record_type || "contact"] || {}).label || "record").toLowerCase()}s`;
-    return "Choose a trigger";
+    if (trigger.type === "schedule") {
+      return [cronWords(trigger.cron), `${trigger.timezone || "UTC"}${trigger.for_each === "member" ? " · once for each member" : ""}`];
+    }
+    if (trigger.type === "webhook") return ["Webhook received", "A signed POST to the workflow's address"];
+    if (trigger.type === "manual") {
+      const label = (((catalog.record_types || {})[trigger.record_type || "contact"] || {}).label || "record").toLowerCase();
+      return ["Started by hand", `On ${label}s chosen in the CRM`];
+    }
+    return ["Choose a trigger", ""];
   }
+  const triggerSummary = () => triggerWords().filter(Boolean).join(" · ");
   const TRIGGER_KINDS = [
     ["event", "Something happens", "ti-bolt", "A record is created or changes, a call is analysed…"],
     ["schedule", "On a schedule", "ti-calendar-time", "A time of day, a day of the week…"],
@@ -480,12 +489,12 @@
     const triggerErrors = errorsFor("trigger").length + errorsFor("reenrol").length;
     const kind = TRIGGER_KINDS.find(([k]) => k === (body.trigger || {}).type) || TRIGGER_KINDS[0];
     const triggerCard = h("div.studio-node.studio-trigger-node" + (triggerErrors ? ".has-errors" : ""), { dataset: { node: "trigger" }, id: "trigger" },
-      h("div.studio-node-kind", {}, icon("ti-bolt"), " Trigger"),
+      h("div.studio-node-kind", {}, icon("ti-bolt"), ` Trigger · ${kind[1]}`),
       h("button.studio-node-main", { type: "button", onclick: openTrigger, dataset: { focusKey: "trigger" }, "aria-label": `Trigger: ${kind[1]}. ${triggerSummary()}${triggerErrors ? `. ${triggerErrors} problem${triggerErrors === 1 ? "" : "s"}` : ""}` },
         h("span.studio-step-icon.is-trigger", { "aria-hidden": "true" }, icon(kind[2])),
         h("span.studio-node-text", {},
-          h("span.studio-node-title", {}, kind[1]),
-          h("span.studio-node-summary", {}, triggerSummary()),
+          h("span.studio-node-title", {}, triggerWords()[0]),
+          h("span.studio-node-summary", {}, triggerWords()[1]),
         ),
         triggerErrors ? h("span.badge.bg-red-lt.studio-node-errors", {}, icon("ti-alert-triangle"), ` ${triggerErrors}`) : null,
       ),
@@ -870,7 +879,7 @@
 
   function setTriggerType(type) {
     const old = body.trigger || {};
-    if (type === "event") body.trigger = { type, event: old.event || (catalog.triggers || [{}])[0].event || "contact.created", conditions: old.conditions || { all: [] } };
+    if (type === "event") body.trigger = { type, event: old.event || (eventTriggers[0] || {}).event || "contact.created", conditions: old.conditions || { all: [] } };
     if (type === "schedule") body.trigger = { type, cron: old.cron || "0 9 * * 1-5", timezone: old.timezone || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC" };
     if (type === "webhook") body.trigger = { type };
     if (type === "manual") body.trigger = { type, record_type: old.record_type || "contact" };
@@ -882,7 +891,7 @@
 
   function eventFields(trigger) {
     const groups = {};
-    for (const t of catalog.triggers || []) {
+    for (const t of eventTriggers) {
       const label = ((catalog.record_types || {})[t.record_type] || {}).label || t.record_type || "Other";
       (groups[label] = groups[label] || []).push([t.event, t.label]);
     }
@@ -1079,7 +1088,7 @@
     if (!items.length) list.append(h("li.help.studio-cond-empty", {}, depth ? "An empty group always holds." : "No condition: always."));
     box.append(list);
     if (!readOnly) {
-      const vars = flatVariables(stepId);
+      const vars = flatVariables(stepId).filter((v) => v.kind !== "id" && v.kind !== "object");
       box.append(h("div.btn-list.studio-cond-add", {},
         h("button.btn.btn-sm", { type: "button", onclick: () => {
           items.push({ field: (vars[0] || {}).path || "", op: "eq", value: "" });
@@ -1205,8 +1214,10 @@
   }
 
   function recipientSelect(current, onChange, withContact) {
-    const options = [["record_owner", "The record's owner"], ["manager", "The owner's team manager"]];
-    if (withContact) options.push(["contact", "The contact"]);
+    const emailTo = ((typeInfo("send_email").params || []).find((p) => p.name === "to") || {}).choices;
+    const options = withContact && emailTo && emailTo.length
+      ? emailTo.map((c) => (Array.isArray(c) ? c : [c.value, c.label]))
+      : [["record_owner", "The record's owner"], ["manager", "The owner's team manager"], ...(withContact ? [["contact", "The contact"]] : [])];
     const members = (catalog.members || []).map((m) => [withContact ? `member:${m.id}` : String(m.id), m.label]);
     const teams = (catalog.teams || []).map((t) => [`round_robin:${t.id}`, `${t.label} (in turn)`]);
     const all = [...options];
@@ -1479,6 +1490,7 @@
       showErrors();
       config.version = data.version || (config.version || 0) + 1;
       $$(".subnav .badge").forEach((badge) => { badge.textContent = String(config.version); });
+      $$("[data-version-count]").forEach((node) => { node.textContent = `${config.version} version${config.version === 1 ? "" : "s"}`; });
       toast(`Version ${config.version} published. Runs under way finish on the version they started with.`);
       saveButton.disabled = true;
       return;
@@ -1587,6 +1599,7 @@
   async function runTest() {
     const out = $("[data-test-result]", testBody);
     const payload = { definition: body };
+    if (config.workflowId) payload.workflow_id = config.workflowId;
     if (testChoice.mode === "record" && testChoice.record) payload.record_id = testChoice.record.id;
     else {
       try {
@@ -1608,9 +1621,10 @@
       return;
     }
     const steps = data.steps || [];
-    const colours = { succeeded: "green", would_run: "green", ok: "green", failed: "red", skipped: "secondary", waiting: "purple" };
+    const colours = { succeeded: "green", would_run: "green", ok: "green", failed: "red", error: "red", skipped: "secondary", waiting: "purple" };
     out.replaceChildren(
       h("h3.h4", {}, "What would happen"),
+      data.trigger_matches === false ? h("div.alert.alert-warning", { role: "status", dataset: { triggerMismatch: "" } }, "The trigger's conditions do not hold for this record: in real life no run would start. The steps below show what would happen if it did.") : null,
       steps.length ? h("ol.studio-test-steps", { dataset: { testSteps: "" } }, steps.map((s) => h("li.card.card-sm", { dataset: { status: s.status || "" } },
         h("div.card-body", {},
           h("div.d-flex.align-items-start.gap-2", {},
