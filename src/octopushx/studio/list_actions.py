@@ -46,7 +46,7 @@ def _run(request, object_type: str, rows: list, back: str):
     messages.success(
         request,
         format_html(
-            "Started “{}” on {} record{}. <a href=\"{}\">Follow the runs</a>",
+            'Started “{}” on {} record{}. <a href="{}">Follow the runs</a>',
             workflow.name,
             len(runs),
             "" if len(runs) == 1 else "s",
