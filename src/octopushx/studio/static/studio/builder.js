@@ -661,7 +661,9 @@
     panelTitle.textContent = title;
     panelSubtitle.textContent = subtitle || "";
     panelIcon.replaceChildren(icon(iconName));
-    if (!panel.classList.contains("show")) {
+    if (panel.classList.contains("hiding")) {
+      showAfterHide = true; // opened again while closing: show it once the closing is over
+    } else if (!panel.classList.contains("show")) {
       panelReturn = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.focusKey : null;
       offcanvas().show();
     }
@@ -670,7 +672,13 @@
   function closePanel() {
     if (panel.classList.contains("show")) offcanvas().hide();
   }
+  let showAfterHide = false;
   panel.addEventListener("hidden.bs.offcanvas", () => {
+    if (showAfterHide) {
+      showAfterHide = false;
+      offcanvas().show();
+      return;
+    }
     panelTarget = null;
     panelBody.replaceChildren();
     const back = panelReturn && flow.querySelector(`[data-focus-key="${CSS.escape(panelReturn)}"]`);
