@@ -27,7 +27,7 @@ def test_template_to_run_history(page, signed_in, owner):
     signed_in(page, owner.user)
     page.get_by_role("link", name="Studio").click()
     page.get_by_role("link", name="Start from a template").click()
-    page.get_by_role("button", name="Use the template VIP contact welcome").click()
+    page.get_by_role("button", name="Use this template for VIP contact welcome").click()
 
     # The builder: the workflow exists, off, with its secret shown this once.
     page.get_by_role("heading", name="VIP contact welcome").wait_for()
@@ -157,7 +157,7 @@ def test_builder_on_a_phone_has_no_sideways_scroll(new_page, signed_in, owner):
     page = new_page(viewport={"width": 390, "height": 844})
     signed_in(page, owner.user)
     page.goto("/studio/templates/")
-    page.get_by_role("button", name="Use the template Deal won → onboarding tasks").click()
+    page.get_by_role("button", name="Use this template for Deal won → onboarding tasks").click()
     page.locator("[data-node=trigger]").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     page.locator("[data-node=s1] .studio-node-main").click()

@@ -490,13 +490,14 @@
     const kind = TRIGGER_KINDS.find(([k]) => k === (body.trigger || {}).type) || TRIGGER_KINDS[0];
     const triggerCard = h("div.studio-node.studio-trigger-node" + (triggerErrors ? ".has-errors" : ""), { dataset: { node: "trigger" }, id: "trigger" },
       h("div.studio-node-kind", {}, icon("ti-bolt"), ` Trigger · ${kind[1]}`),
-      h("button.studio-node-main", { type: "button", onclick: openTrigger, dataset: { focusKey: "trigger" }, "aria-label": `Trigger: ${kind[1]}. ${triggerSummary()}${triggerErrors ? `. ${triggerErrors} problem${triggerErrors === 1 ? "" : "s"}` : ""}` },
+      h("button.btn.studio-node-main", { type: "button", onclick: openTrigger, dataset: { focusKey: "trigger" } },
+        h("span.visually-hidden", {}, "Trigger: "),
         h("span.studio-step-icon.is-trigger", { "aria-hidden": "true" }, icon(kind[2])),
         h("span.studio-node-text", {},
           h("span.studio-node-title", {}, triggerWords()[0]),
           h("span.studio-node-summary", {}, triggerWords()[1]),
         ),
-        triggerErrors ? h("span.badge.bg-red-lt.studio-node-errors", {}, icon("ti-alert-triangle"), ` ${triggerErrors}`) : null,
+        triggerErrors ? h("span.badge.bg-red-lt.studio-node-errors", {}, icon("ti-alert-triangle"), ` ${triggerErrors}`, h("span.visually-hidden", {}, ` problem${triggerErrors === 1 ? "" : "s"}`)) : null,
       ),
     );
     const end = h("div.studio-end", {}, h("span", {}, icon("ti-flag"), " End"));
@@ -569,18 +570,18 @@
     const head = h("div.studio-node-head", {});
     if (!readOnly) head.append(h("span.studio-grip", { title: "Drag to move", "aria-hidden": "true" }, icon("ti-grip-vertical")));
     head.append(
-      h("button.studio-node-main", {
+      h("button.btn.studio-node-main", {
         type: "button",
         onclick: () => openStep(step.id),
         dataset: { focusKey: `step:${step.id}` },
-        "aria-label": `Step ${number}: ${info.label}. ${stepSummary(step)}${problems.length ? `. ${problems.length} problem${problems.length === 1 ? "" : "s"}` : ""}`,
       },
+        h("span.visually-hidden", {}, `Step ${number}: `),
         h("span.studio-step-icon", { "aria-hidden": "true", dataset: { group: info.group || "Records" } }, icon(typeIcon(step.type))),
         h("span.studio-node-text", {},
           h("span.studio-node-title", {}, info.label, h("span.studio-node-id", {}, step.id)),
           h("span.studio-node-summary", {}, stepSummary(step)),
         ),
-        problems.length ? h("span.badge.bg-red-lt.studio-node-errors", {}, icon("ti-alert-triangle"), ` ${problems.length}`) : null,
+        problems.length ? h("span.badge.bg-red-lt.studio-node-errors", {}, icon("ti-alert-triangle"), ` ${problems.length}`, h("span.visually-hidden", {}, ` problem${problems.length === 1 ? "" : "s"}`)) : null,
       ),
     );
     if (!readOnly) head.append(stepMenu(step, index, count, number));
@@ -772,12 +773,12 @@
         if (!items.length && !group.custom) continue;
         list.append(h("div.studio-var-group", { role: "presentation" }, group.label));
         for (const item of items) {
-          list.append(h("button.studio-var", { type: "button", role: "option", onclick: () => choose(item.path), dataset: { path: item.path } },
+          list.append(h("button.dropdown-item.studio-var", { type: "button", role: "option", onclick: () => choose(item.path), dataset: { path: item.path } },
             h("span.studio-var-label", {}, item.label), h("code", {}, item.path)));
         }
         if (group.custom && q && !q.includes(" ")) {
           const path = `${group.custom}${search.value.trim().replace(/^\{\{\s*|\s*\}\}$/g, "")}`;
-          list.append(h("button.studio-var", { type: "button", role: "option", onclick: () => choose(path) },
+          list.append(h("button.dropdown-item.studio-var", { type: "button", role: "option", onclick: () => choose(path) },
             h("span.studio-var-label", {}, "Use this key"), h("code", {}, path)));
         }
       }
@@ -1404,7 +1405,7 @@
         groups.append(h("h3.studio-type-group", {}, group === "Records" ? "CRM records" : group));
         for (const info of byGroup[group]) {
           const unusable = info.record_types && info.record_types.length && !info.record_types.includes(rt);
-          groups.append(h("button.studio-type", { type: "button", disabled: Boolean(unusable), dataset: { type: info.type }, onclick: () => addStep(info.type, listKey, index) },
+          groups.append(h("button.btn.studio-type", { type: "button", disabled: Boolean(unusable), dataset: { type: info.type }, onclick: () => addStep(info.type, listKey, index) },
             h("span.studio-step-icon", { "aria-hidden": "true", dataset: { group: info.group || "Records" } }, icon(typeIcon(info.type))),
             h("span", {}, h("span.studio-type-label", {}, info.label),
               h("span.help.d-block", {}, unusable ? `Needs a ${info.record_types.join(" or ")} trigger` : info.hint || info.help || "")),
