@@ -84,7 +84,7 @@ def test_template_to_run_history(page, signed_in, owner):
     expect(cards.first).to_contain_text("Create task")
     cards.first.locator("summary", has_text="Output").click()
     expect(cards.first.locator("pre").last).to_contain_text("task_id")
-    page.get_by_role("link", name="Contact", exact=True).first.click()
+    page.get_by_role("link", name="Grace", exact=True).click()
     page.get_by_role("heading", name="Grace", exact=True).wait_for()
     expect(page.locator("main")).to_contain_text("Welcome call with Grace")
 

@@ -194,6 +194,19 @@ def record_link(record_type: str, record_id: str) -> dict | None:
     return {"label": label, "url": url, "id": record_id}
 
 
+def record_name(tenant, record_type: str, record_id: str) -> str:
+    """The record's name for one page (a run's detail), or "" when it is gone."""
+    automation.discover()
+    known = automation.RECORD_TYPES.get(record_type)
+    if known is None or not record_id:
+        return ""
+    try:
+        values = known.load(tenant, record_id)
+        return known.describe(values) if values else ""
+    except Exception:  # a record that cannot be loaded is shown by its kind only
+        return ""
+
+
 def run_row(run) -> dict:
     started = run.started_at or run.created_at
     end = run.finished_at
@@ -210,19 +223,43 @@ def run_row(run) -> dict:
     }
 
 
+def step_summary(step: dict) -> str:
+    """What a step of a version does, in a few words (the run page's line under each step)."""
+    kind = step.get("type", "")
+    if kind == "branch":
+        count = count_conditions(step.get("conditions"))
+        return f"If {count} condition{'s' if count != 1 else ''} hold{'' if count != 1 else 's'}: yes or no path"
+    if kind == "delay":
+        if step.get("until_field"):
+            return f"Wait until {step['until_field']}"
+        if step.get("time"):
+            return f"Wait until {step.get('weekday') or 'the next'} {step['time']}".strip()
+        return f"Wait {step.get('minutes', 0)} minutes"
+    if kind == "send_email":
+        return f"Email {str(step.get('to', '')).replace('_', ' ')}: “{step.get('subject', '')}”"
+    if kind == "http_request":
+        return f"{step.get('method', 'POST')} {step.get('url', '')}"
+    if kind == "ai":
+        return "Classify the text" if step.get("task") == "classify" else "Summarise the text"
+    automation.discover()
+    action = automation.ACTIONS.get(kind)
+    if action is not None:
+        try:
+            return action.describe(step)
+        except Exception:  # a description never breaks the page
+            return ""
+    return ""
+
+
 def step_labels(definition: dict) -> dict[str, dict]:
-    """Each step's id -> {"type", "label", "path"} from a version's body (branches walked)."""
+    """Each step's id -> {"type", "summary", "path"} from a version's body (branches walked)."""
     found: dict[str, dict] = {}
 
     def walk(steps, path):
         for step in steps or []:
             if not isinstance(step, dict):
                 continue
-            found[str(step.get("id", ""))] = {
-                "type": step.get("type", ""),
-                "label": step.get("label", ""),
-                "path": path,
-            }
+            found[str(step.get("id", ""))] = {"type": step.get("type", ""), "summary": step_summary(step), "path": path}
             if step.get("type") == "branch":
                 walk(step.get("then"), f"{path}{step.get('id')} → yes · ")
                 walk(step.get("else"), f"{path}{step.get('id')} → no · ")
@@ -244,9 +281,9 @@ def step_row(step, labels: dict[str, dict]) -> dict:
     type_label = action.label if action else step.type.replace("_", " ").capitalize()
     return {
         "step": step,
-        "label": known.get("label") or type_label,
-        "type_label": type_label,
-        "path": known.get("path", ""),
+        "label": type_label,
+        "summary": known.get("summary", ""),
+        "path": known.get("path", "").rstrip(" ·"),
         "icon": (action.icon if action else "") or STEP_ICONS.get(step.type, "ti-point"),
         "colour": STATUS_COLOURS.get(step.status, "secondary"),
         "status_icon": STATUS_ICONS.get(step.status, "ti-point"),

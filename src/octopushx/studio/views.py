@@ -117,7 +117,7 @@ def workflow_list(request):
             "trigger_icon": display.trigger_icon((wf.definition or {}).get("trigger") or {}),
             "steps": display.count_steps((wf.definition or {}).get("steps") or []),
         }
-        for wf in services.workflow_rows(request.tenant)
+        for wf in services.workflow_rows(request.tenant).order_by("name", "pk")
     ]
     since = timezone.now() - timedelta(days=7)
     recent = Run.objects.for_tenant(request.tenant).filter(test=False, admitted=True, created_at__gte=since)
@@ -466,6 +466,7 @@ def run_detail(request, run_id):
             "finished": run.status in FINISHED,
             "retry_modes": display.RETRY_MODES,
             "retry_label": dict(display.RETRY_MODES).get(run.retry_mode, ""),
+            "record_name": display.record_name(request.tenant, run.record_type, run.record_id),
         },
     )
 

@@ -270,7 +270,7 @@
   }
 
   function setValidity(state) {
-    if (!validity) return;
+    if (!validity || readOnly) return;
     validity.replaceChildren();
     const count = Object.values(errors).reduce((n, list) => n + list.length, 0);
     if (state === "checking") validity.append(h("span.badge.bg-secondary-lt", {}, icon("ti-loader-2"), " Checking…"));
