@@ -263,6 +263,18 @@ def test_readers_see_no_edit_controls_and_are_refused(org, role):
     assert not workflow.enabled and Workflow.objects.filter(tenant=org).count() == 1
 
 
+def test_builder_saves_every_field_of_a_template_through_the_api(org):
+    """The builder PATCHes what it shows: an upsert step's fields survive the API's schema."""
+    client = signed_in(org, Role.OWNER)
+    client.post("/studio/templates/", {"template": "webhook_upsert_contact"})
+    workflow = Workflow.objects.get(tenant=org)
+    body = {**workflow.definition, "name": "Web form → contact"}
+    response = client.patch(f"/api/v1/workflows/{workflow.pk}", json.dumps(body), content_type="application/json")
+    assert response.status_code == 200, response.content
+    workflow.refresh_from_db()
+    assert workflow.definition["steps"][0]["email"] == "{{ trigger.body.email }}" and workflow.version == 2
+
+
 def test_old_version_opens_read_only(org):
     workflow = make_workflow(org)
     version = WorkflowVersion.objects.get(workflow=workflow, number=1)

@@ -293,7 +293,14 @@
     showErrors();
   }
 
-  const stripPrefix = (message) => String(message).replace(/^Step [^:]+?: /, "");
+  // The server names the step in each message ("Step s2 · HTTP request: URL: …"); on the step's own
+  // card and fields that is said already.
+  const stripPrefix = (message) => {
+    let text = String(message).replace(/^Step \S+ · /, "");
+    const label = Object.values(stepTypes).map((t) => t.label).filter((l) => text.startsWith(`${l}: `)).sort((a, b) => b.length - a.length)[0];
+    if (label) text = text.slice(label.length + 2);
+    return text;
+  };
   function errorsFor(prefix, { exact = false } = {}) {
     return Object.entries(errors)
       .filter(([key]) => (exact ? key === prefix : key === prefix || key.startsWith(`${prefix}.`)))
@@ -322,7 +329,8 @@
     for (const [key, messages] of entries) {
       for (const message of messages) {
         const id = stepOfKey(key);
-        const where = id ? `Step ${stepNumber(id)}` : key.startsWith("trigger") ? "Trigger" : key === "name" ? "Name" : "";
+        const found = id ? findStep(id) : null;
+        const where = found ? `${typeInfo(found.step.type).label} (${id})` : key.startsWith("trigger") ? "Trigger" : key === "name" ? "Name" : "";
         list.append(
           h("li.list-group-item", {},
             h("button.btn.btn-link.p-0.text-start.studio-problem", {
@@ -983,8 +991,8 @@
       field({ label: "Common schedules", control: preset }),
       field({ label: "Cron expression", key: "trigger.cron", control: cron, required: true, help: "minute hour day-of-month month day-of-week, e.g. 0 9 * * 1-5 (09:00 on weekdays)" }),
       field({ label: "Time zone", key: "trigger.timezone", control: tz }),
+      h("div.studio-next-runs", { dataset: { nextRuns: "" }, "aria-live": "polite" }),
       field({ label: "Each time, run", key: "trigger.for_each", control: forEach, help: "For each member: one run per member, with {{ member.* }} variables (e.g. to email each agent their overdue tasks)." }),
-      h("div.studio-next-runs", { dataset: { nextRuns: "" } }),
     ];
   }
   function renderNextRuns() {
