@@ -540,8 +540,9 @@
       ));
     });
     const placeLabel = listKey === "root" ? "Add a step at the end" : listKey.endsWith(":then") ? "Add a step to the yes path" : "Add a step to the no path";
-    const tail = h("li.studio-item.studio-tail", {}, addButton(listKey, steps.length, placeLabel));
-    if (!steps.length && listKey === "root" && !readOnly) {
+    const first = !steps.length && listKey === "root" && !readOnly;
+    const tail = h("li.studio-item.studio-tail", {}, first ? h("div.studio-connector", { "aria-hidden": "true" }) : addButton(listKey, steps.length, placeLabel));
+    if (first) {
       tail.append(h("div.studio-first", {}, h("button.btn.btn-primary", { type: "button", onclick: () => openAdd("root", 0), dataset: { focusKey: "first-step" } }, icon("ti-plus"), "Add the first step")));
     }
     list.append(tail);
