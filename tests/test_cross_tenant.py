@@ -92,7 +92,7 @@ EXEMPT_UI_ROUTES = {
     "calls:webhook_twilio": "the tenant id addresses a provider webhook; its signature is the permission",
     "calls:webhook_vonage": "the tenant id addresses a provider webhook; its signature is the permission",
     "calls:webhook_generic": "the tenant id addresses a provider webhook; its signature is the permission",
-    "studio_hook": "the workflow key addresses an inbound webhook; its Standard Webhooks signature is the permission",
+    "studio_hook": "the workflow key addresses an inbound webhook; its signature is the permission",
 }
 
 # Values for required request-body fields, so a call reaches the object lookup.

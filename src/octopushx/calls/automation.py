@@ -43,7 +43,7 @@ def _load_call(tenant, record_id: str) -> dict | None:
         "customer_sentiment": customer,
         "customer_sentiment_label": _label(customer) if customer is not None else _label(call.sentiment),
         "review_state": call.review_state or "unreviewed",
-        "owner": {"id": str(agent.pk), "email": agent.email, "name": agent.get_full_name() or agent.email}
+        "owner": {"id": str(agent.pk), "email": agent.email, "name": agent.full_name or agent.email}
         if agent
         else {"id": None, "email": "", "name": ""},
         "contact_id": str(call.contact_id) if call.contact_id else None,

@@ -24,7 +24,7 @@ def _iso(value) -> str | None:
 def _member(user) -> dict:
     if user is None:
         return {"id": None, "email": "", "name": ""}
-    return {"id": str(user.pk), "email": user.email, "name": user.get_full_name() or user.email}
+    return {"id": str(user.pk), "email": user.email, "name": user.full_name or user.email}
 
 
 _OWNER_VARS = {
@@ -621,10 +621,10 @@ def _load_member(tenant, record_id: str) -> dict | None:
     return {
         "id": str(user.pk),
         "email": user.email,
-        "name": user.get_full_name() or user.email,
+        "name": user.full_name or user.email,
         "role": membership.role,
         "team": membership.team.name if membership.team_id else "",
-        "owner": {"id": str(user.pk), "email": user.email, "name": user.get_full_name() or user.email},
+        "owner": {"id": str(user.pk), "email": user.email, "name": user.full_name or user.email},
         "open_tasks_count": open_tasks.count(),
         "overdue_count": len(overdue),
         "overdue_tasks": [f"{t.title} (due {t.due_at:%d %b})" for t in overdue],

@@ -264,20 +264,8 @@ def search_records(request, type: str = "contact", q: str = "", limit: int = 20)
     return _json({"items": items, "next": None})
 
 
-@router.post(
-    "/hooks/studio/{workflow_key}",
-    auth=None,
-    summary="Inbound webhook trigger",
-    response={202: dict, 401: ErrorOut, 404: ErrorOut},
-)
-def inbound_webhook(request: HttpRequest, workflow_key: str):
-    """Signed per Standard Webhooks with the workflow's secret (``webhook-id``, ``webhook-timestamp``,
-    ``webhook-signature``). 202 with the run id; a bad signature is 401 and creates nothing. Also
-    served at ``/hooks/studio/{workflow_key}``."""
-    return webhook_response(request, workflow_key)
-
-
 def webhook_response(request: HttpRequest, workflow_key: str) -> JsonResponse:
+    """``POST /hooks/studio/<key>``: 202 with the run id; a bad signature is 401 and creates nothing."""
     try:
         run = triggers.receive_webhook(workflow_key, request.headers, request.body)
     except triggers.WebhookRejected as exc:

@@ -108,7 +108,7 @@ def describe(tenant) -> dict:
         ],
         "steps": steps,
         "operators": [{"op": op, "label": label, "needs_value": needs} for op, (label, needs) in conditions.OPERATORS.items()],
-        "members": [{"id": str(m.user_id), "label": f"{m.user.get_full_name() or m.user.email} ({m.get_role_display()})"}
+        "members": [{"id": str(m.user_id), "label": f"{m.user.full_name or m.user.email} ({m.get_role_display()})"}
                     for m in members],
         "teams": [{"id": str(t.pk), "label": t.name} for t in Team.objects.filter(tenant=tenant)],
         "fields": {rt: [{"name": f, "label": f.replace("_", " ").capitalize()} for f in fields]

@@ -1,5 +1,8 @@
-"""``POST /hooks/studio/<workflow key>``: the inbound webhook trigger outside the API prefix
-(the same handler as ``/api/v1/hooks/studio/<key>``; signed, so no session and no CSRF token)."""
+"""``POST /hooks/studio/<workflow key>``: the inbound webhook trigger.
+
+Signed per Standard Webhooks with the workflow's secret (``webhook-id``, ``webhook-timestamp``,
+``webhook-signature``), so it needs no session and no CSRF token.
+"""
 
 from __future__ import annotations
 
