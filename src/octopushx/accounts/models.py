@@ -49,10 +49,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     def display_name(self) -> str:
         return self.full_name or self.email.split("@")[0]
 
-    def get_full_name(self) -> str:
-        """Django's name for it (AbstractUser has it; Studio's catalog and CRM automation call it)."""
-        return self.full_name
-
 
 class ApiToken(models.Model):
     """A personal API token, scoped to one tenant. Only a SHA-256 of the secret is kept."""
