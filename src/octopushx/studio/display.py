@@ -179,7 +179,8 @@ def run_trigger_words(trigger: dict) -> str:
     )
 
 
-def record_link(record_type: str, record_id: str) -> dict | None:
+def record_link(record_type: str, record_id: str, name: str = "") -> dict | None:
+    """The record as a link: its name when the run stored one, else its kind."""
     if not record_type or not record_id:
         return None
     automation.discover()
@@ -191,7 +192,7 @@ def record_link(record_type: str, record_id: str) -> dict | None:
             url = known.url(record_id)
         except Exception:  # a record type whose page needs more than the id has no link
             url = ""
-    return {"label": label, "url": url, "id": record_id}
+    return {"label": name or label, "url": url, "id": record_id}
 
 
 def record_name(tenant, record_type: str, record_id: str) -> str:
@@ -214,7 +215,7 @@ def run_row(run) -> dict:
         "run": run,
         "started": started,
         "trigger": run_trigger_words(run.trigger),
-        "record": record_link(run.record_type, run.record_id),
+        "record": record_link(run.record_type, run.record_id, run.record_label),
         "status": run.status,
         "status_label": run.get_status_display(),
         "colour": STATUS_COLOURS.get(run.status, "secondary"),

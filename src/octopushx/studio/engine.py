@@ -308,9 +308,10 @@ def execute(run: Run) -> None:
         return
     rt = automation.RECORD_TYPES.get(run.record_type)
     contact_id = rt.contact_of(run.tenant, record) if (rt and record) else None
-    if contact_id and run.contact_id != str(contact_id):
-        run.contact_id = str(contact_id)
-        Run.objects.filter(pk=run.pk).update(contact_id=run.contact_id)
+    label = (rt.describe(record) or "")[:200] if (rt and record) else ""
+    if (contact_id and run.contact_id != str(contact_id)) or label != run.record_label:
+        run.contact_id, run.record_label = str(contact_id or run.contact_id or ""), label
+        Run.objects.filter(pk=run.pk).update(contact_id=run.contact_id, record_label=label)
     runner = _Runner(run, workflow, version, record, restricted=automation.is_restricted(run.tenant, contact_id))
     try:
         with events.caused_by(str(run.pk), run.depth):

@@ -110,6 +110,7 @@ class Run(TenantModel):
     record_type = models.CharField(max_length=32, blank=True)
     record_id = models.CharField(max_length=64, blank=True)
     contact_id = models.CharField(max_length=64, blank=True, help_text="The person the run is about, if any")
+    record_label = models.CharField(max_length=200, blank=True, help_text="The record's name when the run started")
     depth = models.PositiveSmallIntegerField(default=0)
     cause_run = models.UUIDField(null=True, blank=True)
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
