@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "octopushx.crm",
     "octopushx.calls",
     "octopushx.studio",
+    "octopushx.reports",
 ]
 
 MIDDLEWARE = [

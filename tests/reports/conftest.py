@@ -1,0 +1,1 @@
+from tests.crm.conftest import admin_api  # noqa: F401
