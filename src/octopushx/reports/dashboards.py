@@ -1,0 +1,943 @@
+"""The four ready dashboards (sales, activity, coaching, compliance) as data.
+
+Each widget either carries a query spec for the metric layer (``reports.query.run``) or, for what
+the layer cannot express (funnels, time in stage, win rate, weighted forecast, stale deals, call
+coaching), a small function computing a result of the same shape from the rows a dataset gives:
+``Dataset.rows(tenant, membership)`` is already tenant- and role-scoped, so no widget scopes on
+its own.
+"""
+
+from __future__ import annotations
+
+import calendar
+import zoneinfo
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.exceptions import FieldError, PermissionDenied
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from octopushx.core import datasets
+from octopushx.reports import query
+from octopushx.tenancy.roles import Perm, has_perm
+
+STALE_DAYS = 14
+TOP_SELLER_TALK_SHARE = 0.43  # Gong's published talk share of top sellers
+
+PERIODS = {
+    "this_month": "This month",
+    "last_month": "Last month",
+    "this_quarter": "This quarter",
+    "last_30_days": "Last 30 days",
+    "last_90_days": "Last 90 days",
+    "this_year": "This year",
+}
+DEFAULT_PERIOD = "this_month"
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    label: str
+    start: date  # inclusive
+    end: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        end = self.start - timedelta(days=1)
+        return Period(self.key, f"before {self.label.lower()}", end - timedelta(days=self.days - 1), end)
+
+    def spec(self, field_name: str) -> dict:
+        return {"field": field_name, "from": self.start.isoformat(), "to": self.end.isoformat()}
+
+    def text(self) -> str:
+        return f"{self.start:%-d %b %Y} – {self.end:%-d %b %Y}"
+
+
+def org_zone(tenant) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(getattr(tenant, "time_zone", "") or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def resolve_period(tenant, key: str | None, today: date | None = None) -> Period:
+    """A named period in the organisation's time zone; unknown names fall back to this month."""
+    key = key if key in PERIODS else DEFAULT_PERIOD
+    today = today or timezone.now().astimezone(org_zone(tenant)).date()
+    if key == "this_month":
+        start, end = today.replace(day=1), today
+    elif key == "last_month":
+        end = today.replace(day=1) - timedelta(days=1)
+        start = end.replace(day=1)
+    elif key == "this_quarter":
+        start, end = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
+    elif key == "last_30_days":
+        start, end = today - timedelta(days=29), today
+    elif key == "last_90_days":
+        start, end = today - timedelta(days=89), today
+    else:
+        start, end = date(today.year, 1, 1), today
+    return Period(key, PERIODS[key], start, end)
+
+
+def _bounds(tenant, period: Period) -> tuple[datetime, datetime]:
+    """The period as aware datetimes [start, end) in the organisation's time zone."""
+    zone = org_zone(tenant)
+    return (
+        datetime.combine(period.start, time.min, tzinfo=zone),
+        datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def dataset(name: str):
+    return datasets.get(name)
+
+
+def _list_url(name: str, filters: list[dict]) -> str | None:
+    try:
+        return dataset(name).list_url(filters)
+    except Exception:  # a dataset without a list page, or a filter its list cannot express
+        return None
+
+
+def result(columns, rows, totals=None, drilldown=None, tenant=None, **extra) -> dict:
+    """A computed widget's answer in the query layer's result shape."""
+    return {
+        "columns": columns,
+        "rows": rows,
+        "totals": totals or {},
+        "previous": None,
+        "deltas": {},
+        "drilldown": drilldown,
+        "generated_at": timezone.now().isoformat(),
+        "time_zone": str(org_zone(tenant)) if tenant is not None else "UTC",
+        **extra,
+    }
+
+
+# --- computed widgets -------------------------------------------------------------------------
+
+
+def _deal_rows(tenant, membership):
+    return dataset("deals").rows(tenant, membership)
+
+
+def win_rate(tenant, membership, period: Period) -> dict:
+    """Won deals over deals closed (won or lost) in the period, and the same for the period before."""
+    deals = _deal_rows(tenant, membership)
+
+    def rate(p: Period):
+        start, end = _bounds(tenant, p)
+        closed = Counter(deals.filter(closed_at__gte=start, closed_at__lt=end).values_list("status", flat=True))
+        total = closed["won"] + closed["lost"]
+        return (round(closed["won"] / total, 4) if total else None), closed["won"], total
+
+    now, won, closed = rate(period)
+    before, _, _ = rate(period.previous())
+    filters = [
+        {"field": "status", "op": "eq", "value": "won"},
+        {"field": "closed_at", "op": "gte", "value": period.start.isoformat()},
+        {"field": "closed_at", "op": "lte", "value": period.end.isoformat()},
+    ]
+    out = result(
+        [{"key": "win_rate", "label": "Win rate", "kind": "percent"}],
+        [{"win_rate": now, "won": won, "closed": closed}],
+        {"win_rate": now},
+        _list_url("deals", filters),
+        tenant,
+    )
+    out["previous"] = {"totals": {"win_rate": before}}
+    out["deltas"] = {"win_rate": _delta(now, before)}
+    return out
+
+
+def _delta(value, previous) -> dict:
+    if value is None or previous is None:
+        return {"value": value, "previous": previous, "change": None, "change_pct": None}
+    change = value - previous
+    return {
+        "value": value,
+        "previous": previous,
+        "change": round(change, 4),
+        "change_pct": round(change / previous * 100, 1) if previous else None,
+    }
+
+
+def sales_cycle(tenant, membership, period: Period) -> dict:
+    """Average days from creation to winning, over deals won in the period."""
+    deals = _deal_rows(tenant, membership)
+
+    def mean(p: Period):
+        start, end = _bounds(tenant, p)
+        spans = [
+            (closed - created).total_seconds() / 86400
+            for created, closed in deals.filter(status="won", closed_at__gte=start, closed_at__lt=end).values_list(
+                "created_at", "closed_at"
+            )
+        ]
+        return round(sum(spans) / len(spans), 1) if spans else None
+
+    now, before = mean(period), mean(period.previous())
+    out = result(
+        [{"key": "days", "label": "Average days to win", "kind": "number"}],
+        [{"days": now}],
+        {"days": now},
+        _list_url(
+            "deals",
+            [
+                {"field": "status", "op": "eq", "value": "won"},
+                {"field": "closed_at", "op": "gte", "value": period.start.isoformat()},
+                {"field": "closed_at", "op": "lte", "value": period.end.isoformat()},
+            ],
+        ),
+        tenant,
+    )
+    out["previous"] = {"totals": {"days": before}}
+    out["deltas"] = {"days": _delta(now, before)}
+    return out
+
+
+def weighted_forecast(tenant, membership, period: Period) -> dict:
+    """Open deals' value × their stage's probability, by expected close month and currency."""
+    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for value, currency, probability, close in (
+        _deal_rows(tenant, membership)
+        .filter(status="open")
+        .values_list("value", "currency", "stage__probability", "expected_close")
+    ):
+        month = close.strftime("%Y-%m") if close else "No close date"
+        sums[(month, currency)] += (value or Decimal(0)) * Decimal(probability or 0) / 100
+    rows = []
+    for (month, currency), amount in sorted(sums.items()):
+        filters = [
+            {"field": "status", "op": "eq", "value": "open"},
+            {"field": "currency", "op": "eq", "value": currency},
+        ]
+        if month != "No close date":
+            year, number = (int(part) for part in month.split("-"))
+            last = calendar.monthrange(year, number)[1]
+            filters += [
+                {"field": "expected_close", "op": "gte", "value": f"{month}-01"},
+                {"field": "expected_close", "op": "lte", "value": f"{month}-{last:02d}"},
+            ]
+        else:
+            filters.append({"field": "expected_close", "op": "is_empty", "value": None})
+        rows.append(
+            {
+                "expected_close": month,
+                "currency": currency,
+                "weighted_value": str(amount.quantize(Decimal("0.01"))),
+                "drilldown": _list_url("deals", filters),
+            }
+        )
+    return result(
+        [
+            {"key": "expected_close", "label": "Close month", "kind": "text"},
+            {"key": "currency", "label": "Currency", "kind": "text"},
+            {"key": "weighted_value", "label": "Weighted value", "kind": "number"},
+        ],
+        rows,
+        {},
+        _list_url("deals", [{"field": "status", "op": "eq", "value": "open"}]),
+        tenant,
+    )
+
+
+def _stage_history(tenant, membership, period: Period | None = None):
+    """(deal id, stage id, changed_at) per stage change of the visible deals, oldest first."""
+    deals = _deal_rows(tenant, membership)
+    if period is not None:
+        start, end = _bounds(tenant, period)
+        deals = deals.filter(created_at__gte=start, created_at__lt=end)
+    try:
+        return list(
+            deals.filter(stage_changes__isnull=False)
+            .values_list("pk", "stage_changes__to_stage_id", "stage_changes__changed_at")
+            .order_by("stage_changes__changed_at", "stage_changes__pk")
+        )
+    except FieldError:  # no stage history yet (crm.DealStageChange): each deal's current stage only
+        return list(deals.values_list("pk", "stage_id", "created_at").order_by("created_at"))
+
+
+def _pipeline_stages(tenant, membership) -> list[dict]:
+    """The default pipeline's stages in order (lost stages left out), read through the visible deals."""
+    deals = _deal_rows(tenant, membership)
+    stages = {}
+    for pk, name, position, kind, pipeline_id, is_default in deals.values_list(
+        "pipeline__stages__pk",
+        "pipeline__stages__name",
+        "pipeline__stages__position",
+        "pipeline__stages__kind",
+        "pipeline_id",
+        "pipeline__is_default",
+    ).distinct():
+        if pk is None or kind == "lost":
+            continue
+        stages.setdefault(pipeline_id, {"default": is_default, "stages": {}})["stages"][pk] = (position, name)
+    if not stages:
+        return []
+    chosen = next((p for p in stages.values() if p["default"]), None) or next(iter(stages.values()))
+    return [{"id": pk, "name": name} for pk, (position, name) in sorted(chosen["stages"].items(), key=lambda i: i[1])]
+
+
+def funnel(tenant, membership, period: Period, *, in_order: bool) -> dict:
+    """Deals created in the period by the stages they reached (HubSpot's two funnels).
+
+    ``in_order``: a deal counts at a stage when it reached that stage and every stage before it;
+    otherwise when it reached the stage at any point. Each row gives conversion from the previous
+    stage and the drop-off.
+    """
+    stages = _pipeline_stages(tenant, membership)
+    reached: dict[Any, set] = defaultdict(set)
+    for deal_id, stage_id, _ in _stage_history(tenant, membership, period):
+        reached[deal_id].add(stage_id)
+    rows, previous = [], None
+    for index, stage in enumerate(stages):
+        needed = {s["id"] for s in stages[: index + 1]} if in_order else {stage["id"]}
+        count = sum(1 for seen in reached.values() if needed <= seen)
+        conversion = round(count / previous, 4) if previous else None
+        rows.append(
+            {
+                "stage": stage["name"],
+                "count": count,
+                "conversion": conversion,
+                "drop_off": round(1 - conversion, 4) if conversion is not None else None,
+                "drilldown": _list_url("deals", [{"field": "stage", "op": "eq", "value": str(stage["id"])}]),
+            }
+        )
+        previous = count
+    return result(
+        [
+            {"key": "stage", "label": "Stage", "kind": "text"},
+            {"key": "count", "label": "Deals", "kind": "number"},
+            {"key": "conversion", "label": "Conversion", "kind": "percent"},
+            {"key": "drop_off", "label": "Drop-off", "kind": "percent"},
+        ],
+        rows,
+        {"count": rows[0]["count"] if rows else 0},
+        None,
+        tenant,
+    )
+
+
+def time_in_stage(tenant, membership, period: Period) -> dict:
+    """Average days deals spent in each stage they left during the period (or sit in now)."""
+    stages = {s["id"]: s["name"] for s in _pipeline_stages(tenant, membership)}
+    per_deal: dict[Any, list] = defaultdict(list)
+    for deal_id, stage_id, changed_at in _stage_history(tenant, membership):
+        per_deal[deal_id].append((stage_id, changed_at))
+    start, end = _bounds(tenant, period)
+    now = timezone.now()
+    spent: dict[Any, list[float]] = defaultdict(list)
+    for changes in per_deal.values():
+        for (stage_id, entered), following in zip(changes, [*changes[1:], (None, None)], strict=True):
+            left = following[1] or now
+            if left < start or left > end and following[1] is not None:
+                continue
+            spent[stage_id].append((left - entered).total_seconds() / 86400)
+    rows = [
+        {
+            "stage": name,
+            "days": round(sum(spent[pk]) / len(spent[pk]), 1) if spent.get(pk) else None,
+            "deals": len(spent.get(pk, [])),
+            "drilldown": _list_url("deals", [{"field": "stage", "op": "eq", "value": str(pk)}]),
+        }
+        for pk, name in stages.items()
+    ]
+    return result(
+        [
+            {"key": "stage", "label": "Stage", "kind": "text"},
+            {"key": "days", "label": "Average days", "kind": "number"},
+        ],
+        rows,
+        {},
+        None,
+        tenant,
+    )
+
+
+def stale_deals(tenant, membership, period: Period) -> dict:
+    """Open deals with no note, task or stage change (and no edit) for 14 days."""
+    now = timezone.now()
+    cutoff = now - timedelta(days=STALE_DAYS)
+    deals = list(
+        _deal_rows(tenant, membership)
+        .filter(status="open")
+        .values("pk", "name", "value", "currency", "updated_at", "owner__full_name", "owner__email")
+    )
+    last = {d["pk"]: d["updated_at"] for d in deals}
+    ids = list(last)
+
+    def touch(rows):
+        for deal_id, moment in rows:
+            if deal_id in last and moment and moment > last[deal_id]:
+                last[deal_id] = moment
+
+    touch(dataset("notes").rows(tenant, membership).filter(deal_id__in=ids).values_list("deal_id", "created_at"))
+    touch(dataset("tasks").rows(tenant, membership).filter(deal_id__in=ids).values_list("deal_id", "updated_at"))
+    try:
+        touch(
+            _deal_rows(tenant, membership)
+            .filter(pk__in=ids, stage_changes__isnull=False)
+            .values_list("pk", "stage_changes__changed_at")
+        )
+    except FieldError:  # no stage history yet: the deal's own updated_at covers its moves
+        pass
+    rows = [
+        {
+            "deal": d["name"],
+            "owner": d["owner__full_name"] or d["owner__email"] or "",
+            "value": str(d["value"]),
+            "currency": d["currency"],
+            "last_activity": last[d["pk"]].isoformat(),
+            "days_quiet": (now - last[d["pk"]]).days,
+            "drilldown": reverse("crm:deal", args=[d["pk"]]),
+        }
+        for d in deals
+        if last[d["pk"]] < cutoff
+    ]
+    rows.sort(key=lambda r: r["last_activity"])
+    return result(
+        [
+            {"key": "deal", "label": "Deal", "kind": "text"},
+            {"key": "owner", "label": "Owner", "kind": "user"},
+            {"key": "days_quiet", "label": "Days quiet", "kind": "number"},
+        ],
+        rows,
+        {"count": len(rows)},
+        None,
+        tenant,
+    )
+
+
+COACHING_COLUMNS = [
+    {"key": "agent", "label": "Agent", "kind": "user"},
+    {"key": "calls", "label": "Calls", "kind": "number"},
+    {"key": "avg_duration", "label": "Avg duration", "kind": "seconds"},
+    {"key": "talk_ratio", "label": "Talk ratio", "kind": "percent"},
+    {"key": "longest_monologue", "label": "Longest monologue", "kind": "seconds"},
+    {"key": "longest_story", "label": "Longest customer story", "kind": "seconds"},
+    {"key": "patience", "label": "Patience", "kind": "seconds"},
+    {"key": "question_rate", "label": "Questions / hour", "kind": "number"},
+    {"key": "interactivity", "label": "Switches / hour", "kind": "number"},
+    {"key": "interruptions", "label": "Interruptions", "kind": "number"},
+    {"key": "sentiment", "label": "Customer sentiment", "kind": "number"},
+    {"key": "awaiting_review", "label": "Awaiting review", "kind": "number"},
+]
+
+
+def _mean(values: list) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(sum(values) / len(values), 3) if values else None
+
+
+def _agent_figures(calls: list[dict]) -> dict:
+    metrics = [((c["current__data"] or {}).get("insights") or {}).get("metrics") or {} for c in calls]
+    analysed = [m for m in metrics if m]
+    talk_hours = sum((m.get("talk_time") or {}).get("agent", 0) for m in analysed) / 3600
+    call_hours = sum(m.get("duration", 0) for m in analysed) / 3600
+    questions = sum((m.get("questions") or {}).get("agent", 0) for m in analysed)
+    turns = sum(m.get("turns", 0) for m in analysed)
+    customer_sentiment = []
+    for c in calls:
+        by_speaker = (((c["current__data"] or {}).get("insights") or {}).get("sentiment") or {}).get("by_speaker") or {}
+        customer_sentiment.append(by_speaker.get("customer", c["sentiment"]))
+    return {
+        "calls": len(calls),
+        "avg_duration": _mean([c["duration"] for c in calls]),
+        "talk_ratio": _mean([(m.get("talk_ratio") or {}).get("agent") for m in analysed]),
+        "longest_monologue": _mean([(m.get("longest_monologue_by_speaker") or {}).get("agent") for m in analysed]),
+        "longest_story": _mean([(m.get("longest_monologue_by_speaker") or {}).get("customer") for m in analysed]),
+        "patience": _mean([m.get("patience") for m in analysed]),
+        "question_rate": round(questions / talk_hours, 1) if talk_hours else None,
+        "interactivity": round(turns / call_hours, 1) if call_hours else None,
+        "interruptions": _mean([(m.get("interruptions") or {}).get("agent") for m in analysed]),
+        "sentiment": _mean(customer_sentiment),
+        "awaiting_review": sum(1 for c in calls if c["review_state"] == "unreviewed"),
+    }
+
+
+def _calls_in(tenant, membership, period: Period):
+    start, end = _bounds(tenant, period)
+    return dataset("calls").rows(tenant, membership).filter(started_at__gte=start, started_at__lt=end)
+
+
+def call_coaching(tenant, membership, period: Period) -> dict:
+    """Each visible agent's call figures beside the team's (all visible calls) average."""
+    calls = list(
+        _calls_in(tenant, membership, period).values(
+            "agent_id",
+            "agent__full_name",
+            "agent__email",
+            "duration",
+            "sentiment",
+            "review_state",
+            "current__data",
+        )
+    )
+    by_agent: dict[Any, list[dict]] = defaultdict(list)
+    for call in calls:
+        by_agent[call["agent_id"]].append(call)
+    calls_url = reverse("calls:list")
+    rows = []
+    for agent_id, own in by_agent.items():
+        figures = _agent_figures(own)
+        name = own[0]["agent__full_name"] or own[0]["agent__email"] or "No agent"
+        query_string = {"date_from": period.start.isoformat(), "date_to": period.end.isoformat()}
+        if agent_id:
+            query_string["agent_id"] = str(agent_id)
+        rows.append(
+            {
+                "agent": name,
+                "agent_id": str(agent_id or ""),
+                **figures,
+                "drilldown": f"{calls_url}?{urlencode(query_string)}",
+            }
+        )
+    rows.sort(key=lambda r: r["agent"].lower())
+    team = _agent_figures(calls)
+    team_count = len(by_agent)
+    team["calls"] = round(len(calls) / team_count, 1) if team_count else 0
+    team["awaiting_review"] = round(team["awaiting_review"] / team_count, 1) if team_count else 0
+    return result(
+        COACHING_COLUMNS,
+        rows,
+        {"team_average": team},
+        f"{calls_url}?{urlencode({'date_from': period.start.isoformat(), 'date_to': period.end.isoformat()})}",
+        tenant,
+        marker={"talk_ratio": TOP_SELLER_TALK_SHARE},
+    )
+
+
+def top_keywords(tenant, membership, period: Period, limit: int = 10) -> dict:
+    counts: Counter = Counter()
+    for data in _calls_in(tenant, membership, period).values_list("current__data", flat=True):
+        keywords = ((data or {}).get("insights") or {}).get("keywords") or []
+        counts.update({k.lower() for k in keywords if isinstance(k, str)})
+    calls_url = reverse("calls:list")
+    rows = [
+        {
+            "keyword": word,
+            "calls": count,
+            "drilldown": f"{calls_url}?{urlencode({'keyword': word, 'date_from': period.start.isoformat(), 'date_to': period.end.isoformat()})}",
+        }
+        for word, count in counts.most_common(limit)
+    ]
+    return result(
+        [{"key": "keyword", "label": "Keyword", "kind": "text"}, {"key": "calls", "label": "Calls", "kind": "number"}],
+        rows,
+        {},
+        None,
+        tenant,
+    )
+
+
+def privacy_time_to_fulfil(tenant, membership, period: Period) -> dict:
+    requests = dataset("privacy_requests").rows(tenant, membership)
+
+    def mean(p: Period):
+        start, end = _bounds(tenant, p)
+        spans = [
+            (done - made).total_seconds() / 86400
+            for made, done in requests.filter(
+                state="completed", completed_at__gte=start, completed_at__lt=end
+            ).values_list("created_at", "completed_at")
+        ]
+        return round(sum(spans) / len(spans), 1) if spans else None
+
+    now, before = mean(period), mean(period.previous())
+    out = result(
+        [{"key": "days", "label": "Average days to fulfil", "kind": "number"}],
+        [{"days": now}],
+        {"days": now},
+        _list_url("privacy_requests", [{"field": "state", "op": "eq", "value": "completed"}]),
+        tenant,
+    )
+    out["previous"] = {"totals": {"days": before}}
+    out["deltas"] = {"days": _delta(now, before)}
+    return out
+
+
+# --- the dashboards ---------------------------------------------------------------------------
+
+OPEN_STATES = ["received", "verified", "in_progress"]
+
+
+@dataclass(frozen=True)
+class Widget:
+    key: str
+    title: str
+    view: str  # number | bar | line | stacked_bar | pie | funnel | table
+    spec: Callable[[Any, Period], dict] | None = None  # (tenant, period) -> query spec
+    compute: Callable[[Any, Any, Period], dict] | None = None  # (tenant, membership, period) -> result
+    help: str = ""
+    period_bound: bool = True  # False: a state "now" (open pipeline, overdue tasks)
+    size: str = "md"  # sm | md | lg (grid width)
+    needs: tuple[str, ...] = ()  # datasets a computed widget reads
+
+    def datasets(self) -> tuple[str, ...]:
+        return self.needs or ((self.spec(None, resolve_period(None, DEFAULT_PERIOD))["dataset"],) if self.spec else ())
+
+
+def _count(dataset_name, filters=None, period_field=None, compare=True, group_by=None, measures=None):
+    def build_spec(tenant, period: Period) -> dict:
+        resolved = [f(tenant) if callable(f) else f for f in (filters or [])]
+        spec = {
+            "dataset": dataset_name,
+            "measures": measures or [{"agg": "count"}],
+            "group_by": group_by or [],
+            "filters": resolved,
+            "period": period.spec(period_field) if period_field else None,
+            "compare": "previous_period" if compare and period_field else None,
+        }
+        return spec
+
+    return build_spec
+
+
+def _now_iso(tenant) -> str:
+    return timezone.now().astimezone(org_zone(tenant)).isoformat()
+
+
+def _in_days_iso(days):
+    return lambda tenant: (timezone.now() + timedelta(days=days)).astimezone(org_zone(tenant)).isoformat()
+
+
+SALES = [
+    Widget(
+        "open_pipeline",
+        "Open pipeline by stage",
+        "bar",
+        spec=_count(
+            "deals",
+            [{"field": "status", "op": "eq", "value": "open"}],
+            group_by=[{"field": "stage"}],
+            measures=[{"agg": "sum", "field": "value"}, {"agg": "count"}],
+        ),
+        period_bound=False,
+        size="lg",
+    ),
+    Widget(
+        "deals_won",
+        "Deals won",
+        "number",
+        spec=_count("deals", [{"field": "status", "op": "eq", "value": "won"}], "closed_at"),
+        size="sm",
+    ),
+    Widget(
+        "win_rate",
+        "Win rate",
+        "number",
+        compute=win_rate,
+        needs=("deals",),
+        help="Won ÷ (won + lost) closed in the period",
+        size="sm",
+    ),
+    Widget(
+        "sales_cycle",
+        "Average sales cycle",
+        "number",
+        compute=sales_cycle,
+        needs=("deals",),
+        help="Days from creation to won",
+        size="sm",
+    ),
+    Widget(
+        "deals_created",
+        "Deals created",
+        "number",
+        spec=_count("deals", period_field="created_at"),
+        size="sm",
+    ),
+    Widget(
+        "created_per_week",
+        "Deals created per week",
+        "line",
+        spec=_count(
+            "deals", period_field="created_at", group_by=[{"field": "created_at", "grain": "week"}], compare=False
+        ),
+    ),
+    Widget(
+        "won_per_week",
+        "Deals won per week",
+        "bar",
+        spec=_count(
+            "deals",
+            [{"field": "status", "op": "eq", "value": "won"}],
+            "closed_at",
+            group_by=[{"field": "closed_at", "grain": "week"}],
+            compare=False,
+        ),
+    ),
+    Widget(
+        "weighted_forecast",
+        "Weighted forecast by close month",
+        "stacked_bar",
+        compute=weighted_forecast,
+        needs=("deals",),
+        help="Open deals' value × stage probability",
+        period_bound=False,
+    ),
+    Widget(
+        "time_in_stage",
+        "Average time in stage",
+        "bar",
+        compute=time_in_stage,
+        needs=("deals",),
+        help="Days, for stays that ended in the period",
+    ),
+    Widget(
+        "funnel_in_order",
+        "Stage funnel: went through every stage in order",
+        "funnel",
+        compute=lambda t, m, p: funnel(t, m, p, in_order=True),
+        needs=("deals",),
+        help="Deals created in the period",
+    ),
+    Widget(
+        "funnel_any",
+        "Stage funnel: reached the stage at any point",
+        "funnel",
+        compute=lambda t, m, p: funnel(t, m, p, in_order=False),
+        needs=("deals",),
+        help="Deals created in the period",
+    ),
+    Widget(
+        "stale_deals",
+        f"Deals with no activity for {STALE_DAYS} days",
+        "table",
+        compute=stale_deals,
+        needs=("deals", "notes", "tasks"),
+        period_bound=False,
+        size="lg",
+    ),
+]
+
+ACTIVITY = [
+    Widget(
+        "tasks_created",
+        "Tasks created per owner",
+        "bar",
+        spec=_count("tasks", period_field="created_at", group_by=[{"field": "assignee"}]),
+    ),
+    Widget(
+        "tasks_completed",
+        "Tasks completed per owner",
+        "bar",
+        spec=_count(
+            "tasks",
+            [{"field": "status", "op": "eq", "value": "done"}],
+            "completed_at",
+            group_by=[{"field": "assignee"}],
+        ),
+    ),
+    Widget(
+        "tasks_overdue",
+        "Tasks overdue per owner",
+        "bar",
+        spec=_count(
+            "tasks",
+            [
+                {"field": "status", "op": "eq", "value": "open"},
+                lambda tenant: {"field": "due_at", "op": "lt", "value": _now_iso(tenant)},
+            ],
+            group_by=[{"field": "assignee"}],
+        ),
+        period_bound=False,
+    ),
+    Widget(
+        "notes_per_week",
+        "Notes per owner per week",
+        "stacked_bar",
+        spec=_count(
+            "notes",
+            period_field="created_at",
+            group_by=[{"field": "created_at", "grain": "week"}, {"field": "author"}],
+            compare=False,
+        ),
+    ),
+    Widget(
+        "calls_per_week",
+        "Calls per agent per week",
+        "stacked_bar",
+        spec=_count(
+            "calls",
+            period_field="started_at",
+            group_by=[{"field": "started_at", "grain": "week"}, {"field": "agent"}],
+            compare=False,
+        ),
+    ),
+]
+
+COACHING = [
+    Widget("calls", "Calls", "number", spec=_count("calls", period_field="started_at"), size="sm"),
+    Widget(
+        "avg_duration",
+        "Average call duration (s)",
+        "number",
+        spec=_count("calls", period_field="started_at", measures=[{"agg": "avg", "field": "duration"}]),
+        size="sm",
+    ),
+    Widget(
+        "awaiting_review",
+        "Calls awaiting review",
+        "number",
+        spec=_count("calls", [{"field": "review_state", "op": "eq", "value": "unreviewed"}]),
+        period_bound=False,
+        size="sm",
+    ),
+    Widget(
+        "agents",
+        "Agents against the team average",
+        "table",
+        compute=call_coaching,
+        needs=("calls",),
+        help="Talk ratio marked against the 43 % talk share Gong publishes for top sellers",
+        size="lg",
+    ),
+    Widget("keywords", "Top keywords", "bar", compute=top_keywords, needs=("calls",)),
+]
+
+COMPLIANCE = [
+    Widget(
+        "privacy_open",
+        "Privacy requests open",
+        "number",
+        spec=_count("privacy_requests", [{"field": "state", "op": "in", "value": OPEN_STATES}]),
+        period_bound=False,
+        size="sm",
+    ),
+    Widget(
+        "privacy_due_soon",
+        "Due within 7 days",
+        "number",
+        spec=_count(
+            "privacy_requests",
+            [
+                {"field": "state", "op": "in", "value": OPEN_STATES},
+                lambda tenant: {"field": "due_at", "op": "gte", "value": _now_iso(tenant)},
+                lambda tenant: {"field": "due_at", "op": "lt", "value": _in_days_iso(7)(tenant)},
+            ],
+        ),
+        period_bound=False,
+        size="sm",
+    ),
+    Widget(
+        "privacy_overdue",
+        "Overdue",
+        "number",
+        spec=_count(
+            "privacy_requests",
+            [
+                {"field": "state", "op": "in", "value": OPEN_STATES},
+                lambda tenant: {"field": "due_at", "op": "lt", "value": _now_iso(tenant)},
+            ],
+        ),
+        period_bound=False,
+        size="sm",
+    ),
+    Widget(
+        "privacy_fulfil",
+        "Average time to fulfil (days)",
+        "number",
+        compute=privacy_time_to_fulfil,
+        needs=("privacy_requests",),
+        size="sm",
+    ),
+    Widget(
+        "privacy_by_kind",
+        "Privacy requests received by kind",
+        "pie",
+        spec=_count("privacy_requests", period_field="created_at", group_by=[{"field": "kind"}], compare=False),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    slug: str
+    title: str
+    widgets: list[Widget] = field(default_factory=list)
+    perm: Perm = Perm.READ
+
+
+DASHBOARDS = {
+    "sales": Dashboard("sales", "Sales", SALES),
+    "activity": Dashboard("activity", "Activity", ACTIVITY),
+    "coaching": Dashboard("coaching", "Call coaching", COACHING),
+    "compliance": Dashboard("compliance", "Compliance", COMPLIANCE, Perm.AUDIT),
+}
+
+
+def can_see(membership, slug: str) -> bool:
+    board = DASHBOARDS.get(slug)
+    return bool(board and membership is not None and has_perm(membership.role, board.perm))
+
+
+def visible_dashboards(membership) -> list[Dashboard]:
+    return [d for d in DASHBOARDS.values() if can_see(membership, d.slug)]
+
+
+def run_widget(tenant, membership, widget: Widget, period: Period) -> dict:
+    missing = [name for name in widget.datasets() if datasets.get(name) is None]
+    if missing:  # a product that is not installed (or registers no dataset) leaves its widgets empty
+        return result([], [], {}, None, tenant, unavailable=f"No {', '.join(missing)} data to report on")
+    if widget.compute is not None:
+        return widget.compute(tenant, membership, period)
+    return query.run(tenant, membership, widget.spec(tenant, period))
+
+
+def build(tenant, membership, slug: str, period: str | Period | None = None) -> dict:
+    """A ready dashboard with every widget's data, for this member (403 when the role may not see it)."""
+    board = DASHBOARDS.get(slug)
+    if board is None:
+        raise Http404("No such dashboard")
+    if not can_see(membership, slug):
+        raise PermissionDenied("Your role cannot see this dashboard")
+    chosen = period if isinstance(period, Period) else resolve_period(tenant, period)
+    widgets = []
+    for widget in board.widgets:
+        data = run_widget(tenant, membership, widget, chosen)
+        widgets.append(
+            {
+                "key": widget.key,
+                "title": widget.title,
+                "view": widget.view,
+                "help": widget.help,
+                "size": widget.size,
+                "period": (
+                    {
+                        "key": chosen.key,
+                        "label": chosen.label,
+                        "from": chosen.start.isoformat(),
+                        "to": chosen.end.isoformat(),
+                    }
+                    if widget.period_bound
+                    else {"key": "now", "label": "Now", "from": None, "to": None}
+                ),
+                "data": data,
+                "drilldown": data.get("drilldown"),
+            }
+        )
+    return {
+        "slug": board.slug,
+        "title": board.title,
+        "period": {
+            "key": chosen.key,
+            "label": chosen.label,
+            "from": chosen.start.isoformat(),
+            "to": chosen.end.isoformat(),
+        },
+        "widgets": widgets,
+    }

@@ -1,0 +1,102 @@
+// Report widgets drawn with Apache ECharts (vendor/echarts), the one chart library of the UI.
+// A chart is <div data-report-chart="ID"> beside {{ chart|json_script:"ID" }}:
+// {"type": bar|line|stacked_bar|pie|funnel, "labels": [...], "series": [{"name", "values", "urls"}],
+//  "kind": number|money|percent|seconds, "dates": bool, "marker": {"talk_ratio": 0.43}?}.
+// Clicking a bar, point or slice opens the records behind it (each point carries its URL).
+// No inline scripts or styles (CSP): tooltips are plain text.
+(() => {
+  const primary = () => getComputedStyle(document.documentElement).getPropertyValue("--tblr-primary").trim() || "#0f766e";
+  const palette = () => [primary(), "#f59f00", "#4263eb", "#d6336c", "#2f9e44", "#7048e8", "#1098ad", "#e8590c", "#495057"];
+  const shortDate = (iso) => {
+    const day = new Date(`${iso}T00:00:00`);
+    return Number.isNaN(day.getTime()) ? iso : day.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+  };
+  const format = (kind, value) => {
+    if (value === null || value === undefined) return "—";
+    if (kind === "percent") return `${Math.round(value * 100)} %`;
+    if (kind === "seconds") return `${Math.floor(value / 60)}:${String(Math.floor(value % 60)).padStart(2, "0")}`;
+    return Number(value).toLocaleString(undefined, { maximumFractionDigits: kind === "money" ? 2 : 1 });
+  };
+  const escape = (text) => {
+    const span = document.createElement("span");
+    span.textContent = String(text);
+    return span.innerHTML;
+  };
+
+  const options = (data, narrow) => {
+    const series = data.series || [];
+    const labels = data.labels || [];
+    const axisLabel = data.dates ? shortDate : (label) => (label.length > 14 ? `${label.slice(0, 13)}…` : label);
+    if (data.type === "pie" || data.type === "funnel") {
+      const first = series[0] || { values: [] };
+      const points = labels.map((label, index) => ({ name: label, value: first.values[index] ?? 0 }));
+      return {
+        animation: false,
+        color: palette(),
+        tooltip: { trigger: "item", formatter: (p) => `${escape(p.name)}: ${format(data.kind, p.value)}` },
+        legend: data.type === "pie" ? { bottom: 0, type: "scroll" } : undefined,
+        series: [
+          data.type === "pie"
+            ? { type: "pie", radius: narrow ? ["30%", "60%"] : ["35%", "65%"], center: ["50%", "45%"], data: points, label: { show: !narrow } }
+            : { type: "funnel", sort: "none", left: "5%", width: "90%", top: 8, bottom: 8, minSize: "8%", data: points, label: { position: "inside", formatter: (p) => `${p.name}: ${format(data.kind, p.value)}` } },
+        ],
+      };
+    }
+    const stacked = data.type === "stacked_bar";
+    const type = data.type === "line" ? "line" : "bar";
+    const built = series.map((line) => ({
+      name: line.name,
+      type,
+      stack: stacked ? "total" : undefined,
+      data: line.values,
+      barMaxWidth: 28,
+      connectNulls: true,
+    }));
+    if (data.marker && data.marker.value !== undefined && built[0]) {
+      built[0].markLine = { symbol: "none", data: [{ yAxis: data.marker.value, name: data.marker.label }], label: { formatter: data.marker.label } };
+    }
+    return {
+      animation: false,
+      color: palette(),
+      grid: { left: 8, right: 12, top: series.length > 1 ? 36 : 16, bottom: 8, containLabel: true },
+      legend: series.length > 1 ? { top: 0, type: "scroll" } : undefined,
+      tooltip: {
+        trigger: "axis",
+        formatter: (params) => {
+          const list = Array.isArray(params) ? params : [params];
+          if (!list.length) return "";
+          const head = data.dates ? shortDate(list[0].name) : list[0].name;
+          return [escape(head), ...list.map((p) => `${escape(p.seriesName)}: ${format(data.kind, p.value)}`)].join("<br>");
+        },
+      },
+      xAxis: { type: "category", data: labels, axisLabel: { formatter: axisLabel, hideOverlap: true, rotate: narrow && labels.length > 4 ? 35 : 0 } },
+      yAxis: { type: "value", minInterval: data.kind === "number" ? 1 : undefined, axisLabel: { formatter: (v) => format(data.kind, v) } },
+      series: built,
+    };
+  };
+
+  const draw = (element) => {
+    const source = document.getElementById(element.dataset.reportChart);
+    if (!source) return null;
+    const data = JSON.parse(source.textContent || "{}");
+    const chart = window.echarts.init(element, null, { renderer: "svg" });
+    chart.setOption(options(data, element.clientWidth < 420));
+    chart.on("click", (params) => {
+      const line = (data.series || [])[data.type === "pie" || data.type === "funnel" ? 0 : params.seriesIndex] || {};
+      const url = (line.urls || [])[params.dataIndex];
+      if (url) window.location.assign(url);
+    });
+    element.dataset.drawn = "true";
+    return chart;
+  };
+
+  document.addEventListener("DOMContentLoaded", () => {
+    if (!window.echarts) return;
+    const watcher = new ResizeObserver((entries) => {
+      entries.forEach((entry) => window.echarts.getInstanceByDom(entry.target)?.resize());
+    });
+    document.querySelectorAll("[data-report-chart]").forEach((element) => {
+      if (draw(element)) watcher.observe(element);
+    });
+  });
+})();
