@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 
 from octopushx.core.context import Actor
-from octopushx.crm import services as crm_services
 from octopushx.crm import models as crm_models
+from octopushx.crm import services as crm_services
 from octopushx.crm.models import StageKind
 from octopushx.reports import dashboards
 from octopushx.tenancy.models import Team
