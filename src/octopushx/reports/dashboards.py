@@ -312,7 +312,8 @@ def funnel(tenant, membership, period: Period, *, in_order: bool) -> dict:
                 "stage": stage["name"],
                 "count": count,
                 "conversion": conversion,
-                "drop_off": round(1 - conversion, 4) if conversion is not None else None,
+                # more deals than the stage before (created straight into a later stage): no drop-off
+                "drop_off": round(1 - conversion, 4) if conversion is not None and conversion <= 1 else None,
                 "drilldown": _list_url("deals", [{"field": "stage", "op": "eq", "value": str(stage["id"])}]),
             }
         )

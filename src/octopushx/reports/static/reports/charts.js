@@ -38,7 +38,7 @@
         series: [
           data.type === "pie"
             ? { type: "pie", radius: narrow ? ["30%", "60%"] : ["35%", "65%"], center: ["50%", "45%"], data: points, label: { show: !narrow } }
-            : { type: "funnel", sort: "none", left: "5%", width: "90%", top: 8, bottom: 8, minSize: "8%", data: points, label: { position: "inside", formatter: (p) => `${p.name}: ${format(data.kind, p.value)}` } },
+            : { type: "funnel", sort: "none", left: 8, width: "55%", top: 8, bottom: 8, minSize: "6%", gap: 2, data: points, label: { position: "right", color: "inherit", formatter: (p) => `${p.name}: ${format(data.kind, p.value)}` }, labelLine: { show: true } },
         ],
       };
     }
@@ -55,10 +55,14 @@
     if (data.marker && data.marker.value !== undefined && built[0]) {
       built[0].markLine = { symbol: "none", data: [{ yAxis: data.marker.value, name: data.marker.label }], label: { formatter: data.marker.label } };
     }
+    // Named categories (owners, stages) read best as horizontal bars: every name stays whole on a phone.
+    const horizontal = !data.dates && type === "bar" && !/^\d{4}-\d{2}$/.test(labels[0] || "");
+    const categories = { type: "category", data: labels, inverse: horizontal, axisLabel: { formatter: axisLabel, hideOverlap: !horizontal, rotate: !horizontal && narrow && labels.length > 4 ? 35 : 0 } };
+    const amounts = { type: "value", minInterval: data.kind === "number" ? 1 : undefined, axisLabel: { formatter: (v) => format(data.kind, v), hideOverlap: true } };
     return {
       animation: false,
       color: palette(),
-      grid: { left: 8, right: 12, top: series.length > 1 ? 36 : 16, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 16, top: series.length > 1 ? 36 : 16, bottom: 8, containLabel: true },
       legend: series.length > 1 ? { top: 0, type: "scroll" } : undefined,
       tooltip: {
         trigger: "axis",
@@ -69,8 +73,8 @@
           return [escape(head), ...list.map((p) => `${escape(p.seriesName)}: ${format(data.kind, p.value)}`)].join("<br>");
         },
       },
-      xAxis: { type: "category", data: labels, axisLabel: { formatter: axisLabel, hideOverlap: true, rotate: narrow && labels.length > 4 ? 35 : 0 } },
-      yAxis: { type: "value", minInterval: data.kind === "number" ? 1 : undefined, axisLabel: { formatter: (v) => format(data.kind, v) } },
+      xAxis: horizontal ? amounts : categories,
+      yAxis: horizontal ? categories : amounts,
       series: built,
     };
   };
@@ -79,6 +83,8 @@
     const source = document.getElementById(element.dataset.reportChart);
     if (!source) return null;
     const data = JSON.parse(source.textContent || "{}");
+    const horizontal = (data.type === "bar" || data.type === "stacked_bar") && !data.dates && !/^\d{4}-\d{2}$/.test((data.labels || [])[0] || "");
+    if (horizontal) element.style.height = `${Math.max(160, 40 + 30 * (data.labels || []).length)}px`;
     const chart = window.echarts.init(element, null, { renderer: "svg" });
     chart.setOption(options(data, element.clientWidth < 420));
     chart.on("click", (params) => {
