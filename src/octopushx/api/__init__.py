@@ -28,6 +28,7 @@ def _mount() -> None:
     from octopushx.accounts.api import router as accounts_router
     from octopushx.calls.api import router as calls_router
     from octopushx.crm.api import router as crm_router
+    from octopushx.reports.api import router as reports_router
     from octopushx.reports.dashboards_api import router as dashboards_router
     from octopushx.shield.api import router as shield_router
     from octopushx.shield.routers import router as shield_more_router
@@ -44,6 +45,7 @@ def _mount() -> None:
     api.add_router("", calls_router)
     api.add_router("", studio_router)
     api.add_router("", dashboards_router)
+    api.add_router("", reports_router)
 
 
 _mount()

@@ -120,7 +120,7 @@ def _list_url(object_type: str, url_name: str):
         for f in filters:
             name = params.get(f["field"], {}).get(f["op"])
             value = f.get("value")
-            if f["op"] == "lte" and f["field"] == "created_at" and isinstance(value, dt.date):
+            if f["op"] == "lte" and f["field"] == "created_at" and type(value) is dt.date:
                 # the list's created_before is exclusive: the day after the period's last day
                 name = params["created_at"]["lt"]
                 value = (value.date() if isinstance(value, dt.datetime) else value) + dt.timedelta(days=1)

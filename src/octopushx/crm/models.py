@@ -305,6 +305,43 @@ class Deal(TenantModel):
         return self.name
 
 
+class DealStageChange(TenantModel):
+    """One move of a deal into a stage, kept forever (append-only): funnels and time in stage read it.
+
+    Written by ``services.deals`` on create (``from_stage`` empty) and on every stage change, in the
+    same transaction. Stage names are copied so the history survives a renamed or deleted stage.
+    Rows backfilled from the audit trail (crm 0015) say so in ``backfilled``.
+    """
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    pipeline = models.ForeignKey(Pipeline, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_stage_name = models.CharField(max_length=120, blank=True)
+    to_stage_name = models.CharField(max_length=120, blank=True)
+    to_kind = models.CharField(max_length=8, choices=StageKind.choices, default=StageKind.OPEN)
+    changed_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    backfilled = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["changed_at", "created_at"]
+        indexes = [
+            models.Index(fields=["tenant", "deal", "changed_at"]),
+            models.Index(fields=["tenant", "to_stage", "changed_at"]),
+        ]
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Deal stage history is append-only")
+        super().save(*args, **kwargs)
+
+    def __str__(self) -> str:
+        return f"{self.from_stage_name or '(new)'} -> {self.to_stage_name}"
+
+
 class TaskStatus(models.TextChoices):
     OPEN = "open", "Open"
     DONE = "done", "Done"

@@ -503,7 +503,8 @@ def _period_out(period: dict | None) -> dict | None:
     return {"field": period["field"], "from": period["from"].isoformat(), "to": period["to"].isoformat()}
 
 
-def _drilldown(dataset: Dataset, filters: list[dict], period: dict | None) -> str | None:
+def _drilldown(plan: _Plan, filters: list[dict], period: dict | None) -> str | None:
+    dataset = plan.dataset
     if dataset.list_url is None:
         return None
     all_filters = list(filters)
@@ -512,10 +513,27 @@ def _drilldown(dataset: Dataset, filters: list[dict], period: dict | None) -> st
             {"field": period["field"], "op": "gte", "value": period["from"]},
             {"field": period["field"], "op": "lte", "value": period["to"]},
         ]
+    shown = []
     for f in all_filters:
         if f["op"] == "in":
             return None
-    return dataset.list_url(all_filters)
+        field = plan.fields.get(f["field"])
+        value = f["value"]
+        if field is not None and field.kind == "datetime" and isinstance(value, dt.date):
+            # days of the organisation's calendar, as instants the list compares with
+            day = value.date() if isinstance(value, dt.datetime) else value
+            if f["op"] in ("gte", "lt"):
+                f = {**f, "value": plan._start_of(day)}
+            elif f["op"] in ("lte", "gt"):
+                f = {
+                    **f,
+                    "op": "lt" if f["op"] == "lte" else "gte",
+                    "value": plan._start_of(day + dt.timedelta(days=1)),
+                }
+            else:
+                return None
+        shown.append(f)
+    return dataset.list_url(shown)
 
 
 def run(tenant, membership, spec: dict) -> dict:
@@ -584,7 +602,7 @@ def run(tenant, membership, spec: dict) -> dict:
                 group_filters.append({"field": currency, "op": "eq", "value": r["cur"]})
             for m in normal["measures"]:
                 row[m["key"]] = _number(m, r[m["key"]])
-            row["drilldown"] = _drilldown(dataset, normal["filters"] + group_filters, normal["period"])
+            row["drilldown"] = _drilldown(plan, normal["filters"] + group_filters, normal["period"])
             rows.append(row)
         rows.sort(key=lambda row: _sort_key(row, normal))
         for row in rows:
@@ -626,7 +644,7 @@ def run(tenant, membership, spec: dict) -> dict:
         "totals": totals,
         "previous": previous,
         "deltas": deltas,
-        "drilldown": _drilldown(dataset, normal["filters"], normal["period"]),
+        "drilldown": _drilldown(plan, normal["filters"], normal["period"]),
         "filters": [{**f, "value": _jsonable_value(f["value"])} for f in normal["filters"]],
         "period": _period_out(normal["period"]),
         "generated_at": timezone.now().isoformat(),

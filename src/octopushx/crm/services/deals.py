@@ -16,6 +16,7 @@ from octopushx.crm.models import (
     Company,
     Contact,
     Deal,
+    DealStageChange,
     ObjectType,
     Pipeline,
     Stage,
@@ -281,6 +282,18 @@ def _apply_stage(deal: Deal, stage: Stage) -> None:
 def _stage_events(tenant, actor: Actor, deal: Deal, old_stage: Stage | None) -> None:
     if old_stage is not None and old_stage.pk == deal.stage_id:
         return
+    DealStageChange.objects.create(
+        tenant=tenant,
+        deal=deal,
+        pipeline_id=deal.pipeline_id,
+        from_stage=old_stage,
+        to_stage=deal.stage,
+        from_stage_name=old_stage.name if old_stage else "",
+        to_stage_name=deal.stage.name,
+        to_kind=deal.stage.kind,
+        changed_at=timezone.now(),
+        actor=getattr(actor, "user", None),
+    )
     payload = {
         "deal_id": str(deal.pk),
         "pipeline_id": str(deal.pipeline_id),

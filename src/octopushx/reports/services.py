@@ -1,0 +1,249 @@
+"""Saved reports: who may see, save, change and share them; their data in JSON, CSV and XLSX.
+
+- Every member may save a personal report (it runs with the viewer's own scoping, so saving
+  never widens what anyone sees). Sharing it (``shared``) needs a manager, admin or owner.
+- A report is visible to its owner, and, when shared, to the roles in ``roles`` (every role when
+  the list is empty). Others get 404, as for another tenant's report.
+- The owner changes and deletes it; admins and owners may change or delete any report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+
+from octopushx.core import audit
+from octopushx.core.context import Actor
+from octopushx.core.text import strip
+from octopushx.crm.exports import safe_cell
+from octopushx.reports import query
+from octopushx.reports.models import Report, View
+from octopushx.tenancy.roles import Perm, Role, has_perm
+
+FIELDS = ("name", "spec", "view", "roles", "shared")
+
+
+def visible_reports(tenant, membership):
+    """The tenant's reports the member owns or that are shared (role lists: ``can_see``)."""
+    qs = Report.objects.for_tenant(tenant)
+    if membership is None:
+        return qs.none()
+    return qs.filter(Q(owner_id=membership.user_id) | Q(shared=True))
+
+
+def can_see(report: Report, membership) -> bool:
+    if membership is None:
+        return False
+    if report.owner_id == membership.user_id:
+        return True
+    return report.shared and (not report.roles or membership.role in report.roles)
+
+
+def reports_for(tenant, membership) -> list[Report]:
+    """The reports ``membership`` may open (role lists are checked in Python: JSON ``contains`` differs by database)."""
+    return [r for r in visible_reports(tenant, membership) if can_see(r, membership)]
+
+
+def get_report(tenant, membership, pk) -> Report:
+    report = Report.objects.get_for_tenant(tenant, pk)
+    if not can_see(report, membership):
+        raise Http404("No report with that id")
+    return report
+
+
+def can_edit(report: Report, membership) -> bool:
+    return membership is not None and (report.owner_id == membership.user_id or has_perm(membership.role, Perm.ADMIN))
+
+
+def _clean(tenant, membership, data: dict, report: Report | None) -> dict:
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    unknown = sorted(set(data) - set(FIELDS))
+    for key in unknown:
+        errors[key] = [f"Unknown field; a report has: {', '.join(FIELDS)}"]
+    if "name" in data or report is None:
+        name = data.get("name")
+        if not isinstance(name, str) or not name.strip():
+            errors["name"] = ["A name is needed"]
+        elif len(name.strip()) > 200:
+            errors["name"] = ["At most 200 characters"]
+        else:
+            values["name"] = strip(name.strip())
+    if "spec" in data or report is None:
+        try:
+            normal = query.validate(tenant, data.get("spec"))
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors[f"spec.{key}" if key != "body" else "spec"] = messages
+        else:
+            values["spec"] = data["spec"]
+            values["_normal"] = normal
+    if "view" in data:
+        if data["view"] not in View.values:
+            errors["view"] = [f"One of: {', '.join(View.values)}"]
+        else:
+            values["view"] = data["view"]
+    if "roles" in data:
+        roles = data["roles"]
+        if not isinstance(roles, list) or any(r not in Role.values for r in roles):
+            errors["roles"] = [f"A list of roles: {', '.join(Role.values)}"]
+        else:
+            values["roles"] = sorted(set(roles))
+    if "shared" in data:
+        if not isinstance(data["shared"], bool):
+            errors["shared"] = ["true or false"]
+        elif data["shared"] and not has_perm(membership.role if membership else None, Perm.EXPORT):
+            raise PermissionDenied("Only managers, admins and owners share reports")
+        else:
+            values["shared"] = data["shared"]
+    if errors:
+        raise ValidationError(errors)
+    values.pop("_normal", None)
+    return values
+
+
+def _snapshot(report: Report) -> dict:
+    return {name: getattr(report, name) for name in FIELDS}
+
+
+def create_report(tenant, actor: Actor, membership, data: dict) -> Report:
+    values = _clean(tenant, membership, data, None)
+    with transaction.atomic():
+        report = Report.objects.create(tenant=tenant, owner=membership.user, **values)
+        audit.record(tenant, actor, "report.created", obj=report, changes=audit.diff({}, _snapshot(report)))
+    return report
+
+
+def update_report(tenant, actor: Actor, membership, report: Report, data: dict) -> Report:
+    if not can_edit(report, membership):
+        raise PermissionDenied("Only the report's owner, an admin or an owner changes it")
+    values = _clean(tenant, membership, data, report)
+    old = _snapshot(report)
+    with transaction.atomic():
+        for name, value in values.items():
+            setattr(report, name, value)
+        report.save()
+        changes = audit.diff(old, _snapshot(report))
+        if changes:
+            audit.record(tenant, actor, "report.updated", obj=report, changes=changes)
+    return report
+
+
+def delete_report(tenant, actor: Actor, membership, report: Report) -> None:
+    if not can_edit(report, membership):
+        raise PermissionDenied("Only the report's owner, an admin or an owner deletes it")
+    with transaction.atomic():
+        audit.record(tenant, actor, "report.deleted", obj=report, changes={"name": [report.name, None]})
+        report.delete()
+
+
+def report_out(report: Report, membership=None) -> dict:
+    return {
+        "id": str(report.pk),
+        "name": report.name,
+        "spec": report.spec,
+        "view": report.view,
+        "roles": report.roles,
+        "shared": report.shared,
+        "owner_id": str(report.owner_id) if report.owner_id else None,
+        "editable": can_edit(report, membership),
+        "created_at": report.created_at.isoformat(),
+        "updated_at": report.updated_at.isoformat(),
+    }
+
+
+def report_data(tenant, membership, report: Report) -> dict:
+    """The saved spec run for the viewer; a removed custom field is a 422 that says so."""
+    try:
+        return query.run(tenant, membership, report.spec)
+    except ValidationError as exc:
+        messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        raise ValidationError({"spec": [f"This report can no longer run ({messages}). A field may have been removed."]})
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def _describe_filter(f: dict) -> str:
+    value = f.get("value")
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    return f"{f['field']} {f['op']} {'' if value is None else value}".strip()
+
+
+def header_block(name: str, result: dict) -> list[list[str]]:
+    """What every exported table states above its rows: filters, period, time zone, generation time."""
+    period = result.get("period")
+    return [
+        ["Report", name],
+        ["Dataset", result["dataset"]],
+        ["Filters", "; ".join(_describe_filter(f) for f in result["filters"]) or "none"],
+        ["Period", f"{period['field']} {period['from']} to {period['to']}" if period else "all time"],
+        ["Time zone", result["time_zone"]],
+        ["Generated at", result["generated_at"]],
+        [],
+    ]
+
+
+def table(result: dict) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows: group labels (not ids), the currency, then each measure."""
+    header, keys = [], []
+    for column in result["columns"]:
+        header.append(column["label"])
+        grouped = column["kind"] not in ("number", "money") and column["key"] != "currency"
+        keys.append(f"{column['key']}_label" if grouped else column["key"])
+    rows = [[row.get(key) for key in keys] for row in result["rows"]]
+    if not result["rows"]:
+        rows = [[result["totals"].get(c["key"]) for c in result["columns"]]]
+    return header, rows
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {v}" for k, v in value.items())
+    return value
+
+
+def to_csv(name: str, result: dict) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for line in header_block(name, result):
+        writer.writerow([safe_cell(v) for v in line])
+    header, rows = table(result)
+    writer.writerow([safe_cell(v) for v in header])
+    for row in rows:
+        writer.writerow([safe_cell(_flat(v)) for v in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(name: str, result: dict) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Report")
+    for line in header_block(name, result):
+        sheet.append([strip(str(v)) for v in line])
+    header, rows = table(result)
+    sheet.append([strip(str(v)) for v in header])
+    money = {i for i, c in enumerate(result["columns"]) if c["kind"] == "money"}
+    for row in rows:
+        cells = []
+        for i, value in enumerate(row):
+            value = _flat(value)
+            if i in money and isinstance(value, str):
+                try:
+                    cells.append(float(value))
+                    continue
+                except ValueError:
+                    pass
+            cells.append(strip(value) if isinstance(value, str) else value)
+        sheet.append(cells)
+    handle = io.BytesIO()
+    workbook.save(handle)
+    return handle.getvalue()
