@@ -804,7 +804,6 @@ COACHING = [
         "table",
         compute=call_coaching,
         needs=("calls",),
-        help="Talk ratio marked against the 43 % talk share Gong publishes for top sellers",
         size="lg",
     ),
     Widget("keywords", "Top keywords", "bar", compute=top_keywords, needs=("calls",)),

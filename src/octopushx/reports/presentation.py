@@ -8,6 +8,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 MEASURE_KINDS = ("number", "money", "percent", "seconds")
+# Neither good nor bad news either way: their delta stays grey.
+NEUTRAL = {"avg_duration", "calls"}
 # A rise in these is bad news: their delta reads red when it goes up.
 LOWER_IS_BETTER = {
     "sales_cycle",
@@ -36,6 +38,8 @@ def fmt(value: Any, kind: str = "number") -> str:
     if kind == "percent":
         return f"{number * 100:.0f} %"
     if kind == "seconds":
+        if number < 60:
+            return f"{number:.1f} s"
         whole = int(number)
         return f"{whole // 60}:{whole % 60:02d}"
     if kind == "money":
@@ -76,7 +80,7 @@ def _delta(widget_key: str, delta: dict | None, kind: str) -> dict | None:
         text += f" ({sign}{abs(_number(pct)):.0f} %)"
     return {
         "text": text,
-        "tone": "neutral" if change == 0 else ("good" if good else "bad"),
+        "tone": "neutral" if change == 0 or widget_key in NEUTRAL else ("good" if good else "bad"),
         "icon": "ti-arrow-up-right" if change > 0 else "ti-arrow-down-right" if change < 0 else "ti-minus",
         "previous": fmt(delta.get("previous"), kind),
     }

@@ -14,7 +14,7 @@
   const format = (kind, value) => {
     if (value === null || value === undefined) return "—";
     if (kind === "percent") return `${Math.round(value * 100)} %`;
-    if (kind === "seconds") return `${Math.floor(value / 60)}:${String(Math.floor(value % 60)).padStart(2, "0")}`;
+    if (kind === "seconds") return value < 60 ? `${value.toFixed(1)} s` : `${Math.floor(value / 60)}:${String(Math.floor(value % 60)).padStart(2, "0")}`;
     return Number(value).toLocaleString(undefined, { maximumFractionDigits: kind === "money" ? 2 : 1 });
   };
   const escape = (text) => {
