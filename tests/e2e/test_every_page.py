@@ -41,9 +41,19 @@ def plain_paths() -> list[str]:
 # Pages each visitor must reach (a walk that visits nothing proves nothing).
 MUST_VISIT = {
     ANONYMOUS: {"/accounts/login/", "/accounts/password-reset/"},
-    "owner": {"/", "/crm/", "/crm/board/", "/calls/", "/shield/audit/", "/settings/", "/settings/members/"},
-    "agent": {"/", "/crm/", "/calls/", "/accounts/tokens/"},
-    "auditor": {"/", "/shield/audit/"},
+    "owner": {
+        "/",
+        "/crm/",
+        "/crm/board/",
+        "/calls/",
+        "/shield/audit/",
+        "/settings/",
+        "/settings/members/",
+        "/reports/",
+        "/reports/compliance/",
+    },
+    "agent": {"/", "/crm/", "/calls/", "/accounts/tokens/", "/reports/", "/reports/coaching/"},
+    "auditor": {"/", "/shield/audit/", "/reports/compliance/"},
 }
 
 

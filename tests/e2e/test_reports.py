@@ -12,6 +12,7 @@ from octopushx.crm import services as crm_services
 from octopushx.crm.models import StageKind
 from tests.conftest import make_member, make_org
 from tests.crm.conftest import make_deal
+from tests.e2e.pagewalk import ROLES, build_world, check_page, is_html_page, sign_in, with_axe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -78,3 +79,25 @@ def test_reports_on_a_phone_have_no_sideways_scroll(new_page, signed_in, owner):
         page.goto(path)
         expect(page.locator("[data-widget]").first).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+
+REPORT_PAGES = ["/reports/", "/reports/activity/", "/reports/coaching/", "/reports/compliance/"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_report_pages_pass_the_page_walk(role, new_page, live_server, browser_log):
+    """The page walk's checks (axe, one h1, labels, no sideways scroll…) on the Reports pages alone,
+    on the walk's world (the demo CRM and calls, 5,000 long-named contacts)."""
+    world = build_world()
+    page = with_axe(new_page())
+    sign_in(page, live_server.url, world.members[role])
+    problems, visited = [], []
+    for path in REPORT_PAGES:
+        status, html = is_html_page(page, path)
+        assert status in (200, 403), f"{path}: {status}"
+        if status == 200 and html:
+            visited.append(path)
+            problems += check_page(page, path, path, browser_log)
+    assert not problems, f"{role}:\n" + "\n".join(problems)
+    expected = REPORT_PAGES if role in ("owner", "admin", "auditor") else REPORT_PAGES[:3]
+    assert visited == expected
