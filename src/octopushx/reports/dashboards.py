@@ -443,17 +443,23 @@ def _mean(values: list) -> float | None:
     return round(sum(values) / len(values), 3) if values else None
 
 
+def _roles_known(data: dict | None) -> bool:
+    """As the calls dataset reads it: per-role figures only when the result knows agent from customer."""
+    return ((data or {}).get("speakers") or {}).get("roles_known", True) is not False
+
+
 def _agent_figures(calls: list[dict]) -> dict:
-    metrics = [((c["current__data"] or {}).get("insights") or {}).get("metrics") or {} for c in calls]
+    """One agent's (or the team's) figures over their calls; per-role metrics from role-known calls only."""
+    metrics = [
+        ((c["current__data"] or {}).get("insights") or {}).get("metrics") or {}
+        for c in calls
+        if _roles_known(c["current__data"])
+    ]
     analysed = [m for m in metrics if m]
     talk_hours = sum((m.get("talk_time") or {}).get("agent", 0) for m in analysed) / 3600
     call_hours = sum(m.get("duration", 0) for m in analysed) / 3600
     questions = sum((m.get("questions") or {}).get("agent", 0) for m in analysed)
     turns = sum(m.get("turns", 0) for m in analysed)
-    customer_sentiment = []
-    for c in calls:
-        by_speaker = (((c["current__data"] or {}).get("insights") or {}).get("sentiment") or {}).get("by_speaker") or {}
-        customer_sentiment.append(by_speaker.get("customer", c["sentiment"]))
     return {
         "calls": len(calls),
         "avg_duration": _mean([c["duration"] for c in calls]),
@@ -464,7 +470,7 @@ def _agent_figures(calls: list[dict]) -> dict:
         "question_rate": round(questions / talk_hours, 1) if talk_hours else None,
         "interactivity": round(turns / call_hours, 1) if call_hours else None,
         "interruptions": _mean([(m.get("interruptions") or {}).get("agent") for m in analysed]),
-        "sentiment": _mean(customer_sentiment),
+        "sentiment": _mean([c["sentiment"] for c in calls]),
         "awaiting_review": sum(1 for c in calls if c["review_state"] == "unreviewed"),
     }
 
