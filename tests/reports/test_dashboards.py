@@ -166,5 +166,5 @@ def test_api_compliance_dashboard_by_role(api_as, role, status):
     assert api_as(role).get("/api/v1/dashboards/compliance").status_code == status
 
 
-def test_api_unknown_dashboard_is_404(api_as):
+def test_api_unknown_dashboard_is_404(api_as):  # one route per ready dashboard, nothing else
     assert api_as("admin").get("/api/v1/dashboards/nope").status_code == 404

@@ -1,4 +1,8 @@
-"""Ready dashboards over the API: ``GET /api/v1/dashboards/{slug}`` with every widget's data."""
+"""Ready dashboards over the API: ``GET /api/v1/dashboards/{sales|activity|coaching|compliance}``.
+
+One route per dashboard (not a ``{slug}`` parameter): the slugs are fixed names, not objects of a
+tenant, and literal paths stay clear of saved dashboards addressed by id.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +17,32 @@ from octopushx.tenancy.roles import Perm
 
 router = Router(tags=["reports"])
 
-
-@router.get(
-    "/dashboards/{slug}",
-    response={200: dict, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
-    summary="A ready dashboard (sales, activity, coaching, compliance) with each widget's data",
+PERIOD_HELP = (
+    "`period`: this_month (default), last_month, this_quarter, last_30_days, last_90_days or this_year, in the "
+    "organisation's time zone; numbers are compared with the period of the same length before. Each widget: "
+    "key, title, view (number, bar, line, stacked_bar, pie, funnel, table), period, data (the report query's "
+    "result shape) and drilldown (the list of the records it counts)."
 )
-def dashboard(request, slug: str, period: str = dashboards.DEFAULT_PERIOD):
-    """``period``: this_month, last_month, this_quarter, last_30_days, last_90_days or this_year, in the
-    organisation's time zone; each number is compared with the period before. Compliance is for owners,
-    admins and auditors."""
-    require(request, Perm.READ)
-    data = dashboards.build(request.tenant, request.membership, slug, period)
-    return JsonResponse(data, encoder=NinjaJSONEncoder)
+
+
+def _route(slug: str, board: dashboards.Dashboard) -> None:
+    who = (
+        "Owners, admins and auditors only. " if board.perm == Perm.AUDIT else "Every role, scoped to what it may see. "
+    )
+
+    @router.get(
+        f"/dashboards/{slug}",
+        response={200: dict, 403: ErrorOut, 422: ErrorOut},
+        summary=f"The ready {board.title.lower()} dashboard with each widget's data",
+        description=who + PERIOD_HELP,
+        operation_id=f"dashboard_{slug}",
+    )
+    def dashboard(request, period: str = dashboards.DEFAULT_PERIOD):
+        require(request, Perm.READ)
+        return JsonResponse(
+            dashboards.build(request.tenant, request.membership, slug, period), encoder=NinjaJSONEncoder
+        )
+
+
+for _slug, _board in dashboards.DASHBOARDS.items():
+    _route(_slug, _board)
