@@ -8,9 +8,10 @@ what the member's lists show. Drill-down URLs use the CRM list's query-string fi
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import DecimalField, ExpressionWrapper, F, FloatField, OuterRef, Subquery
+from django.db.models import DecimalField, ExpressionWrapper, F, FloatField, OuterRef, Subquery, UUIDField, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.urls import reverse
@@ -40,11 +41,8 @@ def team_of(user_path: str):
     """The team of the member at ``user_path`` in the row's tenant (a subquery: no duplicated rows)."""
 
     def expression(tenant):
-        return Subquery(
-            Membership.objects.filter(tenant_id=OuterRef("tenant_id"), user_id=OuterRef(user_path)).values("team_id")[
-                :1
-            ]
-        )
+        members = Membership.objects.filter(tenant_id=OuterRef("tenant_id"), user_id=OuterRef(user_path))
+        return Subquery(members.values("team_id")[:1], output_field=UUIDField())
 
     return expression
 
@@ -210,7 +208,7 @@ DEALS = register(
                 "Weighted value (value × stage probability)",
                 "money",
                 annotate=lambda tenant: ExpressionWrapper(
-                    F("value") * F("stage__probability") / 100,
+                    F("value") * F("stage__probability") * Value(Decimal("0.01")),
                     output_field=DecimalField(max_digits=18, decimal_places=4),
                 ),
                 filterable=False,
