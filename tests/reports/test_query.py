@@ -446,3 +446,49 @@ def test_every_product_registers_its_datasets(db):
         datasets.all_datasets()
     )
     assert datasets.get("deals") is datasets.DATASETS["deals"]
+
+
+@pytest.mark.django_db
+def test_custom_fields_are_measures_and_dimensions(w):
+    from octopushx.crm.models import CustomField
+
+    CustomField.objects.create(tenant=w.org, object_type="deal", key="seats", label="Seats", field_type="number")
+    CustomField.objects.create(
+        tenant=w.org, object_type="deal", key="plan", label="Plan", field_type="select", options=["basic", "pro"]
+    )
+    Deal.objects.filter(pk=w.d["d1"].pk).update(custom={"seats": 3, "plan": "pro"})
+    Deal.objects.filter(pk=w.d["d3"].pk).update(custom={"seats": 7, "plan": "pro"})
+    Deal.objects.filter(pk=w.d["d4"].pk).update(custom={"seats": 5, "plan": "basic"})
+    out = run(
+        w,
+        w.admin,
+        measures=[{"agg": "sum", "field": "cf.seats"}, {"agg": "count"}],
+        group_by=[{"field": "cf.plan"}],
+    )
+    assert {r["cf.plan"]: (r["sum_cf_seats"], r["count"]) for r in out["rows"]} == {
+        "pro": (10.0, 2),
+        "basic": (5.0, 1),
+        None: (None, 2),
+    }
+    manager = run(w, w.manager, measures=[{"agg": "sum", "field": "cf.seats"}])
+    assert manager["totals"] == {"sum_cf_seats": 10.0}
+    filtered = run(w, w.admin, filters=[{"field": "cf.plan", "op": "eq", "value": "pro"}])
+    assert filtered["totals"] == {"count": 2}
+
+
+@pytest.mark.django_db
+def test_contacts_and_companies(w):
+    actor = Actor.system("test")
+    crm.create_contact(w.org, actor, {"first_name": "A", "owner_id": str(w.a1.user_id), "lifecycle_stage": "customer"})
+    crm.create_contact(w.org, actor, {"first_name": "B", "owner_id": str(w.b1.user_id), "lifecycle_stage": "lead"})
+    crm.create_contact(w.org, actor, {"first_name": "C", "owner_id": str(w.a2.user_id), "lifecycle_stage": "lead"})
+    crm.create_company(w.org, actor, {"name": "Initech", "owner_id": str(w.a1.user_id)})
+    spec = {"dataset": "contacts", "group_by": [{"field": "lifecycle_stage"}]}
+    admin = query.run(w.org, w.admin, spec)
+    assert {r["lifecycle_stage"]: r["count"] for r in admin["rows"]} == {"customer": 1, "lead": 2}
+    assert {r["lifecycle_stage_label"] for r in admin["rows"]} == {"Customer", "Lead"}
+    lead = next(r for r in admin["rows"] if r["lifecycle_stage"] == "lead")
+    assert lead["drilldown"] == "/crm/?lifecycle_stage=lead"
+    assert query.run(w.org, w.manager, spec)["totals"] == {"count": 2}
+    assert query.run(w.org, w.a1, {"dataset": "companies"})["totals"] == {"count": 1}
+    assert query.run(w.org, w.b1, {"dataset": "companies"})["totals"] == {"count": 0}

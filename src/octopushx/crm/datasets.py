@@ -11,7 +11,17 @@ import datetime as dt
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import DecimalField, ExpressionWrapper, F, FloatField, OuterRef, Subquery, UUIDField, Value
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Subquery,
+    TextField,
+    UUIDField,
+    Value,
+)
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.urls import reverse
@@ -47,6 +57,11 @@ def team_of(user_path: str):
     return expression
 
 
+def _text(key: str):
+    """A custom value as text (a bare ``KT`` is compared as JSON: ``= 'pro'`` would not match)."""
+    return Cast(KT(f"custom__{key}"), TextField())
+
+
 def _custom_fields(object_type: str):
     def extra(tenant) -> dict[str, Field]:
         found: dict[str, Field] = {}
@@ -58,17 +73,15 @@ def _custom_fields(object_type: str):
                 )
             elif cf.field_type == FieldType.SELECT:
                 choices = tuple((str(o), str(o)) for o in (cf.options or []))
-                found[name] = Field(
-                    cf.label, "choice", choices=choices, annotate=lambda t, key=cf.key: KT(f"custom__{key}")
-                )
+                found[name] = Field(cf.label, "choice", choices=choices, annotate=lambda t, key=cf.key: _text(key))
             elif cf.field_type == FieldType.DATE:
-                found[name] = Field(cf.label, "text", annotate=lambda t, key=cf.key: KT(f"custom__{key}"))
+                found[name] = Field(cf.label, "text", annotate=lambda t, key=cf.key: _text(key))
             elif cf.field_type in (FieldType.TEXT, FieldType.BOOLEAN, FieldType.URL, FieldType.EMAIL, FieldType.PHONE):
                 found[name] = Field(
                     cf.label,
                     "text",
                     groupable=cf.field_type == FieldType.BOOLEAN,
-                    annotate=lambda t, key=cf.key: KT(f"custom__{key}"),
+                    annotate=lambda t, key=cf.key: _text(key),
                 )
         return found
 
