@@ -492,3 +492,29 @@ def test_contacts_and_companies(w):
     assert query.run(w.org, w.manager, spec)["totals"] == {"count": 2}
     assert query.run(w.org, w.a1, {"dataset": "companies"})["totals"] == {"count": 1}
     assert query.run(w.org, w.b1, {"dataset": "companies"})["totals"] == {"count": 0}
+
+
+@pytest.mark.django_db
+def test_stage_history_funnel_reached_at_any_point(w):
+    actor = Actor(user=w.admin.user, role=w.admin.role)
+    s = w.stages
+    # d1: s0 -> s1 -> s2 -> s1 (reaches s1 twice: counted once per deal)
+    for stage in (s[1], s[2], s[1]):
+        crm.move_deal(w.org, actor, Deal.objects.get(pk=w.d["d1"].pk), str(stage.pk))
+    crm.move_deal(w.org, actor, Deal.objects.get(pk=w.d["d4"].pk), str(s[2].pk))
+    spec = {
+        "dataset": "deal_stage_changes",
+        "measures": [{"agg": "count_distinct", "field": "deal"}, {"agg": "count"}],
+        "group_by": [{"field": "to_stage"}],
+    }
+    rows = [
+        (r["to_stage_label"], r["count_distinct_deal"], r["count"]) for r in query.run(w.org, w.admin, spec)["rows"]
+    ]
+    # created in: d1 s0, d2 s1, d3 s1, d4 s0, d5 s2; moves: d1 s1, s2, s1; d4 s2
+    assert rows == [(s[0].name, 2, 2), (s[1].name, 3, 4), (s[2].name, 3, 3)]
+    mine = query.run(w.org, w.a1, spec)["rows"]
+    assert [(r["to_stage_label"], r["count_distinct_deal"]) for r in mine] == [
+        (s[0].name, 1),
+        (s[1].name, 2),
+        (s[2].name, 1),
+    ]

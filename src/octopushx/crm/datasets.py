@@ -33,6 +33,7 @@ from octopushx.crm.models import (
     Contact,
     CustomField,
     Deal,
+    DealStageChange,
     FieldType,
     LeadStatus,
     Lifecycle,
@@ -275,6 +276,42 @@ NOTES = register(
             "kind": Field("Kind", "choice", choices=_choices(NoteKind)),
             "created_at": Field("Created", "datetime"),
         },
+        list_url=None,
+    )
+)
+
+
+def _stage_changes(tenant, membership):
+    """Moves of the deals the member may see (the deal's visibility, not the mover's)."""
+    deals = visible(Deal, tenant, membership)
+    return DealStageChange.objects.for_tenant(tenant).filter(deal_id__in=deals.values("pk"))
+
+
+STAGE_CHANGES = register(
+    Dataset(
+        name="deal_stage_changes",
+        label="Deal stage history",
+        rows=_stage_changes,
+        fields={
+            "deal": Field("Deal", "fk", expr="deal_id", label_expr="deal__name"),
+            "owner": Field("Deal owner", "user", expr="deal__owner_id"),
+            "team": Field("Team", "team", annotate=team_of("deal__owner_id")),
+            "pipeline": Field("Pipeline", "fk", expr="pipeline_id", label_expr="pipeline__name"),
+            "from_stage": Field(
+                "From stage",
+                "fk",
+                expr="from_stage_id",
+                label_expr="from_stage_name",
+                order_expr="from_stage__position",
+            ),
+            "to_stage": Field(
+                "To stage", "fk", expr="to_stage_id", label_expr="to_stage_name", order_expr="to_stage__position"
+            ),
+            "to_kind": Field("Reached", "choice", choices=_choices(StageKind)),
+            "actor": Field("Moved by", "user", expr="actor_id"),
+            "changed_at": Field("Moved", "datetime"),
+        },
+        default_date_field="changed_at",
         list_url=None,
     )
 )
