@@ -178,3 +178,35 @@ def test_report_with_a_removed_custom_field_says_so(org, deals):
     answer = api.get(f"/api/v1/reports/{report_id}/data")
     assert answer.status_code == 422
     assert "removed" in answer.json()["errors"]["spec"][0]
+
+
+@pytest.mark.django_db
+def test_datasets_offered_per_role(api_as):
+    agent = {d["name"] for d in api_as(Role.AGENT).get("/api/v1/reports/datasets").json()["items"]}
+    auditor = {d["name"] for d in api_as(Role.AUDITOR).get("/api/v1/reports/datasets").json()["items"]}
+    assert "privacy_requests" not in agent and {"deals", "calls", "tasks"} <= agent
+    assert "privacy_requests" in auditor
+
+
+@pytest.mark.django_db
+def test_a_shared_report_over_a_dataset_the_role_may_not_read_is_403(org):
+    admin = ApiClient(make_member(org, Role.ADMIN))
+    agent = ApiClient(make_member(org, Role.AGENT))
+    report_id = admin.post(
+        "/api/v1/reports", {"name": "Requests", "spec": {"dataset": "privacy_requests"}, "shared": True}
+    ).json()["id"]
+    assert admin.get(f"/api/v1/reports/{report_id}/data").status_code == 200
+    assert agent.get(f"/api/v1/reports/{report_id}/data").status_code == 403
+    assert agent.get(f"/api/v1/reports/{report_id}/data?format=csv").status_code == 403
+
+
+@pytest.mark.django_db
+def test_auditors_read_reports_but_do_not_save_them(org):
+    admin = ApiClient(make_member(org, Role.ADMIN))
+    auditor = ApiClient(make_member(org, Role.AUDITOR))
+    assert auditor.post("/api/v1/reports", {"name": "Mine", "spec": SPEC}).status_code == 403
+    report_id = admin.post("/api/v1/reports", {"name": "Shared", "spec": SPEC, "shared": True}).json()["id"]
+    assert auditor.get(f"/api/v1/reports/{report_id}/data").status_code == 200
+    assert auditor.patch(f"/api/v1/reports/{report_id}", {"name": "x"}).status_code == 403
+    assert auditor.delete(f"/api/v1/reports/{report_id}").status_code == 403
+    assert auditor.post("/api/v1/reports/query", SPEC).status_code == 200

@@ -10,7 +10,7 @@ so team averages never mix "speaker1" with "agent". Keywords (a list per call) a
 from __future__ import annotations
 
 from django.db.models import Case, FloatField, Q, Value, When
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast
 
 from octopushx.calls.models import CallStatus, Direction, Provider, ReviewState
@@ -18,12 +18,20 @@ from octopushx.calls.services.queries import visible_calls
 from octopushx.core.datasets import Dataset, Field, register
 from octopushx.crm.datasets import team_of
 
-METRICS = "current__data__insights__metrics__"
+METRICS = ("insights", "metrics")
+
+
+def _key_text(*keys: str):
+    """``current.data -> insights -> metrics -> …`` as text (``KT`` does not follow the ``current`` relation)."""
+    inner = "current__data"
+    for key in keys[:-1]:
+        inner = KeyTransform(key, inner)
+    return KeyTextTransform(keys[-1], inner)
 
 
 def _metric(path: str, per_role: bool = False):
     def expression(tenant):
-        value = Cast(KT(METRICS + path), FloatField())
+        value = Cast(_key_text(*METRICS, *path.split("__")), FloatField())
         if not per_role:
             return value
         return Case(

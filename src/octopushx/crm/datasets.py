@@ -8,9 +8,20 @@ what the member's lists show. Drill-down URLs use the CRM list's query-string fi
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import DecimalField, ExpressionWrapper, F, FloatField, OuterRef, Subquery
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Subquery,
+    TextField,
+    UUIDField,
+    Value,
+)
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.urls import reverse
@@ -22,6 +33,7 @@ from octopushx.crm.models import (
     Contact,
     CustomField,
     Deal,
+    DealStageChange,
     FieldType,
     LeadStatus,
     Lifecycle,
@@ -40,13 +52,15 @@ def team_of(user_path: str):
     """The team of the member at ``user_path`` in the row's tenant (a subquery: no duplicated rows)."""
 
     def expression(tenant):
-        return Subquery(
-            Membership.objects.filter(tenant_id=OuterRef("tenant_id"), user_id=OuterRef(user_path)).values("team_id")[
-                :1
-            ]
-        )
+        members = Membership.objects.filter(tenant_id=OuterRef("tenant_id"), user_id=OuterRef(user_path))
+        return Subquery(members.values("team_id")[:1], output_field=UUIDField())
 
     return expression
+
+
+def _text(key: str):
+    """A custom value as text (a bare ``KT`` is compared as JSON: ``= 'pro'`` would not match)."""
+    return Cast(KT(f"custom__{key}"), TextField())
 
 
 def _custom_fields(object_type: str):
@@ -60,17 +74,15 @@ def _custom_fields(object_type: str):
                 )
             elif cf.field_type == FieldType.SELECT:
                 choices = tuple((str(o), str(o)) for o in (cf.options or []))
-                found[name] = Field(
-                    cf.label, "choice", choices=choices, annotate=lambda t, key=cf.key: KT(f"custom__{key}")
-                )
+                found[name] = Field(cf.label, "choice", choices=choices, annotate=lambda t, key=cf.key: _text(key))
             elif cf.field_type == FieldType.DATE:
-                found[name] = Field(cf.label, "text", annotate=lambda t, key=cf.key: KT(f"custom__{key}"))
+                found[name] = Field(cf.label, "text", annotate=lambda t, key=cf.key: _text(key))
             elif cf.field_type in (FieldType.TEXT, FieldType.BOOLEAN, FieldType.URL, FieldType.EMAIL, FieldType.PHONE):
                 found[name] = Field(
                     cf.label,
                     "text",
                     groupable=cf.field_type == FieldType.BOOLEAN,
-                    annotate=lambda t, key=cf.key: KT(f"custom__{key}"),
+                    annotate=lambda t, key=cf.key: _text(key),
                 )
         return found
 
@@ -210,7 +222,7 @@ DEALS = register(
                 "Weighted value (value × stage probability)",
                 "money",
                 annotate=lambda tenant: ExpressionWrapper(
-                    F("value") * F("stage__probability") / 100,
+                    F("value") * F("stage__probability") * Value(Decimal("0.01")),
                     output_field=DecimalField(max_digits=18, decimal_places=4),
                 ),
                 filterable=False,
@@ -264,6 +276,42 @@ NOTES = register(
             "kind": Field("Kind", "choice", choices=_choices(NoteKind)),
             "created_at": Field("Created", "datetime"),
         },
+        list_url=None,
+    )
+)
+
+
+def _stage_changes(tenant, membership):
+    """Moves of the deals the member may see (the deal's visibility, not the mover's)."""
+    deals = visible(Deal, tenant, membership)
+    return DealStageChange.objects.for_tenant(tenant).filter(deal_id__in=deals.values("pk"))
+
+
+STAGE_CHANGES = register(
+    Dataset(
+        name="deal_stage_changes",
+        label="Deal stage history",
+        rows=_stage_changes,
+        fields={
+            "deal": Field("Deal", "fk", expr="deal_id", label_expr="deal__name"),
+            "owner": Field("Deal owner", "user", expr="deal__owner_id"),
+            "team": Field("Team", "team", annotate=team_of("deal__owner_id")),
+            "pipeline": Field("Pipeline", "fk", expr="pipeline_id", label_expr="pipeline__name"),
+            "from_stage": Field(
+                "From stage",
+                "fk",
+                expr="from_stage_id",
+                label_expr="from_stage_name",
+                order_expr="from_stage__position",
+            ),
+            "to_stage": Field(
+                "To stage", "fk", expr="to_stage_id", label_expr="to_stage_name", order_expr="to_stage__position"
+            ),
+            "to_kind": Field("Reached", "choice", choices=_choices(StageKind)),
+            "actor": Field("Moved by", "user", expr="actor_id"),
+            "changed_at": Field("Moved", "datetime"),
+        },
+        default_date_field="changed_at",
         list_url=None,
     )
 )

@@ -28,7 +28,7 @@ ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class ReportMeasure(Schema):
-    agg: Literal["count", "sum", "avg", "min", "max"]
+    agg: Literal["count", "count_distinct", "sum", "avg", "min", "max"]
     field: str | None = None
 
 

@@ -6,3 +6,8 @@ class ReportsConfig(AppConfig):
     label = "reports"
     verbose_name = "Reports"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from octopushx.core import datasets
+
+        datasets.discover()  # every product's datasets, so a broken registration fails at start-up

@@ -36,8 +36,16 @@ from django.utils.dateparse import parse_date, parse_datetime
 from octopushx.core import datasets
 from octopushx.core.datasets import DATES, NUMERIC, Dataset, Field
 
-AGGS = {"count": Count, "sum": Sum, "avg": Avg, "min": Min, "max": Max}
-AGG_LABELS = {"count": "Count", "sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum"}
+AGGS = {"count": Count, "count_distinct": Count, "sum": Sum, "avg": Avg, "min": Min, "max": Max}
+AGG_LABELS = {
+    "count": "Count",
+    "count_distinct": "Distinct",
+    "sum": "Sum",
+    "avg": "Average",
+    "min": "Minimum",
+    "max": "Maximum",
+}
+COUNTS = ("count", "count_distinct")
 GRAINS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
 OPS = ("eq", "ne", "contains", "gt", "gte", "lt", "lte", "in", "is_empty", "is_not_empty")
 ORDERED_OPS = ("gt", "gte", "lt", "lte")
@@ -171,14 +179,14 @@ def validate(tenant, spec: Any) -> dict:
         f = None
         if field_name is not None or agg != "count":
             f = _field(fields, field_name, f"measures.{i}.field")
-            if agg != "count" and f.kind not in NUMERIC:
+            if agg not in COUNTS and f.kind not in NUMERIC:
                 raise ValidationError({f"measures.{i}.field": [f"{AGG_LABELS[agg]} needs a numeric field"]})
         key = measure_key(agg, field_name)
         if key in seen:
             raise ValidationError({f"measures.{i}": ["The same measure twice"]})
         seen.add(key)
         label = "Count" if f is None else f"{AGG_LABELS[agg]} of {f.label.lower()}"
-        money = f is not None and f.kind == "money" and agg != "count"
+        money = f is not None and f.kind == "money" and agg not in COUNTS
         measures.append({"key": key, "agg": agg, "field": field_name, "label": label, "money": money})
 
     group_by = []
@@ -375,6 +383,8 @@ class _Plan:
         agg = AGGS[measure["agg"]]
         if measure["field"] is None:
             return Count("pk")
+        if measure["agg"] == "count_distinct":
+            return Count(self.path(measure["field"]), distinct=True)
         return agg(self.path(measure["field"]))
 
 
@@ -402,7 +412,7 @@ def _bucket_end(start: dt.date, grain: str) -> dt.date:
 
 
 def _number(measure: dict, value: Any) -> Any:
-    if measure["agg"] == "count":
+    if measure["agg"] in COUNTS:
         return int(value or 0)
     if value is None:
         return None

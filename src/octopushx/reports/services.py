@@ -1,7 +1,8 @@
 """Saved reports: who may see, save, change and share them; their data in JSON, CSV and XLSX.
 
-- Every member may save a personal report (it runs with the viewer's own scoping, so saving
-  never widens what anyone sees). Sharing it (``shared``) needs a manager, admin or owner.
+- Every member who may write (not auditors: read-only everywhere) may save a personal report (it
+  runs with the viewer's own scoping, so saving never widens what anyone sees). Sharing it
+  (``shared``) needs a manager, admin or owner. Auditors open reports shared with them and run queries.
 - A report is visible to its owner, and, when shared, to the roles in ``roles`` (every role when
   the list is empty). Others get 404, as for another tenant's report.
 - The owner changes and deletes it; admins and owners may change or delete any report.
@@ -58,7 +59,14 @@ def get_report(tenant, membership, pk) -> Report:
 
 
 def can_edit(report: Report, membership) -> bool:
-    return membership is not None and (report.owner_id == membership.user_id or has_perm(membership.role, Perm.ADMIN))
+    if membership is None or not has_perm(membership.role, Perm.WRITE):
+        return False
+    return report.owner_id == membership.user_id or has_perm(membership.role, Perm.ADMIN)
+
+
+def _require_write(membership) -> None:
+    if membership is None or not has_perm(membership.role, Perm.WRITE):
+        raise PermissionDenied("Your role reads reports but does not save or change them")
 
 
 def _clean(tenant, membership, data: dict, report: Report | None) -> dict:
@@ -113,6 +121,7 @@ def _snapshot(report: Report) -> dict:
 
 
 def create_report(tenant, actor: Actor, membership, data: dict) -> Report:
+    _require_write(membership)
     values = _clean(tenant, membership, data, None)
     with transaction.atomic():
         report = Report.objects.create(tenant=tenant, owner=membership.user, **values)
@@ -121,6 +130,7 @@ def create_report(tenant, actor: Actor, membership, data: dict) -> Report:
 
 
 def update_report(tenant, actor: Actor, membership, report: Report, data: dict) -> Report:
+    _require_write(membership)
     if not can_edit(report, membership):
         raise PermissionDenied("Only the report's owner, an admin or an owner changes it")
     values = _clean(tenant, membership, data, report)
@@ -136,6 +146,7 @@ def update_report(tenant, actor: Actor, membership, report: Report, data: dict) 
 
 
 def delete_report(tenant, actor: Actor, membership, report: Report) -> None:
+    _require_write(membership)
     if not can_edit(report, membership):
         raise PermissionDenied("Only the report's owner, an admin or an owner deletes it")
     with transaction.atomic():
