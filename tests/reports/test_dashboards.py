@@ -168,3 +168,22 @@ def test_api_compliance_dashboard_by_role(api_as, role, status):
 
 def test_api_unknown_dashboard_is_404(api_as):  # one route per ready dashboard, nothing else
     assert api_as("admin").get("/api/v1/dashboards/nope").status_code == 404
+
+
+def test_time_in_stage_averages_stays_that_ended_and_current_ones(org, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from octopushx.crm.models import DealStageChange
+
+    now = timezone.now()
+    first, second = world["stages"][0], world["stages"][1]
+    # Bob's deal: only deal the agent sees; created straight into the second stage 2 days ago
+    DealStageChange.objects.filter(deal__name="B1").update(changed_at=now - timedelta(days=2))
+    data = _widget(dashboards.build(org, world["bob"], "sales", "last_30_days"), "time_in_stage")
+    days = {r["stage"]: r["days"] for r in data["rows"]}
+    assert days[second.name] == 2.0 and days[first.name] is None
+    # the same stay is not counted for last month (it neither ended then nor runs to now)
+    old = _widget(dashboards.build(org, world["bob"], "sales", "last_month"), "time_in_stage")
+    assert {r["stage"]: r["days"] for r in old["rows"]}[second.name] is None

@@ -333,7 +333,8 @@ def funnel(tenant, membership, period: Period, *, in_order: bool) -> dict:
 
 
 def time_in_stage(tenant, membership, period: Period) -> dict:
-    """Average days deals spent in each stage they left during the period (or sit in now)."""
+    """Average days deals spent in each stage they left during the period (and, for a period that runs
+    to now, the days deals have sat in their current stage so far)."""
     stages = {s["id"]: s["name"] for s in _pipeline_stages(tenant, membership)}
     per_deal: dict[Any, list] = defaultdict(list)
     for deal_id, stage_id, changed_at in _stage_history(tenant, membership):
@@ -343,9 +344,14 @@ def time_in_stage(tenant, membership, period: Period) -> dict:
     spent: dict[Any, list[float]] = defaultdict(list)
     for changes in per_deal.values():
         for (stage_id, entered), following in zip(changes, [*changes[1:], (None, None)], strict=True):
-            left = following[1] or now
-            if left < start or left > end and following[1] is not None:
-                continue
+            if following[1] is None:  # still in the stage: counts while the period runs to now
+                if not start <= now < end:
+                    continue
+                left = now
+            else:
+                left = following[1]
+                if not start <= left < end:
+                    continue
             spent[stage_id].append((left - entered).total_seconds() / 86400)
     rows = [
         {
