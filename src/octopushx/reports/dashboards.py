@@ -274,21 +274,24 @@ def _pipeline_stages(tenant, membership) -> list[dict]:
     """The default pipeline's stages in order (lost stages left out), read through the visible deals."""
     deals = _deal_rows(tenant, membership)
     stages = {}
-    for pk, name, position, kind, pipeline_id, is_default in deals.values_list(
+    for pk, name, position, kind, pipeline_id, is_default, pipeline_name in deals.values_list(
         "pipeline__stages__pk",
         "pipeline__stages__name",
         "pipeline__stages__position",
         "pipeline__stages__kind",
         "pipeline_id",
         "pipeline__is_default",
+        "pipeline__name",
     ).distinct():
         if pk is None or kind == "lost":
             continue
-        stages.setdefault(pipeline_id, {"default": is_default, "stages": {}})["stages"][pk] = (position, name)
+        found = stages.setdefault(pipeline_id, {"default": is_default, "name": pipeline_name, "stages": {}})
+        found["stages"][pk] = (position, name)
     if not stages:
         return []
     chosen = next((p for p in stages.values() if p["default"]), None) or next(iter(stages.values()))
-    return [{"id": pk, "name": name} for pk, (position, name) in sorted(chosen["stages"].items(), key=lambda i: i[1])]
+    ordered = sorted(chosen["stages"].items(), key=lambda i: i[1])
+    return [{"id": pk, "name": name, "pipeline": chosen["name"]} for pk, (position, name) in ordered]
 
 
 def funnel(tenant, membership, period: Period, *, in_order: bool) -> dict:
@@ -329,6 +332,7 @@ def funnel(tenant, membership, period: Period, *, in_order: bool) -> dict:
         {"count": rows[0]["count"] if rows else 0},
         None,
         tenant,
+        note=f"{stages[0]['pipeline']} pipeline" if stages else "",
     )
 
 

@@ -146,6 +146,8 @@ def chart_data(widget: dict) -> dict | None:
             values[index] = float(number) if number is not None else None
             urls[index] = row.get("drilldown")
         series.append({"name": name, "values": values, "urls": urls})
+    if not any(value for line in series for value in line["values"]):
+        return None  # nothing but zeros: the table says so without a chart of empty shapes
     chart = {
         "type": widget["view"],
         "title": widget["title"],
@@ -205,7 +207,7 @@ def card(widget: dict, period, as_of) -> dict:
         "key": widget["key"],
         "title": widget["title"],
         "view": widget["view"],
-        "help": widget.get("help", ""),
+        "help": " · ".join(part for part in (widget.get("help", ""), data.get("note", "")) if part),
         "size": widget.get("size", "md"),
         "period_text": period.text() if widget["period"]["key"] != "now" else "Now",
         "period_label": widget["period"]["label"],

@@ -62,7 +62,7 @@
     return {
       animation: false,
       color: palette(),
-      grid: { left: 8, right: 16, top: series.length > 1 ? 36 : 16, bottom: 8, containLabel: true },
+      grid: { left: 8, right: horizontal ? 32 : 16, top: series.length > 1 ? 36 : 16, bottom: 8, containLabel: true },
       legend: series.length > 1 ? { top: 0, type: "scroll" } : undefined,
       tooltip: {
         trigger: "axis",
