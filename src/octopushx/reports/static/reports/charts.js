@@ -38,7 +38,7 @@
         series: [
           data.type === "pie"
             ? { type: "pie", radius: narrow ? ["30%", "60%"] : ["35%", "65%"], center: ["50%", "45%"], data: points, label: { show: !narrow } }
-            : { type: "funnel", sort: "none", left: 8, width: "55%", top: 8, bottom: 8, minSize: "6%", gap: 2, data: points, label: { position: "right", color: "inherit", formatter: (p) => `${p.name}: ${format(data.kind, p.value)}` }, labelLine: { show: true } },
+            : { type: "funnel", sort: "none", left: 8, width: "55%", top: 8, bottom: 8, minSize: "6%", gap: 2, data: points, label: { position: "right", color: "#1d273b", formatter: (p) => `${p.name}: ${format(data.kind, p.value)}` }, labelLine: { show: true } },
         ],
       };
     }
