@@ -285,7 +285,6 @@ AUDITOR_MAY = {
     "POST /api/v1/tokens": "personal API tokens act with the auditor's own read-only role",
     "DELETE /api/v1/tokens/{token_id}": "revoking one's own token",
     "POST /api/v1/security/alerts/{alert_id}/acknowledge": "reviewing security alerts is the audit role (Perm.AUDIT)",
-    "POST /api/v1/reports/query": "a report query reads (scoped to the role); the body is the question, nothing is saved",
 }
 
 WRITE_ROUTES = [r for r in API_ROUTES if r.method in ("post", "put", "patch", "delete")]
