@@ -278,6 +278,9 @@ def _version(run: Run) -> dict:
 
 def execute(run: Run) -> None:
     """Replay ``run`` (claimed by this process) until it finishes, waits or must retry later."""
+    # A worker process may not have imported the products' automation.py yet: without their
+    # record types every record looks gone and the run is dropped as not admitted.
+    automation.discover()
     workflow = run.workflow
     version = _version(run)
     try:
