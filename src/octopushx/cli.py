@@ -310,8 +310,11 @@ def cmd_keys_generate(args) -> None:
 
 def cmd_jobs_run(args) -> None:
     from octopushx.core import jobs
+    from octopushx.studio import engine
 
-    print(f"Ran {jobs.drain()} job(s).")
+    ran = jobs.drain()
+    runs = engine.drain()
+    print(f"Ran {ran} job(s) and {runs} workflow run(s).")
 
 
 def cmd_analyze(args) -> None:

@@ -238,6 +238,8 @@ def _actor(entry, personal) -> tuple[str, str, bool]:
     label = personal.actor_label if personal is not None else ""
     if entry.actor_ref.startswith("s:"):
         return _SYSTEM_ACTORS.get(label) or humanize(label) or "System", "", True
+    if entry.actor_ref.startswith("w:"):  # an automation acting as itself (a Studio workflow)
+        return label or "Workflow", "Octopush Studio", True
     erased = personal is None or personal.erased_at is not None
     user = entry.actor_user if entry.actor_user_id and not erased else None
     if user is not None:

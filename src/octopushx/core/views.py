@@ -12,6 +12,18 @@ from octopushx.core import home as home_panels
 from octopushx.core import metrics
 from octopushx.core.models import Job, JobState
 
+# Figures other packages add to /readyz (Studio's failed and waiting runs); they inform, they
+# never make the platform "not ready": ``fn() -> dict``.
+READINESS_DETAILS: dict = {}
+
+
+def readiness_detail(name: str):
+    def register(fn):
+        READINESS_DETAILS[name] = fn
+        return fn
+
+    return register
+
 
 def healthz(request):
     return JsonResponse({"status": "ok"})
@@ -55,6 +67,11 @@ def readyz(request):
         except Exception as exc:  # readiness reports every failure, it never raises
             checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     ready = all(c["ok"] for c in checks.values())
+    for name, detail in READINESS_DETAILS.items():
+        try:
+            checks[name] = {"ok": True, **detail()}
+        except Exception as exc:  # a detail that cannot be read is reported, not fatal
+            checks[name] = {"ok": True, "error": f"{type(exc).__name__}: {exc}"}
     return JsonResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},
         status=200 if ready else 503,

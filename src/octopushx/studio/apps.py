@@ -7,4 +7,4 @@ class StudioConfig(AppConfig):
     verbose_name = "Octopush Studio"
 
     def ready(self) -> None:
-        from octopushx.studio import triggers  # noqa: F401  (the bus listener and job handlers)
+        from octopushx.studio import health, triggers  # noqa: F401  (the bus listener, the /readyz figures)

@@ -427,11 +427,12 @@ def url_problem(url: str) -> str:
     """
     if templating.is_template(url.split("?", 1)[0].split("/", 3)[2] if url.count("/") >= 2 else url):
         return ""  # the host itself comes from a variable: checked when the step runs
-    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]+)", url)
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", url)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        return f"{scheme.group(1)}: URLs are not allowed; use http(s)"
+    match = re.match(r"^(https?)://([^/?#]+)", url, re.IGNORECASE)
     if not match:
-        return "the URL must start with http:// or https://"
-    if match.group(1).lower() not in ("http", "https"):
-        return f"{match.group(1)}:// is not allowed; use http(s)"
+        return "the URL must start with http:// or https:// and name a host"
     from django.conf import settings
 
     if getattr(settings, "STUDIO_ALLOW_PRIVATE_URLS", False):

@@ -172,6 +172,7 @@ def _due_tenants(limit: int = 500) -> list:
     ids = list(
         Run.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.WAITING), run_after__lte=now)
         .filter(tenant__suspended_at__isnull=True)
+        .order_by()
         .values_list("tenant_id", flat=True)
         .distinct()[:limit]
     )
@@ -579,8 +580,16 @@ class _Runner:
         except Exception as exc:
             self._fail(step, params, StepFailed(f"{type(exc).__name__}: {exc}"), row=row)
             return
-        StepRun.objects.filter(pk=row.pk).update(status=StepStatus.SUCCEEDED, output=_json(output), error="",
-                                                 finished_at=timezone.now())  # fmt: skip
+        with transaction.atomic():
+            StepRun.objects.filter(pk=row.pk).update(status=StepStatus.SUCCEEDED, output=_json(output), error="",
+                                                     finished_at=timezone.now())  # fmt: skip
+            if kind == "http_request":
+                audit.record(self.run.tenant, self.actor, "workflow.http_request", obj=self.run,
+                             changes={"url": [None, params.get("url", "")[:200]], "status": [None, output.get("status")],
+                                      "webhook_id": [None, key]})  # fmt: skip
+            elif kind == "send_email":
+                audit.record(self.run.tenant, self.actor, "workflow.email_sent", obj=self.run,
+                             changes={"to": [None, output.get("to")], "subject": [None, output.get("subject")]})  # fmt: skip
         self.variables["steps"][step["id"]] = output
 
     def _start_remote(self, step: dict, params: dict) -> StepRun:

@@ -473,7 +473,7 @@ def prune_runs(now=None, chunk: int = 1000) -> int:
             break
         deleted += _delete_runs(ids)
     cap = settings.STUDIO_RUN_MAX_PER_ORG
-    crowded = Run.objects.values("tenant_id").annotate(n=Count("pk")).filter(n__gt=cap)
+    crowded = Run.objects.order_by().values("tenant_id").annotate(n=Count("pk")).filter(n__gt=cap)
     for row in crowded:
         keep_after = (
             Run.objects.filter(tenant_id=row["tenant_id"])
