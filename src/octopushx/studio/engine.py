@@ -180,10 +180,18 @@ def _due_tenants(limit: int = 500) -> list:
     return ids
 
 
-def tick(budget: float | None = None) -> int:
+def _more_due() -> bool:
+    return Run.objects.filter(
+        status__in=(RunStatus.QUEUED, RunStatus.WAITING), run_after__lte=timezone.now()
+    ).exists()
+
+
+def tick(budget: float | None = None, fan_out: bool = True) -> int:
     """Run due runs, organisation by organisation, for about ``budget`` seconds; returns how many.
 
-    When time is up and work remains another tick is queued behind the queue's other work.
+    When time is up and work remains another tick is queued behind the queue's other work. A tick
+    that finds work and sees more waiting queues one more tick at once (``fan_out``), which does
+    the same: a backlog spreads over every idle consumer thread and process instead of one.
     """
     budget = settings.STUDIO_TICK_SECONDS if budget is None else budget
     deadline = time.monotonic() + budget
@@ -198,6 +206,8 @@ def tick(budget: float | None = None) -> int:
                 run = _claim(tenant_id)
                 if run is None:
                     break
+                if fan_out and not ran and _more_due():
+                    kick(now=True)
                 execute(run)
                 ran += 1
                 progressed = True
@@ -214,7 +224,7 @@ def drain(max_seconds: float = 120) -> int:
     ran = 0
     while time.monotonic() < deadline:
         recover()
-        done = tick(budget=max_seconds)
+        done = tick(budget=max_seconds, fan_out=False)
         ran += done
         if not done:
             break
