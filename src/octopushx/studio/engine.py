@@ -389,6 +389,7 @@ class _Runner:
         self.ai_steps = {s["id"] for s in definition.walk(version.get("steps", [])) if s.get("type") == "ai"}
         self.executed = 0
         self.skipped_restricted = 0
+        self.stale = False  # a step changed the record: the variables need reading again
 
     # Each step: reuse a finished row, else run it.
     def steps(self, steps: list[dict]) -> None:
@@ -414,6 +415,8 @@ class _Runner:
             self.executed += 1
             return
         jobs_lease(self.run)
+        if self.stale:
+            self._reload_record()
         self.executed += 1
         if self.restricted and self._acts_on_person(step):
             self.skipped_restricted += 1
@@ -515,9 +518,10 @@ class _Runner:
             return
         self.variables["steps"][step["id"]] = output
         if action.type in ("update_field", "add_tag", "remove_tag", "assign_owner") and self.record is not None:
-            self._reload_record()
+            self.stale = True  # read again before the next step runs (not at all after the last one)
 
     def _reload_record(self) -> None:
+        self.stale = False
         fresh = load_record(self.run)
         record_type = definition.record_type_of(self.version.get("trigger", {}))
         if fresh is not None and record_type:
