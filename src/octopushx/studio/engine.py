@@ -299,6 +299,7 @@ def execute(run: Run) -> None:
     except Exception as exc:  # a loader failing is the run's failure, not the worker's
         _finish(run, RunStatus.FAILED, f"The record could not be read: {exc}")
         return
+    changed: dict[str, Any] = {}  # written in one update below
     if not run.admitted:
         verdict = admit(run, workflow, version, record)
         if verdict == "loop":
@@ -313,16 +314,18 @@ def execute(run: Run) -> None:
             # Filtered before it started: no run in the history (the trigger did not apply).
             Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).delete()
             return
-        Run.objects.filter(pk=run.pk).update(admitted=True)
-        run.admitted = True
+        changed["admitted"] = run.admitted = True
     if run.record_type and record is None:
+        if changed:
+            Run.objects.filter(pk=run.pk).update(**changed)
         _finish(run, RunStatus.SKIPPED, "The record no longer exists.")
         return
     rt = automation.RECORD_TYPES.get(run.record_type)
     contact_id = rt.contact_of(run.tenant, record) if (rt and record) else None
     if contact_id and run.contact_id != str(contact_id):
-        run.contact_id = str(contact_id)
-        Run.objects.filter(pk=run.pk).update(contact_id=run.contact_id)
+        changed["contact_id"] = run.contact_id = str(contact_id)
+    if changed:  # admitted before any step acts: a resumed run is not filtered out by its own effects
+        Run.objects.filter(pk=run.pk).update(**changed)
     runner = _Runner(run, workflow, version, record, restricted=automation.is_restricted(run.tenant, contact_id))
     try:
         with events.caused_by(str(run.pk), run.depth):
