@@ -534,6 +534,13 @@ class _Runner:
     def _take(self, step: dict, params: dict, started) -> StepRun:
         """Claim the step's row as succeeded inside the effect's transaction (or find it taken)."""
         key = f"{self.run.pk}:{step['id']}"
+        if step["id"] not in self.done:
+            # The usual case, a step that has no row yet: insert it at once (the unique key stops a
+            # second worker here) rather than first looking for a row to update.
+            try:
+                return self._insert(step, key, StepStatus.SUCCEEDED, params, started)
+            except IntegrityError:
+                pass  # another worker's row: decide below
         updated = (
             StepRun.objects.filter(key=key)
             .exclude(status=StepStatus.SUCCEEDED)
@@ -544,23 +551,24 @@ class _Runner:
             return StepRun.objects.get(key=key)
         if StepRun.objects.filter(key=key).exists():
             raise _AlreadyDone
+        try:
+            return self._insert(step, key, StepStatus.SUCCEEDED, params, started)
+        except IntegrityError:
+            raise _AlreadyDone from None
+
+    def _insert(self, step: dict, key: str, status: str, input_: dict, started, **fields) -> StepRun:
+        """The step's row, new (``IntegrityError`` when its key exists: another worker has it)."""
         self.position += 1
         try:
             with transaction.atomic():
                 return StepRun.objects.create(
-                    tenant_id=self.run.tenant_id,
-                    run=self.run,
-                    step_id=step["id"],
-                    type=step["type"],
-                    position=self.position,
-                    key=key,
-                    status=StepStatus.SUCCEEDED,
-                    attempts=1,
-                    input=_json(params),
-                    started_at=started,
-                )
+                    tenant_id=self.run.tenant_id, run=self.run, step_id=step["id"], type=step["type"],
+                    position=self.position, key=key, status=status, attempts=1, input=_json(input_),
+                    started_at=started, **fields,
+                )  # fmt: skip
         except IntegrityError:
-            raise _AlreadyDone from None
+            self.position -= 1
+            raise
 
     def _remote(self, step: dict) -> None:
         key = f"{self.run.pk}:{step['id']}"
@@ -638,6 +646,14 @@ class _Runner:
     def _record(self, step: dict, status: str, input_: dict, output: dict, error: str = "", wake_at=None) -> None:
         key = f"{self.run.pk}:{step['id']}"
         now = timezone.now()
+        finished = None if status == StepStatus.WAITING else now
+        if step["id"] not in self.done:
+            try:
+                self._insert(step, key, status, input_, now, output=_json(output), error=error,
+                             finished_at=finished, wake_at=wake_at)  # fmt: skip
+                return
+            except IntegrityError:
+                pass
         self.position += 1
         StepRun.objects.update_or_create(
             key=key,
