@@ -353,7 +353,7 @@ def test_jobs_run_drains_due_jobs(org, octopushx):
 
     job = jobs.submit("test.always_fails", tenant=org, max_attempts=1)
     code, out, _ = octopushx("jobs", "run")
-    assert code == 0 and re.fullmatch(r"Ran [1-9][0-9]* job\(s\)\.", out.strip())
+    assert code == 0 and re.fullmatch(r"Ran [1-9][0-9]* job\(s\) and [0-9]+ workflow run\(s\)\.", out.strip())
     assert Job.objects.get(pk=job.pk).state == "failed"
 
 

@@ -29,7 +29,8 @@ def test_readyz_reports_each_check(db, client):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "queue", "storage"}
+    assert set(body["checks"]) == {"database", "queue", "storage", "studio"}
+    assert body["checks"]["studio"]["failed_runs_24h"] == 0
     assert all(check["ok"] for check in body["checks"].values())
     assert body["checks"]["queue"]["failed_jobs"] == 0
     assert body["checks"]["storage"]["backend"] == "FileSystemStorage"

@@ -66,6 +66,10 @@ def load() -> str:
     from octopushx.crm import demo as crm_demo
 
     crm_summary = crm_demo.load(acme)
+    # Before the calls: their analysis then starts the negative-call workflow's runs.
+    from octopushx.studio import demo as studio_demo
+
+    studio_summary = studio_demo.load(acme)
     from octopushx.calls import demo as calls_demo
 
     calls_summary = calls_demo.load(acme)
@@ -82,6 +86,7 @@ def load() -> str:
         "admin@acme.test also belongs to Globex Care: use the organisation switcher at the top.",
         calls_summary,
         crm_summary,
+        studio_summary,
     ]
     return "\n".join(lines)
 

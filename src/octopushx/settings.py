@@ -131,6 +131,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "octopushx.tenancy.context_processors.tenancy",
+                "octopushx.studio.context_processors.studio",
             ],
         },
     }

@@ -17,6 +17,7 @@ urlpatterns = [
     path("privacy/", include("octopushx.shield.privacy.urls")),
     path("crm/", include("octopushx.crm.urls")),
     path("calls/", include("octopushx.calls.urls")),
+    path("studio/", include("octopushx.studio.urls")),
     path("hooks/studio/<str:workflow_key>", studio_hooks.inbound, name="studio_hook"),
     path("settings/jobs/", include("octopushx.tenancy.jobs_urls")),
 ]

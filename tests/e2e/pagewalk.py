@@ -120,7 +120,26 @@ def build_world() -> World:
     for membership in members.values():
         actor = Actor(user=membership.user, role=membership.role)
         legal.accept(tenant, actor, legal.pending_for(membership.user, tenant, membership.role))
+    seed_studio(tenant, members[Role.OWNER])
     return World(tenant, members)
+
+
+def seed_studio(tenant, owner) -> None:
+    """Workflows from four templates (one enabled, one paused) and a failed run, so Studio's list and
+    run history are walked with rows in them, not only their empty states."""
+    from octopushx.studio import services as studio
+    from tests.studio.cross_tenant import failed_run
+
+    actor = Actor(user=owner.user, role=owner.role)
+    made = [
+        studio.create_from_template(tenant, actor, key)[0]
+        for key in ("vip_welcome", "deal_won_onboarding", "overdue_task_reminder", "webhook_upsert_contact")
+    ]
+    studio.set_enabled(tenant, actor, made[0], True)
+    type(made[1]).objects.filter(pk=made[1].pk).update(
+        paused_at=timezone.now(), paused_reason="95 % of its runs failed today"
+    )
+    failed_run(tenant, made[0])
 
 
 def import_contacts(tenant, owners: list, count: int = IMPORTED_CONTACTS) -> None:

@@ -75,10 +75,24 @@ def synthesise(folder: Path, name: str) -> dict:
     return make_speech.synthesise(folder, script=call["script"], name=name, voices=call["voices"])
 
 
+def sensitive_digits() -> list[str]:
+    """Every card number, security code and expiry date the scripts speak, as digits."""
+    return [
+        item["value"] for call in CARD_CALLS.values() for turn in call["script"] for item in turn.get("sensitive", [])
+    ]
+
+
 def leaks(text: str) -> list[str]:
-    """Digits and number words left in ``text`` once the allowed amounts are taken out."""
+    """Digits and number words left in ``text`` once the allowed amounts are taken out.
+
+    A run of two or more digits is a leak when it is part of a value the scripts mark sensitive;
+    another (the speech model hearing "eighty two pounds" as "92 pounds", say) is a transcription
+    of an amount, not card data. Lone digits and number words are always leaks.
+    """
     rest = ALLOWED.sub(" ", text)
-    return re.findall(r"\d+", rest) + NUMBER_WORDS.findall(rest)
+    values = sensitive_digits()
+    runs = [run for run in re.findall(r"\d+", rest) if len(run) == 1 or any(run in value for value in values)]
+    return runs + NUMBER_WORDS.findall(rest)
 
 
 def insight_texts(insights: dict) -> list[str]:

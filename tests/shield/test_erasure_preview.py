@@ -224,7 +224,9 @@ def test_summaries_of_other_kinds_are_sentences(org):
 
 @pytest.fixture
 def workflow_runs():
-    """What Studio will register from its own privacy.py: runs whose trigger named the person."""
+    """A product's own source (a stand-in for Studio's, which is put back afterwards)."""
+    subjects.discover()
+    real = subjects._SOURCES.get("workflow_runs")
     subjects.register(
         "workflow_runs", label="Workflow runs", noun=("workflow run", "workflow runs"), order=10,
         find=lambda tenant, identity, found: ["run-1", "run-2"] if found.contact_ids else [],
@@ -234,6 +236,8 @@ def workflow_runs():
     )  # fmt: skip
     yield
     subjects._SOURCES.pop("workflow_runs")
+    if real is not None:
+        subjects._SOURCES["workflow_runs"] = real
 
 
 def test_a_registered_product_kind_shows_in_the_preview_and_the_summary(workflow_runs, web_as, org):

@@ -221,3 +221,18 @@ def test_catalog_and_record_search(admin, org):
     found = admin.get("/api/v1/studio/records?type=contact&q=findm").json()["items"]
     assert [f["label"] for f in found] == ["Findme Lovelace"]
     assert admin.get("/api/v1/studio/records?type=spaceship").status_code == 422
+
+
+def test_schedules_run_in_the_organisations_time_zone_unless_named(admin, org):
+    assert admin.patch("/api/v1/organization", {"time_zone": "Mars/Olympus"}).status_code == 422
+    assert (
+        admin.patch("/api/v1/organization", {"time_zone": "America/New_York"}).json()["time_zone"] == "America/New_York"
+    )
+    body = {
+        "name": "Daily",
+        "trigger": {"type": "schedule", "cron": "0 9 * * *"},
+        "steps": [{"type": "create_note", "body": "x"}],
+    }
+    data = admin.post("/api/v1/workflows/validate", body).json()
+    assert data["trigger"]["timezone"] == "America/New_York"
+    assert all(t.endswith("-05:00") or t.endswith("-04:00") for t in data["next_runs"])

@@ -214,3 +214,31 @@ def test_runs_finish_on_the_version_they_started_with(org, studio_settings):
     from octopushx.crm.models import Note
 
     assert list(Note.objects.filter(tenant=org).values_list("body", flat=True)) == ["v1"]
+
+
+def test_a_run_whose_worker_keeps_dying_fails_visibly(org, studio_settings):
+    workflow = make_workflow(org, VIP)
+    contact = make_contact(org, tags=["vip"])
+    Run.objects.all().delete()  # the run the contact started; this test makes its own
+    run = Run.objects.create(tenant=org, workflow=workflow, version=1, dedupe_key="poison", record_type="contact",
+                             record_id=str(contact.pk), admitted=True)  # fmt: skip
+    for _ in range(engine.MAX_CLAIMS):
+        assert engine._claim(org.pk).pk == run.pk
+        Run.objects.filter(pk=run.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+        engine.recover()
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "stopped 10 times" in run.error
+
+
+def test_a_missing_team_manager_falls_back_to_the_owner(org, studio_settings):
+    from tests.conftest import make_member
+
+    owner = make_member(org, "agent")
+    body = {"name": "M", "trigger": {"type": "event", "event": "contact.created"},
+            "steps": [{"id": "t", "type": "create_task", "title": "Look", "assignee": "manager"}]}  # fmt: skip
+    make_workflow(org, body)
+    make_contact(org, owner=owner)
+    run_all()
+    step = StepRun.objects.get()
+    assert step.output["assignee"] == owner.user.email and "assigned to the record's owner" in step.output["note"]
+    assert Task.objects.get().assignee_id == owner.user.pk

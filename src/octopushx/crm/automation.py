@@ -370,6 +370,18 @@ def resolve_member(tenant, spec: str, record: dict, sequence):
     return found.user if found else None
 
 
+def resolve_or_owner(tenant, spec: str, record: dict, sequence):
+    """``resolve_member``, falling back to the record's owner when nobody fits (a team without a
+    manager, an empty team); the note says so in the run history."""
+    member = resolve_member(tenant, spec, record, sequence)
+    if member is not None or spec == "record_owner":
+        return member, ""
+    owner = resolve_member(tenant, "record_owner", record, sequence)
+    if owner is None:
+        return None, f"Nobody fits {spec!r} and the record has no owner: left unassigned"
+    return owner, f"Nobody fits {spec!r}: assigned to the record's owner"
+
+
 ASSIGNEE = Param(
     "assignee",
     "Assign to",
@@ -387,7 +399,7 @@ def _link(ctx) -> dict:
 
 
 def _create_task(ctx) -> dict:
-    assignee = resolve_member(ctx.tenant, ctx.params.get("assignee", "record_owner"), ctx.record, ctx.sequence)
+    assignee, note = resolve_or_owner(ctx.tenant, ctx.params.get("assignee", "record_owner"), ctx.record, ctx.sequence)
     days = int(ctx.params.get("due_in_days") or 0)
     task = services.create_task(
         ctx.tenant,
@@ -402,7 +414,8 @@ def _create_task(ctx) -> dict:
             **_link(ctx),
         },
     )
-    return {"task_id": str(task.pk), "title": task.title, "assignee": assignee.email if assignee else ""}
+    out = {"task_id": str(task.pk), "title": task.title, "assignee": assignee.email if assignee else ""}
+    return {**out, "note": note} if note else out
 
 
 action(

@@ -7,6 +7,8 @@ with one error per field, named by step id (``steps.s2.url``), and nothing is sa
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, JsonResponse
 from ninja import Router
@@ -38,8 +40,10 @@ def _json(data, status: int = 200) -> JsonResponse:
     return JsonResponse(data, status=status, encoder=NinjaJSONEncoder)
 
 
-def _body(payload: s.WorkflowIn) -> dict:
-    return payload.model_dump(exclude_unset=True, by_alias=True)
+def _body(request) -> dict:
+    """The body as sent: ``WorkflowIn`` documents it and checks its types, but ninja's schemas keep
+    only the fields they declare, and a step's fields depend on its type (``definition.check``)."""
+    return json.loads(request.body or b"{}")
 
 
 def _workflow(request, workflow_id: str) -> Workflow:
@@ -70,7 +74,7 @@ def list_workflows(request, cursor: str | None = None, limit: int = 50):
 def create_workflow(request, payload: s.WorkflowIn):
     """Creates version 1. The answer holds the webhook signing secret (``whsec_…``), shown this once."""
     _edit(request)
-    data = _body(payload)
+    data = _body(request)
 
     def build() -> dict:
         workflow, secret = services.create_workflow(request.tenant, request.actor, data)
@@ -84,7 +88,7 @@ def validate_workflow(request, payload: s.WorkflowIn, workflow_id: str | None = 
     """200 with the body in normal form (step ids filled in, next schedule times) or 422 naming each problem."""
     _read(request)
     key = _workflow(request, workflow_id).key if workflow_id else ""
-    normal, _ai = definition.check(request.tenant, _body(payload), workflow_key=key)
+    normal, _ai = definition.check(request.tenant, _body(request), workflow_key=key)
     return _json(_with_next_runs({"ok": True, "definition": normal, "trigger": normal["trigger"]}))
 
 
@@ -99,7 +103,7 @@ def update_workflow(request, workflow_id: str, payload: s.WorkflowIn):
     """A changed trigger, steps, name or re-enrolment rule publishes a new version; runs in flight
     finish on the version they started with."""
     _edit(request)
-    workflow = services.update_workflow(request.tenant, request.actor, _workflow(request, workflow_id), _body(payload))
+    workflow = services.update_workflow(request.tenant, request.actor, _workflow(request, workflow_id), _body(request))
     return _json(_workflow_out(workflow))
 
 

@@ -7,4 +7,7 @@ class StudioConfig(AppConfig):
     verbose_name = "Octopush Studio"
 
     def ready(self) -> None:
+        from octopushx.core import automation
         from octopushx.studio import health, triggers  # noqa: F401  (the bus listener, the /readyz figures)
+
+        automation.discover()  # every product's record types, triggers and steps, before any run

@@ -167,7 +167,7 @@ class _Checker:
                 self.error("trigger.cron", f"{cron!r} is not a cron expression (such as 0 9 * * 1-5)")
             elif len(cron.split()) != 5:
                 self.error("trigger.cron", "Use five fields: minute hour day-of-month month day-of-week")
-            tz_name = trigger.get("timezone") or "UTC"
+            tz_name = trigger.get("timezone") or getattr(self.tenant, "time_zone", "") or "UTC"
             try:
                 ZoneInfo(tz_name)
             except (ZoneInfoNotFoundError, ValueError):
@@ -335,7 +335,12 @@ class _Checker:
                 self.error(f"{key}.weekday", f"{label}: a weekday such as mon")
             if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", time_text):
                 self.error(f"{key}.time", f"{label}: a time such as 09:00")
-            tz_name = step.get("timezone") or self.body.get("trigger", {}).get("timezone") or "UTC"
+            tz_name = (
+                step.get("timezone")
+                or self.body.get("trigger", {}).get("timezone")
+                or getattr(self.tenant, "time_zone", "")
+                or "UTC"
+            )
             return {"weekday": weekday, "time": time_text, "timezone": tz_name}
         self.error(key, f"{label}: wait a number of minutes, until a date field, or until a weekday and time")
         return {}

@@ -45,7 +45,7 @@ from octopushx.studio.models import FINISHED, Enrolment, Run, RunStatus, StepRun
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 3  # a run caused by runs this deep is stopped: loop_prevented
-MAX_CLAIMS = 10  # a run whose worker died this many times fails (a poison run)
+MAX_CLAIMS = 10  # a run whose worker died this many times fails (a poison run); ``Run.claims`` counts them
 PER_ROUND = 5  # runs one organisation gets per round before the next organisation's turn
 RESTRICTED = "restricted"
 
@@ -182,7 +182,6 @@ def _claim(tenant_id) -> Run | None:
                 status=RunStatus.RUNNING,
                 lease_until=now + timedelta(seconds=settings.JOB_LEASE_SECONDS),
                 claimed_by=jobs._worker_id,
-                claims=F("claims") + 1,
                 started_at=Coalesce("started_at", now),
             )
         if claimed:
@@ -278,10 +277,12 @@ def recover() -> int:
     lost = Run.objects.filter(status=RunStatus.RUNNING).filter(
         Q(lease_until__lt=now) | (Q(claimed_by__isnull=False) & ~Q(claimed_by__in=alive) & Q(lease_until__gte=now))
     )
-    poisoned = lost.filter(claims__gte=MAX_CLAIMS)
+    poisoned = lost.filter(claims__gte=MAX_CLAIMS - 1)
     for run in poisoned.select_related("workflow", "tenant")[:100]:
-        _finish(run, RunStatus.FAILED, f"The worker stopped {run.claims} times while running this run.")
-    released = lost.filter(claims__lt=MAX_CLAIMS).update(status=RunStatus.QUEUED, lease_until=None, run_after=now)
+        _finish(run, RunStatus.FAILED, f"The worker stopped {run.claims + 1} times while running this run.")
+    released = lost.filter(claims__lt=MAX_CLAIMS - 1).update(
+        status=RunStatus.QUEUED, lease_until=None, run_after=now, claims=F("claims") + 1
+    )
     if released:
         log.warning("released %s workflow run(s) held by a stopped worker", released)
     return released
@@ -344,8 +345,10 @@ def execute(run: Run) -> None:
         return
     rt = automation.RECORD_TYPES.get(run.record_type)
     contact_id = rt.contact_of(run.tenant, record) if (rt and record) else None
-    if contact_id and run.contact_id != str(contact_id):
-        changed["contact_id"] = run.contact_id = str(contact_id)
+    label = (rt.describe(record) or "")[:200] if (rt and record) else ""
+    if (contact_id and run.contact_id != str(contact_id)) or label != run.record_label:
+        run.contact_id, run.record_label = str(contact_id or run.contact_id or ""), label
+        changed.update(contact_id=run.contact_id, record_label=label)
     if changed:  # admitted before any step acts: a resumed run is not filtered out by its own effects
         with _bookkeeping():
             Run.objects.filter(pk=run.pk).update(**changed)

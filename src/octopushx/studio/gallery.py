@@ -87,7 +87,6 @@ TEMPLATES: list[dict] = [
             "trigger": {
                 "type": "schedule",
                 "cron": "0 9 * * 1-5",
-                "timezone": "Europe/London",
                 "for_each": "member",
                 "conditions": {"all": [{"field": "member.overdue_count", "op": "gt", "value": 0}]},
             },

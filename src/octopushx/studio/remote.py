@@ -134,7 +134,7 @@ def http_request(workflow: Workflow, key: str, params: dict, ai_label: str) -> d
 
 
 def _recipients(run: Run, params: dict, record: dict) -> list[str]:
-    from octopushx.crm.automation import contact_email, resolve_member
+    from octopushx.crm.automation import contact_email, resolve_or_owner
     from octopushx.tenancy.models import Membership
     from octopushx.tenancy.roles import Role
 
@@ -154,7 +154,7 @@ def _recipients(run: Run, params: dict, record: dict) -> list[str]:
             raise StepSkipped(reason)
         return [email]
     spec = "record_owner" if to == "record_owner" else to.split(":", 1)[1] if to.startswith("member:") else to
-    member = resolve_member(run.tenant, spec, record, lambda: 0)
+    member, _note = resolve_or_owner(run.tenant, spec, record, lambda: 0)
     if member is None or not member.email:
         raise _failed(f"Nobody to send to ({to}: no such member)", permanent=True)
     return [member.email]

@@ -68,6 +68,14 @@ class Step(Schema):
     until_field: str | None = None
     weekday: str | None = None
     time: str | None = None
+    timezone: str | None = Field(None, description="delay until a weekday and time: IANA time zone")
+    # upsert_contact (ninja drops undeclared fields even with extra="allow", so each is declared)
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    job_title: str | None = None
+    tags: str | None = None
     task: str | None = _enum(["summarise", "classify"])
     text: str | None = None
     labels: list[str] | None = None

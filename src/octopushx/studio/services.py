@@ -355,6 +355,7 @@ def retry_run(tenant, actor: Actor, run: Run, mode: str) -> Run:
             tenant=tenant, workflow=workflow, version=version, status=RunStatus.QUEUED, admitted=True,
             trigger=run.trigger, dedupe_key=f"retry:{run.pk}:{mode}:{timezone.now().timestamp()}",
             record_type=run.record_type, record_id=run.record_id, contact_id=run.contact_id, depth=run.depth,
+            record_label=run.record_label,
             cause_run=run.cause_run, retry_of=run, retry_mode=mode,
         )  # fmt: skip
         if mode == "failed_step":
@@ -394,7 +395,12 @@ def run_dict(run: Run, steps: list[StepRun] | None = None) -> dict:
         "version": run.version,
         "status": run.status,
         "trigger": run.trigger,
-        "record": {"type": run.record_type, "id": run.record_id, "url": rt.url(run.record_id) if rt else ""}
+        "record": {
+            "type": run.record_type,
+            "id": run.record_id,
+            "url": rt.url(run.record_id) if rt else "",
+            "label": run.record_label,
+        }
         if run.record_id
         else None,
         "depth": run.depth,

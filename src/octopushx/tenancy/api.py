@@ -23,6 +23,7 @@ class OrganizationOut(Schema):
     brand_name: str
     brand_color: str
     default_region: str
+    time_zone: str
     require_2fa: bool
 
 
@@ -31,6 +32,7 @@ class OrganizationPatch(Schema):
     brand_name: str | None = None
     brand_color: str | None = None
     default_region: str | None = None
+    time_zone: str | None = None
     require_2fa: bool | None = None
 
 

@@ -32,7 +32,12 @@ labels(
         "team": "Team",
         "job": "Background job",
     },
-    fields={"require_2fa": "Two-factor sign-in required", "brand_color": "Brand colour", "default_region": "Region"},
+    fields={
+        "require_2fa": "Two-factor sign-in required",
+        "brand_color": "Brand colour",
+        "default_region": "Region",
+        "time_zone": "Time zone",
+    },
 )
 
 

@@ -27,6 +27,9 @@ class Organization(models.Model):
     brand_name = models.CharField(max_length=200, blank=True, help_text="White-label product name")
     brand_color = models.CharField(max_length=7, blank=True, default="")
     default_region = models.CharField(max_length=2, default="GB")
+    time_zone = models.CharField(
+        max_length=64, default="Europe/London", help_text="IANA name: schedules, working hours"
+    )
     require_2fa = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)

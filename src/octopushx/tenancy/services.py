@@ -287,6 +287,13 @@ def _clean_profile(fields: dict) -> dict:
         fields["default_region"] = fields["default_region"].upper()
         if not re.fullmatch(r"[A-Z]{2}", fields["default_region"]):
             errors["default_region"] = ["Use a two-letter country code, for example GB"]
+    if "time_zone" in fields and isinstance(fields["time_zone"], str):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(fields["time_zone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["time_zone"] = ["Use a time zone name such as Europe/London or America/New_York"]
     color = fields.get("brand_color")
     if isinstance(color, str) and color and not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
         errors["brand_color"] = ["Use a colour like #0f766e"]
@@ -297,7 +304,7 @@ def _clean_profile(fields: dict) -> dict:
 
 @transaction.atomic
 def update_profile(tenant: Organization, actor: Actor, **fields) -> Organization:
-    allowed = {"name", "brand_name", "brand_color", "default_region", "require_2fa"}
+    allowed = {"name", "brand_name", "brand_color", "default_region", "time_zone", "require_2fa"}
     if "require_2fa" in fields and not has_perm(actor.role, Perm.OWNER):
         raise PermissionDenied("Only an owner can change the two-factor policy")
     fields = _clean_profile(fields)

@@ -64,6 +64,7 @@ def settings_page(request):
         fields = {
             "name": request.POST.get("name", "").strip(),
             "default_region": request.POST.get("default_region", "").strip().upper(),
+            "time_zone": request.POST.get("time_zone", "").strip() or tenant.time_zone,
         }
         if has_perm(request.membership.role, Perm.OWNER):
             fields["require_2fa"] = request.POST.get("require_2fa") == "on"
@@ -74,7 +75,10 @@ def settings_page(request):
         except ValidationError as exc:
             messages.error(request, _form_errors(exc))
             tenant.refresh_from_db()
-    return render(request, "tenancy/settings.html", {"org": tenant})
+    from zoneinfo import available_timezones
+
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return render(request, "tenancy/settings.html", {"org": tenant, "time_zones": zones})
 
 
 @requires(Perm.READ)

@@ -14,7 +14,7 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
 from octopushx.crm import fields as rules
-from octopushx.crm import queries, services
+from octopushx.crm import list_actions, queries, services
 from octopushx.crm.models import (
     Company,
     Contact,
@@ -362,6 +362,7 @@ def _listing(request, object_type: str, qs):
         "chips": chips,
         "filter_count": sum(1 for chip in chips if not chip["text"].startswith("Search: ")),
         "tags": Tag.objects.for_tenant(tenant).order_by("name"),
+        "extra_actions": list_actions.offered(request, object_type),
         "saved_views": views,
         "list_url": reverse(LIST_URL[object_type]),
         "total": page.paginator.total.text,
@@ -417,6 +418,9 @@ def _bulk(request, object_type: str):
         )
         messages.success(request, "Your export is being prepared.")
         return redirect("crm:export", export_id=export.pk)
+    extra = list_actions.get(action, object_type)
+    if extra is not None:  # registered by a product above the CRM; it checks its own permissions
+        return extra.handle(request, object_type, rows, back)
     if not has_perm(request.membership.role, Perm.WRITE):
         raise PermissionDenied("Your role cannot change records")
     try:

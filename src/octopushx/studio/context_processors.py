@@ -1,0 +1,12 @@
+"""What every page needs to know about Studio: whether the member sees it in the navigation."""
+
+from __future__ import annotations
+
+from octopushx.studio import services
+
+
+def studio(request) -> dict:
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return {"studio": {"read": False, "edit": False}}
+    return {"studio": {"read": services.can_read(membership), "edit": services.can_edit(membership)}}
