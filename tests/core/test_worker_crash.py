@@ -69,12 +69,12 @@ class Workers:
         self.log_dir = log_dir
         self.started: list[subprocess.Popen] = []
 
-    def start(self) -> subprocess.Popen:
+    def start(self, threads: int = 1) -> subprocess.Popen:
         script = Path(sys.executable).with_name("octopushx")
         command = [str(script)] if script.exists() else [sys.executable, "-m", "octopushx.cli"]
         log = (self.log_dir / f"worker-{len(self.started)}.log").open("w")
         process = subprocess.Popen(
-            [*command, "worker", "--threads", "1"],
+            [*command, "worker", "--threads", str(threads)],
             env=self.env,
             cwd=REPO,
             stdout=log,

@@ -20,10 +20,12 @@ running runs, so a backlog of one organisation delays another's run by about one
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -143,6 +145,26 @@ def admit(run: Run, workflow: Workflow, version: dict, record: dict | None) -> s
 # --- claiming --------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _bookkeeping() -> Iterator[None]:
+    """A write of the engine's own state (claim, admission, branch, lease, finish) whose commit does
+    not wait for the disk on PostgreSQL (``synchronous_commit`` off for that transaction only).
+
+    Safe for runs: PostgreSQL writes its log in order, so the next step's effect, committed
+    synchronously, makes every earlier bookkeeping write durable with it; one lost in a database
+    crash only has the run replayed, and its finished steps are not done again. Each such commit
+    saved 2-3.5 ms. Inside an outer transaction, or on SQLite (whose commits do not wait for the
+    disk in WAL mode with synchronous=NORMAL), this changes nothing.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
 def _claim(tenant_id) -> Run | None:
     now = timezone.now()
     cap = settings.STUDIO_ORG_CONCURRENCY
@@ -155,12 +177,13 @@ def _claim(tenant_id) -> Run | None:
         .values_list("pk", flat=True)[:3]
     )
     for pk in due:
-        claimed = Run.objects.filter(pk=pk, status__in=(RunStatus.QUEUED, RunStatus.WAITING)).update(
-            status=RunStatus.RUNNING,
-            lease_until=now + timedelta(seconds=settings.JOB_LEASE_SECONDS),
-            claimed_by=jobs._worker_id,
-            started_at=Coalesce("started_at", now),
-        )
+        with _bookkeeping():
+            claimed = Run.objects.filter(pk=pk, status__in=(RunStatus.QUEUED, RunStatus.WAITING)).update(
+                status=RunStatus.RUNNING,
+                lease_until=now + timedelta(seconds=settings.JOB_LEASE_SECONDS),
+                claimed_by=jobs._worker_id,
+                started_at=Coalesce("started_at", now),
+            )
         if claimed:
             return Run.objects.select_related("tenant", "workflow").get(pk=pk)
     return None
@@ -179,10 +202,16 @@ def _due_tenants(limit: int = 500) -> list:
     return ids
 
 
-def tick(budget: float | None = None) -> int:
+def _more_due() -> bool:
+    return Run.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.WAITING), run_after__lte=timezone.now()).exists()
+
+
+def tick(budget: float | None = None, fan_out: bool = True) -> int:
     """Run due runs, organisation by organisation, for about ``budget`` seconds; returns how many.
 
-    When time is up and work remains another tick is queued behind the queue's other work.
+    When time is up and work remains another tick is queued behind the queue's other work. A tick
+    that finds work and sees more waiting queues one more tick at once (``fan_out``), which does
+    the same: a backlog spreads over every idle consumer thread and process instead of one.
     """
     budget = settings.STUDIO_TICK_SECONDS if budget is None else budget
     deadline = time.monotonic() + budget
@@ -197,6 +226,8 @@ def tick(budget: float | None = None) -> int:
                 run = _claim(tenant_id)
                 if run is None:
                     break
+                if fan_out and not ran and _more_due():
+                    kick(now=True)
                 execute(run)
                 ran += 1
                 progressed = True
@@ -213,7 +244,7 @@ def drain(max_seconds: float = 120) -> int:
     ran = 0
     while time.monotonic() < deadline:
         recover()
-        done = tick(budget=max_seconds)
+        done = tick(budget=max_seconds, fan_out=False)
         ran += done
         if not done:
             break
@@ -280,6 +311,9 @@ def _version(run: Run) -> dict:
 
 def execute(run: Run) -> None:
     """Replay ``run`` (claimed by this process) until it finishes, waits or must retry later."""
+    # A worker process may not have imported the products' automation.py yet: without their
+    # record types every record looks gone and the run is dropped as not admitted.
+    automation.discover()
     workflow = run.workflow
     version = _version(run)
     try:
@@ -287,6 +321,7 @@ def execute(run: Run) -> None:
     except Exception as exc:  # a loader failing is the run's failure, not the worker's
         _finish(run, RunStatus.FAILED, f"The record could not be read: {exc}")
         return
+    changed: dict[str, Any] = {}  # written in one update below
     if not run.admitted:
         verdict = admit(run, workflow, version, record)
         if verdict == "loop":
@@ -301,9 +336,11 @@ def execute(run: Run) -> None:
             # Filtered before it started: no run in the history (the trigger did not apply).
             Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).delete()
             return
-        Run.objects.filter(pk=run.pk).update(admitted=True)
-        run.admitted = True
+        changed["admitted"] = run.admitted = True
     if run.record_type and record is None:
+        if changed:
+            with _bookkeeping():
+                Run.objects.filter(pk=run.pk).update(**changed)
         _finish(run, RunStatus.SKIPPED, "The record no longer exists.")
         return
     rt = automation.RECORD_TYPES.get(run.record_type)
@@ -311,20 +348,25 @@ def execute(run: Run) -> None:
     label = (rt.describe(record) or "")[:200] if (rt and record) else ""
     if (contact_id and run.contact_id != str(contact_id)) or label != run.record_label:
         run.contact_id, run.record_label = str(contact_id or run.contact_id or ""), label
-        Run.objects.filter(pk=run.pk).update(contact_id=run.contact_id, record_label=label)
+        changed.update(contact_id=run.contact_id, record_label=label)
+    if changed:  # admitted before any step acts: a resumed run is not filtered out by its own effects
+        with _bookkeeping():
+            Run.objects.filter(pk=run.pk).update(**changed)
     runner = _Runner(run, workflow, version, record, restricted=automation.is_restricted(run.tenant, contact_id))
     try:
         with events.caused_by(str(run.pk), run.depth):
             runner.steps(version.get("steps", []))
     except _Waiting as waiting:
-        Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.WAITING, run_after=waiting.until, lease_until=None, claimed_by=None
-        )
+        with _bookkeeping():
+            Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.WAITING, run_after=waiting.until, lease_until=None, claimed_by=None
+            )
         return
     except _Retry as retry:
-        Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.QUEUED, run_after=retry.after, lease_until=None, claimed_by=None
-        )
+        with _bookkeeping():
+            Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.QUEUED, run_after=retry.after, lease_until=None, claimed_by=None
+            )
         return
     except _Failed as failed:
         _finish(run, RunStatus.FAILED, str(failed))
@@ -347,16 +389,17 @@ def execute(run: Run) -> None:
 def _finish(run: Run, status: str, error: str = "") -> None:
     now = timezone.now()
     count = StepRun.objects.filter(run=run).count()
-    Run.objects.filter(pk=run.pk).exclude(status__in=FINISHED).update(
-        status=status,
-        error=error[:4000],
-        finished_at=now,
-        lease_until=None,
-        claimed_by=None,
-        admitted=True if status == RunStatus.LOOP_PREVENTED else F("admitted"),
-        step_count=count,
-        started_at=Coalesce("started_at", now),
-    )
+    with _bookkeeping():
+        Run.objects.filter(pk=run.pk).exclude(status__in=FINISHED).update(
+            status=status,
+            error=error[:4000],
+            finished_at=now,
+            lease_until=None,
+            claimed_by=None,
+            admitted=True if status == RunStatus.LOOP_PREVENTED else F("admitted"),
+            step_count=count,
+            started_at=Coalesce("started_at", now),
+        )
     if status == RunStatus.FAILED:
         from octopushx.studio import services
 
@@ -378,6 +421,7 @@ class _Runner:
         self.ai_steps = {s["id"] for s in definition.walk(version.get("steps", [])) if s.get("type") == "ai"}
         self.executed = 0
         self.skipped_restricted = 0
+        self.stale = False  # a step changed the record: the variables need reading again
 
     # Each step: reuse a finished row, else run it.
     def steps(self, steps: list[dict]) -> None:
@@ -403,6 +447,8 @@ class _Runner:
             self.executed += 1
             return
         jobs_lease(self.run)
+        if self.stale:
+            self._reload_record()
         self.executed += 1
         if self.restricted and self._acts_on_person(step):
             self.skipped_restricted += 1
@@ -504,9 +550,10 @@ class _Runner:
             return
         self.variables["steps"][step["id"]] = output
         if action.type in ("update_field", "add_tag", "remove_tag", "assign_owner") and self.record is not None:
-            self._reload_record()
+            self.stale = True  # read again before the next step runs (not at all after the last one)
 
     def _reload_record(self) -> None:
+        self.stale = False
         fresh = load_record(self.run)
         record_type = definition.record_type_of(self.version.get("trigger", {}))
         if fresh is not None and record_type:
@@ -516,6 +563,13 @@ class _Runner:
     def _take(self, step: dict, params: dict, started) -> StepRun:
         """Claim the step's row as succeeded inside the effect's transaction (or find it taken)."""
         key = f"{self.run.pk}:{step['id']}"
+        if step["id"] not in self.done:
+            # The usual case, a step that has no row yet: insert it at once (the unique key stops a
+            # second worker here) rather than first looking for a row to update.
+            try:
+                return self._insert(step, key, StepStatus.SUCCEEDED, params, started)
+            except IntegrityError:
+                pass  # another worker's row: decide below
         updated = (
             StepRun.objects.filter(key=key)
             .exclude(status=StepStatus.SUCCEEDED)
@@ -526,23 +580,24 @@ class _Runner:
             return StepRun.objects.get(key=key)
         if StepRun.objects.filter(key=key).exists():
             raise _AlreadyDone
+        try:
+            return self._insert(step, key, StepStatus.SUCCEEDED, params, started)
+        except IntegrityError:
+            raise _AlreadyDone from None
+
+    def _insert(self, step: dict, key: str, status: str, input_: dict, started, **fields) -> StepRun:
+        """The step's row, new (``IntegrityError`` when its key exists: another worker has it)."""
         self.position += 1
         try:
             with transaction.atomic():
                 return StepRun.objects.create(
-                    tenant_id=self.run.tenant_id,
-                    run=self.run,
-                    step_id=step["id"],
-                    type=step["type"],
-                    position=self.position,
-                    key=key,
-                    status=StepStatus.SUCCEEDED,
-                    attempts=1,
-                    input=_json(params),
-                    started_at=started,
-                )
+                    tenant_id=self.run.tenant_id, run=self.run, step_id=step["id"], type=step["type"],
+                    position=self.position, key=key, status=status, attempts=1, input=_json(input_),
+                    started_at=started, **fields,
+                )  # fmt: skip
         except IntegrityError:
-            raise _AlreadyDone from None
+            self.position -= 1
+            raise
 
     def _remote(self, step: dict) -> None:
         key = f"{self.run.pk}:{step['id']}"
@@ -620,6 +675,15 @@ class _Runner:
     def _record(self, step: dict, status: str, input_: dict, output: dict, error: str = "", wake_at=None) -> None:
         key = f"{self.run.pk}:{step['id']}"
         now = timezone.now()
+        finished = None if status == StepStatus.WAITING else now
+        if step["id"] not in self.done:
+            try:
+                with _bookkeeping():
+                    self._insert(step, key, status, input_, now, output=_json(output), error=error,
+                                 finished_at=finished, wake_at=wake_at)  # fmt: skip
+                return
+            except IntegrityError:
+                pass
         self.position += 1
         StepRun.objects.update_or_create(
             key=key,
@@ -664,10 +728,18 @@ class _Runner:
 
 
 def jobs_lease(run: Run) -> None:
-    """Extend the run's lease between steps (a long run is not taken for lost)."""
-    Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-        lease_until=timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
-    )
+    """Extend the run's lease between steps (a long run is not taken for lost).
+
+    Only once a quarter of it has passed: a write per step cost a commit each (3.5 ms on
+    PostgreSQL with synchronous commits) for runs that finish well within their lease.
+    """
+    now = timezone.now()
+    lease = timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    if run.lease_until is not None and run.lease_until - now > lease * 3 / 4:
+        return
+    run.lease_until = now + lease
+    with _bookkeeping():
+        Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(lease_until=run.lease_until)
 
 
 def _is_ai_path(path: str, ai_steps: set[str]) -> bool:

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from octopushx.core import audit, automation
@@ -46,11 +47,27 @@ def require_edit(actor: Actor) -> None:
 # --- workflows -------------------------------------------------------------------------------
 
 
+def _recent_runs(since, **filters):
+    """How many of the workflow's runs since ``since`` match ``filters``: counted along the
+    (tenant, workflow, created_at) index, so only the last days' runs are read. (A join with
+    the condition inside Count read every run the workflow ever had: 1 s at 275,000 runs.)"""
+    runs = (
+        Run.objects.filter(
+            tenant_id=OuterRef("tenant_id"), workflow_id=OuterRef("pk"), created_at__gte=since, **filters
+        )
+        .order_by()
+        .values("workflow_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(runs, output_field=IntegerField()), 0)
+
+
 def workflow_rows(tenant):
     since = timezone.now() - timedelta(days=7)
     return Workflow.objects.for_tenant(tenant).annotate(
-        runs_7d=Count("runs", filter=Q(runs__created_at__gte=since, runs__admitted=True, runs__test=False)),
-        failures_7d=Count("runs", filter=Q(runs__created_at__gte=since, runs__status=RunStatus.FAILED)),
+        runs_7d=_recent_runs(since, admitted=True, test=False),
+        failures_7d=_recent_runs(since, status=RunStatus.FAILED),
     )
 
 
