@@ -114,8 +114,10 @@ def record(
         object_type = object_type or obj._meta.model_name
         object_id = object_id or str(obj.pk)
     with transaction.atomic():
-        AuditHead.objects.get_or_create(tenant=tenant)
-        head = AuditHead.objects.select_for_update().get(tenant=tenant)
+        head = AuditHead.objects.select_for_update().filter(tenant=tenant).first()
+        if head is None:
+            AuditHead.objects.get_or_create(tenant=tenant)
+            head = AuditHead.objects.select_for_update().get(tenant=tenant)
         salt = secrets.token_hex(16)
         personal = {
             "actor_label": actor.label[:254],

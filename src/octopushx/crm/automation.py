@@ -36,7 +36,7 @@ _OWNER_VARS = {
 # --- contacts ------------------------------------------------------------------------------
 
 
-def contact_values(contact: Contact) -> dict:
+def contact_values(contact: Contact, tags: list[str] | None = None) -> dict:
     return {
         "id": str(contact.pk),
         "first_name": contact.first_name,
@@ -48,7 +48,7 @@ def contact_values(contact: Contact) -> dict:
         "company_name": contact.company.name if contact.company_id else "",
         "company_id": str(contact.company_id) if contact.company_id else None,
         "owner": _member(contact.owner),
-        "tags": sorted(t.name for t in contact.tags.all()),
+        "tags": sorted(t.name for t in contact.tags.all()) if tags is None else tags,
         "lifecycle_stage": contact.lifecycle_stage,
         "lead_status": contact.lead_status,
         "consent": contact.consent,
@@ -63,14 +63,11 @@ def contact_values(contact: Contact) -> dict:
 
 
 def _load_contact(tenant, record_id: str) -> dict | None:
-    contact = (
-        Contact.objects.for_tenant(tenant)
-        .select_related("company", "owner")
-        .prefetch_related("tags")
-        .filter(pk=record_id)
-        .first()
-    )
-    return contact_values(contact) if contact else None
+    contact = Contact.objects.for_tenant(tenant).select_related("company", "owner").filter(pk=record_id).first()
+    if contact is None:
+        return None
+    tags = sorted(contact.tags.values_list("name", flat=True))
+    return contact_values(contact, tags=tags)
 
 
 def _search_contacts(tenant, query: str, limit: int) -> list[tuple[str, str]]:
@@ -490,17 +487,10 @@ action(
 def _tag(add: bool):
     def run(ctx) -> dict:
         names = [n.strip() for n in str(ctx.params.get("tag", "")).split(",") if n.strip()]
-        contact = Contact.objects.for_tenant(ctx.tenant).prefetch_related("tags").get(pk=ctx.record_id)
-        current = [t.name for t in contact.tags.all()]
-        lowered = {n.lower() for n in names}
-        wanted = (
-            current + [n for n in names if n.lower() not in {c.lower() for c in current}]
-            if add
-            else [c for c in current if c.lower() not in lowered]
+        tags, changed = services.change_tags(
+            ctx.tenant, ctx.actor, ctx.record_id, add=names if add else (), remove=() if add else names
         )
-        if wanted != current:
-            services.update_contact(ctx.tenant, ctx.actor, contact, {"tags": wanted})
-        return {"tags": sorted(wanted), "changed": wanted != current}
+        return {"tags": tags, "changed": changed}
 
     return run
 

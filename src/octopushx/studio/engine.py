@@ -322,6 +322,7 @@ def execute(run: Run) -> None:
         _finish(run, RunStatus.FAILED, f"The record could not be read: {exc}")
         return
     changed: dict[str, Any] = {}  # written in one update below
+    fresh = not run.admitted  # never started: it has no step rows yet (a retry's copies are admitted)
     if not run.admitted:
         verdict = admit(run, workflow, version, record)
         if verdict == "loop":
@@ -352,7 +353,11 @@ def execute(run: Run) -> None:
     if changed:  # admitted before any step acts: a resumed run is not filtered out by its own effects
         with _bookkeeping():
             Run.objects.filter(pk=run.pk).update(**changed)
-    runner = _Runner(run, workflow, version, record, restricted=automation.is_restricted(run.tenant, contact_id))
+    if record is not None and contact_id and str(record.get("id")) == str(contact_id) and "restricted" in record:
+        restricted = bool(record["restricted"])  # the record is the person: its row was just read
+    else:
+        restricted = automation.is_restricted(run.tenant, contact_id)
+    runner = _Runner(run, workflow, version, record, restricted=restricted, fresh=fresh)
     try:
         with events.caused_by(str(run.pk), run.depth):
             runner.steps(version.get("steps", []))
@@ -383,12 +388,12 @@ def execute(run: Run) -> None:
         if status == RunStatus.SKIPPED
         else ""
     )
-    _finish(run, status, reason)
+    _finish(run, status, reason, steps=runner.position if runner.exact else None)
 
 
-def _finish(run: Run, status: str, error: str = "") -> None:
+def _finish(run: Run, status: str, error: str = "", steps: int | None = None) -> None:
     now = timezone.now()
-    count = StepRun.objects.filter(run=run).count()
+    count = StepRun.objects.filter(run=run).count() if steps is None else steps
     with _bookkeeping():
         Run.objects.filter(pk=run.pk).exclude(status__in=FINISHED).update(
             status=status,
@@ -407,7 +412,9 @@ def _finish(run: Run, status: str, error: str = "") -> None:
 
 
 class _Runner:
-    def __init__(self, run: Run, workflow: Workflow, version: dict, record: dict | None, *, restricted: bool):
+    def __init__(
+        self, run: Run, workflow: Workflow, version: dict, record: dict | None, *, restricted: bool, fresh: bool = False
+    ):
         self.run = run
         self.workflow = workflow
         self.version = version
@@ -416,7 +423,8 @@ class _Runner:
         self.actor = workflow_actor(workflow)
         self.variables = base_variables(run, workflow, version, record)
         self.changes = changes_of(run)
-        self.done = {row.step_id: row for row in StepRun.objects.filter(run=run)}
+        self.done = {} if fresh else {row.step_id: row for row in StepRun.objects.filter(run=run)}
+        self.exact = True  # ``position`` counts the run's step rows (not after a clash with another worker)
         self.position = len(self.done)
         self.ai_steps = {s["id"] for s in definition.walk(version.get("steps", [])) if s.get("type") == "ai"}
         self.executed = 0
@@ -597,6 +605,7 @@ class _Runner:
                 )  # fmt: skip
         except IntegrityError:
             self.position -= 1
+            self.exact = False
             raise
 
     def _remote(self, step: dict) -> None:
@@ -653,7 +662,7 @@ class _Runner:
         row = StepRun.objects.filter(key=key).first()
         if row is None:
             self.position += 1
-            row, _ = StepRun.objects.get_or_create(
+            row, created = StepRun.objects.get_or_create(
                 key=key,
                 defaults={
                     "tenant_id": self.run.tenant_id,
@@ -666,6 +675,7 @@ class _Runner:
                     "started_at": now,
                 },
             )
+            self.exact = self.exact and created
         StepRun.objects.filter(pk=row.pk).update(
             status=StepStatus.RUNNING, attempts=F("attempts") + 1, input=_json(_redacted(params)), started_at=now
         )
@@ -685,6 +695,7 @@ class _Runner:
             except IntegrityError:
                 pass
         self.position += 1
+        self.exact = False
         StepRun.objects.update_or_create(
             key=key,
             defaults={"status": status, "input": _json(input_), "output": _json(output), "error": error,

@@ -39,6 +39,7 @@ from octopushx.crm.services.companies import (
     update_company,
 )
 from octopushx.crm.services.contacts import (
+    change_tags,
     clean_contact,
     contact_snapshot,
     create_contact,
@@ -68,6 +69,7 @@ from octopushx.crm.services.setup import (
 )
 
 __all__ = [
+    "change_tags",
     "ADDRESS_FIELDS",
     "COMPANY_TEXT",
     "CONTACT_TEXT",

@@ -119,9 +119,12 @@ def _tags(tenant, names, errors: dict) -> list[Tag] | None:
 
 def get_or_create_tags(tenant, names: list[str]) -> list[Tag]:
     existing = {t.name.lower(): t for t in Tag.objects.for_tenant(tenant).filter(name__in=names)}
-    for t in Tag.objects.for_tenant(tenant).exclude(name__in=names):
-        if t.name.lower() in {n.lower() for n in names}:
-            existing[t.name.lower()] = t
+    missing = [n for n in names if n.lower() not in existing]
+    if missing:  # the same tag in another case ("VIP" for "vip") is the same tag
+        wanted = {n.lower() for n in missing}
+        for t in Tag.objects.for_tenant(tenant).exclude(name__in=names):
+            if t.name.lower() in wanted:
+                existing[t.name.lower()] = t
     result = []
     for name in names:
         tag = existing.get(name.lower())
