@@ -41,6 +41,7 @@ from octopushx.core.context import Actor
 from octopushx.core.models import WorkerProcess
 from octopushx.studio import conditions, definition, remote, templating
 from octopushx.studio.models import FINISHED, Enrolment, Run, RunStatus, StepRun, StepStatus, Workflow, WorkflowVersion
+from octopushx.tenancy.models import Organization
 
 log = logging.getLogger(__name__)
 
@@ -165,28 +166,55 @@ def _bookkeeping() -> Iterator[None]:
         yield
 
 
-def _claim(tenant_id) -> Run | None:
+def _claim(tenant_id, cache: dict | None = None) -> Run | None:
+    """Take the organisation's next due run (None when none is due or it is at its cap).
+
+    One statement picks and takes the row and returns it (``UPDATE … RETURNING``; on PostgreSQL
+    the pick skips rows another worker is taking). ``cache`` keeps the tenant and workflow rows
+    for a tick: a run uses its own version's definition whatever the cached workflow says.
+    """
     now = timezone.now()
     cap = settings.STUDIO_ORG_CONCURRENCY
     busy = Run.objects.filter(tenant_id=tenant_id, status=RunStatus.RUNNING, lease_until__gte=now).count()
     if busy >= cap:
         return None
-    due = (
-        Run.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.WAITING), tenant_id=tenant_id, run_after__lte=now)
-        .order_by("run_after")
-        .values_list("pk", flat=True)[:3]
+    table, fields = Run._meta.db_table, {f.name: f for f in Run._meta.concrete_fields}
+
+    def prep(name: str, value):
+        return fields[name].get_db_prep_value(value, connection)
+
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    # The table name comes from the model, every value is a parameter.
+    sql = (
+        f"UPDATE {table} SET status = %s, lease_until = %s, claimed_by = %s, started_at = COALESCE(started_at, %s) "  # noqa: S608
+        f"WHERE id = (SELECT id FROM {table} WHERE status IN (%s, %s) AND tenant_id = %s AND run_after <= %s "
+        f"ORDER BY run_after LIMIT 1{lock}) AND status IN (%s, %s) RETURNING *"
     )
-    for pk in due:
-        with _bookkeeping():
-            claimed = Run.objects.filter(pk=pk, status__in=(RunStatus.QUEUED, RunStatus.WAITING)).update(
-                status=RunStatus.RUNNING,
-                lease_until=now + timedelta(seconds=settings.JOB_LEASE_SECONDS),
-                claimed_by=jobs._worker_id,
-                started_at=Coalesce("started_at", now),
-            )
-        if claimed:
-            return Run.objects.select_related("tenant", "workflow").get(pk=pk)
-    return None
+    due = (RunStatus.QUEUED, RunStatus.WAITING)
+    params = [
+        RunStatus.RUNNING,
+        prep("lease_until", now + timedelta(seconds=settings.JOB_LEASE_SECONDS)),
+        prep("claimed_by", jobs._worker_id),
+        prep("started_at", now),
+        *due,
+        prep("tenant", tenant_id),
+        prep("run_after", now),
+        *due,
+    ]
+    with _bookkeeping():
+        found = list(Run.objects.raw(sql, params))
+    if not found:
+        return None
+    run = found[0]
+    cache = {} if cache is None else cache
+    tenant = cache.get(run.tenant_id)
+    if tenant is None:
+        tenant = cache[run.tenant_id] = Organization.objects.get(pk=run.tenant_id)
+    workflow = cache.get(run.workflow_id)
+    if workflow is None:
+        workflow = cache[run.workflow_id] = Workflow.objects.get(pk=run.workflow_id)
+    run.tenant, run.workflow = tenant, workflow
+    return run
 
 
 def _due_tenants(limit: int = 500) -> list:
@@ -221,9 +249,10 @@ def tick(budget: float | None = None, fan_out: bool = True) -> int:
         if not tenants:
             return ran
         progressed = False
+        cache: dict = {}  # tenants and workflows, read once a round
         for tenant_id in tenants:
             for _ in range(PER_ROUND):
-                run = _claim(tenant_id)
+                run = _claim(tenant_id, cache)
                 if run is None:
                     break
                 if fan_out and not ran and _more_due():
