@@ -7,10 +7,10 @@ carries the "unreviewed AI output" label until a person has reviewed the call (`
 from __future__ import annotations
 
 from django.db.models import Q
-from django.urls import reverse
 
 from octopushx.calls.models import Call
 from octopushx.core.automation import RecordType, Trigger, Var, record_type, trigger
+from octopushx.core.links import record_path
 
 
 def _label(score: float | None) -> str:
@@ -49,7 +49,7 @@ def _load_call(tenant, record_id: str) -> dict | None:
         "contact_id": str(call.contact_id) if call.contact_id else None,
         "contact_name": f"{call.contact.first_name} {call.contact.last_name}".strip() if call.contact_id else "",
         "started_at": call.started_at.isoformat() if call.started_at else None,
-        "url": reverse("calls:detail", args=[call.pk]),
+        "url": record_path("calls:detail", call.pk),
     }
 
 
@@ -123,7 +123,7 @@ record_type(
             "url": "/calls/",
         },
         contact_of=lambda tenant, values: values.get("contact_id"),
-        url=lambda record_id: reverse("calls:detail", args=[record_id]),
+        url=lambda record_id: record_path("calls:detail", record_id),
         describe=lambda v: f"Call with {v.get('contact_name') or v.get('from_number') or 'unknown'}",
         search=_search_calls,
     )

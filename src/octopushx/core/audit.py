@@ -113,7 +113,8 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id or str(obj.pk)
-    with transaction.atomic():
+    # No savepoint of its own: an entry that cannot be written fails the caller's whole transaction.
+    with transaction.atomic(savepoint=False):
         head = AuditHead.objects.select_for_update().filter(tenant=tenant).first()
         if head is None:
             AuditHead.objects.get_or_create(tenant=tenant)

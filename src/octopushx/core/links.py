@@ -7,9 +7,11 @@ During a request the link is built from the request's own scheme and host (so an
 from __future__ import annotations
 
 import contextvars
+import functools
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
+from django.urls import reverse
 
 request_base_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_base_url", default="")
 
@@ -44,3 +46,17 @@ class RequestBaseUrlMiddleware:
             return self.get_response(request)
         finally:
             request_base_var.reset(marker)
+
+
+_PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
+
+
+@functools.cache
+def _pattern(name: str) -> str:
+    return reverse(name, args=[_PLACEHOLDER])
+
+
+def record_path(name: str, pk) -> str:
+    """``reverse(name, args=[pk])`` for a URL taking one id, at a fraction of its cost (a
+    namespaced ``reverse`` takes about a millisecond; workflows describe thousands of records)."""
+    return _pattern(name).replace(_PLACEHOLDER, str(pk))

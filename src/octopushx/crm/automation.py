@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from octopushx.core.automation import Action, Param, RecordType, Trigger, Var, action, record_type, restriction, trigger
+from octopushx.core.links import record_path
 from octopushx.crm import services
 from octopushx.crm.models import Company, Consent, Contact, Deal, Lifecycle, Task, TaskStatus
 from octopushx.tenancy.models import Membership
@@ -58,7 +58,7 @@ def contact_values(contact: Contact, tags: list[str] | None = None) -> dict:
         "country": contact.country,
         "custom": dict(contact.custom),
         "created_at": _iso(contact.created_at),
-        "url": reverse("crm:contact", args=[contact.pk]),
+        "url": record_path("crm:contact", contact.pk),
     }
 
 
@@ -127,7 +127,7 @@ record_type(
             "url": "/crm/contacts/",
         },
         contact_of=lambda tenant, values: values.get("id"),
-        url=lambda record_id: reverse("crm:contact", args=[record_id]),
+        url=lambda record_id: record_path("crm:contact", record_id),
         describe=lambda v: v.get("full_name") or v.get("email") or "Contact",
         search=_search_contacts,
     )
@@ -157,7 +157,7 @@ def _load_company(tenant, record_id: str) -> dict | None:
         "owner": _member(company.owner),
         "custom": dict(company.custom),
         "created_at": _iso(company.created_at),
-        "url": reverse("crm:company", args=[company.pk]),
+        "url": record_path("crm:company", company.pk),
     }
 
 
@@ -186,7 +186,7 @@ def _load_deal(tenant, record_id: str) -> dict | None:
         "owner": _member(deal.owner),
         "custom": dict(deal.custom),
         "created_at": _iso(deal.created_at),
-        "url": reverse("crm:deal", args=[deal.pk]),
+        "url": record_path("crm:deal", deal.pk),
     }
 
 
@@ -243,7 +243,7 @@ record_type(
             "created_at": "2026-01-05T09:30:00+00:00",
             "url": "/crm/companies/",
         },
-        url=lambda record_id: reverse("crm:company", args=[record_id]),
+        url=lambda record_id: record_path("crm:company", record_id),
         describe=lambda v: v.get("name") or "Company",
         search=_search(Company, "name"),
     )
@@ -285,7 +285,7 @@ record_type(
             "url": "/crm/deals/",
         },
         contact_of=lambda tenant, values: values.get("contact_id"),
-        url=lambda record_id: reverse("crm:deal", args=[record_id]),
+        url=lambda record_id: record_path("crm:deal", record_id),
         describe=lambda v: v.get("name") or "Deal",
         search=_search(Deal, "name"),
     )

@@ -6,9 +6,8 @@ and a link are enough to tell the people who handle it.
 
 from __future__ import annotations
 
-from django.urls import reverse
-
 from octopushx.core.automation import RecordType, Trigger, Var, record_type, trigger
+from octopushx.core.links import record_path
 from octopushx.shield.privacy.models import PrivacyRequest, RequestKind, RequestState
 
 
@@ -24,7 +23,7 @@ def _load(tenant, record_id: str) -> dict | None:
         "source": request.source,
         "due_at": request.due_at.isoformat() if request.due_at else None,
         "created_at": request.created_at.isoformat(),
-        "url": reverse("shield:privacy_request", args=[request.pk]),
+        "url": record_path("shield:privacy_request", request.pk),
     }
 
 

@@ -78,6 +78,10 @@ class _AlreadyDone(Exception):
     pass
 
 
+class _Clash(Exception):
+    """The step's row appeared meanwhile (another worker): undo and take the careful path."""
+
+
 def workflow_actor(workflow: Workflow) -> Actor:
     """The audit trail's actor for everything a run does: the workflow itself."""
     return Actor(label_override=f"Workflow “{workflow.name}”"[:200], ref_override=f"w:{workflow.pk}")
@@ -379,14 +383,15 @@ def execute(run: Run) -> None:
     if (contact_id and run.contact_id != str(contact_id)) or label != run.record_label:
         run.contact_id, run.record_label = str(contact_id or run.contact_id or ""), label
         changed.update(contact_id=run.contact_id, record_label=label)
-    if changed:  # admitted before any step acts: a resumed run is not filtered out by its own effects
-        with _bookkeeping():
-            Run.objects.filter(pk=run.pk).update(**changed)
     if record is not None and contact_id and str(record.get("id")) == str(contact_id) and "restricted" in record:
         restricted = bool(record["restricted"])  # the record is the person: its row was just read
     else:
         restricted = automation.is_restricted(run.tenant, contact_id)
     runner = _Runner(run, workflow, version, record, restricted=restricted, fresh=fresh)
+    if changed:
+        # Admitted before any step acts (a resumed run is not filtered out by its own effects):
+        # written with the first step's row, or at the end.
+        runner.later(lambda: Run.objects.filter(pk=run.pk).update(**changed))
     try:
         with events.caused_by(str(run.pk), run.depth):
             runner.steps(version.get("steps", []))
@@ -407,8 +412,11 @@ def execute(run: Run) -> None:
         return
     except Exception as exc:  # a bug in a step must fail the run visibly, never the worker
         log.exception("workflow run %s crashed", run.pk)
+        with contextlib.suppress(Exception):
+            runner.flush()
         _finish(run, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
         return
+    runner.flush()
     status = (
         RunStatus.SKIPPED if runner.executed and runner.executed == runner.skipped_restricted else RunStatus.SUCCEEDED
     )
@@ -454,11 +462,23 @@ class _Runner:
         self.changes = changes_of(run)
         self.done = {} if fresh else {row.step_id: row for row in StepRun.objects.filter(run=run)}
         self.exact = True  # ``position`` counts the run's step rows (not after a clash with another worker)
+        # Bookkeeping that can wait for the next step's transaction (a branch's row, the admission):
+        # it commits with that step's effect, so it is never lost when the effect is not.
+        self.pending: list[Any] = []
         self.position = len(self.done)
         self.ai_steps = {s["id"] for s in definition.walk(version.get("steps", [])) if s.get("type") == "ai"}
         self.executed = 0
         self.skipped_restricted = 0
         self.stale = False  # a step changed the record: the variables need reading again
+
+    def later(self, write) -> None:
+        self.pending.append(write)
+
+    def flush(self) -> None:
+        """Write the pending bookkeeping, in order (inside the caller's transaction, if any)."""
+        pending, self.pending = self.pending, []
+        for write in pending:
+            write()
 
     # Each step: reuse a finished row, else run it.
     def steps(self, steps: list[dict]) -> None:
@@ -495,7 +515,9 @@ class _Runner:
         if kind == "branch":
             holds = conditions.evaluate(step.get("conditions"), self.variables, self.changes)
             output = {"branch": "then" if holds else "else", "result": holds}
-            self._record(step, StepStatus.SUCCEEDED, {"conditions": step.get("conditions")}, output)
+            # The side taken is kept with the first step on it (or at the end): replayed before
+            # anything under it acted, the branch may choose afresh.
+            self.later(lambda: self._record(step, StepStatus.SUCCEEDED, {"conditions": step.get("conditions")}, output))
             self.variables["steps"][step["id"]] = output
             self.steps(step.get(output["branch"]) or [])
             return
@@ -568,10 +590,7 @@ class _Runner:
         )
         started = timezone.now()
         try:
-            with transaction.atomic():
-                row = self._take(step, params, started)
-                output = action.run(ctx) or {}
-                StepRun.objects.filter(pk=row.pk).update(output=_json(output), finished_at=timezone.now())
+            output = self._effect(step, key, params, started, lambda: action.run(ctx) or {})
         except _AlreadyDone:
             row = StepRun.objects.get(key=key)
             self.variables["steps"][step["id"]] = row.output
@@ -588,6 +607,30 @@ class _Runner:
         self.variables["steps"][step["id"]] = output
         if action.type in ("update_field", "add_tag", "remove_tag", "assign_owner") and self.record is not None:
             self.stale = True  # read again before the next step runs (not at all after the last one)
+
+    def _effect(self, step: dict, key: str, params: dict, started, act) -> dict:
+        """Run ``act`` and record the step as succeeded in one transaction (both or neither)."""
+        if step["id"] not in self.done:
+            # The usual case, a step with no row yet: act, then insert the row with its output. A
+            # second worker that did the same fails on the row's unique key and its effect is undone.
+            try:
+                with transaction.atomic():
+                    self.flush()
+                    output = act()
+                    try:
+                        self._insert(step, key, StepStatus.SUCCEEDED, params, started, savepoint=False,
+                                     output=_json(output), finished_at=timezone.now())  # fmt: skip
+                    except IntegrityError as exc:
+                        raise _Clash from exc
+                return output
+            except _Clash:
+                pass  # someone else's row: decide below, with the row taken first
+        with transaction.atomic():
+            self.flush()
+            row = self._take(step, params, started)
+            output = act()
+            StepRun.objects.filter(pk=row.pk).update(output=_json(output), finished_at=timezone.now())
+        return output
 
     def _reload_record(self) -> None:
         self.stale = False
@@ -622,11 +665,11 @@ class _Runner:
         except IntegrityError:
             raise _AlreadyDone from None
 
-    def _insert(self, step: dict, key: str, status: str, input_: dict, started, **fields) -> StepRun:
+    def _insert(self, step: dict, key: str, status: str, input_: dict, started, savepoint=True, **fields) -> StepRun:
         """The step's row, new (``IntegrityError`` when its key exists: another worker has it)."""
         self.position += 1
         try:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=savepoint):
                 return StepRun.objects.create(
                     tenant_id=self.run.tenant_id, run=self.run, step_id=step["id"], type=step["type"],
                     position=self.position, key=key, status=status, attempts=1, input=_json(input_),
@@ -686,6 +729,7 @@ class _Runner:
 
     def _start_remote(self, step: dict, params: dict) -> StepRun:
         """Commit the step's row as running before anything leaves the platform."""
+        self.flush()
         key = f"{self.run.pk}:{step['id']}"
         now = timezone.now()
         row = StepRun.objects.filter(key=key).first()
@@ -712,6 +756,7 @@ class _Runner:
         return row
 
     def _record(self, step: dict, status: str, input_: dict, output: dict, error: str = "", wake_at=None) -> None:
+        self.flush()
         key = f"{self.run.pk}:{step['id']}"
         now = timezone.now()
         finished = None if status == StepStatus.WAITING else now
@@ -736,6 +781,7 @@ class _Runner:
         )  # fmt: skip
 
     def _fail(self, step: dict, params: dict, exc: StepFailed, row: StepRun | None = None) -> None:
+        self.flush()
         key = f"{self.run.pk}:{step['id']}"
         now = timezone.now()
         if row is None:
