@@ -49,7 +49,12 @@ def _consumer(workers: int):
     from huey.contrib.djhuey import HUEY
 
     autodiscover_modules("tasks")
-    return HUEY.create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=True)
+    # Redis hands work over as it comes (a blocking pop); the SQLite store is polled, and Huey's
+    # default back-off lets an idle consumer wait up to 10 s: a second at most here, so a job (a
+    # workflow run, a transcription) queued after a quiet spell starts within about a second.
+    return HUEY.create_consumer(
+        workers=workers, worker_type="thread", periodic=True, check_worker_health=True, max_delay=1.0
+    )
 
 
 def _start_consumer():
