@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -242,3 +243,48 @@ def test_a_missing_team_manager_falls_back_to_the_owner(org, studio_settings):
     step = StepRun.objects.get()
     assert step.output["assignee"] == owner.user.email and "assigned to the record's owner" in step.output["note"]
     assert Task.objects.get().assignee_id == owner.user.pk
+
+
+def test_a_step_that_fails_and_is_retried_keeps_its_admission_and_branch(org, studio_settings, monkeypatch):
+    """The admission and the branch's row ride on the first step's transaction: when that step
+    fails and its transaction is undone, they are written anyway (the run is in the history, is
+    not filtered out on its retry as "already enrolled", and follows the same side)."""
+    body = {
+        "name": "Once, branching",
+        "reenrol": "once",
+        "trigger": {"type": "event", "event": "contact.created"},
+        "steps": [
+            {"id": "b", "type": "branch", "conditions": [{"field": "contact.first_name", "op": "eq", "value": "Ada"}],
+             "then": [{"id": "t", "type": "create_note", "body": "Hello {{ contact.first_name }}"}], "else": []},
+        ],
+    }  # fmt: skip
+    workflow = make_workflow(org, body)
+    from octopushx.core import automation
+
+    note = automation.ACTIONS["create_note"]
+    calls = {"n": 0}
+
+    def flaky(ctx):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database went away")
+        return note.run(ctx)
+
+    monkeypatch.setitem(automation.ACTIONS, "create_note", dataclasses.replace(note, run=flaky))
+    make_contact(org, first_name="Ada")
+    from octopushx.core import jobs
+
+    jobs.drain()
+    engine.drain(max_seconds=30)  # the first attempt fails; the retry is due at once (no back-off here)
+    run = Run.objects.get(workflow=workflow)
+    assert run.admitted
+    assert services.runs_for(org, workflow).count() == 1
+    run_all()
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert calls["n"] == 2
+    assert [(s.step_id, s.status, s.attempts) for s in run.steps.order_by("position")] == [
+        ("b", "succeeded", 1),
+        ("t", "succeeded", 2),
+    ]
+    assert run.step_count == 2

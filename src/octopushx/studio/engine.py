@@ -480,6 +480,18 @@ class _Runner:
         for write in pending:
             write()
 
+    @contextlib.contextmanager
+    def _unit(self) -> Iterator[None]:
+        """A step's transaction, the pending bookkeeping written first; rolled back, it stays pending."""
+        saved = list(self.pending)
+        try:
+            with transaction.atomic():
+                self.flush()
+                yield
+        except BaseException:
+            self.pending = saved + self.pending
+            raise
+
     # Each step: reuse a finished row, else run it.
     def steps(self, steps: list[dict]) -> None:
         for step in steps:
@@ -614,8 +626,7 @@ class _Runner:
             # The usual case, a step with no row yet: act, then insert the row with its output. A
             # second worker that did the same fails on the row's unique key and its effect is undone.
             try:
-                with transaction.atomic():
-                    self.flush()
+                with self._unit():
                     output = act()
                     try:
                         self._insert(step, key, StepStatus.SUCCEEDED, params, started, savepoint=False,
@@ -625,8 +636,7 @@ class _Runner:
                 return output
             except _Clash:
                 pass  # someone else's row: decide below, with the row taken first
-        with transaction.atomic():
-            self.flush()
+        with self._unit():
             row = self._take(step, params, started)
             output = act()
             StepRun.objects.filter(pk=row.pk).update(output=_json(output), finished_at=timezone.now())
