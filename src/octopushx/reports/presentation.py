@@ -78,10 +78,12 @@ def _delta(widget_key: str, delta: dict | None, kind: str) -> dict | None:
         text = f"{sign}{fmt(abs(change), shown_kind)}"
     if pct not in (None, "") and kind != "percent":
         text += f" ({sign}{abs(_number(pct)):.0f} %)"
+    if change == 0:
+        text = "no change"
     return {
         "text": text,
         "tone": "neutral" if change == 0 or widget_key in NEUTRAL else ("good" if good else "bad"),
-        "icon": "ti-arrow-up-right" if change > 0 else "ti-arrow-down-right" if change < 0 else "ti-minus",
+        "icon": "ti-arrow-up-right" if change > 0 else "ti-arrow-down-right" if change < 0 else "ti-equal",
         "previous": fmt(delta.get("previous"), kind),
     }
 
@@ -253,4 +255,15 @@ def card(widget: dict, period, as_of) -> dict:
         out["table"] = table(widget)
         if widget["view"] != "table":
             out["chart"] = chart_data(widget)
+    return out
+
+
+def summary(widget: dict) -> list[dict]:
+    """Every measure's total with its change against the previous period (the builder's headline)."""
+    data = widget["data"]
+    out = []
+    for column in _measures(data):
+        one = {**widget, "data": {**data, "columns": [column]}}
+        card = number_card(one)
+        out.append({"label": column["label"], "values": card["values"]})
     return out
