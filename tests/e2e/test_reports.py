@@ -82,6 +82,31 @@ def test_reports_on_a_phone_have_no_sideways_scroll(new_page, signed_in, owner):
 
 
 REPORT_PAGES = ["/reports/", "/reports/activity/", "/reports/coaching/", "/reports/compliance/"]
+BUILDER_PAGES = ["/reports/saved/", "/reports/new/"]
+
+
+def _custom_pages(member) -> list[str]:
+    """A saved report (in the builder) and a custom dashboard holding it and two ready widgets."""
+    from octopushx.reports.models import Dashboard, Report
+
+    report = Report.objects.create(
+        tenant=member.tenant,
+        owner=member.user,
+        name="Deals by stage",
+        view="bar",
+        spec={"dataset": "deals", "group_by": [{"field": "stage"}]},
+    )
+    board = Dashboard.objects.create(
+        tenant=member.tenant,
+        owner=member.user,
+        name="My dashboard",
+        widgets=[
+            {"id": "w1", "report_id": str(report.pk), "size": "lg"},
+            {"id": "w2", "widget": "sales.win_rate", "size": "sm"},
+            {"id": "w3", "widget": "activity.tasks_created", "size": "md"},
+        ],
+    )
+    return [f"/reports/{report.pk}/", f"/reports/dashboards/{board.pk}/"]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -92,7 +117,8 @@ def test_report_pages_pass_the_page_walk(role, new_page, live_server, browser_lo
     page = with_axe(new_page())
     sign_in(page, live_server.url, world.members[role])
     problems, visited = [], []
-    for path in REPORT_PAGES:
+    custom = _custom_pages(world.members[role])
+    for path in REPORT_PAGES + BUILDER_PAGES + custom:
         status, html = is_html_page(page, path)
         assert status in (200, 403), f"{path}: {status}"
         if status == 200 and html:
@@ -100,4 +126,4 @@ def test_report_pages_pass_the_page_walk(role, new_page, live_server, browser_lo
             problems += check_page(page, path, path, browser_log)
     assert not problems, f"{role}:\n" + "\n".join(problems)
     expected = REPORT_PAGES if role in ("owner", "admin", "auditor") else REPORT_PAGES[:3]
-    assert visited == expected
+    assert visited == expected + BUILDER_PAGES + custom

@@ -27,9 +27,7 @@ SAVED_TAB = {"slug": "saved", "title": "Saved"}
 
 
 def _tabs(request) -> list[dict]:
-    return [{"slug": d.slug, "title": d.title} for d in dashboards.visible_dashboards(request.membership)] + [
-        SAVED_TAB
-    ]
+    return [{"slug": d.slug, "title": d.title} for d in dashboards.visible_dashboards(request.membership)] + [SAVED_TAB]
 
 
 def _board_context(request, data: dict, period: dashboards.Period, **extra) -> dict:
