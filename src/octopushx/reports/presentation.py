@@ -255,6 +255,9 @@ def card(widget: dict, period, as_of) -> dict:
         out["table"] = table(widget)
         if widget["view"] != "table":
             out["chart"] = chart_data(widget)
+        if widget.get("source") == "report" and data.get("deltas"):
+            # a saved report compared with the period before: its total and change above the chart
+            out["headline"] = number_card(widget)
     return out
 
 
