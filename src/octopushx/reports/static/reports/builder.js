@@ -403,7 +403,9 @@
     preview.innerHTML = data.html;
     window.reportCharts?.drawAll(preview);
   };
+  let dirty = false;
   const changed = (typing) => {
+    dirty = true;
     clearTimeout(timer);
     timer = setTimeout(refresh, typing ? 450 : 120);
   };
@@ -463,6 +465,7 @@
         error.textContent = ui.problem(answer, "The report was not saved.");
         return;
       }
+      dirty = false;
       dialog.close();
       say([el("i", { class: "ti ti-check me-2", "aria-hidden": "true" }), `Saved “${answer.data.name}”. `, el("a", { href: "/reports/saved/", text: "All saved reports" })]);
     });
@@ -499,14 +502,15 @@
       event.preventDefault();
       const error = addForm.querySelector("[data-error]");
       error.textContent = "";
-      if (!reportId || addForm.elements.report_name) {
-        if (!reportId) {
-          const answer = await saveReport(addForm.elements.report_name?.value || nameInput.value, null, false);
-          if (!answer.ok) {
-            error.textContent = ui.problem(answer, "The report was not saved.");
-            return;
-          }
+      // The dashboard shows the saved report: save it first (new, or changed by its owner).
+      if (!reportId || (dirty && config.editable)) {
+        const name = addForm.elements.report_name?.value || nameInput.value;
+        const answer = await saveReport(name, null, false);
+        if (!answer.ok) {
+          error.textContent = ui.problem(answer, "The report was not saved.");
+          return;
         }
+        dirty = false;
       }
       const size = addForm.elements.size.value;
       const target = addForm.querySelector("[data-target]:checked")?.value || "new";
