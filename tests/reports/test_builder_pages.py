@@ -136,3 +136,20 @@ def test_custom_dashboard_period_picker(org):
     board = Dashboard.objects.create(tenant=org, name="B", owner=owner.user)
     page = _client(owner).get(f"/reports/dashboards/{board.pk}/?period=last_month").content.decode()
     assert '<option value="last_month" selected>' in page and "This dashboard is empty" in page
+
+
+def test_a_report_saved_with_a_named_period_rolls_on(org):
+    from octopushx.reports import dashboards, services
+
+    admin = make_member(org, Role.ADMIN)
+    make_deal(org, owner=admin, value="100")
+    spec = {
+        **SPEC,
+        "period": {"field": "created_at", "from": "2020-01-01", "to": "2020-01-31", "relative": "this_month"},
+    }
+    report = Report.objects.create(tenant=org, name="This month", spec=spec, owner=admin.user)
+    data = services.report_data(org, admin, report)
+    today = dashboards.resolve_period(org, "this_month")
+    assert data["period"]["from"] == today.start.isoformat() and data["totals"]["count"] == 1
+    page = _client(admin).get(f"/reports/{report.pk}/").content.decode()
+    assert '"relative": "this_month"' in page  # the builder reopens it as "This month"

@@ -84,10 +84,11 @@
     state.view = saved.view;
     if (spec.period) {
       state.periodField = spec.period.field || null;
-      const known = catalog.periods.find((p) => p.from === spec.period.from && p.to === spec.period.to);
+      // A named period ("this month") saved as such rolls on: today's dates, not those of the save.
+      const known = catalog.periods.find((p) => p.key === spec.period.relative);
       state.periodKey = known ? known.key : "custom";
-      state.from = spec.period.from || "";
-      state.to = spec.period.to || "";
+      state.from = known ? known.from : spec.period.from || "";
+      state.to = known ? known.to : spec.period.to || "";
       state.compare = spec.compare === "previous_period";
     } else {
       state.periodKey = "all";
@@ -368,6 +369,7 @@
     };
     if (state.periodKey !== "all" && state.from && state.to) {
       out.period = { field: state.periodField, from: state.from, to: state.to };
+      if (state.periodKey !== "custom") out.period.relative = state.periodKey;
       if (state.compare) out.compare = "previous_period";
     }
     return out;
