@@ -153,3 +153,10 @@ def test_a_report_saved_with_a_named_period_rolls_on(org):
     assert data["period"]["from"] == today.start.isoformat() and data["totals"]["count"] == 1
     page = _client(admin).get(f"/reports/{report.pk}/").content.decode()
     assert '"relative": "this_month"' in page  # the builder reopens it as "This month"
+
+
+def test_custom_dashboard_shared_with_other_roles_is_403(org):
+    owner = make_member(org, Role.ADMIN)
+    board = Dashboard.objects.create(tenant=org, name="Managers", owner=owner.user, shared=True, roles=["manager"])
+    assert _client(make_member(org, Role.AGENT)).get(f"/reports/dashboards/{board.pk}/").status_code == 403
+    assert _client(make_member(org, Role.MANAGER)).get(f"/reports/dashboards/{board.pk}/").status_code == 200

@@ -148,7 +148,7 @@ def test_sharing_by_role(team):
     managers = admin.post("/api/v1/dashboards", {"name": "Managers", "shared": True, "roles": ["manager"]}).json()["id"]
     agent, manager = ApiClient(team["agent"]), ApiClient(team["manager"])
     assert agent.get(f"/api/v1/dashboards/{personal}").status_code == 404
-    assert agent.get(f"/api/v1/dashboards/{managers}").status_code == 404
+    assert agent.get(f"/api/v1/dashboards/{managers}").status_code == 403
     assert manager.get(f"/api/v1/dashboards/{managers}").status_code == 200
     assert {d["name"] for d in manager.get("/api/v1/dashboards").json()["items"]} == {"Managers"}
     assert manager.patch(f"/api/v1/dashboards/{managers}", {"name": "Mine now"}).status_code == 403

@@ -1,7 +1,8 @@
 """Custom dashboards: who may see, create, arrange and share them.
 
 - Visibility is that of saved reports: the owner, and when ``shared`` the roles in ``roles``
-  (every role when the list is empty). Others get 404, as for another tenant's dashboard.
+  (every role when the list is empty). Someone else's personal dashboard is 404, as for another
+  tenant's; a shared one whose roles leave the member out is 403.
 - Every member who may write keeps personal dashboards; sharing needs a manager, admin or owner.
   The owner changes and deletes a dashboard; admins and owners may change or delete any.
 - A widget is a saved report the actor may open (``report_id``) or a ready widget (``widget``:
@@ -58,10 +59,16 @@ def dashboards_for(tenant, membership) -> list[Dashboard]:
 
 
 def get_dashboard(tenant, membership, pk) -> Dashboard:
+    """The dashboard, for a member who may open it. Another tenant's, or someone else's personal one:
+    404 (their existence is not ours to tell). Shared, but not with the member's role: 403."""
     dashboard = Dashboard.objects.get_for_tenant(tenant, pk)
-    if not can_see(dashboard, membership):
-        raise Http404("No dashboard with that id")
-    return dashboard
+    if can_see(dashboard, membership):
+        return dashboard
+    if membership is not None and dashboard.shared:
+        labels = dict(Role.choices)
+        shown = ", ".join(str(labels.get(r, r)).lower() + "s" for r in dashboard.roles)
+        raise PermissionDenied(f"This dashboard is shared with {shown} only")
+    raise Http404("No dashboard with that id")
 
 
 def is_dashboard_id(key: Any) -> bool:
