@@ -36,6 +36,7 @@ STYLED_CLASSES = [
     "form-range",
     "btn",
     "btn-close",
+    "btn-check",
     "dropdown-item",
     "nav-link",
     "navbar-toggler",

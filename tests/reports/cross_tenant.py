@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from octopushx.reports.models import Report
+from octopushx.reports.models import Dashboard, Report
 
 
 def _report(tenant, user):
@@ -12,4 +12,8 @@ def _report(tenant, user):
     ).pk
 
 
-FACTORIES = {"report_id": _report}
+def _dashboard(tenant, user):
+    return Dashboard.objects.create(tenant=tenant, name="B dashboard", owner=user, shared=True, roles=[]).pk
+
+
+FACTORIES = {"report_id": _report, "dashboard_id": _dashboard}

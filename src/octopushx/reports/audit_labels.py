@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from octopushx.core.audit_labels import labels, names
-from octopushx.reports.models import Report
+from octopushx.reports.models import Dashboard, Report
 
 labels(
     {
@@ -11,12 +11,27 @@ labels(
         "report.updated": "Report changed",
         "report.deleted": "Report deleted",
         "report.exported": "Report exported",
+        "dashboard.created": "Dashboard created",
+        "dashboard.updated": "Dashboard changed",
+        "dashboard.deleted": "Dashboard deleted",
     },
-    object_types={"report": "Report"},
-    fields={"spec": "Query", "view": "View", "roles": "Roles", "shared": "Shared"},
+    object_types={"report": "Report", "dashboard": "Dashboard"},
+    fields={
+        "spec": "Query",
+        "view": "View",
+        "roles": "Roles",
+        "shared": "Shared",
+        "widgets": "Widgets",
+        "description": "Description",
+    },
 )
 
 
 @names("report")
 def report_names(tenant, ids: set[str]) -> dict[str, str]:
     return {str(r.pk): r.name for r in Report.objects.filter(tenant=tenant, pk__in=ids)}
+
+
+@names("dashboard")
+def dashboard_names(tenant, ids: set[str]) -> dict[str, str]:
+    return {str(d.pk): d.name for d in Dashboard.objects.filter(tenant=tenant, pk__in=ids)}

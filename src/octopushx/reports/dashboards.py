@@ -914,46 +914,147 @@ def run_widget(tenant, membership, widget: Widget, period: Period) -> dict:
     return query.run(tenant, membership, widget.spec(tenant, period))
 
 
+def _period_out(chosen: Period) -> dict:
+    return {"key": chosen.key, "label": chosen.label, "from": chosen.start.isoformat(), "to": chosen.end.isoformat()}
+
+
+NOW = {"key": "now", "label": "Now", "from": None, "to": None}
+ALL_TIME = {"key": "all", "label": "All time", "from": None, "to": None}
+
+
+def _widget_out(ready: Widget, chosen: Period, data: dict, **extra) -> dict:
+    return {
+        "key": ready.key,
+        "title": ready.title,
+        "view": ready.view,
+        "help": ready.help,
+        "size": ready.size,
+        "period": _period_out(chosen) if ready.period_bound else dict(NOW),
+        "data": data,
+        "drilldown": data.get("drilldown"),
+        **extra,
+    }
+
+
 def build(tenant, membership, slug: str, period: str | Period | None = None) -> dict:
-    """A ready dashboard with every widget's data, for this member (403 when the role may not see it)."""
+    """A dashboard with every widget's data, for this member: ``slug`` is a ready dashboard's slug
+    (sales, activity, coaching, compliance) or a custom dashboard's id. 403 when the role may not
+    see a ready dashboard; 404 for a custom dashboard of another tenant or not shared with them."""
+    chosen = period if isinstance(period, Period) else resolve_period(tenant, period)
     board = DASHBOARDS.get(slug)
     if board is None:
-        raise Http404("No such dashboard")
+        from octopushx.reports import dashboard_services
+
+        if not dashboard_services.is_dashboard_id(slug):
+            raise Http404("No such dashboard")
+        custom = dashboard_services.get_dashboard(tenant, membership, slug)
+        return build_custom(tenant, membership, custom, chosen)
     if not can_see(membership, slug):
         raise PermissionDenied("Your role cannot see this dashboard")
-    chosen = period if isinstance(period, Period) else resolve_period(tenant, period)
+    widgets = [_widget_out(widget, chosen, run_widget(tenant, membership, widget, chosen)) for widget in board.widgets]
+    return {"slug": board.slug, "title": board.title, "period": _period_out(chosen), "widgets": widgets}
+
+
+# --- custom dashboards ------------------------------------------------------------------------
+
+
+def _unavailable(tenant, message: str) -> dict:
+    return result([], [], {}, None, tenant, unavailable=message)
+
+
+def report_spec_for(spec: dict, chosen: Period) -> tuple[dict, bool]:
+    """A saved report's spec on a dashboard: a report with a period follows the dashboard's period
+    (same date field, its comparison kept); one without stays all time. -> (spec, period bound)."""
+    spec = dict(spec or {})
+    if isinstance(spec.get("period"), dict):
+        spec["period"] = {**spec["period"], "from": chosen.start.isoformat(), "to": chosen.end.isoformat()}
+        return spec, True
+    return spec, False
+
+
+def run_report_widget(tenant, membership, report, chosen: Period) -> tuple[dict, bool]:
+    """A saved report's numbers for the viewer; a message instead of data when it cannot run."""
+    from django.core.exceptions import ValidationError
+
+    spec, bound = report_spec_for(report.spec, chosen)
+    try:
+        return query.run(tenant, membership, spec), bound
+    except PermissionDenied:
+        found = datasets.get(str(spec.get("dataset")))
+        label = found.label.lower() if found is not None else "this"
+        return _unavailable(tenant, f"Your role cannot see {label} data"), bound
+    except ValidationError as exc:
+        reasons = "; ".join(" ".join(m).rstrip(".") for m in exc.message_dict.values())
+        return _unavailable(tenant, f"This report can no longer run: {reasons}. Edit the report to fix it"), bound
+
+
+def build_custom(tenant, membership, dashboard, chosen: Period) -> dict:
+    """A custom dashboard in ``build``'s shape: each widget run for the viewer, in the saved order."""
+    from octopushx.reports import dashboard_services
+    from octopushx.reports.models import Report
+
+    report_ids = [w["report_id"] for w in dashboard.widgets if w.get("report_id")]
+    reports = {str(r.pk): r for r in Report.objects.filter(tenant=tenant, pk__in=report_ids)}
     widgets = []
-    for widget in board.widgets:
-        data = run_widget(tenant, membership, widget, chosen)
-        widgets.append(
-            {
-                "key": widget.key,
-                "title": widget.title,
-                "view": widget.view,
-                "help": widget.help,
-                "size": widget.size,
-                "period": (
-                    {
-                        "key": chosen.key,
-                        "label": chosen.label,
-                        "from": chosen.start.isoformat(),
-                        "to": chosen.end.isoformat(),
-                    }
-                    if widget.period_bound
-                    else {"key": "now", "label": "Now", "from": None, "to": None}
-                ),
-                "data": data,
-                "drilldown": data.get("drilldown"),
-            }
-        )
+    for position, entry in enumerate(dashboard.widgets):
+        common = {"id": entry["id"], "position": position}
+        if entry.get("report_id"):
+            report = reports.get(entry["report_id"])
+            if report is None:
+                data, bound = _unavailable(tenant, "This report was deleted; remove the widget or add another"), False
+                title, view = "Deleted report", "table"
+            else:
+                data, bound = run_report_widget(tenant, membership, report, chosen)
+                title, view = report.name, report.view
+            widgets.append(
+                {
+                    "key": entry["id"],
+                    "title": title,
+                    "view": view,
+                    "help": "",
+                    "size": entry.get("size", "md"),
+                    "period": _period_out(chosen) if bound else dict(ALL_TIME),
+                    "data": data,
+                    "drilldown": data.get("drilldown"),
+                    "report_id": entry["report_id"],
+                    "source": "report",
+                    **common,
+                }
+            )
+            continue
+        found = dashboard_services.ready_widget(entry.get("widget", ""))
+        if found is None:
+            data = _unavailable(tenant, "This ready widget no longer exists")
+            widgets.append(
+                {
+                    "key": entry["id"],
+                    "title": "Removed widget",
+                    "view": "table",
+                    "help": "",
+                    "size": entry.get("size", "md"),
+                    "period": dict(NOW),
+                    "data": data,
+                    "drilldown": None,
+                    "ready_key": entry.get("widget"),
+                    "source": "ready",
+                    **common,
+                }
+            )
+            continue
+        ready_board, widget = found
+        if not can_see(membership, ready_board.slug):
+            data = _unavailable(tenant, f"Only owners, admins and auditors see {ready_board.title.lower()} figures")
+        else:
+            data = run_widget(tenant, membership, widget, chosen)
+        out = _widget_out(widget, chosen, data, ready_key=widget.key, widget=entry["widget"], source="ready", **common)
+        out["key"] = entry["id"]
+        out["size"] = entry.get("size", widget.size)
+        widgets.append(out)
     return {
-        "slug": board.slug,
-        "title": board.title,
-        "period": {
-            "key": chosen.key,
-            "label": chosen.label,
-            "from": chosen.start.isoformat(),
-            "to": chosen.end.isoformat(),
-        },
+        "slug": str(dashboard.pk),
+        "id": str(dashboard.pk),
+        "title": dashboard.name,
+        "custom": True,
+        "period": _period_out(chosen),
         "widgets": widgets,
     }

@@ -78,12 +78,19 @@ def _delta(widget_key: str, delta: dict | None, kind: str) -> dict | None:
         text = f"{sign}{fmt(abs(change), shown_kind)}"
     if pct not in (None, "") and kind != "percent":
         text += f" ({sign}{abs(_number(pct)):.0f} %)"
+    if change == 0:
+        text = "no change"
     return {
         "text": text,
         "tone": "neutral" if change == 0 or widget_key in NEUTRAL else ("good" if good else "bad"),
-        "icon": "ti-arrow-up-right" if change > 0 else "ti-arrow-down-right" if change < 0 else "ti-minus",
+        "icon": "ti-arrow-up-right" if change > 0 else "ti-arrow-down-right" if change < 0 else "ti-equal",
         "previous": fmt(delta.get("previous"), kind),
     }
+
+
+def _tone_key(widget: dict) -> str:
+    """The ready widget a card shows (its key on a ready dashboard; ``ready_key`` on a custom one)."""
+    return widget.get("ready_key") or widget["key"]
 
 
 def number_card(widget: dict) -> dict:
@@ -99,13 +106,13 @@ def number_card(widget: dict) -> dict:
             {
                 "text": fmt(amount, column["kind"]),
                 "unit": currency,
-                "delta": _delta(widget["key"], (delta or {}).get(currency), column["kind"]),
+                "delta": _delta(_tone_key(widget), (delta or {}).get(currency), column["kind"]),
             }
             for currency, amount in total.items()
         ] or [{"text": "0", "unit": "", "delta": None}]
     else:
         values = [
-            {"text": fmt(total, column["kind"]), "unit": "", "delta": _delta(widget["key"], delta, column["kind"])}
+            {"text": fmt(total, column["kind"]), "unit": "", "delta": _delta(_tone_key(widget), delta, column["kind"])}
         ]
     return {"values": values, "measure": column["label"]}
 
@@ -174,6 +181,17 @@ def table(widget: dict) -> dict:
             else:
                 cells.append({"text": _label(row, key), "numeric": False, "key": key})
         body.append({"cells": cells, "url": row.get("drilldown"), "raw": row})
+    if not body and not _dimensions(data) and data.get("totals"):
+        # no dimension: one row of totals (money per currency)
+        cells = []
+        for column in columns:
+            total = data["totals"].get(column["key"])
+            if isinstance(total, dict):
+                text = "; ".join(f"{fmt(v, column['kind'])} {k}" for k, v in total.items()) or "0"
+            else:
+                text = fmt(total, column["kind"])
+            cells.append({"text": text, "numeric": True, "key": column["key"]})
+        body.append({"cells": cells, "url": data.get("drilldown"), "raw": data["totals"]})
     return {"columns": columns, "rows": body}
 
 
@@ -201,6 +219,15 @@ def coaching(widget: dict) -> dict:
     return base
 
 
+def period_text(widget: dict, period) -> str:
+    key = widget["period"]["key"]
+    if key == "now":
+        return "Now"
+    if key == "all":
+        return "All time"
+    return f"{widget['period']['label']} ({period.text()})"
+
+
 def card(widget: dict, period, as_of) -> dict:
     data = widget["data"]
     out = {
@@ -211,6 +238,7 @@ def card(widget: dict, period, as_of) -> dict:
         "size": widget.get("size", "md"),
         "period_text": period.text() if widget["period"]["key"] != "now" else "Now",
         "period_label": widget["period"]["label"],
+        "period_line": period_text(widget, period),
         "as_of": as_of,
         "drilldown": widget.get("drilldown"),
         "chart_id": f"chart-{widget['key']}",
@@ -218,12 +246,27 @@ def card(widget: dict, period, as_of) -> dict:
     }
     if data.get("unavailable"):
         out["unavailable"] = data["unavailable"]
-    elif widget["view"] == "number":
+    elif widget["view"] == "number" or (widget["view"] != "table" and not _dimensions(data) and _measures(data)):
+        # a report without a dimension is one number whatever view it was saved with
         out["number"] = number_card(widget)
-    elif widget["key"] == "agents":
+    elif _tone_key(widget) == "agents":
         out["coaching"] = coaching(widget)
     else:
         out["table"] = table(widget)
         if widget["view"] != "table":
             out["chart"] = chart_data(widget)
+        if widget.get("source") == "report" and data.get("deltas"):
+            # a saved report compared with the period before: its total and change above the chart
+            out["headline"] = number_card(widget)
+    return out
+
+
+def summary(widget: dict) -> list[dict]:
+    """Every measure's total with its change against the previous period (the builder's headline)."""
+    data = widget["data"]
+    out = []
+    for column in _measures(data):
+        one = {**widget, "data": {**data, "columns": [column]}}
+        card = number_card(one)
+        out.append({"label": column["label"], "values": card["values"]})
     return out

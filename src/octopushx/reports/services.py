@@ -169,10 +169,22 @@ def report_out(report: Report, membership=None) -> dict:
     }
 
 
+def current_spec(tenant, spec: Any) -> Any:
+    """The spec with a named period (``period.relative``: this_month, last_30_days…, as the builder saves
+    it) resolved to today's dates in the organisation's time zone, so a saved "this month" rolls on."""
+    from octopushx.reports import dashboards
+
+    period = spec.get("period") if isinstance(spec, dict) else None
+    if not isinstance(period, dict) or period.get("relative") not in dashboards.PERIODS:
+        return spec
+    named = dashboards.resolve_period(tenant, period["relative"])
+    return {**spec, "period": {**period, "from": named.start.isoformat(), "to": named.end.isoformat()}}
+
+
 def report_data(tenant, membership, report: Report) -> dict:
     """The saved spec run for the viewer; a removed custom field is a 422 that says so."""
     try:
-        return query.run(tenant, membership, report.spec)
+        return query.run(tenant, membership, current_spec(tenant, report.spec))
     except ValidationError as exc:
         messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
         raise ValidationError({"spec": [f"This report can no longer run ({messages}). A field may have been removed."]})

@@ -10,4 +10,9 @@ urlpatterns = [
     path("activity/", views.dashboard, {"slug": "activity"}, name="activity"),
     path("coaching/", views.dashboard, {"slug": "coaching"}, name="coaching"),
     path("compliance/", views.dashboard, {"slug": "compliance"}, name="compliance"),
+    path("saved/", views.saved, name="saved"),
+    path("new/", views.builder_new, name="new"),
+    path("preview/", views.preview, name="preview"),
+    path("<uuid:report_id>/", views.builder_report, name="report"),
+    path("dashboards/<uuid:dashboard_id>/", views.custom_dashboard, name="dashboard"),
 ]

@@ -96,13 +96,21 @@
     return chart;
   };
 
-  document.addEventListener("DOMContentLoaded", () => {
+  let watcher = null;
+  // Draws every chart under ``root`` (the page, or a card the builder's preview or the dashboard
+  // editor just put in); a chart already drawn is drawn afresh.
+  const drawAll = (root) => {
     if (!window.echarts) return;
-    const watcher = new ResizeObserver((entries) => {
+    watcher = watcher || new ResizeObserver((entries) => {
       entries.forEach((entry) => window.echarts.getInstanceByDom(entry.target)?.resize());
     });
-    document.querySelectorAll("[data-report-chart]").forEach((element) => {
+    (root || document).querySelectorAll("[data-report-chart]").forEach((element) => {
+      window.echarts.getInstanceByDom(element)?.dispose();
       if (draw(element)) watcher.observe(element);
     });
-  });
+  };
+  window.reportCharts = { drawAll };
+
+  // After the other DOMContentLoaded handlers (app.js sets the organisation's accent colour there).
+  document.addEventListener("DOMContentLoaded", () => requestAnimationFrame(() => drawAll(document)));
 })();
