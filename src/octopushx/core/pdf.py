@@ -294,7 +294,9 @@ def _table(styles: Styles, header, rows, columns, least, wanted, right, emphasis
 
 def facts_table(styles: Styles, facts: Sequence[tuple[str, str]]) -> Table:
     """Label/value pairs (filters, period, time zone, generated at) as a quiet two-column block."""
-    rows = [[Paragraph(markup(label), styles.cell_head), Paragraph(markup(value), styles.cell)] for label, value in facts]
+    rows = [
+        [Paragraph(markup(label), styles.cell_head), Paragraph(markup(value), styles.cell)] for label, value in facts
+    ]
     table = Table(rows, colWidths=[WIDTH * 0.2, WIDTH * 0.8], hAlign="LEFT")
     table.setStyle(
         TableStyle(

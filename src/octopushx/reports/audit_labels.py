@@ -11,8 +11,9 @@ labels(
         "report.updated": "Report changed",
         "report.deleted": "Report deleted",
         "report.exported": "Report exported",
+        "dashboard.exported": "Dashboard exported",
     },
-    object_types={"report": "Report"},
+    object_types={"report": "Report", "dashboard": "Dashboard"},
     fields={"spec": "Query", "view": "View", "roles": "Roles", "shared": "Shared"},
 )
 

@@ -6,13 +6,13 @@ tenant, and literal paths stay clear of saved dashboards addressed by id.
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from ninja import Router
 from ninja.responses import NinjaJSONEncoder
 
 from octopushx.api.auth import require
 from octopushx.api.errors import ErrorOut
-from octopushx.reports import dashboards
+from octopushx.reports import dashboards, services
 from octopushx.tenancy.roles import Perm
 
 router = Router(tags=["reports"])
@@ -46,3 +46,21 @@ def _route(slug: str, board: dashboards.Dashboard) -> None:
 
 for _slug, _board in dashboards.DASHBOARDS.items():
     _route(_slug, _board)
+
+
+@router.get(
+    "/dashboards/{key}/pdf",
+    response={200: None, 403: ErrorOut, 404: ErrorOut},
+    summary="A dashboard as PDF, every widget drawn with its chart and numbers",
+    description=(
+        "`key`: a ready dashboard's slug (sales, activity, coaching, compliance) or a custom dashboard's id. "
+        "The same numbers as `GET /dashboards/...` for the caller's role; the first page states the period, "
+        "filters, whose view it is, the time zone and when it was generated. " + PERIOD_HELP.split(" Each")[0]
+    ),
+)
+def dashboard_pdf(request, key: str, period: str = dashboards.DEFAULT_PERIOD):
+    require(request, Perm.READ)
+    filename, body = services.dashboard_pdf_file(request.tenant, request.actor, request.membership, key, period)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

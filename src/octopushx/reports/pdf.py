@@ -158,9 +158,7 @@ def _legend(drawing: Drawing, names: Sequence[str], colours, x: float, y: float,
     legend.dxTextSpace = 4
     legend.strokeWidth = 0
     room = legend.deltax - 20
-    legend.colorNamePairs = [
-        (colours[i % len(colours)], pdf.shorten(name, 7.5, room)) for i, name in enumerate(names)
-    ]
+    legend.colorNamePairs = [(colours[i % len(colours)], pdf.shorten(name, 7.5, room)) for i, name in enumerate(names)]
     drawing.add(legend)
     return legend.columnMaximum * 10 + 4
 
@@ -330,7 +328,9 @@ def talk_ratio_drawing(coaching: dict, accent: str | None) -> Drawing | None:
     x = bars.x + bars.width * marker / bars.valueAxis.valueMax
     drawing.add(Line(x, bars.y, x, bars.y + bars.height, strokeColor=pdf.BAD, strokeDashArray=[3, 2], strokeWidth=0.8))
     regular, _ = pdf.fonts()
-    drawing.add(String(x + 2, bars.y + bars.height + 3, "Top sellers 43 %", fontName=regular, fontSize=7, fillColor=pdf.BAD))
+    drawing.add(
+        String(x + 2, bars.y + bars.height + 3, "Top sellers 43 %", fontName=regular, fontSize=7, fillColor=pdf.BAD)
+    )
     drawing.height += 8
     return drawing
 
@@ -496,7 +496,10 @@ def dashboard_header(tenant, membership, board: dict, period: dashboards.Period,
         accent=accent,
         subtitle=f"{period.label}: {period.text()}",
         facts=[
-            ("Period", f"{period.label}, {period.text()}; changes are against {previous.text()}. Widgets marked Now show the state when generated."),  # fmt: skip
+            (
+                "Period",
+                f"{period.label}, {period.text()}; changes are against {previous.text()}. Widgets marked Now show the state when generated.",
+            ),  # fmt: skip
             ("Filters", "Each widget's own, stated under its title; no other filter."),
             ("Prepared for", prepared_for(membership)),
             ("Time zone", f"{zone}: dates, days and weeks (weeks start on Monday)"),
