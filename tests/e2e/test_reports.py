@@ -101,3 +101,16 @@ def test_report_pages_pass_the_page_walk(role, new_page, live_server, browser_lo
     assert not problems, f"{role}:\n" + "\n".join(problems)
     expected = REPORT_PAGES if role in ("owner", "admin", "auditor") else REPORT_PAGES[:3]
     assert visited == expected
+
+
+def test_download_pdf_from_the_dashboard(page, signed_in, owner):
+    """The dashboard's "Download PDF" button gives a PDF of the page's period."""
+    signed_in(page, owner.user)
+    page.goto("/reports/?period=this_year")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download PDF").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("sales-dashboard-")
+    assert download.suggested_filename.endswith(".pdf")
+    with open(download.path(), "rb") as handle:
+        assert handle.read(5) == b"%PDF-"

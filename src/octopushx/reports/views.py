@@ -3,6 +3,8 @@ the scheduled reports' pages (list, new, edit, turn on/off, delete)."""
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -10,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from octopushx.accounts.services import zone_name
 from octopushx.reports import dashboards, presentation, schedules, services
 from octopushx.reports.forms import ScheduleForm
 from octopushx.tenancy.models import Membership
@@ -65,7 +68,18 @@ def dashboard_pdf(request, key: str):
 @requires(Perm.READ)
 def schedule_list(request):
     rows = list(schedules.visible_schedules(request.tenant, request.membership).prefetch_related("recipients__user"))
-    items = [schedules.schedule_out(s, request.membership) for s in rows]
+    zone = zoneinfo.ZoneInfo(zone_name(request.user, request.tenant))
+    items = []
+    for schedule in rows:
+        item = schedules.schedule_out(schedule, request.membership)
+        parts = [item["target"]["title"]] if item["name"] else []
+        if schedule.dashboard:
+            parts.append(dashboards.PERIODS.get(schedule.period, ""))
+        parts.append(schedule.format.upper())
+        item["sub"] = " · ".join(p for p in parts if p)
+        item["next_local"] = schedule.next_at.astimezone(zone) if schedule.enabled and schedule.next_at else None
+        item["last_local"] = schedule.last_sent_at.astimezone(zone) if schedule.last_sent_at else None
+        items.append(item)
     return render(
         request,
         "reports/schedules.html",
@@ -73,6 +87,7 @@ def schedule_list(request):
             "items": items,
             "tabs": _tabs(request),
             "can_schedule": has_perm(request.membership.role, Perm.WRITE),
+            "viewer_zone": str(zone),
         },
     )
 
