@@ -69,6 +69,11 @@ def prepared_for(membership) -> str:
     return f"{user.full_name or user.email} ({role.label}): counts {SCOPE_TEXT[scope_of(role)]}"
 
 
+def week_start(tenant) -> str:
+    """The organisation's first day of the week, as a word (Monday when it has no such setting)."""
+    return str(getattr(tenant, "week_start", "") or "monday").capitalize()
+
+
 def _brand(tenant) -> tuple[str, str]:
     return getattr(tenant, "brand", "OctopushX"), getattr(tenant, "accent", pdf.DEFAULT_ACCENT)
 
@@ -502,7 +507,7 @@ def dashboard_header(tenant, membership, board: dict, period: dashboards.Period,
             ),  # fmt: skip
             ("Filters", "Each widget's own, stated under its title; no other filter."),
             ("Prepared for", prepared_for(membership)),
-            ("Time zone", f"{zone}: dates, days and weeks (weeks start on Monday)"),
+            ("Time zone", f"{zone}: dates, days and weeks (weeks start on {week_start(tenant)})"),
             ("Generated", generated_text(moment, zone, viewer_zone)),
         ],
         footer=f"{board['title']} dashboard · {period.text()} · generated {generated_text(moment, zone)}",
@@ -577,11 +582,15 @@ def report_pdf(tenant, membership, report, *, viewer_zone: str | None = None) ->
             when = f"{period['from']} to {period['to']}" if period else "All time"
             card = {"title": report.name, "period_text": when, "period_label": "Period", "help": ""}
             story += _kpi_row(styles, [{**card, "number": presentation.number_card(widget)}])
-        elif report.view != "table":
-            chart = presentation.chart_data(widget)
-            drawing = chart_drawing(chart, header.accent) if chart else None
+        chart = presentation.chart_data(widget) if report.view != "number" else None
+        if chart and report.view != "table":
+            drawing = chart_drawing(chart, header.accent)
             if drawing is not None:
                 story += [_Chart(drawing), Spacer(1, 4 * mm)]
+        dimensions = [c for c in result["columns"] if c["kind"] not in NUMERIC_KINDS and c["key"] != "currency"]
+        if chart and len(dimensions) == 2 and 1 < len(chart["series"]) <= 6:
+            story += _pivot(styles, dimensions[0]["label"], chart)
+            return story
         head, rows = services.table(result)
         numeric = [i for i, c in enumerate(result["columns"]) if c["kind"] in NUMERIC_KINDS]
         shown = [[_cell(value, result["columns"][i]["kind"]) for i, value in enumerate(row)] for row in rows]
