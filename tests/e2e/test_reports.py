@@ -114,3 +114,32 @@ def test_download_pdf_from_the_dashboard(page, signed_in, owner):
     assert download.suggested_filename.endswith(".pdf")
     with open(download.path(), "rb") as handle:
         assert handle.read(5) == b"%PDF-"
+
+
+def test_schedule_and_profile_pages_pass_the_page_walk(new_page, live_server, browser_log):
+    """The page walk's checks on the scheduled-reports pages and the profile page, with a schedule listed."""
+    from octopushx.core.context import Actor
+    from octopushx.reports import schedules
+
+    world = build_world()
+    manager = world.members["manager"]
+    schedules.create_schedule(
+        manager.tenant,
+        Actor.system("test"),
+        manager,
+        {
+            "dashboard": "sales",
+            "frequency": "weekly",
+            "weekday": 0,
+            "time": "08:00",
+            "recipient_ids": [str(manager.user_id)],
+        },
+    )
+    page = with_axe(new_page())
+    sign_in(page, live_server.url, manager)
+    problems = []
+    for path in ("/reports/schedules/", "/reports/schedules/new/?dashboard=sales", "/accounts/profile/"):
+        status, html = is_html_page(page, path)
+        assert status == 200 and html, f"{path}: {status}"
+        problems += check_page(page, path, path, browser_log)
+    assert not problems, "\n".join(problems)
