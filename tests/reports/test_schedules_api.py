@@ -162,3 +162,21 @@ def test_another_tenants_schedule_is_404(people, other_org):
         url = f"/api/v1/report-schedules/{theirs['id']}"
         response = call(url, {"time": "09:00"}) if method == "patch" else call(url)
         assert response.status_code == 404, method
+
+
+def test_a_change_naming_the_other_kind_of_target_switches_to_it(people, org):
+    admin = people["admin"]
+    report = Report.objects.create(tenant=org, name="Pipeline", spec={"dataset": "deals"}, owner=admin.user)
+    client = ApiClient(admin)
+    created = client.post("/api/v1/report-schedules", body(admin)).json()
+    url = f"/api/v1/report-schedules/{created['id']}"
+    switched = client.patch(url, {"report_id": str(report.pk)})
+    assert switched.status_code == 200, switched.content
+    assert switched.json()["target"]["kind"] == "report" and switched.json()["target"]["dashboard"] is None
+    back = client.patch(url, {"dashboard": "activity"}).json()
+    assert back["target"] == {
+        "kind": "dashboard",
+        "dashboard": "activity",
+        "report_id": None,
+        "title": "Activity dashboard",
+    }

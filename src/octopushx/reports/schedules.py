@@ -110,7 +110,11 @@ def describe(schedule: ReportSchedule) -> str:
 
 def visible_schedules(tenant, membership):
     """Admins and owners see every schedule; others those they created or receive."""
-    qs = ReportSchedule.objects.for_tenant(tenant).select_related("report", "created_by")
+    qs = (
+        ReportSchedule.objects.for_tenant(tenant)
+        .select_related("report", "created_by")
+        .prefetch_related("recipients__user")
+    )
     if membership is None:
         return qs.none()
     if has_perm(membership.role, Perm.ADMIN):
@@ -198,6 +202,9 @@ def _clean(tenant, membership, data: dict, schedule: ReportSchedule | None) -> d
     # the target: a dashboard (slug or custom id) or a saved report, exactly one
     dashboard = data.get("dashboard", schedule.dashboard if schedule else "") or ""
     report_id = data.get("report_id", str(schedule.report_id) if schedule and schedule.report_id else None)
+    if schedule is not None and ("dashboard" in data) != ("report_id" in data):
+        # a change names the new target alone: the other kind is let go
+        dashboard, report_id = (dashboard, None) if "dashboard" in data else ("", report_id)
     if "dashboard" in data or "report_id" in data or creating:
         if bool(dashboard) == bool(report_id):
             errors["dashboard" if not report_id else "report_id"] = [
@@ -427,7 +434,7 @@ def schedule_out(schedule: ReportSchedule, membership=None) -> dict:
             "last_sent_at": r.last_sent_at.isoformat() if r.last_sent_at else None,
             "last_error": r.last_error,
         }
-        for r in schedule.recipients.select_related("user").order_by("user__email")
+        for r in sorted(schedule.recipients.all(), key=lambda r: r.user.email)
     ]
     return {
         "id": str(schedule.pk),
@@ -467,7 +474,7 @@ def fire_due(now: datetime | None = None) -> int:
     resync(now)
     fired = 0
     due = ScheduleRecipient.objects.filter(
-        next_at__lte=now, schedule__enabled=True, tenant__suspended_at__isnull=True
+        next_at__lte=now, schedule__enabled=True, tenant__suspended_at__isnull=True, tenant__deleted_at__isnull=True
     ).select_related("schedule", "user", "tenant")
     for row in due[:500]:
         slot = row.next_at

@@ -67,7 +67,7 @@ def dashboard_pdf(request, key: str):
 
 @requires(Perm.READ)
 def schedule_list(request):
-    rows = list(schedules.visible_schedules(request.tenant, request.membership).prefetch_related("recipients__user"))
+    rows = list(schedules.visible_schedules(request.tenant, request.membership))
     zone = zoneinfo.ZoneInfo(zone_name(request.user, request.tenant))
     items = []
     for schedule in rows:
