@@ -169,10 +169,12 @@ def report_data(request, report_id: str, format: Literal["json", "csv", "xlsx", 
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     filename = f"{slugify(report.name) or 'report'}-{stamp}.{format}"
     if format == "csv":
-        response = HttpResponse(services.to_csv(report.name, result), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            services.to_csv(report.name, result, request.membership), content_type="text/csv; charset=utf-8"
+        )
     else:
         response = HttpResponse(
-            services.to_xlsx(report.name, result),
+            services.to_xlsx(report.name, result, request.membership),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

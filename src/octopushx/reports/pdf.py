@@ -549,7 +549,7 @@ def dashboard_pdf(tenant, membership, key: str, period=None, *, viewer_zone: str
 def report_header(tenant, membership, report, result: dict, moment, viewer_zone=None) -> pdf.Header:
     zone = dashboards.org_zone(tenant)
     brand, accent = _brand(tenant)
-    block = dict((line[0], line[1]) for line in services.header_block(report.name, result) if line)
+    block = {line[0]: line[1] for line in services.header_block(report.name, result) if line}
     return pdf.Header(
         title=report.name,
         organisation=tenant.name,

@@ -597,7 +597,7 @@ def render_for(schedule: ReportSchedule, membership) -> tuple[str, str, bytes, d
     base = f"{slugify(report.name) or 'report'}-{stamp}"
     if schedule.format == OutputFormat.PDF:
         return f"{base}.pdf", "application/pdf", pdf.report_pdf(tenant, membership, report, viewer_zone=zone), facts
-    return f"{base}.csv", "text/csv", services.to_csv(report.name, result), facts
+    return f"{base}.csv", "text/csv", services.to_csv(report.name, result, membership), facts
 
 
 @jobs.handler(SEND_JOB, on_failure=lambda job: _failed(job))

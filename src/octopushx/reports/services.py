@@ -188,18 +188,21 @@ def _describe_filter(f: dict) -> str:
     return f"{f['field']} {f['op']} {'' if value is None else value}".strip()
 
 
-def header_block(name: str, result: dict) -> list[list[str]]:
-    """What every exported table states above its rows: filters, period, time zone, generation time."""
+def header_block(name: str, result: dict, membership=None) -> list[list[str]]:
+    """What every exported table states above its rows: filters, period, whose view (when the
+    viewer is known), time zone, generation time."""
     period = result.get("period")
-    return [
+    lines = [
         ["Report", name],
         ["Dataset", result["dataset"]],
         ["Filters", "; ".join(_describe_filter(f) for f in result["filters"]) or "none"],
         ["Period", f"{period['field']} {period['from']} to {period['to']}" if period else "all time"],
-        ["Time zone", result["time_zone"]],
-        ["Generated at", result["generated_at"]],
-        [],
     ]
+    if membership is not None:
+        from octopushx.reports.pdf import prepared_for
+
+        lines.append(["Prepared for", prepared_for(membership)])
+    return [*lines, ["Time zone", result["time_zone"]], ["Generated at", result["generated_at"]], []]
 
 
 def table(result: dict) -> tuple[list[str], list[list[Any]]]:
@@ -221,10 +224,10 @@ def _flat(value: Any) -> Any:
     return value
 
 
-def to_csv(name: str, result: dict) -> bytes:
+def to_csv(name: str, result: dict, membership=None) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    for line in header_block(name, result):
+    for line in header_block(name, result, membership):
         writer.writerow([safe_cell(v) for v in line])
     header, rows = table(result)
     writer.writerow([safe_cell(v) for v in header])
@@ -233,12 +236,12 @@ def to_csv(name: str, result: dict) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(name: str, result: dict) -> bytes:
+def to_xlsx(name: str, result: dict, membership=None) -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Report")
-    for line in header_block(name, result):
+    for line in header_block(name, result, membership):
         sheet.append([strip(str(v)) for v in line])
     header, rows = table(result)
     sheet.append([strip(str(v)) for v in header])
