@@ -92,11 +92,15 @@ def _axis_label(kind: str):
     return lambda value: pdf.clean(presentation.fmt(value, kind if kind != "money" else "number"))
 
 
-def _date_label(text: str) -> str:
+def _date_labels(texts: list[str]) -> list[str]:
+    """``7 Dec`` for days and weeks; ``Dec 2026`` when every bucket starts a month (months, quarters)."""
     try:
-        return f"{date.fromisoformat(text):%-d %b}"
+        days = [date.fromisoformat(text) for text in texts]
     except ValueError:
-        return text
+        return texts
+    if len(days) > 1 and all(d.day == 1 for d in days) and all((b - a).days >= 28 for a, b in zip(days, days[1:], strict=False)):  # fmt: skip
+        return [f"{d:%b %Y}" for d in days]
+    return [f"{d:%-d %b}" for d in days]
 
 
 class _Chart(Flowable):
@@ -124,7 +128,7 @@ def chart_drawing(chart: dict, accent: str | None) -> Drawing | None:
         labels = labels[:limit]
         series = [{**s, "values": s["values"][:limit]} for s in series]
     if chart.get("dates"):
-        labels = [_date_label(label) for label in labels]
+        labels = _date_labels(labels)
     colours = pdf.palette(accent)
     kind = chart.get("kind", "number")
     view = chart.get("type")
