@@ -12,6 +12,7 @@ from octopushx.core.models import AuditEntry
 from octopushx.crm import services as crm
 from octopushx.crm.models import Contact
 from tests.calls.factories import analysed_call
+from tests.pdf_text import pdf_text
 
 LABEL = "Unreviewed AI output — not checked by a person"
 
@@ -76,7 +77,7 @@ def test_pdf_download_is_a_pdf_with_the_label(org, api_as):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
-    assert b"UNREVIEWED AI OUTPUT" in response.content
+    assert "UNREVIEWED AI OUTPUT" in pdf_text(response.content)
 
 
 def test_unknown_format_is_422(org, api_as):

@@ -164,8 +164,11 @@ def test_build_a_report_save_it_to_a_new_dashboard_and_click_through(page, signe
     chart = card.locator("[data-report-chart]")
     expect(chart).to_have_attribute("data-drawn", "true")
 
-    # PDF export of the dashboard (the PDF helper's part of this journey) goes here: download it with
-    # page.expect_download() from the button left for it in reports/custom_dashboard.html.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download PDF").click()
+    assert download_info.value.suggested_filename.endswith(".pdf")
+    with open(download_info.value.path(), "rb") as handle:
+        assert handle.read(5) == b"%PDF-"
 
     point = chart.evaluate(CLICK_FIRST_BAR)
     page.mouse.click(point["x"], point["y"])
@@ -235,3 +238,45 @@ def test_dragging_a_card_reorders_the_dashboard(page, signed_in, owner):
     expect(page.locator("[data-toast]")).to_contain_text("Order saved")
     board.refresh_from_db()
     assert [w["id"] for w in board.widgets] == ["wc", "wa", "wb"]
+
+
+def test_download_pdf_from_the_dashboard(page, signed_in, owner):
+    """The dashboard's "Download PDF" button gives a PDF of the page's period."""
+    signed_in(page, owner.user)
+    page.goto("/reports/?period=this_year")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download PDF").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("sales-dashboard-")
+    assert download.suggested_filename.endswith(".pdf")
+    with open(download.path(), "rb") as handle:
+        assert handle.read(5) == b"%PDF-"
+
+
+def test_schedule_and_profile_pages_pass_the_page_walk(new_page, live_server, browser_log):
+    """The page walk's checks on the scheduled-reports pages and the profile page, with a schedule listed."""
+    from octopushx.core.context import Actor
+    from octopushx.reports import schedules
+
+    world = build_world()
+    manager = world.members["manager"]
+    schedules.create_schedule(
+        manager.tenant,
+        Actor.system("test"),
+        manager,
+        {
+            "dashboard": "sales",
+            "frequency": "weekly",
+            "weekday": 0,
+            "time": "08:00",
+            "recipient_ids": [str(manager.user_id)],
+        },
+    )
+    page = with_axe(new_page())
+    sign_in(page, live_server.url, manager)
+    problems = []
+    for path in ("/reports/schedules/", "/reports/schedules/new/?dashboard=sales", "/accounts/profile/"):
+        status, html = is_html_page(page, path)
+        assert status == 200 and html, f"{path}: {status}"
+        problems += check_page(page, path, path, browser_log)
+    assert not problems, "\n".join(problems)

@@ -161,7 +161,10 @@ def test_exports_state_filters_period_time_zone_and_time(org, deals):
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     values = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
     assert ["Time zone", org.time_zone] in [list(v[:2]) for v in values]
-    assert api.get(f"/api/v1/reports/{report_id}/data?format=pdf").status_code == 422
+    assert head["Prepared for"].endswith("counts the whole organisation's records")
+    pdf = api.get(f"/api/v1/reports/{report_id}/data?format=pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert api.get(f"/api/v1/reports/{report_id}/data?format=docx").status_code == 422
 
 
 @pytest.mark.django_db

@@ -52,3 +52,42 @@ def test_unknown_period_falls_back_to_this_month(web_as):
 def test_signed_out_visitor_is_sent_to_sign_in(client):
     response = client.get("/reports/")
     assert response.status_code == 302 and "/accounts/" in response["Location"]
+
+
+def test_schedule_pages_list_create_edit_toggle_delete(web_as, org):
+    from octopushx.reports.models import ReportSchedule
+
+    client = web_as("manager")
+    page = client.get("/reports/").content.decode()
+    assert 'href="/reports/schedules/new/?dashboard=sales&amp;period=this_month"' in page
+    form = client.get("/reports/schedules/new/?dashboard=activity")
+    assert form.status_code == 200 and b'value="dashboard:activity" selected' in form.content
+    user_id = str(client.session["_auth_user_id"])
+    data = {
+        "target": "dashboard:activity",
+        "period": "last_month",
+        "format": "pdf",
+        "frequency": "weekly",
+        "weekday": "4",
+        "time": "17:30",
+        "recipients": [user_id],
+    }
+    assert client.post("/reports/schedules/new/", data).status_code == 302
+    schedule = ReportSchedule.objects.get(tenant=org)
+    assert schedule.weekday == 4 and schedule.time_of_day.strftime("%H:%M") == "17:30"
+    listing = client.get("/reports/schedules/").content.decode()
+    assert "Weekly on Friday at 17:30" in listing
+    bad = client.post(f"/reports/schedules/{schedule.pk}/", {**data, "time": "25:00"})
+    assert bad.status_code == 422 and b"HH:MM" in bad.content
+    assert client.post(f"/reports/schedules/{schedule.pk}/toggle/").status_code == 302
+    schedule.refresh_from_db()
+    assert schedule.enabled is False
+    assert client.post(f"/reports/schedules/{schedule.pk}/delete/").status_code == 302
+    assert not ReportSchedule.objects.filter(pk=schedule.pk).exists()
+
+
+def test_auditors_see_schedules_but_cannot_create(web_as):
+    client = web_as("auditor")
+    assert client.get("/reports/schedules/").status_code == 200
+    assert client.get("/reports/schedules/new/").status_code == 403
+    assert b"reports/schedules/new" not in client.get("/reports/").content

@@ -64,19 +64,29 @@ def test_agents_cannot_read_the_register(web_as):
     assert client.get("/shield/records.csv").status_code == 403
 
 
+def _text(body: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+
+
 def test_pdf_export_is_a_valid_pdf_and_audited(web_as, org):
     response = web_as(Role.AUDITOR).get("/shield/records.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     body = response.content
     assert body.startswith(b"%PDF-1.4") and body.rstrip().endswith(b"%%EOF")
-    assert b"Records of processing - Acme Support" in body and b"(Security) Tj" in body
-    startxref = int(body.rsplit(b"startxref\n", 1)[1].split(b"\n", 1)[0])
-    assert body[startxref:].startswith(b"xref")
+    text = _text(body)
+    assert "Records of processing - Acme Support" in text and "Security" in text
+    assert "Page 1 of" in text
     assert AuditEntry.objects.filter(tenant=org, action="records.exported").exists()
 
 
-def test_pdf_escapes_parentheses_and_wraps_long_lines():
+def test_pdf_keeps_parentheses_and_wraps_long_lines():
     from octopushx.shield.records import pdf
 
-    body = pdf.render("T (x)", [("p", "a" * 300), ("p", "back\\slash é ✓")] * 40)
-    assert b"T \\(x\\)" in body and body.count(b"/Type /Page ") >= 2
+    body = pdf.render("T (x)", [("p", "a" * 300), ("p", "back\\slash é")] * 40)
+    text = _text(body)
+    assert "T (x)" in text and "back\\slash é" in text
+    assert text.count("Page ") >= 2  # long enough to continue on a second page

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema
+from pydantic import ConfigDict, Field
 
 from octopushx.accounts import services
 from octopushx.accounts.models import ApiToken
+from octopushx.api.errors import ErrorOut
 
 router = Router(tags=["accounts"])
 
@@ -18,6 +21,8 @@ class UserOut(Schema):
     id: UUID
     email: str
     full_name: str
+    time_zone: str = Field("", description="Your own time zone (IANA); empty: the organisation's")
+    effective_time_zone: str = Field("", description="The zone your scheduled reports arrive in")
 
 
 class TenantOut(Schema):
@@ -33,15 +38,46 @@ class MeOut(Schema):
     token: str | None = None
 
 
-@router.get("/me", response=MeOut, summary="The caller's user, organisation and role")
-def me(request):
+def _me(request) -> dict:
     token = request.auth if isinstance(request.auth, ApiToken) else None
+    user = request.user
     return {
-        "user": request.user,
+        "user": {
+            "id": user.pk,
+            "email": user.email,
+            "full_name": user.full_name,
+            "time_zone": user.time_zone,
+            "effective_time_zone": services.zone_name(user, request.tenant),
+        },
         "tenant": request.tenant,
         "role": request.membership.role,
         "token": token.name if token else None,
     }
+
+
+@router.get("/me", response=MeOut, summary="The caller's user, organisation and role")
+def me(request):
+    return _me(request)
+
+
+class ProfileIn(Schema):
+    model_config = ConfigDict(extra="allow")
+    full_name: str | None = None
+    time_zone: str | None = Field(
+        None, description="IANA name such as Europe/Paris; empty or null: the organisation's time zone"
+    )
+
+
+@router.patch(
+    "/me",
+    response={200: MeOut, 422: ErrorOut},
+    summary="Change your name or time zone (scheduled reports arrive at their time in it)",
+)
+def update_me(request, payload: ProfileIn):
+    data = json.loads(request.body or b"{}")
+    tenants = [m.tenant for m in request.user.memberships.select_related("tenant")]
+    services.update_profile(request.user, request.actor, tenants, data)
+    return _me(request)
 
 
 class TokenOut(Schema):

@@ -21,6 +21,7 @@ labels(
         "session.evicted": "Session ended (seat limit)",
         "token.created": "API token created",
         "token.revoked": "API token revoked",
+        "user.profile_updated": "Profile changed",
     },
     object_types={
         "auth": "Sign-in",
@@ -31,6 +32,7 @@ labels(
         "token": "API token",
         "apitoken": "API token",
     },
+    fields={"full_name": "Name", "time_zone": "Time zone"},
 )
 
 

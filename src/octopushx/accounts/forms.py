@@ -29,6 +29,22 @@ class TokenForm(CleanTextFormMixin, forms.Form):
     )
 
 
+class ProfileForm(CleanTextFormMixin, forms.Form):
+    full_name = forms.CharField(label="Name", max_length=200, required=False)
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Scheduled reports arrive at their time of day in this zone.",
+    )
+
+    def __init__(self, *args, zones: list[str], organisation_zone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [("", f"The organisation's ({organisation_zone})")] + [
+            (zone, zone.replace("_", " ")) for zone in zones
+        ]
+        self.fields["time_zone"].widget.attrs["autocomplete"] = "off"
+
+
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Django's reset form, sending from a job, also for accounts created without a password.
 

@@ -32,6 +32,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Scheduled reports arrive at their time in this zone; empty: the organisation's time zone.
+    time_zone = models.CharField(max_length=64, blank=True, default="", help_text="IANA name, e.g. Europe/Paris")
 
     objects = UserManager()
 

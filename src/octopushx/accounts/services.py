@@ -194,3 +194,73 @@ def usable_tokens(tenant, user) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(tenant=tenant, user=user, revoked_at__isnull=True).exclude(
         expires_at__lte=timezone.now()
     )
+
+
+# --- profile ----------------------------------------------------------------------------------
+
+PROFILE_FIELDS = ("full_name", "time_zone")
+
+
+def zone_name(user: User, tenant: Organization | None) -> str:
+    """The user's own time zone, else the organisation's, else UTC (always a valid IANA name)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    for name in (getattr(user, "time_zone", ""), getattr(tenant, "time_zone", "")):
+        if name:
+            try:
+                ZoneInfo(name)
+                return name
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return "UTC"
+
+
+def time_zone_names() -> list[str]:
+    """Every IANA zone a person would pick (no ``Etc/`` or legacy aliases), sorted."""
+    import zoneinfo
+
+    return sorted(
+        name
+        for name in zoneinfo.available_timezones()
+        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
+    ) + ["UTC"]
+
+
+def update_profile(user: User, actor: Actor, tenants: list[Organization], data: dict) -> User:
+    """Change the user's name and time zone; audited in each organisation the user belongs to."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    errors: dict[str, list[str]] = {}
+    values: dict = {}
+    for key in sorted(set(data) - set(PROFILE_FIELDS)):
+        errors[key] = [f"Unknown field; a profile has: {', '.join(PROFILE_FIELDS)}"]
+    if "full_name" in data:
+        name = data["full_name"]
+        if not isinstance(name, str) or len(name.strip()) > 200:
+            errors["full_name"] = ["Text of at most 200 characters"]
+        else:
+            values["full_name"] = name.strip()
+    if "time_zone" in data:
+        zone = data["time_zone"]
+        if zone in (None, ""):
+            values["time_zone"] = ""  # the organisation's
+        elif not isinstance(zone, str):
+            errors["time_zone"] = ["A time zone name such as Europe/London, or empty for the organisation's"]
+        else:
+            try:
+                ZoneInfo(zone.strip())
+                values["time_zone"] = zone.strip()
+            except (ZoneInfoNotFoundError, ValueError):
+                errors["time_zone"] = ["Use a time zone name such as Europe/London or America/New_York"]
+    if errors:
+        raise ValidationError(errors)
+    old = {key: getattr(user, key) for key in values}
+    with transaction.atomic():
+        for key, value in values.items():
+            setattr(user, key, value)
+        user.save(update_fields=list(values) or None)
+        changes = audit.diff(old, {key: getattr(user, key) for key in values})
+        if changes:
+            for tenant in tenants:
+                audit.record(tenant, actor, "user.profile_updated", object_type="user", object_id=str(user.pk), changes=changes)  # fmt: skip
+    return user

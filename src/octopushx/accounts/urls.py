@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", views.sign_in, name="login"),
     path("login/verify/", views.verify, name="verify"),
     path("logout/", views.sign_out, name="logout"),
+    path("profile/", views.profile, name="profile"),
     path("security/", views.security, name="security"),
     path("security/", views.security, name="two_factor"),
     path("sessions/", views.sessions, name="sessions"),

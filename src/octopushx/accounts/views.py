@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from octopushx.accounts import lockout, services
-from octopushx.accounts.forms import CodeForm, SignInForm, TokenForm
+from octopushx.accounts.forms import CodeForm, ProfileForm, SignInForm, TokenForm
 from octopushx.accounts.models import ApiToken, User, UserSession
 from octopushx.core.context import Actor, client_ip
 from octopushx.tenancy.suspension import sign_in_notice as suspension_notice
@@ -195,6 +195,33 @@ def security(request):
         context["secret"] = base64.b32encode(device.bin_key).decode()
     context["form"] = form
     return render(request, "accounts/security.html", context)
+
+
+@login_required
+def profile(request):
+    """Your name and time zone (scheduled reports arrive at their time in it)."""
+    organisation_zone = request.tenant.time_zone if request.tenant else "UTC"
+    initial = {"full_name": request.user.full_name, "time_zone": request.user.time_zone}
+    form = ProfileForm(
+        request.POST or None,
+        initial=initial,
+        zones=services.time_zone_names(),
+        organisation_zone=organisation_zone,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_profile(request.user, request.actor, _tenants(request), form.cleaned_data)
+            messages.success(request, "Profile saved.")
+            return redirect("accounts:profile")
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+    context = {
+        "form": form,
+        "effective_zone": services.zone_name(request.user, request.tenant),
+        "organisation_zone": organisation_zone,
+    }
+    return render(request, "accounts/profile.html", context)
 
 
 @login_required

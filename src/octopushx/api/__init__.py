@@ -30,6 +30,7 @@ def _mount() -> None:
     from octopushx.crm.api import router as crm_router
     from octopushx.reports.api import router as reports_router
     from octopushx.reports.dashboards_api import router as dashboards_router
+    from octopushx.reports.schedules_api import router as schedules_router
     from octopushx.shield.api import router as shield_router
     from octopushx.shield.routers import router as shield_more_router
     from octopushx.studio.api import router as studio_router
@@ -46,6 +47,7 @@ def _mount() -> None:
     api.add_router("", studio_router)
     api.add_router("", dashboards_router)
     api.add_router("", reports_router)
+    api.add_router("", schedules_router)
 
 
 _mount()

@@ -148,12 +148,20 @@ def delete_report(request, report_id: str):
 
 
 @router.get(
-    "/reports/{report_id}/data", summary="A saved report's data (JSON, CSV or XLSX)", response={200: dict, **ERRORS}
+    "/reports/{report_id}/data",
+    summary="A saved report's data (JSON, CSV, XLSX or PDF)",
+    response={200: dict, **ERRORS},
 )
-def report_data(request, report_id: str, format: Literal["json", "csv", "xlsx"] = "json"):
+def report_data(request, report_id: str, format: Literal["json", "csv", "xlsx", "pdf"] = "json"):
     """Run for the caller. CSV and XLSX start with a block stating the filters, period, time zone and
-    generation time. A report whose field was removed answers 422 saying so."""
+    generation time; the PDF states them on its first page, then shows the chart and every row.
+    A report whose field was removed answers 422 saying so."""
     report = services.get_report(request.tenant, request.membership, report_id)
+    if format == "pdf":
+        filename, body = services.report_pdf_file(request.tenant, request.actor, request.membership, report)
+        response = HttpResponse(body, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
     result = services.report_data(request.tenant, request.membership, report)
     if format == "json":
         return _json({"report": services.report_out(report, request.membership), **result})
@@ -161,10 +169,12 @@ def report_data(request, report_id: str, format: Literal["json", "csv", "xlsx"] 
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     filename = f"{slugify(report.name) or 'report'}-{stamp}.{format}"
     if format == "csv":
-        response = HttpResponse(services.to_csv(report.name, result), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            services.to_csv(report.name, result, request.membership), content_type="text/csv; charset=utf-8"
+        )
     else:
         response = HttpResponse(
-            services.to_xlsx(report.name, result),
+            services.to_xlsx(report.name, result, request.membership),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

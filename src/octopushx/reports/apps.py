@@ -11,3 +11,4 @@ class ReportsConfig(AppConfig):
         from octopushx.core import datasets
 
         datasets.discover()  # every product's datasets, so a broken registration fails at start-up
+        from octopushx.reports import schedules  # noqa: F401  (the send job and the reaper-round hook)

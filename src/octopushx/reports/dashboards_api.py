@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from ninja import Router, Schema
 from ninja.responses import NinjaJSONEncoder
 from pydantic import ConfigDict
@@ -20,6 +20,7 @@ from octopushx.api.auth import require
 from octopushx.api.errors import ErrorOut
 from octopushx.reports import dashboard_services as services
 from octopushx.reports import dashboards
+from octopushx.reports import services as report_services
 from octopushx.tenancy.roles import Perm
 
 router = Router(tags=["reports"])
@@ -150,3 +151,21 @@ def add_widget(request, dashboard_id: str, payload: DashboardWidgetIn):
     dashboard = services.get_dashboard(request.tenant, request.membership, dashboard_id)
     entry = services.add_widget(request.tenant, request.actor, request.membership, dashboard, _body(request))
     return _json({"widget": entry, "dashboard": services.dashboard_out(dashboard, request.membership)}, status=201)
+
+
+@router.get(
+    "/dashboards/{key}/pdf",
+    response={200: None, 403: ErrorOut, 404: ErrorOut},
+    summary="A dashboard as PDF, every widget drawn with its chart and numbers",
+    description=(
+        "`key`: a ready dashboard's slug (sales, activity, coaching, compliance) or a custom dashboard's id. "
+        "The same numbers as `GET /dashboards/...` for the caller's role; the first page states the period, "
+        "filters, whose view it is, the time zone and when it was generated. " + PERIOD_HELP.split(" Each")[0]
+    ),
+)
+def dashboard_pdf(request, key: str, period: str = dashboards.DEFAULT_PERIOD):
+    require(request, Perm.READ)
+    filename, body = report_services.dashboard_pdf_file(request.tenant, request.actor, request.membership, key, period)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -70,3 +70,63 @@ class Dashboard(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+
+
+class OutputFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    CSV = "csv", "CSV"
+
+
+class ReportSchedule(TenantModel):
+    """Email a dashboard (``dashboard``: a ready slug or a custom dashboard's id) or a saved report
+    to members at a time of day in each recipient's own time zone.
+
+    Each recipient has a row (``ScheduleRecipient``) holding their next due time in UTC: the
+    scheduler fires a row when its time has come, one firing per slot (a conditional update).
+    Nothing rendered is kept: each send renders the output fresh for that recipient's role.
+    """
+
+    name = models.CharField(max_length=200, blank=True)
+    dashboard = models.CharField(max_length=64, blank=True)
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="schedules")
+    period = models.CharField(max_length=20, default="this_month", help_text="For dashboards: the period shown")
+    format = models.CharField(max_length=4, choices=OutputFormat.choices, default=OutputFormat.PDF)
+    frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.WEEKLY)
+    weekday = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0 = Monday … 6 = Sunday (weekly)")
+    day_of_month = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="1–31 (monthly); a shorter month sends on its last day"
+    )
+    time_of_day = models.TimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    enabled = models.BooleanField(default=True)
+    next_at = models.DateTimeField(null=True, blank=True, help_text="The earliest recipient's next send (UTC)")
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.name or self.dashboard or (self.report.name if self.report else "Scheduled report")
+
+
+class ScheduleRecipient(TenantModel):
+    """One member receiving a schedule, with their own due time (computed in ``time_zone``)."""
+
+    schedule = models.ForeignKey(ReportSchedule, on_delete=models.CASCADE, related_name="recipients")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    time_zone = models.CharField(max_length=64, help_text="The zone next_at was computed in")
+    next_at = models.DateTimeField(null=True, blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        unique_together = [("schedule", "user")]
+        indexes = [models.Index(fields=["next_at"])]

@@ -200,18 +200,21 @@ def _describe_filter(f: dict) -> str:
     return f"{f['field']} {f['op']} {'' if value is None else value}".strip()
 
 
-def header_block(name: str, result: dict) -> list[list[str]]:
-    """What every exported table states above its rows: filters, period, time zone, generation time."""
+def header_block(name: str, result: dict, membership=None) -> list[list[str]]:
+    """What every exported table states above its rows: filters, period, whose view (when the
+    viewer is known), time zone, generation time."""
     period = result.get("period")
-    return [
+    lines = [
         ["Report", name],
         ["Dataset", result["dataset"]],
         ["Filters", "; ".join(_describe_filter(f) for f in result["filters"]) or "none"],
         ["Period", f"{period['field']} {period['from']} to {period['to']}" if period else "all time"],
-        ["Time zone", result["time_zone"]],
-        ["Generated at", result["generated_at"]],
-        [],
     ]
+    if membership is not None:
+        from octopushx.reports.pdf import prepared_for
+
+        lines.append(["Prepared for", prepared_for(membership)])
+    return [*lines, ["Time zone", result["time_zone"]], ["Generated at", result["generated_at"]], []]
 
 
 def table(result: dict) -> tuple[list[str], list[list[Any]]]:
@@ -233,10 +236,10 @@ def _flat(value: Any) -> Any:
     return value
 
 
-def to_csv(name: str, result: dict) -> bytes:
+def to_csv(name: str, result: dict, membership=None) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    for line in header_block(name, result):
+    for line in header_block(name, result, membership):
         writer.writerow([safe_cell(v) for v in line])
     header, rows = table(result)
     writer.writerow([safe_cell(v) for v in header])
@@ -245,12 +248,12 @@ def to_csv(name: str, result: dict) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(name: str, result: dict) -> bytes:
+def to_xlsx(name: str, result: dict, membership=None) -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Report")
-    for line in header_block(name, result):
+    for line in header_block(name, result, membership):
         sheet.append([strip(str(v)) for v in line])
     header, rows = table(result)
     sheet.append([strip(str(v)) for v in header])
@@ -270,3 +273,77 @@ def to_xlsx(name: str, result: dict) -> bytes:
     handle = io.BytesIO()
     workbook.save(handle)
     return handle.getvalue()
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+def _stamp() -> str:
+    from django.utils import timezone
+
+    return timezone.now().strftime("%Y%m%d-%H%M")
+
+
+def dashboard_pdf_file(tenant, actor: Actor, membership, key: str, period: str | None) -> tuple[str, bytes]:
+    """``(filename, bytes)`` of a dashboard for the member (404/403 as ``dashboards.build``); audited."""
+    from django.utils.text import slugify
+
+    from octopushx.accounts.services import zone_name
+    from octopushx.reports import pdf
+
+    body = pdf.dashboard_pdf(tenant, membership, key, period, viewer_zone=zone_name(membership.user, tenant))
+    audit.record(tenant, actor, "dashboard.exported", object_type="dashboard", object_id=str(key), changes={"format": [None, "pdf"], "period": [None, period]})  # fmt: skip
+    return f"{slugify(str(key))}-dashboard-{_stamp()}.pdf", body
+
+
+def report_pdf_file(tenant, actor: Actor, membership, report: Report) -> tuple[str, bytes]:
+    from django.utils.text import slugify
+
+    from octopushx.accounts.services import zone_name
+    from octopushx.reports import pdf
+
+    body = pdf.report_pdf(tenant, membership, report, viewer_zone=zone_name(membership.user, tenant))
+    audit.record(tenant, actor, "report.exported", obj=report, changes={"format": [None, "pdf"]})
+    return f"{slugify(report.name) or 'report'}-{_stamp()}.pdf", body
+
+
+def dashboard_to_csv(tenant, membership, key: str, period) -> bytes:
+    """A dashboard as CSV: the header block, then each widget's title, period and table."""
+    from django.utils import timezone
+
+    from octopushx.reports import dashboards, pdf, presentation
+
+    board = dashboards.build(tenant, membership, key, period)
+    zone = dashboards.org_zone(tenant)
+    moment = timezone.now()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    head = [
+        ["Dashboard", board["title"]],
+        ["Period", f"{period.label}, {period.text()}; changes against {period.previous().text()}"],
+        ["Filters", "each widget's own, stated under its title"],
+        ["Prepared for", pdf.prepared_for(membership)],
+        ["Time zone", str(zone)],
+        ["Generated at", moment.astimezone(zone).isoformat()],
+    ]
+    for line in head:
+        writer.writerow([safe_cell(v) for v in line])
+    as_of = moment.astimezone(zone)
+    for widget in board["widgets"]:
+        card = presentation.card(widget, period, as_of)
+        writer.writerow([])
+        writer.writerow([safe_cell(card["title"]), safe_cell(card["period_text"])])
+        if card.get("unavailable"):
+            writer.writerow([safe_cell(card["unavailable"])])
+        elif card.get("number"):
+            for value in card["number"]["values"]:
+                delta = value.get("delta") or {}
+                writer.writerow([safe_cell(v) for v in (value["text"], value.get("unit", ""), delta.get("text", ""), f"was {delta['previous']}" if delta else "")])  # fmt: skip
+        else:
+            table = card.get("coaching") or card.get("table") or {"columns": [], "rows": []}
+            writer.writerow([safe_cell(c["label"]) for c in table["columns"]])
+            for row in table["rows"]:
+                writer.writerow([safe_cell(cell["text"]) for cell in row["cells"]])
+            if card.get("coaching"):
+                writer.writerow([safe_cell(cell["text"]) for cell in card["coaching"]["team"]])
+    return out.getvalue().encode("utf-8-sig")

@@ -129,4 +129,4 @@ def export_pdf(tenant, actor: Actor) -> bytes:
             section = row.section
             lines += [("p", ""), ("h2", section)]
         lines.append(("p", f"{row.item}: {row.detail}"))
-    return pdf.render(f"Records of processing - {tenant.name}", lines)
+    return pdf.render(f"Records of processing - {tenant.name}", lines, organisation=tenant.name, brand=tenant.brand)
