@@ -30,10 +30,10 @@ test: setup
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/bandit -q -r src -lll
-	OCTOPUSHX_TESTING=1 $(BIN)/pytest -n 2 --ignore=tests/e2e
+	OCTOPUSHX_TESTING=1 $(BIN)/pytest -n 2 --ignore=tests/e2e --durations=25
 
 e2e: setup
-	OCTOPUSHX_TESTING=1 $(BIN)/pytest tests/e2e -p no:xdist
+	OCTOPUSHX_TESTING=1 $(BIN)/pytest tests/e2e -p no:xdist --durations=15
 
 # Photographs of the main pages at 1440x900 and 390x844 into docs/screenshots/ (demo data, temporary folder).
 screenshots: setup
