@@ -32,6 +32,8 @@ STALE_DAYS = 14
 TOP_SELLER_TALK_SHARE = 0.43  # Gong's published talk share of top sellers
 
 PERIODS = {
+    "this_week": "This week",
+    "last_week": "Last week",
     "this_month": "This month",
     "last_month": "Last month",
     "this_quarter": "This quarter",
@@ -72,10 +74,16 @@ def org_zone(tenant) -> zoneinfo.ZoneInfo:
 
 
 def resolve_period(tenant, key: str | None, today: date | None = None) -> Period:
-    """A named period in the organisation's time zone; unknown names fall back to this month."""
+    """A named period in the organisation's time zone (weeks from its first day of the week); unknown
+    names fall back to this month."""
     key = key if key in PERIODS else DEFAULT_PERIOD
     today = today or timezone.now().astimezone(org_zone(tenant)).date()
-    if key == "this_month":
+    week = query.start_of_week(today, query.week_start(tenant))  # the organisation's first day of the week
+    if key == "this_week":
+        start, end = week, today
+    elif key == "last_week":
+        start, end = week - timedelta(days=7), week - timedelta(days=1)
+    elif key == "this_month":
         start, end = today.replace(day=1), today
     elif key == "last_month":
         end = today.replace(day=1) - timedelta(days=1)
@@ -586,6 +594,48 @@ def privacy_time_to_fulfil(tenant, membership, period: Period) -> dict:
     return out
 
 
+def retention_purges(tenant, membership, period: Period) -> dict:
+    """What the retention runs that finished in the period deleted, per data class (most first)."""
+    fields = dataset("retention_purges").all_fields(tenant)
+    classes = [name for name in fields if name.startswith("purged.")]
+    answer = query.run(
+        tenant,
+        membership,
+        {
+            "dataset": "retention_purges",
+            "measures": [{"agg": "count"}] + [{"agg": "sum", "field": name} for name in classes],
+            "period": period.spec("finished_at"),
+            "compare": "previous_period",
+        },
+    )
+    totals, before = answer["totals"], (answer["previous"] or {}).get("totals", {})
+    rows = []
+    for name in classes:
+        key = query.measure_key("sum", name)
+        deleted = int(totals.get(key) or 0)
+        if deleted or before.get(key):
+            label = fields[name].label.removesuffix(" deleted")
+            rows.append({"data_class": label, "deleted": deleted, "previous": int(before.get(key) or 0)})
+    rows.sort(key=lambda r: (-r["deleted"], r["data_class"]))
+    for row in rows:  # the audit trail lists runs, not records: every class links to the period's runs
+        row["drilldown"] = answer["drilldown"]
+    deleted = sum(r["deleted"] for r in rows)
+    out = result(
+        [
+            {"key": "data_class", "label": "Data class", "kind": "text"},
+            {"key": "deleted", "label": "Deleted", "kind": "number"},
+        ],
+        rows,
+        {"deleted": deleted, "runs": totals.get("count", 0)},
+        answer["drilldown"],
+        tenant,
+    )
+    previous = sum(r["previous"] for r in rows)
+    out["previous"] = {"totals": {"deleted": previous, "runs": before.get("count", 0)}}
+    out["deltas"] = {"deleted": _delta(deleted, previous)}
+    return out
+
+
 # --- the dashboards ---------------------------------------------------------------------------
 
 OPEN_STATES = ["received", "verified", "in_progress"]
@@ -855,10 +905,7 @@ COMPLIANCE = [
         "number",
         spec=_count(
             "privacy_requests",
-            [
-                {"field": "state", "op": "in", "value": OPEN_STATES},
-                lambda tenant: {"field": "due_at", "op": "lt", "value": _now_iso(tenant)},
-            ],
+            [{"field": "overdue", "op": "eq", "value": True}],  # open and past its due date, now
         ),
         period_bound=False,
         size="sm",
@@ -876,6 +923,21 @@ COMPLIANCE = [
         "Privacy requests received by kind",
         "pie",
         spec=_count("privacy_requests", period_field="created_at", group_by=[{"field": "kind"}], compare=False),
+    ),
+    Widget(
+        "retention_purges",
+        "Retention purges: records deleted by data class",
+        "bar",
+        compute=retention_purges,
+        needs=("retention_purges",),
+        help="Purge runs that finished in the period (dry runs left out)",
+    ),
+    Widget(
+        "security_alerts",
+        "Security alerts by kind",
+        "bar",
+        spec=_count("security_alerts", period_field="created_at", group_by=[{"field": "kind"}]),
+        help="Raised in the period, acknowledged or not",
     ),
 ]
 
