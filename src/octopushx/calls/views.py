@@ -13,6 +13,8 @@ from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from octopushx.calls import api as call_api
@@ -25,6 +27,7 @@ from octopushx.tenancy.views import requires
 FILTERS = (
     "date_from",
     "date_to",
+    "date_before",
     "agent_id",
     "contact_id",
     "direction",
@@ -39,6 +42,7 @@ FILTERS = (
 FIELD_LABELS = {
     "date_from": "From",
     "date_to": "To",
+    "date_before": "Before",
     "agent_id": "Agent",
     "contact_id": "Contact",
     "min_duration": "At least",
@@ -74,6 +78,7 @@ def _call_with_original(request, call_id, what: str):
 FILTER_LABELS = {
     "date_from": "From",
     "date_to": "To",
+    "date_before": "Before",
     "agent_id": "Agent",
     "contact_id": "Contact",
     "direction": "Direction",
@@ -83,6 +88,17 @@ FILTER_LABELS = {
     "review_state": "Review",
     "status": "Status",
 }
+
+
+def _moment(value: str) -> str:
+    """An ISO date-time (a report's drill-down) as people read it; anything else as given."""
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        moment = None
+    if moment is None or "T" not in value:
+        return value
+    return f"{timezone.localtime(moment) if timezone.is_aware(moment) else moment:%-d %b %Y %H:%M}"
 
 
 def _filter_chips(params: dict[str, str], members, contact_name: str) -> list[dict[str, str]]:
@@ -101,7 +117,7 @@ def _filter_chips(params: dict[str, str], members, contact_name: str) -> list[di
         value = params.get(name)
         if not value:
             continue
-        shown = choices.get(name, {}).get(value) or value
+        shown = choices.get(name, {}).get(value) or _moment(value)
         rest = QueryDict(mutable=True)
         for other, other_value in params.items():
             if other != name and other_value:

@@ -493,6 +493,12 @@ def _agent_figures(calls: list[dict]) -> dict:
     }
 
 
+def _calls_period(tenant, period: Period) -> dict:
+    """The call list's parameters for the period: the exact instants it starts and ends (org time zone)."""
+    start, end = _bounds(tenant, period)
+    return {"date_from": start.isoformat(), "date_before": end.isoformat()}
+
+
 def _calls_in(tenant, membership, period: Period):
     start, end = _bounds(tenant, period)
     return dataset("calls").rows(tenant, membership).filter(started_at__gte=start, started_at__lt=end)
@@ -519,7 +525,7 @@ def call_coaching(tenant, membership, period: Period) -> dict:
     for agent_id, own in by_agent.items():
         figures = _agent_figures(own)
         name = own[0]["agent__full_name"] or own[0]["agent__email"] or "No agent"
-        query_string = {"date_from": period.start.isoformat(), "date_to": period.end.isoformat()}
+        query_string = _calls_period(tenant, period)
         if agent_id:
             query_string["agent_id"] = str(agent_id)
         rows.append(
@@ -539,7 +545,7 @@ def call_coaching(tenant, membership, period: Period) -> dict:
         COACHING_COLUMNS,
         rows,
         {"team_average": team},
-        f"{calls_url}?{urlencode({'date_from': period.start.isoformat(), 'date_to': period.end.isoformat()})}",
+        f"{calls_url}?{urlencode(_calls_period(tenant, period))}",
         tenant,
         marker={"talk_ratio": TOP_SELLER_TALK_SHARE},
     )
@@ -555,7 +561,7 @@ def top_keywords(tenant, membership, period: Period, limit: int = 10) -> dict:
         {
             "keyword": word,
             "calls": count,
-            "drilldown": f"{calls_url}?{urlencode({'keyword': word, 'date_from': period.start.isoformat(), 'date_to': period.end.isoformat()})}",
+            "drilldown": f"{calls_url}?{urlencode({'keyword': word, **_calls_period(tenant, period)})}",
         }
         for word, count in counts.most_common(limit)
     ]

@@ -79,7 +79,9 @@ def settings_page(request):
     from zoneinfo import available_timezones
 
     zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
-    return render(request, "tenancy/settings.html", {"org": tenant, "time_zones": zones, "week_starts": WeekStart.choices})
+    return render(
+        request, "tenancy/settings.html", {"org": tenant, "time_zones": zones, "week_starts": WeekStart.choices}
+    )
 
 
 @requires(Perm.READ)
