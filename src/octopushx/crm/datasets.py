@@ -117,9 +117,15 @@ LIST_PARAMS: dict[str, dict[str, dict[str, str]]] = {
         "status": {"eq": "status"},
         "currency": {"eq": "currency"},
         "value": {"gte": "value_min", "lte": "value_max"},
-        "expected_close": {"gte": "expected_close_after", "lte": "expected_close_before"},
+        "expected_close": {
+            "gte": "expected_close_after",
+            "lte": "expected_close_before",
+            "is_empty": "no_expected_close",
+        },
         "tag": {"eq": "tag"},
         "created_at": {"gte": "created_after", "lt": "created_before"},
+        "closed_at": {"gte": "closed_after", "lt": "closed_before"},
+        "reached_stages": {"eq": "reached_stage_ids"},  # not a dataset field: the funnels' steps
     },
     # the task and note lists (crm.queries.ACTIVITY_FILTERS; the task list's status is ``show``)
     "task": {
@@ -146,7 +152,7 @@ def _list_url(object_type: str, url_name: str, defaults: tuple[tuple[str, str], 
         query: dict[str, object] = {}
         for f in filters:
             name = params.get(f["field"], {}).get(f["op"])
-            value = f.get("value")
+            value = True if f["op"] == "is_empty" else f.get("value")
             if f["op"] == "lte" and f["field"] == "created_at" and type(value) is dt.date:
                 # the list's created_before is exclusive: the day after the period's last day
                 name = params["created_at"]["lt"]

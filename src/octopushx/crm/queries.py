@@ -26,6 +26,7 @@ from octopushx.crm.models import (
     ContactPhone,
     CustomField,
     Deal,
+    DealStageChange,
     FieldType,
     ObjectType,
     Tag,
@@ -84,10 +85,15 @@ FILTERS: dict[str, dict[str, tuple[str, str]]] = {
         "value_max": ("value__lte", "number"),
         "expected_close_after": ("expected_close__gte", "date"),
         "expected_close_before": ("expected_close__lte", "date"),
+        "no_expected_close": ("expected_close__isnull", "bool"),
         "tag": ("tags__name__iexact", "text"),
         "created_after": ("created_at__gte", "date"),
         "created_before": ("created_at__lt", "date"),
         "updated_after": ("updated_at__gte", "date"),
+        "closed_after": ("closed_at__gte", "date"),
+        "closed_before": ("closed_at__lt", "date"),
+        # deals whose stage history reached every one of these stages (comma-separated): a funnel's step
+        "reached_stage_ids": ("stage_changes__to_stage_id", "reached"),
     },
 }
 ORDERING: dict[str, tuple[str, ...]] = {
@@ -179,6 +185,10 @@ def apply_filters(qs: QuerySet, object_type: str, params: Mapping[str, Any], ten
             qs = qs.filter(pk__in=ContactPhone.objects.filter(tenant=tenant, number=number).values("contact_id"))
         elif kind == "itext":
             qs = qs.filter(**{f"{lookup}__icontains": raw.strip()})
+        elif kind == "reached":
+            for stage_id in [part for part in raw.split(",") if part.strip()]:
+                moves = DealStageChange.objects.filter(tenant=tenant, to_stage_id=_value(name, "id", stage_id, region))
+                qs = qs.filter(pk__in=moves.values("deal_id"))
         elif lookup in THROUGH:
             qs = qs.filter(_through(qs.model, tenant, lookup, _value(name, kind, raw, region)))
         else:

@@ -141,6 +141,21 @@ def _deal_rows(tenant, membership):
     return dataset("deals").rows(tenant, membership)
 
 
+def _won_in(tenant, period: Period) -> list[dict]:
+    """Deals won in the period, as list filters (exact instants of the organisation's days)."""
+    start, end = _bounds(tenant, period)
+    return [
+        {"field": "status", "op": "eq", "value": "won"},
+        {"field": "closed_at", "op": "gte", "value": start},
+        {"field": "closed_at", "op": "lt", "value": end},
+    ]
+
+
+def _created_in(tenant, period: Period) -> list[dict]:
+    start, end = _bounds(tenant, period)
+    return [{"field": "created_at", "op": "gte", "value": start}, {"field": "created_at", "op": "lt", "value": end}]
+
+
 def win_rate(tenant, membership, period: Period) -> dict:
     """Won deals over deals closed (won or lost) in the period, and the same for the period before."""
     deals = _deal_rows(tenant, membership)
@@ -153,16 +168,11 @@ def win_rate(tenant, membership, period: Period) -> dict:
 
     now, won, closed = rate(period)
     before, _, _ = rate(period.previous())
-    filters = [
-        {"field": "status", "op": "eq", "value": "won"},
-        {"field": "closed_at", "op": "gte", "value": period.start.isoformat()},
-        {"field": "closed_at", "op": "lte", "value": period.end.isoformat()},
-    ]
     out = result(
         [{"key": "win_rate", "label": "Win rate", "kind": "percent"}],
         [{"win_rate": now, "won": won, "closed": closed}],
         {"win_rate": now},
-        _list_url("deals", filters),
+        _list_url("deals", _won_in(tenant, period)),
         tenant,
     )
     out["previous"] = {"totals": {"win_rate": before}}
@@ -201,14 +211,7 @@ def sales_cycle(tenant, membership, period: Period) -> dict:
         [{"key": "days", "label": "Average days to win", "kind": "number"}],
         [{"days": now}],
         {"days": now},
-        _list_url(
-            "deals",
-            [
-                {"field": "status", "op": "eq", "value": "won"},
-                {"field": "closed_at", "op": "gte", "value": period.start.isoformat()},
-                {"field": "closed_at", "op": "lte", "value": period.end.isoformat()},
-            ],
-        ),
+        _list_url("deals", _won_in(tenant, period)),
         tenant,
     )
     out["previous"] = {"totals": {"days": before}}
@@ -325,7 +328,21 @@ def funnel(tenant, membership, period: Period, *, in_order: bool) -> dict:
                 "conversion": conversion,
                 # more deals than the stage before (created straight into a later stage): no drop-off
                 "drop_off": round(1 - conversion, 4) if conversion is not None and conversion <= 1 else None,
-                "drilldown": _list_url("deals", [{"field": "stage", "op": "eq", "value": str(stage["id"])}]),
+                # deals created in the period whose history reached this stage (and, in order, every
+                # stage before it): the deals this step counts
+                "drilldown": _list_url(
+                    "deals",
+                    _created_in(tenant, period)
+                    + [
+                        {
+                            "field": "reached_stages",
+                            "op": "eq",
+                            "value": ",".join(str(s["id"]) for s in stages[: index + 1])
+                            if in_order
+                            else str(stage["id"]),
+                        }
+                    ],
+                ),
             }
         )
         previous = count
@@ -370,7 +387,8 @@ def time_in_stage(tenant, membership, period: Period) -> dict:
             "stage": name,
             "days": round(sum(spent[pk]) / len(spent[pk]), 1) if spent.get(pk) else None,
             "deals": len(spent.get(pk, [])),
-            "drilldown": _list_url("deals", [{"field": "stage", "op": "eq", "value": str(pk)}]),
+            # the deals that were ever in the stage (the list cannot say "left it in the period")
+            "drilldown": _list_url("deals", [{"field": "reached_stages", "op": "eq", "value": str(pk)}]),
         }
         for pk, name in stages.items()
     ]
@@ -592,7 +610,14 @@ def privacy_time_to_fulfil(tenant, membership, period: Period) -> dict:
         [{"key": "days", "label": "Average days to fulfil", "kind": "number"}],
         [{"days": now}],
         {"days": now},
-        _list_url("privacy_requests", [{"field": "state", "op": "eq", "value": "completed"}]),
+        _list_url(
+            "privacy_requests",
+            [
+                {"field": "state", "op": "eq", "value": "completed"},
+                {"field": "completed_at", "op": "gte", "value": _bounds(tenant, period)[0]},
+                {"field": "completed_at", "op": "lt", "value": _bounds(tenant, period)[1]},
+            ],
+        ),
         tenant,
     )
     out["previous"] = {"totals": {"days": before}}
