@@ -19,7 +19,9 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.exceptions import FieldError, PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, FieldError, PermissionDenied
+from django.db.models import F, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -282,24 +284,20 @@ def _stage_history(tenant, membership, period: Period | None = None):
 
 
 def _pipeline_stages(tenant, membership) -> list[dict]:
-    """The default pipeline's stages in order (lost stages left out), read through the visible deals."""
+    """The default pipeline's stages in order (lost stages left out), among the pipelines of the visible
+    deals (read along the deals' pipeline index, then the few pipelines' stages)."""
     deals = _deal_rows(tenant, membership)
-    stages = {}
-    for pk, name, position, kind, pipeline_id, is_default, pipeline_name in deals.values_list(
-        "pipeline__stages__pk",
-        "pipeline__stages__name",
-        "pipeline__stages__position",
-        "pipeline__stages__kind",
-        "pipeline_id",
-        "pipeline__is_default",
-        "pipeline__name",
-    ).distinct():
-        if pk is None or kind == "lost":
-            continue
-        found = stages.setdefault(pipeline_id, {"default": is_default, "name": pipeline_name, "stages": {}})
-        found["stages"][pk] = (position, name)
-    if not stages:
+    pipeline_ids = set(deals.order_by().values_list("pipeline_id", flat=True).distinct())
+    if not pipeline_ids:
         return []
+    pipelines = deals.model._meta.get_field("pipeline").related_model.objects.filter(tenant=tenant, pk__in=pipeline_ids)
+    stages = {}
+    for pipeline_id, is_default, pipeline_name, pk, name, position, kind in pipelines.values_list(
+        "pk", "is_default", "name", "stages__pk", "stages__name", "stages__position", "stages__kind"
+    ):
+        found = stages.setdefault(pipeline_id, {"default": is_default, "name": pipeline_name, "stages": {}})
+        if pk is not None and kind != "lost":
+            found["stages"][pk] = (position, name)
     chosen = next((p for p in stages.values() if p["default"]), None) or next(iter(stages.values()))
     ordered = sorted(chosen["stages"].items(), key=lambda i: i[1])
     return [{"id": pk, "name": name, "pipeline": chosen["name"]} for pk, (position, name) in ordered]
@@ -363,25 +361,45 @@ def funnel(tenant, membership, period: Period, *, in_order: bool) -> dict:
 
 def time_in_stage(tenant, membership, period: Period) -> dict:
     """Average days deals spent in each stage they left during the period (and, for a period that runs
-    to now, the days deals have sat in their current stage so far)."""
+    to now, the days deals have sat in their current stage so far).
+
+    Read from the stage history in the database: the moves made in the period, each with the moment
+    its deal entered the stage it left (the move before it, along the (tenant, deal, changed_at)
+    index); never the whole history.
+    """
     stages = {s["id"]: s["name"] for s in _pipeline_stages(tenant, membership)}
-    per_deal: dict[Any, list] = defaultdict(list)
-    for deal_id, stage_id, changed_at in _stage_history(tenant, membership):
-        per_deal[deal_id].append((stage_id, changed_at))
     start, end = _bounds(tenant, period)
     now = timezone.now()
     spent: dict[Any, list[float]] = defaultdict(list)
-    for changes in per_deal.values():
-        for (stage_id, entered), following in zip(changes, [*changes[1:], (None, None)], strict=True):
-            if following[1] is None:  # still in the stage: counts while the period runs to now
-                if not start <= now < end:
-                    continue
-                left = now
-            else:
-                left = following[1]
-                if not start <= left < end:
-                    continue
-            spent[stage_id].append((left - entered).total_seconds() / 86400)
+    deals = _deal_rows(tenant, membership)
+    try:
+        moves = deals.model._meta.get_field("stage_changes").related_model.objects.filter(tenant=tenant)
+    except FieldDoesNotExist:  # no stage history (crm.DealStageChange): nothing to measure
+        moves = None
+    if moves is not None:
+        earlier = moves.filter(deal_id=OuterRef("deal_id"), changed_at__lt=OuterRef("changed_at")).order_by(
+            "-changed_at"
+        )
+        left = (
+            moves.filter(deal_id__in=deals.values("pk"), changed_at__gte=start, changed_at__lt=end)
+            .annotate(
+                stayed_in=Subquery(earlier.values("to_stage_id")[:1]),
+                entered=Subquery(earlier.values("changed_at")[:1]),
+            )
+            .filter(entered__isnull=False)
+            .values_list("stayed_in", "entered", "changed_at")
+        )
+        for stage_id, entered, moved in left:
+            spent[stage_id].append((moved - entered).total_seconds() / 86400)
+        if start <= now < end:  # still in the stage: counts while the period runs to now
+            current = (
+                deals.filter(status="open")
+                .annotate(entered=Max("stage_changes__changed_at"))
+                .filter(entered__isnull=False)
+                .values_list("stage_id", "entered")
+            )
+            for stage_id, entered in current:
+                spent[stage_id].append((now - entered).total_seconds() / 86400)
     rows = [
         {
             "stage": name,
@@ -404,47 +422,45 @@ def time_in_stage(tenant, membership, period: Period) -> dict:
     )
 
 
+STALE_SHOWN = 50  # the quietest deals listed; the count covers them all
+
+
 def stale_deals(tenant, membership, period: Period) -> dict:
-    """Open deals with no note, task or stage change (and no edit) for 14 days."""
+    """Open deals with no note, task or stage change (and no edit) for 14 days, the quietest first.
+
+    The last activity is worked out in the database (one correlated look-up per relation, along its
+    deal index), so only the deals shown leave it.
+    """
     now = timezone.now()
     cutoff = now - timedelta(days=STALE_DAYS)
-    deals = list(
-        _deal_rows(tenant, membership)
-        .filter(status="open")
-        .values("pk", "name", "value", "currency", "updated_at", "owner__full_name", "owner__email")
-    )
-    last = {d["pk"]: d["updated_at"] for d in deals}
-    ids = list(last)
-
-    def touch(rows):
-        for deal_id, moment in rows:
-            if deal_id in last and moment and moment > last[deal_id]:
-                last[deal_id] = moment
-
-    touch(dataset("notes").rows(tenant, membership).filter(deal_id__in=ids).values_list("deal_id", "created_at"))
-    touch(dataset("tasks").rows(tenant, membership).filter(deal_id__in=ids).values_list("deal_id", "updated_at"))
-    try:
-        touch(
-            _deal_rows(tenant, membership)
-            .filter(pk__in=ids, stage_changes__isnull=False)
-            .values_list("pk", "stage_changes__changed_at")
-        )
-    except FieldError:  # no stage history yet: the deal's own updated_at covers its moves
-        pass
+    deals = _deal_rows(tenant, membership).filter(status="open")
+    touched = [F("updated_at")]
+    for name, moment in (("notes", "created_at"), ("tasks", "updated_at"), ("stage_changes", "changed_at")):
+        try:
+            related = dataset(name).rows(tenant, membership) if name != "stage_changes" else None
+            if related is None:
+                related = deals.model._meta.get_field("stage_changes").related_model.objects.filter(tenant=tenant)
+        except (FieldDoesNotExist, PermissionDenied, AttributeError):
+            continue
+        latest = related.filter(deal_id=OuterRef("pk")).order_by(f"-{moment}").values(moment)[:1]
+        touched.append(Coalesce(Subquery(latest), F("updated_at")))
+    quiet = deals.annotate(last_activity=Greatest(*touched)).filter(last_activity__lt=cutoff)
+    found = quiet.order_by("last_activity").values(
+        "pk", "name", "value", "currency", "last_activity", "owner__full_name", "owner__email"
+    )[:STALE_SHOWN]
     rows = [
         {
             "deal": d["name"],
             "owner": d["owner__full_name"] or d["owner__email"] or "",
             "value": str(d["value"]),
             "currency": d["currency"],
-            "last_activity": last[d["pk"]].isoformat(),
-            "days_quiet": (now - last[d["pk"]]).days,
+            "last_activity": d["last_activity"].isoformat(),
+            "days_quiet": (now - d["last_activity"]).days,
             "drilldown": reverse("crm:deal", args=[d["pk"]]),
         }
-        for d in deals
-        if last[d["pk"]] < cutoff
+        for d in found
     ]
-    rows.sort(key=lambda r: r["last_activity"])
+    total = len(rows) if len(rows) < STALE_SHOWN else quiet.count()
     return result(
         [
             {"key": "deal", "label": "Deal", "kind": "text"},
@@ -452,9 +468,10 @@ def stale_deals(tenant, membership, period: Period) -> dict:
             {"key": "days_quiet", "label": "Days quiet", "kind": "number"},
         ],
         rows,
-        {"count": len(rows)},
+        {"count": total},
         None,
         tenant,
+        note=f"The {STALE_SHOWN} quietest of {total}" if total > len(rows) else "",
     )
 
 
