@@ -387,6 +387,9 @@ def load(tenant, rng: random.Random | None = None) -> str:
         contact = rng.choice(contacts[:360])
         due = now + timedelta(days=rng.randint(-10, 20), hours=rng.randint(0, 8))
         done = rng.random() < 0.3
+        # created before it is due (never in the future), completed after it was created
+        created = min(due - timedelta(days=3), now - timedelta(hours=rng.randint(1, 48)))
+        completed = created + (min(due, now) - created) * rng.uniform(0.2, 1.0) if done else None
         tasks.append(
             Task(
                 tenant=tenant,
@@ -394,10 +397,10 @@ def load(tenant, rng: random.Random | None = None) -> str:
                 due_at=due,
                 assignee=contact.owner or rng.choice(agents),
                 status=TaskStatus.DONE if done else TaskStatus.OPEN,
-                completed_at=due if done else None,
+                completed_at=completed,
                 contact=contact if index % 3 else None,
                 deal=rng.choice(deals) if index % 3 == 0 else None,
-                created_at=min(due - timedelta(days=3), now - timedelta(hours=rng.randint(1, 48))),
+                created_at=created,
             )
         )
     Task.objects.bulk_create(tasks)

@@ -422,7 +422,7 @@ def time_in_stage(tenant, membership, period: Period) -> dict:
     )
 
 
-STALE_SHOWN = 50  # the quietest deals listed; the count covers them all
+STALE_SHOWN = 20  # the quietest deals listed; the count covers them all
 
 
 def stale_deals(tenant, membership, period: Period) -> dict:
@@ -973,19 +973,20 @@ COMPLIANCE = [
         spec=_count("privacy_requests", period_field="created_at", group_by=[{"field": "kind"}], compare=False),
     ),
     Widget(
+        "security_alerts",
+        "Security alerts by kind",
+        "pie",
+        spec=_count("security_alerts", period_field="created_at", group_by=[{"field": "kind"}]),
+        help="Raised in the period, acknowledged or not",
+    ),
+    Widget(
         "retention_purges",
         "Retention purges: records deleted by data class",
         "bar",
         compute=retention_purges,
         needs=("retention_purges",),
         help="Purge runs that finished in the period (dry runs left out)",
-    ),
-    Widget(
-        "security_alerts",
-        "Security alerts by kind",
-        "bar",
-        spec=_count("security_alerts", period_field="created_at", group_by=[{"field": "kind"}]),
-        help="Raised in the period, acknowledged or not",
+        size="lg",
     ),
 ]
 

@@ -19,6 +19,7 @@ from octopushx.shield.retention import services as retention
 # kind, phone, days since identity was attested (None: not yet verified), completed days ago
 REQUESTS = (
     ("access", "+44 20 7946 0101", None, None),
+    ("erasure", "+44 20 7946 0106", None, None),
     ("export", "+44 20 7946 0102", 26, None),  # due within the week
     ("erasure", "+44 20 7946 0103", 33, None),  # overdue
     ("restriction", "+44 20 7946 0104", 9, None),
