@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
@@ -199,3 +200,22 @@ def test_task_and_note_lists_refuse_bad_filters_without_failing(org, world, clie
     page = _get(client, "/crm/tasks/?whose=all&show=all&assignee_id=nope")
     assert "Not a valid id" in page and "Ann done" not in page
     assert "A date such as" in _get(client, "/crm/notes/?created_after=yesterday")
+
+
+def test_privacy_queue_names_bad_filters_and_lists_nothing_wrong(org, world, client):
+    client.force_login(world["admin"].user)
+    page = _get(client, "/shield/privacy/?state=nope&due_after=someday")
+    assert "state: One of: open" in page and "due_after: A date such as" in page
+    both = _get(client, "/shield/privacy/?state=received,in_progress")
+    assert both.count('data-label="Received"') == 2
+
+
+def test_call_list_date_before_is_exclusive(org, world, client):
+    client.force_login(world["admin"].user)
+    call = _call(org, world["bob"], "edge")
+    moment = timezone.now().replace(microsecond=0) - timedelta(days=1)
+    Call.objects.filter(pk=call.pk).update(started_at=moment)
+    before = _get(client, "/calls/?" + urlencode({"date_before": moment.isoformat()}))
+    at = _get(client, "/calls/?" + urlencode({"date_from": moment.isoformat()}))
+    assert f"/calls/{call.pk}/" not in before and f"/calls/{call.pk}/" in at
+    assert "Before:" in before  # the chip reads as a date, not an ISO string
