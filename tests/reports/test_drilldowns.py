@@ -219,3 +219,19 @@ def test_call_list_date_before_is_exclusive(org, world, client):
     at = _get(client, "/calls/?" + urlencode({"date_from": moment.isoformat()}))
     assert f"/calls/{call.pk}/" not in before and f"/calls/{call.pk}/" in at
     assert "Before:" in before  # the chip reads as a date, not an ISO string
+
+
+def test_call_list_does_not_name_a_restricted_contact_the_agent_may_not_see(org, world, client):
+    """Bob's call with Carol (restricted, Ann's) counts for Bob; his call list does not name her."""
+    carol = Note.objects.get(subject="Bob call log").contact
+    call = _call(org, world["bob"], "edge")
+    Call.objects.filter(pk=call.pk).update(contact=carol)
+    calls = next(w for w in _widgets(org, world["bob"], "coaching") if w["key"] == "calls")
+    assert calls["data"]["totals"]["count"] == 2
+    client.force_login(world["bob"].user)
+    page = _get(client, calls["drilldown"])
+    assert "a restricted contact" in page and "Carol" not in page
+    client.force_login(world["ann"].user)
+    assert "Carol" not in _get(client, "/calls/")  # not Ann's call at all
+    client.force_login(world["admin"].user)
+    assert "Carol Hidden" in _get(client, calls["drilldown"])

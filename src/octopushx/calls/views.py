@@ -126,6 +126,22 @@ def _filter_chips(params: dict[str, str], members, contact_name: str) -> list[di
     return chips
 
 
+def _hide_restricted(request, calls) -> None:
+    """A call the member sees (their own) with a restricted contact (restriction of processing) they may
+    not see does not name that contact, nor show the number it was matched by."""
+    from octopushx.crm.models import Contact
+    from octopushx.crm.visibility import visible
+
+    restricted = {c.contact_id for c in calls if c.contact_id and c.contact.restricted}
+    if not restricted:
+        return
+    seen = set(
+        visible(Contact, request.tenant, request.membership).filter(pk__in=restricted).values_list("pk", flat=True)
+    )
+    for call in calls:
+        call.contact_hidden = call.contact_id in restricted and call.contact_id not in seen
+
+
 @requires(Perm.READ)
 def call_list(request):
     """Calls newest first by when they took place (arrival time for calls without a start time)."""
@@ -139,6 +155,7 @@ def call_list(request):
         qs = qs.none()
     newest_first = qs.order_by(Coalesce("started_at", "created_at").desc(), "-created_at")
     page = Paginator(newest_first, 50).get_page(request.GET.get("page"))
+    _hide_restricted(request, page.object_list)
     members = Membership.objects.filter(tenant=request.tenant).select_related("user").order_by("user__email")
     contact_name = ""
     if params["contact_id"]:
