@@ -78,7 +78,7 @@ def _write(model, rows: list[dict]) -> None:
             write(rows[start : start + CHUNK])
 
 
-def _deals(loaded, count: int, owners: list, rng: random.Random, now) -> None:
+def _deals(loaded, count: int, owners: list, rng: random.Random, now) -> list:
     from octopushx.crm import services
     from octopushx.crm.models import Deal, DealStageChange, StageKind
 
@@ -143,9 +143,13 @@ def _deals(loaded, count: int, owners: list, rng: random.Random, now) -> None:
     _write(Deal, deals)
     _write(DealStageChange, history)
     print(f"  {count:,} deals, {len(history):,} stage changes", flush=True)
+    return [row["id"] for row in deals]
 
 
-def _activities(loaded, tasks: int, notes: int, owners: list, contacts: list, rng: random.Random, now) -> None:
+def _activities(
+    loaded, tasks: int, notes: int, owners: list, contacts: list, deals: list, rng: random.Random, now
+) -> None:
+    """Tasks and notes on contacts, a third of them also on a deal."""
     from octopushx.crm.models import Note, Task, TaskStatus
 
     rows = []
@@ -161,6 +165,7 @@ def _activities(loaded, tasks: int, notes: int, owners: list, contacts: list, rn
                 title=f"Follow up {index}",
                 assignee_id=rng.choice(owners),
                 contact_id=rng.choice(contacts),
+                deal_id=rng.choice(deals) if rng.random() < 0.3 else None,
                 status=status,
                 due_at=due,
                 completed_at=completed,
@@ -179,6 +184,7 @@ def _activities(loaded, tasks: int, notes: int, owners: list, contacts: list, rn
                 body=f"<p>Spoke about the quote ({index}).</p>",
                 author_id=rng.choice(owners),
                 contact_id=rng.choice(contacts),
+                deal_id=rng.choice(deals) if rng.random() < 0.3 else None,
                 created_at=created,
                 updated_at=created,
             )
@@ -327,8 +333,8 @@ def populate(vendor: str, scale: float, loaded=None):
     owners = [loaded.admin.user_id] + [m.user_id for m in loaded.agents + loaded.managers]
     agents = [m.user_id for m in loaded.agents + loaded.managers]
     contacts = list(Contact.objects.for_tenant(loaded.tenant).values_list("pk", flat=True)[:50_000])
-    _deals(loaded, sizes["deals"], owners, rng, now)
-    _activities(loaded, sizes["tasks"], sizes["notes"], owners, contacts, rng, now)
+    deals = _deals(loaded, sizes["deals"], owners, rng, now)
+    _activities(loaded, sizes["tasks"], sizes["notes"], owners, contacts, deals, rng, now)
     _calls(loaded, sizes["calls"], agents, contacts, rng, now)
     _shield(loaded, rng, now)
     maintenance.refresh_statistics()
