@@ -73,6 +73,10 @@ def load() -> str:
     from octopushx.calls import demo as calls_demo
 
     calls_summary = calls_demo.load(acme)
+    from octopushx.shield import demo as shield_demo
+
+    admin = Membership.objects.get(tenant=acme, user__email="admin@acme.test")
+    shield_summary = shield_demo.load(acme, admin)
     globex = _org("Globex Care", OrgKind.CUSTOMER, platform, default_region="US")
     _member(globex, "owner@globex.test", "Gina Globex", Role.OWNER)
     _member(globex, "admin@acme.test", "Adam Admin", Role.MANAGER)
@@ -87,6 +91,7 @@ def load() -> str:
         calls_summary,
         crm_summary,
         studio_summary,
+        shield_summary,
     ]
     return "\n".join(lines)
 

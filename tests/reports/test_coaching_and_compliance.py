@@ -138,3 +138,105 @@ def test_compliance_counts_open_due_soon_and_overdue(org):
     assert totals["privacy_due_soon"]["count"] == 1
     assert totals["privacy_overdue"]["count"] == 1
     assert totals["privacy_fulfil"]["days"] == 4.0
+
+
+# --- retention purges and security alerts ------------------------------------------------------
+
+
+def _run(org, counts, *, days_ago=0, dry_run=False, held=False):
+    from octopushx.shield.retention.models import RetentionRun
+
+    finished = timezone.now() - timedelta(days=days_ago)
+    run = RetentionRun.objects.create(tenant=org, counts=counts, dry_run=dry_run, held=held, finished_at=finished)
+    RetentionRun.objects.filter(pk=run.pk).update(created_at=finished)
+    return run
+
+
+def _alert(org, kind, n, *, days_ago=0, acknowledged=False):
+    from octopushx.shield.monitoring.models import SecurityAlert
+
+    raised = timezone.now() - timedelta(days=days_ago)
+    alert = SecurityAlert.objects.create(
+        tenant=org,
+        kind=kind,
+        summary="Someone",
+        dedupe_key=f"{kind}-{n}-{days_ago}",
+        acknowledged_at=raised if acknowledged else None,
+    )
+    SecurityAlert.objects.filter(pk=alert.pk).update(created_at=raised)
+
+
+@pytest.fixture
+def shield_world(org):
+    # this month (the period is the last 30 days: the runs and alerts of 0 and 3 days ago are in it)
+    _run(org, {"notes": 4, "recordings": 2}, days_ago=3)
+    _run(org, {"notes": 1}, days_ago=0)
+    _run(org, {"notes": 50}, dry_run=True)  # a preview: deleted nothing
+    _run(org, {}, held=True)  # stopped by a legal hold
+    _run(org, {"transcripts": 7}, days_ago=40)  # the period before
+    _alert(org, "failed_burst", 1)
+    _alert(org, "failed_burst", 2, acknowledged=True)
+    _alert(org, "role_escalation", 1, days_ago=3)
+    _alert(org, "large_export", 1, days_ago=45)  # the period before
+    _alert(org, "failed_burst", 3, days_ago=40)  # the period before
+
+
+def _compliance(org, membership) -> dict:
+    board = dashboards.build(org, membership, "compliance", "last_30_days")
+    return {w["key"]: w["data"] for w in board["widgets"]}
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "auditor"])
+def test_retention_purges_by_data_class(org, shield_world, role):
+    data = _compliance(org, make_member(org, role))["retention_purges"]
+    assert [(r["data_class"], r["deleted"]) for r in data["rows"]] == [
+        ("Notes", 5),
+        ("Call recordings", 2),
+        ("Transcripts and insights", 0),  # only in the period before: shown at 0 beside its past
+    ]
+    assert data["totals"] == {"deleted": 7, "runs": 3}  # three runs (one held) finished in the period
+    assert data["deltas"]["deleted"]["previous"] == 7 and data["deltas"]["deleted"]["change"] == 0
+    assert "action=retention.purged" in data["drilldown"]
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "auditor"])
+def test_security_alerts_by_kind(org, shield_world, role):
+    data = _compliance(org, make_member(org, role))["security_alerts"]
+    counts = {r["kind"]: r["count"] for r in data["rows"]}
+    assert counts == {"failed_burst": 2, "role_escalation": 1}
+    assert data["totals"]["count"] == 3 and data["previous"]["totals"]["count"] == 2  # 40 and 45 days ago
+    burst = next(r for r in data["rows"] if r["kind"] == "failed_burst")
+    assert burst["kind_label"] == "Burst of failed sign-ins"
+    assert "alert_kind=failed_burst" in burst["drilldown"] and "alerts=all" in burst["drilldown"]
+
+
+@pytest.mark.parametrize("role", ["manager", "agent"])
+@pytest.mark.parametrize("name", ["retention_purges", "security_alerts"])
+def test_shield_datasets_are_refused_to_other_roles(org, role, name):
+    from django.core.exceptions import PermissionDenied
+
+    from octopushx.reports import query
+
+    with pytest.raises(PermissionDenied):
+        query.run(org, make_member(org, role), {"dataset": name})
+
+
+def test_builder_sums_what_a_data_class_lost(org, shield_world):
+    from octopushx.reports import query
+
+    out = query.run(
+        org,
+        make_member(org, "auditor"),
+        {"dataset": "retention_purges", "measures": [{"agg": "sum", "field": "purged.notes"}, {"agg": "count"}]},
+    )
+    assert out["totals"] == {"sum_purged_notes": 5.0, "count": 4}  # every run but the dry one
+
+
+def test_security_page_lists_the_alerts_a_bar_counts(org, shield_world, client):
+    client.force_login(make_member(org, "auditor").user)
+    data = _compliance(org, make_member(org, "admin"))["security_alerts"]
+    burst = next(r for r in data["rows"] if r["kind"] == "failed_burst")
+    page = client.get(burst["drilldown"]).content.decode()
+    assert page.count('data-label="Alert"') == 2 and "Kind: Burst of failed sign-ins" in page
+    bad = client.get("/shield/security/?alerts=all&alert_kind=nope&raised_after=soon")
+    assert bad.status_code == 200 and b"alert_kind" in bad.content

@@ -160,6 +160,7 @@ def upload_call(
 class CallFilters(Schema):
     date_from: str | None = None
     date_to: str | None = None
+    date_before: str | None = None
     agent_id: str | None = None
     contact_id: str | None = None
     direction: str | None = None

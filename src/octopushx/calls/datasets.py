@@ -9,9 +9,13 @@ so team averages never mix "speaker1" with "agent". Keywords (a list per call) a
 
 from __future__ import annotations
 
+import datetime as dt
+from urllib.parse import urlencode
+
 from django.db.models import Case, FloatField, Q, Value, When
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast
+from django.urls import reverse
 
 from octopushx.calls.models import CallStatus, Direction, Provider, ReviewState
 from octopushx.calls.services.queries import visible_calls
@@ -41,6 +45,36 @@ def _metric(path: str, per_role: bool = False):
         )
 
     return expression
+
+
+# dataset field -> {op: call list query parameter} (calls.views.FILTERS, read by services.filter_calls)
+LIST_PARAMS = {
+    "agent": {"eq": "agent_id"},
+    "direction": {"eq": "direction"},
+    "status": {"eq": "status"},
+    "review_state": {"eq": "review_state"},
+    "duration": {"gte": "min_duration", "lte": "max_duration"},
+    "started_at": {"gte": "date_from", "lt": "date_before"},
+}
+
+
+def _list_url(filters: list[dict]) -> str | None:
+    """The call list with the same filter, or ``None`` when it cannot express one of them."""
+    query: dict[str, object] = {}
+    for f in filters:
+        name = LIST_PARAMS.get(f["field"], {}).get(f["op"])
+        value = f.get("value")
+        if name is None or value is None:
+            return None
+        if name in query and query[name] != value:
+            if name not in ("date_from", "date_before"):
+                return None
+            # two bounds (a week inside the period): the narrower one
+            value = max(query[name], value) if name == "date_from" else min(query[name], value)
+        query[name] = value
+    shown = {k: v.isoformat() if isinstance(v, dt.date | dt.datetime) else str(v) for k, v in query.items()}
+    url = reverse("calls:list")
+    return f"{url}?{urlencode(shown)}" if shown else url
 
 
 def _choices(enum) -> tuple[tuple[str, str], ...]:
@@ -94,6 +128,6 @@ CALLS = register(
             "created_at": Field("Created", "datetime"),
         },
         default_date_field="started_at",
-        list_url=None,  # the call list's filters are not yet a query-string vocabulary the query layer maps
+        list_url=_list_url,
     )
 )

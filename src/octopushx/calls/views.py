@@ -13,6 +13,8 @@ from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from octopushx.calls import api as call_api
@@ -25,6 +27,7 @@ from octopushx.tenancy.views import requires
 FILTERS = (
     "date_from",
     "date_to",
+    "date_before",
     "agent_id",
     "contact_id",
     "direction",
@@ -39,6 +42,7 @@ FILTERS = (
 FIELD_LABELS = {
     "date_from": "From",
     "date_to": "To",
+    "date_before": "Before",
     "agent_id": "Agent",
     "contact_id": "Contact",
     "min_duration": "At least",
@@ -74,6 +78,7 @@ def _call_with_original(request, call_id, what: str):
 FILTER_LABELS = {
     "date_from": "From",
     "date_to": "To",
+    "date_before": "Before",
     "agent_id": "Agent",
     "contact_id": "Contact",
     "direction": "Direction",
@@ -83,6 +88,17 @@ FILTER_LABELS = {
     "review_state": "Review",
     "status": "Status",
 }
+
+
+def _moment(value: str) -> str:
+    """An ISO date-time (a report's drill-down) as people read it; anything else as given."""
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        moment = None
+    if moment is None or "T" not in value:
+        return value
+    return f"{timezone.localtime(moment) if timezone.is_aware(moment) else moment:%-d %b %Y %H:%M}"
 
 
 def _filter_chips(params: dict[str, str], members, contact_name: str) -> list[dict[str, str]]:
@@ -101,13 +117,29 @@ def _filter_chips(params: dict[str, str], members, contact_name: str) -> list[di
         value = params.get(name)
         if not value:
             continue
-        shown = choices.get(name, {}).get(value) or value
+        shown = choices.get(name, {}).get(value) or _moment(value)
         rest = QueryDict(mutable=True)
         for other, other_value in params.items():
             if other != name and other_value:
                 rest[other] = other_value
         chips.append({"label": f"{label}: {shown}", "without": rest.urlencode()})
     return chips
+
+
+def _hide_restricted(request, calls) -> None:
+    """A call the member sees (their own) with a restricted contact (restriction of processing) they may
+    not see does not name that contact, nor show the number it was matched by."""
+    from octopushx.crm.models import Contact
+    from octopushx.crm.visibility import visible
+
+    restricted = {c.contact_id for c in calls if c.contact_id and c.contact.restricted}
+    if not restricted:
+        return
+    seen = set(
+        visible(Contact, request.tenant, request.membership).filter(pk__in=restricted).values_list("pk", flat=True)
+    )
+    for call in calls:
+        call.contact_hidden = call.contact_id in restricted and call.contact_id not in seen
 
 
 @requires(Perm.READ)
@@ -123,6 +155,7 @@ def call_list(request):
         qs = qs.none()
     newest_first = qs.order_by(Coalesce("started_at", "created_at").desc(), "-created_at")
     page = Paginator(newest_first, 50).get_page(request.GET.get("page"))
+    _hide_restricted(request, page.object_list)
     members = Membership.objects.filter(tenant=request.tenant).select_related("user").order_by("user__email")
     contact_name = ""
     if params["contact_id"]:

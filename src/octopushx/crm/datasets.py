@@ -117,21 +117,42 @@ LIST_PARAMS: dict[str, dict[str, dict[str, str]]] = {
         "status": {"eq": "status"},
         "currency": {"eq": "currency"},
         "value": {"gte": "value_min", "lte": "value_max"},
-        "expected_close": {"gte": "expected_close_after", "lte": "expected_close_before"},
+        "expected_close": {
+            "gte": "expected_close_after",
+            "lte": "expected_close_before",
+            "is_empty": "no_expected_close",
+        },
         "tag": {"eq": "tag"},
+        "created_at": {"gte": "created_after", "lt": "created_before"},
+        "closed_at": {"gte": "closed_after", "lt": "closed_before"},
+        "reached_stages": {"eq": "reached_stage_ids"},  # not a dataset field: the funnels' steps
+    },
+    # the task and note lists (crm.queries.ACTIVITY_FILTERS; the task list's status is ``show``)
+    "task": {
+        "assignee": {"eq": "assignee_id"},
+        "status": {"eq": "show"},
+        "created_at": {"gte": "created_after", "lt": "created_before"},
+        "completed_at": {"gte": "completed_after", "lt": "completed_before"},
+        "due_at": {"gte": "due_after", "lt": "due_before"},
+    },
+    "note": {
+        "author": {"eq": "author_id"},
+        "kind": {"eq": "kind"},
         "created_at": {"gte": "created_after", "lt": "created_before"},
     },
 }
 
 
-def _list_url(object_type: str, url_name: str):
+def _list_url(object_type: str, url_name: str, defaults: tuple[tuple[str, str], ...] = ()):
+    """``defaults``: parameters the list needs to show every visible record (the task list shows the
+    viewer's open tasks unless told otherwise)."""
     params = LIST_PARAMS[object_type]
 
     def build(filters: list[dict]) -> str | None:
         query: dict[str, object] = {}
         for f in filters:
             name = params.get(f["field"], {}).get(f["op"])
-            value = f.get("value")
+            value = True if f["op"] == "is_empty" else f.get("value")
             if f["op"] == "lte" and f["field"] == "created_at" and type(value) is dt.date:
                 # the list's created_before is exclusive: the day after the period's last day
                 name = params["created_at"]["lt"]
@@ -147,6 +168,8 @@ def _list_url(object_type: str, url_name: str):
                 else:
                     return None
             query[name] = value
+        for name, value in defaults:
+            query.setdefault(name, value)
         shown = []
         for name, value in query.items():
             if isinstance(value, bool):
@@ -261,7 +284,7 @@ TASKS = register(
             "created_at": Field("Created", "datetime"),
             "updated_at": Field("Updated", "datetime"),
         },
-        list_url=None,  # the task list has no query-string filters yet
+        list_url=_list_url("task", "tasks", (("whose", "all"), ("show", "all"))),
     )
 )
 
@@ -276,7 +299,7 @@ NOTES = register(
             "kind": Field("Kind", "choice", choices=_choices(NoteKind)),
             "created_at": Field("Created", "datetime"),
         },
-        list_url=None,
+        list_url=_list_url("note", "notes"),
     )
 )
 

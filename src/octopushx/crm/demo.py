@@ -21,6 +21,7 @@ from octopushx.crm.models import (
     ContactPhone,
     CustomField,
     Deal,
+    DealStageChange,
     Lifecycle,
     Note,
     NoteKind,
@@ -172,6 +173,47 @@ TASKS = [
 LOST_REASONS = ["Price", "Chose a competitor", "No budget this year", "Timing"]
 
 
+def _stage_history(tenant, deals: list, stages: list, now, rng: random.Random) -> None:
+    """Each deal's way to its stage, as the CRM records it (crm.DealStageChange): created in the first
+    stage, then through the open stages in order (a lost deal drops out on the way), moves spread
+    between its creation and its close (or now). The deal's ``updated_at`` is its last move, so deals
+    nobody touched for weeks show as quiet."""
+    history, last_moves = [], {}
+    for deal in deals:
+        pipeline_stages = [s for s in stages if s.pipeline_id == deal.pipeline_id]
+        open_stages = [s for s in pipeline_stages if s.kind == StageKind.OPEN]
+        if deal.stage.kind == StageKind.OPEN:
+            path = open_stages[: open_stages.index(deal.stage) + 1]
+        elif deal.stage.kind == StageKind.WON:
+            path = [*open_stages, deal.stage]
+        else:
+            path = [*open_stages[: rng.randint(1, len(open_stages))], deal.stage]
+        end = deal.closed_at or deal.created_at + (now - deal.created_at) * rng.uniform(0.3, 1.0)
+        moments = sorted(deal.created_at + (end - deal.created_at) * rng.random() for _ in path[1:])
+        if deal.closed_at and moments:
+            moments[-1] = deal.closed_at
+        previous = None
+        for stage, moment in zip(path, [deal.created_at, *moments], strict=True):
+            history.append(
+                DealStageChange(
+                    tenant=tenant,
+                    deal=deal,
+                    pipeline_id=deal.pipeline_id,
+                    from_stage=previous,
+                    to_stage=stage,
+                    from_stage_name=previous.name if previous else "",
+                    to_stage_name=stage.name,
+                    to_kind=stage.kind,
+                    changed_at=moment,
+                )
+            )
+            previous = stage
+        last_moves[deal.pk] = history[-1].changed_at
+    DealStageChange.objects.bulk_create(history, batch_size=500)
+    for deal in deals:  # auto_now on save; a queryset update keeps the given time
+        Deal.objects.filter(pk=deal.pk).update(updated_at=last_moves[deal.pk])
+
+
 def load(tenant, rng: random.Random | None = None) -> str:
     """Add the demo CRM to ``tenant`` once; returns a one-line summary."""
     if Contact.objects.for_tenant(tenant).filter(external_id__startswith=MARKER).exists():
@@ -305,11 +347,18 @@ def load(tenant, rng: random.Random | None = None) -> str:
     deals, deal_contacts = [], []
     pipelines = {p.pk: p for p in Pipeline.objects.for_tenant(tenant)}
     stages = list(Stage.objects.for_tenant(tenant).order_by("pipeline_id", "position"))
+    month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     for index in range(160):
         pipeline = sales if index % 4 else next(p for p in pipelines.values() if p.name == "Renewals")
         stage = rng.choice([s for s in stages if s.pipeline_id == pipeline.pk])
         contact = rng.choice(contacts[:360])
         closed = stage.kind != StageKind.OPEN
+        # a quarter of the deals this month (the dashboards' default period), the rest over 200 days
+        if index % 4 == 1:
+            created = month_start + (now - month_start) * rng.random()
+        else:
+            created = now - timedelta(days=rng.randint(1, 200), hours=rng.randint(0, 23))
+        closed_at = created + (now - created) * rng.uniform(0.5, 1.0) if closed else None
         deals.append(
             Deal(
                 tenant=tenant,
@@ -322,21 +371,25 @@ def load(tenant, rng: random.Random | None = None) -> str:
                 company=contact.company,
                 owner=contact.owner,
                 expected_close=(now + timedelta(days=rng.randint(-20, 120))).date(),
-                closed_at=now - timedelta(days=rng.randint(1, 60)) if closed else None,
+                closed_at=closed_at,
                 close_reason=rng.choice(LOST_REASONS) if stage.kind == StageKind.LOST else "",
-                created_at=now - timedelta(days=rng.randint(1, 200)),
+                created_at=created,
             )
         )
         deal_contacts.append((deals[-1], contact))
     Deal.objects.bulk_create(deals)
     deal_through = Deal.contacts.through
     deal_through.objects.bulk_create([deal_through(deal_id=d.pk, contact_id=c.pk) for d, c in deal_contacts])
+    _stage_history(tenant, deals, stages, now, rng)
 
     tasks = []
     for index in range(200):
         contact = rng.choice(contacts[:360])
         due = now + timedelta(days=rng.randint(-10, 20), hours=rng.randint(0, 8))
         done = rng.random() < 0.3
+        # created before it is due (never in the future), completed after it was created
+        created = min(due - timedelta(days=3), now - timedelta(hours=rng.randint(1, 48)))
+        completed = created + (min(due, now) - created) * rng.uniform(0.2, 1.0) if done else None
         tasks.append(
             Task(
                 tenant=tenant,
@@ -344,10 +397,10 @@ def load(tenant, rng: random.Random | None = None) -> str:
                 due_at=due,
                 assignee=contact.owner or rng.choice(agents),
                 status=TaskStatus.DONE if done else TaskStatus.OPEN,
-                completed_at=due if done else None,
+                completed_at=completed,
                 contact=contact if index % 3 else None,
                 deal=rng.choice(deals) if index % 3 == 0 else None,
-                created_at=due - timedelta(days=3),
+                created_at=created,
             )
         )
     Task.objects.bulk_create(tasks)

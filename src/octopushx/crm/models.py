@@ -331,6 +331,8 @@ class DealStageChange(TenantModel):
         indexes = [
             models.Index(fields=["tenant", "deal", "changed_at"]),
             models.Index(fields=["tenant", "to_stage", "changed_at"]),
+            # the moves made in a period (time in stage) without reading every deal's history
+            models.Index(fields=["tenant", "changed_at"], name="crm_stagechange_when_idx"),
         ]
 
     def save(self, *args, **kwargs):

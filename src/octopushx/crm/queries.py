@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import uuid
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from octopushx.crm.models import (
     ContactPhone,
     CustomField,
     Deal,
+    DealStageChange,
     FieldType,
     ObjectType,
     Tag,
@@ -83,10 +85,15 @@ FILTERS: dict[str, dict[str, tuple[str, str]]] = {
         "value_max": ("value__lte", "number"),
         "expected_close_after": ("expected_close__gte", "date"),
         "expected_close_before": ("expected_close__lte", "date"),
+        "no_expected_close": ("expected_close__isnull", "bool"),
         "tag": ("tags__name__iexact", "text"),
         "created_after": ("created_at__gte", "date"),
         "created_before": ("created_at__lt", "date"),
         "updated_after": ("updated_at__gte", "date"),
+        "closed_after": ("closed_at__gte", "date"),
+        "closed_before": ("closed_at__lt", "date"),
+        # deals whose stage history reached every one of these stages (comma-separated): a funnel's step
+        "reached_stage_ids": ("stage_changes__to_stage_id", "reached"),
     },
 }
 ORDERING: dict[str, tuple[str, ...]] = {
@@ -178,6 +185,10 @@ def apply_filters(qs: QuerySet, object_type: str, params: Mapping[str, Any], ten
             qs = qs.filter(pk__in=ContactPhone.objects.filter(tenant=tenant, number=number).values("contact_id"))
         elif kind == "itext":
             qs = qs.filter(**{f"{lookup}__icontains": raw.strip()})
+        elif kind == "reached":
+            for stage_id in [part for part in raw.split(",") if part.strip()]:
+                moves = DealStageChange.objects.filter(tenant=tenant, to_stage_id=_value(name, "id", stage_id, region))
+                qs = qs.filter(pk__in=moves.values("deal_id"))
         elif lookup in THROUGH:
             qs = qs.filter(_through(qs.model, tenant, lookup, _value(name, kind, raw, region)))
         else:
@@ -189,6 +200,49 @@ def apply_filters(qs: QuerySet, object_type: str, params: Mapping[str, Any], ten
                 definitions = {f.key: f for f in CustomField.objects.for_tenant(tenant).filter(object_type=object_type)}
             qs = qs.filter(_custom_filter(definitions, key[len(CUSTOM_PREFIX) :], str(params.get(key)), region))
     return qs.distinct() if joins else qs
+
+
+# The task and note lists' filters (what a report's drill-down carries): name -> (lookup, kind, label)
+ACTIVITY_FILTERS: dict[str, dict[str, tuple[str, str, str]]] = {
+    "task": {
+        "assignee_id": ("assignee_id", "id", "Assignee"),
+        "created_after": ("created_at__gte", "date", "Created from"),
+        "created_before": ("created_at__lt", "date", "Created before"),
+        "completed_after": ("completed_at__gte", "date", "Completed from"),
+        "completed_before": ("completed_at__lt", "date", "Completed before"),
+        "due_after": ("due_at__gte", "date", "Due from"),
+        "due_before": ("due_at__lt", "date", "Due before"),
+    },
+    "note": {
+        "author_id": ("author_id", "id", "Author"),
+        "kind": ("kind", "text", "Kind"),
+        "created_after": ("created_at__gte", "date", "Created from"),
+        "created_before": ("created_at__lt", "date", "Created before"),
+    },
+}
+
+
+def apply_activity_filters(qs: QuerySet, kind: str, params: Mapping[str, Any], tenant) -> tuple[QuerySet, list]:
+    """Narrow a task or note list by ``ACTIVITY_FILTERS``; returns the rows and the filters in words
+    (``(label, value)``; member ids are named by the caller). Bad values raise ``ValidationError``."""
+    from django.utils import timezone
+
+    shown = []
+    for name, (lookup, value_kind, label) in ACTIVITY_FILTERS[kind].items():
+        raw = params.get(name)
+        if raw in (None, ""):
+            continue
+        value = _value(name, value_kind, str(raw), tenant.default_region)
+        if value_kind == "date" and not isinstance(value, datetime.datetime):
+            value = datetime.datetime.combine(value, datetime.time.min)
+        if isinstance(value, datetime.datetime) and timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        qs = qs.filter(**{lookup: value})
+        if isinstance(value, datetime.datetime):
+            shown.append((name, label, f"{timezone.localtime(value):%-d %b %Y %H:%M}"))
+        else:
+            shown.append((name, label, str(value)))
+    return qs, shown
 
 
 # Many-to-many filters answered by a subquery of ids: a join would repeat rows and need DISTINCT

@@ -57,6 +57,7 @@ urlpatterns = [
     path("tasks/new/", views.task_new, name="task_new"),
     path("tasks/<str:task_id>/complete/", views.task_complete, name="task_complete"),
     path("tasks/<str:task_id>/delete/", views.task_delete, name="task_delete"),
+    path("notes/", views.note_list, name="notes"),
     path("notes/new/", views.note_new, name="note_new"),
     path("notes/<str:note_id>/delete/", views.note_delete, name="note_delete"),
     path("search/", views.search_page, name="search"),

@@ -19,7 +19,9 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.exceptions import FieldError, PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, FieldError, PermissionDenied
+from django.db.models import F, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +34,8 @@ STALE_DAYS = 14
 TOP_SELLER_TALK_SHARE = 0.43  # Gong's published talk share of top sellers
 
 PERIODS = {
+    "this_week": "This week",
+    "last_week": "Last week",
     "this_month": "This month",
     "last_month": "Last month",
     "this_quarter": "This quarter",
@@ -72,10 +76,16 @@ def org_zone(tenant) -> zoneinfo.ZoneInfo:
 
 
 def resolve_period(tenant, key: str | None, today: date | None = None) -> Period:
-    """A named period in the organisation's time zone; unknown names fall back to this month."""
+    """A named period in the organisation's time zone (weeks from its first day of the week); unknown
+    names fall back to this month."""
     key = key if key in PERIODS else DEFAULT_PERIOD
     today = today or timezone.now().astimezone(org_zone(tenant)).date()
-    if key == "this_month":
+    week = query.start_of_week(today, query.week_start(tenant))  # the organisation's first day of the week
+    if key == "this_week":
+        start, end = week, today
+    elif key == "last_week":
+        start, end = week - timedelta(days=7), week - timedelta(days=1)
+    elif key == "this_month":
         start, end = today.replace(day=1), today
     elif key == "last_month":
         end = today.replace(day=1) - timedelta(days=1)
@@ -133,6 +143,21 @@ def _deal_rows(tenant, membership):
     return dataset("deals").rows(tenant, membership)
 
 
+def _won_in(tenant, period: Period) -> list[dict]:
+    """Deals won in the period, as list filters (exact instants of the organisation's days)."""
+    start, end = _bounds(tenant, period)
+    return [
+        {"field": "status", "op": "eq", "value": "won"},
+        {"field": "closed_at", "op": "gte", "value": start},
+        {"field": "closed_at", "op": "lt", "value": end},
+    ]
+
+
+def _created_in(tenant, period: Period) -> list[dict]:
+    start, end = _bounds(tenant, period)
+    return [{"field": "created_at", "op": "gte", "value": start}, {"field": "created_at", "op": "lt", "value": end}]
+
+
 def win_rate(tenant, membership, period: Period) -> dict:
     """Won deals over deals closed (won or lost) in the period, and the same for the period before."""
     deals = _deal_rows(tenant, membership)
@@ -145,16 +170,11 @@ def win_rate(tenant, membership, period: Period) -> dict:
 
     now, won, closed = rate(period)
     before, _, _ = rate(period.previous())
-    filters = [
-        {"field": "status", "op": "eq", "value": "won"},
-        {"field": "closed_at", "op": "gte", "value": period.start.isoformat()},
-        {"field": "closed_at", "op": "lte", "value": period.end.isoformat()},
-    ]
     out = result(
         [{"key": "win_rate", "label": "Win rate", "kind": "percent"}],
         [{"win_rate": now, "won": won, "closed": closed}],
         {"win_rate": now},
-        _list_url("deals", filters),
+        _list_url("deals", _won_in(tenant, period)),
         tenant,
     )
     out["previous"] = {"totals": {"win_rate": before}}
@@ -193,14 +213,7 @@ def sales_cycle(tenant, membership, period: Period) -> dict:
         [{"key": "days", "label": "Average days to win", "kind": "number"}],
         [{"days": now}],
         {"days": now},
-        _list_url(
-            "deals",
-            [
-                {"field": "status", "op": "eq", "value": "won"},
-                {"field": "closed_at", "op": "gte", "value": period.start.isoformat()},
-                {"field": "closed_at", "op": "lte", "value": period.end.isoformat()},
-            ],
-        ),
+        _list_url("deals", _won_in(tenant, period)),
         tenant,
     )
     out["previous"] = {"totals": {"days": before}}
@@ -271,24 +284,20 @@ def _stage_history(tenant, membership, period: Period | None = None):
 
 
 def _pipeline_stages(tenant, membership) -> list[dict]:
-    """The default pipeline's stages in order (lost stages left out), read through the visible deals."""
+    """The default pipeline's stages in order (lost stages left out), among the pipelines of the visible
+    deals (read along the deals' pipeline index, then the few pipelines' stages)."""
     deals = _deal_rows(tenant, membership)
-    stages = {}
-    for pk, name, position, kind, pipeline_id, is_default, pipeline_name in deals.values_list(
-        "pipeline__stages__pk",
-        "pipeline__stages__name",
-        "pipeline__stages__position",
-        "pipeline__stages__kind",
-        "pipeline_id",
-        "pipeline__is_default",
-        "pipeline__name",
-    ).distinct():
-        if pk is None or kind == "lost":
-            continue
-        found = stages.setdefault(pipeline_id, {"default": is_default, "name": pipeline_name, "stages": {}})
-        found["stages"][pk] = (position, name)
-    if not stages:
+    pipeline_ids = set(deals.order_by().values_list("pipeline_id", flat=True).distinct())
+    if not pipeline_ids:
         return []
+    pipelines = deals.model._meta.get_field("pipeline").related_model.objects.filter(tenant=tenant, pk__in=pipeline_ids)
+    stages = {}
+    for pipeline_id, is_default, pipeline_name, pk, name, position, kind in pipelines.values_list(
+        "pk", "is_default", "name", "stages__pk", "stages__name", "stages__position", "stages__kind"
+    ):
+        found = stages.setdefault(pipeline_id, {"default": is_default, "name": pipeline_name, "stages": {}})
+        if pk is not None and kind != "lost":
+            found["stages"][pk] = (position, name)
     chosen = next((p for p in stages.values() if p["default"]), None) or next(iter(stages.values()))
     ordered = sorted(chosen["stages"].items(), key=lambda i: i[1])
     return [{"id": pk, "name": name, "pipeline": chosen["name"]} for pk, (position, name) in ordered]
@@ -317,7 +326,21 @@ def funnel(tenant, membership, period: Period, *, in_order: bool) -> dict:
                 "conversion": conversion,
                 # more deals than the stage before (created straight into a later stage): no drop-off
                 "drop_off": round(1 - conversion, 4) if conversion is not None and conversion <= 1 else None,
-                "drilldown": _list_url("deals", [{"field": "stage", "op": "eq", "value": str(stage["id"])}]),
+                # deals created in the period whose history reached this stage (and, in order, every
+                # stage before it): the deals this step counts
+                "drilldown": _list_url(
+                    "deals",
+                    _created_in(tenant, period)
+                    + [
+                        {
+                            "field": "reached_stages",
+                            "op": "eq",
+                            "value": ",".join(str(s["id"]) for s in stages[: index + 1])
+                            if in_order
+                            else str(stage["id"]),
+                        }
+                    ],
+                ),
             }
         )
         previous = count
@@ -338,31 +361,52 @@ def funnel(tenant, membership, period: Period, *, in_order: bool) -> dict:
 
 def time_in_stage(tenant, membership, period: Period) -> dict:
     """Average days deals spent in each stage they left during the period (and, for a period that runs
-    to now, the days deals have sat in their current stage so far)."""
+    to now, the days deals have sat in their current stage so far).
+
+    Read from the stage history in the database: the moves made in the period, each with the moment
+    its deal entered the stage it left (the move before it, along the (tenant, deal, changed_at)
+    index); never the whole history.
+    """
     stages = {s["id"]: s["name"] for s in _pipeline_stages(tenant, membership)}
-    per_deal: dict[Any, list] = defaultdict(list)
-    for deal_id, stage_id, changed_at in _stage_history(tenant, membership):
-        per_deal[deal_id].append((stage_id, changed_at))
     start, end = _bounds(tenant, period)
     now = timezone.now()
     spent: dict[Any, list[float]] = defaultdict(list)
-    for changes in per_deal.values():
-        for (stage_id, entered), following in zip(changes, [*changes[1:], (None, None)], strict=True):
-            if following[1] is None:  # still in the stage: counts while the period runs to now
-                if not start <= now < end:
-                    continue
-                left = now
-            else:
-                left = following[1]
-                if not start <= left < end:
-                    continue
-            spent[stage_id].append((left - entered).total_seconds() / 86400)
+    deals = _deal_rows(tenant, membership)
+    try:
+        moves = deals.model._meta.get_field("stage_changes").related_model.objects.filter(tenant=tenant)
+    except FieldDoesNotExist:  # no stage history (crm.DealStageChange): nothing to measure
+        moves = None
+    if moves is not None:
+        earlier = moves.filter(deal_id=OuterRef("deal_id"), changed_at__lt=OuterRef("changed_at")).order_by(
+            "-changed_at"
+        )
+        # driven by the (tenant, changed_at) index over the period's moves; unordered (no sort)
+        left = (
+            moves.filter(changed_at__gte=start, changed_at__lt=end, deal_id__in=deals.values("pk"))
+            .order_by()
+            .annotate(
+                stayed_in=Subquery(earlier.values("to_stage_id")[:1]),
+                entered=Subquery(earlier.values("changed_at")[:1]),
+            )
+            .values_list("stayed_in", "entered", "changed_at")
+        )
+        for stage_id, entered, moved in left:
+            if entered is not None:  # a deal's first move is its creation: no stay before it
+                spent[stage_id].append((moved - entered).total_seconds() / 86400)
+        if start <= now < end:  # still in the stage: counts while the period runs to now
+            latest = moves.filter(deal_id=OuterRef("pk")).order_by().values("deal_id").annotate(at=Max("changed_at"))
+            latest = latest.values("at")[:1]
+            current = deals.filter(status="open").order_by().annotate(entered=Subquery(latest))
+            for stage_id, entered in current.values_list("stage_id", "entered"):
+                if entered is not None:
+                    spent[stage_id].append((now - entered).total_seconds() / 86400)
     rows = [
         {
             "stage": name,
             "days": round(sum(spent[pk]) / len(spent[pk]), 1) if spent.get(pk) else None,
             "deals": len(spent.get(pk, [])),
-            "drilldown": _list_url("deals", [{"field": "stage", "op": "eq", "value": str(pk)}]),
+            # the deals that were ever in the stage (the list cannot say "left it in the period")
+            "drilldown": _list_url("deals", [{"field": "reached_stages", "op": "eq", "value": str(pk)}]),
         }
         for pk, name in stages.items()
     ]
@@ -378,47 +422,51 @@ def time_in_stage(tenant, membership, period: Period) -> dict:
     )
 
 
+STALE_SHOWN = 20  # the quietest deals listed; the count covers them all
+
+
 def stale_deals(tenant, membership, period: Period) -> dict:
-    """Open deals with no note, task or stage change (and no edit) for 14 days."""
+    """Open deals with no note, task or stage change (and no edit) for 14 days, the quietest first.
+
+    The last activity is worked out in the database (one correlated look-up per relation, along its
+    deal index), so only the deals shown leave it.
+    """
     now = timezone.now()
     cutoff = now - timedelta(days=STALE_DAYS)
-    deals = list(
-        _deal_rows(tenant, membership)
-        .filter(status="open")
-        .values("pk", "name", "value", "currency", "updated_at", "owner__full_name", "owner__email")
-    )
-    last = {d["pk"]: d["updated_at"] for d in deals}
-    ids = list(last)
-
-    def touch(rows):
-        for deal_id, moment in rows:
-            if deal_id in last and moment and moment > last[deal_id]:
-                last[deal_id] = moment
-
-    touch(dataset("notes").rows(tenant, membership).filter(deal_id__in=ids).values_list("deal_id", "created_at"))
-    touch(dataset("tasks").rows(tenant, membership).filter(deal_id__in=ids).values_list("deal_id", "updated_at"))
-    try:
-        touch(
-            _deal_rows(tenant, membership)
-            .filter(pk__in=ids, stage_changes__isnull=False)
-            .values_list("pk", "stage_changes__changed_at")
-        )
-    except FieldError:  # no stage history yet: the deal's own updated_at covers its moves
-        pass
+    deals = _deal_rows(tenant, membership).filter(status="open")
+    touched = [F("updated_at")]
+    for name, moment in (("notes", "created_at"), ("tasks", "updated_at"), ("stage_changes", "changed_at")):
+        try:
+            related = dataset(name).rows(tenant, membership) if name != "stage_changes" else None
+            if related is None:
+                related = deals.model._meta.get_field("stage_changes").related_model.objects.filter(tenant=tenant)
+        except (FieldDoesNotExist, PermissionDenied, AttributeError):
+            continue
+        # MAX per deal, not ORDER BY … LIMIT 1: ordering by the moment would walk the tenant's whole
+        # (tenant, -created_at) index once per deal instead of the few rows on the deal's own index
+        # By the deal alone: the outer deals are the tenant's visible ones, and a row pointing at one of
+        # them is that tenant's; with the tenant in the condition too, SQLite walks the tenant's index
+        # (whose statistics look better when most notes and tasks have no deal) once per deal.
+        related = related.model._default_manager
+        latest = related.filter(deal_id=OuterRef("pk")).order_by().values("deal_id").annotate(at=Max(moment))
+        touched.append(Coalesce(Subquery(latest.values("at")[:1]), F("updated_at")))
+    quiet = deals.annotate(last_activity=Greatest(*touched)).filter(last_activity__lt=cutoff)
+    found = quiet.order_by("last_activity").values(
+        "pk", "name", "value", "currency", "last_activity", "owner__full_name", "owner__email"
+    )[:STALE_SHOWN]
     rows = [
         {
             "deal": d["name"],
             "owner": d["owner__full_name"] or d["owner__email"] or "",
             "value": str(d["value"]),
             "currency": d["currency"],
-            "last_activity": last[d["pk"]].isoformat(),
-            "days_quiet": (now - last[d["pk"]]).days,
+            "last_activity": d["last_activity"].isoformat(),
+            "days_quiet": (now - d["last_activity"]).days,
             "drilldown": reverse("crm:deal", args=[d["pk"]]),
         }
-        for d in deals
-        if last[d["pk"]] < cutoff
+        for d in found
     ]
-    rows.sort(key=lambda r: r["last_activity"])
+    total = len(rows) if len(rows) < STALE_SHOWN else quiet.count()
     return result(
         [
             {"key": "deal", "label": "Deal", "kind": "text"},
@@ -426,9 +474,10 @@ def stale_deals(tenant, membership, period: Period) -> dict:
             {"key": "days_quiet", "label": "Days quiet", "kind": "number"},
         ],
         rows,
-        {"count": len(rows)},
+        {"count": total},
         None,
         tenant,
+        note=f"The {STALE_SHOWN} quietest of {total}" if total > len(rows) else "",
     )
 
 
@@ -485,6 +534,12 @@ def _agent_figures(calls: list[dict]) -> dict:
     }
 
 
+def _calls_period(tenant, period: Period) -> dict:
+    """The call list's parameters for the period: the exact instants it starts and ends (org time zone)."""
+    start, end = _bounds(tenant, period)
+    return {"date_from": start.isoformat(), "date_before": end.isoformat()}
+
+
 def _calls_in(tenant, membership, period: Period):
     start, end = _bounds(tenant, period)
     return dataset("calls").rows(tenant, membership).filter(started_at__gte=start, started_at__lt=end)
@@ -511,7 +566,7 @@ def call_coaching(tenant, membership, period: Period) -> dict:
     for agent_id, own in by_agent.items():
         figures = _agent_figures(own)
         name = own[0]["agent__full_name"] or own[0]["agent__email"] or "No agent"
-        query_string = {"date_from": period.start.isoformat(), "date_to": period.end.isoformat()}
+        query_string = _calls_period(tenant, period)
         if agent_id:
             query_string["agent_id"] = str(agent_id)
         rows.append(
@@ -531,7 +586,7 @@ def call_coaching(tenant, membership, period: Period) -> dict:
         COACHING_COLUMNS,
         rows,
         {"team_average": team},
-        f"{calls_url}?{urlencode({'date_from': period.start.isoformat(), 'date_to': period.end.isoformat()})}",
+        f"{calls_url}?{urlencode(_calls_period(tenant, period))}",
         tenant,
         marker={"talk_ratio": TOP_SELLER_TALK_SHARE},
     )
@@ -547,7 +602,7 @@ def top_keywords(tenant, membership, period: Period, limit: int = 10) -> dict:
         {
             "keyword": word,
             "calls": count,
-            "drilldown": f"{calls_url}?{urlencode({'keyword': word, 'date_from': period.start.isoformat(), 'date_to': period.end.isoformat()})}",
+            "drilldown": f"{calls_url}?{urlencode({'keyword': word, **_calls_period(tenant, period)})}",
         }
         for word, count in counts.most_common(limit)
     ]
@@ -578,11 +633,60 @@ def privacy_time_to_fulfil(tenant, membership, period: Period) -> dict:
         [{"key": "days", "label": "Average days to fulfil", "kind": "number"}],
         [{"days": now}],
         {"days": now},
-        _list_url("privacy_requests", [{"field": "state", "op": "eq", "value": "completed"}]),
+        _list_url(
+            "privacy_requests",
+            [
+                {"field": "state", "op": "eq", "value": "completed"},
+                {"field": "completed_at", "op": "gte", "value": _bounds(tenant, period)[0]},
+                {"field": "completed_at", "op": "lt", "value": _bounds(tenant, period)[1]},
+            ],
+        ),
         tenant,
     )
     out["previous"] = {"totals": {"days": before}}
     out["deltas"] = {"days": _delta(now, before)}
+    return out
+
+
+def retention_purges(tenant, membership, period: Period) -> dict:
+    """What the retention runs that finished in the period deleted, per data class (most first)."""
+    fields = dataset("retention_purges").all_fields(tenant)
+    classes = [name for name in fields if name.startswith("purged.")]
+    answer = query.run(
+        tenant,
+        membership,
+        {
+            "dataset": "retention_purges",
+            "measures": [{"agg": "count"}] + [{"agg": "sum", "field": name} for name in classes],
+            "period": period.spec("finished_at"),
+            "compare": "previous_period",
+        },
+    )
+    totals, before = answer["totals"], (answer["previous"] or {}).get("totals", {})
+    rows = []
+    for name in classes:
+        key = query.measure_key("sum", name)
+        deleted = int(totals.get(key) or 0)
+        if deleted or before.get(key):
+            label = fields[name].label.removesuffix(" deleted")
+            rows.append({"data_class": label, "deleted": deleted, "previous": int(before.get(key) or 0)})
+    rows.sort(key=lambda r: (-r["deleted"], r["data_class"]))
+    for row in rows:  # the audit trail lists runs, not records: every class links to the period's runs
+        row["drilldown"] = answer["drilldown"]
+    deleted = sum(r["deleted"] for r in rows)
+    out = result(
+        [
+            {"key": "data_class", "label": "Data class", "kind": "text"},
+            {"key": "deleted", "label": "Deleted", "kind": "number"},
+        ],
+        rows,
+        {"deleted": deleted, "runs": totals.get("count", 0)},
+        answer["drilldown"],
+        tenant,
+    )
+    previous = sum(r["previous"] for r in rows)
+    out["previous"] = {"totals": {"deleted": previous, "runs": before.get("count", 0)}}
+    out["deltas"] = {"deleted": _delta(deleted, previous)}
     return out
 
 
@@ -855,10 +959,7 @@ COMPLIANCE = [
         "number",
         spec=_count(
             "privacy_requests",
-            [
-                {"field": "state", "op": "in", "value": OPEN_STATES},
-                lambda tenant: {"field": "due_at", "op": "lt", "value": _now_iso(tenant)},
-            ],
+            [{"field": "overdue", "op": "eq", "value": True}],  # open and past its due date, now
         ),
         period_bound=False,
         size="sm",
@@ -876,6 +977,22 @@ COMPLIANCE = [
         "Privacy requests received by kind",
         "pie",
         spec=_count("privacy_requests", period_field="created_at", group_by=[{"field": "kind"}], compare=False),
+    ),
+    Widget(
+        "security_alerts",
+        "Security alerts by kind",
+        "pie",
+        spec=_count("security_alerts", period_field="created_at", group_by=[{"field": "kind"}]),
+        help="Raised in the period, acknowledged or not",
+    ),
+    Widget(
+        "retention_purges",
+        "Retention purges: records deleted by data class",
+        "bar",
+        compute=retention_purges,
+        needs=("retention_purges",),
+        help="Purge runs that finished in the period (dry runs left out)",
+        size="lg",
     ),
 ]
 

@@ -26,7 +26,7 @@ from octopushx.tenancy.roles import Perm
 router = Router(tags=["reports"])
 
 PERIOD_HELP = (
-    "`period`: this_month (default), last_month, this_quarter, last_30_days, last_90_days or this_year, in the "
+    "`period`: this_week, last_week (from the organisation's first day of the week), this_month (default), last_month, this_quarter, last_30_days, last_90_days or this_year, in the "
     "organisation's time zone; numbers are compared with the period of the same length before. Each widget: "
     "key, title, view (number, bar, line, stacked_bar, pie, funnel, table), period, data (the report query's "
     "result shape) and drilldown (the list of the records it counts)."

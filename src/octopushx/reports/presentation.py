@@ -46,7 +46,9 @@ def fmt(value: Any, kind: str = "number") -> str:
         return f"{number:,.2f}"
     if number == number.to_integral_value():
         return f"{number:,.0f}"
-    return f"{number:,.2f}" if abs(number) < 10 else f"{number:,.1f}"
+    if abs(number) < 10:  # 9.1 days, not 9.10; 2.25 keeps its second place
+        return f"{number:,.2f}".rstrip("0").rstrip(".")
+    return f"{number:,.1f}"
 
 
 def _measures(data: dict) -> list[dict]:

@@ -8,7 +8,10 @@ so every report, dashboard, export and schedule counts exactly what the member m
 
 Rules:
 - Date buckets (day, week, month, quarter) are in the organisation's time zone; weeks start on
-  Monday (ISO weeks; an organisation setting for the first day can come later).
+  the organisation's first day of the week (``Organization.week_start``: Monday, Sunday or
+  Saturday). Monday weeks are the database's ISO weeks; other starts bucket by the exact local
+  week boundaries (a CASE over the weeks the rows span), so a daylight-saving change never moves
+  a record into the neighbouring week.
 - A period is a range of whole days ``from``..``to`` (both included) in that time zone; the previous
   period is the same number of days just before it.
 - Money (``kind == "money"``) is never added across currencies: when a measure sums, averages or
@@ -28,7 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, Count, DateTimeField, F, Max, Min, Q, Sum
+from django.db.models import Avg, Case, Count, DateField, DateTimeField, F, Max, Min, Q, Sum, Value, When
 from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -52,6 +55,8 @@ ORDERED_OPS = ("gt", "gte", "lt", "lte")
 MAX_GROUPS = 2
 MAX_MEASURES = 10
 MAX_FILTERS = 30
+MAX_WEEKS = 1500  # weeks a non-Monday week bucket may span (about 29 years)
+WEEKDAYS = {"monday": 0, "saturday": 5, "sunday": 6}
 CENT = Decimal("0.01")
 
 
@@ -63,6 +68,15 @@ def time_zone(tenant) -> ZoneInfo:
         return ZoneInfo(getattr(tenant, "time_zone", "") or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def week_start(tenant) -> int:
+    """The organisation's first day of the week as a Python weekday (Monday 0 … Sunday 6)."""
+    return WEEKDAYS.get(getattr(tenant, "week_start", "") or "monday", 0)
+
+
+def start_of_week(day: dt.date, first_weekday: int) -> dt.date:
+    return day - dt.timedelta(days=(day.weekday() - first_weekday) % 7)
 
 
 def _date(value: Any, path: str) -> dt.date:
@@ -279,6 +293,8 @@ class _Plan:
         self.dataset = dataset
         self.fields = dataset.all_fields(tenant)
         self.tz = time_zone(tenant)
+        self.first_weekday = week_start(tenant)
+        self.week_spans: dict[str, tuple[dt.date, dt.date]] = {}  # field -> (first, last) local day of its rows
         used = {m["field"] for m in normal["measures"] if m["field"]}
         used |= {g["field"] for g in normal["group_by"]} | {f["field"] for f in normal["filters"]}
         if normal["period"]:
@@ -369,9 +385,40 @@ class _Plan:
 
     # groups and measures
 
+    def needs_week_span(self, group: dict) -> bool:
+        return group["grain"] == "week" and self.first_weekday != 0
+
+    def find_week_span(self, name: str, qs) -> None:
+        """The local days of the earliest and latest value of ``name`` among ``qs`` (for week buckets)."""
+        path = self.path(name)
+        found = qs.aggregate(low=Min(path), high=Max(path))
+        if found["low"] is None:
+            return
+        days = [_local_day(found[k], self.tz) for k in ("low", "high")]
+        self.week_spans[name] = (days[0], days[1])
+
+    def _week_case(self, name: str, f: Field, path: str):
+        """Each row's week (starting on the organisation's day) by exact local week boundaries."""
+        span = self.week_spans.get(name)
+        if span is None:
+            return Value(None, output_field=DateField())
+        first = start_of_week(span[0], self.first_weekday)
+        weeks = (span[1] - first).days // 7 + 1
+        if weeks > MAX_WEEKS:
+            raise ValidationError({"group_by": [f"Week buckets over more than {MAX_WEEKS} weeks: choose a period"]})
+        whens = []
+        for index in range(weeks):
+            start = first + dt.timedelta(days=7 * index)
+            end = start + dt.timedelta(days=7)
+            low, high = (self._start_of(start), self._start_of(end)) if f.kind == "datetime" else (start, end)
+            whens.append(When(**{f"{path}__gte": low, f"{path}__lt": high}, then=Value(start)))
+        return Case(*whens, default=Value(None), output_field=DateField())
+
     def group_expression(self, group: dict):
         f = self.fields[group["field"]]
         path = self.path(group["field"])
+        if self.needs_week_span(group):
+            return self._week_case(group["field"], f, path)
         if group["grain"]:
             trunc = GRAINS[group["grain"]]
             if f.kind == "datetime":
@@ -386,6 +433,12 @@ class _Plan:
         if measure["agg"] == "count_distinct":
             return Count(self.path(measure["field"]), distinct=True)
         return agg(self.path(measure["field"]))
+
+
+def _local_day(value: Any, tz: ZoneInfo) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return (value.astimezone(tz) if timezone.is_aware(value) else value).date()
+    return value
 
 
 def _bucket(value: Any, tz: ZoneInfo) -> str | None:
@@ -524,9 +577,7 @@ def _drilldown(plan: _Plan, filters: list[dict], period: dict | None) -> str | N
             {"field": period["field"], "op": "lte", "value": period["to"]},
         ]
     shown = []
-    for f in all_filters:
-        if f["op"] == "in":
-            return None
+    for f in all_filters:  # a list that cannot express a filter (an "in", say) answers None itself
         field = plan.fields.get(f["field"])
         value = f["value"]
         if field is not None and field.kind == "datetime" and isinstance(value, dt.date):
@@ -557,6 +608,9 @@ def run(tenant, membership, spec: dict) -> dict:
     qs = _scoped(tenant, membership, dataset, plan, normal)
     current = qs.filter(plan.period_condition(**_period_args(normal["period"]))) if normal["period"] else qs
 
+    for g in normal["group_by"]:
+        if plan.needs_week_span(g):
+            plan.find_week_span(g["field"], current)
     group_keys = [f"g{i}" for i in range(len(normal["group_by"]))]
     values = {key: plan.group_expression(g) for key, g in zip(group_keys, normal["group_by"], strict=True)}
     extra_keys: list[str] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from django.shortcuts import get_object_or_404
@@ -24,6 +25,7 @@ class OrganizationOut(Schema):
     brand_color: str
     default_region: str
     time_zone: str
+    week_start: str
     require_2fa: bool
 
 
@@ -33,6 +35,7 @@ class OrganizationPatch(Schema):
     brand_color: str | None = None
     default_region: str | None = None
     time_zone: str | None = None
+    week_start: Literal["monday", "sunday", "saturday"] | None = None
     require_2fa: bool | None = None
 
 

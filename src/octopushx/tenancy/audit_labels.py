@@ -37,6 +37,7 @@ labels(
         "brand_color": "Brand colour",
         "default_region": "Region",
         "time_zone": "Time zone",
+        "week_start": "First day of the week",
     },
 )
 

@@ -17,6 +17,17 @@ class OrgKind(models.TextChoices):
     CUSTOMER = "customer", "Customer"
 
 
+class WeekStart(models.TextChoices):
+    """The first day of the week in reports (weekly buckets, "this week"); Python's weekday numbers below."""
+
+    MONDAY = "monday", "Monday"
+    SUNDAY = "sunday", "Sunday"
+    SATURDAY = "saturday", "Saturday"
+
+
+WEEKDAY_NUMBER = {WeekStart.MONDAY: 0, WeekStart.SATURDAY: 5, WeekStart.SUNDAY: 6}
+
+
 class Organization(models.Model):
     """A node in the organisation tree. Customer organisations are the tenants that own data."""
 
@@ -29,6 +40,9 @@ class Organization(models.Model):
     default_region = models.CharField(max_length=2, default="GB")
     time_zone = models.CharField(
         max_length=64, default="Europe/London", help_text="IANA name: schedules, working hours"
+    )
+    week_start = models.CharField(
+        max_length=8, choices=WeekStart.choices, default=WeekStart.MONDAY, help_text="First day of the week in reports"
     )
     require_2fa = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)

@@ -294,6 +294,11 @@ def _clean_profile(fields: dict) -> dict:
             ZoneInfo(fields["time_zone"])
         except (ZoneInfoNotFoundError, ValueError):
             errors["time_zone"] = ["Use a time zone name such as Europe/London or America/New_York"]
+    if "week_start" in fields and fields["week_start"] is not None:
+        from octopushx.tenancy.models import WeekStart
+
+        if fields["week_start"] not in WeekStart.values:
+            errors["week_start"] = [f"One of: {', '.join(WeekStart.values)}"]
     color = fields.get("brand_color")
     if isinstance(color, str) and color and not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
         errors["brand_color"] = ["Use a colour like #0f766e"]
@@ -304,7 +309,7 @@ def _clean_profile(fields: dict) -> dict:
 
 @transaction.atomic
 def update_profile(tenant: Organization, actor: Actor, **fields) -> Organization:
-    allowed = {"name", "brand_name", "brand_color", "default_region", "time_zone", "require_2fa"}
+    allowed = {"name", "brand_name", "brand_color", "default_region", "time_zone", "week_start", "require_2fa"}
     if "require_2fa" in fields and not has_perm(actor.role, Perm.OWNER):
         raise PermissionDenied("Only an owner can change the two-factor policy")
     fields = _clean_profile(fields)

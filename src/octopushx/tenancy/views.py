@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from octopushx.core.context import Actor
 from octopushx.tenancy import services
 from octopushx.tenancy.middleware import SESSION_KEY
-from octopushx.tenancy.models import Membership, Organization, OrgKind
+from octopushx.tenancy.models import Membership, Organization, OrgKind, WeekStart
 from octopushx.tenancy.roles import Perm, Role, has_perm
 
 
@@ -65,6 +65,7 @@ def settings_page(request):
             "name": request.POST.get("name", "").strip(),
             "default_region": request.POST.get("default_region", "").strip().upper(),
             "time_zone": request.POST.get("time_zone", "").strip() or tenant.time_zone,
+            "week_start": request.POST.get("week_start", "").strip() or tenant.week_start,
         }
         if has_perm(request.membership.role, Perm.OWNER):
             fields["require_2fa"] = request.POST.get("require_2fa") == "on"
@@ -78,7 +79,9 @@ def settings_page(request):
     from zoneinfo import available_timezones
 
     zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
-    return render(request, "tenancy/settings.html", {"org": tenant, "time_zones": zones})
+    return render(
+        request, "tenancy/settings.html", {"org": tenant, "time_zones": zones, "week_starts": WeekStart.choices}
+    )
 
 
 @requires(Perm.READ)

@@ -56,7 +56,10 @@ def call_moment(call: Call) -> str:
 
 
 def customer_label(call: Call) -> str:
-    """The matched contact's name, else the customer's number as people write it; empty if unknown."""
+    """The matched contact's name, else the customer's number as people write it; empty if unknown.
+    A restricted contact the viewer may not see (``contact_hidden``, set by the list) is not named."""
+    if getattr(call, "contact_hidden", False):
+        return "a restricted contact"
     if call.contact_id:
         return str(call.contact)
     return display_number(call.customer_number, call.tenant.default_region)

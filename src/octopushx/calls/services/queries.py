@@ -214,7 +214,12 @@ def flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
 def filter_calls(qs: QuerySet, filters: dict[str, Any]) -> QuerySet:
     """List filters shared by the API and the call list page (bad values raise ValidationError)."""
     errors: dict[str, list[str]] = {}
-    for name, lookup in (("date_from", "created_at__gte"), ("date_to", "created_at__lte")):
+    # date_before is exclusive (a report's drill-down: the instant its period or week ends)
+    for name, lookup in (
+        ("date_from", "created_at__gte"),
+        ("date_to", "created_at__lte"),
+        ("date_before", "created_at__lt"),
+    ):
         value = filters.get(name)
         if value:
             parsed = parse_datetime(str(value)) or _date(str(value), end=name == "date_to")

@@ -44,7 +44,7 @@ from octopushx.crm.views.setup import (
     pipeline_edit,
     settings_page,
 )
-from octopushx.crm.views.tasks import note_delete, note_new, task_complete, task_delete, task_list, task_new
+from octopushx.crm.views.tasks import note_delete, note_list, note_new, task_complete, task_delete, task_list, task_new
 
 __all__ = [
     "company_owner_cell",
@@ -94,6 +94,7 @@ __all__ = [
     "task_complete",
     "task_delete",
     "task_list",
+    "note_list",
     "task_new",
     "view_delete",
     "view_save",

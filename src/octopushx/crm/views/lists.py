@@ -224,6 +224,20 @@ CHOICES = {
 }
 
 
+def _readable(value: str) -> str:
+    """An ISO date-time (a report's drill-down carries exact instants) as people read it."""
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        moment = parse_datetime(value) if "T" in value else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        return value
+    return f"{timezone.localtime(moment) if timezone.is_aware(moment) else moment:%-d %b %Y %H:%M}"
+
+
 def _chips(request, object_type: str, definitions: list, members: list[tuple[str, str]]) -> list[dict]:
     """The filters in force, each as a label and the address of the same list without it."""
     params = request.GET
@@ -260,8 +274,12 @@ def _chips(request, object_type: str, definitions: list, members: list[tuple[str
         elif key == "company_id":
             company = Company.objects.for_tenant(request.tenant).filter(pk__in=_valid_ids([value])).first()
             text = f"Company: {company}" if company else "Company: unknown"
+        elif key == "reached_stage_ids":
+            ids = _valid_ids(value.split(","))
+            stages = Stage.objects.for_tenant(request.tenant).filter(pk__in=ids).order_by("position")
+            text = f"Reached: {', '.join(s.name for s in stages) or 'unknown stage'}"
         elif key in names:
-            text = names[key] if key.endswith("_id") else f"{names[key]}: {value}"
+            text = names[key] if key.endswith("_id") else f"{names[key]}: {_readable(value)}"
         else:
             continue
         chips.append({"text": text, "remove": without(key)})

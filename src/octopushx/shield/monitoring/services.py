@@ -4,7 +4,7 @@ and the alerts raised by the detectors (in-app and by email), acknowledged with 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -251,3 +251,51 @@ def acknowledge(tenant, actor: Actor, alert: SecurityAlert, note: str) -> Securi
     alert.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note", "updated_at"])
     audit.record(tenant, actor, "security.alert_acknowledged", obj=alert, changes={"note": [None, note]})
     return alert
+
+
+# query parameter -> lookup, for the alerts a report's drill-down lists (kind, acknowledged, when raised)
+ALERT_MOMENTS = {
+    "raised_after": ("created_at__gte", "Raised from"),
+    "raised_before": ("created_at__lt", "Raised before"),
+}
+
+
+def narrow_alerts(alerts, params, errors: dict) -> tuple:
+    """Alerts narrowed by ``alert_kind``, ``acknowledged`` (true/false) and ``raised_after``/``raised_before``
+    (a date or an ISO date-time); returns the queryset and the narrowing in words. Bad values go to ``errors``."""
+    from django.utils.dateparse import parse_date, parse_datetime
+
+    from octopushx.shield.monitoring.models import AlertKind
+
+    shown: list[str] = []
+    kind = (params.get("alert_kind") or "").strip()
+    if kind:
+        if kind in AlertKind.values:
+            alerts = alerts.filter(kind=kind)
+            shown.append(f"Kind: {AlertKind(kind).label}")
+        else:
+            errors["alert_kind"] = [f"One of: {', '.join(AlertKind.values)}"]
+    acknowledged = (params.get("acknowledged") or "").strip().lower()
+    if acknowledged in ("true", "false"):
+        alerts = alerts.filter(acknowledged_at__isnull=acknowledged == "false")
+        shown.append("Acknowledged" if acknowledged == "true" else "Not acknowledged")
+    elif acknowledged:
+        errors["acknowledged"] = ["true or false"]
+    for name, (lookup, label) in ALERT_MOMENTS.items():
+        text = (params.get(name) or "").strip()
+        if not text:
+            continue
+        try:
+            moment = parse_datetime(text)
+            if moment is None and (day := parse_date(text)) is not None:
+                moment = datetime.combine(day, datetime.min.time())
+        except ValueError:
+            moment = None
+        if moment is None:
+            errors[name] = ["Use a date like 2026-01-31"]
+            continue
+        if not timezone.is_aware(moment):
+            moment = timezone.make_aware(moment)
+        alerts = alerts.filter(**{lookup: moment})
+        shown.append(f"{label} {timezone.localtime(moment):%-d %b %Y %H:%M}")
+    return alerts, shown

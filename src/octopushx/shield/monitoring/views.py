@@ -31,6 +31,7 @@ def security_page(request):
     show = request.GET.get("alerts", "open")
     if show != "all":
         alerts = alerts.filter(acknowledged_at__isnull=True)
+    alerts, narrowed = services.narrow_alerts(alerts, request.GET, errors)
     return render(
         request,
         "shield/security.html",
@@ -45,6 +46,7 @@ def security_page(request):
             "chart_total": sum(n for _day, n in series),
             "alerts": alerts[:100],
             "show": show,
+            "narrowed": narrowed,
             "open_count": services.open_alerts(tenant).count(),
         },
     )

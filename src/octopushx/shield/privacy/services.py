@@ -227,6 +227,98 @@ def is_overdue(request: PrivacyRequest, now=None) -> bool:
     return request.is_open and request.due_at is not None and request.due_at < (now or timezone.now())
 
 
+OPEN_STATES = (RequestState.RECEIVED, RequestState.VERIFIED, RequestState.IN_PROGRESS)
+# query parameter -> (lookup, label): the queue's filters, which a report's drill-down also uses
+QUEUE_MOMENTS = {
+    "due_after": ("due_at__gte", "Due from"),
+    "due_before": ("due_at__lt", "Due before"),
+    "received_after": ("created_at__gte", "Received from"),
+    "received_before": ("created_at__lt", "Received before"),
+    "completed_after": ("completed_at__gte", "Completed from"),
+    "completed_before": ("completed_at__lt", "Completed before"),
+}
+
+
+@dataclass
+class QueueFilter:
+    states: list[str]
+    kind: str = ""
+    overdue: bool | None = None
+    moments: dict | None = None  # parameter -> aware datetime
+    errors: dict | None = None
+
+    def chips(self) -> list[str]:
+        """What the queue is narrowed to, in words (beside the state menu)."""
+        shown = []
+        if self.kind:
+            shown.append(f"Kind: {RequestKind(self.kind).label}")
+        if self.overdue is not None:
+            shown.append("Overdue" if self.overdue else "Not overdue")
+        for name, moment in (self.moments or {}).items():
+            shown.append(f"{QUEUE_MOMENTS[name][1]} {timezone.localtime(moment):%-d %b %Y %H:%M}")
+        return shown
+
+
+def queue_filter(params) -> QueueFilter:
+    """The privacy queue's filters from a query string: ``state`` (one or several, comma-separated; ``open``
+    for every open state), ``kind``, ``overdue`` and the date bounds of ``QUEUE_MOMENTS`` (a date or an
+    ISO date-time). Bad values are reported and left out."""
+    from django.utils.dateparse import parse_date, parse_datetime
+
+    errors: dict[str, list[str]] = {}
+    raw_states = [s.strip() for s in (params.get("state") or "").split(",") if s.strip()]
+    states: list[str] = []
+    for state in raw_states:
+        if state == "open":
+            states += [str(s) for s in OPEN_STATES]
+        elif state in RequestState.values:
+            states.append(state)
+        else:
+            errors["state"] = [f"One of: open, {', '.join(RequestState.values)}"]
+    kind = (params.get("kind") or "").strip()
+    if kind and kind not in RequestKind.values:
+        errors["kind"] = [f"One of: {', '.join(RequestKind.values)}"]
+        kind = ""
+    overdue = None
+    raw = (params.get("overdue") or "").strip().lower()
+    if raw in ("true", "1", "yes"):
+        overdue = True
+    elif raw in ("false", "0", "no"):
+        overdue = False
+    elif raw:
+        errors["overdue"] = ["true or false"]
+    moments = {}
+    for name in QUEUE_MOMENTS:
+        text = (params.get(name) or "").strip()
+        if not text:
+            continue
+        try:
+            moment = parse_datetime(text)
+            if moment is None and (day := parse_date(text)) is not None:
+                moment = datetime.combine(day, datetime.min.time())
+        except ValueError:
+            moment = None
+        if moment is None:
+            errors[name] = ["A date such as 2026-01-31"]
+            continue
+        moments[name] = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    return QueueFilter(sorted(set(states)), kind, overdue, moments, errors)
+
+
+def filter_queue(qs, chosen: QueueFilter, now=None):
+    """Apply a ``QueueFilter`` to a queryset of requests."""
+    if chosen.states:
+        qs = qs.filter(state__in=chosen.states)
+    if chosen.kind:
+        qs = qs.filter(kind=chosen.kind)
+    if chosen.overdue is not None:
+        late = {"state__in": OPEN_STATES, "due_at__lt": now or timezone.now()}
+        qs = qs.filter(**late) if chosen.overdue else qs.exclude(**late)
+    for name, moment in (chosen.moments or {}).items():
+        qs = qs.filter(**{QUEUE_MOMENTS[name][0]: moment})
+    return qs
+
+
 # --- fulfilment ------------------------------------------------------------------------------
 
 

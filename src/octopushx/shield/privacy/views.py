@@ -98,17 +98,20 @@ def queue(request):
             return redirect("shield:privacy_request", request_id=created.pk)
         except ValidationError as exc:
             messages.error(request, _form_errors(exc))
-    qs = PrivacyRequest.objects.for_tenant(tenant)
-    state = request.GET.get("state", "")
-    if state in RequestState.values:
-        qs = qs.filter(state=state)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     now = timezone.now()
+    chosen = services.queue_filter(request.GET)
+    qs = services.filter_queue(PrivacyRequest.objects.for_tenant(tenant), chosen, now)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     rows = [(r, services.is_overdue(r, now)) for r in page]
+    state = ",".join(chosen.states)
+    open_states = ",".join(sorted(str(s) for s in services.OPEN_STATES))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "shield/privacy_queue.html",
-        {"rows": rows, "page": page, "states": RequestState.choices, "state": state,
+        {"rows": rows, "page": page, "states": RequestState.choices, "state": state, "open_states": open_states,
+         "narrowed": chosen.chips(), "filter_errors": chosen.errors, "query": query.urlencode(),
          "kinds": [k for k in RequestKind.choices if k[0] != RequestKind.RECTIFICATION],
          "public_url": f"/privacy/request/?org={tenant.pk}"},
     )  # fmt: skip
