@@ -284,6 +284,7 @@ def test_nobody_grants_above_their_own_role(granter, role):
 AUDITOR_MAY = {
     "POST /api/v1/tokens": "personal API tokens act with the auditor's own read-only role",
     "DELETE /api/v1/tokens/{token_id}": "revoking one's own token",
+    "PATCH /api/v1/me": "one's own profile (the time zone scheduled reports arrive in)",
     "POST /api/v1/security/alerts/{alert_id}/acknowledge": "reviewing security alerts is the audit role (Perm.AUDIT)",
 }
 

@@ -118,13 +118,13 @@ def test_crm_records_answer_as_documented_across_calls(owner_api):
 
     CrmScenarios.run(
         settings=settings(
-            max_examples=max(2, EXAMPLES // 2),
-            stateful_step_count=8,
+            max_examples=max(4, EXAMPLES),
+            stateful_step_count=12,
             deadline=None,
             derandomize=True,
             suppress_health_check=list(HealthCheck),
         )
     )
     # The scenarios went beyond a first call: a record was created and then used by id.
-    assert any(method == "POST" and status == 201 for method, _path, status in calls)
+    assert any(method == "POST" and status == 201 for method, _path, status in calls), calls
     assert any("{" in path and status in (200, 204) for _method, path, status in calls), calls

@@ -2,8 +2,8 @@
 compliance}``) and custom dashboards by id (``/dashboards``, ``/dashboards/{dashboard_id}``).
 
 One route per ready dashboard (not a ``{slug}`` parameter): the slugs are fixed names, not objects of
-a tenant. They are registered before ``/dashboards/{dashboard_id}``, whose parameter only matches a
-UUID (``{uuid:dashboard_id}``), so neither shadows the other.
+a tenant. They are registered before ``/dashboards/{dashboard_id}``, so a ready slug never reaches it;
+a malformed id there is the API's usual JSON 404.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def create_dashboard(request, payload: DashboardIn):
 
 
 @router.get(
-    "/dashboards/{uuid:dashboard_id}",
+    "/dashboards/{dashboard_id}",
     summary="A custom dashboard with each widget's data",
     response={200: dict, **ERRORS},
     description=PERIOD_HELP,
@@ -125,7 +125,7 @@ def get_dashboard(request, dashboard_id: str, period: str = dashboards.DEFAULT_P
     return _json({**services.dashboard_out(dashboard, request.membership), "data": data})
 
 
-@router.patch("/dashboards/{uuid:dashboard_id}", summary="Change a custom dashboard", response={200: dict, **ERRORS})
+@router.patch("/dashboards/{dashboard_id}", summary="Change a custom dashboard", response={200: dict, **ERRORS})
 def update_dashboard(request, dashboard_id: str, payload: DashboardIn):
     """Rename, share, or arrange: ``widgets`` is the whole list in its new order. Existing widgets are
     named by ``id`` (their size may change); entries without an ``id`` are added; those left out are removed."""
@@ -134,7 +134,7 @@ def update_dashboard(request, dashboard_id: str, payload: DashboardIn):
     return _json(services.dashboard_out(dashboard, request.membership))
 
 
-@router.delete("/dashboards/{uuid:dashboard_id}", summary="Delete a custom dashboard", response={204: None, **ERRORS})
+@router.delete("/dashboards/{dashboard_id}", summary="Delete a custom dashboard", response={204: None, **ERRORS})
 def delete_dashboard(request, dashboard_id: str):
     dashboard = services.get_dashboard(request.tenant, request.membership, dashboard_id)
     services.delete_dashboard(request.tenant, request.actor, request.membership, dashboard)
@@ -142,7 +142,7 @@ def delete_dashboard(request, dashboard_id: str):
 
 
 @router.post(
-    "/dashboards/{uuid:dashboard_id}/widgets",
+    "/dashboards/{dashboard_id}/widgets",
     summary="Add a widget to a custom dashboard",
     response={201: dict, **ERRORS},
 )
