@@ -147,3 +147,22 @@ class FormTextMiddleware:
             return None
         field, messages = next(iter(errors.items()))
         return render(request, "400.html", {"field": field, "message": messages[0]}, status=400)
+
+
+def moment(text: str):
+    """A date or date-time typed into a filter (``2026-01-31`` or ISO 8601), aware in the current
+    time zone; ``None`` when it is not one."""
+    from datetime import datetime
+
+    from django.utils import timezone
+    from django.utils.dateparse import parse_date, parse_datetime
+
+    try:
+        found = parse_datetime(text)
+        if found is None and (day := parse_date(text)) is not None:
+            found = datetime.combine(day, datetime.min.time())
+    except ValueError:
+        return None
+    if found is None:
+        return None
+    return found if timezone.is_aware(found) else timezone.make_aware(found)

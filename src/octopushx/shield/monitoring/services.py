@@ -4,7 +4,7 @@ and the alerts raised by the detectors (in-app and by email), acknowledged with 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -14,6 +14,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from octopushx.core import audit, events, jobs, links
+from octopushx.core import text as text_rules
 from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry
 from octopushx.shield.monitoring.models import SecurityAlert
@@ -263,7 +264,6 @@ ALERT_MOMENTS = {
 def narrow_alerts(alerts, params, errors: dict) -> tuple:
     """Alerts narrowed by ``alert_kind``, ``acknowledged`` (true/false) and ``raised_after``/``raised_before``
     (a date or an ISO date-time); returns the queryset and the narrowing in words. Bad values go to ``errors``."""
-    from django.utils.dateparse import parse_date, parse_datetime
 
     from octopushx.shield.monitoring.models import AlertKind
 
@@ -285,17 +285,10 @@ def narrow_alerts(alerts, params, errors: dict) -> tuple:
         text = (params.get(name) or "").strip()
         if not text:
             continue
-        try:
-            moment = parse_datetime(text)
-            if moment is None and (day := parse_date(text)) is not None:
-                moment = datetime.combine(day, datetime.min.time())
-        except ValueError:
-            moment = None
+        moment = text_rules.moment(text)
         if moment is None:
             errors[name] = ["Use a date like 2026-01-31"]
             continue
-        if not timezone.is_aware(moment):
-            moment = timezone.make_aware(moment)
         alerts = alerts.filter(**{lookup: moment})
         shown.append(f"{label} {timezone.localtime(moment):%-d %b %Y %H:%M}")
     return alerts, shown

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from octopushx.core import audit, blobs, events, jobs, links
+from octopushx.core import text as text_rules
 from octopushx.core.context import Actor
 from octopushx.shield.privacy import subjects
 from octopushx.shield.privacy.models import PrivacyRequest, RequestKind, RequestSource, RequestState
@@ -263,7 +264,6 @@ def queue_filter(params) -> QueueFilter:
     """The privacy queue's filters from a query string: ``state`` (one or several, comma-separated; ``open``
     for every open state), ``kind``, ``overdue`` and the date bounds of ``QUEUE_MOMENTS`` (a date or an
     ISO date-time). Bad values are reported and left out."""
-    from django.utils.dateparse import parse_date, parse_datetime
 
     errors: dict[str, list[str]] = {}
     raw_states = [s.strip() for s in (params.get("state") or "").split(",") if s.strip()]
@@ -292,16 +292,11 @@ def queue_filter(params) -> QueueFilter:
         text = (params.get(name) or "").strip()
         if not text:
             continue
-        try:
-            moment = parse_datetime(text)
-            if moment is None and (day := parse_date(text)) is not None:
-                moment = datetime.combine(day, datetime.min.time())
-        except ValueError:
-            moment = None
+        moment = text_rules.moment(text)
         if moment is None:
             errors[name] = ["A date such as 2026-01-31"]
             continue
-        moments[name] = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+        moments[name] = moment
     return QueueFilter(sorted(set(states)), kind, overdue, moments, errors)
 
 
