@@ -22,7 +22,11 @@ def test_api_reference_link_on_the_tokens_page_opens_working_docs(page, live_ser
     page.get_by_role("heading", name="OctopushX API").wait_for()
     contacts = page.locator(".opblock").filter(has_text="/api/v1/contacts").first
     contacts.wait_for()
-    assert page.locator(".opblock").count() > 50
+    document = page.request.get("/api/v1/openapi.json").json()
+    operations = sum(len(methods) for methods in document["paths"].values())
+    assert operations > 50
+    # Swagger UI 5.33+ silently drew only the first eight operations of a document this size.
+    assert page.locator(".opblock").count() == operations
     assert hosts == {urlsplit(live_server.url).netloc}, "the docs loaded something from another host"
     assert browser_log.csp_violations == []
 

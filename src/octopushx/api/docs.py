@@ -5,6 +5,10 @@ Content-Security-Policy (``script-src 'self'``) blocks both, which left a blank 
 bundle comes from the npm package ``swagger-ui-dist`` (served by whitenoise under
 ``vendor/swagger-ui``) and ``octopushx/api-docs.js`` starts it, so the page needs no exception
 to the policy.
+
+``swagger-ui-dist`` is pinned to 5.32.15: from 5.33.0 on, Swagger UI stops drawing operations
+after the first eight once a document has more than about 136 of them (ours has 146), with no
+error anywhere. tests/e2e/test_api_docs.py catches that if an upgrade brings it back.
 """
 
 from __future__ import annotations
