@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from octopushx.crm.models import CrmSettings, Visibility
+from octopushx.crm.models import Company, Contact, CrmSettings, Deal, Visibility
 from octopushx.tenancy.models import Membership
 from octopushx.tenancy.roles import Role, Scope, scope_of
 
@@ -62,28 +62,33 @@ def restrict(qs: QuerySet, membership: Membership | None, *owner_fields: str) ->
     return qs.filter(condition)
 
 
+def _on_owned_records(tenant_id, owners: list) -> Q:
+    """Rows attached to a contact, company or deal that one of ``owners`` owns.
+
+    Each as ``id IN (the owned records)``: one small set read along the (tenant, owner) index, where
+    joining the three tables would read a contact, a company and a deal row for every task or note.
+    """
+    condition = Q(pk__in=[])
+    if not owners:
+        return condition
+    for field, model in (("contact_id", Contact), ("company_id", Company), ("deal_id", Deal)):
+        owned = model.objects.filter(tenant_id=tenant_id, owner_id__in=owners).values("pk")
+        condition |= Q(**{f"{field}__in": owned})
+    return condition
+
+
 def note_filter(membership: Membership | None) -> Q | None:
     owners = visible_owner_ids(membership)
     if owners is None:
         return None
-    return (
-        Q(author_id__in=owners)
-        | Q(contact__owner_id__in=owners)
-        | Q(company__owner_id__in=owners)
-        | Q(deal__owner_id__in=owners)
-    )
+    return Q(author_id__in=owners) | _on_owned_records(membership and membership.tenant_id, owners)
 
 
 def task_filter(membership: Membership | None) -> Q | None:
     owners = visible_owner_ids(membership)
     if owners is None:
         return None
-    return (
-        Q(assignee_id__in=owners)
-        | Q(contact__owner_id__in=owners)
-        | Q(company__owner_id__in=owners)
-        | Q(deal__owner_id__in=owners)
-    )
+    return Q(assignee_id__in=owners) | _on_owned_records(membership and membership.tenant_id, owners)
 
 
 def visible(model, tenant, membership: Membership | None) -> QuerySet:
