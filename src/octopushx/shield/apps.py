@@ -10,3 +10,8 @@ class ShieldConfig(AppConfig):
         from octopushx.shield.monitoring import signals as monitoring_signals  # noqa: F401
         from octopushx.shield.privacy import services as privacy  # noqa: F401 (job handler)
         from octopushx.shield.seats import signals  # noqa: F401
+
+        from octopushx.core import entitlements
+        from octopushx.shield.seats.services import OperatorSeatCap
+
+        entitlements.register("shield.seats", OperatorSeatCap())

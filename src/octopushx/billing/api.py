@@ -1,0 +1,229 @@
+"""Billing API: the catalogue (everyone reads, platform staff publish) and the caller's subscription.
+
+With billing off (``OCTOPUSHX_BILLING`` unset) every route answers 404, after the caller's role
+is checked (who is asking comes first, as for every other refusal).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from ninja import Router, Schema
+
+from octopushx.api.auth import require
+from octopushx.billing import catalogue, money, services
+from octopushx.billing.models import Subscription
+from octopushx.tenancy.roles import Perm
+
+router = Router(tags=["billing"])
+
+NOT_ON = "Billing is not turned on for this installation"
+
+
+def _billing_on() -> None:
+    if not services.enabled():
+        raise Http404(NOT_ON)
+
+
+def _staff(request) -> None:
+    if not catalogue.is_platform_staff(request.actor):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("Only platform staff change the catalogue")
+
+
+class PlanIn(Schema):
+    slug: str
+    name: str
+    features: list[str] = []
+    included_minutes_per_seat: int
+    min_seats: int = 1
+    max_seats: int | None = None
+    overage_allowed: bool = False
+    prices: dict[str, dict[str, str | None]]
+    note: str = ""
+
+
+class PlanPatch(Schema):
+    slug: str
+    name: str | None = None
+    features: list[str] | None = None
+    included_minutes_per_seat: int | None = None
+    min_seats: int | None = None
+    max_seats: int | None = None
+    overage_allowed: bool | None = None
+    prices: dict[str, dict[str, str | None]] | None = None
+    note: str = ""
+
+
+class AddOnIn(Schema):
+    slug: str
+    name: str
+    pricing: str = "flat"
+    features: list[str] = []
+    included_in: list[str] = []
+    minutes: int = 0
+    storage_gb: int = 0
+    seats: int = 0
+    max_quantity: int = 1
+    prices: dict[str, dict[str, str | None]] = {}
+    note: str = ""
+
+
+class AddOnPatch(Schema):
+    slug: str
+    name: str | None = None
+    pricing: str | None = None
+    features: list[str] | None = None
+    included_in: list[str] | None = None
+    minutes: int | None = None
+    storage_gb: int | None = None
+    seats: int | None = None
+    max_quantity: int | None = None
+    prices: dict[str, dict[str, str | None]] | None = None
+    note: str = ""
+
+
+class AddOnChoice(Schema):
+    slug: str
+    quantity: int = 1
+
+
+class SubscriptionPatch(Schema):
+    plan: str | None = None
+    seats: int | None = None
+    interval: str | None = None
+    addons: list[str | AddOnChoice] | None = None
+    auto_renew: bool | None = None
+    cancel_at_period_end: bool | None = None
+
+
+def _catalogue_out(kind: str, version=None) -> dict[str, Any]:
+    version = version or catalogue.current_version()
+    data = catalogue.snapshot(version)
+    items = data[kind]
+    for item in items:
+        item["features"] = [{"key": f, "name": catalogue.feature_label(f)} for f in item["features"]]
+    return {"catalogue_version": version.number, "items": items}
+
+
+def _subscription_out(subscription: Subscription) -> dict[str, Any]:
+    info = services.summary(subscription)
+    plan = info["plan"]
+    price = plan.prices.filter(currency=info["currency"], interval=info["interval"]).first()
+    return {
+        "plan": {"slug": plan.slug, "name": plan.name},
+        "catalogue_version": info["version"].number,
+        "interval": info["interval"],
+        "currency": info["currency"],
+        "seat_price": money.format_amount(price.amount, price.currency) if price else None,
+        "seats": info["seats"],
+        "seat_capacity": info["seat_capacity"],
+        "seats_used": info["seats_used"],
+        "status": info["status"],
+        "started_on": info["started_on"].isoformat(),
+        "trial_end": info["trial_end"].isoformat() if info["trial_end"] else None,
+        "auto_renew": info["auto_renew"],
+        "cancel_at_period_end": info["cancel_at_period_end"],
+        "addons": [
+            {"slug": row.addon.slug, "name": row.addon.name, "quantity": row.quantity} for row in info["addons"]
+        ],
+        "features": info["features"],
+    }
+
+
+def _changes(data: Schema) -> dict[str, Any]:
+    fields = data.model_dump(exclude_unset=True)
+    fields.pop("note", None)
+    return fields
+
+
+@router.get("/billing/plans", summary="The plans of the current catalogue", response={200: dict})
+def list_plans(request):
+    """Every plan with its features, included minutes per seat and prices per currency and interval."""
+    _billing_on()
+    return _catalogue_out("plans")
+
+
+@router.post(
+    "/billing/plans", summary="Add a plan (platform staff; publishes a new catalogue version)", response={201: dict}
+)
+def create_plan(request, data: PlanIn):
+    _staff(request)
+    _billing_on()
+    version = catalogue.publish(request.actor, {"plan": {**_changes(data), "create": True}}, note=data.note)
+    return 201, _catalogue_out("plans", version)
+
+
+@router.patch(
+    "/billing/plans",
+    summary="Change a plan by slug (platform staff; publishes a new catalogue version)",
+    response={200: dict},
+)
+def update_plan(request, data: PlanPatch):
+    """Subscriptions keep the version they are on: the change applies to new subscriptions."""
+    _staff(request)
+    _billing_on()
+    version = catalogue.publish(request.actor, {"plan": _changes(data)}, note=data.note)
+    return _catalogue_out("plans", version)
+
+
+@router.get("/billing/addons", summary="The add-ons of the current catalogue", response={200: dict})
+def list_addons(request):
+    _billing_on()
+    return _catalogue_out("addons")
+
+
+@router.post(
+    "/billing/addons", summary="Add an add-on (platform staff; publishes a new catalogue version)", response={201: dict}
+)
+def create_addon(request, data: AddOnIn):
+    _staff(request)
+    _billing_on()
+    version = catalogue.publish(request.actor, {"addon": {**_changes(data), "create": True}}, note=data.note)
+    return 201, _catalogue_out("addons", version)
+
+
+@router.patch(
+    "/billing/addons",
+    summary="Change an add-on by slug (platform staff; publishes a new catalogue version)",
+    response={200: dict},
+)
+def update_addon(request, data: AddOnPatch):
+    _staff(request)
+    _billing_on()
+    version = catalogue.publish(request.actor, {"addon": _changes(data)}, note=data.note)
+    return _catalogue_out("addons", version)
+
+
+def _own_subscription(request) -> Subscription:
+    subscription = services.current_subscription(request.tenant)
+    if subscription is None:
+        raise Http404("Only customer organisations have a subscription")
+    return subscription
+
+
+@router.get("/billing/subscription", summary="The organisation's subscription", response={200: dict})
+def get_subscription(request):
+    """Plan, seats (bought, usable and in use), interval, status, trial end, add-ons and features."""
+    _billing_on()
+    return _subscription_out(_own_subscription(request))
+
+
+@router.patch(
+    "/billing/subscription", summary="Change plan, seats, interval or add-ons (owners and admins)", response={200: dict}
+)
+def update_subscription(request, data: SubscriptionPatch):
+    """``{"plan": "team", "seats": 5, "interval": "month", "addons": ["studio", {"slug": "minutes_1000",
+    "quantity": 2}]}``; a field left out stays. Anything wrong is a 422 and nothing changes."""
+    require(request, Perm.ADMIN)
+    _billing_on()
+    _own_subscription(request)
+    fields = data.model_dump(exclude_unset=True)
+    if "addons" in fields and fields["addons"] is not None:
+        fields["addons"] = [
+            a if isinstance(a, str) else {"slug": a["slug"], "quantity": a["quantity"]} for a in fields["addons"]
+        ]
+    subscription = services.change_subscription(request.tenant, request.actor, **fields)
+    return _subscription_out(subscription)
