@@ -34,6 +34,6 @@ def customer(db, billing_on):
 
 
 @pytest.fixture
-def staff():
+def staff(db):
     """An API client of a platform admin (platform staff)."""
     return ApiClient(make_member(platform_org(), "admin", email="staff@example.test"))
