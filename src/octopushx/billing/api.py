@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import Router, Schema
 
 from octopushx.api.auth import require
+from octopushx.api.errors import ErrorOut
 from octopushx.billing import catalogue, money, services
 from octopushx.billing.models import Subscription
 from octopushx.tenancy.roles import Perm
@@ -28,12 +30,10 @@ def _billing_on() -> None:
 
 def _staff(request) -> None:
     if not catalogue.is_platform_staff(request.actor):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("Only platform staff change the catalogue")
 
 
-class PlanIn(Schema):
+class BillingPlanIn(Schema):
     slug: str
     name: str
     features: list[str] = []
@@ -45,7 +45,7 @@ class PlanIn(Schema):
     note: str = ""
 
 
-class PlanPatch(Schema):
+class BillingPlanPatch(Schema):
     slug: str
     name: str | None = None
     features: list[str] | None = None
@@ -57,7 +57,7 @@ class PlanPatch(Schema):
     note: str = ""
 
 
-class AddOnIn(Schema):
+class BillingAddOnIn(Schema):
     slug: str
     name: str
     pricing: str = "flat"
@@ -71,7 +71,7 @@ class AddOnIn(Schema):
     note: str = ""
 
 
-class AddOnPatch(Schema):
+class BillingAddOnPatch(Schema):
     slug: str
     name: str | None = None
     pricing: str | None = None
@@ -85,16 +85,16 @@ class AddOnPatch(Schema):
     note: str = ""
 
 
-class AddOnChoice(Schema):
+class BillingAddOnChoice(Schema):
     slug: str
     quantity: int = 1
 
 
-class SubscriptionPatch(Schema):
+class BillingSubscriptionPatch(Schema):
     plan: str | None = None
     seats: int | None = None
     interval: str | None = None
-    addons: list[str | AddOnChoice] | None = None
+    addons: list[str | BillingAddOnChoice] | None = None
     auto_renew: bool | None = None
     cancel_at_period_end: bool | None = None
 
@@ -139,7 +139,7 @@ def _changes(data: Schema) -> dict[str, Any]:
     return fields
 
 
-@router.get("/billing/plans", summary="The plans of the current catalogue", response={200: dict})
+@router.get("/billing/plans", summary="The plans of the current catalogue", response={200: dict, 404: ErrorOut})
 def list_plans(request):
     """Every plan with its features, included minutes per seat and prices per currency and interval."""
     _billing_on()
@@ -147,9 +147,11 @@ def list_plans(request):
 
 
 @router.post(
-    "/billing/plans", summary="Add a plan (platform staff; publishes a new catalogue version)", response={201: dict}
+    "/billing/plans",
+    summary="Add a plan (platform staff; publishes a new catalogue version)",
+    response={201: dict, 404: ErrorOut},
 )
-def create_plan(request, data: PlanIn):
+def create_plan(request, data: BillingPlanIn):
     _staff(request)
     _billing_on()
     version = catalogue.publish(request.actor, {"plan": {**_changes(data), "create": True}}, note=data.note)
@@ -159,9 +161,9 @@ def create_plan(request, data: PlanIn):
 @router.patch(
     "/billing/plans",
     summary="Change a plan by slug (platform staff; publishes a new catalogue version)",
-    response={200: dict},
+    response={200: dict, 404: ErrorOut},
 )
-def update_plan(request, data: PlanPatch):
+def update_plan(request, data: BillingPlanPatch):
     """Subscriptions keep the version they are on: the change applies to new subscriptions."""
     _staff(request)
     _billing_on()
@@ -169,16 +171,18 @@ def update_plan(request, data: PlanPatch):
     return _catalogue_out("plans", version)
 
 
-@router.get("/billing/addons", summary="The add-ons of the current catalogue", response={200: dict})
+@router.get("/billing/addons", summary="The add-ons of the current catalogue", response={200: dict, 404: ErrorOut})
 def list_addons(request):
     _billing_on()
     return _catalogue_out("addons")
 
 
 @router.post(
-    "/billing/addons", summary="Add an add-on (platform staff; publishes a new catalogue version)", response={201: dict}
+    "/billing/addons",
+    summary="Add an add-on (platform staff; publishes a new catalogue version)",
+    response={201: dict, 404: ErrorOut},
 )
-def create_addon(request, data: AddOnIn):
+def create_addon(request, data: BillingAddOnIn):
     _staff(request)
     _billing_on()
     version = catalogue.publish(request.actor, {"addon": {**_changes(data), "create": True}}, note=data.note)
@@ -188,9 +192,9 @@ def create_addon(request, data: AddOnIn):
 @router.patch(
     "/billing/addons",
     summary="Change an add-on by slug (platform staff; publishes a new catalogue version)",
-    response={200: dict},
+    response={200: dict, 404: ErrorOut},
 )
-def update_addon(request, data: AddOnPatch):
+def update_addon(request, data: BillingAddOnPatch):
     _staff(request)
     _billing_on()
     version = catalogue.publish(request.actor, {"addon": _changes(data)}, note=data.note)
@@ -204,7 +208,7 @@ def _own_subscription(request) -> Subscription:
     return subscription
 
 
-@router.get("/billing/subscription", summary="The organisation's subscription", response={200: dict})
+@router.get("/billing/subscription", summary="The organisation's subscription", response={200: dict, 404: ErrorOut})
 def get_subscription(request):
     """Plan, seats (bought, usable and in use), interval, status, trial end, add-ons and features."""
     _billing_on()
@@ -212,9 +216,11 @@ def get_subscription(request):
 
 
 @router.patch(
-    "/billing/subscription", summary="Change plan, seats, interval or add-ons (owners and admins)", response={200: dict}
+    "/billing/subscription",
+    summary="Change plan, seats, interval or add-ons (owners and admins)",
+    response={200: dict, 404: ErrorOut},
 )
-def update_subscription(request, data: SubscriptionPatch):
+def update_subscription(request, data: BillingSubscriptionPatch):
     """``{"plan": "team", "seats": 5, "interval": "month", "addons": ["studio", {"slug": "minutes_1000",
     "quantity": 2}]}``; a field left out stays. Anything wrong is a 422 and nothing changes."""
     require(request, Perm.ADMIN)
