@@ -131,6 +131,11 @@ def test_owner_changes_plan_seats_interval_and_addons(owner_api, customer):
     assert change.state["addons"] == {"studio": 1, "minutes_1000": 2} and change.effective_on == DAY_ONE
 
 
+def test_an_addon_without_a_quantity_is_one_unit(owner_api):
+    response = owner_api.patch("/api/v1/billing/subscription", {"addons": [{"slug": "minutes_1000"}]})
+    assert response.status_code == 200 and response.json()["addons"][0]["quantity"] == 1
+
+
 def test_admin_may_change_the_subscription(customer):
     api = ApiClient(make_member(customer, Role.ADMIN))
     assert api.patch("/api/v1/billing/subscription", {"seats": 4}).status_code == 200

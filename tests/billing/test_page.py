@@ -52,7 +52,13 @@ def test_the_form_changes_the_subscription(customer):
         ({"plan": "team", "seats": "lots", "interval": "month"}, "Enter the number of seats as a whole number."),
         ({"plan": "gold", "seats": "2", "interval": "month"}, "Unknown plan"),
         (
-            {"plan": "team", "seats": "2", "interval": "month", "addons": ["minutes_1000"], "quantity_minutes_1000": "x"},
+            {
+                "plan": "team",
+                "seats": "2",
+                "interval": "month",
+                "addons": ["minutes_1000"],
+                "quantity_minutes_1000": "x",
+            },
             "Enter a whole number of units",
         ),
     ],

@@ -227,9 +227,5 @@ def update_subscription(request, data: BillingSubscriptionPatch):
     _billing_on()
     _own_subscription(request)
     fields = data.model_dump(exclude_unset=True)
-    if "addons" in fields and fields["addons"] is not None:
-        fields["addons"] = [
-            a if isinstance(a, str) else {"slug": a["slug"], "quantity": a["quantity"]} for a in fields["addons"]
-        ]
     subscription = services.change_subscription(request.tenant, request.actor, **fields)
     return _subscription_out(subscription)
