@@ -118,3 +118,8 @@ def test_lower_packages_see_billing_only_through_the_registry():
 def test_the_platform_and_resellers_are_not_limited(billing_on, db):
     reseller = make_org("Resells", kind="reseller")
     assert entitlements.allows(reseller, "studio") and entitlements.seat_limit(reseller) is None
+
+
+def test_shields_seat_summary_shows_the_plans_seats(on_team):
+    summary = seats.seat_summary(on_team)
+    assert (summary["plan_label"], summary["seats"], summary["used"]) == ("Team", 3, 0)

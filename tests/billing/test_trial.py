@@ -77,3 +77,13 @@ def test_seats_cover_the_people_in_at_the_end_of_the_trial(customer):
     with clock.frozen(DAY_ONE + timedelta(days=14)):
         subscription = services.current_subscription(customer)
     assert subscription.seats == 4 and services.seat_capacity(subscription) == 4
+
+
+def test_the_daily_job_ends_due_trials_once(customer, billing_on):
+    with clock.frozen(DAY_ONE + timedelta(days=5)):
+        not_due = make_org("Later Ltd")
+    with clock.frozen(DAY_ONE + timedelta(days=14)):
+        assert services.settle_due_trials() == 1
+        assert services.settle_due_trials() == 0
+    assert Subscription.objects.get(tenant=customer).status == Status.ACTIVE
+    assert Subscription.objects.get(tenant=not_due).status == Status.TRIALING

@@ -7,7 +7,7 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from octopushx.billing import signals  # noqa: F401 (the trial of new customers)
+        from octopushx.billing import signals, tasks  # noqa: F401 (the trial of new customers, the daily job)
         from octopushx.billing.entitlements import PlanEntitlements
         from octopushx.core import entitlements
 

@@ -182,6 +182,19 @@ def settle_trial(subscription: Subscription) -> Subscription:
     return locked
 
 
+def settle_due_trials() -> int:
+    """End every trial whose last day has passed (idempotent); returns how many ended."""
+    if not enabled():
+        return 0
+    due = Subscription.objects.filter(status=Status.TRIALING, trial_end__lte=clock.today()).select_related(
+        "plan", "version", "tenant"
+    )
+    ended = 0
+    for subscription in due:
+        ended += settle_trial(subscription).status != Status.TRIALING
+    return ended
+
+
 # --- changing ----------------------------------------------------------------------------------
 
 

@@ -176,12 +176,18 @@ def set_subscription(tenant: Organization, actor: Actor, *, plan: str, seats: in
 
 
 def seat_summary(tenant: Organization) -> dict:
+    """The stub's plan with the seats that really apply: the strictest cap of ``core.entitlements``."""
     subscription = subscription_of(tenant)
-    limit = subscription.seat_limit if subscription else None
+    cap = entitlements.seat_limit(tenant)
+    limit = cap.limit if cap is not None else None
     used = seats_used(tenant)
+    if cap is not None:
+        label = cap.label.removesuffix(" plan")
+    else:
+        label = subscription.get_plan_display() if subscription else "No plan (unmetered)"
     return {
         "plan": subscription.plan if subscription else None,
-        "plan_label": subscription.get_plan_display() if subscription else "No plan (unmetered)",
+        "plan_label": label,
         "seats": limit,
         "used": used,
         "available": None if limit is None else max(limit - used, 0),
