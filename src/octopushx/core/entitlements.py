@@ -81,6 +81,12 @@ def allows(tenant, feature: str) -> bool:
     return _refusing(tenant, feature) is None
 
 
+def refusal(tenant, feature: str) -> str | None:
+    """Why ``tenant`` may not use ``feature`` ("Not in your plan: …"), or None when it may."""
+    provider = _refusing(tenant, feature)
+    return provider.refusal(tenant, feature) if provider is not None else None
+
+
 def require(tenant, feature: str) -> None:
     """Raise ``NotInPlan`` (a 403) when ``tenant`` may not use ``feature``."""
     provider = _refusing(tenant, feature)
