@@ -222,3 +222,16 @@ def test_after_the_trial_the_api_shows_team(owner_api):
 
 def test_platform_organisations_have_no_subscription(staff, billing_on):
     assert staff.get("/api/v1/billing/subscription").status_code == 404
+
+
+def test_moving_to_a_plan_that_includes_an_addon_stops_paying_for_it(owner_api):
+    owner_api.patch("/api/v1/billing/subscription", {"addons": ["studio", "storage_100gb"]})
+    data = owner_api.patch("/api/v1/billing/subscription", {"plan": "enterprise"}).json()
+    assert [a["slug"] for a in data["addons"]] == ["storage_100gb"]
+
+
+def test_unchanged_input_writes_no_timeline_row(owner_api, customer):
+    owner_api.patch("/api/v1/billing/subscription", {"seats": 2})
+    before = _state(customer)
+    assert owner_api.patch("/api/v1/billing/subscription", {"seats": 2}).status_code == 200
+    assert _state(customer) == before
