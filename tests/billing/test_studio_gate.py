@@ -7,13 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from standardwebhooks import Webhook
 
 from octopushx.billing import clock, services
 from octopushx.core.context import Actor
 from octopushx.studio import services as studio
-from octopushx.studio.models import Run
+from octopushx.studio.models import Run, Workflow
+from octopushx.tenancy.roles import Role
 from tests.billing.conftest import DAY_ONE
+from tests.conftest import make_member
 from tests.crm.conftest import make_contact
 from tests.studio.conftest import run_all
 
@@ -64,3 +67,13 @@ def test_webhooks_answer_403_off_the_plan(after_trial):
     assert response.status_code == 403
     assert "Not in your plan: Studio" in response.content.decode()
     assert not Run.objects.exists()
+
+
+def test_home_hides_the_studio_panel_off_the_plan(after_trial):
+    workflow, _secret = studio.create_workflow(after_trial, SYSTEM, {**ON_CONTACT, "enabled": False})
+    Workflow.objects.filter(pk=workflow.pk).update(paused_at=timezone.now())
+    client = Client()
+    client.force_login(make_member(after_trial, Role.OWNER).user)
+    assert workflow.name not in client.get("/").content.decode()
+    services.change_subscription(after_trial, SYSTEM, plan="enterprise")
+    assert workflow.name in client.get("/").content.decode()
