@@ -235,3 +235,14 @@ def test_unchanged_input_writes_no_timeline_row(owner_api, customer):
     before = _state(customer)
     assert owner_api.patch("/api/v1/billing/subscription", {"seats": 2}).status_code == 200
     assert _state(customer) == before
+
+
+def test_an_older_catalogue_version_can_be_read(staff, customer):
+    staff.patch("/api/v1/billing/plans", {"slug": "team", "prices": {"GBP": {"month": "40"}}})
+    api = ApiClient(make_member(customer, Role.AGENT))
+    current = api.get("/api/v1/billing/plans").json()
+    old = api.get("/api/v1/billing/plans?version=1").json()
+    assert (current["catalogue_version"], old["catalogue_version"]) == (2, 1)
+    assert next(p for p in old["items"] if p["slug"] == "team")["prices"]["GBP"]["month"] == "35.00"
+    assert api.get("/api/v1/billing/addons?version=1").json()["catalogue_version"] == 1
+    assert api.get("/api/v1/billing/plans?version=9").status_code == 404

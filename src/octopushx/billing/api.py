@@ -15,7 +15,7 @@ from ninja import Router, Schema
 from octopushx.api.auth import require
 from octopushx.api.errors import ErrorOut
 from octopushx.billing import catalogue, money, services
-from octopushx.billing.models import Subscription
+from octopushx.billing.models import CatalogueVersion, Subscription
 from octopushx.tenancy.roles import Perm
 
 router = Router(tags=["billing"])
@@ -99,6 +99,16 @@ class BillingSubscriptionPatch(Schema):
     cancel_at_period_end: bool | None = None
 
 
+def _version(number: int | None) -> CatalogueVersion | None:
+    if number is None:
+        return None
+    # Out-of-range numbers never reach the database (SQLite integers stop at 2**63).
+    version = CatalogueVersion.objects.filter(number=number).first() if 1 <= number <= 2**31 else None
+    if version is None:
+        raise Http404(f"No catalogue version {number}")
+    return version
+
+
 def _catalogue_out(kind: str, version=None) -> dict[str, Any]:
     version = version or catalogue.current_version()
     data = catalogue.snapshot(version)
@@ -140,10 +150,11 @@ def _changes(data: Schema) -> dict[str, Any]:
 
 
 @router.get("/billing/plans", summary="The plans of the current catalogue", response={200: dict, 404: ErrorOut})
-def list_plans(request):
-    """Every plan with its features, included minutes per seat and prices per currency and interval."""
+def list_plans(request, version: int | None = None):
+    """Every plan with its features, included minutes per seat and prices per currency and interval.
+    ``?version=N`` reads an older catalogue version (the one a subscription keeps)."""
     _billing_on()
-    return _catalogue_out("plans")
+    return _catalogue_out("plans", _version(version))
 
 
 @router.post(
@@ -172,9 +183,10 @@ def update_plan(request, data: BillingPlanPatch):
 
 
 @router.get("/billing/addons", summary="The add-ons of the current catalogue", response={200: dict, 404: ErrorOut})
-def list_addons(request):
+def list_addons(request, version: int | None = None):
+    """Every add-on with its pricing, what it grants and its prices; ``?version=N`` as for plans."""
     _billing_on()
-    return _catalogue_out("addons")
+    return _catalogue_out("addons", _version(version))
 
 
 @router.post(
