@@ -82,3 +82,13 @@ def test_with_billing_off_the_page_and_its_tab_are_gone(org):
     client = _signed_in(org, Role.OWNER)
     assert 'href="/settings/billing/"' not in client.get("/settings/").content.decode()
     assert client.get(PAGE).status_code == 404
+
+
+def test_on_trial_the_form_offers_a_seat_for_everyone_in(customer):
+    client = _signed_in(customer, Role.OWNER)
+    for n in range(2):
+        make_member(customer, Role.AGENT, email=f"agent-{n}@example.test")
+    html = client.get(PAGE).content.decode()
+    assert 'name="seats" type="number" min="1" value="3"' in html
+    response = client.post(PAGE, {"plan": "starter", "seats": "3", "interval": "month"}, follow=True)
+    assert "Subscription saved." in response.content.decode()

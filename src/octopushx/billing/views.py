@@ -92,6 +92,8 @@ def subscription_page(request):
             "addons": addons,
             "features": [catalogue.feature_label(f) for f in info["features"]],
             "seat_price": price_of(subscription.plan, subscription.interval),
+            # On trial more people may have joined than the seats set: offer enough for everyone.
+            "seats_value": max(info["seats"], info["seats_used"]),
             "intervals": Interval.choices,
         },
     )
