@@ -85,6 +85,10 @@ class BillingAddOnPatch(Schema):
     note: str = ""
 
 
+class BillingMigrationIn(Schema):
+    from_version: int | None = None
+
+
 class BillingAddOnChoice(Schema):
     slug: str
     quantity: int = 1
@@ -211,6 +215,20 @@ def update_addon(request, data: BillingAddOnPatch):
     _billing_on()
     version = catalogue.publish(request.actor, {"addon": _changes(data)}, note=data.note)
     return _catalogue_out("addons", version)
+
+
+@router.post(
+    "/billing/subscriptions/migrate",
+    summary="Move subscriptions to the current catalogue version (platform staff)",
+    response={200: dict, 404: ErrorOut},
+)
+def migrate_subscriptions(request, data: BillingMigrationIn):
+    """Grandfathered subscriptions (all older versions, or ``from_version`` only) move onto the current
+    version by plan and add-on slug; each move is audited in its organisation and dated on its timeline.
+    Those that cannot move (their plan is gone) stay and are listed with the reason."""
+    _staff(request)
+    _billing_on()
+    return services.migrate_subscriptions(request.actor, from_version=data.from_version)
 
 
 def _own_subscription(request) -> Subscription:

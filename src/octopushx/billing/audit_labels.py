@@ -9,6 +9,7 @@ labels(
         "subscription.started": "Subscription started (trial)",
         "subscription.trial_ended": "Trial ended",
         "subscription.changed": "Subscription changed",
+        "subscription.migrated": "Subscription moved to a newer catalogue version",
         "catalogue.published": "Catalogue version published",
     },
     object_types={"subscription": "Subscription", "catalogue_version": "Catalogue version"},

@@ -161,6 +161,7 @@ class ChangeKind(models.TextChoices):
     STARTED = "started", "Subscription started"
     CHANGED = "changed", "Subscription changed"
     TRIAL_ENDED = "trial_ended", "Trial ended"
+    MIGRATED = "migrated", "Moved to a newer catalogue version"
 
 
 class SubscriptionChange(TenantModel):

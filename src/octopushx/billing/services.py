@@ -343,6 +343,72 @@ def change_subscription(
     return subscription
 
 
+# --- grandfathering ------------------------------------------------------------------------------
+
+
+def move_to_version(subscription: Subscription, actor: Actor, version) -> Subscription:
+    """Move one subscription onto ``version`` (its plan and add-ons by slug); audited, on the timeline.
+
+    Raises ``ValidationError`` (and changes nothing) when the new version lacks the plan or a price.
+    """
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().select_related("plan", "version").get(pk=subscription.pk)
+        if locked.version.number >= version.number:
+            return locked
+        plan = version.plans.filter(slug=locked.plan.slug).first()
+        if plan is None:
+            raise ValidationError({"plan": [f"Version {version.number} has no plan {locked.plan.slug!r}"]})
+        if not plan.prices.filter(currency=locked.currency, interval=locked.interval).exists():
+            raise ValidationError(
+                {
+                    "plan": [
+                        f"Version {version.number} has no {locked.interval}ly {locked.currency} price for {plan.name}"
+                    ]
+                }
+            )
+        old = state_of(locked)
+        available = {addon.slug: addon for addon in version.addons.all()}
+        held = list(locked.addons.select_related("addon"))
+        locked.version, locked.plan = version, plan
+        locked.save()
+        for row in held:
+            replacement = available.get(row.addon.slug)
+            if replacement is None or plan.slug in replacement.included_in:
+                row.delete()  # gone from the catalogue, or now part of the plan
+            else:
+                row.addon, row.quantity = replacement, min(row.quantity, replacement.max_quantity)
+                row.save()
+        _record_change(locked, ChangeKind.MIGRATED, clock.today())
+        audit.record(
+            locked.tenant, actor, "subscription.migrated", obj=locked, changes=audit.diff(old, state_of(locked))
+        )
+    return locked
+
+
+def migrate_subscriptions(actor: Actor, *, from_version: int | None = None) -> dict[str, Any]:
+    """Platform staff move subscriptions of older catalogue versions (or only ``from_version``) to the current one.
+
+    Each subscription moves in its own transaction; those that cannot (a plan the new version
+    dropped) stay where they are and are listed with the reason.
+    """
+    if not catalogue.is_platform_staff(actor):
+        raise PermissionDenied("Only platform staff move subscriptions between catalogue versions")
+    current = catalogue.current_version()
+    if from_version is not None and not 1 <= from_version < current.number:
+        raise ValidationError({"from_version": [f"A version from 1 to {current.number - 1}"]})
+    older = Subscription.objects.filter(version__number__lt=current.number).select_related("plan", "version", "tenant")
+    if from_version is not None:
+        older = older.filter(version__number=from_version)
+    moved, kept = 0, []
+    for subscription in older.order_by("created_at"):
+        try:
+            move_to_version(subscription, actor, current)
+            moved += 1
+        except ValidationError as exc:
+            kept.append({"organization_id": str(subscription.tenant_id), "reason": " ".join(exc.messages)})
+    return {"catalogue_version": current.number, "moved": moved, "kept": kept}
+
+
 # --- what the page and the API show --------------------------------------------------------------
 
 
