@@ -287,7 +287,10 @@ class World:
 
 
 @pytest.fixture
-def world(db) -> World:
+def world(db, settings) -> World:
+    # Billing on, so its routes (404 with billing off) are walked too; both tenants start on a trial,
+    # which has every feature and no seat cap, so every other route answers as with billing off.
+    settings.BILLING_ENABLED = True
     tenant_a, tenant_b = make_org("Tenant A"), make_org("Tenant B")
     membership = make_member(tenant_a, Role.OWNER, email="both@example.test")
     user = membership.user

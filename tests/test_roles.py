@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 
 from octopushx.accounts.models import ApiToken
+from octopushx.billing.models import Subscription
 from octopushx.core.models import AuditEntry, Job, JobState
 from octopushx.tenancy.models import Invitation, Membership
 from octopushx.tenancy.roles import MATRIX, RANK, Perm, Role, Scope, can_grant, has_perm, scope_of
@@ -31,6 +32,7 @@ class Route:
     method: str
     path: Callable[[object], str]  # org -> path (may create the target object)
     body: dict | None = None
+    billing: bool = False  # the route exists only with billing on (OCTOPUSHX_BILLING)
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.surface}:{self.method.upper()} {self.path.__name__}"
@@ -83,6 +85,18 @@ def api_jobs(org):
 
 def api_job_retry(org):
     return f"/api/v1/jobs/{_failed_job(org)}/retry"
+
+
+def api_billing_plans(org):
+    return "/api/v1/billing/plans"
+
+
+def api_billing_subscription(org):
+    return "/api/v1/billing/subscription"
+
+
+def page_billing(org):
+    return reverse("billing:subscription")
 
 
 def page_settings(org):
@@ -151,6 +165,8 @@ ROUTES = [
     Route("read", Perm.AUDIT, "api", "get", api_audit_verify),
     Route("read", Perm.AUDIT, "web", "get", page_audit),
     Route("read", Perm.AUDIT, "web", "get", page_audit_verify),
+    Route("read", Perm.READ, "api", "get", api_billing_plans, billing=True),
+    Route("read", Perm.READ, "api", "get", api_billing_subscription, billing=True),
     # write: personal tokens are the member's own, every role may have them
     Route("write", Perm.READ, "api", "post", api_tokens, {"name": "ci"}),
     Route("write", Perm.READ, "web", "post", page_tokens, {"name": "ci", "expires_in_days": "30"}),
@@ -192,6 +208,17 @@ ROUTES = [
     Route("admin", Perm.ADMIN, "api", "post", api_job_retry),
     Route("admin", Perm.ADMIN, "web", "get", page_jobs),
     Route("admin", Perm.ADMIN, "web", "post", page_job_retry),
+    Route("admin", Perm.ADMIN, "api", "patch", api_billing_subscription, {"seats": 7}, billing=True),
+    Route("admin", Perm.ADMIN, "web", "get", page_billing, billing=True),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "web",
+        "post",
+        page_billing,
+        {"plan": "starter", "seats": "7", "interval": "month"},
+        billing=True,
+    ),
     Route("delete", Perm.OWNER, "web", "post", page_delete_organization, {"confirm": "Acme Support"}),
 ]
 
@@ -207,12 +234,14 @@ def _state(org) -> tuple:
         Invitation.objects.filter(tenant=org).count(),
         ApiToken.objects.filter(tenant=org).count(),
         sorted(Job.objects.filter(tenant=org).values_list("pk", "state")),
+        list(Subscription.objects.filter(tenant=org).values_list("plan__slug", "seats", "interval")),
     )
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", ROUTES, ids=str)
-def test_role_on_route(org, api_as, web_as, role, route):
+def test_role_on_route(org, api_as, web_as, settings, role, route):
+    settings.BILLING_ENABLED = route.billing
     path = route.path(org)
     if route.surface == "api":
         client = api_as(role)

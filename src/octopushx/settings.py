@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "octopushx.calls",
     "octopushx.studio",
     "octopushx.reports",
+    "octopushx.billing",
 ]
 
 MIDDLEWARE = [
@@ -113,6 +114,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "octopushx.tenancy.middleware.TenantMiddleware",
+    "octopushx.core.entitlements.EntitlementMiddleware",
     "octopushx.shield.legal.middleware.LegalAcceptanceMiddleware",
     "octopushx.accounts.middleware.SessionTrackingMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -133,6 +135,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "octopushx.tenancy.context_processors.tenancy",
                 "octopushx.studio.context_processors.studio",
+                "octopushx.billing.context_processors.billing",
             ],
         },
     }
@@ -350,6 +353,10 @@ JOB_REAPER_SECONDS = env_int("OCTOPUSHX_REAPER_SECONDS", 60)
 
 # --- Octopush Studio: workflow runs ------------------------------------------------------
 # Private, loopback and link-local targets for HTTP steps only when set (on-premise use, tests).
+# Billing (plans, seats, entitlements, the Billing page and /api/v1/billing): off, every
+# organisation has every feature with no limits and no billing screens.
+BILLING_ENABLED = env_bool("OCTOPUSHX_BILLING", False)
+
 STUDIO_ALLOW_PRIVATE_URLS = env_bool("OCTOPUSHX_STUDIO_ALLOW_PRIVATE_URLS", False)
 STUDIO_HTTP_TIMEOUT = float(env("OCTOPUSHX_STUDIO_HTTP_TIMEOUT", "10"))
 STUDIO_STEP_ATTEMPTS = env_int("OCTOPUSHX_STUDIO_STEP_ATTEMPTS", 3)  # tries of a step before its run fails

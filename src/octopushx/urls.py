@@ -21,4 +21,5 @@ urlpatterns = [
     path("reports/", include("octopushx.reports.urls")),
     path("hooks/studio/<str:workflow_key>", studio_hooks.inbound, name="studio_hook"),
     path("settings/jobs/", include("octopushx.tenancy.jobs_urls")),
+    path("settings/billing/", include("octopushx.billing.urls")),
 ]

@@ -16,13 +16,14 @@ from ninja.responses import NinjaJSONEncoder
 
 from octopushx.api.errors import ErrorOut
 from octopushx.api.pagination import paginate
-from octopushx.core import automation
+from octopushx.core import automation, entitlements
 from octopushx.crm.endpoints import idempotent
 from octopushx.studio import catalog, definition, services, triggers
 from octopushx.studio import schemas as s
 from octopushx.studio.models import Run, RunStatus, StepRun, Workflow
 
 router = Router(tags=["studio"])
+router.add_decorator(entitlements.api_requires("studio"))  # 403 "Not in your plan: Studio" off the plan
 ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 

@@ -10,4 +10,9 @@ class StudioConfig(AppConfig):
         from octopushx.core import automation
         from octopushx.studio import health, triggers  # noqa: F401  (the bus listener, the /readyz figures)
 
-        automation.discover()  # every product's record types, triggers and steps, before any run
+        automation.discover()
+        from octopushx.core import entitlements
+
+        entitlements.gate_pages(
+            "studio", namespace="studio"
+        )  # "Not in your plan" when the plan lacks Studio  # every product's record types, triggers and steps, before any run

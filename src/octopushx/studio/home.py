@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from octopushx.core import entitlements
 from octopushx.core.home import panel
 from octopushx.studio import services
 from octopushx.studio.models import RunStatus, Workflow
@@ -13,7 +14,7 @@ from octopushx.studio.models import RunStatus, Workflow
 
 @panel("home/studio.html", order=40)
 def workflow_trouble(request) -> dict | None:
-    if not services.can_read(request.membership):
+    if not services.can_read(request.membership) or not entitlements.allows(request.tenant, "studio"):
         return None
     since = timezone.now() - timedelta(days=1)
     failed = services.runs_for(request.tenant, status=RunStatus.FAILED).filter(finished_at__gte=since)

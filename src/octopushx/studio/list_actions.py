@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from octopushx.core import entitlements
 from octopushx.crm.list_actions import ListAction, register
 from octopushx.studio import services
 from octopushx.studio.models import Workflow
@@ -24,7 +25,7 @@ def _manual_workflows(tenant, object_type: str):
 
 
 def _choices(request, object_type: str) -> list[tuple[str, str]]:
-    if not services.can_edit(request.membership):
+    if not services.can_edit(request.membership) or not entitlements.allows(request.tenant, "studio"):
         return []
     return [(str(w.pk), w.name) for w in _manual_workflows(request.tenant, object_type)]
 
@@ -32,6 +33,7 @@ def _choices(request, object_type: str) -> list[tuple[str, str]]:
 def _run(request, object_type: str, rows: list, back: str):
     if not services.can_edit(request.membership):
         raise PermissionDenied("Only owners and admins run workflows")
+    entitlements.require(request.tenant, "studio")
     wanted = request.POST.get("workflow_id", "")
     workflow = next((w for w in _manual_workflows(request.tenant, object_type) if str(w.pk) == wanted), None)
     if workflow is None:

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from octopushx.core import automation, events, jobs
+from octopushx.core import automation, entitlements, events, jobs
 from octopushx.studio import definition, engine, remote
 from octopushx.studio.models import Run, Workflow, WorkflowTrigger
 
@@ -39,6 +39,9 @@ def on_events(tenant, batch: list[events.Event]) -> None:
         ).values_list("workflow_id", "event", "workflow__version", "workflow__definition")
     )
     if not listening:
+        return
+    if not entitlements.allows(tenant, "studio"):
+        log.info("studio: %s events not run for %s: Studio is not in its plan", len(batch), tenant.pk)
         return
     automation.discover()
     rows = []
@@ -103,6 +106,8 @@ def fire_schedules(now: datetime | None = None) -> int:
         with transaction.atomic():
             if not WorkflowTrigger.objects.filter(pk=trig.pk, next_at=slot).update(next_at=following):
                 continue  # another process fired this slot
+            if not entitlements.allows(trig.tenant, "studio"):
+                continue  # the slot passes unrun: an upgrade starts from the next one, not a backlog
             fired += _start_scheduled(trig.workflow, slot)
     return fired
 
@@ -153,6 +158,8 @@ def receive_webhook(key: str, headers, body: bytes) -> Run:
         raise WebhookRejected(423, "This organisation is suspended")
     if not workflow.enabled:
         raise WebhookRejected(409, "This workflow is turned off")
+    if (refused := entitlements.refusal(workflow.tenant, "studio")) is not None:
+        raise WebhookRejected(403, refused)
     try:
         data = json.loads(body or b"{}")
     except ValueError as exc:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from octopushx.accounts.models import UserSession
-from octopushx.core import audit, events
+from octopushx.core import audit, entitlements, events
 from octopushx.core.context import Actor
 from octopushx.shield.seats.models import PLAN_SEATS, Plan, SecurityPolicy, Subscription
 from octopushx.tenancy.models import Invitation, Membership, Organization
@@ -112,28 +112,46 @@ def seats_used(tenant: Organization) -> int:
 
 
 def check_seat_available(tenant: Organization, *, invitation_email: str | None = None) -> None:
-    """Refuse a new member (or invitation) when every seat of the subscription is taken.
+    """Refuse a new member (or invitation) when every seat is taken.
 
-    Accepting an invitation uses the seat its invitation already held, so it is not counted twice.
+    The cap comes from ``core.entitlements`` (the strictest of the billing plan's seats and the
+    operator's seat cap below). Accepting an invitation uses the seat its invitation already
+    held, so it is not counted twice.
     """
-    subscription = subscription_of(tenant)
-    limit = subscription.seat_limit if subscription is not None else None
-    if limit is None:
+    cap = entitlements.seat_limit(tenant)
+    if cap is None:
         return
     used = seats_used(tenant)
     if invitation_email is not None:
         holds = Invitation.objects.filter(tenant=tenant, email=invitation_email, accepted_at__isnull=True)
         if any(i.is_open for i in holds):
             used -= 1
-    if used >= limit:
+    if used >= cap.limit:
         raise ValidationError(
             {
                 "seats": [
-                    f"All {limit} seats of the {subscription.get_plan_display()} plan are taken. "
-                    "Remove a member, revoke an invitation or upgrade the plan to add someone."
+                    f"All {cap.limit} seats of the {cap.label} are taken. "
+                    f"Remove a member, revoke an invitation or {cap.remedy} to add someone."
                 ]
             }
         )
+
+
+class OperatorSeatCap:
+    """The seat cap platform staff or a reseller set on this stub subscription, as an entitlement provider."""
+
+    def allows(self, tenant: Organization, feature: str) -> bool | None:
+        return None
+
+    def refusal(self, tenant: Organization, feature: str) -> str:
+        return ""
+
+    def seat_limit(self, tenant: Organization) -> entitlements.SeatLimit | None:
+        subscription = subscription_of(tenant)
+        limit = subscription.seat_limit if subscription is not None else None
+        if limit is None:
+            return None
+        return entitlements.SeatLimit(limit, f"{subscription.get_plan_display()} plan")
 
 
 @transaction.atomic
@@ -158,12 +176,18 @@ def set_subscription(tenant: Organization, actor: Actor, *, plan: str, seats: in
 
 
 def seat_summary(tenant: Organization) -> dict:
+    """The stub's plan with the seats that really apply: the strictest cap of ``core.entitlements``."""
     subscription = subscription_of(tenant)
-    limit = subscription.seat_limit if subscription else None
+    cap = entitlements.seat_limit(tenant)
+    limit = cap.limit if cap is not None else None
     used = seats_used(tenant)
+    if cap is not None:
+        label = cap.label.removesuffix(" plan")
+    else:
+        label = subscription.get_plan_display() if subscription else "No plan (unmetered)"
     return {
         "plan": subscription.plan if subscription else None,
-        "plan_label": subscription.get_plan_display() if subscription else "No plan (unmetered)",
+        "plan_label": label,
         "seats": limit,
         "used": used,
         "available": None if limit is None else max(limit - used, 0),

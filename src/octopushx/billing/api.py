@@ -1,0 +1,261 @@
+"""Billing API: the catalogue (everyone reads, platform staff publish) and the caller's subscription.
+
+With billing off (``OCTOPUSHX_BILLING`` unset) every route answers 404, after the caller's role
+is checked (who is asking comes first, as for every other refusal).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import Router, Schema
+
+from octopushx.api.auth import require
+from octopushx.api.errors import ErrorOut
+from octopushx.billing import catalogue, money, services
+from octopushx.billing.models import CatalogueVersion, Subscription
+from octopushx.tenancy.roles import Perm
+
+router = Router(tags=["billing"])
+
+NOT_ON = "Billing is not turned on for this installation"
+
+
+def _billing_on() -> None:
+    if not services.enabled():
+        raise Http404(NOT_ON)
+
+
+def _staff(request) -> None:
+    if not catalogue.is_platform_staff(request.actor):
+        raise PermissionDenied("Only platform staff change the catalogue")
+
+
+class BillingPlanIn(Schema):
+    slug: str
+    name: str
+    features: list[str] = []
+    included_minutes_per_seat: int
+    min_seats: int = 1
+    max_seats: int | None = None
+    overage_allowed: bool = False
+    prices: dict[str, dict[str, str | None]]
+    note: str = ""
+
+
+class BillingPlanPatch(Schema):
+    slug: str
+    name: str | None = None
+    features: list[str] | None = None
+    included_minutes_per_seat: int | None = None
+    min_seats: int | None = None
+    max_seats: int | None = None
+    overage_allowed: bool | None = None
+    prices: dict[str, dict[str, str | None]] | None = None
+    note: str = ""
+
+
+class BillingAddOnIn(Schema):
+    slug: str
+    name: str
+    pricing: str = "flat"
+    features: list[str] = []
+    included_in: list[str] = []
+    minutes: int = 0
+    storage_gb: int = 0
+    seats: int = 0
+    max_quantity: int = 1
+    prices: dict[str, dict[str, str | None]] = {}
+    note: str = ""
+
+
+class BillingAddOnPatch(Schema):
+    slug: str
+    name: str | None = None
+    pricing: str | None = None
+    features: list[str] | None = None
+    included_in: list[str] | None = None
+    minutes: int | None = None
+    storage_gb: int | None = None
+    seats: int | None = None
+    max_quantity: int | None = None
+    prices: dict[str, dict[str, str | None]] | None = None
+    note: str = ""
+
+
+class BillingMigrationIn(Schema):
+    from_version: int | None = None
+
+
+class BillingAddOnChoice(Schema):
+    slug: str
+    quantity: int = 1
+
+
+class BillingSubscriptionPatch(Schema):
+    plan: str | None = None
+    seats: int | None = None
+    interval: str | None = None
+    addons: list[str | BillingAddOnChoice] | None = None
+    auto_renew: bool | None = None
+    cancel_at_period_end: bool | None = None
+
+
+def _version(number: int | None) -> CatalogueVersion | None:
+    if number is None:
+        return None
+    # Out-of-range numbers never reach the database (SQLite integers stop at 2**63).
+    version = CatalogueVersion.objects.filter(number=number).first() if 1 <= number <= 2**31 else None
+    if version is None:
+        raise Http404(f"No catalogue version {number}")
+    return version
+
+
+def _catalogue_out(kind: str, version=None) -> dict[str, Any]:
+    version = version or catalogue.current_version()
+    data = catalogue.snapshot(version)
+    items = data[kind]
+    for item in items:
+        item["features"] = [{"key": f, "name": catalogue.feature_label(f)} for f in item["features"]]
+    return {"catalogue_version": version.number, "items": items}
+
+
+def _subscription_out(subscription: Subscription) -> dict[str, Any]:
+    info = services.summary(subscription)
+    plan = info["plan"]
+    price = plan.prices.filter(currency=info["currency"], interval=info["interval"]).first()
+    return {
+        "plan": {"slug": plan.slug, "name": plan.name},
+        "catalogue_version": info["version"].number,
+        "interval": info["interval"],
+        "currency": info["currency"],
+        "seat_price": money.format_amount(price.amount, price.currency) if price else None,
+        "seats": info["seats"],
+        "seat_capacity": info["seat_capacity"],
+        "seats_used": info["seats_used"],
+        "status": info["status"],
+        "started_on": info["started_on"].isoformat(),
+        "trial_end": info["trial_end"].isoformat() if info["trial_end"] else None,
+        "auto_renew": info["auto_renew"],
+        "cancel_at_period_end": info["cancel_at_period_end"],
+        "addons": [
+            {"slug": row.addon.slug, "name": row.addon.name, "quantity": row.quantity} for row in info["addons"]
+        ],
+        "features": info["features"],
+    }
+
+
+def _changes(data: Schema) -> dict[str, Any]:
+    fields = data.model_dump(exclude_unset=True)
+    fields.pop("note", None)
+    return fields
+
+
+@router.get("/billing/plans", summary="The plans of the current catalogue", response={200: dict, 404: ErrorOut})
+def list_plans(request, version: int | None = None):
+    """Every plan with its features, included minutes per seat and prices per currency and interval.
+    ``?version=N`` reads an older catalogue version (the one a subscription keeps)."""
+    _billing_on()
+    return _catalogue_out("plans", _version(version))
+
+
+@router.post(
+    "/billing/plans",
+    summary="Add a plan (platform staff; publishes a new catalogue version)",
+    response={201: dict, 404: ErrorOut},
+)
+def create_plan(request, data: BillingPlanIn):
+    _staff(request)
+    _billing_on()
+    version = catalogue.publish(request.actor, {"plan": {**_changes(data), "create": True}}, note=data.note)
+    return 201, _catalogue_out("plans", version)
+
+
+@router.patch(
+    "/billing/plans",
+    summary="Change a plan by slug (platform staff; publishes a new catalogue version)",
+    response={200: dict, 404: ErrorOut},
+)
+def update_plan(request, data: BillingPlanPatch):
+    """Subscriptions keep the version they are on: the change applies to new subscriptions."""
+    _staff(request)
+    _billing_on()
+    version = catalogue.publish(request.actor, {"plan": _changes(data)}, note=data.note)
+    return _catalogue_out("plans", version)
+
+
+@router.get("/billing/addons", summary="The add-ons of the current catalogue", response={200: dict, 404: ErrorOut})
+def list_addons(request, version: int | None = None):
+    """Every add-on with its pricing, what it grants and its prices; ``?version=N`` as for plans."""
+    _billing_on()
+    return _catalogue_out("addons", _version(version))
+
+
+@router.post(
+    "/billing/addons",
+    summary="Add an add-on (platform staff; publishes a new catalogue version)",
+    response={201: dict, 404: ErrorOut},
+)
+def create_addon(request, data: BillingAddOnIn):
+    _staff(request)
+    _billing_on()
+    version = catalogue.publish(request.actor, {"addon": {**_changes(data), "create": True}}, note=data.note)
+    return 201, _catalogue_out("addons", version)
+
+
+@router.patch(
+    "/billing/addons",
+    summary="Change an add-on by slug (platform staff; publishes a new catalogue version)",
+    response={200: dict, 404: ErrorOut},
+)
+def update_addon(request, data: BillingAddOnPatch):
+    _staff(request)
+    _billing_on()
+    version = catalogue.publish(request.actor, {"addon": _changes(data)}, note=data.note)
+    return _catalogue_out("addons", version)
+
+
+@router.post(
+    "/billing/subscriptions/migrate",
+    summary="Move subscriptions to the current catalogue version (platform staff)",
+    response={200: dict, 404: ErrorOut},
+)
+def migrate_subscriptions(request, data: BillingMigrationIn):
+    """Grandfathered subscriptions (all older versions, or ``from_version`` only) move onto the current
+    version by plan and add-on slug; each move is audited in its organisation and dated on its timeline.
+    Those that cannot move (their plan is gone) stay and are listed with the reason."""
+    _staff(request)
+    _billing_on()
+    return services.migrate_subscriptions(request.actor, from_version=data.from_version)
+
+
+def _own_subscription(request) -> Subscription:
+    subscription = services.current_subscription(request.tenant)
+    if subscription is None:
+        raise Http404("Only customer organisations have a subscription")
+    return subscription
+
+
+@router.get("/billing/subscription", summary="The organisation's subscription", response={200: dict, 404: ErrorOut})
+def get_subscription(request):
+    """Plan, seats (bought, usable and in use), interval, status, trial end, add-ons and features."""
+    _billing_on()
+    return _subscription_out(_own_subscription(request))
+
+
+@router.patch(
+    "/billing/subscription",
+    summary="Change plan, seats, interval or add-ons (owners and admins)",
+    response={200: dict, 404: ErrorOut},
+)
+def update_subscription(request, data: BillingSubscriptionPatch):
+    """``{"plan": "team", "seats": 5, "interval": "month", "addons": ["studio", {"slug": "minutes_1000",
+    "quantity": 2}]}``; a field left out stays. Anything wrong is a 422 and nothing changes."""
+    require(request, Perm.ADMIN)
+    _billing_on()
+    _own_subscription(request)
+    fields = data.model_dump(exclude_unset=True)
+    subscription = services.change_subscription(request.tenant, request.actor, **fields)
+    return _subscription_out(subscription)

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class BillingConfig(AppConfig):
+    name = "octopushx.billing"
+    label = "billing"
+    verbose_name = "Billing"
+
+    def ready(self) -> None:
+        from octopushx.billing import signals, tasks  # noqa: F401 (the trial of new customers, the daily job)
+        from octopushx.billing.entitlements import PlanEntitlements
+        from octopushx.core import entitlements
+
+        entitlements.register("billing.plans", PlanEntitlements())

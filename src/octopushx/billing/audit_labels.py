@@ -1,0 +1,30 @@
+"""How billing's audit entries read in Shield's trail."""
+
+from __future__ import annotations
+
+from octopushx.core.audit_labels import labels
+
+labels(
+    {
+        "subscription.started": "Subscription started (trial)",
+        "subscription.trial_ended": "Trial ended",
+        "subscription.changed": "Subscription changed",
+        "subscription.migrated": "Subscription moved to a newer catalogue version",
+        "catalogue.published": "Catalogue version published",
+    },
+    object_types={"subscription": "Subscription", "catalogue_version": "Catalogue version"},
+    fields={
+        "plan": "Plan",
+        "plan_chosen": "Plan chosen",
+        "catalogue_version": "Catalogue version",
+        "interval": "Billing interval",
+        "seats": "Seats",
+        "addons": "Add-ons",
+        "trial_end": "Trial end",
+        "auto_renew": "Auto-renewal",
+        "cancel_at_period_end": "Cancel at period end",
+        "version": "Version",
+        "addon": "Add-on",
+    },
+    system_actors={"billing": "Billing"},
+)

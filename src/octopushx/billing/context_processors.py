@@ -1,0 +1,17 @@
+"""What every page needs from billing: whether the Settings area shows the Billing tab."""
+
+from __future__ import annotations
+
+from octopushx.billing import services
+from octopushx.tenancy.roles import Perm, has_perm
+
+
+def billing(request) -> dict:
+    membership = getattr(request, "membership", None)
+    shown = (
+        membership is not None
+        and services.enabled()
+        and services.is_billed(getattr(request, "tenant", None))
+        and has_perm(membership.role, Perm.ADMIN)
+    )
+    return {"billing_tab": shown}

@@ -1,0 +1,182 @@
+"""The catalogue (versioned plans, add-ons and prices) and each customer's subscription.
+
+A catalogue version is never edited once a subscription may point at it: a price or plan change
+writes a new version, and subscriptions keep theirs until moved. The subscription's timeline
+(``SubscriptionChange``, one row per change with the date it takes effect) is what invoices will
+be computed from, together with the catalogue version and the usage ledger.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from octopushx.core.models import TenantModel
+
+
+class Interval(models.TextChoices):
+    MONTH = "month", "Monthly"
+    YEAR = "year", "Annual"
+
+
+class Status(models.TextChoices):
+    TRIALING = "trialing", "Trial"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Past due"
+    CANCELLED = "cancelled", "Cancelled"
+    SUSPENDED = "suspended", "Suspended"
+
+
+class Pricing(models.TextChoices):
+    FLAT = "flat", "Per unit"  # £20 per pack per month
+    PER_SEAT = "per_seat", "Per seat"  # £10 per seat of the subscription per month
+    PLAN_SEAT = "plan_seat", "At the plan's seat price"  # extra seats cost what the plan's seats cost
+
+
+class CatalogueVersion(models.Model):
+    """One immutable edition of the catalogue; the highest number is the current one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.PositiveIntegerField(unique=True)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"catalogue v{self.number}"
+
+
+class Plan(models.Model):
+    """A plan of one catalogue version; priced per seat."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.ForeignKey(CatalogueVersion, on_delete=models.PROTECT, related_name="plans")
+    slug = models.SlugField(max_length=32)
+    name = models.CharField(max_length=80)
+    position = models.PositiveSmallIntegerField(default=0)
+    features = models.JSONField(default=list, help_text="Feature keys the plan includes")
+    included_minutes_per_seat = models.PositiveIntegerField(help_text="Transcription minutes per seat per month")
+    min_seats = models.PositiveIntegerField(default=1)
+    max_seats = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no maximum")
+    overage_allowed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "slug"]
+        constraints = [models.UniqueConstraint(fields=["version", "slug"], name="billing_plan_slug_per_version")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (v{self.version.number})" if self.version_id else self.name
+
+
+class AddOn(models.Model):
+    """A paid extra of one catalogue version."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.ForeignKey(CatalogueVersion, on_delete=models.PROTECT, related_name="addons")
+    slug = models.SlugField(max_length=32)
+    name = models.CharField(max_length=80)
+    position = models.PositiveSmallIntegerField(default=0)
+    pricing = models.CharField(max_length=16, choices=Pricing.choices, default=Pricing.FLAT)
+    features = models.JSONField(default=list, help_text="Feature keys the add-on grants")
+    included_in = models.JSONField(default=list, help_text="Plan slugs that already include it")
+    minutes = models.PositiveIntegerField(default=0, help_text="Transcription minutes per unit per month")
+    storage_gb = models.PositiveIntegerField(default=0, help_text="Storage per unit")
+    seats = models.PositiveIntegerField(default=0, help_text="Seats per unit")
+    max_quantity = models.PositiveIntegerField(default=1, help_text="Units one subscription may hold")
+
+    class Meta:
+        ordering = ["position", "slug"]
+        constraints = [models.UniqueConstraint(fields=["version", "slug"], name="billing_addon_slug_per_version")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Price(models.Model):
+    """The price of a plan (per seat) or an add-on (per unit or seat) in one currency and interval."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.CASCADE, related_name="prices")
+    addon = models.ForeignKey(AddOn, null=True, blank=True, on_delete=models.CASCADE, related_name="prices")
+    currency = models.CharField(max_length=3)
+    interval = models.CharField(max_length=8, choices=Interval.choices)
+    # Three places hold every currency we accept; money.parse_price keeps each to its own minor unit.
+    amount = models.DecimalField(max_digits=12, decimal_places=3)
+
+    class Meta:
+        ordering = ["currency", "interval"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(plan__isnull=False, addon__isnull=True) | Q(plan__isnull=True, addon__isnull=False),
+                name="billing_price_of_plan_or_addon",
+            ),
+            models.UniqueConstraint(fields=["plan", "currency", "interval"], name="billing_one_plan_price"),
+            models.UniqueConstraint(fields=["addon", "currency", "interval"], name="billing_one_addon_price"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}/{self.interval}"
+
+
+class Subscription(TenantModel):
+    """A customer organisation's one subscription."""
+
+    version = models.ForeignKey(CatalogueVersion, on_delete=models.PROTECT, related_name="+")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    plan_chosen = models.BooleanField(default=False, help_text="The customer chose the plan (else Team after trial)")
+    interval = models.CharField(max_length=8, choices=Interval.choices, default=Interval.MONTH)
+    currency = models.CharField(max_length=3, default="GBP")
+    seats = models.PositiveIntegerField(default=1)
+    started_on = models.DateField()
+    trial_end = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRIALING)
+    auto_renew = models.BooleanField(default=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="billing_one_subscription_per_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.plan.slug} subscription of {self.tenant_id}"
+
+
+class SubscriptionAddOn(TenantModel):
+    """An add-on held by a subscription, with its quantity."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="addons")
+    addon = models.ForeignKey(AddOn, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["addon__position"]
+        constraints = [models.UniqueConstraint(fields=["subscription", "addon"], name="billing_addon_once")]
+
+
+class ChangeKind(models.TextChoices):
+    STARTED = "started", "Subscription started"
+    CHANGED = "changed", "Subscription changed"
+    TRIAL_ENDED = "trial_ended", "Trial ended"
+    MIGRATED = "migrated", "Moved to a newer catalogue version"
+
+
+class SubscriptionChange(TenantModel):
+    """One step of the subscription's timeline: its whole state from ``effective_on`` on.
+
+    ``state`` is a snapshot (plan slug, catalogue version number, interval, currency, seats,
+    add-ons, status), so the timeline alone says what was sold on any day.
+    """
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=16, choices=ChangeKind.choices)
+    effective_on = models.DateField()
+    recorded_at = models.DateTimeField()
+    state = models.JSONField()
+
+    class Meta:
+        ordering = ["effective_on", "recorded_at"]
+        indexes = [models.Index(fields=["subscription", "effective_on"])]

@@ -1,0 +1,17 @@
+"""Huey periodic tasks of billing: end the trials whose last day has passed (daily).
+
+Reading a subscription ends its trial too (``services.current_subscription``); this job makes the
+status true for organisations nobody opened, with the same timeline row (dated the trial end).
+"""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from octopushx.billing import services
+
+
+@db_periodic_task(crontab(hour="0", minute="20"))
+def daily_trial_ends() -> None:
+    services.settle_due_trials()

@@ -1,0 +1,99 @@
+"""The Billing page (Settings): the subscription at a glance and the form that changes it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from octopushx.billing import catalogue, money, services
+from octopushx.billing.models import Interval, Pricing
+from octopushx.tenancy.roles import Perm
+from octopushx.tenancy.views import _form_errors, requires
+
+
+def _addons_from(post) -> list | str:
+    """The ticked add-ons with their quantities, or a message when a quantity is not a number."""
+    chosen = []
+    for slug in post.getlist("addons"):
+        raw = post.get(f"quantity_{slug}", "1").strip() or "1"
+        try:
+            chosen.append({"slug": slug, "quantity": int(raw)})
+        except ValueError:
+            return f"Enter a whole number of units for {slug}."
+    return chosen
+
+
+@requires(Perm.ADMIN)
+def subscription_page(request):
+    if not services.enabled() or not services.is_billed(request.tenant):
+        raise Http404("Billing is not turned on")
+    subscription = services.current_subscription(request.tenant)
+    if request.method == "POST":
+        addons = _addons_from(request.POST)
+        seats_raw = request.POST.get("seats", "").strip()
+        if isinstance(addons, str):
+            messages.error(request, addons)
+        elif not seats_raw.lstrip("-").isdigit():
+            messages.error(request, "Enter the number of seats as a whole number.")
+        else:
+            try:
+                services.change_subscription(
+                    request.tenant,
+                    request.actor,
+                    plan=request.POST.get("plan") or None,
+                    seats=int(seats_raw),
+                    interval=request.POST.get("interval") or None,
+                    addons=addons,
+                    auto_renew=request.POST.get("auto_renew") == "on",
+                    cancel_at_period_end=request.POST.get("cancel_at_period_end") == "on",
+                )
+                messages.success(request, "Subscription saved.")
+                return redirect("billing:subscription")
+            except ValidationError as exc:
+                messages.error(request, _form_errors(exc))
+        subscription = services.current_subscription(request.tenant)
+    info = services.summary(subscription)
+    version = subscription.version
+    held = {row.addon_id: row.quantity for row in info["addons"]}
+
+    def price_of(item, interval):
+        price = item.prices.filter(currency=subscription.currency, interval=interval).first()
+        return money.format_amount(price.amount, price.currency) if price else None
+
+    plans = [
+        {
+            "plan": plan,
+            "month": price_of(plan, Interval.MONTH),
+            "year": price_of(plan, Interval.YEAR),
+            "features": [catalogue.feature_label(f) for f in plan.features],
+        }
+        for plan in version.plans.prefetch_related("prices").order_by("position")
+    ]
+    addons = [
+        {
+            "addon": addon,
+            "month": price_of(addon, Interval.MONTH),
+            "per_seat": addon.pricing == Pricing.PER_SEAT,
+            "plan_seat": addon.pricing == Pricing.PLAN_SEAT,
+            "quantity": held.get(addon.pk),
+            "included": subscription.plan.slug in addon.included_in,
+        }
+        for addon in version.addons.prefetch_related("prices").order_by("position")
+    ]
+    return render(
+        request,
+        "billing/subscription.html",
+        {
+            "subscription": subscription,
+            "info": info,
+            "plans": plans,
+            "addons": addons,
+            "features": [catalogue.feature_label(f) for f in info["features"]],
+            "seat_price": price_of(subscription.plan, subscription.interval),
+            # On trial more people may have joined than the seats set: offer enough for everyone.
+            "seats_value": max(info["seats"], info["seats_used"]),
+            "intervals": Interval.choices,
+        },
+    )
