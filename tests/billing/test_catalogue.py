@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from octopushx.billing import catalogue, services
-from octopushx.billing.models import CatalogueVersion, Plan, Price
+from octopushx.billing.models import AddOn, CatalogueVersion, Plan, Price
 from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry
 from octopushx.tenancy.roles import Role
@@ -20,6 +20,18 @@ SYSTEM = Actor.system("test")
 
 def _price(plan_or_addon, interval="month", currency="GBP") -> Decimal:
     return plan_or_addon.prices.get(currency=currency, interval=interval).amount
+
+
+def test_an_emptied_catalogue_is_seeded_again_on_first_read(db):
+    # A database flushed after migrating (transactional tests, a restored empty dump) still sells.
+    Price.objects.all().delete()
+    Plan.objects.all().delete()
+    AddOn.objects.all().delete()
+    CatalogueVersion.objects.all().delete()
+    version = catalogue.current_version()
+    assert version.number == 1
+    assert [p.slug for p in version.plans.all()] == ["starter", "team", "enterprise"]
+    assert catalogue.current_version() == version  # once
 
 
 def test_migrate_seeds_the_default_catalogue(db):

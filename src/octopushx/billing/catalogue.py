@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from octopushx.billing import clock, money
 from octopushx.billing.models import AddOn, CatalogueVersion, Interval, Plan, Price, Pricing
@@ -124,10 +124,17 @@ ADDON_FIELDS = ("name", "pricing", "features", "included_in", "minutes", "storag
 
 
 def current_version() -> CatalogueVersion:
-    """The newest catalogue version (the migration seeds version 1)."""
+    """The newest catalogue version (the migration seeds version 1; so does the first read of an
+    emptied catalogue, for a database flushed after migrating)."""
     version = CatalogueVersion.objects.order_by("-number").first()
     if version is None:
-        raise CatalogueVersion.DoesNotExist("No catalogue: run `octopushx migrate`")
+        try:
+            with transaction.atomic():
+                version = write_version(
+                    MODELS, DEFAULT_CATALOGUE, number=1, note="Default catalogue", by="first use", at=clock.now()
+                )
+        except IntegrityError:  # another process seeded it first
+            version = CatalogueVersion.objects.order_by("-number").first()
     return version
 
 
