@@ -22,9 +22,10 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(STAMP) node_modules/.installed
 
+# The demo shows billing (plans, the Billing page); OCTOPUSHX_BILLING=0 make run hides it.
 run: setup
 	$(BIN)/octopushx demo
-	$(BIN)/octopushx serve --host $(HOST) --port $(PORT)
+	OCTOPUSHX_BILLING=$${OCTOPUSHX_BILLING:-1} $(BIN)/octopushx serve --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/ruff check src tests bench scripts
