@@ -134,3 +134,19 @@ def test_wide_tables_split_without_breaking_words(org):
     assert len([t for t in tables if hasattr(t, "_colWidths")]) >= 2
     body = core_pdf.render(core_pdf.Header(title="Wide", organisation="Acme"), tables)
     assert "Interruptions11" in text_of(body)
+
+
+def test_a_pie_of_two_groupings_is_the_first_groupings_totals():
+    from reportlab.graphics.charts.piecharts import Pie
+
+    from octopushx.reports.pdf import chart_drawing
+
+    chart = {
+        "type": "pie",
+        "kind": "number",
+        "labels": ["Won", "Lost"],
+        "series": [{"name": "GBP", "values": [3, 1]}, {"name": "EUR", "values": [2, "4"]}],
+    }
+    drawing = chart_drawing(chart, None)
+    pie = next(item for item in drawing.contents if isinstance(item, Pie))
+    assert pie.data == [5.0, 5.0]

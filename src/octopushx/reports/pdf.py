@@ -133,6 +133,9 @@ def chart_drawing(chart: dict, accent: str | None) -> Drawing | None:
     kind = chart.get("kind", "number")
     view = chart.get("type")
     if view == "pie":
+        if len(series) > 1:  # two groupings: the first one's totals (the page's inner ring)
+            totals = [sum(_number(s["values"][i]) for s in series) for i in range(len(labels))]
+            return _pie(labels, {"name": "", "values": totals}, colours, kind)
         return _pie(labels, series[0], colours, kind)
     if view in ("line",) and chart.get("dates"):
         return _vertical(labels, series, colours, kind, line=True)

@@ -23,10 +23,58 @@
     return span.innerHTML;
   };
 
+  // "#rrggbb" mixed with white by ``amount`` (0: as is, 1: white); other colour syntaxes as they are.
+  const lighter = (colour, amount) => {
+    const hex = /^#([0-9a-f]{6})$/i.exec(colour);
+    if (!hex) return colour;
+    const channels = [0, 2, 4].map((at) => parseInt(hex[1].slice(at, at + 2), 16));
+    return `rgb(${channels.map((c) => Math.round(c + (255 - c) * amount)).join(", ")})`;
+  };
+
+  // A pie of two groupings: inner slices (first grouping's totals) and outer ones (first × second),
+  // each outer slice with the URL of its records.
+  const pieRings = (data) => {
+    const series = data.series || [];
+    const colours = palette();
+    const inner = [];
+    const outer = [];
+    const urls = [];
+    (data.labels || []).forEach((label, index) => {
+      let total = 0;
+      const colour = colours[index % colours.length];
+      series.forEach((line, position) => {
+        const value = Number(line.values[index] ?? 0);
+        total += value;
+        if (value) {
+          // its inner slice's colour, lighter for each value of the second grouping
+          const shade = lighter(colour, (0.6 * position) / Math.max(series.length - 1, 1));
+          outer.push({ name: `${label} · ${line.name}`, value, itemStyle: { color: shade } });
+          urls.push((line.urls || [])[index]);
+        }
+      });
+      inner.push({ name: label, value: total, itemStyle: { color: colour } });
+    });
+    return { inner, outer, urls };
+  };
+
   const options = (data, narrow) => {
     const series = data.series || [];
     const labels = data.labels || [];
     const axisLabel = data.dates ? shortDate : (label) => (label.length > 14 ? `${label.slice(0, 13)}…` : label);
+    if (data.type === "pie" && series.length > 1) {
+      // Two groupings: the first as the inner ring, each of its slices split by the second outside it.
+      const rings = pieRings(data);
+      return {
+        animation: false,
+        color: palette(),
+        tooltip: { trigger: "item", formatter: (p) => `${escape(p.name)}: ${format(data.kind, p.value)} (${p.percent} %)` },
+        legend: { bottom: 0, type: "scroll", data: labels },
+        series: [
+          { type: "pie", radius: ["0%", narrow ? "28%" : "32%"], center: ["50%", "45%"], data: rings.inner, label: { show: !narrow, position: "inner", fontSize: 11 } },
+          { type: "pie", radius: narrow ? ["38%", "60%"] : ["42%", "65%"], center: ["50%", "45%"], data: rings.outer, minShowLabelAngle: 6, label: { show: !narrow } },
+        ],
+      };
+    }
     if (data.type === "pie" || data.type === "funnel") {
       const first = series[0] || { values: [] };
       const points = labels.map((label, index) => ({ name: label, value: first.values[index] ?? 0 }));
@@ -87,9 +135,11 @@
     if (horizontal) element.style.height = `${Math.max(160, 40 + 30 * (data.labels || []).length)}px`;
     const chart = window.echarts.init(element, null, { renderer: "svg" });
     chart.setOption(options(data, element.clientWidth < 420));
+    const nested = data.type === "pie" && (data.series || []).length > 1 ? pieRings(data) : null;
     chart.on("click", (params) => {
       const line = (data.series || [])[data.type === "pie" || data.type === "funnel" ? 0 : params.seriesIndex] || {};
-      const url = (line.urls || [])[params.dataIndex];
+      let url = (line.urls || [])[params.dataIndex];
+      if (nested) url = params.seriesIndex === 1 ? nested.urls[params.dataIndex] : undefined;
       if (url) window.location.assign(url);
     });
     element.dataset.drawn = "true";
