@@ -383,6 +383,8 @@ class Task(TenantModel, Related):
             models.Index(fields=["tenant", "assignee", "status", "due_at"]),
             models.Index(fields=["tenant", "status", "remind_at"]),
             models.Index(fields=["tenant", "-created_at"]),
+            # tasks completed in a period (reports) without reading every done task
+            models.Index(fields=["tenant", "completed_at"], name="crm_task_completed_idx"),
         ]
 
     def __str__(self) -> str:
