@@ -121,7 +121,7 @@ def _deals(loaded, count: int, owners: list, rng: random.Random, now) -> list:
                 updated_at=moments[-1],
             )
         )
-        previous = None
+        previous, entered = None, None
         for step, moment in zip(path, moments, strict=True):
             history.append(
                 _row(
@@ -130,6 +130,7 @@ def _deals(loaded, count: int, owners: list, rng: random.Random, now) -> list:
                     deal_id=deal_id,
                     pipeline_id=pipeline.pk,
                     from_stage_id=previous.pk if previous else None,
+                    from_entered_at=entered,
                     to_stage_id=step.pk,
                     from_stage_name=previous.name if previous else "",
                     to_stage_name=step.name,
@@ -139,7 +140,7 @@ def _deals(loaded, count: int, owners: list, rng: random.Random, now) -> list:
                     updated_at=moment,
                 )
             )
-            previous = step
+            previous, entered = step, moment
     _write(Deal, deals)
     _write(DealStageChange, history)
     print(f"  {count:,} deals, {len(history):,} stage changes", flush=True)

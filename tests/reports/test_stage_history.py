@@ -31,6 +31,8 @@ def test_create_and_moves_append_rows(org):
         (stages[1].pk, stages[2].pk),
     ]
     assert [r.to_stage_name for r in rows] == [s.name for s in stages[:3]]
+    # each move says when the deal had entered the stage it left (time in stage without the history)
+    assert [r.from_entered_at for r in rows] == [None, rows[0].changed_at, rows[1].changed_at]
     assert rows[1].actor_id == admin.user_id
     with pytest.raises(ValueError, match="append-only"):
         rows[0].save()
@@ -65,3 +67,23 @@ def test_backfill_from_the_audit_trail(org):
     # run again: deals with history are left alone
     migration.backfill(django_apps, None)
     assert DealStageChange.objects.filter(deal=deal).count() == 3
+
+
+@pytest.mark.django_db
+def test_migration_fills_when_each_move_entered_the_stage_it_left(org):
+    from django.db import connection
+
+    admin = make_member(org, Role.ADMIN)
+    deal = make_deal(org, owner=admin)
+    stages = list(Stage.objects.for_tenant(org).filter(pipeline=deal.pipeline).order_by("position"))
+    actor = Actor(user=admin.user, role=admin.role)
+    services.move_deal(org, actor, deal, str(stages[1].pk))
+    services.move_deal(org, actor, deal, str(stages[2].pk))
+    DealStageChange.objects.update(from_entered_at=None)  # as rows written before the column
+
+    migration = importlib.import_module("octopushx.crm.migrations.0019_stage_change_from_entered_at")
+    with connection.cursor() as cursor:
+        cursor.execute(migration.BACKFILL)
+
+    rows = list(DealStageChange.objects.filter(deal=deal).order_by("changed_at", "created_at"))
+    assert [r.from_entered_at for r in rows] == [None, rows[0].changed_at, rows[1].changed_at]

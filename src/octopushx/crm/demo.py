@@ -192,13 +192,14 @@ def _stage_history(tenant, deals: list, stages: list, now, rng: random.Random) -
         moments = sorted(deal.created_at + (end - deal.created_at) * rng.random() for _ in path[1:])
         if deal.closed_at and moments:
             moments[-1] = deal.closed_at
-        previous = None
+        previous, entered = None, None
         for stage, moment in zip(path, [deal.created_at, *moments], strict=True):
             history.append(
                 DealStageChange(
                     tenant=tenant,
                     deal=deal,
                     pipeline_id=deal.pipeline_id,
+                    from_entered_at=entered,
                     from_stage=previous,
                     to_stage=stage,
                     from_stage_name=previous.name if previous else "",
@@ -207,7 +208,7 @@ def _stage_history(tenant, deals: list, stages: list, now, rng: random.Random) -
                     changed_at=moment,
                 )
             )
-            previous = stage
+            previous, entered = stage, moment
         last_moves[deal.pk] = history[-1].changed_at
     DealStageChange.objects.bulk_create(history, batch_size=500)
     for deal in deals:  # auto_now on save; a queryset update keeps the given time

@@ -321,6 +321,9 @@ class DealStageChange(TenantModel):
     to_stage_name = models.CharField(max_length=120, blank=True)
     to_kind = models.CharField(max_length=8, choices=StageKind.choices, default=StageKind.OPEN)
     changed_at = models.DateTimeField()
+    # When the deal had entered ``from_stage`` (the move before this one); empty on a deal's first
+    # move. Time in stage is ``changed_at - from_entered_at``, read without the deal's history.
+    from_entered_at = models.DateTimeField(null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import FieldDoesNotExist, FieldError, PermissionDenied
-from django.db.models import F, Max, OuterRef, Subquery
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, Max, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.urls import reverse
@@ -364,47 +364,59 @@ def time_in_stage(tenant, membership, period: Period) -> dict:
     to now, the days deals have sat in their current stage so far).
 
     Read from the stage history in the database: the moves made in the period, each with the moment
-    its deal entered the stage it left (the move before it, along the (tenant, deal, changed_at)
-    index); never the whole history.
+    its deal had entered the stage it left (``from_entered_at``, written with the move); never the
+    whole history.
     """
     stages = {s["id"]: s["name"] for s in _pipeline_stages(tenant, membership)}
     start, end = _bounds(tenant, period)
     now = timezone.now()
-    spent: dict[Any, list[float]] = defaultdict(list)
+    spent: dict[Any, list[tuple[timedelta, int]]] = defaultdict(list)  # stage -> (days in it, stays)
     deals = _deal_rows(tenant, membership)
     try:
         moves = deals.model._meta.get_field("stage_changes").related_model.objects.filter(tenant=tenant)
     except FieldDoesNotExist:  # no stage history (crm.DealStageChange): nothing to measure
         moves = None
     if moves is not None:
-        earlier = moves.filter(deal_id=OuterRef("deal_id"), changed_at__lt=OuterRef("changed_at")).order_by(
-            "-changed_at"
-        )
-        # driven by the (tenant, changed_at) index over the period's moves; unordered (no sort)
+        # driven by the (tenant, changed_at) index over the period's moves: each says when its deal
+        # had entered the stage it left (from_entered_at), so no move needs the one before it; the
+        # database adds the stays up per stage
+        stay = ExpressionWrapper(F("changed_at") - F("from_entered_at"), output_field=DurationField())
         left = (
-            moves.filter(changed_at__gte=start, changed_at__lt=end, deal_id__in=deals.values("pk"))
-            .order_by()
-            .annotate(
-                stayed_in=Subquery(earlier.values("to_stage_id")[:1]),
-                entered=Subquery(earlier.values("changed_at")[:1]),
+            moves.filter(
+                changed_at__gte=start, changed_at__lt=end, from_entered_at__isnull=False, deal_id__in=deals.values("pk")
             )
-            .values_list("stayed_in", "entered", "changed_at")
+            .order_by()
+            .values("from_stage_id")
+            .annotate(total=Sum(stay), count=Count("pk"))
         )
-        for stage_id, entered, moved in left:
-            if entered is not None:  # a deal's first move is its creation: no stay before it
-                spent[stage_id].append((moved - entered).total_seconds() / 86400)
+        for row in left:
+            spent[row["from_stage_id"]].append((row["total"], row["count"]))
         if start <= now < end:  # still in the stage: counts while the period runs to now
-            latest = moves.filter(deal_id=OuterRef("pk")).order_by().values("deal_id").annotate(at=Max("changed_at"))
-            latest = latest.values("at")[:1]
-            current = deals.filter(status="open").order_by().annotate(entered=Subquery(latest))
-            for stage_id, entered in current.values_list("stage_id", "entered"):
-                if entered is not None:
-                    spent[stage_id].append((now - entered).total_seconds() / 86400)
+            # each open deal's latest move (no move after it), its stay so far added up per stage
+            later = moves.filter(deal_id=OuterRef("deal_id"), changed_at__gt=OuterRef("changed_at"))
+            so_far = ExpressionWrapper(Value(now) - F("changed_at"), output_field=DurationField())
+            current = (
+                moves.filter(deal_id__in=deals.filter(status="open").values("pk"))
+                .exclude(Exists(later))
+                .order_by()
+                .values("deal__stage_id")
+                .annotate(total=Sum(so_far), count=Count("pk"))
+            )
+            for row in current:
+                spent[row["deal__stage_id"]].append((row["total"], row["count"]))
+
+    def average(pk) -> float | None:
+        count = sum(n for _, n in spent.get(pk, []))
+        if not count:
+            return None
+        total = sum((t for t, _ in spent[pk]), timedelta())
+        return round(total.total_seconds() / 86400 / count, 1)
+
     rows = [
         {
             "stage": name,
-            "days": round(sum(spent[pk]) / len(spent[pk]), 1) if spent.get(pk) else None,
-            "deals": len(spent.get(pk, [])),
+            "days": average(pk),
+            "deals": sum(n for _, n in spent.get(pk, [])),
             # the deals that were ever in the stage (the list cannot say "left it in the period")
             "drilldown": _list_url("deals", [{"field": "reached_stages", "op": "eq", "value": str(pk)}]),
         }

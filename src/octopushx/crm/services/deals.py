@@ -282,10 +282,12 @@ def _apply_stage(deal: Deal, stage: Stage) -> None:
 def _stage_events(tenant, actor: Actor, deal: Deal, old_stage: Stage | None) -> None:
     if old_stage is not None and old_stage.pk == deal.stage_id:
         return
+    entered = DealStageChange.objects.filter(tenant=tenant, deal=deal).order_by("-changed_at").values("changed_at")[:1]
     DealStageChange.objects.create(
         tenant=tenant,
         deal=deal,
         pipeline_id=deal.pipeline_id,
+        from_entered_at=entered[0]["changed_at"] if old_stage is not None and entered else None,
         from_stage=old_stage,
         to_stage=deal.stage,
         from_stage_name=old_stage.name if old_stage else "",
