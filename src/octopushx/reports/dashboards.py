@@ -20,7 +20,20 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import FieldDoesNotExist, FieldError, PermissionDenied
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, Max, OuterRef, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.urls import reverse
@@ -267,20 +280,24 @@ def weighted_forecast(tenant, membership, period: Period) -> dict:
     )
 
 
-def _stage_history(tenant, membership, period: Period | None = None):
-    """(deal id, stage id, changed_at) per stage change of the visible deals, oldest first."""
+def _stages_reached(tenant, membership, period: Period, stages: list[dict]) -> Counter:
+    """How many deals created in the period reached each combination of ``stages``: a bit per stage
+    (``1 << its index``) summed once per deal in the database, so one small number leaves it per deal."""
     deals = _deal_rows(tenant, membership)
-    if period is not None:
-        start, end = _bounds(tenant, period)
-        deals = deals.filter(created_at__gte=start, created_at__lt=end)
+    start, end = _bounds(tenant, period)
+    deals = deals.filter(created_at__gte=start, created_at__lt=end)
+    if not stages:
+        return Counter()
     try:
-        return list(
-            deals.filter(stage_changes__isnull=False)
-            .values_list("pk", "stage_changes__to_stage_id", "stage_changes__changed_at")
-            .order_by("stage_changes__changed_at", "stage_changes__pk")
+        bit = Case(
+            *(When(stage_changes__to_stage_id=s["id"], then=Value(1 << i)) for i, s in enumerate(stages)),
+            default=Value(0),
         )
+        masks = deals.filter(stage_changes__isnull=False).values("pk").annotate(mask=Sum(bit, distinct=True))
+        return Counter(masks.values_list("mask", flat=True))
     except FieldError:  # no stage history yet (crm.DealStageChange): each deal's current stage only
-        return list(deals.values_list("pk", "stage_id", "created_at").order_by("created_at"))
+        bits = {s["id"]: 1 << i for i, s in enumerate(stages)}
+        return Counter(bits.get(stage_id, 0) for stage_id in deals.values_list("stage_id", flat=True))
 
 
 def _pipeline_stages(tenant, membership) -> list[dict]:
@@ -311,13 +328,11 @@ def funnel(tenant, membership, period: Period, *, in_order: bool) -> dict:
     stage and the drop-off.
     """
     stages = _pipeline_stages(tenant, membership)
-    reached: dict[Any, set] = defaultdict(set)
-    for deal_id, stage_id, _ in _stage_history(tenant, membership, period):
-        reached[deal_id].add(stage_id)
+    reached = _stages_reached(tenant, membership, period, stages)
     rows, previous = [], None
     for index, stage in enumerate(stages):
-        needed = {s["id"] for s in stages[: index + 1]} if in_order else {stage["id"]}
-        count = sum(1 for seen in reached.values() if needed <= seen)
+        needed = (1 << (index + 1)) - 1 if in_order else 1 << index
+        count = sum(deals for mask, deals in reached.items() if mask & needed == needed)
         conversion = round(count / previous, 4) if previous else None
         rows.append(
             {
