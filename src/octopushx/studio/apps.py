@@ -7,12 +7,8 @@ class StudioConfig(AppConfig):
     verbose_name = "Octopush Studio"
 
     def ready(self) -> None:
-        from octopushx.core import automation
+        from octopushx.core import automation, entitlements
         from octopushx.studio import health, triggers  # noqa: F401  (the bus listener, the /readyz figures)
 
-        automation.discover()
-        from octopushx.core import entitlements
-
-        entitlements.gate_pages(
-            "studio", namespace="studio"
-        )  # "Not in your plan" when the plan lacks Studio  # every product's record types, triggers and steps, before any run
+        automation.discover()  # every product's record types, triggers and steps, before any run
+        entitlements.gate_pages("studio", namespace="studio")  # "Not in your plan" when the plan lacks Studio
