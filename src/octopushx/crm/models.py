@@ -200,6 +200,9 @@ class Contact(TenantModel, Address):
             models.Index(fields=["tenant", "owner", "last_name", "first_name"]),
             # ... and newest first, the order of search results: a page walks their rows alone.
             models.Index(fields=["tenant", "owner", "-created_at"], name="crm_contact_owner_new_idx"),
+            # the ids of the contacts a member owns, read from the index alone (which tasks and notes
+            # an agent sees: crm.visibility)
+            models.Index(fields=["tenant", "owner", "id"], name="crm_contact_owner_ids_idx"),
             # A company's contacts newest first (the API's order): SQLite walked the whole tenant's
             # (tenant, created) index instead, skipping other companies' rows. No tenant column:
             # company ids are unique anyway, and with one SQLite took it to scan the whole tenant.
