@@ -23,6 +23,7 @@ from django.core.exceptions import FieldDoesNotExist, FieldError, PermissionDeni
 from django.db.models import (
     Case,
     Count,
+    DecimalField,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -34,7 +35,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -237,13 +238,21 @@ def sales_cycle(tenant, membership, period: Period) -> dict:
 def weighted_forecast(tenant, membership, period: Period) -> dict:
     """Open deals' value × their stage's probability, by expected close month and currency."""
     sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for value, currency, probability, close in (
+    # added up in the database by close month and currency (a few rows leave it, not every open deal)
+    weighted = ExpressionWrapper(
+        F("value") * F("stage__probability"), output_field=DecimalField(max_digits=24, decimal_places=2)
+    )
+    for close, currency, amount in (
         _deal_rows(tenant, membership)
         .filter(status="open")
-        .values_list("value", "currency", "stage__probability", "expected_close")
+        .order_by()
+        .annotate(month=TruncMonth("expected_close"))
+        .values("month", "currency")
+        .annotate(amount=Sum(weighted))
+        .values_list("month", "currency", "amount")
     ):
         month = close.strftime("%Y-%m") if close else "No close date"
-        sums[(month, currency)] += (value or Decimal(0)) * Decimal(probability or 0) / 100
+        sums[(month, currency)] += Decimal(amount or 0) / 100
     rows = []
     for (month, currency), amount in sorted(sums.items()):
         filters = [
