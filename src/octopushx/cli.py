@@ -322,6 +322,30 @@ def cmd_jobs_run(args) -> None:
     print(f"Ran {ran} job(s) and {runs} workflow run(s).")
 
 
+def cmd_billing_run(args) -> None:
+    """Close every billing period that ended before the date (idempotent; see README, Invoices)."""
+    from datetime import date
+
+    from octopushx.billing import clock, invoices, services
+
+    if not services.enabled():
+        raise CommandError("billing is off: set OCTOPUSHX_BILLING=1")
+    try:
+        at = date.fromisoformat(args.at) if args.at else None
+    except ValueError:
+        raise CommandError(f"--at {args.at!r} is not a date; write YYYY-MM-DD")
+    if at is None:
+        counts = invoices.run()
+    else:
+        with clock.frozen(at):
+            counts = invoices.run(at)
+    print(
+        f"Billing run as of {(at or clock.today()).isoformat()}: {counts['issued']} issued, "
+        f"{counts['drafted'] + counts['updated'] + counts['unchanged']} draft(s) in their grace days "
+        f"({counts['drafted']} new, {counts['updated']} updated), {counts['kept']} issued before."
+    )
+
+
 def cmd_analyze(args) -> None:
     """Transcribe and analyse one recording; needs neither Django nor a database."""
     from octopushx.intelligence import console
@@ -401,6 +425,11 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(dest="action", required=True)
     p = jobs.add_parser("run", help="run every due job in this process and exit")
     p.set_defaults(func=cmd_jobs_run)
+
+    billing = sub.add_parser("billing", help="billing").add_subparsers(dest="action", required=True)
+    p = billing.add_parser("run", help="close every billing period that ended before the date (idempotent)")
+    p.add_argument("--at", help="the day to run as of, YYYY-MM-DD (default: today, UTC)")
+    p.set_defaults(func=cmd_billing_run)
 
     from octopushx.intelligence.console import add_arguments as analyze_arguments
 
