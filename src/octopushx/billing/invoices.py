@@ -172,7 +172,10 @@ def run(at: date | None = None) -> dict[str, int]:
     """
     if not services.enabled():
         return {}
-    at = at or clock.today()
+    if at is not None and at != clock.today():
+        with clock.frozen(at):
+            return run(at)
+    at = clock.today()
     counts = {"issued": 0, "drafted": 0, "updated": 0, "unchanged": 0, "kept": 0}
     subscriptions = (
         Subscription.objects.exclude(status=Status.CANCELLED).select_related("tenant").order_by("created_at")
@@ -180,6 +183,7 @@ def run(at: date | None = None) -> dict[str, int]:
     for subscription in subscriptions:
         if not services.is_billed(subscription.tenant) or subscription.tenant.deleted_at is not None:
             continue
+        subscription = services.settle_trial(subscription)  # the timeline says when the paid periods began
         issued = set(
             Invoice.objects.filter(subscription=subscription)
             .exclude(status=InvoiceStatus.DRAFT)
