@@ -346,6 +346,27 @@ def cmd_billing_run(args) -> None:
     )
 
 
+def cmd_billing_tax_rate(args) -> None:
+    """Set (or list) the tax rate per customer country that invoices apply."""
+    from django.core.exceptions import ValidationError
+
+    from octopushx.billing import invoices
+    from octopushx.billing.models import TaxRate
+    from octopushx.core.context import Actor
+
+    if args.country is None:
+        for row in TaxRate.objects.all():
+            print(f"{row.country}  {row.name} {row.rate.normalize():f} %")
+        return
+    if args.rate is None:
+        raise CommandError("give the rate in percent after the country, e.g. `billing tax-rate DE 19`")
+    try:
+        row = invoices.set_tax_rate(Actor.system("cli"), args.country, args.rate, args.name)
+    except ValidationError as exc:
+        raise CommandError("; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items()))
+    print(f"{row.country}: {row.name} {row.rate.normalize():f} %")
+
+
 def cmd_analyze(args) -> None:
     """Transcribe and analyse one recording; needs neither Django nor a database."""
     from octopushx.intelligence import console
@@ -430,6 +451,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = billing.add_parser("run", help="close every billing period that ended before the date (idempotent)")
     p.add_argument("--at", help="the day to run as of, YYYY-MM-DD (default: today, UTC)")
     p.set_defaults(func=cmd_billing_run)
+    p = billing.add_parser("tax-rate", help="set a customer country's tax rate (no arguments: list them)")
+    p.add_argument("country", nargs="?", help="ISO 3166 code, e.g. DE")
+    p.add_argument("rate", nargs="?", help="percent, e.g. 19")
+    p.add_argument("--name", default="VAT")
+    p.set_defaults(func=cmd_billing_tax_rate)
 
     from octopushx.intelligence.console import add_arguments as analyze_arguments
 

@@ -145,3 +145,27 @@ def test_the_cli_refuses_a_bad_date(customer, octopushx):
     code, out = octopushx("billing", "run", "--at", "19/04/2026")
     assert code == 1 and "is not a date; write YYYY-MM-DD" in out
     assert not Invoice.objects.exists()
+
+
+def test_the_operator_sets_a_countrys_tax_rate_from_the_cli(db, octopushx):
+    code, out = octopushx("billing", "tax-rate", "de", "19")
+    assert code == 0 and "DE: VAT 19 %" in out
+    assert TaxRate.objects.get(country="DE").rate == Decimal("19")
+    assert AuditEntry.objects.filter(action="tax_rate.set").count() == 1
+    code, out = octopushx("billing", "tax-rate")
+    assert "DE  VAT 19 %" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("GBR", "20"), "country: A two-letter country code"),
+        (("DE", "101"), "rate: A percentage from 0 to 100"),
+        (("DE", "19.125"), "at most two decimal places"),
+        (("DE", "-1"), "rate: A percentage"),
+    ],
+)
+def test_a_bad_tax_rate_is_refused_and_changes_nothing(db, octopushx, argv, message):
+    code, out = octopushx("billing", "tax-rate", *argv)
+    assert code == 1 and message in out
+    assert not TaxRate.objects.exists()

@@ -13,8 +13,14 @@ labels(
         "catalogue.published": "Catalogue version published",
         "invoice.issued": "Invoice issued",
         "invoice.paid": "Invoice marked paid",
+        "tax_rate.set": "Tax rate set",
     },
-    object_types={"subscription": "Subscription", "catalogue_version": "Catalogue version", "invoice": "Invoice"},
+    object_types={
+        "subscription": "Subscription",
+        "catalogue_version": "Catalogue version",
+        "invoice": "Invoice",
+        "tax_rate": "Tax rate",
+    },
     fields={
         "plan": "Plan",
         "plan_chosen": "Plan chosen",
@@ -30,6 +36,7 @@ labels(
         "number": "Number",
         "total": "Total",
         "status": "Status",
+        "rate": "Rate",
     },
     system_actors={"billing": "Billing"},
 )

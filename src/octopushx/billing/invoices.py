@@ -229,3 +229,40 @@ def mark_paid(invoice: Invoice, actor: Actor) -> Invoice:
     audit.record(locked.tenant, actor, "invoice.paid", obj=locked, changes={"status": ["issued", "paid"]})
     events.emit(locked.tenant, "invoice.paid", {"invoice_id": str(locked.pk), "number": locked.number})
     return locked
+
+
+# --- tax rates (the operator's) ---------------------------------------------------------------------
+
+
+def set_tax_rate(actor: Actor, country: str, rate: str, name: str = "VAT") -> TaxRate:
+    """Set the tax rate of a customer country (percent, e.g. ``"20"``); audited on the platform organisation."""
+    from decimal import Decimal, InvalidOperation
+
+    from octopushx.tenancy.services import platform_org
+
+    if not catalogue.is_platform_staff(actor):
+        raise PermissionDenied("Only platform staff set tax rates")
+    errors: dict[str, list[str]] = {}
+    code = str(country or "").strip().upper()
+    if len(code) != 2 or not code.isalpha() or not code.isascii():
+        errors["country"] = ["A two-letter country code (ISO 3166), e.g. GB or DE"]
+    try:
+        percent = Decimal(str(rate).strip())
+        if not percent.is_finite() or not 0 <= percent <= 100 or percent != percent.quantize(Decimal("0.01")):
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        errors["rate"] = ["A percentage from 0 to 100 with at most two decimal places, e.g. 20 or 17.5"]
+    label = str(name or "").strip()
+    if not label or len(label) > 40:
+        errors["name"] = ["A name of 1 to 40 characters, e.g. VAT"]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        existing = TaxRate.objects.filter(country=code).first()
+        old = str(existing.rate) if existing else None
+        row, _ = TaxRate.objects.update_or_create(country=code, defaults={"rate": percent, "name": label})
+        audit.record(
+            platform_org(), actor, "tax_rate.set", obj=row, object_type="tax_rate", object_id=code,
+            changes={"rate": [old, str(percent)]},
+        )  # fmt: skip
+    return row
