@@ -18,7 +18,8 @@ from octopushx.billing.models import Subscription
 from octopushx.core.models import AuditEntry, Job, JobState
 from octopushx.tenancy.models import Invitation, Membership
 from octopushx.tenancy.roles import MATRIX, RANK, Perm, Role, Scope, can_grant, has_perm, scope_of
-from tests.conftest import make_member
+from tests.billing.factories import issued_invoice
+from tests.conftest import ApiClient, make_member
 from tests.test_cross_tenant import API_ROUTES, Ids, _rich_body
 
 ROLES = [Role.OWNER, Role.ADMIN, Role.MANAGER, Role.AGENT, Role.AUDITOR]
@@ -97,6 +98,26 @@ def api_billing_subscription(org):
 
 def page_billing(org):
     return reverse("billing:subscription")
+
+
+def api_billing_usage(org):
+    return "/api/v1/billing/usage?from=2026-03-01&to=2026-03-31"
+
+
+def api_billing_invoices(org):
+    return "/api/v1/billing/invoices"
+
+
+def api_billing_invoice(org):
+    return f"/api/v1/billing/invoices/{issued_invoice(org).pk}"
+
+
+def api_billing_invoice_pdf(org):
+    return f"/api/v1/billing/invoices/{issued_invoice(org).pk}/pdf"
+
+
+def page_billing_invoice_pdf(org):
+    return reverse("billing:invoice_pdf", args=[issued_invoice(org).pk])
 
 
 def page_settings(org):
@@ -210,6 +231,11 @@ ROUTES = [
     Route("admin", Perm.ADMIN, "web", "post", page_job_retry),
     Route("admin", Perm.ADMIN, "api", "patch", api_billing_subscription, {"seats": 7}, billing=True),
     Route("admin", Perm.ADMIN, "web", "get", page_billing, billing=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_billing_usage, billing=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_billing_invoices, billing=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_billing_invoice, billing=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_billing_invoice_pdf, billing=True),
+    Route("admin", Perm.ADMIN, "web", "get", page_billing_invoice_pdf, billing=True),
     Route(
         "admin",
         Perm.ADMIN,
@@ -270,6 +296,28 @@ def test_export_is_audited(org, web_as, route):
     response = client.get(route.path(org))
     b"".join(response.streaming_content)
     assert AuditEntry.objects.filter(tenant=org, action="audit.exported").exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_customer_role_marks_its_own_invoice_paid(org, api_as, settings, role):
+    """POST /billing/invoices/{id}/mark-paid is platform staff's (bank transfers), never the customer's."""
+    settings.BILLING_ENABLED = True
+    invoice = issued_invoice(org)
+    response = api_as(role).post(f"/api/v1/billing/invoices/{invoice.pk}/mark-paid")
+    assert response.status_code == 403
+    invoice.refresh_from_db()
+    assert invoice.status == "issued"
+
+
+def test_platform_staff_mark_an_invoice_paid(org, settings):
+    from octopushx.tenancy.services import platform_org
+
+    settings.BILLING_ENABLED = True
+    invoice = issued_invoice(org)
+    staff = ApiClient(make_member(platform_org(), Role.ADMIN, email="staff@example.test"))
+    assert staff.post(f"/api/v1/billing/invoices/{invoice.pk}/mark-paid").status_code == 200
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
 
 
 def test_every_route_kind_is_covered():

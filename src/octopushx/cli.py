@@ -322,6 +322,51 @@ def cmd_jobs_run(args) -> None:
     print(f"Ran {ran} job(s) and {runs} workflow run(s).")
 
 
+def cmd_billing_run(args) -> None:
+    """Close every billing period that ended before the date (idempotent; see README, Invoices)."""
+    from datetime import date
+
+    from octopushx.billing import clock, invoices, services
+
+    if not services.enabled():
+        raise CommandError("billing is off: set OCTOPUSHX_BILLING=1")
+    try:
+        at = date.fromisoformat(args.at) if args.at else None
+    except ValueError:
+        raise CommandError(f"--at {args.at!r} is not a date; write YYYY-MM-DD")
+    if at is None:
+        counts = invoices.run()
+    else:
+        with clock.frozen(at):
+            counts = invoices.run(at)
+    print(
+        f"Billing run as of {(at or clock.today()).isoformat()}: {counts['issued']} issued, "
+        f"{counts['drafted'] + counts['updated'] + counts['unchanged']} draft(s) in their grace days "
+        f"({counts['drafted']} new, {counts['updated']} updated), {counts['kept']} issued before."
+    )
+
+
+def cmd_billing_tax_rate(args) -> None:
+    """Set (or list) the tax rate per customer country that invoices apply."""
+    from django.core.exceptions import ValidationError
+
+    from octopushx.billing import invoices
+    from octopushx.billing.models import TaxRate
+    from octopushx.core.context import Actor
+
+    if args.country is None:
+        for row in TaxRate.objects.all():
+            print(f"{row.country}  {row.name} {row.rate.normalize():f} %")
+        return
+    if args.rate is None:
+        raise CommandError("give the rate in percent after the country, e.g. `billing tax-rate DE 19`")
+    try:
+        row = invoices.set_tax_rate(Actor.system("cli"), args.country, args.rate, args.name)
+    except ValidationError as exc:
+        raise CommandError("; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items()))
+    print(f"{row.country}: {row.name} {row.rate.normalize():f} %")
+
+
 def cmd_analyze(args) -> None:
     """Transcribe and analyse one recording; needs neither Django nor a database."""
     from octopushx.intelligence import console
@@ -401,6 +446,16 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(dest="action", required=True)
     p = jobs.add_parser("run", help="run every due job in this process and exit")
     p.set_defaults(func=cmd_jobs_run)
+
+    billing = sub.add_parser("billing", help="billing").add_subparsers(dest="action", required=True)
+    p = billing.add_parser("run", help="close every billing period that ended before the date (idempotent)")
+    p.add_argument("--at", help="the day to run as of, YYYY-MM-DD (default: today, UTC)")
+    p.set_defaults(func=cmd_billing_run)
+    p = billing.add_parser("tax-rate", help="set a customer country's tax rate (no arguments: list them)")
+    p.add_argument("country", nargs="?", help="ISO 3166 code, e.g. DE")
+    p.add_argument("rate", nargs="?", help="percent, e.g. 19")
+    p.add_argument("--name", default="VAT")
+    p.set_defaults(func=cmd_billing_tax_rate)
 
     from octopushx.intelligence.console import add_arguments as analyze_arguments
 

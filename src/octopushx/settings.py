@@ -356,6 +356,8 @@ JOB_REAPER_SECONDS = env_int("OCTOPUSHX_REAPER_SECONDS", 60)
 # Billing (plans, seats, entitlements, the Billing page and /api/v1/billing): off, every
 # organisation has every feature with no limits and no billing screens.
 BILLING_ENABLED = env_bool("OCTOPUSHX_BILLING", False)
+# Days after a period ends during which its invoice stays a draft (late usage lands on it).
+BILLING_GRACE_DAYS = env_int("OCTOPUSHX_BILLING_GRACE_DAYS", 3)
 
 STUDIO_ALLOW_PRIVATE_URLS = env_bool("OCTOPUSHX_STUDIO_ALLOW_PRIVATE_URLS", False)
 STUDIO_HTTP_TIMEOUT = float(env("OCTOPUSHX_STUDIO_HTTP_TIMEOUT", "10"))

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from ninja import Router, Schema
+from django.http import Http404, HttpResponse
+from ninja import Field, Query, Router, Schema
 
 from octopushx.api.auth import require
 from octopushx.api.errors import ErrorOut
-from octopushx.billing import catalogue, money, services
-from octopushx.billing.models import CatalogueVersion, Subscription
+from octopushx.billing import catalogue, documents, invoices, ledger, money, services
+from octopushx.billing.models import CatalogueVersion, Invoice, Subscription
 from octopushx.tenancy.roles import Perm
 
 router = Router(tags=["billing"])
@@ -259,3 +259,112 @@ def update_subscription(request, data: BillingSubscriptionPatch):
     fields = data.model_dump(exclude_unset=True)
     subscription = services.change_subscription(request.tenant, request.actor, **fields)
     return _subscription_out(subscription)
+
+
+# --- usage and invoices ------------------------------------------------------------------------------
+
+
+class BillingUsageQuery(Schema):
+    from_: str | None = Field(None, alias="from", description="First day, YYYY-MM-DD (default: the period's)")
+    to: str | None = Field(None, description="Last day, YYYY-MM-DD (default: the period's)")
+
+
+@router.get(
+    "/billing/usage",
+    summary="Usage per metric: totals and a daily series (owners and admins)",
+    response={200: dict, 404: ErrorOut},
+)
+def get_usage(request, filters: Query[BillingUsageQuery]):
+    """``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (both days included, at most 366 days; by default the
+    current billing period). Each metric answers its total and one quantity per day, as decimal strings."""
+    require(request, Perm.ADMIN)
+    _billing_on()
+    _own_subscription(request)
+    return ledger.usage_report(request.tenant, filters.from_, filters.to)
+
+
+def _invoice_out(invoice: Invoice, *, lines: bool = True) -> dict[str, Any]:
+    currency = invoice.currency
+
+    def amount(value) -> str:
+        return money.format_amount(value, currency)
+
+    out = {
+        "id": str(invoice.pk),
+        "number": invoice.number or None,
+        "status": invoice.status,
+        "currency": currency,
+        "period_start": invoice.period_start.isoformat(),
+        "period_end": invoice.period_end.isoformat(),
+        "issued_at": invoice.issued_at.isoformat() if invoice.issued_at else None,
+        "paid_at": invoice.paid_at.isoformat() if invoice.paid_at else None,
+        "subtotal": amount(invoice.subtotal),
+        "tax": amount(invoice.tax),
+        "tax_rule": invoice.tax_rule,
+        "total": amount(invoice.total),
+    }
+    if lines:
+        out["lines"] = [
+            {
+                "description": line.description,
+                "quantity": format(line.quantity.normalize(), "f"),
+                "unit_price": format(line.unit_price.normalize(), "f"),
+                "amount": amount(line.amount),
+            }
+            for line in invoice.lines.all()
+        ]
+    return out
+
+
+@router.get(
+    "/billing/invoices",
+    summary="The organisation's invoices, newest first (owners and admins)",
+    response={200: dict, 404: ErrorOut},
+)
+def list_invoices(request):
+    """Drafts (their period's grace days still run; no number yet), issued and paid invoices."""
+    require(request, Perm.ADMIN)
+    _billing_on()
+    found = invoices.invoices_of(request.tenant).prefetch_related("lines")
+    return {"items": [_invoice_out(invoice) for invoice in found]}
+
+
+@router.get(
+    "/billing/invoices/{invoice_id}",
+    summary="One invoice with its lines (owners and admins)",
+    response={200: dict, 404: ErrorOut},
+)
+def get_invoice(request, invoice_id: str):
+    """Amounts are decimal strings in the currency's minor unit; ``tax_rule`` says which tax rule applied."""
+    require(request, Perm.ADMIN)
+    _billing_on()
+    return _invoice_out(invoices.find(request.tenant, request.actor, invoice_id))
+
+
+@router.get(
+    "/billing/invoices/{invoice_id}/pdf",
+    summary="One invoice as PDF (owners and admins)",
+    response={200: None, 404: ErrorOut},
+)
+def invoice_pdf(request, invoice_id: str):
+    require(request, Perm.ADMIN)
+    _billing_on()
+    invoice = invoices.find(request.tenant, request.actor, invoice_id)
+    response = HttpResponse(documents.invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{documents.filename(invoice)}"'
+    return response
+
+
+@router.post(
+    "/billing/invoices/{invoice_id}/mark-paid",
+    summary="Record that an issued invoice was paid (platform staff)",
+    response={200: dict, 404: ErrorOut},
+)
+def mark_invoice_paid(request, invoice_id: str):
+    """For bank transfers: platform staff only (a customer cannot mark its own invoice paid: 403).
+    A draft or an invoice already paid is a 422 and nothing changes."""
+    invoice = invoices.find(request.tenant, request.actor, invoice_id)  # another organisation's: 404
+    if not catalogue.is_platform_staff(request.actor):
+        raise PermissionDenied("Only platform staff mark invoices paid")
+    _billing_on()
+    return _invoice_out(invoices.mark_paid(invoice, request.actor))

@@ -11,8 +11,16 @@ labels(
         "subscription.changed": "Subscription changed",
         "subscription.migrated": "Subscription moved to a newer catalogue version",
         "catalogue.published": "Catalogue version published",
+        "invoice.issued": "Invoice issued",
+        "invoice.paid": "Invoice marked paid",
+        "tax_rate.set": "Tax rate set",
     },
-    object_types={"subscription": "Subscription", "catalogue_version": "Catalogue version"},
+    object_types={
+        "subscription": "Subscription",
+        "catalogue_version": "Catalogue version",
+        "invoice": "Invoice",
+        "tax_rate": "Tax rate",
+    },
     fields={
         "plan": "Plan",
         "plan_chosen": "Plan chosen",
@@ -25,6 +33,10 @@ labels(
         "cancel_at_period_end": "Cancel at period end",
         "version": "Version",
         "addon": "Add-on",
+        "number": "Number",
+        "total": "Total",
+        "status": "Status",
+        "rate": "Rate",
     },
     system_actors={"billing": "Billing"},
 )

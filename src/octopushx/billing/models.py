@@ -180,3 +180,139 @@ class SubscriptionChange(TenantModel):
     class Meta:
         ordering = ["effective_on", "recorded_at"]
         indexes = [models.Index(fields=["subscription", "effective_on"])]
+
+
+# --- usage --------------------------------------------------------------------------------------
+
+
+class Metric(models.TextChoices):
+    TRANSCRIPTION_MINUTES = "transcription_minutes", "Transcription minutes"
+    STORAGE_GB_DAYS = "storage_gb_days", "Storage (GB-days)"
+    WORKFLOW_RUNS = "workflow_runs", "Workflow runs"
+
+
+class UsageEvent(TenantModel):
+    """One metered quantity (the ledger's truth); ``key`` makes a repeated measurement count once."""
+
+    metric = models.CharField(max_length=32, choices=Metric.choices)
+    quantity = models.DecimalField(max_digits=18, decimal_places=4)
+    occurred_at = models.DateTimeField()
+    key = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["occurred_at"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "metric", "key"], name="billing_usage_once")]
+        indexes = [models.Index(fields=["tenant", "metric", "occurred_at"])]
+
+
+class UsageDay(TenantModel):
+    """The daily total of one metric (UTC days); rebuilt from ``UsageEvent`` at any time."""
+
+    metric = models.CharField(max_length=32, choices=Metric.choices)
+    day = models.DateField()
+    quantity = models.DecimalField(max_digits=18, decimal_places=4, default=0)
+    events = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "metric"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "metric", "day"], name="billing_usage_day_once")]
+
+
+# --- tax and invoices ---------------------------------------------------------------------------
+
+
+class TaxRate(models.Model):
+    """The VAT (or sales tax) rate of a customer country, maintained by the operator."""
+
+    country = models.CharField(max_length=2, unique=True, help_text="ISO 3166 code, e.g. GB")
+    rate = models.DecimalField(max_digits=5, decimal_places=2, help_text="Percent, e.g. 20.00")
+    name = models.CharField(max_length=40, default="VAT")
+
+    class Meta:
+        ordering = ["country"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.rate} % ({self.country})"
+
+
+class BillingProfile(TenantModel):
+    """Who a customer is for tax: country, and whether it buys as a business with a VAT number."""
+
+    legal_name = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=2, default="GB")
+    business = models.BooleanField(default=False)
+    vat_number = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="billing_one_profile_per_tenant")]
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ISSUED = "issued", "Issued"
+    PAID = "paid", "Paid"
+
+
+class InvoiceCounter(models.Model):
+    """The last invoice number an issuer gave; locked while the next one is taken (no gaps)."""
+
+    issuer = models.OneToOneField("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"last invoice number {self.last_number}"
+
+
+class Invoice(TenantModel):
+    """One subscription period's invoice: a draft while its usage may still arrive, then issued (frozen)."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="invoices")
+    issuer = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=32, blank=True, help_text="Given when issued")
+    sequence = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    currency = models.CharField(max_length=3)
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="The period's last day")
+    catalogue_version = models.PositiveIntegerField()
+    subtotal = models.DecimalField(max_digits=14, decimal_places=3)
+    tax = models.DecimalField(max_digits=14, decimal_places=3)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    tax_rule = models.CharField(max_length=300)
+    total = models.DecimalField(max_digits=14, decimal_places=3)
+    customer = models.JSONField(default=dict, help_text="Name, country and VAT number as invoiced")
+    computed = models.TextField(help_text="The computation as canonical JSON (the same inputs give the same bytes)")
+    issued_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "period_start"], name="billing_one_invoice_per_period"),
+            models.UniqueConstraint(
+                fields=["issuer", "sequence"], condition=Q(sequence__isnull=False), name="billing_invoice_number_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"draft {self.period_start}"
+
+    @property
+    def total_text(self) -> str:
+        """The total with the currency's places ("42.00")."""
+        from octopushx.billing.money import format_amount
+
+        return format_amount(self.total, self.currency)
+
+
+class InvoiceLine(TenantModel):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=16)
+    description = models.CharField(max_length=300)
+    quantity = models.DecimalField(max_digits=18, decimal_places=4)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=6)
+    amount = models.DecimalField(max_digits=14, decimal_places=3)
+
+    class Meta:
+        ordering = ["position"]

@@ -6,4 +6,5 @@ app_name = "billing"
 
 urlpatterns = [
     path("", views.subscription_page, name="subscription"),
+    path("invoices/<uuid:invoice_id>.pdf", views.invoice_pdf, name="invoice_pdf"),
 ]

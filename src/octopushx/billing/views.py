@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
-from octopushx.billing import catalogue, money, services
+from octopushx.billing import catalogue, documents, invoices, ledger, money, services
 from octopushx.billing.models import Interval, Pricing
 from octopushx.tenancy.roles import Perm
 from octopushx.tenancy.views import _form_errors, requires
@@ -57,6 +57,8 @@ def subscription_page(request):
     info = services.summary(subscription)
     version = subscription.version
     held = {row.addon_id: row.quantity for row in info["addons"]}
+    usage = ledger.usage_report(request.tenant)
+    minutes = next(m for m in usage["metrics"] if m["metric"] == "transcription_minutes")
 
     def price_of(item, interval):
         price = item.prices.filter(currency=subscription.currency, interval=interval).first()
@@ -95,5 +97,24 @@ def subscription_page(request):
             # On trial more people may have joined than the seats set: offer enough for everyone.
             "seats_value": max(info["seats"], info["seats_used"]),
             "intervals": Interval.choices,
+            "usage": usage,
+            "usage_chart": {
+                "type": "bar",
+                "name": "Transcription minutes",
+                "labels": [day["date"] for day in minutes["days"]],
+                "values": [float(day["quantity"]) for day in minutes["days"]],
+            },
+            "invoices": list(invoices.invoices_of(request.tenant)[:24]),
         },
     )
+
+
+@requires(Perm.ADMIN)
+def invoice_pdf(request, invoice_id):
+    """The invoice as PDF, for the organisation's owners and admins."""
+    if not services.enabled() or not services.is_billed(request.tenant):
+        raise Http404("Billing is not turned on")
+    invoice = invoices.invoices_of(request.tenant).get_for_tenant(request.tenant, invoice_id)
+    response = HttpResponse(documents.invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{documents.filename(invoice)}"'
+    return response

@@ -1,0 +1,63 @@
+"""The invoice PDF, drawn by the platform's one renderer (``core.pdf``)."""
+
+from __future__ import annotations
+
+from octopushx.billing import money
+from octopushx.billing.models import Invoice
+from octopushx.core import pdf
+
+
+def filename(invoice: Invoice) -> str:
+    return f"invoice-{invoice.number or 'draft-' + invoice.period_start.isoformat()}.pdf"
+
+
+def _long(day) -> str:
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    """Issuer, customer, period, the lines, subtotal, tax (with the rule that applied) and total."""
+    issuer = invoice.issuer
+    currency = invoice.currency
+    customer = invoice.customer or {}
+    facts = [
+        ("Number", invoice.number or "Draft (numbered when issued)"),
+        ("Status", invoice.get_status_display()),
+        ("Period", f"{_long(invoice.period_start)} – {_long(invoice.period_end)}"),
+        ("Customer", customer.get("name") or invoice.tenant.name),
+        ("Country", customer.get("country", "")),
+    ]
+    if customer.get("vat_number"):
+        facts.append(("VAT number", customer["vat_number"]))
+    if invoice.issued_at:
+        facts.append(("Issued", _long(invoice.issued_at.date())))
+    if invoice.paid_at:
+        facts.append(("Paid", _long(invoice.paid_at.date())))
+    header = pdf.Header(
+        title=f"Invoice {invoice.number}" if invoice.number else "Draft invoice",
+        organisation=issuer.brand_name or issuer.name,
+        brand=issuer.brand_name or issuer.name,
+        accent=issuer.brand_color or None,
+        facts=facts,
+        footer=f"{issuer.brand_name or issuer.name} · amounts in {currency}",
+    )
+
+    def amount(value) -> str:
+        return money.format_amount(value, currency)
+
+    def build(styles: pdf.Styles) -> list:
+        rows = [
+            [line.description, format(line.quantity.normalize(), "f"), format(line.unit_price.normalize(), "f"),
+             amount(line.amount)]
+            for line in invoice.lines.all()
+        ]  # fmt: skip
+        rows += [
+            ["Subtotal", "", "", amount(invoice.subtotal)],
+            [invoice.tax_rule, "", "", amount(invoice.tax)],
+            [f"Total ({currency})", "", "", amount(invoice.total)],
+        ]
+        return pdf.data_table(
+            styles, ["Description", "Quantity", "Unit price", "Amount"], rows, numeric=(1, 2, 3), emphasis_last=True
+        )
+
+    return pdf.render(header, build=build)

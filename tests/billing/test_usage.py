@@ -1,0 +1,73 @@
+"""Usage metering: transcribed minutes once per analysed call, the daily aggregate, the ledger totals."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from octopushx.billing import clock, ledger
+from octopushx.billing.models import UsageDay, UsageEvent
+from octopushx.calls import services as call_services
+from octopushx.core import metering
+from tests.billing.conftest import DAY_ONE
+from tests.calls.factories import CALL_SCRIPT, analysed_call, analysis
+
+
+def _minutes(call) -> Decimal:
+    return (Decimal(str(call.duration)) / 60).quantize(Decimal("0.01"))
+
+
+def test_products_register_their_meters_through_usage_py():
+    assert ("transcription_minutes", "call.analysed") in {(m.metric, m.event) for m in metering.meters()}
+
+
+def test_an_analysed_call_is_metered_by_its_duration(customer):
+    call = analysed_call(customer)
+    event = UsageEvent.objects.get(tenant=customer)
+    assert event.metric == "transcription_minutes"
+    assert event.key == str(call.pk)
+    assert event.quantity == _minutes(call) > 0
+    assert event.occurred_at.date() == DAY_ONE
+
+
+def test_a_reprocessed_call_is_metered_once(customer):
+    call = analysed_call(customer)
+    call_services.save_result(call, 2, None, analysis(CALL_SCRIPT), [0.2])
+    with clock.frozen(DAY_ONE + timedelta(days=1)):
+        call_services.save_result(call, 3, None, analysis(CALL_SCRIPT), [0.2])
+    assert UsageEvent.objects.filter(tenant=customer).count() == 1
+    assert UsageDay.objects.get(tenant=customer).events == 1
+
+
+def test_with_billing_off_nothing_is_metered(customer, settings):
+    settings.BILLING_ENABLED = False
+    analysed_call(customer)
+    assert not UsageEvent.objects.exists()
+
+
+def test_the_same_key_counts_once(customer):
+    assert ledger.record(customer, "workflow_runs", "run-1", Decimal(1)) is True
+    assert ledger.record(customer, "workflow_runs", "run-1", Decimal(1)) is False
+    assert ledger.totals(customer, DAY_ONE, DAY_ONE)["workflow_runs"] == 1
+
+
+def test_totals_count_the_days_asked_for_only(customer):
+    ledger.record(customer, "transcription_minutes", "a", Decimal("1.5"), datetime(2026, 3, 1, 23, 59, tzinfo=UTC))
+    ledger.record(customer, "transcription_minutes", "b", Decimal("2"), datetime(2026, 3, 2, 0, 0, tzinfo=UTC))
+    ledger.record(customer, "transcription_minutes", "c", Decimal("3"), datetime(2026, 3, 3, 23, 59, tzinfo=UTC))
+    assert ledger.totals(customer, date(2026, 3, 2), date(2026, 3, 3))["transcription_minutes"] == Decimal("5")
+    assert ledger.totals(customer, date(2026, 3, 1), date(2026, 3, 1))["transcription_minutes"] == Decimal("1.5")
+
+
+def test_the_daily_aggregate_is_rebuilt_from_the_events(customer):
+    for n, day in enumerate([1, 1, 2, 5]):
+        ledger.record(
+            customer, "transcription_minutes", f"k{n}", Decimal("2.25"), datetime(2026, 3, day, 12, tzinfo=UTC)
+        )
+    before = list(UsageDay.objects.filter(tenant=customer).values_list("metric", "day", "quantity", "events"))
+    UsageDay.objects.filter(tenant=customer).update(quantity=0, events=0)  # drifted or lost
+    assert ledger.rebuild_days(customer) == 3
+    after = list(UsageDay.objects.filter(tenant=customer).values_list("metric", "day", "quantity", "events"))
+    assert after == before
+    series = ledger.daily(customer, date(2026, 3, 1), date(2026, 3, 3))["transcription_minutes"]
+    assert series == [(date(2026, 3, 1), Decimal("4.5")), (date(2026, 3, 2), Decimal("2.25")), (date(2026, 3, 3), 0)]
