@@ -99,6 +99,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "octopushx.core.middleware.RequestIdMiddleware",
     "octopushx.core.middleware.MetricsMiddleware",
+    # Before anything reads request.get_host(): verified brand domains are allowed hosts.
+    "octopushx.tenancy.hosts.BrandHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "octopushx.core.middleware.ContentSecurityPolicyMiddleware",
     "octopushx.shield.limits.middleware.RateLimitMiddleware",
@@ -107,7 +109,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "octopushx.core.links.RequestBaseUrlMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "octopushx.tenancy.hosts.BrandCsrfViewMiddleware",  # Django's, trusting verified brand domains too
     "octopushx.core.text.FormTextMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
