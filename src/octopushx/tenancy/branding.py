@@ -392,7 +392,7 @@ def _mark_verified(record: BrandDomain, actor: Actor, *, method: str) -> BrandDo
         obj=record,
         changes={"domain": [None, record.domain], "method": [None, method]},
     )
-    transaction.on_commit(invalidate_hosts)
+    _invalidate_hosts_now_and_on_commit()
     return record
 
 
@@ -414,7 +414,7 @@ def verify_without_dns(domain: str, actor: Actor) -> BrandDomain:
 def remove_domain(record: BrandDomain, actor: Actor) -> None:
     audit.record(record.tenant, actor, "brand.domain_removed", obj=record, changes={"domain": [record.domain, None]})
     record.delete()
-    transaction.on_commit(invalidate_hosts)
+    _invalidate_hosts_now_and_on_commit()
 
 
 def domains_visible_to(tenant: Organization, actor: Actor):
@@ -443,6 +443,13 @@ def verified_hosts() -> dict[str, str]:
 
 def invalidate_hosts() -> None:
     cache.delete(HOSTS_CACHE_KEY)
+
+
+def _invalidate_hosts_now_and_on_commit() -> None:
+    # Now, so this transaction reads its own change; again after the commit, because another
+    # request may have cached the old set in between.
+    invalidate_hosts()
+    transaction.on_commit(invalidate_hosts)
 
 
 def owner_for_host(host: str) -> str | None:
