@@ -80,3 +80,18 @@ def test_invitation_email_of_a_branded_customer_never_names_the_platform(custome
 def test_the_check_finds_the_platform_name(db, client):
     """The control: without a brand, the same pages do name the platform."""
     assert leaks(client.get("/accounts/login/").content.decode())
+
+
+def test_password_reset_email_asked_on_the_brand_domain_never_names_the_platform(customer, client):
+    from octopushx.core import jobs
+
+    member = make_member(customer, Role.AGENT)
+    response = client.post("/accounts/password-reset/", {"email": member.user.email}, HTTP_HOST=HOST)
+    assert response.status_code == 302
+    jobs.drain()  # the email goes out from a job
+    [message] = mail.outbox
+    assert message.subject == "Reset your Northwind Voice password"
+    assert message.from_email == "Northwind Voice <hello@northwind.example>"
+    assert f"http://{HOST}/accounts/" in message.body
+    headers = "\n".join(f"{k}: {v}" for k, v in message.message().items())
+    assert leaks(f"{headers}\n{message.subject}\n{message.body}") == []

@@ -132,6 +132,13 @@ def for_organization(org: Organization | None) -> ResolvedBrand:
     return resolve(brand_owner(org), shown_to=org if org is not None and org.kind == OrgKind.CUSTOMER else None)
 
 
+def for_host(host: str) -> ResolvedBrand:
+    """The brand of a verified custom domain, else the platform's default brand."""
+    owner_id = owner_for_host(host)
+    owner = Organization.objects.filter(pk=owner_id, deleted_at__isnull=True).first() if owner_id else None
+    return resolve(owner) if owner is not None else for_organization(None)
+
+
 def for_request(request) -> ResolvedBrand:
     """A verified custom domain's brand, else the signed-in tenant's, else the platform default."""
     owner_id = getattr(request, "brand_owner_id", None)
