@@ -13,9 +13,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
 from django.middleware.csrf import CsrfViewMiddleware
 
 from octopushx.tenancy import branding
+
+
+def is_platform_host(host: str) -> bool:
+    """One of the configured ``ALLOWED_HOSTS`` by name (not by ``*``): never a brand's, no lookup needed."""
+    domain, _port = split_domain_port(host)
+    own = [pattern for pattern in settings.ALLOWED_HOSTS if pattern != "*"]
+    return bool(domain) and validate_host(domain, own)
 
 
 class BrandHostMiddleware:
@@ -24,7 +33,7 @@ class BrandHostMiddleware:
 
     def __call__(self, request):
         raw_host = request._get_raw_host()
-        owner_id = branding.owner_for_host(raw_host)
+        owner_id = None if is_platform_host(raw_host) else branding.owner_for_host(raw_host)
         request.brand_owner_id = owner_id
         if owner_id is not None:
             # The domain was verified for a brand: it is one of this platform's hosts.
