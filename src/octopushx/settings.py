@@ -109,7 +109,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "octopushx.core.links.RequestBaseUrlMiddleware",
-    "octopushx.tenancy.hosts.BrandCsrfViewMiddleware",  # Django's, trusting verified brand domains too
+    "django.middleware.csrf.CsrfViewMiddleware",
     "octopushx.core.text.FormTextMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",

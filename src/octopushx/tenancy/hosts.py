@@ -1,21 +1,20 @@
-"""Custom brand domains at the edge: verified domains are allowed hosts and trusted CSRF origins.
+"""Custom brand domains at the edge: a verified domain is an allowed host, and its own CSRF origin.
 
-``settings.ALLOWED_HOSTS`` and ``CSRF_TRUSTED_ORIGINS`` are fixed at start-up (and Django's CSRF
-middleware caches its reading of them), while brand domains are verified at run time. So:
+``settings.ALLOWED_HOSTS`` is fixed at start-up while brand domains are verified at run time, so
+``BrandHostMiddleware`` runs before anything asks ``request.get_host()``: when the raw Host is a
+verified brand domain it records the brand owner on the request and answers that host from
+``get_host`` for this request; any other host goes through Django's own check unchanged.
 
-* ``BrandHostMiddleware`` runs before anything asks ``request.get_host()``: when the raw Host
-  is a verified brand domain it records the brand owner on the request and answers that host
-  from ``get_host`` for this request; any other host goes through Django's own check unchanged.
-* ``BrandCsrfViewMiddleware`` also trusts an ``Origin`` on a verified domain (same scheme).
+Django's CSRF middleware compares a form's ``Origin`` (or, over HTTPS, its ``Referer``) with
+``get_host()``, so forms on a verified domain posting to it pass. A brand domain is deliberately
+not trusted for posts to *other* hosts: its owner controls its DNS and could point it at a server
+of their own after verification.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
-from django.middleware.csrf import CsrfViewMiddleware
 
 from octopushx.tenancy import branding
 
@@ -39,15 +38,3 @@ class BrandHostMiddleware:
             # The domain was verified for a brand: it is one of this platform's hosts.
             request.get_host = lambda: raw_host
         return self.get_response(request)
-
-
-class BrandCsrfViewMiddleware(CsrfViewMiddleware):
-    def _origin_verified(self, request):
-        if super()._origin_verified(request):
-            return True
-        try:
-            origin = urlsplit(request.META["HTTP_ORIGIN"])
-        except ValueError:
-            return False
-        scheme = "https" if request.is_secure() else "http"
-        return origin.scheme == scheme and branding.owner_for_host(origin.netloc) is not None
