@@ -119,3 +119,13 @@ def test_host_lookups_are_cached(reseller, client, django_assert_num_queries):
         for _ in range(3):
             assert branding.owner_for_host(HOST) == str(reseller.pk)
     assert BrandDomain.objects.count() == 1
+
+
+def test_legal_documents_on_the_domain_are_the_brands(reseller, client):
+    from octopushx.shield.legal.services import publish
+    from octopushx.tenancy.services import platform_org
+
+    publish(platform_org(), SYSTEM, kind="terms", title="Terms", body="platform terms")
+    publish(reseller, SYSTEM, kind="terms", title="Terms", body="northwind terms")
+    assert "northwind terms" in page(client, "/legal/terms/")
+    assert "platform terms" in client.get("/legal/terms/").content.decode()
