@@ -95,3 +95,12 @@ def test_password_reset_email_asked_on_the_brand_domain_never_names_the_platform
     assert f"http://{HOST}/accounts/" in message.body
     headers = "\n".join(f"{k}: {v}" for k, v in message.message().items())
     assert leaks(f"{headers}\n{message.subject}\n{message.body}") == []
+
+
+def test_authenticator_apps_name_the_brand(customer):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    member = make_member(customer, Role.AGENT)
+    device = TOTPDevice.objects.create(user=member.user, name="phone", confirmed=False)
+    assert "issuer=Northwind%20Voice" in device.config_url
+    assert leaks(device.config_url) == []

@@ -152,6 +152,17 @@ def for_request(request) -> ResolvedBrand:
     return for_organization(tenant)
 
 
+def product_name_for_user(user) -> str:
+    """The product name a person knows the platform by: the brand of their first organisation."""
+    membership = (
+        Membership.objects.filter(user=user, tenant__deleted_at__isnull=True)
+        .select_related("tenant")
+        .order_by("created_at")
+        .first()
+    )
+    return for_organization(membership.tenant if membership else None).product_name
+
+
 # --- editing -------------------------------------------------------------------------------
 
 
