@@ -194,3 +194,12 @@ def test_unknown_brand_asset_is_404(db, client):
     customer_blob = Blob.objects.create(tenant=make_org("Acme"), path="x/y", size=1)
     # A stored file that is not a brand image (a recording, an export) is never served here.
     assert client.get(f"/brand-assets/{customer_blob.pk}/").status_code == 404
+
+
+def test_a_reseller_brand_without_a_product_name_never_falls_back_to_the_platforms(db):
+    reseller = make_org("Northwind Telecom", kind=OrgKind.RESELLER)
+    branding.set_image(reseller, SYSTEM, "logo", image_bytes())
+    customer = make_org("Their customer", parent=reseller)
+    # Emails, PDFs and alerts read Organization.brand: the reseller's name, not the platform's.
+    assert customer.brand == "Northwind Telecom"
+    assert branding.for_organization(customer).product_name == "Northwind Telecom"

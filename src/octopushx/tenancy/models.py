@@ -73,10 +73,10 @@ class Organization(models.Model):
 
     @property
     def brand(self) -> str:
-        for org in [self, *self.ancestors()]:
-            if org.brand_name:
-                return org.brand_name
-        return "OctopushX"
+        """The product name this organisation's people see (a customer's: its reseller's brand)."""
+        from octopushx.tenancy import branding
+
+        return branding.for_organization(self).product_name
 
     @property
     def accent(self) -> str:
