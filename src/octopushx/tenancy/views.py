@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from octopushx.core.context import Actor
 from octopushx.tenancy import services
@@ -225,6 +225,7 @@ def delete_organization(request):
 # --- white-label brand ---------------------------------------------------------------------
 
 
+@require_GET
 def brand_asset(request, asset_id):
     """A brand's logo or favicon: public (the sign-in page shows it), cached for good (ids change)."""
     from django.http import HttpResponse
