@@ -36,7 +36,11 @@ def _isolated_data_dir(settings, tmp_path):
     from octopushx.core import keys
 
     keys._cache.clear()
+    from octopushx.tenancy import branding
+
+    branding.invalidate_hosts()  # verified brand domains are cached; each test starts with its own
     yield
+    branding.invalidate_hosts()
 
 
 def make_org(name: str = "Acme", kind: str = OrgKind.CUSTOMER, parent=None):

@@ -16,10 +16,12 @@ from django.urls import reverse
 from octopushx.accounts.models import ApiToken
 from octopushx.billing.models import Subscription
 from octopushx.core.models import AuditEntry, Job, JobState
-from octopushx.tenancy.models import Invitation, Membership
+from octopushx.tenancy import branding
+from octopushx.tenancy.models import Brand, BrandDomain, Invitation, Membership, OrgKind
 from octopushx.tenancy.roles import MATRIX, RANK, Perm, Role, Scope, can_grant, has_perm, scope_of
 from tests.billing.factories import issued_invoice
-from tests.conftest import ApiClient, make_member
+from tests.conftest import ApiClient, make_member, make_org
+from tests.tenancy.branding_helpers import PublishedResolver, image_bytes, upload
 from tests.test_cross_tenant import API_ROUTES, Ids, _rich_body
 
 ROLES = [Role.OWNER, Role.ADMIN, Role.MANAGER, Role.AGENT, Role.AUDITOR]
@@ -34,6 +36,8 @@ class Route:
     path: Callable[[object], str]  # org -> path (may create the target object)
     body: dict | None = None
     billing: bool = False  # the route exists only with billing on (OCTOPUSHX_BILLING)
+    reseller: bool = False  # called in a reseller organisation (the white-label brand is a reseller's)
+    multipart: bool = False  # ``body`` is a callable making a multipart form (uploads)
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.surface}:{self.method.upper()} {self.path.__name__}"
@@ -94,6 +98,53 @@ def api_billing_plans(org):
 
 def api_billing_subscription(org):
     return "/api/v1/billing/subscription"
+
+
+def api_branding(org):
+    return "/api/v1/branding"
+
+
+def api_branding_logo(org):
+    return "/api/v1/branding/logo"
+
+
+def api_branding_favicon(org):
+    return "/api/v1/branding/favicon"
+
+
+def api_branding_domains(org):
+    return "/api/v1/branding/domains"
+
+
+def _brand_domain(org) -> str:
+    n = BrandDomain.objects.count()
+    return str(branding.add_domain(org, branding_actor(), f"crm{n}.roles.example").pk)
+
+
+def branding_actor():
+    from octopushx.core.context import Actor
+
+    return Actor.system("test")
+
+
+def api_branding_domain(org):
+    return f"/api/v1/branding/domains/{_brand_domain(org)}"
+
+
+def api_branding_domain_verify(org):
+    return f"/api/v1/branding/domains/{_brand_domain(org)}/verify"
+
+
+def page_branding(org):
+    return reverse("tenancy:branding")
+
+
+def _logo_form():
+    return {"file": upload(image_bytes())}
+
+
+def _favicon_form():
+    return {"file": upload(image_bytes("ICO", (32, 32)), "favicon.ico")}
 
 
 def page_billing(org):
@@ -246,6 +297,26 @@ ROUTES = [
         billing=True,
     ),
     Route("delete", Perm.OWNER, "web", "post", page_delete_organization, {"confirm": "Acme Support"}),
+    # the white-label brand: every member reads theirs; reseller owners and admins edit it
+    Route("read", Perm.READ, "api", "get", api_branding),
+    Route("read", Perm.READ, "api", "get", api_branding, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "patch", api_branding, {"support_email": "help@roles.example"}, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "post", api_branding_logo, _logo_form, reseller=True, multipart=True),
+    Route("admin", Perm.ADMIN, "api", "post", api_branding_favicon, _favicon_form, reseller=True, multipart=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_branding_domains, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "post", api_branding_domains, {"domain": "crm.roles.example"}, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "post", api_branding_domain_verify, reseller=True),
+    Route("delete", Perm.ADMIN, "api", "delete", api_branding_domain, reseller=True),
+    Route("admin", Perm.ADMIN, "web", "get", page_branding, reseller=True),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "web",
+        "post",
+        page_branding,
+        {"action": "save", "product_name": "Roles Voice", "primary_color": "#4338ca"},
+        reseller=True,
+    ),
 ]
 
 
@@ -261,21 +332,29 @@ def _state(org) -> tuple:
         ApiToken.objects.filter(tenant=org).count(),
         sorted(Job.objects.filter(tenant=org).values_list("pk", "state")),
         list(Subscription.objects.filter(tenant=org).values_list("plan__slug", "seats", "interval")),
+        (org.brand_name, org.brand_color),
+        list(Brand.objects.filter(tenant=org).values_list("support_email", "logo_id", "favicon_id")),
+        sorted(BrandDomain.objects.filter(tenant=org).values_list("domain", "verified_at")),
     )
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", ROUTES, ids=str)
-def test_role_on_route(org, api_as, web_as, settings, role, route):
+def test_role_on_route(org, api_as, web_as, settings, monkeypatch, role, route):
     settings.BILLING_ENABLED = route.billing
+    monkeypatch.setattr(branding, "make_resolver", PublishedResolver)  # domains verify without the internet
+    if route.reseller:
+        org = make_org("Brand Reseller", kind=OrgKind.RESELLER)
     path = route.path(org)
     if route.surface == "api":
-        client = api_as(role)
+        client = api_as(role, tenant=org)
     else:
-        client = web_as(role)
+        client = web_as(role, tenant=org)
     before = _state(org)
     call = getattr(client, route.method)
-    response = call(path, route.body) if route.body is not None else call(path)
+    body = route.body() if route.multipart else route.body
+    options = {"multipart": True} if route.multipart else {}
+    response = call(path, body, **options) if body is not None else call(path)
     if has_perm(role, route.perm):
         assert response.status_code in (200, 201, 204, 302), (
             f"{role} should be allowed {route}, got {response.status_code}"

@@ -1,4 +1,4 @@
-"""The ``octopushx`` command: serve, worker, migrate, demo, tenant, user, token, audit, keys."""
+"""The ``octopushx`` command: serve, worker, migrate, demo, tenant, brand, user, token, audit, keys."""
 
 from __future__ import annotations
 
@@ -218,6 +218,28 @@ def cmd_tenant_create(args) -> None:
     print(org.pk)
 
 
+def cmd_brand_verify(args) -> None:
+    from django.core.exceptions import ValidationError
+
+    from octopushx.core.context import Actor
+    from octopushx.tenancy import branding
+    from octopushx.tenancy.models import BrandDomain
+
+    actor = Actor.system("cli")
+    domain = (args.domain or "").strip().lower().rstrip(".")
+    try:
+        if args.skip_dns:
+            record = branding.verify_without_dns(domain, actor)
+        else:
+            record = BrandDomain.objects.filter(domain=domain).first()
+            if record is None:
+                raise CommandError(f"No brand has claimed {domain}; add it to a brand first")
+            record = branding.verify_domain(record, actor)
+    except ValidationError as exc:
+        raise CommandError(_validation_message(exc))
+    print(f"{record.domain} is verified for {record.tenant.name}")
+
+
 def cmd_tenant_list(args) -> None:
     from octopushx.tenancy.models import Organization
 
@@ -415,6 +437,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_tenant_create)
     p = tenant.add_parser("list", help="list organisations")
     p.set_defaults(func=cmd_tenant_list)
+
+    brand = sub.add_parser("brand", help="white-label brands").add_subparsers(dest="action", required=True)
+    p = brand.add_parser("verify", help="verify a brand's custom domain (its DNS TXT record, or --skip-dns)")
+    p.add_argument("domain")
+    p.add_argument(
+        "--skip-dns", action="store_true", help="mark it verified without DNS (on-premise installs, tests); audited"
+    )
+    p.set_defaults(func=cmd_brand_verify)
 
     user = sub.add_parser("user", help="users").add_subparsers(dest="action", required=True)
     p = user.add_parser("create", help="add a user to an organisation; prints the user id")

@@ -99,6 +99,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "octopushx.core.middleware.RequestIdMiddleware",
     "octopushx.core.middleware.MetricsMiddleware",
+    # Before anything reads request.get_host(): verified brand domains are allowed hosts.
+    "octopushx.tenancy.hosts.BrandHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "octopushx.core.middleware.ContentSecurityPolicyMiddleware",
     "octopushx.shield.limits.middleware.RateLimitMiddleware",
@@ -212,7 +214,16 @@ SESSION_COOKIE_AGE = env_int("OCTOPUSHX_SESSION_DAYS", 14) * 86400
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-OTP_TOTP_ISSUER = env("OCTOPUSHX_OTP_ISSUER", "OctopushX")
+
+def _totp_issuer(device) -> str:
+    """Authenticator apps name the brand the person works under (a reseller's customers: the reseller's)."""
+    from octopushx.tenancy.branding import product_name_for_user
+
+    return product_name_for_user(device.user)
+
+
+# Set OCTOPUSHX_OTP_ISSUER for one fixed name for everybody.
+OTP_TOTP_ISSUER = env("OCTOPUSHX_OTP_ISSUER") or _totp_issuer
 
 # --- email ----------------------------------------------------------------------------
 # Without SMTP, each email is saved under DATA_DIR/mail and announced in one console line.

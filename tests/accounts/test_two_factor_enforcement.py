@@ -116,7 +116,16 @@ def _page_paths(resolver=None, prefix: str = "") -> list[str]:
     return sorted(set(paths))
 
 
-ALLOWED = ("/accounts/security/", "/accounts/login/", "/accounts/logout/", "/healthz", "/readyz", "/metrics")
+# /brand-assets/: the brand's logo and favicon, public (the sign-in page shows them) and on the enrolment page too.
+ALLOWED = (
+    "/accounts/security/",
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/brand-assets/",
+)
 
 
 def test_every_page_sends_the_unverified_session_to_enrolment(password_only):

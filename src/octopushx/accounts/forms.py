@@ -73,15 +73,19 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         from urllib.parse import urlsplit
 
         from octopushx.core import links
+        from octopushx.tenancy import branding
 
         base_url = base_url or links.base_url()
         users = list(self.get_users(self.cleaned_data["email"]))
         base = urlsplit(base_url)
+        # Asked on a reseller's verified domain: the email comes in that reseller's brand.
+        brand = branding.for_host(base.netloc)
         super().save(
             domain_override=base.netloc,
             use_https=base.scheme == "https",
             subject_template_name="accounts/password_reset_subject.txt",
             email_template_name="accounts/password_reset_email.txt",
-            extra_email_context={"base_url": base_url},
+            from_email=brand.from_email,
+            extra_email_context={"base_url": base_url, "product_name": brand.product_name},
         )
         return len(users)

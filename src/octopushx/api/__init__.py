@@ -36,10 +36,12 @@ def _mount() -> None:
     from octopushx.shield.routers import router as shield_more_router
     from octopushx.studio.api import router as studio_router
     from octopushx.tenancy.api import router as tenancy_router
+    from octopushx.tenancy.branding_api import router as branding_router
     from octopushx.tenancy.jobs_api import router as jobs_router
 
     api.add_router("", accounts_router)
     api.add_router("", tenancy_router)
+    api.add_router("", branding_router)
     api.add_router("", shield_router)
     api.add_router("", shield_more_router)
     api.add_router("", jobs_router)

@@ -14,6 +14,7 @@ SESSION_KEY = "tenant_id"
 OPEN_PREFIXES = (
     "/accounts/",
     "/static/",
+    "/brand-assets/",
     "/healthz",
     "/readyz",
     "/metrics",
@@ -31,6 +32,7 @@ SUSPENDED_OPEN_PREFIXES = (
     "/accounts/sessions/",
     "/switch/",
     "/static/",
+    "/brand-assets/",
     "/healthz",
     "/readyz",
     "/metrics",
@@ -48,6 +50,7 @@ TWO_FACTOR_OPEN_PREFIXES = (
     "/accounts/login/",
     "/accounts/logout/",
     "/static/",
+    "/brand-assets/",
     "/healthz",
     "/readyz",
     "/metrics",

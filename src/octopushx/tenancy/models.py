@@ -73,10 +73,10 @@ class Organization(models.Model):
 
     @property
     def brand(self) -> str:
-        for org in [self, *self.ancestors()]:
-            if org.brand_name:
-                return org.brand_name
-        return "OctopushX"
+        """The product name this organisation's people see (a customer's: its reseller's brand)."""
+        from octopushx.tenancy import branding
+
+        return branding.for_organization(self).product_name
 
     @property
     def accent(self) -> str:
@@ -137,3 +137,54 @@ class Invitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class Brand(models.Model):
+    """The white-label brand of a reseller (or the platform's default): what its customers see.
+
+    The product name and the colour stay on the organisation (``brand_name``, ``brand_color``)
+    so the organisation profile and the brand edit one value; this row holds the rest.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="brand_record")
+    logo = models.ForeignKey("core.Blob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    favicon = models.ForeignKey("core.Blob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    support_email = models.EmailField(blank=True)
+    support_url = models.URLField(max_length=300, blank=True)
+    sender_name = models.CharField(max_length=100, blank=True)
+    sender_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"brand of {self.tenant_id}"
+
+
+class BrandDomain(models.Model):
+    """A custom domain of a brand; served in that brand once its DNS TXT record is verified."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="brand_domains")
+    domain = models.CharField(max_length=253, unique=True)
+    token = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    @property
+    def record_name(self) -> str:
+        return f"{VERIFY_PREFIX}.{self.domain}"
+
+    @property
+    def record_value(self) -> str:
+        return f"{VERIFY_VALUE_PREFIX}{self.token}"
+
+
+VERIFY_PREFIX = "_brand-verify"
+VERIFY_VALUE_PREFIX = "brand-verify="

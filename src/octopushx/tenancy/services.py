@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from octopushx.accounts.models import User
-from octopushx.core import audit, events, jobs, keys, links
+from octopushx.core import audit, events, jobs, keys
 from octopushx.core.context import Actor
 from octopushx.tenancy.models import Invitation, Membership, Organization, OrgKind
 from octopushx.tenancy.roles import Perm, Role, can_grant, has_perm
@@ -211,15 +211,20 @@ def invite(tenant: Organization, actor: Actor, *, email: str, role: str) -> tupl
         invited_by=actor.user,
         expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
     )
-    link = links.absolute_url(f"/invitations/{token}/")
+    from octopushx.tenancy import branding
+
+    brand = branding.for_organization(tenant)
+    link = branding.link_for(tenant, f"/invitations/{token}/")
     audit.record(
         tenant, actor, "invitation.created", obj=invitation, changes={"email": [None, email], "role": [None, role]}
     )
     transaction.on_commit(
         lambda: send_mail(
-            f"You are invited to {tenant.name} on {tenant.brand}",
-            f"{actor.label} invited you to join {tenant.name} as {role}.\n\nAccept within {INVITATION_DAYS} days: {link}\n",
-            None,
+            f"You are invited to {tenant.name} on {brand.product_name}",
+            f"{actor.label} invited you to join {tenant.name} on {brand.product_name} as {role}.\n\n"
+            f"Accept within {INVITATION_DAYS} days: {link}\n"
+            + (f"\nQuestions? {brand.support_email}\n" if brand.support_email else ""),
+            brand.from_email,
             [email],
         )
     )

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from octopushx.core.context import Actor
 from octopushx.tenancy import services
@@ -220,3 +220,109 @@ def delete_organization(request):
     request.session.pop(SESSION_KEY, None)
     messages.success(request, f"{tenant.name} is deleted. Its stored files can no longer be read.")
     return redirect("home")
+
+
+# --- white-label brand ---------------------------------------------------------------------
+
+
+@require_GET
+def brand_asset(request, asset_id):
+    """A brand's logo or favicon: public (the sign-in page shows it), cached for good (ids change)."""
+    from django.http import HttpResponse
+
+    from octopushx.core import blobs
+    from octopushx.tenancy import branding
+
+    blob = branding.image_blob(asset_id)
+    if blob is None:
+        raise Http404("No such image")
+    response = HttpResponse(blobs.read_bytes(blob), content_type=blob.content_type)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@requires(Perm.ADMIN)
+def branding_page(request):
+    """A reseller's (or the platform's) brand: texts, colour, logo and favicon, custom domains."""
+    from octopushx.tenancy import branding
+
+    tenant = request.tenant
+    try:
+        branding.check_owner(tenant)
+    except PermissionDenied:
+        raise PermissionDenied("Only resellers and the platform have a brand; yours is your provider's")
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        try:
+            if action == "save":
+                fields = {key: request.POST.get(key, "") for key in branding.EDITABLE_FIELDS}
+                branding.update_brand(tenant, request.actor, **fields)
+                messages.success(request, "Brand saved.")
+            elif action in ("logo", "favicon"):
+                upload = request.FILES.get(action)
+                if upload is None:
+                    raise ValidationError({"file": [f"Choose a {action} file to upload"]})
+                limit = branding.IMAGE_LIMITS[action]["max_bytes"]
+                branding.set_image(tenant, request.actor, action, upload.read(limit + 1), filename=upload.name)
+                messages.success(request, f"The {action} is replaced.")
+            elif action in ("remove_logo", "remove_favicon"):
+                branding.remove_image(tenant, request.actor, action.removeprefix("remove_"))
+                messages.success(request, "Image removed.")
+            elif action == "add_domain":
+                record = branding.add_domain(tenant, request.actor, request.POST.get("domain", ""))
+                messages.success(request, f"Create the TXT record below for {record.domain}, then verify it.")
+            elif action in ("verify_domain", "remove_domain"):
+                record = (
+                    branding.domains_visible_to(tenant, request.actor)
+                    .filter(pk=_uuid_or_none(request.POST.get("domain_id")))
+                    .first()
+                )
+                if record is None:
+                    raise Http404("No such domain")
+                if action == "verify_domain":
+                    branding.verify_domain(record, request.actor)
+                    messages.success(request, f"{record.domain} is verified and now serves your brand.")
+                else:
+                    branding.remove_domain(record, request.actor)
+                    messages.success(request, f"{record.domain} is removed.")
+            else:
+                raise ValidationError({"action": ["Unknown action"]})
+            return redirect("tenancy:branding")
+        except ValidationError as exc:
+            messages.error(request, _form_errors(exc))
+            tenant.refresh_from_db()
+    resolved = branding.resolve(tenant)
+    record = branding.Brand.objects.filter(tenant=tenant).first()
+    return render(
+        request,
+        "tenancy/branding.html",
+        {
+            "org": tenant,
+            "resolved": resolved,
+            "record": record,
+            "form": {
+                "product_name": request.POST.get("product_name", tenant.brand_name or resolved.product_name)
+                if request.method == "POST"
+                else (tenant.brand_name or resolved.product_name),
+                "primary_color": tenant.brand_color or resolved.primary_color,
+                **{
+                    key: request.POST.get(key, getattr(record, key, ""))
+                    if request.method == "POST"
+                    else getattr(record, key, "")
+                    for key in ("support_email", "support_url", "sender_name", "sender_email")
+                },
+            },
+            "domains": list(branding.BrandDomain.objects.filter(tenant=tenant)),
+            "limits": branding.IMAGE_LIMITS,
+        },
+    )
+
+
+def _uuid_or_none(value):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

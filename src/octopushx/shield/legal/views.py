@@ -17,7 +17,8 @@ from octopushx.tenancy.views import _form_errors, requires
 
 
 def _brand(request) -> Organization | None:
-    """A reseller's public pages pass ``?brand=<id>``; signed-in users see their tenant's."""
+    """A reseller's public pages pass ``?brand=<id>``; signed-in users see their tenant's; on a brand's
+    verified domain, visitors see that brand's."""
     wanted = request.GET.get("brand")
     if wanted:
         try:
@@ -26,7 +27,11 @@ def _brand(request) -> Organization | None:
             )
         except (Organization.DoesNotExist, ValueError, ValidationError):
             raise Http404("No such brand")
-    return getattr(request, "tenant", None)
+    tenant = getattr(request, "tenant", None)
+    host_brand = getattr(request, "brand_owner_id", None)
+    if tenant is None and host_brand is not None:
+        return Organization.objects.filter(pk=host_brand, deleted_at__isnull=True).first()
+    return tenant
 
 
 def document(request, kind: str):
