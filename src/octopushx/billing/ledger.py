@@ -146,6 +146,7 @@ def usage_report(tenant: Organization, start_text: str | None = None, end_text: 
         raise ValidationError({"to": [f"At most {MAX_DAYS} days at a time"]})
     totals_found = totals(tenant, start, end)
     series = daily(tenant, start, end)
+    metered = {m.metric for m in metering.meters()}
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
@@ -159,5 +160,7 @@ def usage_report(tenant: Organization, start_text: str | None = None, end_text: 
                 ],
             }
             for metric, label in Metric.choices
+            # what nothing measures yet is left out (a row of zeros would read as measured)
+            if metric in metered or totals_found[metric]
         ],
     }
