@@ -115,3 +115,18 @@ def test_the_pdf_page_is_404_for_another_organisations_invoice(customer):
     client = Client()
     client.force_login(make_member(customer, Role.OWNER).user)
     assert client.get(f"/settings/billing/invoices/{other.pk}.pdf").status_code == 404
+
+
+def test_a_resellers_customer_gets_its_invoice_in_the_resellers_brand(db, billing_on):
+    from octopushx.tenancy.models import OrgKind
+
+    reseller = make_org("Northwind Partners", kind=OrgKind.RESELLER)
+    reseller.brand_name = "Northwind Voice"
+    reseller.save(update_fields=["brand_name"])
+    customer = make_org("Branded Customer", parent=reseller)
+    invoice = issued_invoice(customer)
+    response = ApiClient(make_member(customer, Role.OWNER)).get(f"{URL}/{invoice.pk}/pdf")
+    assert response.status_code == 200
+    text = pdf_text(response.content)
+    assert "Northwind Voice" in text
+    assert "octopush" not in text.lower()

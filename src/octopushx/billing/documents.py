@@ -5,6 +5,7 @@ from __future__ import annotations
 from octopushx.billing import money
 from octopushx.billing.models import Invoice
 from octopushx.core import pdf
+from octopushx.tenancy import branding
 
 
 def filename(invoice: Invoice) -> str:
@@ -17,7 +18,8 @@ def _long(day) -> str:
 
 def invoice_pdf(invoice: Invoice) -> bytes:
     """Issuer, customer, period, the lines, subtotal, tax (with the rule that applied) and total."""
-    issuer = invoice.issuer
+    # in the brand the customer works under: a reseller's customer never sees the platform's name
+    brand = branding.for_organization(invoice.tenant)
     currency = invoice.currency
     customer = invoice.customer or {}
     facts = [
@@ -35,11 +37,11 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         facts.append(("Paid", _long(invoice.paid_at.date())))
     header = pdf.Header(
         title=f"Invoice {invoice.number}" if invoice.number else "Draft invoice",
-        organisation=issuer.brand_name or issuer.name,
-        brand=issuer.brand_name or issuer.name,
-        accent=issuer.brand_color or None,
+        organisation=brand.product_name,
+        brand=brand.product_name,
+        accent=brand.primary_color or None,
         facts=facts,
-        footer=f"{issuer.brand_name or issuer.name} · amounts in {currency}",
+        footer=f"{brand.product_name} · amounts in {currency}",
     )
 
     def amount(value) -> str:
