@@ -26,7 +26,12 @@ def test_text_line_is_short_and_carries_the_request_id():
 
 
 def test_text_line_without_a_request():
-    assert "[request" not in TextFormatter().format(_record("reaper re-enqueued 2 job(s)"))
+    marker = request_id_var.set("-")  # outside any request (whatever an earlier test left behind)
+    try:
+        line = TextFormatter().format(_record("reaper re-enqueued 2 job(s)"))
+    finally:
+        request_id_var.reset(marker)
+    assert "[request" not in line
 
 
 def test_json_line_for_machines():

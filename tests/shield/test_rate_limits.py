@@ -109,7 +109,7 @@ def test_counter_resets_in_the_next_window(limited, ip):
     assert ratelimit.hit(limit, ip, now=1_000_081.0) is None
 
 
-def test_decorator_limits_posts_per_ip(limited, rf, ip):
+def test_decorator_limits_posts_per_ip(limited, rf, ip, db):  # the 429 page shows the brand, from the database
     @ratelimit.rate_limited("public_form")
     def view(request):
         from django.http import HttpResponse
