@@ -163,5 +163,9 @@ def test_builder_on_a_phone_has_no_sideways_scroll(new_page, signed_in, owner):
     page.locator("[data-node=s1] .studio-node-main").click()
     panel = page.locator("#step-panel")
     expect(panel).to_be_visible()
+    # Measure once the slide-in has finished: mid-transition the transform gives
+    # a box a fraction of a pixel wider than the panel itself.
+    page.locator("#step-panel.show:not(.showing)").wait_for()
+    page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
     assert panel.bounding_box()["width"] <= 390
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
