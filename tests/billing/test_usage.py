@@ -11,6 +11,7 @@ from octopushx.calls import services as call_services
 from octopushx.core import metering
 from tests.billing.conftest import DAY_ONE
 from tests.calls.factories import CALL_SCRIPT, analysed_call, analysis
+from tests.conftest import make_org
 
 
 def _minutes(call) -> Decimal:
@@ -71,3 +72,34 @@ def test_the_daily_aggregate_is_rebuilt_from_the_events(customer):
     assert after == before
     series = ledger.daily(customer, date(2026, 3, 1), date(2026, 3, 3))["transcription_minutes"]
     assert series == [(date(2026, 3, 1), Decimal("4.5")), (date(2026, 3, 2), Decimal("2.25")), (date(2026, 3, 3), 0)]
+
+
+def test_bulk_ingestion_counts_each_key_once_in_any_order(customer):
+    other_customer = make_org("Other Billed Ltd")
+    at = datetime(2026, 3, 4, 9, tzinfo=UTC)
+    ledger.record(customer, "transcription_minutes", "seen", Decimal("1"), at)
+    rows = [
+        (customer.pk, "transcription_minutes", "seen", Decimal("1"), at),  # already in the ledger
+        (customer.pk, "transcription_minutes", "new", Decimal("2.5"), at),
+        (customer.pk, "transcription_minutes", "new", Decimal("2.5"), at),  # twice in the batch
+        (other_customer.pk, "transcription_minutes", "new", Decimal("4"), at + timedelta(days=1)),
+    ]
+    assert ledger.record_many(reversed(rows), chunk=2) == 2
+    assert ledger.record_many(rows) == 0
+    assert ledger.totals(customer, date(2026, 3, 4), date(2026, 3, 4))["transcription_minutes"] == Decimal("3.5")
+    assert list(UsageDay.objects.filter(tenant=customer).values_list("day", "quantity", "events")) == [
+        (date(2026, 3, 4), Decimal("3.5"), 2)
+    ]
+    assert UsageDay.objects.get(tenant=other_customer).quantity == Decimal("4")
+
+
+def test_bulk_ingestion_refuses_an_unknown_metric_and_writes_nothing(customer):
+    at = datetime(2026, 3, 4, 9, tzinfo=UTC)
+    rows = [(customer.pk, "transcription_minutes", "a", Decimal("1"), at), (customer.pk, "bogus", "b", Decimal(1), at)]
+    try:
+        ledger.record_many(rows)
+    except ValueError as error:
+        assert "bogus" in str(error)
+    else:
+        raise AssertionError("an unknown metric was accepted")
+    assert not UsageEvent.objects.filter(tenant=customer).exists()

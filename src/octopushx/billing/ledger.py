@@ -8,6 +8,7 @@ totals for charts and is rebuilt from the events by ``rebuild_days``; invoices r
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -40,6 +41,51 @@ def record(tenant: Organization, metric: str, key: str, quantity: Decimal, occur
     if not updated:
         UsageDay.objects.create(tenant=tenant, metric=metric, day=day, quantity=quantity, events=1)
     return True
+
+
+def record_many(rows: Iterable[tuple], chunk: int = 5000) -> int:
+    """Add usage events in bulk (an import of usage measured elsewhere); returns how many were new.
+
+    ``rows`` yields ``(tenant_id, metric, key, quantity, occurred_at)``. Idempotent as ``record``
+    is: a key already in the ledger (or twice in ``rows``) counts once, in any order. The daily
+    totals of the tenants touched are rebuilt from their events afterwards.
+    """
+    added, touched, batch = 0, set(), []
+
+    def flush() -> int:
+        tenants = {row[0] for row in batch}
+        metrics = {row[1] for row in batch}
+        keys = {row[2][:200] for row in batch}
+        known = set(
+            UsageEvent.objects.filter(tenant_id__in=tenants, metric__in=metrics, key__in=keys).values_list(
+                "tenant_id", "metric", "key"
+            )
+        )
+        fresh: dict[tuple, UsageEvent] = {}
+        for tenant_id, metric, key, quantity, at in batch:
+            ident = (tenant_id, metric, key[:200])
+            if ident in known or ident in fresh:
+                continue
+            if metric not in Metric.values:
+                raise ValueError(f"Unknown metric {metric!r}")
+            fresh[ident] = UsageEvent(
+                tenant_id=tenant_id, metric=metric, key=key[:200], quantity=quantity, occurred_at=at
+            )
+        with transaction.atomic():
+            UsageEvent.objects.bulk_create(fresh.values(), ignore_conflicts=True)  # a racing writer wins
+        touched.update(tenant for tenant, _, _ in fresh)
+        batch.clear()
+        return len(fresh)
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk:
+            added += flush()
+    if batch:
+        added += flush()
+    if touched:
+        rebuild_days_of(touched)
+    return added
 
 
 @events.listen
@@ -87,26 +133,37 @@ def daily(tenant: Organization, start: date, end: date) -> dict[str, list[tuple[
     return {metric: [(day, Decimal(found.get((metric, day), 0))) for day in days] for metric in Metric.values}
 
 
-@transaction.atomic
 def rebuild_days(tenant: Organization) -> int:
     """Recompute the tenant's daily totals from its usage events; returns the days written."""
-    UsageDay.objects.for_tenant(tenant).delete()
-    sums: dict[tuple[str, date], list] = defaultdict(lambda: [Decimal(0), 0])
-    rows = (
-        UsageEvent.objects.for_tenant(tenant)
-        .annotate(day=TruncDate("occurred_at", tzinfo=UTC))
-        .values("metric", "day")
-        .annotate(total=Sum("quantity"), count=Count("id"))
-    )
-    for row in rows:
-        sums[(row["metric"], row["day"])] = [row["total"], row["count"]]
-    UsageDay.objects.bulk_create(
-        [
-            UsageDay(tenant=tenant, metric=metric, day=day, quantity=total, events=count)
-            for (metric, day), (total, count) in sorted(sums.items())
-        ]
-    )
-    return len(sums)
+    return rebuild_days_of([tenant.pk])
+
+
+@transaction.atomic
+def rebuild_days_of(tenant_ids: Iterable) -> int:
+    """Recompute the daily totals of these tenants from their usage events; returns the days written."""
+    tenant_ids = list(tenant_ids)
+    written = 0
+    for start in range(0, len(tenant_ids), 500):
+        some = tenant_ids[start : start + 500]
+        UsageDay.objects.filter(tenant_id__in=some).delete()
+        sums: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0])
+        rows = (
+            UsageEvent.objects.filter(tenant_id__in=some)
+            .annotate(day=TruncDate("occurred_at", tzinfo=UTC))
+            .values("tenant_id", "metric", "day")
+            .annotate(total=Sum("quantity"), count=Count("id"))
+        )
+        for row in rows:
+            sums[(str(row["tenant_id"]), row["metric"], row["day"])] = [row["total"], row["count"]]
+        UsageDay.objects.bulk_create(
+            [
+                UsageDay(tenant_id=tenant_id, metric=metric, day=day, quantity=total, events=count)
+                for (tenant_id, metric, day), (total, count) in sorted(sums.items())
+            ],
+            batch_size=2000,
+        )
+        written += len(sums)
+    return written
 
 
 def _parse_day(value: str | None, field: str, errors: dict[str, list[str]]) -> date | None:
