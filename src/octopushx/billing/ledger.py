@@ -176,6 +176,16 @@ def _parse_day(value: str | None, field: str, errors: dict[str, list[str]]) -> d
         return None
 
 
+def current_period(subscription) -> tuple[date, date]:
+    """The subscription's period as of the billing clock: the trial's days, or the paid period."""
+    from octopushx.billing import invoices, invoicing
+
+    anchor, today = invoices.anchor_of(subscription), clock.today()
+    if today < anchor:  # on trial: from its first day
+        return subscription.started_on, anchor - timedelta(days=1)
+    return invoicing.period_containing(anchor, subscription.interval, today)
+
+
 def usage_report(tenant: Organization, start_text: str | None = None, end_text: str | None = None) -> dict:
     """Per-metric totals and a per-day series from ``start`` to ``end`` (default: the current period).
 
@@ -183,19 +193,12 @@ def usage_report(tenant: Organization, start_text: str | None = None, end_text: 
     """
     from django.core.exceptions import ValidationError
 
-    from octopushx.billing import invoices, invoicing
-
     errors: dict[str, list[str]] = {}
     start, end = _parse_day(start_text, "from", errors), _parse_day(end_text, "to", errors)
     if errors:
         raise ValidationError(errors)
     if start is None or end is None:
-        subscription = services.current_subscription(tenant)
-        anchor, today = invoices.anchor_of(subscription), clock.today()
-        if today < anchor:  # on trial: from its first day
-            period = (subscription.started_on, anchor - timedelta(days=1))
-        else:
-            period = invoicing.period_containing(anchor, subscription.interval, today)
+        period = current_period(services.current_subscription(tenant))
         start, end = start or period[0], end or period[1]
     if end < start:
         raise ValidationError({"to": ["The end comes before the start"]})
