@@ -176,6 +176,8 @@ def run(at: date | None = None) -> dict[str, int]:
         with clock.frozen(at):
             return run(at)
     at = clock.today()
+    # Yesterday's stored gigabytes and workflow runs (and the grace days before, if a run was missed).
+    ledger.measure_days(at - timedelta(days=n) for n in range(grace_days() + 1, 0, -1))
     counts = {"issued": 0, "drafted": 0, "updated": 0, "unchanged": 0, "kept": 0}
     subscriptions = (
         Subscription.objects.exclude(status=Status.CANCELLED).select_related("tenant").order_by("created_at")
