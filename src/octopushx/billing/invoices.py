@@ -61,22 +61,41 @@ def tax_rates() -> dict[str, Any]:
     return {row.country.upper(): row.rate for row in TaxRate.objects.all()}
 
 
-def compute_period(subscription: Subscription, start: date, end: date) -> invoicing.Computed:
+class RunCache:
+    """What every period of one billing run reads alike: catalogue versions (never edited once
+    published) and the tax rates. A fresh one per run, so an operator's change applies to the next."""
+
+    def __init__(self) -> None:
+        self.catalogues: dict[int, dict[str, Any]] = {}
+        self._tax_rates: dict[str, Any] | None = None
+
+    def catalogues_of(self, numbers: set[int]) -> dict[int, dict[str, Any]]:
+        missing = numbers - set(self.catalogues)
+        for version in CatalogueVersion.objects.filter(number__in=missing):
+            self.catalogues[version.number] = catalogue.snapshot(version)
+        return {number: self.catalogues[number] for number in numbers if number in self.catalogues}
+
+    def tax_rates(self) -> dict[str, Any]:
+        if self._tax_rates is None:
+            self._tax_rates = tax_rates()
+        return self._tax_rates
+
+
+def compute_period(
+    subscription: Subscription, start: date, end: date, cache: RunCache | None = None
+) -> invoicing.Computed:
     """Read the inputs of one period from the database and compute its invoice."""
+    cache = cache or RunCache()
     changes = SubscriptionChange.objects.filter(subscription=subscription, effective_on__lte=end).order_by(
         "effective_on", "recorded_at"
     )
     timeline = [(change.effective_on, change.state) for change in changes]
-    numbers = {int(state["catalogue_version"]) for _, state in timeline}
-    catalogues = {
-        version.number: catalogue.snapshot(version) for version in CatalogueVersion.objects.filter(number__in=numbers)
-    }
     return invoicing.compute(
         timeline=timeline,
-        catalogues=catalogues,
+        catalogues=cache.catalogues_of({int(state["catalogue_version"]) for _, state in timeline}),
         usage=ledger.totals(subscription.tenant, start, end),
         customer=customer_of(subscription.tenant),
-        tax_rates=tax_rates(),
+        tax_rates=cache.tax_rates(),
         period_start=start,
         period_end=end,
     )
@@ -122,7 +141,7 @@ def _next_number(issuer: Organization) -> tuple[int, str]:
     return counter.last_number, f"{NUMBER_PREFIX}{counter.last_number:06d}"
 
 
-def close_period(subscription: Subscription, start: date, end: date, at: date) -> str:
+def close_period(subscription: Subscription, start: date, end: date, at: date, cache: RunCache | None = None) -> str:
     """Draft, refresh or issue the invoice of one period as of ``at``; returns what happened.
 
     ``"kept"``: issued before (never touched again); ``"drafted"``/``"updated"``/``"unchanged"``:
@@ -134,7 +153,7 @@ def close_period(subscription: Subscription, start: date, end: date, at: date) -
         invoice = Invoice.objects.select_for_update().filter(subscription=subscription, period_start=start).first()
         if invoice is not None and invoice.status != InvoiceStatus.DRAFT:
             return "kept"
-        computed = compute_period(subscription, start, end)
+        computed = compute_period(subscription, start, end, cache)
         outcome = "unchanged"
         if invoice is None:
             invoice = Invoice(
@@ -179,6 +198,7 @@ def run(at: date | None = None) -> dict[str, int]:
     # Yesterday's stored gigabytes and workflow runs (and the grace days before, if a run was missed).
     ledger.measure_days(at - timedelta(days=n) for n in range(grace_days() + 1, 0, -1))
     counts = {"issued": 0, "drafted": 0, "updated": 0, "unchanged": 0, "kept": 0}
+    cache = RunCache()
     subscriptions = (
         Subscription.objects.exclude(status=Status.CANCELLED).select_related("tenant").order_by("created_at")
     )
@@ -195,7 +215,7 @@ def run(at: date | None = None) -> dict[str, int]:
             if start in issued:
                 counts["kept"] += 1
                 continue
-            counts[close_period(subscription, start, end, at)] += 1
+            counts[close_period(subscription, start, end, at, cache)] += 1
     return counts
 
 
