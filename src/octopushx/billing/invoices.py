@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from octopushx.billing import catalogue, clock, invoicing, ledger, services
 from octopushx.billing.models import (
@@ -194,11 +195,14 @@ def _write(invoice: Invoice, computed: invoicing.Computed, *, new: bool = False)
 
 
 def _next_number(issuer: Organization) -> tuple[int, str]:
-    counter, _ = InvoiceCounter.objects.get_or_create(issuer=issuer)
-    counter = InvoiceCounter.objects.select_for_update().get(pk=counter.pk)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return counter.last_number, f"{NUMBER_PREFIX}{counter.last_number:06d}"
+    """The issuer's next number. The increment locks the counter row until the caller's transaction
+    ends, so a rolled-back invoice gives its number back and numbers have no gaps."""
+    counters = InvoiceCounter.objects.filter(issuer=issuer)
+    if not counters.update(last_number=F("last_number") + 1):
+        InvoiceCounter.objects.get_or_create(issuer=issuer)
+        counters.update(last_number=F("last_number") + 1)
+    number = counters.values_list("last_number", flat=True).get()
+    return number, f"{NUMBER_PREFIX}{number:06d}"
 
 
 def close_period(subscription: Subscription, start: date, end: date, at: date, cache: RunCache | None = None) -> str:
