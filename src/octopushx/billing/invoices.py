@@ -134,8 +134,9 @@ class RunCache:
 
     def catalogues_of(self, numbers: set[int]) -> dict[int, dict[str, Any]]:
         missing = numbers - set(self.catalogues)
-        for version in CatalogueVersion.objects.filter(number__in=missing):
-            self.catalogues[version.number] = catalogue.snapshot(version)
+        if missing:
+            for version in CatalogueVersion.objects.filter(number__in=missing):
+                self.catalogues[version.number] = catalogue.snapshot(version)
         return {number: self.catalogues[number] for number in numbers if number in self.catalogues}
 
     def tax_rates(self) -> dict[str, Any]:
