@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from octopushx.billing import catalogue, clock, invoicing, ledger, services
+from octopushx.billing import catalogue, clock, dunning, invoicing, ledger, services
 from octopushx.billing.models import (
     BillingProfile,
     CatalogueVersion,
@@ -153,7 +153,8 @@ def close_period(subscription: Subscription, start: date, end: date, at: date) -
             invoice.sequence, invoice.number = _next_number(invoice.issuer)
             invoice.status = InvoiceStatus.ISSUED
             invoice.issued_at = clock.now()
-            invoice.save(update_fields=["sequence", "number", "status", "issued_at", "updated_at"])
+            invoice.due_on = clock.today() + timedelta(days=dunning.payment_terms_days())
+            invoice.save(update_fields=["sequence", "number", "status", "issued_at", "due_on", "updated_at"])
             audit.record(
                 invoice.tenant,
                 Actor.system("billing"),
@@ -168,7 +169,8 @@ def close_period(subscription: Subscription, start: date, end: date, at: date) -
 
 def run(at: date | None = None) -> dict[str, int]:
     """The billing cycle as of ``at`` (default: the billing clock's today): every customer's periods
-    that ended before ``at`` get their invoice. Idempotent: a second run on the same day issues nothing.
+    that ended before ``at`` get their invoice, then dunning (``dunning.run``) emails, reminds,
+    suspends and settles. Idempotent: a second run on the same day issues and sends nothing.
     """
     if not services.enabled():
         return {}
@@ -194,6 +196,7 @@ def run(at: date | None = None) -> dict[str, int]:
                 counts["kept"] += 1
                 continue
             counts[close_period(subscription, start, end, at)] += 1
+    counts.update(dunning.run(at))
     return counts
 
 
@@ -215,7 +218,11 @@ def find(tenant: Organization, actor: Actor, invoice_id) -> Invoice:
 
 @transaction.atomic
 def mark_paid(invoice: Invoice, actor: Actor) -> Invoice:
-    """Platform staff record a bank transfer: an issued invoice becomes paid (audited)."""
+    """Platform staff record a bank transfer: an issued invoice becomes paid (audited).
+
+    When no overdue invoice is left the subscription is active again and a suspension for
+    non-payment is lifted at once (``dunning.settle``).
+    """
     if not catalogue.is_platform_staff(actor):
         raise PermissionDenied("Only platform staff mark invoices paid")
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -228,6 +235,7 @@ def mark_paid(invoice: Invoice, actor: Actor) -> Invoice:
     locked.save(update_fields=["status", "paid_at", "updated_at"])
     audit.record(locked.tenant, actor, "invoice.paid", obj=locked, changes={"status": ["issued", "paid"]})
     events.emit(locked.tenant, "invoice.paid", {"invoice_id": str(locked.pk), "number": locked.number})
+    dunning.settle(locked.subscription, actor)
     return locked
 
 
