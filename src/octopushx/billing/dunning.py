@@ -202,7 +202,8 @@ def explain_suspension(org: Organization) -> str:
     """What members of an organisation suspended for non-payment read at sign-in: what is owed and how to pay."""
     from octopushx.tenancy import branding
 
-    found = overdue(org)
+    unpaid_invoices = Invoice.objects.filter(tenant=org, status=InvoiceStatus.ISSUED).order_by("period_start")
+    found = [(invoice, due) for invoice in unpaid_invoices if (due := credits.amount_due(invoice)) > 0]
     if not found:
         return ""
     unpaid = "; ".join(
