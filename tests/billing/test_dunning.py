@@ -45,7 +45,9 @@ def _status(customer) -> str:
 
 
 def _kinds(invoice) -> list[str]:
-    return list(InvoiceNotice.objects.filter(invoice=invoice).order_by("sent_at", "created_at").values_list("kind", flat=True))
+    return list(
+        InvoiceNotice.objects.filter(invoice=invoice).order_by("sent_at", "created_at").values_list("kind", flat=True)
+    )
 
 
 def test_an_issued_invoice_is_due_after_the_payment_terms(invoice):

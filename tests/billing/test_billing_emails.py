@@ -1,0 +1,96 @@
+"""Billing emails: to the billing contact, with the invoice PDF, in the brand the customer works under."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core import mail
+
+from octopushx.billing import clock, emails, invoices
+from octopushx.billing.models import BillingProfile, Invoice, InvoiceNotice, NoticeKind
+from octopushx.tenancy.roles import Role
+from tests.conftest import make_member, make_org
+from tests.pdf_text import pdf_text
+from tests.tenancy.branding_helpers import make_reseller
+from tests.tenancy.test_white_label_leaks import leaks
+
+
+def _run(day: date) -> dict[str, int]:
+    with clock.frozen(day):
+        return invoices.run()
+
+
+def test_the_billing_contact_is_the_profiles_email(customer):
+    make_member(customer, Role.OWNER, email="owner@billed.example")
+    BillingProfile.objects.create(tenant=customer, email="accounts@billed.example")
+    assert emails.recipients(customer) == ["accounts@billed.example"]
+
+
+def test_without_a_billing_email_every_owner_is_the_contact(customer):
+    make_member(customer, Role.OWNER, email="b-owner@billed.example")
+    make_member(customer, Role.OWNER, email="a-owner@billed.example")
+    make_member(customer, Role.ADMIN, email="admin@billed.example")
+    BillingProfile.objects.create(tenant=customer)
+    assert emails.recipients(customer) == ["a-owner@billed.example", "b-owner@billed.example"]
+
+
+def test_an_invoice_with_nobody_to_send_to_is_recorded_and_not_retried(customer):
+    _run(date(2026, 4, 19))
+    invoice = Invoice.objects.get(tenant=customer)
+    notice = InvoiceNotice.objects.get(invoice=invoice, kind=NoticeKind.ISSUED)
+    assert notice.recipients == [] and mail.outbox == []
+    assert _run(date(2026, 4, 20))["emailed"] == 0
+
+
+def test_a_failed_send_is_retried_by_the_next_run(customer, monkeypatch):
+    make_member(customer, Role.OWNER, email="owner@billed.example")
+
+    def broken(*args, **kwargs):
+        raise OSError("mail server down")
+
+    monkeypatch.setattr(emails.EmailMessage, "send", broken)
+    assert _run(date(2026, 4, 19))["emailed"] == 0
+    assert not InvoiceNotice.objects.exists()
+    monkeypatch.undo()
+    assert _run(date(2026, 4, 20))["emailed"] == 1
+    assert len(mail.outbox) == 1
+
+
+def test_the_platforms_own_customers_get_the_platforms_brand(customer, settings):
+    settings.DEFAULT_FROM_EMAIL = "OctopushX <no-reply@octopushx.local>"
+    make_member(customer, Role.OWNER, email="owner@billed.example")
+    _run(date(2026, 4, 19))
+    [message] = mail.outbox
+    assert message.from_email == "OctopushX <no-reply@octopushx.local>"
+    assert "OctopushX invoice INV-000001" in message.subject
+
+
+@pytest.fixture
+def branded_customer(db, billing_on, settings):
+    settings.DEFAULT_FROM_EMAIL = "OctopushX <no-reply@octopushx.local>"  # the operator's default, as shipped
+    reseller = make_reseller(
+        support_email="help@northwind.example",
+        sender_name="Northwind Voice",
+        sender_email="hello@northwind.example",
+    )
+    customer = make_org("Their customer", parent=reseller)
+    make_member(customer, Role.OWNER, email="owner@their.example")
+    return customer
+
+
+def test_under_a_reseller_brand_no_billing_email_names_the_platform(branded_customer):
+    for day in (date(2026, 4, 19), date(2026, 5, 4), date(2026, 5, 24)):  # issued, reminder, suspension
+        _run(day)
+    subjects = [m.subject for m in mail.outbox]
+    assert subjects[0].startswith("Northwind Voice invoice INV-000001")
+    assert subjects[1].startswith("Reminder: Northwind Voice invoice INV-000001 is overdue")
+    assert any("is suspended for non-payment" in subject for subject in subjects)
+    for message in mail.outbox:
+        assert message.from_email == "Northwind Voice <hello@northwind.example>"
+        assert "help@northwind.example" in message.body
+        headers = "\n".join(f"{k}: {v}" for k, v in message.message().items())
+        [(_name, content, _type)] = message.attachments
+        text = pdf_text(content)
+        assert "Northwind Voice" in text
+        assert leaks(f"{headers}\n{message.subject}\n{message.body}\n{text}") == []
