@@ -223,3 +223,13 @@ def test_billing_off_means_no_dunning(invoice, customer, settings):
     assert dunning.run(date(2026, 6, 30))["suspended"] == 0
     customer.refresh_from_db()
     assert customer.suspended_at is None
+
+
+def test_the_billing_page_warns_owners_of_an_overdue_invoice(invoice, customer, owner):
+    _run(date(2026, 5, 4))
+    client = Client()
+    client.force_login(owner.user)
+    with clock.frozen(date(2026, 5, 4)):
+        html = client.get("/settings/billing/").content.decode()
+    assert 'data-testid="overdue"' in html
+    assert "Invoice INV-000001: 42.00 GBP was due on 3 May 2026" in html and "Past due" in html

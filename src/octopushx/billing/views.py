@@ -104,6 +104,11 @@ def subscription_page(request):
                 "labels": [day["date"] for day in minutes["days"]],
                 "values": [float(day["quantity"]) for day in minutes["days"]],
             },
+            "suspend_after": dunning.suspend_after_days(),
+            "overdue": [
+                {"invoice": invoice, "due": money.format_amount(due, invoice.currency)}
+                for invoice, due in dunning.overdue(request.tenant)
+            ],
             "invoices": [_invoice_row(invoice) for invoice in invoices.invoices_of(request.tenant)[:24]],
             "credit_notes": list(
                 credits.visible_credit_notes(request.tenant, request.actor)
