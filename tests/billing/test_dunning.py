@@ -233,3 +233,23 @@ def test_the_billing_page_warns_owners_of_an_overdue_invoice(invoice, customer, 
         html = client.get("/settings/billing/").content.decode()
     assert 'data-testid="overdue"' in html
     assert "Invoice INV-000001: 42.00 GBP was due on 3 May 2026" in html and "Past due" in html
+
+
+def test_the_cli_run_reports_dunning_and_is_idempotent(invoice, customer, capsys):
+    from octopushx import cli
+
+    capsys.readouterr()
+    assert cli.main(["billing", "run", "--at", "2026-05-24"]) == 0
+    out = capsys.readouterr().out
+    assert "1 reminder(s)" in out and "1 suspended for non-payment" in out
+    assert cli.main(["billing", "run", "--at", "2026-05-24"]) == 0
+    out = capsys.readouterr().out
+    assert "0 reminder(s)" in out and "0 suspended for non-payment" in out
+
+
+def test_the_daily_scheduled_run_includes_dunning(invoice, customer):
+    from octopushx.billing import tasks
+
+    with clock.frozen(date(2026, 5, 4)):
+        tasks.daily_billing_run.call_local()
+    assert _status(customer) == Status.PAST_DUE
