@@ -22,6 +22,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from octopushx.billing import clock, credits, emails, money, services
 from octopushx.billing.models import (
@@ -161,7 +162,9 @@ def run(at: date | None = None) -> dict[str, int]:
     if not services.enabled():
         return counts
     unsent = (
-        Invoice.objects.filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PAID], due_on__isnull=False)
+        Invoice.objects.filter(
+            status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PAID], due_on__isnull=False, tenant__deleted_at__isnull=True
+        )
         .exclude(notices__kind=NoticeKind.ISSUED)
         .select_related("tenant")
         .order_by("issued_at")
@@ -170,7 +173,10 @@ def run(at: date | None = None) -> dict[str, int]:
         counts["emailed"] += _notify(invoice, NoticeKind.ISSUED)
 
     chased: set = set()
-    issued = Invoice.objects.filter(status=InvoiceStatus.ISSUED).select_related("tenant", "subscription")
+    # Only what may be overdue (invoices issued before due dates existed have none: judged by issue date).
+    issued = Invoice.objects.filter(
+        Q(due_on__lt=at) | Q(due_on__isnull=True), status=InvoiceStatus.ISSUED
+    ).select_related("tenant")
     for invoice in issued.order_by("period_start"):
         due_on = due_date(invoice)
         if due_on is None or due_on >= at or invoice.tenant.deleted_at is not None:
