@@ -6,9 +6,13 @@ from datetime import date
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
-from octopushx.billing import clock, emails, invoices
+from octopushx.billing import clock, dunning, emails, invoices
 from octopushx.billing.models import BillingProfile, Invoice, InvoiceNotice, NoticeKind
+from octopushx.core import jobs
+from octopushx.core.context import Actor
+from octopushx.core.models import Job, JobState
 from octopushx.tenancy.roles import Role
 from tests.conftest import make_member, make_org
 from tests.pdf_text import pdf_text
@@ -17,8 +21,11 @@ from tests.tenancy.test_white_label_leaks import leaks
 
 
 def _run(day: date) -> dict[str, int]:
+    """The day's billing run, then the jobs it queued (the billing emails)."""
     with clock.frozen(day):
-        return invoices.run()
+        counts = invoices.run()
+        jobs.drain()
+    return counts
 
 
 def test_the_billing_contact_is_the_profiles_email(customer):
@@ -43,18 +50,44 @@ def test_an_invoice_with_nobody_to_send_to_is_recorded_and_not_retried(customer)
     assert _run(date(2026, 4, 20))["emailed"] == 0
 
 
-def test_a_failed_send_is_retried_by_the_next_run(customer, monkeypatch):
+def test_a_failed_send_is_retried_by_its_job(customer, monkeypatch):
     make_member(customer, Role.OWNER, email="owner@billed.example")
 
     def broken(*args, **kwargs):
         raise OSError("mail server down")
 
     monkeypatch.setattr(emails.EmailMessage, "send", broken)
-    assert _run(date(2026, 4, 19))["emailed"] == 0
-    assert not InvoiceNotice.objects.exists()
+    assert _run(date(2026, 4, 19))["emailed"] == 1
+    notice = InvoiceNotice.objects.get(kind=NoticeKind.ISSUED)
+    assert notice.sent_at is None and mail.outbox == []
+    job = Job.objects.get(kind="billing.email")
+    assert job.state == JobState.QUEUED and "mail server down" in job.last_error
     monkeypatch.undo()
-    assert _run(date(2026, 4, 20))["emailed"] == 1
+    Job.objects.filter(pk=job.pk).update(run_after=timezone.now())  # its back-off has passed
+    assert _run(date(2026, 4, 20))["emailed"] == 0  # decided once; the job sends it
+    notice.refresh_from_db()
+    assert notice.sent_at is not None and notice.recipients == ["owner@billed.example"]
     assert len(mail.outbox) == 1
+
+
+def test_the_email_job_sends_once_even_when_run_twice(customer):
+    make_member(customer, Role.OWNER, email="owner@billed.example")
+    _run(date(2026, 4, 19))
+    job = Job.objects.get(kind="billing.email")
+    dunning.send_notice(job)
+    assert len(mail.outbox) == 1
+
+
+def test_a_reminder_decided_before_payment_is_not_sent_after_it(customer):
+    make_member(customer, Role.OWNER, email="owner@billed.example")
+    _run(date(2026, 4, 19))
+    mail.outbox.clear()
+    with clock.frozen(date(2026, 5, 4)):
+        invoices.run()  # decides the day-1 reminder; its job has not run yet
+        invoices.mark_paid(Invoice.objects.get(tenant=customer), Actor.system("test"))
+        jobs.drain()
+    assert mail.outbox == []
+    assert InvoiceNotice.objects.get(kind=NoticeKind.REMINDER_1).recipients == []
 
 
 def test_the_platforms_own_customers_get_the_platforms_brand(customer, settings):

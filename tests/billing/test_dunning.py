@@ -15,6 +15,7 @@ from django.test import Client
 
 from octopushx.billing import clock, credits, dunning, invoices
 from octopushx.billing.models import Invoice, InvoiceNotice, InvoiceStatus, NoticeKind, Status, Subscription
+from octopushx.core import jobs
 from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry
 from octopushx.shield.suspension.services import reinstate_tenant, suspend_tenant
@@ -25,8 +26,11 @@ ISSUED_ON, DUE_ON = date(2026, 4, 19), date(2026, 5, 3)
 
 
 def _run(day: date) -> dict[str, int]:
+    """The day's billing run, then the jobs it queued (the billing emails)."""
     with clock.frozen(day):
-        return invoices.run()
+        counts = invoices.run()
+        jobs.drain()
+    return counts
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from django.core import mail
 
 from octopushx.billing import clock, invoices, services
 from octopushx.billing.models import Invoice, InvoiceNotice, InvoiceStatus, NoticeKind, Status, Subscription
+from octopushx.core import jobs
 from octopushx.core.context import Actor
 from octopushx.tenancy.roles import Role
 from tests.conftest import make_member
@@ -25,8 +26,11 @@ STAFF = Actor.system("bank transfer")
 
 
 def _run(day: date) -> dict[str, int]:
+    """The day's billing run, then the jobs it queued (the billing emails)."""
     with clock.frozen(day):
-        return invoices.run()
+        counts = invoices.run()
+        jobs.drain()
+    return counts
 
 
 def _invoice(customer, number: str) -> Invoice:

@@ -1,7 +1,7 @@
 """Dunning: chase issued invoices that are not paid, suspend for non-payment, reinstate on payment.
 
-Part of the daily billing run, on the billing clock, idempotent (each email and each step is
-recorded once per invoice in ``InvoiceNotice``):
+Part of the daily billing run, on the billing clock, idempotent (each email is decided once per
+invoice in ``InvoiceNotice`` and sent by a ``billing.email`` job):
 
 - an issued invoice is due ``OCTOPUSHX_BILLING_PAYMENT_TERMS_DAYS`` (default 14) after it was issued,
   and is emailed to the billing contact with its PDF;
@@ -17,7 +17,6 @@ recorded once per invoice in ``InvoiceNotice``):
 
 from __future__ import annotations
 
-import logging
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -34,11 +33,11 @@ from octopushx.billing.models import (
     Status,
     Subscription,
 )
-from octopushx.core import audit, events
+from octopushx.core import audit, events, jobs
 from octopushx.core.context import Actor
 from octopushx.tenancy.models import Organization
 
-logger = logging.getLogger(__name__)
+EMAIL_JOB = "billing.email"
 
 NON_PAYMENT = "non_payment"  # Shield's reason code (tenancy.suspension.REASONS)
 REMINDERS = ((14, NoticeKind.REMINDER_14), (7, NoticeKind.REMINDER_7), (1, NoticeKind.REMINDER_1))
@@ -90,27 +89,42 @@ def _set_status(subscription: Subscription, status: str, action: str, actor: Act
 
 
 def _notify(invoice: Invoice, kind: str, *, days: int = 0) -> bool:
-    """Send and record one notice (once per invoice and kind; a failed send is retried by the next run)."""
+    """Decide one email (once per invoice and kind) and hand it to a job that sends it.
+
+    The job is not the tenant's (a suspended tenant's jobs wait, and the suspension notice must go
+    out); it retries with back-off when the mail server fails, and the row says whether it went.
+    """
     if InvoiceNotice.objects.filter(invoice=invoice, kind=kind).exists():
         return False
     try:
         with transaction.atomic():
             notice = InvoiceNotice.objects.create(
-                tenant=invoice.tenant, invoice=invoice, kind=kind, sent_at=clock.now(), created_at=clock.now()
+                tenant=invoice.tenant, invoice=invoice, kind=kind, days_overdue=days, created_at=clock.now()
             )
-            due = (
-                credits.amount_due(invoice)
-                if kind != NoticeKind.ISSUED
-                else invoice.total - credits.credited(invoice).total
-            )
-            notice.recipients = emails.send(invoice, kind, due=due, due_on=due_date(invoice), days=days)
-            notice.save(update_fields=["recipients", "updated_at"])
-    except IntegrityError:  # another run recorded it first
-        return False
-    except Exception:  # the mail server failed: nothing recorded, the next run tries again
-        logger.exception("billing email %s for invoice %s failed", kind, invoice.pk)
+            jobs.submit(EMAIL_JOB, payload={"notice_id": str(notice.pk)}, dedupe_key=f"{EMAIL_JOB}:{notice.pk}")
+    except IntegrityError:  # another run decided it first
         return False
     return True
+
+
+@jobs.handler(EMAIL_JOB)
+def send_notice(job) -> dict:
+    """Send one decided billing email with the invoice PDF (idempotent: a sent notice is not sent again)."""
+    notice = InvoiceNotice.objects.select_related("invoice", "invoice__tenant").filter(pk=job.payload["notice_id"])
+    notice = notice.first()
+    if notice is None or notice.sent_at is not None:
+        return {"sent": 0}
+    invoice = notice.invoice
+    if notice.kind == NoticeKind.ISSUED:
+        due = invoice.total - credits.credited(invoice).total
+    else:
+        due = credits.amount_due(invoice)
+        if due <= 0:  # paid or credited since the run decided it: nothing to remind of
+            InvoiceNotice.objects.filter(pk=notice.pk).update(sent_at=clock.now(), recipients=[])
+            return {"sent": 0}
+    recipients = emails.send(invoice, notice.kind, due=due, due_on=due_date(invoice), days=notice.days_overdue)
+    InvoiceNotice.objects.filter(pk=notice.pk).update(sent_at=clock.now(), recipients=recipients)
+    return {"sent": len(recipients), "kind": notice.kind}
 
 
 def _suspend(invoice: Invoice, due, days: int) -> bool:

@@ -387,13 +387,15 @@ class NoticeKind(models.TextChoices):
 
 
 class InvoiceNotice(TenantModel):
-    """One billing email about an invoice (sent once: the row is what makes the run idempotent)."""
+    """One billing email about an invoice, decided by the run (once: the row makes the run idempotent)
+    and sent by a job (``sent_at`` empty until then)."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="notices")
     kind = models.CharField(max_length=16, choices=NoticeKind.choices)
-    sent_at = models.DateTimeField()
+    days_overdue = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
     recipients = models.JSONField(default=list)
 
     class Meta:
-        ordering = ["sent_at"]
+        ordering = ["created_at"]
         constraints = [models.UniqueConstraint(fields=["invoice", "kind"], name="billing_invoice_notice_once")]
