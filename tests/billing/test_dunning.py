@@ -20,7 +20,7 @@ from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry
 from octopushx.shield.suspension.services import reinstate_tenant, suspend_tenant
 from octopushx.tenancy.roles import Role
-from tests.conftest import PASSWORD, make_member
+from tests.conftest import PASSWORD, ApiClient, make_member
 
 ISSUED_ON, DUE_ON = date(2026, 4, 19), date(2026, 5, 3)
 
@@ -54,8 +54,18 @@ def _kinds(invoice) -> list[str]:
     )
 
 
-def test_an_issued_invoice_is_due_after_the_payment_terms(invoice):
+def test_an_issued_invoice_is_due_after_the_payment_terms(invoice, owner):
     assert invoice.due_on == DUE_ON  # 19 April + 14 days (OCTOPUSHX_BILLING_PAYMENT_TERMS_DAYS default)
+    data = ApiClient(owner).get(f"/api/v1/billing/invoices/{invoice.pk}").json()
+    assert (data["due_on"], data["amount_due"], data["credited"]) == ("2026-05-03", "42.00", "0.00")
+
+
+def test_an_invoice_issued_before_due_dates_existed_is_due_terms_after_its_issue(invoice, customer):
+    Invoice.objects.filter(pk=invoice.pk).update(due_on=None)
+    invoice.refresh_from_db()
+    assert dunning.due_date(invoice) == DUE_ON
+    _run(date(2026, 5, 4))
+    assert _status(customer) == Status.PAST_DUE
 
 
 def test_the_payment_terms_are_configurable(customer, owner, settings):

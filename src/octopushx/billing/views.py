@@ -106,7 +106,11 @@ def subscription_page(request):
             },
             "suspend_after": dunning.suspend_after_days(),
             "overdue": [
-                {"invoice": invoice, "due": money.format_amount(due, invoice.currency)}
+                {
+                    "invoice": invoice,
+                    "due": money.format_amount(due, invoice.currency),
+                    "due_on": dunning.due_date(invoice),
+                }
                 for invoice, due in dunning.overdue(request.tenant)
             ],
             "invoices": [_invoice_row(invoice) for invoice in invoices.invoices_of(request.tenant)[:24]],
