@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from octopushx.api.auth import require
-from octopushx.api.errors import ErrorOut
+from octopushx.api.errors import ErrorOut, _field_errors
 from octopushx.billing import catalogue, credits, documents, dunning, invoices, ledger, money, services
 from octopushx.billing.models import CatalogueVersion, CreditNote, Invoice, Subscription
 from octopushx.tenancy.roles import Perm
@@ -446,14 +446,8 @@ def create_credit_note(request, invoice_id: str, data: BillingCreditNoteIn):
         note = credits.issue_credit_note(invoice, request.actor, reason=data.reason, lines=lines, full=data.full)
     except ValidationError as exc:
         detail = "The credit note was refused; nothing changed"
-        return 400, {"detail": detail, "errors": _validation_errors(exc)}
+        return 400, {"detail": detail, "errors": _field_errors(exc)}
     return 201, _credit_note_out(note)
-
-
-def _validation_errors(exc: ValidationError) -> dict[str, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {field: [str(m) for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
-    return {"__all__": list(exc.messages)}
 
 
 @router.get(

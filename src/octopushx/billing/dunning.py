@@ -84,7 +84,11 @@ def _set_status(subscription: Subscription, status: str, action: str, actor: Act
     kind = ChangeKind.PAID_UP if status == Status.ACTIVE else ChangeKind.DUNNING
     services._record_change(locked, kind, clock.today())
     audit.record(locked.tenant, actor, action, obj=locked, changes=audit.diff(old, services.state_of(locked)))
-    events.emit(locked.tenant, "subscription.changed", {"subscription_id": str(locked.pk), "status": status})
+    events.emit(
+        locked.tenant,
+        "subscription.changed",
+        {"subscription_id": str(locked.pk), "plan": locked.plan.slug, "status": status},
+    )
     return locked
 
 
