@@ -127,3 +127,20 @@ def test_under_a_reseller_brand_no_billing_email_names_the_platform(branded_cust
         text = pdf_text(content)
         assert "Northwind Voice" in text
         assert leaks(f"{headers}\n{message.subject}\n{message.body}\n{text}") == []
+
+
+def test_under_a_reseller_brand_the_credit_note_email_never_names_the_platform(branded_customer):
+    from octopushx.billing import credits
+
+    _run(date(2026, 4, 19))
+    mail.outbox.clear()
+    invoice = Invoice.objects.get(tenant=branded_customer)
+    with clock.frozen(date(2026, 4, 20)):
+        credits.issue_credit_note(invoice, Actor.system("test"), reason="Goodwill", full=True)
+        jobs.drain()
+    [message] = mail.outbox
+    assert message.subject.startswith("Northwind Voice credit note CN-000001")
+    headers = "\n".join(f"{k}: {v}" for k, v in message.message().items())
+    text = pdf_text(message.attachments[0][1])
+    assert "Northwind Voice" in text
+    assert leaks(f"{headers}\n{message.subject}\n{message.body}\n{text}") == []

@@ -269,3 +269,20 @@ def test_the_credit_note_pdf_page_is_404_for_another_organisation(note, db, bill
 
 def test_amounts_are_decimal(note):
     assert note.total == Decimal("12.00") and isinstance(note.total, Decimal)
+
+
+def test_the_billing_contact_is_emailed_the_credit_note_with_its_pdf(invoice, customer, staff):
+    from django.core import mail
+
+    from octopushx.core import jobs
+
+    make_member(customer, Role.OWNER, email="owner@billed.example")
+    _credit(staff, invoice, {"reason": "Outage", "lines": [{"description": "Outage", "amount": "10.00"}]})
+    jobs.drain()
+    jobs.drain()
+    [message] = mail.outbox
+    assert message.to == ["owner@billed.example"]
+    assert message.subject == "OctopushX credit note CN-000001 for invoice INV-000001: 12.00 GBP"
+    assert "Still due on invoice INV-000001: 30.00 GBP" in message.body
+    [(name, content, mimetype)] = message.attachments
+    assert name == "credit-note-CN-000001.pdf" and content.startswith(b"%PDF")

@@ -28,7 +28,7 @@ from octopushx.billing.models import (
     Invoice,
     InvoiceStatus,
 )
-from octopushx.core import audit, events
+from octopushx.core import audit, events, jobs
 from octopushx.core.context import Actor
 from octopushx.tenancy.models import Membership, Organization
 from octopushx.tenancy.roles import Role
@@ -36,6 +36,7 @@ from octopushx.tenancy.roles import Role
 NUMBER_PREFIX = "CN-"
 MAX_LINES = 50
 REASON_MAX = 500
+EMAIL_JOB = "billing.credit_note_email"
 
 
 @dataclass(frozen=True)
@@ -216,4 +217,16 @@ def issue_credit_note(
             },
         )
         dunning.settle(locked.subscription, actor)  # nothing left due: back to active, reinstated
+        jobs.submit(EMAIL_JOB, payload={"credit_note_id": str(note.pk)}, dedupe_key=f"{EMAIL_JOB}:{note.pk}")
     return note
+
+
+@jobs.handler(EMAIL_JOB)
+def send_credit_note_email(job) -> dict:
+    """Email a credit note with its PDF to the billing contact (once: the job is deduplicated per note)."""
+    from octopushx.billing import emails
+
+    note = CreditNote.objects.select_related("invoice", "tenant").filter(pk=job.payload["credit_note_id"]).first()
+    if note is None:
+        return {"sent": 0}
+    return {"sent": len(emails.send_credit_note(note))}

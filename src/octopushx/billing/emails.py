@@ -87,3 +87,32 @@ def send(invoice: Invoice, kind: str, *, due: Decimal, due_on, days: int = 0) ->
     message.attach(documents.filename(invoice), documents.invoice_pdf(invoice), "application/pdf")
     message.send()
     return to
+
+
+def send_credit_note(note) -> list[str]:
+    """Send a credit note, with its PDF, to the billing contact of the organisation it credits."""
+    to = recipients(note.tenant)
+    if not to:
+        return []
+    invoice = note.invoice
+    brand = branding.for_organization(note.tenant)
+    product = brand.product_name
+    total = f"{money.format_amount(note.total, note.currency)} {note.currency}"
+    subject = f"{product} credit note {note.number} for invoice {invoice.number}: {total}"
+    body = (
+        f"Hello,\n\ncredit note {note.number} credits {total} (tax at the invoice's rule) on invoice "
+        f"{invoice.number}. Reason: {note.reason}\nIt is attached; Settings → Billing lists it with the invoice.\n"
+    )
+    from octopushx.billing import credits
+
+    due = credits.amount_due(invoice)
+    if invoice.status == "issued":
+        body += f"\nStill due on invoice {invoice.number}: {money.format_amount(due, invoice.currency)} {invoice.currency}.\n"
+    contact = brand.support_email or brand.support_url
+    if contact:
+        body += f"\nQuestions: {contact}\n"
+    body += f"\n— {brand.sender_name or product}\n"
+    message = EmailMessage(subject[:200], body, brand.from_email, to)
+    message.attach(documents.credit_note_filename(note), documents.credit_note_pdf(note), "application/pdf")
+    message.send()
+    return to
