@@ -198,7 +198,8 @@ def test_a_credit_note_lowers_what_dunning_chases(invoice, customer):
     assert credits.amount_due(invoice) == 30  # 42.00 − (10.00 + 2.00 VAT)
     mail.outbox.clear()
     _run(date(2026, 5, 4))
-    assert "30.00 GBP is still unpaid" in mail.outbox[0].body
+    [reminder] = [m for m in mail.outbox if m.subject.startswith("Reminder:")]
+    assert "30.00 GBP is still unpaid" in reminder.body
 
 
 def test_a_credit_note_that_leaves_nothing_due_ends_dunning(invoice, customer):
