@@ -169,3 +169,21 @@ def test_a_bad_tax_rate_is_refused_and_changes_nothing(db, octopushx, argv, mess
     code, out = octopushx("billing", "tax-rate", *argv)
     assert code == 1 and message in out
     assert not TaxRate.objects.exists()
+
+
+def test_the_runs_bulk_reads_give_the_invoices_single_reads_give(customer, monkeypatch):
+    """The run reads timelines, customers and usage in bulk; each invoice equals one computed alone."""
+    monkeypatch.setattr(invoices.RunCache, "BULK_FROM", 1)
+    others = [make_org(f"Bulk {n} Ltd") for n in range(3)]
+    BillingProfile.objects.create(tenant=others[0], country="DE", business=True, vat_number="DE123456789")
+    with clock.frozen(date(2026, 3, 20)):
+        services.change_subscription(others[1], SYSTEM, plan="enterprise", seats=4)
+    for n, tenant in enumerate([customer, *others]):
+        _late_minutes(tenant, f"call-{n}", str(400 + 300 * n), day=date(2026, 4, 1))
+    _run(date(2026, 5, 20))
+    issued = Invoice.objects.filter(status=InvoiceStatus.ISSUED).select_related("subscription__tenant")
+    assert issued.count() == 8  # two periods each
+    for invoice in issued:
+        alone = invoices.compute_period(invoice.subscription, invoice.period_start, invoice.period_end)
+        assert alone.canonical() == invoice.computed
+    assert {i.customer["country"] for i in issued} == {"GB", "DE"}

@@ -40,22 +40,7 @@ def test_usage_answers_totals_and_one_quantity_per_day(customer, owner_api):
         {"date": "2026-03-03", "quantity": "0"},
         {"date": "2026-03-04", "quantity": "4"},
     ]
-    # only what something measures (calls meter minutes; nothing meters storage or workflow runs yet)
-    assert {m["metric"] for m in data["metrics"]} == {"transcription_minutes"}
-
-
-def test_usage_lists_a_metric_nothing_meters_once_it_has_usage(customer, owner_api):
-    from datetime import datetime
-    from decimal import Decimal
-
-    from django.utils import timezone
-
-    from octopushx.billing import ledger
-
-    at = timezone.make_aware(datetime(2026, 3, 3, 12))
-    ledger.record(customer, "workflow_runs", "run-1", Decimal(1), occurred_at=at)
-    data = owner_api.get(f"{URL}?from=2026-03-02&to=2026-03-04").json()
-    assert {m["metric"] for m in data["metrics"]} == {"transcription_minutes", "workflow_runs"}
+    assert [m["metric"] for m in data["metrics"]] == ["transcription_minutes", "storage_gb_days", "workflow_runs"]
 
 
 def test_usage_defaults_to_the_current_period(customer, owner_api):

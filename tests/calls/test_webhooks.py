@@ -250,17 +250,18 @@ def generic_org(org):
     return org
 
 
-def _generic_post(client, org, body: dict, *, timestamp=None, secret=SECRET):
+def _generic_post(client, org, body: dict, *, timestamp=None, secret=SECRET, prefix="WEBHOOK"):
     raw = json.dumps(body).encode()
     stamp = str(int(timestamp if timestamp is not None else time.time()))
     signature = webhooks.generic_signature(secret, stamp, raw)
-    return client.post(
-        f"/calls/webhooks/{org.pk}/generic",
-        raw,
-        content_type="application/json",
-        HTTP_X_OCTOPUSHX_TIMESTAMP=stamp,
-        HTTP_X_OCTOPUSHX_SIGNATURE=signature,
-    )
+    headers = {f"HTTP_X_{prefix}_TIMESTAMP": stamp, f"HTTP_X_{prefix}_SIGNATURE": signature}
+    return client.post(f"/calls/webhooks/{org.pk}/generic", raw, content_type="application/json", **headers)
+
+
+def test_the_first_releases_header_names_are_still_accepted(client, generic_org):
+    response = _generic_post(client, generic_org, {"external_id": "old-1"}, prefix="OCTOPUSHX")
+    assert response.status_code == 422  # signed and accepted; the body lacks a recording_url
+    assert response.json()["errors"] == {"recording_url": ["Required"]}
 
 
 def test_generic_webhook_creates_the_call(client, generic_org, recordings, run_jobs):

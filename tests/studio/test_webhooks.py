@@ -211,6 +211,6 @@ def test_ai_output_is_labelled_unreviewed_where_it_lands(org, studio_settings, r
 
     assert "Unreviewed AI output" in Note.objects.get().body
     sent = receiver.requests[0]
-    assert {k.lower(): v for k, v in sent["headers"].items()}["x-octopushx-ai-review"] == "unreviewed"
+    assert {k.lower(): v for k, v in sent["headers"].items()}["x-ai-review"] == "unreviewed"
     assert json.loads(sent["body"])["ai_output_review"] == "unreviewed"
     assert StepRun.objects.filter(run=run, status="succeeded").count() == 3

@@ -17,6 +17,7 @@ from octopushx.accounts.models import User
 from octopushx.core import audit, jobs, links
 from octopushx.core.context import Actor
 from octopushx.core.models import Job
+from octopushx.tenancy import branding
 from octopushx.tenancy.models import Membership, Organization
 
 
@@ -113,7 +114,7 @@ def announce_account_lock(job) -> dict:
                 "If this was you, wait and try again, or reset your password now (that also ends the pause): "
                 f"{links.absolute_url('/accounts/password-reset/')}\n\n"
                 "If it was not you, reset your password and turn on two-factor sign-in (Security & 2FA).\n",
-                None,
+                branding.for_user(user).from_email,
                 [user.email],
             )
         _forget(job)
@@ -161,7 +162,7 @@ def announce_mandatory_two_factor(job) -> dict:
             "an authenticator app; nothing else is reachable in the organisation until you have.\n\n"
             f"{token_line}"
             f"Set it up now: {links.absolute_url('/accounts/security/')}\n",
-            None,
+            tenant.from_email,
             [user.email],
         )
         sent += 1

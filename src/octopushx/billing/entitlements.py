@@ -1,9 +1,11 @@
-"""Billing's answer to ``core.entitlements``: the plan's features and seats (only with billing on)."""
+"""Billing's answer to ``core.entitlements``: the plan's features, seats and minute quota (billing on)."""
 
 from __future__ import annotations
 
-from octopushx.billing import catalogue, services
-from octopushx.billing.models import Subscription
+from decimal import Decimal
+
+from octopushx.billing import catalogue, invoicing, ledger, services
+from octopushx.billing.models import Metric, Status, Subscription, UsageEvent
 from octopushx.core.entitlements import SeatLimit
 from octopushx.tenancy.models import Organization
 
@@ -46,3 +48,32 @@ class PlanEntitlements:
         if capacity is None:
             return None
         return SeatLimit(capacity, f"{subscription.plan.name} plan", "add seats under Settings → Billing")
+
+    def usage_refusal(self, tenant: Organization, metric: str, quantity, key: str = "") -> str | None:
+        """Transcription over the period's included minutes waits, unless the plan bills overage.
+
+        A trial (free) never runs into overage: it keeps to its plan's included minutes.
+        """
+        if metric != Metric.TRANSCRIPTION_MINUTES:
+            return None
+        subscription = _subscription(tenant)
+        if subscription is None:
+            return None
+        if subscription.plan.overage_allowed and subscription.status != Status.TRIALING:
+            return None  # billed as overage on the invoice
+        if key and UsageEvent.objects.for_tenant(tenant).filter(metric=metric, key=key[:200]).exists():
+            return None  # measured before: reprocessing is never charged twice
+        start, end = ledger.current_period(subscription)
+        used = ledger.totals(tenant, start, end)[metric]
+        months = 12 if subscription.interval == "year" else 1
+        included = invoicing.included_minutes(
+            services.state_of(subscription), catalogue.snapshot(subscription.version), months
+        )
+        if used + Decimal(str(quantity or 0)) <= included:
+            return None
+        what = "trial" if subscription.status == Status.TRIALING else f"{subscription.plan.name} plan"
+        return (
+            f"Over quota: {used.normalize():,f} of the {included:,} transcription minutes your {what} "
+            f"includes until {end:%-d %B} are used. Add a minutes pack or upgrade under Settings → Billing: "
+            "waiting calls are then analysed straight away."
+        )

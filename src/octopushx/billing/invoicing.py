@@ -124,7 +124,8 @@ def _components(
     return out
 
 
-def _included_minutes(state: dict[str, Any], catalogue: dict[str, Any], months: int) -> Decimal:
+def included_minutes(state: dict[str, Any], catalogue: dict[str, Any], months: int) -> Decimal:
+    """Transcription minutes a state includes over ``months``: the plan's per seat, plus minute packs."""
     plans = {p["slug"]: p for p in catalogue["plans"]}
     addons = {a["slug"]: a for a in catalogue["addons"]}
     per_month = int(plans[state["plan"]]["included_minutes_per_seat"]) * int(state["seats"])
@@ -182,14 +183,14 @@ def compute(
         charged[key] = quantity * unit_price
         lines.append(Line("plan" if key == "plan" else "addon", description, quantity, unit_price, amount))
 
-    highest_minutes = _included_minutes(start_state, start_catalogue, months)
+    highest_minutes = included_minutes(start_state, start_catalogue, months)
     last_catalogue = start_catalogue
     for day, state in ordered:
         if not period_start < day <= period_end:
             continue
         catalogue = catalogues[int(state["catalogue_version"])]
         last_catalogue = catalogue
-        highest_minutes = max(highest_minutes, _included_minutes(state, catalogue, months))
+        highest_minutes = max(highest_minutes, included_minutes(state, catalogue, months))
         d = (day - period_start).days + 1
         remaining = days - d + 1
         for key, (description, quantity, unit_price) in _components(state, catalogue, currency, interval).items():

@@ -28,6 +28,7 @@ class CallStatus(models.TextChoices):
     ANALYSED = "analysed", "Analysed"
     SKIPPED = "skipped", "Not analysed"
     FAILED = "failed", "Failed"
+    OVER_QUOTA = "over_quota", "Over quota"  # waits for minutes (an upgrade, a pack, the next period)
 
 
 class ReviewState(models.TextChoices):

@@ -83,6 +83,11 @@ class _Heartbeat:
             jobs.heartbeat(self.job, 0.1 + 0.7 * fraction)
 
 
+# Calls over the plan's included minutes wait in the "over quota" state (``services.quota_refusal``);
+# every reaper round lets them through, oldest first, as far as the minutes now allow.
+jobs.each_round(services.release_over_quota)
+
+
 @jobs.handler("calls.process")
 def process_call(job) -> dict[str, Any]:
     call = _call(job)
@@ -99,6 +104,10 @@ def process_call(job) -> dict[str, Any]:
     if source_blob is None:
         services.fail(call, "The recording is not stored")
         raise jobs.PermanentError("the call has no recording")
+    refusal = services.quota_refusal(call)
+    if refusal:
+        services.hold_over_quota(call, refusal)
+        return {"call_id": str(call.pk), "waiting": "over quota"}
     services.mark(call, CallStatus.PROCESSING)
     row = services.call_settings(call.tenant)
     try:

@@ -6,8 +6,7 @@ by its duration in minutes (to the hundredth, half-up).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
+from octopushx.calls import services
 from octopushx.calls.models import Call
 from octopushx.core.metering import Reading, meter
 
@@ -17,5 +16,4 @@ def transcribed_minutes(tenant, payload: dict) -> Reading | None:
     call = Call.objects.filter(tenant=tenant, pk=payload.get("call_id")).only("pk", "duration").first()
     if call is None or not call.duration:
         return None
-    minutes = (Decimal(str(call.duration)) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return Reading(key=str(call.pk), quantity=minutes)  # transcribed now
+    return Reading(key=str(call.pk), quantity=services.minutes_of(call))  # transcribed now

@@ -213,10 +213,11 @@ def generic(request, tenant_id):
     secret = services.credential(tenant, "webhook_secret")
     if not secret:
         return _refuse(403, "The call webhook is not configured for this organisation")
-    timestamp = request.headers.get("X-Octopushx-Timestamp", "")
-    signature = request.headers.get("X-Octopushx-Signature", "")
+    # X-Webhook-*; the first release's X-Octopushx-* names are still read (senders set up before).
+    timestamp = request.headers.get("X-Webhook-Timestamp") or request.headers.get("X-Octopushx-Timestamp", "")
+    signature = request.headers.get("X-Webhook-Signature") or request.headers.get("X-Octopushx-Signature", "")
     if not timestamp.isdigit() or not signature:
-        return _refuse(403, "X-Octopushx-Timestamp and X-Octopushx-Signature are required")
+        return _refuse(403, "X-Webhook-Timestamp and X-Webhook-Signature are required")
     if not hmac.compare_digest(generic_signature(secret, timestamp, request.body), signature):
         return _refuse(403, "The signature is wrong")
     if abs(time.time() - int(timestamp)) > REPLAY_WINDOW:

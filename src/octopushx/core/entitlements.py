@@ -1,8 +1,9 @@
 """Entitlements: what an organisation may use (features) and how many people it may have (seats).
 
 The one place every package asks: ``entitlements.allows(tenant, "studio")``,
-``entitlements.require(tenant, "studio")`` (403 with "Not in your plan: …") and
-``entitlements.seat_limit(tenant)``. Who decides is registered here by higher packages (billing
+``entitlements.require(tenant, "studio")`` (403 with "Not in your plan: …"),
+``entitlements.seat_limit(tenant)`` and ``entitlements.usage_refusal(tenant, metric, quantity)``
+(why more of a metered quantity must wait: over the plan's quota with no overage). Who decides is registered here by higher packages (billing
 registers its plans; shield its operator-set seat cap), so a lower package never imports them.
 With no provider answering, everything is allowed and seats are unlimited.
 
@@ -47,6 +48,9 @@ class Provider(Protocol):
 
     def seat_limit(self, tenant) -> SeatLimit | None:
         """The cap this provider sets, or None."""
+
+    def usage_refusal(self, tenant, metric: str, quantity, key: str = "") -> str | None:
+        """Why ``quantity`` more of ``metric`` (measured under ``key``) must wait, or None. Optional."""
 
 
 _providers: dict[str, Provider] = {}
@@ -98,6 +102,21 @@ def seat_limit(tenant) -> SeatLimit | None:
     """The strictest seat cap of every provider (None: unlimited)."""
     limits = [limit for p in list(_providers.values()) if (limit := p.seat_limit(tenant)) is not None]
     return min(limits, key=lambda limit: limit.limit) if limits else None
+
+
+def usage_refusal(tenant, metric: str, quantity=0, key: str = "") -> str | None:
+    """Why ``tenant`` may not use ``quantity`` more of ``metric`` now (over quota), or None when it may.
+
+    ``key`` is the usage's idempotency key: what was measured under it before is never refused again.
+    """
+    if tenant is None:
+        return None
+    for provider in list(_providers.values()):
+        check = getattr(provider, "usage_refusal", None)
+        message = check(tenant, metric, quantity, key) if check is not None else None
+        if message:
+            return message
+    return None
 
 
 def api_requires(feature: str) -> Callable:

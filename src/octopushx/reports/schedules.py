@@ -567,7 +567,13 @@ def _tell_owner(schedule: ReportSchedule, subject: str, text: str) -> None:
         )
     if to:
         link = settings.BASE_URL + reverse("reports:schedules")
-        send_mail(subject[:200], f"{text}\n\nManage scheduled reports: {link}\n", None, to, fail_silently=True)
+        send_mail(
+            subject[:200],
+            f"{text}\n\nManage scheduled reports: {link}\n",
+            schedule.tenant.from_email,
+            to,
+            fail_silently=True,
+        )
 
 
 # --- sending ----------------------------------------------------------------------------------
@@ -667,7 +673,7 @@ def send_scheduled(job) -> dict:
             f"— {brand}",
         ]
     )
-    message = EmailMessage(f"{title}: {facts['period']}"[:200], text, None, [row.user.email])
+    message = EmailMessage(f"{title}: {facts['period']}"[:200], text, tenant.from_email, [row.user.email])
     message.attach(filename, body, content_type)
     message.send()
     with transaction.atomic():

@@ -12,6 +12,7 @@ import base64
 import json
 import re
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from typing import Any
 
 import httpx
@@ -88,13 +89,13 @@ def http_request(workflow: Workflow, key: str, params: dict, ai_label: str) -> d
             "webhook-timestamp": str(int(now.timestamp())),
             "webhook-signature": sign(open_secret(workflow), key, now, body),
             "Idempotency-Key": key,
-            "User-Agent": "OctopushX-Studio/1",
+            "User-Agent": "Workflow-Studio/1",  # never the platform's name: receivers may be a brand's
         }
     )
     if body_value is not None:
         headers.setdefault("Content-Type", "application/json")
     if ai_label:
-        headers["X-OctopushX-AI-Review"] = "unreviewed"
+        headers["X-AI-Review"] = "unreviewed"
     try:
         with outbound.client(timeout=settings.STUDIO_HTTP_TIMEOUT, policy=_policy()) as client:
             with client.stream(method, url, headers=headers, content=body or None) as response:
@@ -169,18 +170,21 @@ def send_email(run: Run, workflow: Workflow, key: str, params: dict, record: dic
             f'<p style="background:#fff4e5;padding:8px"><strong>{AI_LABEL}</strong>: written by an AI model and '
             "not yet reviewed by a person.</p>" + html
         )
+    sender = run.tenant.from_email  # in the organisation's brand
+    message_id = f"<{key}@{parseaddr(sender)[1].rpartition('@')[2] or 'localhost'}>"
     message = EmailMultiAlternatives(
         subject=subject,
         body=strip_tags(html.replace("<br>", "\n").replace("</p>", "</p>\n")),
+        from_email=sender,
         to=to,
-        headers={"Message-ID": f"<{key}@studio.octopushx>", "X-OctopushX-Workflow": str(workflow.pk)},
+        headers={"Message-ID": message_id, "X-Workflow": str(workflow.pk)},
     )
     message.attach_alternative(html, "text/html")
     try:
         message.send()
     except Exception as exc:  # the mail server: try again later
         raise _failed(f"The email could not be sent: {exc}") from exc
-    return {"to": ", ".join(to), "subject": subject, "message_id": f"<{key}@studio.octopushx>"}
+    return {"to": ", ".join(to), "subject": subject, "message_id": message_id}
 
 
 # --- AI --------------------------------------------------------------------------------------

@@ -482,7 +482,7 @@ def _tell_admins(workflow: Workflow, reason: str) -> None:
     )
     if recipients:
         send_mail(f"Workflow paused: {workflow.name}", f"{reason}\n\nOpen Studio to fix it and turn it on again.",
-                  None, recipients, fail_silently=True)  # fmt: skip
+                  workflow.tenant.from_email, recipients, fail_silently=True)  # fmt: skip
 
 
 def prune_runs(now=None, chunk: int = 1000) -> int:

@@ -32,7 +32,10 @@ def _new_run(workflow_id, tenant_id, version: int, **fields) -> Run:
 
 @events.listen
 def on_events(tenant, batch: list[events.Event]) -> None:
-    names = {event.name for event in batch}
+    automation.discover()
+    names = {event.name for event in batch if event.name in automation.TRIGGERS}
+    if not names:
+        return  # no workflow can start on these events (invoices, alerts, …): not even a query
     listening = list(
         WorkflowTrigger.objects.filter(
             tenant=tenant, kind="event", event__in=names, workflow__enabled=True
@@ -43,7 +46,6 @@ def on_events(tenant, batch: list[events.Event]) -> None:
     if not entitlements.allows(tenant, "studio"):
         log.info("studio: %s events not run for %s: Studio is not in its plan", len(batch), tenant.pk)
         return
-    automation.discover()
     rows = []
     for event in batch:
         found = automation.TRIGGERS.get(event.name)

@@ -152,15 +152,19 @@ def for_request(request) -> ResolvedBrand:
     return for_organization(tenant)
 
 
-def product_name_for_user(user) -> str:
-    """The product name a person knows the platform by: the brand of their first organisation."""
+def for_user(user) -> ResolvedBrand:
+    """The brand a person knows the platform by: that of their first organisation."""
     membership = (
         Membership.objects.filter(user=user, tenant__deleted_at__isnull=True)
         .select_related("tenant")
         .order_by("created_at")
         .first()
     )
-    return for_organization(membership.tenant if membership else None).product_name
+    return for_organization(membership.tenant if membership else None)
+
+
+def product_name_for_user(user) -> str:
+    return for_user(user).product_name
 
 
 # --- editing -------------------------------------------------------------------------------

@@ -79,6 +79,13 @@ class Organization(models.Model):
         return branding.for_organization(self).product_name
 
     @property
+    def from_email(self) -> str:
+        """The From header of emails to this organisation's people and contacts (in its brand)."""
+        from octopushx.tenancy import branding
+
+        return branding.for_organization(self).from_email
+
+    @property
     def accent(self) -> str:
         for org in [self, *self.ancestors()]:
             if org.brand_color:

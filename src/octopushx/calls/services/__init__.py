@@ -33,7 +33,18 @@ from octopushx.calls.services.presentation import (
     minutes_seconds,
     sentiment_label,
 )
-from octopushx.calls.services.processing import fail, mark, next_run, restricted_reason, retry, save_result
+from octopushx.calls.services.processing import (
+    fail,
+    hold_over_quota,
+    mark,
+    minutes_of,
+    next_run,
+    quota_refusal,
+    release_over_quota,
+    restricted_reason,
+    retry,
+    save_result,
+)
 from octopushx.calls.services.queries import (
     clean_number,
     filter_calls,
@@ -88,6 +99,10 @@ __all__ = [
     "existing_call",
     "export_summary",
     "fail",
+    "hold_over_quota",
+    "minutes_of",
+    "quota_refusal",
+    "release_over_quota",
     "filter_calls",
     "flat_metrics",
     "metric_rows",

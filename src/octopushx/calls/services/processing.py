@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,7 +20,7 @@ from octopushx.calls.models import (
 from octopushx.calls.services.intake import (
     _submit_processing,
 )
-from octopushx.core import audit, events, jobs
+from octopushx.core import audit, entitlements, events, jobs
 from octopushx.core.context import Actor
 from octopushx.crm.models import Contact
 
@@ -39,6 +40,47 @@ def fail(call: Call, reason: str) -> None:
             call.tenant, Actor.system("calls"), "call.failed", obj=call, changes={"reason": [None, reason[:200]]}
         )
         events.emit(call.tenant, "call.failed", {"call_id": str(call.pk)})
+
+
+# --- the transcription quota (the plan's included minutes; core.entitlements asks billing) ---------------
+
+METRIC = "transcription_minutes"
+
+
+def minutes_of(call: Call) -> Decimal:
+    return (Decimal(str(call.duration or 0)) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def quota_refusal(call: Call, before: Decimal = Decimal(0)) -> str | None:
+    """Why analysing ``call`` (after ``before`` minutes already let through) must wait, or None."""
+    return entitlements.usage_refusal(call.tenant, METRIC, before + minutes_of(call), key=str(call.pk))
+
+
+def hold_over_quota(call: Call, message: str) -> None:
+    """The call waits, visibly, with the way out; nothing is lost (``release_over_quota`` resumes it)."""
+    with transaction.atomic():
+        mark(call, CallStatus.OVER_QUOTA, skip_reason=message)
+        audit.record(
+            call.tenant, Actor.system("calls"), "call.over_quota", obj=call, changes={"status": [None, "over_quota"]}
+        )
+
+
+def release_over_quota() -> int:
+    """Queue waiting calls again, oldest first, as far as each tenant's minutes now allow."""
+    released = 0
+    tenants = set(Call.objects.filter(status=CallStatus.OVER_QUOTA).values_list("tenant_id", flat=True))
+    for tenant_id in tenants:
+        let_through = Decimal(0)
+        waiting = Call.objects.filter(tenant_id=tenant_id, status=CallStatus.OVER_QUOTA).select_related("tenant")
+        for call in waiting.order_by("created_at"):
+            if quota_refusal(call, let_through):
+                break  # the oldest waits first: later calls do not jump the queue
+            let_through += minutes_of(call)
+            with transaction.atomic():
+                mark(call, CallStatus.QUEUED)
+                _submit_processing(call, next_run(call), nonce=uuid.uuid4().hex[:8])
+            released += 1
+    return released
 
 
 def next_run(call: Call) -> int:

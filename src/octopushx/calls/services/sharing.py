@@ -22,6 +22,7 @@ from octopushx.calls.services.processing import restricted_reason
 from octopushx.calls.services.queries import flat_metrics, format_metric, metric_label, roles_known, speaker_name
 from octopushx.core import audit
 from octopushx.core.context import Actor
+from octopushx.tenancy import branding
 
 UNREVIEWED_LABEL = "Unreviewed AI output — not checked by a person"
 ROLES_UNKNOWN_NOTE = "Agent and customer are not known with confidence in this call: its figures are per speaker"
@@ -59,6 +60,7 @@ class SummaryDocument:
     sentiment: float | None = None
     roles_known: bool = True
     warnings: list[str] = field(default_factory=list)  # the analysis's, e.g. speakers not told apart
+    product: str = "OctopushX"  # the brand the organisation works under (a reseller's, white-label)
 
     @property
     def notes(self) -> list[str]:
@@ -105,6 +107,7 @@ def build_document(call: Call, result: CallAnalysisResult, link: str) -> Summary
         title=f"Call summary: {call.title}",
         call_id=str(call.pk),
         link=link,
+        product=branding.for_organization(call.tenant).product_name,
         started_at=f"{started:%d %b %Y %H:%M %Z}",
         duration_seconds=round(call.duration, 1),
         agent=(getattr(call.agent, "email", "") if call.agent_id else "") or "unknown",
@@ -160,7 +163,7 @@ def render_markdown(doc: SummaryDocument) -> str:
     parts += [f"- {_item_line(item)}" for item in doc.action_items] or ["None found."]
     parts += ["", "## Key metrics", ""]
     parts += [f"- {line}" for line in _metric_lines(doc)] or ["None."]
-    parts += ["", f"Open the call in OctopushX: {doc.link}", ""]
+    parts += ["", f"Open the call in {doc.product}: {doc.link}", ""]
     return "\n".join(parts)
 
 
@@ -176,8 +179,8 @@ def render_pdf(doc: SummaryDocument) -> bytes:
     lines += [("h2", "Summary"), ("p", doc.summary), ("h2", "Action items")]
     lines += [("p", f"- {_item_line(item)}") for item in doc.action_items] or [("p", "None found.")]
     lines += [("h2", "Key metrics")] + [("p", line) for line in _metric_lines(doc)]
-    lines += [("p", ""), ("p", f"Open the call in OctopushX: {doc.link}")]
-    return pdf.render(doc.title, lines)
+    lines += [("p", ""), ("p", f"Open the call in {doc.product}: {doc.link}")]
+    return pdf.render(doc.title, lines, brand=doc.product)
 
 
 def render_json(doc: SummaryDocument) -> bytes:
@@ -257,7 +260,7 @@ def email_summary(
     subject = f"[{doc.label}] {doc.title}" if doc.label else doc.title
     with transaction.atomic():
         _record(tenant, actor, call, result, "email", recipient=to)
-        email = EmailMessage(subject[:200], body, None, [to])
+        email = EmailMessage(subject[:200], body, branding.for_organization(tenant).from_email, [to])
         suffix = "-unreviewed" if doc.label else ""
         email.attach(f"call-summary-{call.pk}{suffix}.pdf", render_pdf(doc), "application/pdf")
         email.send()  # a failed send rolls the audit entry back

@@ -225,7 +225,7 @@ def announce_alert(job) -> dict:
     if recipients:
         subject = f"[{tenant.brand}] Security alert in {tenant.name}: {alert.get_kind_display()}"
         body = f"{alert.summary}\n\nReview and acknowledge it: {links.absolute_url('/shield/security/')}\n"
-        send_mail(subject, body, None, recipients)
+        send_mail(subject, body, tenant.from_email, recipients)
     return {"emailed": len(recipients)}
 
 

@@ -135,7 +135,7 @@ def send_verification(tenant, request: PrivacyRequest) -> str:
         f"If you made it, confirm it within {VERIFY_HOURS} hours: {link}\n\nIf not, ignore this email.\n"
     )
     # Sent at once: if the surrounding transaction rolled back, the link simply finds nothing.
-    send_mail(f"Confirm your privacy request to {tenant.name}", body, None, [request.email])
+    send_mail(f"Confirm your privacy request to {tenant.name}", body, tenant.from_email, [request.email])
     return link
 
 
@@ -562,7 +562,7 @@ def _build_archive(tenant, actor: Actor, request: PrivacyRequest) -> dict:
     link = links.absolute_url(f"/privacy/download/?token={token}")
     if request.email:
         send_mail(f"Your data from {tenant.name}", f"Your archive is ready for {DOWNLOAD_DAYS} days and can be downloaded once: {link}\n",
-                  None, [request.email])  # fmt: skip
+                  tenant.from_email, [request.email])  # fmt: skip
     return {"records": found.total(), "files": sorted(files), "download_link": link}
 
 
