@@ -35,9 +35,11 @@ from octopushx.billing.models import (
 )
 from octopushx.core import audit, events, jobs
 from octopushx.core.context import Actor
+from octopushx.core.models import Job
 from octopushx.tenancy.models import Organization
 
 EMAIL_JOB = "billing.email"
+NOTICE_BATCH = 500
 
 NON_PAYMENT = "non_payment"  # Shield's reason code (tenancy.suspension.REASONS)
 REMINDERS = ((14, NoticeKind.REMINDER_14), (7, NoticeKind.REMINDER_7), (1, NoticeKind.REMINDER_1))
@@ -109,6 +111,35 @@ def _notify(invoice: Invoice, kind: str, *, days: int = 0) -> bool:
     except IntegrityError:  # another run decided it first
         return False
     return True
+
+
+def _notify_issued(found: list[Invoice]) -> int:
+    """Decide the "invoice sent" email of many newly issued invoices at once: notice and job rows in
+    bulk, the jobs enqueued in batches after commit (a month-end run issues one per customer)."""
+    decided = 0
+    for start in range(0, len(found), NOTICE_BATCH):
+        chunk = found[start : start + NOTICE_BATCH]
+        now = clock.now()
+        notices = [
+            InvoiceNotice(tenant_id=i.tenant_id, invoice_id=i.pk, kind=NoticeKind.ISSUED, created_at=now) for i in chunk
+        ]
+        with transaction.atomic():
+            InvoiceNotice.objects.bulk_create(notices, ignore_conflicts=True)  # a concurrent run's stay theirs
+            written = set(InvoiceNotice.objects.filter(pk__in=[n.pk for n in notices]).values_list("pk", flat=True))
+            rows = [
+                Job(
+                    kind=EMAIL_JOB,
+                    payload={"notice_id": str(pk)},
+                    dedupe_key=f"{EMAIL_JOB}:{pk}",
+                    max_attempts=settings.JOB_MAX_ATTEMPTS,
+                )
+                for pk in written
+            ]
+            Job.objects.bulk_create(rows)
+            ids = [row.pk for row in rows]
+            transaction.on_commit(lambda ids=ids: jobs.enqueue_many(ids))
+        decided += len(written)
+    return decided
 
 
 @jobs.handler(EMAIL_JOB)
@@ -184,11 +215,9 @@ def run(at: date | None = None) -> dict[str, int]:
             status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PAID], due_on__isnull=False, tenant__deleted_at__isnull=True
         )
         .exclude(notices__kind=NoticeKind.ISSUED)
-        .select_related("tenant")
         .order_by("issued_at")
     )
-    for invoice in unsent:
-        counts["emailed"] += _notify(invoice, NoticeKind.ISSUED)
+    counts["emailed"] = _notify_issued(list(unsent.only("pk", "tenant_id")))
 
     chased: set = set()
     # Only what may be overdue (invoices issued before due dates existed have none: judged by issue date).
