@@ -268,3 +268,18 @@ def test_the_daily_scheduled_run_includes_dunning(invoice, customer):
     with clock.frozen(date(2026, 5, 4)):
         tasks.daily_billing_run.call_local()
     assert _status(customer) == Status.PAST_DUE
+
+
+@pytest.mark.parametrize(
+    "variable", ["OCTOPUSHX_BILLING_PAYMENT_TERMS_DAYS=-1", "OCTOPUSHX_BILLING_SUSPEND_AFTER_DAYS=0"]
+)
+def test_settings_refuse_negative_terms_and_no_grace(variable, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    name, value = variable.split("=")
+    env = {**os.environ, name: value, "OCTOPUSHX_DATA_DIR": str(tmp_path)}
+    probe = "import octopushx.settings"
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and name in result.stderr
