@@ -234,7 +234,7 @@ def run(at: date | None = None) -> dict[str, int]:
         days = (at - due_on).days
         subscription = Subscription.objects.get(pk=invoice.subscription_id)
         chased.add(subscription.pk)
-        if subscription.status in (Status.ACTIVE, Status.TRIALING):
+        if subscription.status == Status.ACTIVE:  # a trial (or a cancelled one) keeps its status
             with transaction.atomic():
                 _set_status(subscription, Status.PAST_DUE, "subscription.past_due", SYSTEM)
             counts["past_due"] += 1
