@@ -171,6 +171,29 @@ def page_billing_invoice_pdf(org):
     return reverse("billing:invoice_pdf", args=[issued_invoice(org).pk])
 
 
+def _credit_note(org):
+    from octopushx.billing import credits
+    from octopushx.core.context import Actor
+
+    return credits.issue_credit_note(issued_invoice(org), Actor.system("test"), reason="Role matrix", full=True)
+
+
+def api_billing_credit_notes(org):
+    return "/api/v1/billing/credit-notes"
+
+
+def api_billing_credit_note(org):
+    return f"/api/v1/billing/credit-notes/{_credit_note(org).pk}"
+
+
+def api_billing_credit_note_pdf(org):
+    return f"/api/v1/billing/credit-notes/{_credit_note(org).pk}/pdf"
+
+
+def page_billing_credit_note_pdf(org):
+    return reverse("billing:credit_note_pdf", args=[_credit_note(org).pk])
+
+
 def page_settings(org):
     return reverse("tenancy:settings")
 
@@ -287,6 +310,10 @@ ROUTES = [
     Route("admin", Perm.ADMIN, "api", "get", api_billing_invoice, billing=True),
     Route("admin", Perm.ADMIN, "api", "get", api_billing_invoice_pdf, billing=True),
     Route("admin", Perm.ADMIN, "web", "get", page_billing_invoice_pdf, billing=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_billing_credit_notes, billing=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_billing_credit_note, billing=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_billing_credit_note_pdf, billing=True),
+    Route("admin", Perm.ADMIN, "web", "get", page_billing_credit_note_pdf, billing=True),
     Route(
         "admin",
         Perm.ADMIN,
@@ -386,6 +413,32 @@ def test_no_customer_role_marks_its_own_invoice_paid(org, api_as, settings, role
     assert response.status_code == 403
     invoice.refresh_from_db()
     assert invoice.status == "issued"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_customer_role_credits_its_own_invoice(org, api_as, settings, role):
+    """POST /billing/invoices/{id}/credit-notes is the issuer's (and platform staff's), never the customer's."""
+    from octopushx.billing.models import CreditNote
+
+    settings.BILLING_ENABLED = True
+    invoice = issued_invoice(org)
+    response = api_as(role).post(f"/api/v1/billing/invoices/{invoice.pk}/credit-notes", {"reason": "x", "full": True})
+    assert response.status_code == 403
+    assert not CreditNote.objects.exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_issuers_owners_and_admins_credit_an_invoice(org, settings, role):
+    from octopushx.billing.models import CreditNote
+    from octopushx.tenancy.services import platform_org
+
+    settings.BILLING_ENABLED = True
+    invoice = issued_invoice(org)
+    client = ApiClient(make_member(platform_org(), role, email=f"{role}@platform.example"))
+    response = client.post(f"/api/v1/billing/invoices/{invoice.pk}/credit-notes", {"reason": "x", "full": True})
+    allowed = has_perm(role, Perm.ADMIN)
+    assert response.status_code == (201 if allowed else 403)
+    assert CreditNote.objects.filter(invoice=invoice).exists() == allowed
 
 
 def test_platform_staff_mark_an_invoice_paid(org, settings):

@@ -369,6 +369,14 @@ JOB_REAPER_SECONDS = env_int("OCTOPUSHX_REAPER_SECONDS", 60)
 BILLING_ENABLED = env_bool("OCTOPUSHX_BILLING", False)
 # Days after a period ends during which its invoice stays a draft (late usage lands on it).
 BILLING_GRACE_DAYS = env_int("OCTOPUSHX_BILLING_GRACE_DAYS", 3)
+# Dunning: an invoice is due this many days after it is issued; reminders go out 1, 7 and 14 days
+# after the due date, and the organisation is suspended (reason non-payment) this many days after it.
+BILLING_PAYMENT_TERMS_DAYS = env_int("OCTOPUSHX_BILLING_PAYMENT_TERMS_DAYS", 14)
+BILLING_SUSPEND_AFTER_DAYS = env_int("OCTOPUSHX_BILLING_SUSPEND_AFTER_DAYS", 21)
+if BILLING_PAYMENT_TERMS_DAYS < 0 or BILLING_SUSPEND_AFTER_DAYS < 1:
+    raise ImproperlyConfigured(
+        "OCTOPUSHX_BILLING_PAYMENT_TERMS_DAYS must be 0 or more and OCTOPUSHX_BILLING_SUSPEND_AFTER_DAYS 1 or more"
+    )
 
 STUDIO_ALLOW_PRIVATE_URLS = env_bool("OCTOPUSHX_STUDIO_ALLOW_PRIVATE_URLS", False)
 STUDIO_HTTP_TIMEOUT = float(env("OCTOPUSHX_STUDIO_HTTP_TIMEOUT", "10"))

@@ -32,7 +32,11 @@ PLENTY = 400  # pages: the crawl stops there (it finds far fewer)
 
 
 def _loaded(tenant) -> Membership:
+    from datetime import timedelta
+
+    from octopushx.billing import credits, dunning
     from octopushx.billing import services as billing
+    from octopushx.core.context import Actor
     from octopushx.crm import demo as crm_demo
     from octopushx.shield import demo as shield_demo
     from octopushx.studio import demo as studio_demo
@@ -46,7 +50,12 @@ def _loaded(tenant) -> Membership:
     shield_demo.load(tenant, admin)
     analysed_call(tenant, agent=owner.user)
     billing.current_subscription(tenant)
-    issued_invoice(tenant)
+    invoice = issued_invoice(tenant)
+    # A credit note (listed with its PDF on the Billing page) and the billing emails (sent by jobs).
+    credits.issue_credit_note(
+        invoice, Actor.system("test"), reason="Goodwill", lines=[{"description": "Outage credit", "amount": "5.00"}]
+    )
+    dunning.run(invoice.due_on + timedelta(days=1))  # the invoice email and the day-1 reminder
     return owner
 
 
@@ -102,6 +111,9 @@ def test_crawling_a_branded_customer_finds_the_platform_name_nowhere(
     for prefix in ("/crm/", "/calls/", "/studio/", "/reports/", "/shield/", "/settings/billing/"):
         assert any(path.startswith(prefix) for path in seen), prefix
     assert found == {}, seen
+    subjects = [message.subject for message in mail.outbox]
+    for billing_email in ("invoice INV-000001", "Reminder:", "credit note CN-000001"):
+        assert any(billing_email in subject for subject in subjects), (billing_email, subjects)
     for message in mail.outbox:
         headers = "\n".join(f"{k}: {v}" for k, v in message.message().items())
         assert leaks(f"{headers}\n{message.subject}\n{message.body}") == [], message.subject

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from octopushx.api.auth import require
-from octopushx.api.errors import ErrorOut
-from octopushx.billing import catalogue, documents, invoices, ledger, money, services
-from octopushx.billing.models import CatalogueVersion, Invoice, Subscription
+from octopushx.api.errors import ErrorOut, _field_errors
+from octopushx.billing import catalogue, credits, documents, dunning, invoices, ledger, money, services
+from octopushx.billing.models import CatalogueVersion, CreditNote, Invoice, Subscription
 from octopushx.tenancy.roles import Perm
 
 router = Router(tags=["billing"])
@@ -297,11 +297,18 @@ def _invoice_out(invoice: Invoice, *, lines: bool = True) -> dict[str, Any]:
         "period_start": invoice.period_start.isoformat(),
         "period_end": invoice.period_end.isoformat(),
         "issued_at": invoice.issued_at.isoformat() if invoice.issued_at else None,
+        "due_on": due_on.isoformat() if (due_on := dunning.due_date(invoice)) else None,
         "paid_at": invoice.paid_at.isoformat() if invoice.paid_at else None,
         "subtotal": amount(invoice.subtotal),
         "tax": amount(invoice.tax),
         "tax_rule": invoice.tax_rule,
         "total": amount(invoice.total),
+        "credited": amount(credits.credited(invoice).total),
+        "amount_due": amount(credits.amount_due(invoice)),
+        "credit_notes": [
+            {"id": str(note.pk), "number": note.number, "total": amount(note.total)}
+            for note in invoice.credit_notes.order_by("sequence")
+        ],
     }
     if lines:
         out["lines"] = [
@@ -368,3 +375,114 @@ def mark_invoice_paid(request, invoice_id: str):
         raise PermissionDenied("Only platform staff mark invoices paid")
     _billing_on()
     return _invoice_out(invoices.mark_paid(invoice, request.actor))
+
+
+# --- credit notes ------------------------------------------------------------------------------------
+
+
+class BillingCreditLineIn(Schema):
+    description: str
+    amount: str = Field(description="Before tax, a decimal string in the invoice's currency")
+
+
+class BillingCreditNoteIn(Schema):
+    reason: str
+    lines: list[BillingCreditLineIn] | None = None
+    full: bool = False
+
+
+def _credit_note_out(note: CreditNote) -> dict[str, Any]:
+    currency = note.currency
+
+    def amount(value) -> str:
+        return money.format_amount(value, currency)
+
+    return {
+        "id": str(note.pk),
+        "number": note.number,
+        "invoice": {"id": str(note.invoice_id), "number": note.invoice.number},
+        "currency": currency,
+        "reason": note.reason,
+        "issued_at": note.issued_at.isoformat(),
+        "lines": [{"description": line.description, "amount": amount(line.amount)} for line in note.lines.all()],
+        "subtotal": amount(note.subtotal),
+        "tax": amount(note.tax),
+        "tax_rule": note.tax_rule,
+        "total": amount(note.total),
+    }
+
+
+def _invoice_to_credit(request, invoice_id: str) -> Invoice:
+    """The invoice as its issuer or platform staff reach it; the customer's own is found (then refused: 403)."""
+    try:
+        return invoices.find(request.tenant, request.actor, invoice_id)
+    except Http404:
+        issued = Invoice.objects.filter(issuer=request.tenant)
+        try:
+            invoice = issued.filter(pk=invoice_id).first()
+        except (ValueError, TypeError, ValidationError):
+            invoice = None
+        if invoice is None:
+            raise
+        return invoice
+
+
+@router.post(
+    "/billing/invoices/{invoice_id}/credit-notes",
+    summary="Credit an issued invoice, in part or in full (the issuer's owners and admins, platform staff)",
+    response={201: dict, 400: ErrorOut, 404: ErrorOut},
+)
+def create_credit_note(request, invoice_id: str, data: BillingCreditNoteIn):
+    """``{"reason": "...", "lines": [{"description": "...", "amount": "10.00"}]}`` (amounts before tax;
+    tax is credited at the invoice's rule) or ``{"reason": "...", "full": true}`` for all that is left.
+    More than is left to credit, a draft, or a missing reason is a 400 and nothing changes. The invoice
+    itself is never edited; on an unpaid invoice the credit lowers what is due."""
+    invoice = _invoice_to_credit(request, invoice_id)  # another organisation's: 404
+    if not credits.can_credit(request.actor, invoice):
+        raise PermissionDenied("Only the invoice's issuer (its owners and admins) or platform staff issue credit notes")
+    _billing_on()
+    lines = [line.model_dump() for line in data.lines] if data.lines is not None else None
+    try:
+        note = credits.issue_credit_note(invoice, request.actor, reason=data.reason, lines=lines, full=data.full)
+    except ValidationError as exc:
+        detail = "The credit note was refused; nothing changed"
+        return 400, {"detail": detail, "errors": _field_errors(exc)}
+    return 201, _credit_note_out(note)
+
+
+@router.get(
+    "/billing/credit-notes",
+    summary="Credit notes of the organisation, and those it issued (owners and admins)",
+    response={200: dict, 404: ErrorOut},
+)
+def list_credit_notes(request):
+    """Newest first; platform staff see every organisation's."""
+    require(request, Perm.ADMIN)
+    _billing_on()
+    found = credits.visible_credit_notes(request.tenant, request.actor).select_related("invoice")
+    return {"items": [_credit_note_out(note) for note in found.prefetch_related("lines")]}
+
+
+@router.get(
+    "/billing/credit-notes/{credit_note_id}",
+    summary="One credit note with its lines (owners and admins)",
+    response={200: dict, 404: ErrorOut},
+)
+def get_credit_note(request, credit_note_id: str):
+    require(request, Perm.ADMIN)
+    _billing_on()
+    return _credit_note_out(credits.find(request.tenant, request.actor, credit_note_id))
+
+
+@router.get(
+    "/billing/credit-notes/{credit_note_id}/pdf",
+    summary="One credit note as PDF (owners and admins)",
+    response={200: None, 404: ErrorOut},
+)
+def credit_note_pdf(request, credit_note_id: str):
+    require(request, Perm.ADMIN)
+    _billing_on()
+    note = credits.find(request.tenant, request.actor, credit_note_id)
+    response = HttpResponse(documents.credit_note_pdf(note), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{documents.credit_note_filename(note)}"'
+    return response

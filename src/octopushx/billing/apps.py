@@ -12,3 +12,8 @@ class BillingConfig(AppConfig):
         from octopushx.core import entitlements
 
         entitlements.register("billing.plans", PlanEntitlements())
+
+        from octopushx.billing import dunning
+        from octopushx.tenancy import suspension
+
+        suspension.register_explainer(dunning.NON_PAYMENT, dunning.explain_suspension)

@@ -14,12 +14,17 @@ labels(
         "invoice.issued": "Invoice issued",
         "invoice.paid": "Invoice marked paid",
         "tax_rate.set": "Tax rate set",
+        "subscription.past_due": "Subscription past due (unpaid invoice)",
+        "subscription.suspended": "Subscription suspended for non-payment",
+        "subscription.paid_up": "Subscription active again (nothing overdue)",
+        "credit_note.issued": "Credit note issued",
     },
     object_types={
         "subscription": "Subscription",
         "catalogue_version": "Catalogue version",
         "invoice": "Invoice",
         "tax_rate": "Tax rate",
+        "credit_note": "Credit note",
     },
     fields={
         "plan": "Plan",
@@ -37,6 +42,8 @@ labels(
         "total": "Total",
         "status": "Status",
         "rate": "Rate",
+        "invoice": "Invoice",
+        "reason": "Reason",
     },
     system_actors={"billing": "Billing"},
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from octopushx.billing import money
-from octopushx.billing.models import Invoice
+from octopushx.billing.models import CreditNote, Invoice
 from octopushx.core import pdf
 from octopushx.tenancy import branding
 
@@ -33,6 +33,11 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         facts.append(("VAT number", customer["vat_number"]))
     if invoice.issued_at:
         facts.append(("Issued", _long(invoice.issued_at.date())))
+    from octopushx.billing import credits, dunning
+
+    due_on = dunning.due_date(invoice)
+    if due_on and invoice.status == "issued":
+        facts.append(("Due", _long(due_on)))
     if invoice.paid_at:
         facts.append(("Paid", _long(invoice.paid_at.date())))
     header = pdf.Header(
@@ -58,8 +63,53 @@ def invoice_pdf(invoice: Invoice) -> bytes:
             [invoice.tax_rule, "", "", amount(invoice.tax)],
             [f"Total ({currency})", "", "", amount(invoice.total)],
         ]
+        notes = list(invoice.credit_notes.order_by("sequence"))
+        rows += [[f"Credit note {note.number}: {note.reason}", "", "", amount(-note.total)] for note in notes]
+        if notes and invoice.status == "issued":
+            rows.append([f"Amount due ({currency})", "", "", amount(credits.amount_due(invoice))])
         return pdf.data_table(
             styles, ["Description", "Quantity", "Unit price", "Amount"], rows, numeric=(1, 2, 3), emphasis_last=True
         )
+
+    return pdf.render(header, build=build)
+
+
+def credit_note_filename(note: CreditNote) -> str:
+    return f"credit-note-{note.number}.pdf"
+
+
+def credit_note_pdf(note: CreditNote) -> bytes:
+    """The credit note: the invoice it credits, the reason, the lines, tax at the invoice's rule, total."""
+    brand = branding.for_organization(note.tenant)
+    currency = note.currency
+    invoice = note.invoice
+    customer = invoice.customer or {}
+    facts = [
+        ("Number", note.number),
+        ("Credits invoice", invoice.number),
+        ("Issued", _long(note.issued_at.date())),
+        ("Customer", customer.get("name") or note.tenant.name),
+        ("Reason", note.reason),
+    ]
+    header = pdf.Header(
+        title=f"Credit note {note.number}",
+        organisation=brand.product_name,
+        brand=brand.product_name,
+        accent=brand.primary_color or None,
+        facts=facts,
+        footer=f"{brand.product_name} · amounts in {currency}",
+    )
+
+    def amount(value) -> str:
+        return money.format_amount(value, currency)
+
+    def build(styles: pdf.Styles) -> list:
+        rows = [[line.description, amount(line.amount)] for line in note.lines.all()]
+        rows += [
+            ["Subtotal", amount(note.subtotal)],
+            [note.tax_rule, amount(note.tax)],
+            [f"Total credited ({currency})", amount(note.total)],
+        ]
+        return pdf.data_table(styles, ["Description", "Amount"], rows, numeric=(1,), emphasis_last=True)
 
     return pdf.render(header, build=build)

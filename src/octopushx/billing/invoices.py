@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 
-from octopushx.billing import catalogue, clock, invoicing, ledger, services
+from octopushx.billing import catalogue, clock, dunning, invoicing, ledger, services
 from octopushx.billing.models import (
     BillingProfile,
     CatalogueVersion,
@@ -206,6 +206,11 @@ def _next_number(issuer: Organization) -> tuple[int, str]:
     return number, f"{NUMBER_PREFIX}{number:06d}"
 
 
+def due_on_issue() -> date:
+    """The due date of an invoice issued today: the payment terms from now (``dunning``)."""
+    return clock.today() + timedelta(days=dunning.payment_terms_days())
+
+
 def close_period(subscription: Subscription, start: date, end: date, at: date, cache: RunCache | None = None) -> str:
     """Draft, refresh or issue the invoice of one period as of ``at``; returns what happened.
 
@@ -231,6 +236,7 @@ def close_period(subscription: Subscription, start: date, end: date, at: date, c
             if due:  # past its grace days at first sight: numbered as it is written
                 invoice.sequence, invoice.number = _next_number(invoice.issuer)
                 invoice.status, invoice.issued_at = InvoiceStatus.ISSUED, clock.now()
+                invoice.due_on = due_on_issue()
             _write(invoice, computed, new=True)
             outcome = "drafted"
         elif invoice.computed != computed.canonical():
@@ -241,7 +247,8 @@ def close_period(subscription: Subscription, start: date, end: date, at: date, c
                 invoice.sequence, invoice.number = _next_number(invoice.issuer)
                 invoice.status = InvoiceStatus.ISSUED
                 invoice.issued_at = clock.now()
-                invoice.save(update_fields=["sequence", "number", "status", "issued_at", "updated_at"])
+                invoice.due_on = due_on_issue()
+                invoice.save(update_fields=["sequence", "number", "status", "issued_at", "due_on", "updated_at"])
             audit.record(
                 invoice.tenant,
                 Actor.system("billing"),
@@ -256,7 +263,8 @@ def close_period(subscription: Subscription, start: date, end: date, at: date, c
 
 def run(at: date | None = None) -> dict[str, int]:
     """The billing cycle as of ``at`` (default: the billing clock's today): every customer's periods
-    that ended before ``at`` get their invoice. Idempotent: a second run on the same day issues nothing.
+    that ended before ``at`` get their invoice, then dunning (``dunning.run``) emails, reminds,
+    suspends and settles. Idempotent: a second run on the same day issues and sends nothing.
     """
     if not services.enabled():
         return {}
@@ -287,6 +295,7 @@ def run(at: date | None = None) -> dict[str, int]:
     cache.prefetch(work)
     for subscription, start, end in work:
         counts[close_period(subscription, start, end, at, cache)] += 1
+    counts.update(dunning.run(at))
     return counts
 
 
@@ -308,7 +317,11 @@ def find(tenant: Organization, actor: Actor, invoice_id) -> Invoice:
 
 @transaction.atomic
 def mark_paid(invoice: Invoice, actor: Actor) -> Invoice:
-    """Platform staff record a bank transfer: an issued invoice becomes paid (audited)."""
+    """Platform staff record a bank transfer: an issued invoice becomes paid (audited).
+
+    When no overdue invoice is left the subscription is active again and a suspension for
+    non-payment is lifted at once (``dunning.settle``).
+    """
     if not catalogue.is_platform_staff(actor):
         raise PermissionDenied("Only platform staff mark invoices paid")
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -321,6 +334,7 @@ def mark_paid(invoice: Invoice, actor: Actor) -> Invoice:
     locked.save(update_fields=["status", "paid_at", "updated_at"])
     audit.record(locked.tenant, actor, "invoice.paid", obj=locked, changes={"status": ["issued", "paid"]})
     events.emit(locked.tenant, "invoice.paid", {"invoice_id": str(locked.pk), "number": locked.number})
+    dunning.settle(locked.subscription, actor)
     return locked
 
 

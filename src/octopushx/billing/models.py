@@ -162,6 +162,8 @@ class ChangeKind(models.TextChoices):
     CHANGED = "changed", "Subscription changed"
     TRIAL_ENDED = "trial_ended", "Trial ended"
     MIGRATED = "migrated", "Moved to a newer catalogue version"
+    DUNNING = "dunning", "Past due or suspended for an unpaid invoice"
+    PAID_UP = "paid_up", "Active again: no overdue invoice left"
 
 
 class SubscriptionChange(TenantModel):
@@ -242,6 +244,7 @@ class BillingProfile(TenantModel):
     country = models.CharField(max_length=2, default="GB")
     business = models.BooleanField(default=False)
     vat_number = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(blank=True, help_text="Where invoices and reminders go (empty: the owners)")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="billing_one_profile_per_tenant")]
@@ -283,6 +286,7 @@ class Invoice(TenantModel):
     customer = models.JSONField(default=dict, help_text="Name, country and VAT number as invoiced")
     computed = models.TextField(help_text="The computation as canonical JSON (the same inputs give the same bytes)")
     issued_at = models.DateTimeField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True, help_text="Issue date + payment terms (set when issued)")
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -316,3 +320,82 @@ class InvoiceLine(TenantModel):
 
     class Meta:
         ordering = ["position"]
+
+
+# --- credit notes and dunning -------------------------------------------------------------------
+
+
+class CreditNoteCounter(models.Model):
+    """The last credit note number an issuer gave (a series of its own, apart from invoices)."""
+
+    issuer = models.OneToOneField("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"last credit note number {self.last_number}"
+
+
+class CreditNote(TenantModel):
+    """A refund or correction of an issued invoice (which itself is never edited); tax at the invoice's rule."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    issuer = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=32)
+    sequence = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=500)
+    subtotal = models.DecimalField(max_digits=14, decimal_places=3)
+    tax = models.DecimalField(max_digits=14, decimal_places=3)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    tax_rule = models.CharField(max_length=300)
+    total = models.DecimalField(max_digits=14, decimal_places=3)
+    issued_at = models.DateTimeField()
+    issued_by = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "sequence"], name="billing_credit_note_number_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def total_text(self) -> str:
+        from octopushx.billing.money import format_amount
+
+        return format_amount(self.total, self.currency)
+
+
+class CreditNoteLine(TenantModel):
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    description = models.CharField(max_length=300)
+    amount = models.DecimalField(max_digits=14, decimal_places=3, help_text="Before tax")
+
+    class Meta:
+        ordering = ["position"]
+
+
+class NoticeKind(models.TextChoices):
+    ISSUED = "issued", "Invoice sent"
+    REMINDER_1 = "reminder_1", "Reminder, 1 day overdue"
+    REMINDER_7 = "reminder_7", "Reminder, 7 days overdue"
+    REMINDER_14 = "reminder_14", "Reminder, 14 days overdue"
+    SUSPENDED = "suspended", "Suspended for non-payment"
+
+
+class InvoiceNotice(TenantModel):
+    """One billing email about an invoice, decided by the run (once: the row makes the run idempotent)
+    and sent by a job (``sent_at`` empty until then)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=16, choices=NoticeKind.choices)
+    days_overdue = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["invoice", "kind"], name="billing_invoice_notice_once")]

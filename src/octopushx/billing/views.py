@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
-from octopushx.billing import catalogue, documents, invoices, ledger, money, services
-from octopushx.billing.models import Interval, Pricing
+from octopushx.billing import catalogue, credits, documents, dunning, invoices, ledger, money, services
+from octopushx.billing.models import CreditNote, Interval, Pricing
 from octopushx.tenancy.roles import Perm
 from octopushx.tenancy.views import _form_errors, requires
 
@@ -104,9 +104,46 @@ def subscription_page(request):
                 "labels": [day["date"] for day in minutes["days"]],
                 "values": [float(day["quantity"]) for day in minutes["days"]],
             },
-            "invoices": list(invoices.invoices_of(request.tenant)[:24]),
+            "suspend_after": dunning.suspend_after_days(),
+            "overdue": [
+                {
+                    "invoice": invoice,
+                    "due": money.format_amount(due, invoice.currency),
+                    "due_on": dunning.due_date(invoice),
+                }
+                for invoice, due in dunning.overdue(request.tenant)
+            ],
+            "invoices": [_invoice_row(invoice) for invoice in invoices.invoices_of(request.tenant)[:24]],
+            "credit_notes": list(
+                credits.visible_credit_notes(request.tenant, request.actor)
+                .filter(tenant=request.tenant)
+                .select_related("invoice")[:24]
+            ),
         },
     )
+
+
+def _invoice_row(invoice) -> dict:
+    """An invoice as the Billing page lists it: what was credited, what is still due and by when."""
+    due = credits.amount_due(invoice)
+    return {
+        "invoice": invoice,
+        "credited": money.format_amount(credits.credited(invoice).total, invoice.currency),
+        "has_credit": invoice.credit_notes.exists(),
+        "due": money.format_amount(due, invoice.currency) if due > 0 else None,
+        "due_on": dunning.due_date(invoice),
+    }
+
+
+@requires(Perm.ADMIN)
+def credit_note_pdf(request, credit_note_id):
+    """A credit note of the organisation as PDF, for its owners and admins."""
+    if not services.enabled() or not services.is_billed(request.tenant):
+        raise Http404("Billing is not turned on")
+    note = CreditNote.objects.get_for_tenant(request.tenant, credit_note_id)
+    response = HttpResponse(documents.credit_note_pdf(note), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{documents.credit_note_filename(note)}"'
+    return response
 
 
 @requires(Perm.ADMIN)

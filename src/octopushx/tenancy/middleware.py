@@ -81,10 +81,14 @@ def second_factor_page(request):
 
 
 def suspended_page(request):
-    from octopushx.tenancy.suspension import reason_label
+    from octopushx.tenancy.suspension import explanation, reason_label
 
     tenant = request.tenant
-    context = {"suspended": tenant, "reason": reason_label(tenant.suspension_reason)}
+    context = {
+        "suspended": tenant,
+        "reason": reason_label(tenant.suspension_reason),
+        "explanation": explanation(tenant),
+    }
     return render(request, "tenancy/suspended.html", context, status=403)
 
 

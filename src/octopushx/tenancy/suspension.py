@@ -7,6 +7,8 @@ it without importing Octopush Shield, which owns the operations (suspend, reinst
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import JsonResponse
 
 from octopushx.tenancy.models import Membership, Organization
@@ -22,8 +24,24 @@ REASONS: dict[str, str] = {
 }
 
 
+# What a reason means for the people locked out, registered by the package that suspends for it
+# (billing explains a non-payment suspension: which invoice, how much, how to pay).
+_EXPLAINERS: dict[str, Callable[[Organization], str | None]] = {}
+
+
 def reason_label(code: str) -> str:
     return REASONS.get(code, code or "Suspended")
+
+
+def register_explainer(code: str, explain: Callable[[Organization], str | None]) -> None:
+    """Register what members of an organisation suspended for ``code`` are told (a higher package's)."""
+    _EXPLAINERS[code] = explain
+
+
+def explanation(org: Organization) -> str:
+    """The registered explanation of ``org``'s suspension, or "" when there is none."""
+    explain = _EXPLAINERS.get(org.suspension_reason or "")
+    return (explain(org) or "") if explain is not None else ""
 
 
 def is_suspended(org: Organization | None) -> bool:
@@ -59,6 +77,9 @@ def sign_in_notice(user) -> str | None:
     if not tenants or any(t.suspended_at is None for t in tenants):
         return None
     names = ", ".join(f"{t.name} ({reason_label(t.suspension_reason)})" for t in tenants)
+    explained = " ".join(text for text in (explanation(t) for t in tenants) if text)
+    if explained:
+        return f"Your organisation is suspended: {names}. Nothing has been deleted. {explained}"
     return (
         f"Your organisation is suspended: {names}. Nothing has been deleted; "
         "contact your provider to have it reinstated."
