@@ -61,15 +61,22 @@ def tax_rates() -> dict[str, Any]:
     return {row.country.upper(): row.rate for row in TaxRate.objects.all()}
 
 
-def compute_period(subscription: Subscription, start: date, end: date) -> invoicing.Computed:
-    """Read the inputs of one period from the database and compute its invoice."""
+def compute_period(
+    subscription: Subscription, start: date, end: date, price_book: dict[str, Any] | None = None
+) -> invoicing.Computed:
+    """Read the inputs of one period from the database and compute its invoice.
+
+    ``price_book``: a reseller's retail prices (``PriceBook.prices``) in the subscription's
+    currency; without it the period is priced at list (wholesale) prices.
+    """
     changes = SubscriptionChange.objects.filter(subscription=subscription, effective_on__lte=end).order_by(
         "effective_on", "recorded_at"
     )
     timeline = [(change.effective_on, change.state) for change in changes]
     numbers = {int(state["catalogue_version"]) for _, state in timeline}
     catalogues = {
-        version.number: catalogue.snapshot(version) for version in CatalogueVersion.objects.filter(number__in=numbers)
+        version.number: invoicing.with_retail_prices(catalogue.snapshot(version), price_book, subscription.currency)
+        for version in CatalogueVersion.objects.filter(number__in=numbers)
     }
     return invoicing.compute(
         timeline=timeline,
@@ -82,7 +89,9 @@ def compute_period(subscription: Subscription, start: date, end: date) -> invoic
     )
 
 
-def _write(invoice: Invoice, computed: invoicing.Computed) -> None:
+def _write(invoice: Invoice, computed: invoicing.Computed, book=None, wholesale=None) -> None:
+    invoice.price_book_revision = book.revision if book is not None else None
+    invoice.wholesale_subtotal = wholesale
     invoice.currency = computed.currency
     invoice.period_end = computed.period_end
     invoice.catalogue_version = computed.catalogue_version
@@ -128,32 +137,45 @@ def close_period(subscription: Subscription, start: date, end: date, at: date) -
     ``"kept"``: issued before (never touched again); ``"drafted"``/``"updated"``/``"unchanged"``:
     still in its grace days; ``"issued"``: numbered and frozen now.
     """
+    from octopushx.billing import resellers
     from octopushx.tenancy.services import platform_org
 
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().filter(subscription=subscription, period_start=start).first()
         if invoice is not None and invoice.status != InvoiceStatus.DRAFT:
             return "kept"
-        computed = compute_period(subscription, start, end)
+        # A reseller's customer: invoiced by the reseller at its retail prices (the price book in
+        # force on the period's last day); the same period at list price is the reseller's cost.
+        reseller = resellers.reseller_of(subscription.tenant)
+        book = resellers.book_for_period(reseller, subscription.currency, end) if reseller else None
+        computed = compute_period(subscription, start, end, book.prices if book else None)
+        wholesale = None
+        if reseller is not None:
+            wholesale = computed.subtotal if book is None else compute_period(subscription, start, end).subtotal
         outcome = "unchanged"
         if invoice is None:
             invoice = Invoice(
                 tenant=subscription.tenant,
                 subscription=subscription,
-                issuer=platform_org(),
+                issuer=reseller or platform_org(),
                 period_start=start,
                 created_at=clock.now(),
             )
-            _write(invoice, computed)
+            _write(invoice, computed, book, wholesale)
             outcome = "drafted"
-        elif invoice.computed != computed.canonical():
-            _write(invoice, computed)
+        elif (
+            invoice.computed != computed.canonical()
+            or invoice.wholesale_subtotal != wholesale
+            or invoice.price_book_revision != (book.revision if book else None)
+        ):
+            _write(invoice, computed, book, wholesale)
             outcome = "updated"
         if at > end + timedelta(days=grace_days()):
+            invoice.issuer = reseller or platform_org()  # a draft made before its customer moved keeps no stale issuer
             invoice.sequence, invoice.number = _next_number(invoice.issuer)
             invoice.status = InvoiceStatus.ISSUED
             invoice.issued_at = clock.now()
-            invoice.save(update_fields=["sequence", "number", "status", "issued_at", "updated_at"])
+            invoice.save(update_fields=["issuer", "sequence", "number", "status", "issued_at", "updated_at"])
             audit.record(
                 invoice.tenant,
                 Actor.system("billing"),
@@ -176,7 +198,7 @@ def run(at: date | None = None) -> dict[str, int]:
         with clock.frozen(at):
             return run(at)
     at = clock.today()
-    counts = {"issued": 0, "drafted": 0, "updated": 0, "unchanged": 0, "kept": 0}
+    counts = {"issued": 0, "drafted": 0, "updated": 0, "unchanged": 0, "kept": 0, "statements": 0}
     subscriptions = (
         Subscription.objects.exclude(status=Status.CANCELLED).select_related("tenant").order_by("created_at")
     )
@@ -194,6 +216,9 @@ def run(at: date | None = None) -> dict[str, int]:
                 counts["kept"] += 1
                 continue
             counts[close_period(subscription, start, end, at)] += 1
+    from octopushx.billing import resellers
+
+    counts["statements"] = resellers.close_statements(at)
     return counts
 
 
