@@ -525,7 +525,7 @@ def find_customer(reseller: Organization, actor: Actor, customer_id) -> Organiza
     found = Organization.objects.filter(pk=customer_id, kind=OrgKind.CUSTOMER, deleted_at__isnull=True).first()
     if found is None:
         raise Http404("No customer with that id")
-    if found.parent_id == reseller.pk:
+    if reseller.kind == OrgKind.RESELLER and found.parent_id == reseller.pk:
         return found
     if catalogue.is_platform_staff(actor) and actor.user is not None and reseller_of(found) is not None:
         return found
