@@ -14,12 +14,12 @@ import pytest
 from django.urls import reverse
 
 from octopushx.accounts.models import ApiToken
-from octopushx.billing.models import Subscription
+from octopushx.billing.models import PriceBook, Subscription
 from octopushx.core.models import AuditEntry, Job, JobState
 from octopushx.tenancy import branding
 from octopushx.tenancy.models import Brand, BrandDomain, Invitation, Membership, OrgKind
 from octopushx.tenancy.roles import MATRIX, RANK, Perm, Role, Scope, can_grant, has_perm, scope_of
-from tests.billing.factories import issued_invoice
+from tests.billing.factories import issued_invoice, issued_statement
 from tests.conftest import ApiClient, make_member, make_org
 from tests.tenancy.branding_helpers import PublishedResolver, image_bytes, upload
 from tests.test_cross_tenant import API_ROUTES, Ids, _rich_body
@@ -171,6 +171,35 @@ def page_billing_invoice_pdf(org):
     return reverse("billing:invoice_pdf", args=[issued_invoice(org).pk])
 
 
+def api_price_book(org):
+    return "/api/v1/billing/price-book"
+
+
+def api_reseller_customers(org):
+    return "/api/v1/reseller/customers"
+
+
+def api_reseller_customer(org):
+    customer = make_org("Roles Customer", kind=OrgKind.CUSTOMER, parent=org)
+    return f"/api/v1/reseller/customers/{customer.pk}"
+
+
+def api_reseller_statements(org):
+    return "/api/v1/reseller/statements"
+
+
+def api_reseller_statement(org):
+    return f"/api/v1/reseller/statements/{issued_statement(org).pk}"
+
+
+def api_reseller_margins(org):
+    return "/api/v1/reseller/margins"
+
+
+def api_reseller_margins_csv(org):
+    return "/api/v1/reseller/margins.csv"
+
+
 def page_settings(org):
     return reverse("tenancy:settings")
 
@@ -317,6 +346,37 @@ ROUTES = [
         {"action": "save", "product_name": "Roles Voice", "primary_color": "#4338ca"},
         reseller=True,
     ),
+    # the reseller programme: its owners and admins only (a customer gets 404, see the walk)
+    Route("admin", Perm.ADMIN, "api", "get", api_price_book, billing=True, reseller=True),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "api",
+        "put",
+        api_price_book,
+        {"plans": {"team": {"month": "45.00"}}},
+        billing=True,
+        reseller=True,
+    ),  # fmt: skip
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_customers, billing=True, reseller=True),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "api",
+        "post",
+        api_reseller_customers,
+        {"name": "New Customer", "admin_email": "new-customer@example.test", "plan": "team", "seats": 2},
+        billing=True,
+        reseller=True,
+    ),  # fmt: skip
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_customer, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "patch", api_reseller_customer, {"seats": 3}, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "patch", api_reseller_customer, {"suspended": True}, billing=True, reseller=True),
+    Route("delete", Perm.ADMIN, "api", "delete", api_reseller_customer, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_statements, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_statement, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_margins, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_margins_csv, billing=True, reseller=True),
 ]
 
 
@@ -335,6 +395,14 @@ def _state(org) -> tuple:
         (org.brand_name, org.brand_color),
         list(Brand.objects.filter(tenant=org).values_list("support_email", "logo_id", "favicon_id")),
         sorted(BrandDomain.objects.filter(tenant=org).values_list("domain", "verified_at")),
+        # the reseller programme: its price book and its customers' state
+        PriceBook.objects.filter(tenant=org).count(),
+        sorted((o.name, o.suspended_at) for o in org.children.all()),
+        sorted(
+            Subscription.objects.filter(tenant__parent=org).values_list(
+                "tenant__name", "plan__slug", "seats", "cancel_at_period_end"
+            )
+        ),
     )
 
 
