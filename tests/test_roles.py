@@ -200,6 +200,30 @@ def api_reseller_margins_csv(org):
     return "/api/v1/reseller/margins.csv"
 
 
+def page_reseller_customers(org):
+    return reverse("reseller:customers")
+
+
+def page_reseller_customer(org):
+    return reverse("reseller:customer", args=[make_org("Roles Customer", kind=OrgKind.CUSTOMER, parent=org).pk])
+
+
+def page_price_book(org):
+    return reverse("reseller:price_book")
+
+
+def page_reseller_margins(org):
+    return reverse("reseller:margins")
+
+
+def page_reseller_margins_csv(org):
+    return reverse("reseller:margins_csv")
+
+
+def page_reseller_statement(org):
+    return reverse("reseller:statement", args=[issued_statement(org).pk])
+
+
 def page_settings(org):
     return reverse("tenancy:settings")
 
@@ -377,6 +401,42 @@ ROUTES = [
     Route("admin", Perm.ADMIN, "api", "get", api_reseller_statement, billing=True, reseller=True),
     Route("admin", Perm.ADMIN, "api", "get", api_reseller_margins, billing=True, reseller=True),
     Route("admin", Perm.ADMIN, "api", "get", api_reseller_margins_csv, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "web", "get", page_reseller_customers, billing=True, reseller=True),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "web",
+        "post",
+        page_reseller_customers,
+        {"name": "Web Customer", "admin_email": "web-customer@example.test", "plan": "team", "seats": "2"},
+        billing=True,
+        reseller=True,
+    ),  # fmt: skip
+    Route("admin", Perm.ADMIN, "web", "get", page_reseller_customer, billing=True, reseller=True),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "web",
+        "post",
+        page_reseller_customer,
+        {"action": "change", "plan": "team", "seats": "4"},
+        billing=True,
+        reseller=True,
+    ),  # fmt: skip
+    Route("admin", Perm.ADMIN, "web", "get", page_price_book, billing=True, reseller=True),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "web",
+        "post",
+        page_price_book,
+        {"currency": "GBP", "plan:team:month": "45.00"},
+        billing=True,
+        reseller=True,
+    ),  # fmt: skip
+    Route("admin", Perm.ADMIN, "web", "get", page_reseller_margins, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "web", "get", page_reseller_margins_csv, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "web", "get", page_reseller_statement, billing=True, reseller=True),
 ]
 
 
