@@ -15,9 +15,10 @@ from django.urls import reverse
 
 from octopushx.accounts.models import ApiToken
 from octopushx.billing.models import PriceBook, Subscription
+from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry, Job, JobState
 from octopushx.tenancy import branding
-from octopushx.tenancy.models import Brand, BrandDomain, Invitation, Membership, OrgKind
+from octopushx.tenancy.models import Brand, BrandDomain, Invitation, Membership, OrgKind, SupportGrant
 from octopushx.tenancy.roles import MATRIX, RANK, Perm, Role, Scope, can_grant, has_perm, scope_of
 from tests.billing.factories import issued_invoice, issued_statement
 from tests.conftest import ApiClient, make_member, make_org
@@ -38,6 +39,7 @@ class Route:
     billing: bool = False  # the route exists only with billing on (OCTOPUSHX_BILLING)
     reseller: bool = False  # called in a reseller organisation (the white-label brand is a reseller's)
     multipart: bool = False  # ``body`` is a callable making a multipart form (uploads)
+    resold: bool = False  # called in a customer organisation that buys through a reseller
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.surface}:{self.method.upper()} {self.path.__name__}"
@@ -222,6 +224,21 @@ def page_reseller_margins_csv(org):
 
 def page_reseller_statement(org):
     return reverse("reseller:statement", args=[issued_statement(org).pk])
+
+
+def api_support_access(org):
+    return "/api/v1/organization/support-access"
+
+
+def api_support_access_granted(org):
+    from octopushx.tenancy import support
+
+    support.grant(org, Actor.system("test"), hours=24)
+    return "/api/v1/organization/support-access"
+
+
+def page_support_access(org):
+    return reverse("tenancy:support_access")
 
 
 def page_settings(org):
@@ -437,6 +454,11 @@ ROUTES = [
     Route("admin", Perm.ADMIN, "web", "get", page_reseller_margins, billing=True, reseller=True),
     Route("admin", Perm.ADMIN, "web", "get", page_reseller_margins_csv, billing=True, reseller=True),
     Route("admin", Perm.ADMIN, "web", "get", page_reseller_statement, billing=True, reseller=True),
+    # support access: admins see it, only owners grant or revoke it
+    Route("admin", Perm.ADMIN, "api", "get", api_support_access, resold=True),
+    Route("admin", Perm.OWNER, "api", "post", api_support_access, {"hours": 8}, resold=True),
+    Route("delete", Perm.OWNER, "api", "delete", api_support_access_granted, resold=True),
+    Route("admin", Perm.OWNER, "web", "post", page_support_access, {"action": "grant", "hours": "8"}, resold=True),
 ]
 
 
@@ -455,7 +477,8 @@ def _state(org) -> tuple:
         (org.brand_name, org.brand_color),
         list(Brand.objects.filter(tenant=org).values_list("support_email", "logo_id", "favicon_id")),
         sorted(BrandDomain.objects.filter(tenant=org).values_list("domain", "verified_at")),
-        # the reseller programme: its price book and its customers' state
+        # the reseller programme: its price book and its customers' state; support access grants
+        sorted(SupportGrant.objects.filter(tenant=org).values_list("expires_at", "revoked_at")),
         PriceBook.objects.filter(tenant=org).count(),
         sorted((o.name, o.suspended_at) for o in org.children.all()),
         sorted(
@@ -473,6 +496,8 @@ def test_role_on_route(org, api_as, web_as, settings, monkeypatch, role, route):
     monkeypatch.setattr(branding, "make_resolver", PublishedResolver)  # domains verify without the internet
     if route.reseller:
         org = make_org("Brand Reseller", kind=OrgKind.RESELLER)
+    if route.resold:
+        org = make_org("Resold Customer", kind=OrgKind.CUSTOMER, parent=make_org("Its Reseller", kind=OrgKind.RESELLER))
     path = route.path(org)
     if route.surface == "api":
         client = api_as(role, tenant=org)

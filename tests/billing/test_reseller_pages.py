@@ -89,3 +89,15 @@ def test_customers_and_non_admins_cannot_open_the_console(client, reseller, cust
     assert client.get(reverse("reseller:customers")).status_code == 404
     client.force_login(make_member(reseller, "agent").user)
     assert client.get(reverse("reseller:customers")).status_code == 403
+
+
+def test_the_customer_page_offers_entry_only_while_support_access_is_granted(web, reseller):
+    from octopushx.tenancy import support
+
+    customer = make_org("Helped Ltd", kind=OrgKind.CUSTOMER, parent=reseller)
+    url = reverse("reseller:customer", args=[customer.pk])
+    assert "Enter for support" not in web.get(url).content.decode()
+    support.grant(customer, Actor.system("test"), hours=2)
+    assert "Enter for support" in web.get(url).content.decode()
+    assert web.post(reverse("tenancy:switch"), {"tenant": str(customer.pk)}).status_code == 302
+    assert web.get("/api/v1/me").json()["tenant"]["id"] == str(customer.pk)

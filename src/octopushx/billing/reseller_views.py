@@ -104,6 +104,7 @@ def customer(request, customer_id):
         except ValidationError as exc:
             messages.error(request, _form_errors(exc))
     from octopushx.billing.models import Invoice
+    from octopushx.tenancy import support
 
     return render(
         request,
@@ -113,6 +114,7 @@ def customer(request, customer_id):
             "row": resellers.customer_out(found),
             "plans": catalogue.current_version().plans.order_by("position"),
             "invoices": list(Invoice.objects.for_tenant(found).order_by("-period_start")[:24]),
+            "support_grant": support.live_grant(found),
         },
     )
 

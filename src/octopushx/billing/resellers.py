@@ -577,8 +577,16 @@ def customer_out(customer: Organization) -> dict[str, Any]:
             if last
             else None
         ),
+        "support_access_until": _support_until(customer),
         "created_at": customer.created_at.isoformat(),
     }
+
+
+def _support_until(customer: Organization) -> str | None:
+    from octopushx.tenancy import support
+
+    grant = support.live_grant(customer)
+    return grant.expires_at.isoformat() if grant else None
 
 
 def _check_seats(seats: Any, errors: dict[str, list[str]]) -> int | None:
