@@ -194,6 +194,14 @@ def api_reseller_statement(org):
     return f"/api/v1/reseller/statements/{issued_statement(org).pk}"
 
 
+def api_reseller_statement_pdf(org):
+    return f"/api/v1/reseller/statements/{issued_statement(org).pk}/pdf"
+
+
+def page_reseller_statement_pdf(org):
+    return reverse("reseller:statement_pdf", args=[issued_statement(org).pk])
+
+
 def api_reseller_margins(org):
     return "/api/v1/reseller/margins"
 
@@ -454,6 +462,8 @@ ROUTES = [
     Route("admin", Perm.ADMIN, "web", "get", page_reseller_margins, billing=True, reseller=True),
     Route("admin", Perm.ADMIN, "web", "get", page_reseller_margins_csv, billing=True, reseller=True),
     Route("admin", Perm.ADMIN, "web", "get", page_reseller_statement, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_statement_pdf, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "web", "get", page_reseller_statement_pdf, billing=True, reseller=True),
     # support access: admins see it, only owners grant or revoke it
     Route("admin", Perm.ADMIN, "api", "get", api_support_access, resold=True),
     Route("admin", Perm.OWNER, "api", "post", api_support_access, {"hours": 8}, resold=True),

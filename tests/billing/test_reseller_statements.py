@@ -39,6 +39,14 @@ def test_statements_list_and_detail(reseller, reseller_admin):
     assert detail["lines"][0]["invoices"] == ["INV-000001"]
 
 
+def test_statement_pdf(reseller, reseller_admin):
+    _billed_month(reseller)
+    statement = Statement.objects.get()
+    response = reseller_admin.get(f"/api/v1/reseller/statements/{statement.pk}/pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert statement.number in response["Content-Disposition"]
+
+
 def test_another_reseller_and_customers_get_404(reseller, reseller_admin, other_reseller_admin):
     made = _billed_month(reseller)
     statement = Statement.objects.get()

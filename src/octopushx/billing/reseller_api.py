@@ -246,6 +246,21 @@ def get_statement(request, statement_id: str):
 
 
 @router.get(
+    "/reseller/statements/{statement_id}/pdf",
+    summary="One wholesale statement as PDF",
+    response={200: None, 404: ErrorOut},
+)
+def get_statement_pdf(request, statement_id: str):
+    from octopushx.billing import documents
+
+    owner = _reseller_or_staff(request)
+    statement = resellers.find_statement(owner, request.actor, statement_id)
+    response = HttpResponse(documents.statement_pdf(statement), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{documents.statement_filename(statement)}"'
+    return response
+
+
+@router.get(
     "/reseller/margins",
     summary="Revenue, wholesale cost and margin per month and customer (pre-tax)",
     response={200: dict, 404: ErrorOut},

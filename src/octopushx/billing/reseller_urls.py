@@ -11,4 +11,5 @@ urlpatterns = [
     path("margins/", views.margins, name="margins"),
     path("margins.csv", views.margins_csv, name="margins_csv"),
     path("statements/<uuid:statement_id>/", views.statement, name="statement"),
+    path("statements/<uuid:statement_id>.pdf", views.statement_pdf, name="statement_pdf"),
 ]

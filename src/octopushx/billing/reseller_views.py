@@ -192,3 +192,13 @@ def margins_csv(request):
 def statement(request, statement_id):
     found = resellers.find_statement(request.tenant, request.actor, statement_id)
     return render(request, "billing/reseller_statement.html", {"statement": found, "lines": list(found.lines.all())})
+
+
+@reseller_page
+def statement_pdf(request, statement_id):
+    from octopushx.billing import documents
+
+    found = resellers.find_statement(request.tenant, request.actor, statement_id)
+    response = HttpResponse(documents.statement_pdf(found), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{documents.statement_filename(found)}"'
+    return response
