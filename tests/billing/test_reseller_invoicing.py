@@ -124,3 +124,20 @@ def test_draft_invoices_are_not_on_a_statement(reseller):
     _run(date(2026, 4, 17))  # still a draft
     assert Invoice.objects.get().status == InvoiceStatus.DRAFT
     assert resellers.compute_statement(reseller, date(2026, 4, 1), "GBP") is None
+
+
+def test_a_closed_customer_is_billed_for_its_current_period_then_ends(reseller):
+    customer = _customer(reseller)
+    with clock.frozen(date(2026, 4, 20)):  # inside the second period (16 April - 15 May)
+        resellers.close_customer(reseller, ADMIN, customer)
+    _run(date(2026, 5, 17))  # the second period is a draft during its grace days
+    assert invoices.services.subscription_of(customer).status != "cancelled"
+    _run(date(2026, 5, 19))
+    subscription = invoices.services.subscription_of(customer)
+    assert subscription.status == "cancelled"
+    assert [i.period_start for i in Invoice.objects.filter(tenant=customer).order_by("period_start")] == [
+        date(2026, 3, 16), date(2026, 4, 16)
+    ]  # fmt: skip
+    assert all(i.status == InvoiceStatus.ISSUED for i in Invoice.objects.filter(tenant=customer))
+    _run(date(2026, 7, 1))
+    assert Invoice.objects.filter(tenant=customer).count() == 2

@@ -211,11 +211,19 @@ def run(at: date | None = None) -> dict[str, int]:
             .exclude(status=InvoiceStatus.DRAFT)
             .values_list("period_start", flat=True)
         )
-        for start, end in invoicing.periods(anchor_of(subscription), subscription.interval, at):
+        anchor = anchor_of(subscription)
+        # Cancelled at the period end: the period the cancellation fell in is the last one billed.
+        cancelled = services.cancelled_on(subscription)
+        last_day = invoicing.period_containing(anchor, subscription.interval, cancelled)[1] if cancelled else None
+        for start, end in invoicing.periods(anchor, subscription.interval, at):
+            if last_day is not None and start > last_day:
+                break
             if start in issued:
                 counts["kept"] += 1
                 continue
             counts[close_period(subscription, start, end, at)] += 1
+        if last_day is not None and at > last_day + timedelta(days=grace_days()):
+            services.end_subscription(subscription, last_day)  # its last invoice is issued by now
     from octopushx.billing import resellers
 
     counts["statements"] = resellers.close_statements(at)
