@@ -633,3 +633,15 @@ def test_auditor_cannot_write_through_the_api(org, api_as, route):
             f"{route} answered {response.status_code} to an auditor (read-only). Check the role with "
             f"require(request, Perm.WRITE/DELETE/...), or list the route in AUDITOR_MAY with the reason."
         )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_reseller_role_marks_its_own_statement_paid(settings, role):
+    """POST /reseller/statements/{id}/mark-paid is platform staff's, never the reseller's."""
+    settings.BILLING_ENABLED = True
+    reseller = make_org("Paying Reseller", kind=OrgKind.RESELLER)
+    statement = issued_statement(reseller)
+    response = ApiClient(make_member(reseller, role)).post(f"/api/v1/reseller/statements/{statement.pk}/mark-paid")
+    assert response.status_code == 403
+    statement.refresh_from_db()
+    assert statement.status == "issued"

@@ -129,3 +129,17 @@ def test_retail_minus_wholesale_equals_the_margin_report_to_the_penny(reseller):
     assert sum(Decimal(row["margin"]) for row in report["items"]) == Decimal(report["totals"][0]["margin"])
     assert statement.subtotal == sum(statement.lines.values_list("amount", flat=True), Decimal(0))
     assert Decimal(report["totals"][0]["margin"]) > 0
+
+
+def test_only_platform_staff_mark_a_statement_paid(reseller, reseller_admin, other_reseller_admin, staff):
+    _billed_month(reseller)
+    statement = Statement.objects.get()
+    path = f"/api/v1/reseller/statements/{statement.pk}/mark-paid"
+    assert reseller_admin.post(path).status_code == 403
+    assert other_reseller_admin.post(path).status_code == 404
+    statement.refresh_from_db()
+    assert statement.status == "issued"
+    paid = staff.post(path)
+    assert paid.status_code == 200 and paid.json()["status"] == "paid"
+    again = staff.post(path)
+    assert again.status_code == 422

@@ -203,6 +203,7 @@ def _statement_out(statement: Statement, *, lines: bool = True) -> dict[str, Any
         "currency": currency,
         "month": statement.month.strftime("%Y-%m"),
         "issued_at": statement.issued_at.isoformat(),
+        "paid_at": statement.paid_at.isoformat() if statement.paid_at else None,
         "subtotal": amount(statement.subtotal),
         "tax": amount(statement.tax),
         "tax_rule": statement.tax_rule,
@@ -258,6 +259,24 @@ def get_statement_pdf(request, statement_id: str):
     response = HttpResponse(documents.statement_pdf(statement), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{documents.statement_filename(statement)}"'
     return response
+
+
+@router.post(
+    "/reseller/statements/{statement_id}/mark-paid",
+    summary="Record that the reseller paid a statement (platform staff)",
+    response={200: dict, 404: ErrorOut},
+)
+def mark_statement_paid(request, statement_id: str):
+    """Platform staff only: the reseller itself gets 403; a statement paid already is a 422."""
+    from django.core.exceptions import PermissionDenied
+
+    if not services.enabled():
+        raise Http404("Billing is not turned on for this installation")
+    owner = request.tenant
+    statement = resellers.find_statement(owner, request.actor, statement_id)  # another reseller's: 404
+    if not catalogue.is_platform_staff(request.actor):
+        raise PermissionDenied("Only platform staff mark statements paid")
+    return _statement_out(resellers.mark_statement_paid(statement, request.actor))
 
 
 @router.get(

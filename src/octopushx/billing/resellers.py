@@ -396,6 +396,20 @@ def close_statements(at: date) -> int:
     return issued
 
 
+@transaction.atomic
+def mark_statement_paid(statement: Statement, actor: Actor) -> Statement:
+    """Platform staff record the reseller's payment of a statement (audited in the reseller's trail)."""
+    if not catalogue.is_platform_staff(actor):
+        raise PermissionDenied("Only platform staff mark statements paid")
+    locked = Statement.objects.select_for_update().get(pk=statement.pk)
+    if locked.status == InvoiceStatus.PAID:
+        raise ValidationError({"status": [f"Statement {locked.number} was paid already"]})
+    locked.status, locked.paid_at = InvoiceStatus.PAID, clock.now()
+    locked.save(update_fields=["status", "paid_at", "updated_at"])
+    audit.record(locked.tenant, actor, "statement.paid", obj=locked, changes={"status": ["issued", "paid"]})
+    return locked
+
+
 def statements_of(reseller: Organization):
     return Statement.objects.for_tenant(reseller).order_by("-month", "currency")
 
