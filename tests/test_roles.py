@@ -636,7 +636,7 @@ def test_auditor_cannot_write_through_the_api(org, api_as, route):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_no_reseller_role_marks_its_own_statement_paid(settings, role):
+def test_no_reseller_role_marks_its_own_statement_paid(db, settings, role):
     """POST /reseller/statements/{id}/mark-paid is platform staff's, never the reseller's."""
     settings.BILLING_ENABLED = True
     reseller = make_org("Paying Reseller", kind=OrgKind.RESELLER)

@@ -270,12 +270,11 @@ def mark_statement_paid(request, statement_id: str):
     """Platform staff only: the reseller itself gets 403; a statement paid already is a 422."""
     from django.core.exceptions import PermissionDenied
 
-    if not services.enabled():
-        raise Http404("Billing is not turned on for this installation")
-    owner = request.tenant
-    statement = resellers.find_statement(owner, request.actor, statement_id)  # another reseller's: 404
+    statement = resellers.find_statement(request.tenant, request.actor, statement_id)  # another reseller's: 404
     if not catalogue.is_platform_staff(request.actor):
         raise PermissionDenied("Only platform staff mark statements paid")
+    if not services.enabled():
+        raise Http404("Billing is not turned on for this installation")
     return _statement_out(resellers.mark_statement_paid(statement, request.actor))
 
 
