@@ -58,3 +58,33 @@ def test_console_pages_fit_and_work(new_page, signed_in, settings, viewport):
     page.get_by_label("Seats").fill("2")
     page.get_by_role("button", name="Create customer").click()
     page.get_by_role("link", name="Dogwood Studio").wait_for()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=str)
+def test_support_access_granted_entered_and_left(new_page, signed_in, settings, viewport):
+    settings.BILLING_ENABLED = True
+    reseller = make_org("Northwind Partners", kind=OrgKind.RESELLER)
+    customer = make_org("Cedar Dental Practice", kind=OrgKind.CUSTOMER, parent=reseller)
+    owner = make_member(customer, "owner", email="owner@cedar.test")
+    helper = make_member(reseller, "admin", email="helper@northwind.test")
+
+    page = new_page(viewport=VIEWPORTS[viewport])
+    signed_in(page, owner.user)
+    page.goto("/settings/")
+    page.get_by_role("button", name="Grant access").click()
+    page.get_by_test_id("support-status").filter(has_text="Granted until").wait_for()
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{viewport}-support-granted.png"), full_page=True)
+
+    helper_page = new_page(viewport=VIEWPORTS[viewport])
+    signed_in(helper_page, helper.user)
+    helper_page.goto(f"/settings/reseller/customers/{customer.pk}/")
+    helper_page.get_by_role("button", name="Enter for support").click()
+    helper_page.get_by_test_id("support-banner").wait_for()
+    overflow = helper_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    if SHOTS:
+        helper_page.screenshot(path=os.path.join(SHOTS, f"{viewport}-support-inside.png"), full_page=True)
+    helper_page.get_by_role("button", name="Back to Northwind Partners").click()
+    helper_page.get_by_role("heading", name="Welcome").wait_for()
+    assert helper_page.get_by_test_id("support-banner").count() == 0

@@ -116,3 +116,13 @@ def test_the_owner_grants_and_revokes_from_settings(db, client):
     assert "Granted until" in client.get(reverse("tenancy:settings")).content.decode()
     client.post(reverse("tenancy:support_access"), {"action": "revoke"})
     assert SupportGrant.objects.get().revoked_at is not None
+
+
+def test_a_banner_says_so_inside_and_leads_back(db, client):
+    reseller, customer, owner, helper = _setup()
+    ApiClient(owner).post(URL, {"hours": 8})
+    client.force_login(helper.user)
+    assert "support-banner" not in client.get(reverse("tenancy:settings")).content.decode()
+    client.post(reverse("tenancy:switch"), {"tenant": str(customer.pk)})
+    page = client.get(reverse("tenancy:settings")).content.decode()
+    assert "support-banner" in page and "Back to Helpful Reseller" in page

@@ -59,7 +59,7 @@ def switch(request):
         request.session[SESSION_KEY] = str(membership.tenant_id)
         request.session[support.SESSION_FLAG] = str(membership.tenant_id)
         support.enter(membership.tenant, Actor.from_request(request))
-        messages.success(request, f"You are working in {membership.tenant.name} for support, while its grant lasts.")
+        messages.success(request, f"Support session in {membership.tenant.name} started.")
         return redirect("home")
     from octopushx.tenancy import support
 
