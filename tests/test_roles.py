@@ -14,12 +14,13 @@ import pytest
 from django.urls import reverse
 
 from octopushx.accounts.models import ApiToken
-from octopushx.billing.models import Subscription
+from octopushx.billing.models import PriceBook, Subscription
+from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry, Job, JobState
 from octopushx.tenancy import branding
-from octopushx.tenancy.models import Brand, BrandDomain, Invitation, Membership, OrgKind
+from octopushx.tenancy.models import Brand, BrandDomain, Invitation, Membership, OrgKind, SupportGrant
 from octopushx.tenancy.roles import MATRIX, RANK, Perm, Role, Scope, can_grant, has_perm, scope_of
-from tests.billing.factories import issued_invoice
+from tests.billing.factories import issued_invoice, issued_statement
 from tests.conftest import ApiClient, make_member, make_org
 from tests.tenancy.branding_helpers import PublishedResolver, image_bytes, upload
 from tests.test_cross_tenant import API_ROUTES, Ids, _rich_body
@@ -38,6 +39,7 @@ class Route:
     billing: bool = False  # the route exists only with billing on (OCTOPUSHX_BILLING)
     reseller: bool = False  # called in a reseller organisation (the white-label brand is a reseller's)
     multipart: bool = False  # ``body`` is a callable making a multipart form (uploads)
+    resold: bool = False  # called in a customer organisation that buys through a reseller
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.surface}:{self.method.upper()} {self.path.__name__}"
@@ -194,6 +196,82 @@ def page_billing_credit_note_pdf(org):
     return reverse("billing:credit_note_pdf", args=[_credit_note(org).pk])
 
 
+def api_price_book(org):
+    return "/api/v1/billing/price-book"
+
+
+def api_reseller_customers(org):
+    return "/api/v1/reseller/customers"
+
+
+def api_reseller_customer(org):
+    customer = make_org("Roles Customer", kind=OrgKind.CUSTOMER, parent=org)
+    return f"/api/v1/reseller/customers/{customer.pk}"
+
+
+def api_reseller_statements(org):
+    return "/api/v1/reseller/statements"
+
+
+def api_reseller_statement(org):
+    return f"/api/v1/reseller/statements/{issued_statement(org).pk}"
+
+
+def api_reseller_statement_pdf(org):
+    return f"/api/v1/reseller/statements/{issued_statement(org).pk}/pdf"
+
+
+def page_reseller_statement_pdf(org):
+    return reverse("reseller:statement_pdf", args=[issued_statement(org).pk])
+
+
+def api_reseller_margins(org):
+    return "/api/v1/reseller/margins"
+
+
+def api_reseller_margins_csv(org):
+    return "/api/v1/reseller/margins.csv"
+
+
+def page_reseller_customers(org):
+    return reverse("reseller:customers")
+
+
+def page_reseller_customer(org):
+    return reverse("reseller:customer", args=[make_org("Roles Customer", kind=OrgKind.CUSTOMER, parent=org).pk])
+
+
+def page_price_book(org):
+    return reverse("reseller:price_book")
+
+
+def page_reseller_margins(org):
+    return reverse("reseller:margins")
+
+
+def page_reseller_margins_csv(org):
+    return reverse("reseller:margins_csv")
+
+
+def page_reseller_statement(org):
+    return reverse("reseller:statement", args=[issued_statement(org).pk])
+
+
+def api_support_access(org):
+    return "/api/v1/organization/support-access"
+
+
+def api_support_access_granted(org):
+    from octopushx.tenancy import support
+
+    support.grant(org, Actor.system("test"), hours=24)
+    return "/api/v1/organization/support-access"
+
+
+def page_support_access(org):
+    return reverse("tenancy:support_access")
+
+
 def page_settings(org):
     return reverse("tenancy:settings")
 
@@ -344,6 +422,80 @@ ROUTES = [
         {"action": "save", "product_name": "Roles Voice", "primary_color": "#4338ca"},
         reseller=True,
     ),
+    # the reseller programme: its owners and admins only (a customer gets 404, see the walk)
+    Route("admin", Perm.ADMIN, "api", "get", api_price_book, billing=True, reseller=True),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "api",
+        "put",
+        api_price_book,
+        {"plans": {"team": {"month": "45.00"}}},
+        billing=True,
+        reseller=True,
+    ),  # fmt: skip
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_customers, billing=True, reseller=True),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "api",
+        "post",
+        api_reseller_customers,
+        {"name": "New Customer", "admin_email": "new-customer@example.test", "plan": "team", "seats": 2},
+        billing=True,
+        reseller=True,
+    ),  # fmt: skip
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_customer, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "patch", api_reseller_customer, {"seats": 3}, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "patch", api_reseller_customer, {"suspended": True}, billing=True, reseller=True),
+    Route("delete", Perm.ADMIN, "api", "delete", api_reseller_customer, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_statements, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_statement, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_margins, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_margins_csv, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "web", "get", page_reseller_customers, billing=True, reseller=True),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "web",
+        "post",
+        page_reseller_customers,
+        {"name": "Web Customer", "admin_email": "web-customer@example.test", "plan": "team", "seats": "2"},
+        billing=True,
+        reseller=True,
+    ),  # fmt: skip
+    Route("admin", Perm.ADMIN, "web", "get", page_reseller_customer, billing=True, reseller=True),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "web",
+        "post",
+        page_reseller_customer,
+        {"action": "change", "plan": "team", "seats": "4"},
+        billing=True,
+        reseller=True,
+    ),  # fmt: skip
+    Route("admin", Perm.ADMIN, "web", "get", page_price_book, billing=True, reseller=True),
+    Route(
+        "admin",
+        Perm.ADMIN,
+        "web",
+        "post",
+        page_price_book,
+        {"currency": "GBP", "plan:team:month": "45.00"},
+        billing=True,
+        reseller=True,
+    ),  # fmt: skip
+    Route("admin", Perm.ADMIN, "web", "get", page_reseller_margins, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "web", "get", page_reseller_margins_csv, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "web", "get", page_reseller_statement, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_reseller_statement_pdf, billing=True, reseller=True),
+    Route("admin", Perm.ADMIN, "web", "get", page_reseller_statement_pdf, billing=True, reseller=True),
+    # support access: admins see it, only owners grant or revoke it
+    Route("admin", Perm.ADMIN, "api", "get", api_support_access, resold=True),
+    Route("admin", Perm.OWNER, "api", "post", api_support_access, {"hours": 8}, resold=True),
+    Route("delete", Perm.OWNER, "api", "delete", api_support_access_granted, resold=True),
+    Route("admin", Perm.OWNER, "web", "post", page_support_access, {"action": "grant", "hours": "8"}, resold=True),
 ]
 
 
@@ -362,6 +514,15 @@ def _state(org) -> tuple:
         (org.brand_name, org.brand_color),
         list(Brand.objects.filter(tenant=org).values_list("support_email", "logo_id", "favicon_id")),
         sorted(BrandDomain.objects.filter(tenant=org).values_list("domain", "verified_at")),
+        # the reseller programme: its price book and its customers' state; support access grants
+        sorted(SupportGrant.objects.filter(tenant=org).values_list("expires_at", "revoked_at")),
+        PriceBook.objects.filter(tenant=org).count(),
+        sorted((o.name, o.suspended_at) for o in org.children.all()),
+        sorted(
+            Subscription.objects.filter(tenant__parent=org).values_list(
+                "tenant__name", "plan__slug", "seats", "cancel_at_period_end"
+            )
+        ),
     )
 
 
@@ -372,6 +533,8 @@ def test_role_on_route(org, api_as, web_as, settings, monkeypatch, role, route):
     monkeypatch.setattr(branding, "make_resolver", PublishedResolver)  # domains verify without the internet
     if route.reseller:
         org = make_org("Brand Reseller", kind=OrgKind.RESELLER)
+    if route.resold:
+        org = make_org("Resold Customer", kind=OrgKind.CUSTOMER, parent=make_org("Its Reseller", kind=OrgKind.RESELLER))
     path = route.path(org)
     if route.surface == "api":
         client = api_as(role, tenant=org)
@@ -523,3 +686,15 @@ def test_auditor_cannot_write_through_the_api(org, api_as, route):
             f"{route} answered {response.status_code} to an auditor (read-only). Check the role with "
             f"require(request, Perm.WRITE/DELETE/...), or list the route in AUDITOR_MAY with the reason."
         )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_reseller_role_marks_its_own_statement_paid(db, settings, role):
+    """POST /reseller/statements/{id}/mark-paid is platform staff's, never the reseller's."""
+    settings.BILLING_ENABLED = True
+    reseller = make_org("Paying Reseller", kind=OrgKind.RESELLER)
+    statement = issued_statement(reseller)
+    response = ApiClient(make_member(reseller, role)).post(f"/api/v1/reseller/statements/{statement.pk}/mark-paid")
+    assert response.status_code == 403
+    statement.refresh_from_db()
+    assert statement.status == "issued"

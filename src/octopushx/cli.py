@@ -364,7 +364,8 @@ def cmd_billing_run(args) -> None:
     print(
         f"Billing run as of {(at or clock.today()).isoformat()}: {counts['issued']} issued, "
         f"{counts['drafted'] + counts['updated'] + counts['unchanged']} draft(s) in their grace days "
-        f"({counts['drafted']} new, {counts['updated']} updated), {counts['kept']} issued before. "
+        f"({counts['drafted']} new, {counts['updated']} updated), {counts['kept']} issued before; "
+        f"{counts['statements']} reseller statement(s) issued. "
         f"Dunning: {counts['emailed']} invoice(s) emailed, {counts['reminded']} reminder(s), "
         f"{counts['past_due']} past due, {counts['suspended']} suspended for non-payment, "
         f"{counts['settled']} settled."

@@ -22,4 +22,5 @@ urlpatterns = [
     path("hooks/studio/<str:workflow_key>", studio_hooks.inbound, name="studio_hook"),
     path("settings/jobs/", include("octopushx.tenancy.jobs_urls")),
     path("settings/billing/", include("octopushx.billing.urls")),
+    path("settings/reseller/", include("octopushx.billing.reseller_urls")),
 ]

@@ -37,3 +37,28 @@ def customer(db, billing_on):
 def staff(db):
     """An API client of a platform admin (platform staff)."""
     return ApiClient(make_member(platform_org(), "admin", email="staff@example.test"))
+
+
+# --- the reseller programme ---------------------------------------------------------------------
+
+
+def make_reseller(name: str = "Resell Co"):
+    from octopushx.tenancy.models import OrgKind
+
+    return make_org(name, kind=OrgKind.RESELLER)
+
+
+@pytest.fixture
+def reseller(db, billing_on):
+    return make_reseller()
+
+
+@pytest.fixture
+def reseller_admin(reseller):
+    """An API client of the reseller's admin."""
+    return ApiClient(make_member(reseller, "admin", email="admin@resell.test"))
+
+
+@pytest.fixture
+def other_reseller_admin(db, billing_on):
+    return ApiClient(make_member(make_reseller("Other Resell"), "admin", email="admin@other-resell.test"))

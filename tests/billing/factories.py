@@ -19,3 +19,15 @@ def issued_invoice(tenant) -> Invoice:
     end = invoices.invoicing.add_months(start, 1, start.day) - date.resolution
     invoices.close_period(subscription, start, end, date.fromordinal(end.toordinal() + invoices.grace_days() + 1))
     return Invoice.objects.get(subscription=subscription, period_start=start)
+
+
+def issued_statement(reseller):
+    """A wholesale statement of ``reseller``: one customer's first period issued, then the statement of its month."""
+    from octopushx.billing import clock, resellers
+    from octopushx.tenancy.models import OrgKind
+    from tests.conftest import make_org
+
+    customer = make_org(f"Billed customer of {reseller.name}", kind=OrgKind.CUSTOMER, parent=reseller)
+    invoice = issued_invoice(customer)
+    month = invoice.issued_at.astimezone(clock.UTC).date().replace(day=1)
+    return resellers.issue_statement(reseller, month, invoice.currency)

@@ -27,6 +27,7 @@ errors.install(api)
 def _mount() -> None:
     from octopushx.accounts.api import router as accounts_router
     from octopushx.billing.api import router as billing_router
+    from octopushx.billing.reseller_api import router as reseller_router
     from octopushx.calls.api import router as calls_router
     from octopushx.crm.api import router as crm_router
     from octopushx.reports.api import router as reports_router
@@ -52,6 +53,7 @@ def _mount() -> None:
     api.add_router("", reports_router)
     api.add_router("", schedules_router)
     api.add_router("", billing_router)
+    api.add_router("", reseller_router)
 
 
 _mount()

@@ -1,4 +1,4 @@
-"""What every page needs from billing: whether the Settings area shows the Billing tab."""
+"""What every page needs from billing: whether the Settings area shows the Billing and reseller tabs."""
 
 from __future__ import annotations
 
@@ -14,4 +14,11 @@ def billing(request) -> dict:
         and services.is_billed(getattr(request, "tenant", None))
         and has_perm(membership.role, Perm.ADMIN)
     )
-    return {"billing_tab": shown}
+    # The reseller console's tabs: a reseller's owners and admins, with billing on.
+    reseller = (
+        membership is not None
+        and services.enabled()
+        and getattr(getattr(request, "tenant", None), "kind", None) == "reseller"
+        and has_perm(membership.role, Perm.ADMIN)
+    )
+    return {"billing_tab": shown, "reseller_tab": reseller}

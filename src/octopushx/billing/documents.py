@@ -113,3 +113,52 @@ def credit_note_pdf(note: CreditNote) -> bytes:
         return pdf.data_table(styles, ["Description", "Amount"], rows, numeric=(1,), emphasis_last=True)
 
     return pdf.render(header, build=build)
+
+
+def statement_filename(statement) -> str:
+    return f"statement-{statement.number}.pdf"
+
+
+def statement_pdf(statement) -> bytes:
+    """The platform's wholesale statement to a reseller: a line per customer, subtotal, tax, total."""
+    brand = branding.for_organization(statement.issuer)
+    currency = statement.currency
+    facts = [
+        ("Number", statement.number),
+        ("Month", statement.month.strftime("%B %Y")),
+        ("Reseller", statement.tenant.name),
+        ("Issued", _long(statement.issued_at.date())),
+    ]
+    if statement.paid_at:
+        facts.append(("Paid", _long(statement.paid_at.date())))
+    header = pdf.Header(
+        title=f"Wholesale statement {statement.number}",
+        organisation=brand.product_name,
+        brand=brand.product_name,
+        accent=brand.primary_color or None,
+        facts=facts,
+        footer=f"{brand.product_name} · amounts in {currency}",
+    )
+
+    def amount(value) -> str:
+        return money.format_amount(value, currency)
+
+    def build(styles: pdf.Styles) -> list:
+        rows = [
+            [line.customer.name, ", ".join(line.invoices), amount(line.retail_subtotal), amount(line.amount)]
+            for line in statement.lines.select_related("customer")
+        ]
+        rows += [
+            ["Subtotal", "", "", amount(statement.subtotal)],
+            [statement.tax_rule, "", "", amount(statement.tax)],
+            [f"Total ({currency})", "", "", amount(statement.total)],
+        ]
+        return pdf.data_table(
+            styles,
+            ["Customer", "Their invoices", "You invoiced", "Wholesale"],
+            rows,
+            numeric=(2, 3),
+            emphasis_last=True,
+        )
+
+    return pdf.render(header, build=build)

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 
-from octopushx.billing import catalogue, clock, dunning, invoicing, ledger, services
+from octopushx.billing import catalogue, clock, dunning, invoicing, ledger, resellers, services
 from octopushx.billing.models import (
     BillingProfile,
     CatalogueVersion,
@@ -86,6 +86,7 @@ class RunCache:
         self.customers: dict[Any, invoicing.Customer] = {}
         self.usage: dict[tuple[Any, date, date], dict[str, Any]] = {}
         self.issuer: Organization | None = None
+        self.books: dict[tuple[Any, str, date], Any] = {}
 
     def prefetch(self, work: list[tuple[Subscription, date, date]]) -> None:
         subscription_ids = list({subscription.pk for subscription, _, _ in work})
@@ -125,6 +126,15 @@ class RunCache:
     def usage_of(self, tenant: Organization, start: date, end: date) -> dict[str, Any]:
         return self.usage.get((tenant.pk, start, end)) or ledger.totals(tenant, start, end)
 
+    def book(self, reseller: Organization, currency: str, last_day: date):
+        """The reseller's price book in force on ``last_day`` (read once per run and date)."""
+        from octopushx.billing import resellers
+
+        key = (reseller.pk, currency, last_day)
+        if key not in self.books:
+            self.books[key] = resellers.book_for_period(reseller, currency, last_day)
+        return self.books[key]
+
     def platform(self) -> Organization:
         from octopushx.tenancy.services import platform_org
 
@@ -146,14 +156,28 @@ class RunCache:
 
 
 def compute_period(
-    subscription: Subscription, start: date, end: date, cache: RunCache | None = None
+    subscription: Subscription,
+    start: date,
+    end: date,
+    cache: RunCache | None = None,
+    price_book: dict[str, Any] | None = None,
 ) -> invoicing.Computed:
-    """Read the inputs of one period from the database and compute its invoice."""
+    """Read the inputs of one period from the database and compute its invoice.
+
+    ``price_book``: a reseller's retail prices (``PriceBook.prices``) in the subscription's
+    currency; without it the period is priced at list (wholesale) prices.
+    """
     cache = cache or RunCache()
     timeline = cache.timeline(subscription, end)
+    catalogues = cache.catalogues_of({int(state["catalogue_version"]) for _, state in timeline})
+    if price_book:
+        catalogues = {
+            number: invoicing.with_retail_prices(data, price_book, subscription.currency)
+            for number, data in catalogues.items()
+        }
     return invoicing.compute(
         timeline=timeline,
-        catalogues=cache.catalogues_of({int(state["catalogue_version"]) for _, state in timeline}),
+        catalogues=catalogues,
         usage=cache.usage_of(subscription.tenant, start, end),
         customer=cache.customer(subscription.tenant),
         tax_rates=cache.tax_rates(),
@@ -162,7 +186,9 @@ def compute_period(
     )
 
 
-def _write(invoice: Invoice, computed: invoicing.Computed, *, new: bool = False) -> None:
+def _write(invoice: Invoice, computed: invoicing.Computed, book=None, wholesale=None, *, new: bool = False) -> None:
+    invoice.price_book_revision = book.revision if book is not None else None
+    invoice.wholesale_subtotal = wholesale
     invoice.currency = computed.currency
     invoice.period_end = computed.period_end
     invoice.catalogue_version = computed.catalogue_version
@@ -223,13 +249,20 @@ def close_period(subscription: Subscription, start: date, end: date, at: date, c
         invoice = Invoice.objects.select_for_update().filter(subscription=subscription, period_start=start).first()
         if invoice is not None and invoice.status != InvoiceStatus.DRAFT:
             return "kept"
-        computed = compute_period(subscription, start, end, cache)
+        # A reseller's customer: invoiced by the reseller at its retail prices (the price book in
+        # force on the period's last day); the same period at list price is the reseller's cost.
+        reseller = resellers.reseller_of(subscription.tenant)
+        book = cache.book(reseller, subscription.currency, end) if reseller else None
+        computed = compute_period(subscription, start, end, cache, book.prices if book else None)
+        wholesale = None
+        if reseller is not None:
+            wholesale = computed.subtotal if book is None else compute_period(subscription, start, end, cache).subtotal
         outcome = "unchanged"
         if invoice is None:
             invoice = Invoice(
                 tenant=subscription.tenant,
                 subscription=subscription,
-                issuer=cache.platform(),
+                issuer=reseller or cache.platform(),
                 period_start=start,
                 created_at=clock.now(),
             )
@@ -237,18 +270,25 @@ def close_period(subscription: Subscription, start: date, end: date, at: date, c
                 invoice.sequence, invoice.number = _next_number(invoice.issuer)
                 invoice.status, invoice.issued_at = InvoiceStatus.ISSUED, clock.now()
                 invoice.due_on = due_on_issue()
-            _write(invoice, computed, new=True)
+            _write(invoice, computed, book, wholesale, new=True)
             outcome = "drafted"
-        elif invoice.computed != computed.canonical():
-            _write(invoice, computed)
+        elif (
+            invoice.computed != computed.canonical()
+            or invoice.wholesale_subtotal != wholesale
+            or invoice.price_book_revision != (book.revision if book else None)
+        ):
+            _write(invoice, computed, book, wholesale)
             outcome = "updated"
         if due:
             if invoice.status == InvoiceStatus.DRAFT:
+                invoice.issuer = reseller or cache.platform()  # a draft made before its customer moved
                 invoice.sequence, invoice.number = _next_number(invoice.issuer)
                 invoice.status = InvoiceStatus.ISSUED
                 invoice.issued_at = clock.now()
                 invoice.due_on = due_on_issue()
-                invoice.save(update_fields=["sequence", "number", "status", "issued_at", "due_on", "updated_at"])
+                invoice.save(
+                    update_fields=["issuer", "sequence", "number", "status", "issued_at", "due_on", "updated_at"]
+                )
             audit.record(
                 invoice.tenant,
                 Actor.system("billing"),
@@ -274,27 +314,40 @@ def run(at: date | None = None) -> dict[str, int]:
     at = clock.today()
     # Yesterday's stored gigabytes and workflow runs (and the grace days before, if a run was missed).
     ledger.measure_days(at - timedelta(days=n) for n in range(grace_days() + 1, 0, -1))
-    counts = {"issued": 0, "drafted": 0, "updated": 0, "unchanged": 0, "kept": 0}
+    counts = {"issued": 0, "drafted": 0, "updated": 0, "unchanged": 0, "kept": 0, "statements": 0}
     subscriptions = (
-        Subscription.objects.exclude(status=Status.CANCELLED).select_related("tenant").order_by("created_at")
+        Subscription.objects.exclude(status=Status.CANCELLED).select_related("tenant__parent").order_by("created_at")
     )
     issued = set(
         Invoice.objects.exclude(status=InvoiceStatus.DRAFT).values_list("subscription_id", "period_start").order_by()
     )
     work: list[tuple[Subscription, date, date]] = []
+    ending: list[tuple[Subscription, date]] = []
     for subscription in subscriptions:
         if not services.is_billed(subscription.tenant) or subscription.tenant.deleted_at is not None:
             continue
         subscription = services.settle_trial(subscription)  # the timeline says when the paid periods began
-        for start, end in invoicing.periods(anchor_of(subscription), subscription.interval, at):
+        anchor = anchor_of(subscription)
+        # Cancelled at the period end: the period the cancellation fell in is the last one billed.
+        cancelled = services.cancelled_on(subscription)
+        last_day = invoicing.period_containing(anchor, subscription.interval, cancelled)[1] if cancelled else None
+        for start, end in invoicing.periods(anchor, subscription.interval, at):
+            if last_day is not None and start > last_day:
+                break
             if (subscription.pk, start) in issued:
                 counts["kept"] += 1
             else:
                 work.append((subscription, start, end))
+        if last_day is not None:
+            ending.append((subscription, last_day))
     cache = RunCache()
     cache.prefetch(work)
     for subscription, start, end in work:
         counts[close_period(subscription, start, end, at, cache)] += 1
+    for subscription, last_day in ending:
+        if at > last_day + timedelta(days=grace_days()):
+            services.end_subscription(subscription, last_day)  # its last invoice is issued by now
+    counts["statements"] = resellers.close_statements(at)
     counts.update(dunning.run(at))
     return counts
 

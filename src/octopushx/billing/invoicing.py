@@ -241,6 +241,28 @@ def compute(
     )
 
 
+def with_retail_prices(catalogue: dict[str, Any], book: dict[str, Any] | None, currency: str) -> dict[str, Any]:
+    """The catalogue snapshot with a reseller's retail prices in ``currency`` in place of list prices.
+
+    ``book`` is ``{"plans": {slug: {interval: "amount"}}, "addons": {...}}``; what it leaves out
+    keeps its list price. Extra seats priced at the plan's seat price follow the retail seat price,
+    and the overage rate follows the retail minutes pack, because ``compute`` reads both from here.
+    """
+    if not book:
+        return catalogue
+    out = {"plans": [], "addons": []}
+    for kind in ("plans", "addons"):
+        retail = book.get(kind) or {}
+        for item in catalogue[kind]:
+            own = retail.get(item["slug"])
+            if own:
+                prices = {code: dict(by_interval) for code, by_interval in item.get("prices", {}).items()}
+                prices.setdefault(currency, {}).update({interval: str(amount) for interval, amount in own.items()})
+                item = {**item, "prices": prices}
+            out[kind].append(item)
+    return out
+
+
 def add_months(day: date, months: int, anchor_day: int | None = None) -> date:
     """``day`` moved by ``months``, on ``anchor_day`` (or the month's last day when it is shorter)."""
     month_index = day.year * 12 + day.month - 1 + months

@@ -288,6 +288,10 @@ class Invoice(TenantModel):
     issued_at = models.DateTimeField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True, help_text="Issue date + payment terms (set when issued)")
     paid_at = models.DateTimeField(null=True, blank=True)
+    # A reseller's customer: the price book revision it was priced at, and what the same period
+    # costs at wholesale (the line of the reseller's statement); both empty for direct customers.
+    price_book_revision = models.PositiveIntegerField(null=True, blank=True)
+    wholesale_subtotal = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
 
     class Meta:
         ordering = ["-period_start"]
@@ -399,3 +403,76 @@ class InvoiceNotice(TenantModel):
     class Meta:
         ordering = ["created_at"]
         constraints = [models.UniqueConstraint(fields=["invoice", "kind"], name="billing_invoice_notice_once")]
+
+
+# --- the reseller programme ---------------------------------------------------------------------
+
+
+class PriceBook(TenantModel):
+    """One revision of a reseller's retail prices (the tenant is the reseller); the highest is current.
+
+    ``prices`` is ``{"plans": {slug: {interval: "amount"}}, "addons": {...}}`` in ``currency``; an
+    item left out is sold at list price. A customer's period is priced at the revision in force
+    on its last day, so an issued invoice is reproducible whatever the book says later.
+    """
+
+    revision = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="GBP")
+    prices = models.JSONField(default=dict)
+    effective_at = models.DateTimeField()
+    created_by = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["-revision"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "revision"], name="billing_price_book_revision_once")]
+
+    def __str__(self) -> str:
+        return f"price book r{self.revision} of {self.tenant_id}"
+
+
+class Statement(TenantModel):
+    """The platform's monthly wholesale invoice to a reseller (the tenant): one line per customer.
+
+    It covers the customers' invoices issued in ``month`` (its first day) and is numbered in the
+    platform's invoice sequence when issued; it is never edited afterwards.
+    """
+
+    issuer = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=32)
+    sequence = models.PositiveIntegerField()
+    status = models.CharField(max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED)
+    currency = models.CharField(max_length=3)
+    month = models.DateField(help_text="The first day of the month it covers")
+    subtotal = models.DecimalField(max_digits=14, decimal_places=3)
+    tax = models.DecimalField(max_digits=14, decimal_places=3)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    tax_rule = models.CharField(max_length=300)
+    total = models.DecimalField(max_digits=14, decimal_places=3)
+    computed = models.TextField(help_text="The statement as canonical JSON")
+    issued_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "month", "currency"], name="billing_one_statement_per_month"),
+            models.UniqueConstraint(fields=["issuer", "sequence"], name="billing_statement_number_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class StatementLine(TenantModel):
+    """One customer's wholesale cost on a statement (the sum of its invoices issued that month)."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    customer = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(max_length=300)
+    invoices = models.JSONField(default=list, help_text="Numbers of the customer's invoices it covers")
+    retail_subtotal = models.DecimalField(max_digits=14, decimal_places=3)
+    amount = models.DecimalField(max_digits=14, decimal_places=3)
+
+    class Meta:
+        ordering = ["position"]

@@ -343,6 +343,38 @@ def change_subscription(
     return subscription
 
 
+# --- cancellation at the period end ----------------------------------------------------------------
+
+
+def cancelled_on(subscription: Subscription):
+    """The day "cancel at period end" was last switched on (from the timeline), or None when it is off."""
+    if not subscription.cancel_at_period_end:
+        return None
+    day, before = None, False
+    for change in SubscriptionChange.objects.filter(subscription=subscription).order_by("effective_on", "recorded_at"):
+        now_on = bool(change.state.get("cancel_at_period_end"))
+        if now_on and not before:
+            day = change.effective_on
+        before = now_on
+    return day
+
+
+@transaction.atomic
+def end_subscription(subscription: Subscription, last_day) -> Subscription:
+    """A subscription cancelled at its period end stops after ``last_day`` (idempotent; audited)."""
+    locked = Subscription.objects.select_for_update().select_related("plan", "version").get(pk=subscription.pk)
+    if locked.status == Status.CANCELLED:
+        return locked
+    old = state_of(locked)
+    locked.status, locked.auto_renew = Status.CANCELLED, False
+    locked.save(update_fields=["status", "auto_renew", "updated_at"])
+    _record_change(locked, ChangeKind.CHANGED, last_day + timedelta(days=1))
+    audit.record(locked.tenant, Actor.system("billing"), "subscription.ended", obj=locked,
+                 changes=audit.diff(old, state_of(locked)))  # fmt: skip
+    events.emit(locked.tenant, "subscription.changed", {"subscription_id": str(locked.pk), "plan": locked.plan.slug})
+    return locked
+
+
 # --- grandfathering ------------------------------------------------------------------------------
 
 

@@ -107,3 +107,50 @@ def create_invitation(request, data: InvitationIn):
     require(request, Perm.ADMIN)
     invitation, _link = services.invite(request.tenant, request.actor, email=data.email, role=data.role)
     return 201, invitation
+
+
+# --- support access for the organisation's reseller ------------------------------------------------
+
+
+class SupportAccessIn(Schema):
+    hours: int = 24
+
+
+def _support_out(tenant) -> dict:
+    from octopushx.tenancy import support
+
+    reseller = support.reseller_of(tenant)
+    grant = support.live_grant(tenant)
+    return {
+        "reseller": reseller.name if reseller else None,
+        "granted": grant is not None,
+        "expires_at": grant.expires_at.isoformat() if grant else None,
+    }
+
+
+@router.get("/organization/support-access", response=dict, summary="Whether the reseller may enter for support")
+def get_support_access(request):
+    require(request, Perm.ADMIN)
+    return _support_out(request.tenant)
+
+
+@router.post(
+    "/organization/support-access", response=dict, summary="Grant the reseller support access for some hours (owners)"
+)
+def grant_support_access(request, data: SupportAccessIn):
+    """``{"hours": 24}`` (1 to 720): the reseller's owners and admins may switch in until then; audited in both
+    organisations. A direct customer (no reseller) gets 422."""
+    from octopushx.tenancy import support
+
+    require(request, Perm.OWNER)
+    support.grant(request.tenant, request.actor, hours=data.hours)
+    return _support_out(request.tenant)
+
+
+@router.delete("/organization/support-access", response=dict, summary="Revoke support access at once (owners)")
+def revoke_support_access(request):
+    from octopushx.tenancy import support
+
+    require(request, Perm.OWNER)
+    support.revoke(request.tenant, request.actor)
+    return _support_out(request.tenant)

@@ -27,4 +27,15 @@ def tenancy(request) -> dict:
         "accent": resolved.primary_color,
         "branding": resolved,
         "can": {perm.value: has_perm(role, perm) for perm in Perm},
+        # A reseller admin working inside a customer through its support grant (no membership of its own).
+        "support_tenant": tenant if _in_support_session(request, tenant, membership) else None,
     }
+
+
+def _in_support_session(request, tenant, membership) -> bool:
+    from octopushx.tenancy.support import SESSION_FLAG
+
+    if tenant is None or membership is None or not membership._state.adding:  # a real membership is saved
+        return False
+    session = getattr(request, "session", None)
+    return session is not None and session.get(SESSION_FLAG) == str(tenant.pk)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from octopushx.core.context import Actor
-from octopushx.tenancy.models import Membership
+from octopushx.tenancy import support
+from octopushx.tenancy.models import Membership, Organization
 
 SESSION_KEY = "tenant_id"
 # Paths a signed-in user may reach before accepting the current terms (see shield.legal).
@@ -92,6 +94,17 @@ def suspended_page(request):
     return render(request, "tenancy/suspended.html", context, status=403)
 
 
+def support_session(user, tenant_id: str) -> Membership | None:
+    """The membership a reseller admin works with inside a customer, while its support grant is live."""
+    try:
+        customer = Organization.objects.select_related("parent").filter(pk=tenant_id).first()
+    except (ValueError, ValidationError):
+        return None
+    if customer is None or not support.can_enter(user, customer):
+        return None
+    return support.support_membership(user, customer)
+
+
 def memberships_of(user) -> list[Membership]:
     return list(
         Membership.objects.filter(user=user, tenant__deleted_at__isnull=True)
@@ -112,6 +125,10 @@ class TenantMiddleware:
             request.memberships = memberships_of(request.user)
             wanted = request.session.get(SESSION_KEY)
             chosen = next((m for m in request.memberships if str(m.tenant_id) == wanted), None)
+            if chosen is None and wanted and request.session.get(support.SESSION_FLAG) == wanted:
+                chosen = support_session(request.user, wanted)
+                if chosen is None:  # the grant expired or was revoked: back to one's own organisations
+                    request.session.pop(support.SESSION_FLAG, None)
             active = next((m for m in request.memberships if m.tenant.suspended_at is None), None)
             chosen = chosen or active or (request.memberships[0] if request.memberships else None)
             if chosen is not None:

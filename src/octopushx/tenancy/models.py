@@ -195,3 +195,29 @@ class BrandDomain(models.Model):
 
 VERIFY_PREFIX = "_brand-verify"
 VERIFY_VALUE_PREFIX = "brand-verify="
+
+
+class SupportGrant(models.Model):
+    """A customer's owner lets its reseller's admins in, for support, until ``expires_at``.
+
+    While a grant is live (not revoked, not expired) a reseller owner or admin may switch into
+    the customer (as an admin); afterwards the switch is refused and a session inside ends.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="support_grants")
+    reseller = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"support access to {self.tenant_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("switch/", views.switch, name="switch"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/delete/", views.delete_organization, name="delete"),
+    path("settings/support-access/", views.support_access, name="support_access"),
     path("settings/members/", views.members, name="members"),
     path("settings/members/invite/", views.invite, name="invite"),
     path("settings/members/<uuid:member_id>/role/", views.change_role, name="change_role"),

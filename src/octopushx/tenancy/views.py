@@ -49,7 +49,21 @@ def switch(request):
     wanted = request.POST.get("tenant", "")
     membership = next((m for m in request.memberships if str(m.tenant_id) == wanted), None)
     if membership is None:
-        raise Http404("No such organisation")
+        # A reseller admin enters a customer only while the customer grants support access.
+        from octopushx.tenancy import support
+        from octopushx.tenancy.middleware import support_session
+
+        membership = support_session(request.user, wanted) if wanted else None
+        if membership is None:
+            raise Http404("No such organisation")
+        request.session[SESSION_KEY] = str(membership.tenant_id)
+        request.session[support.SESSION_FLAG] = str(membership.tenant_id)
+        support.enter(membership.tenant, Actor.from_request(request))
+        messages.success(request, f"Support session in {membership.tenant.name} started.")
+        return redirect("home")
+    from octopushx.tenancy import support
+
+    request.session.pop(support.SESSION_FLAG, None)
     request.session[SESSION_KEY] = str(membership.tenant_id)
     messages.success(request, f"You are now working in {membership.tenant.name}.")
     return redirect("home")
@@ -79,9 +93,40 @@ def settings_page(request):
     from zoneinfo import available_timezones
 
     zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    from octopushx.tenancy import support
+
     return render(
-        request, "tenancy/settings.html", {"org": tenant, "time_zones": zones, "week_starts": WeekStart.choices}
+        request,
+        "tenancy/settings.html",
+        {
+            "org": tenant,
+            "time_zones": zones,
+            "week_starts": WeekStart.choices,
+            "support_reseller": support.reseller_of(tenant),
+            "support_grant": support.live_grant(tenant),
+            "support_hours": [(1, "1 hour"), (8, "8 hours"), (24, "24 hours"), (72, "3 days"), (168, "7 days")],
+        },
     )
+
+
+@requires(Perm.OWNER)
+@require_POST
+def support_access(request):
+    """The owner grants its reseller support access for some hours, or revokes it."""
+    from octopushx.tenancy import support
+
+    try:
+        if request.POST.get("action") == "revoke":
+            support.revoke(request.tenant, request.actor)
+            messages.success(request, "Support access revoked: your provider can no longer enter.")
+        else:
+            raw = request.POST.get("hours", "").strip()
+            hours = int(raw) if raw.isdigit() else -1
+            made = support.grant(request.tenant, request.actor, hours=hours)
+            messages.success(request, f"Support access granted until {made.expires_at:%d %B %Y %H:%M} UTC.")
+    except ValidationError as exc:
+        messages.error(request, _form_errors(exc))
+    return redirect("tenancy:settings")
 
 
 @requires(Perm.READ)
