@@ -369,6 +369,10 @@ JOB_REAPER_SECONDS = env_int("OCTOPUSHX_REAPER_SECONDS", 60)
 BILLING_ENABLED = env_bool("OCTOPUSHX_BILLING", False)
 # Days after a period ends during which its invoice stays a draft (late usage lands on it).
 BILLING_GRACE_DAYS = env_int("OCTOPUSHX_BILLING_GRACE_DAYS", 3)
+# Card payment through Stripe: offered when billing is on and a secret key is set (else bank transfer only).
+STRIPE_SECRET_KEY = env("OCTOPUSHX_STRIPE_SECRET_KEY", "") or ""
+STRIPE_WEBHOOK_SECRET = env("OCTOPUSHX_STRIPE_WEBHOOK_SECRET", "") or ""
+STRIPE_API_BASE = env("OCTOPUSHX_STRIPE_API_BASE", "") or ""  # a fake or proxy instead of https://api.stripe.com
 
 STUDIO_ALLOW_PRIVATE_URLS = env_bool("OCTOPUSHX_STUDIO_ALLOW_PRIVATE_URLS", False)
 STUDIO_HTTP_TIMEOUT = float(env("OCTOPUSHX_STUDIO_HTTP_TIMEOUT", "10"))

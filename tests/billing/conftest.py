@@ -37,3 +37,6 @@ def customer(db, billing_on):
 def staff(db):
     """An API client of a platform admin (platform staff)."""
     return ApiClient(make_member(platform_org(), "admin", email="staff@example.test"))
+
+
+from tests.billing.stripe_fake import stripe_fake  # noqa: E402, F401 (the fake Stripe, for test_stripe_*)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
 
 from octopushx.api.auth import require
 from octopushx.api.errors import ErrorOut
-from octopushx.billing import catalogue, documents, invoices, ledger, money, services
+from octopushx.billing import catalogue, documents, invoices, ledger, money, payments, services
 from octopushx.billing.models import CatalogueVersion, Invoice, Subscription
 from octopushx.tenancy.roles import Perm
 
@@ -368,3 +371,71 @@ def mark_invoice_paid(request, invoice_id: str):
         raise PermissionDenied("Only platform staff mark invoices paid")
     _billing_on()
     return _invoice_out(invoices.mark_paid(invoice, request.actor))
+
+
+# --- card payment (Stripe) ----------------------------------------------------------------------------
+
+
+class BillingCheckoutIn(Schema):
+    invoice_id: str | None = Field(
+        None, description="An issued, unpaid invoice to pay now; left out, the page only saves a card"
+    )
+
+
+def _card_payments_on() -> None:
+    _billing_on()
+    if not payments.card_payments_enabled():
+        raise Http404(payments.NOT_SET_UP)
+
+
+@router.post(
+    "/billing/stripe/checkout",
+    summary="Start a Stripe Checkout to save a card or pay an invoice (owners and admins)",
+    response={200: dict, 404: ErrorOut, 502: ErrorOut},
+)
+def stripe_checkout(request, data: BillingCheckoutIn):
+    """Answers ``{"url": ...}``: send the person there. Without ``invoice_id`` Stripe's page saves a card
+    (mode ``setup``) that each invoice is charged to when it is issued; with an issued, unpaid invoice of
+    the organisation it takes that payment (mode ``payment``) and keeps the card for the next ones.
+    404 when billing is off, card payment is not set up, or the invoice is not the organisation's."""
+    require(request, Perm.ADMIN)
+    _card_payments_on()
+    _own_subscription(request)
+    invoice = None
+    if data.invoice_id:
+        invoice = invoices.invoices_of(request.tenant).get_for_tenant(request.tenant, data.invoice_id)
+    page = request.build_absolute_uri(reverse("billing:subscription"))
+    try:
+        url = payments.start_checkout(
+            request.tenant,
+            request.actor,
+            invoice=invoice,
+            success_url=f"{page}?card=done&session={{CHECKOUT_SESSION_ID}}",
+            cancel_url=f"{page}?card=cancelled",
+        )
+    except payments.PaymentProviderError as exc:
+        raise HttpError(502, str(exc))
+    return {"url": url}
+
+
+@router.post(
+    "/billing/stripe/webhook",
+    auth=None,
+    summary="Stripe's webhook (signed by Stripe; no other authentication)",
+    response={200: dict, 400: ErrorOut, 404: ErrorOut, 503: ErrorOut},
+)
+def stripe_webhook(request):
+    """Verified with ``stripe.Webhook.construct_event`` and ``OCTOPUSHX_STRIPE_WEBHOOK_SECRET``: a missing or
+    bad ``Stripe-Signature`` is a 400 and nothing changes. Each event is handled once (a replay answers
+    ``"duplicate"``); event types billing does not use are acknowledged and ignored."""
+    _card_payments_on()
+    if not getattr(settings, "STRIPE_WEBHOOK_SECRET", ""):
+        raise Http404("The Stripe webhook secret is not set")
+    try:
+        event = payments.verify(request.body, request.headers.get("Stripe-Signature"))
+        outcome = payments.handle_event(event)
+    except payments.SignatureError as exc:
+        raise HttpError(400, str(exc))
+    except payments.stripe.StripeError as exc:  # Stripe retries the event later; nothing was recorded
+        raise HttpError(503, f"Stripe could not be reached while handling the event: {exc.user_message or exc}")
+    return {"received": True, "id": event.get("id"), "type": event.get("type"), "outcome": outcome}

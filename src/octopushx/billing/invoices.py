@@ -307,8 +307,14 @@ def find(tenant: Organization, actor: Actor, invoice_id) -> Invoice:
 
 
 @transaction.atomic
-def mark_paid(invoice: Invoice, actor: Actor) -> Invoice:
-    """Platform staff record a bank transfer: an issued invoice becomes paid (audited)."""
+def mark_paid(
+    invoice: Invoice, actor: Actor, *, method: str = "bank_transfer", reference: str = "", note: str = ""
+) -> Invoice:
+    """Platform staff record a bank transfer: an issued invoice becomes paid (audited).
+
+    Card payments come here too, with the Stripe system actor, ``method="card"``, the
+    PaymentIntent as ``reference`` and a ``note`` such as "repaired by reconciliation".
+    """
     if not catalogue.is_platform_staff(actor):
         raise PermissionDenied("Only platform staff mark invoices paid")
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -319,8 +325,15 @@ def mark_paid(invoice: Invoice, actor: Actor) -> Invoice:
     locked.status = InvoiceStatus.PAID
     locked.paid_at = clock.now()
     locked.save(update_fields=["status", "paid_at", "updated_at"])
-    audit.record(locked.tenant, actor, "invoice.paid", obj=locked, changes={"status": ["issued", "paid"]})
-    events.emit(locked.tenant, "invoice.paid", {"invoice_id": str(locked.pk), "number": locked.number})
+    changes = {"status": ["issued", "paid"], "method": [None, method]}
+    if reference:
+        changes["reference"] = [None, reference]
+    if note:
+        changes["note"] = [None, note]
+    audit.record(locked.tenant, actor, "invoice.paid", obj=locked, changes=changes)
+    events.emit(
+        locked.tenant, "invoice.paid", {"invoice_id": str(locked.pk), "number": locked.number, "method": method}
+    )
     return locked
 
 

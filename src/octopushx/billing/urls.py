@@ -6,5 +6,6 @@ app_name = "billing"
 
 urlpatterns = [
     path("", views.subscription_page, name="subscription"),
+    path("card/checkout", views.card_checkout, name="card_checkout"),
     path("invoices/<uuid:invoice_id>.pdf", views.invoice_pdf, name="invoice_pdf"),
 ]
