@@ -23,7 +23,7 @@ def test_checkout_without_invoice_saves_a_card_in_setup_mode(customer, stripe_fa
     assert response.status_code == 200, response.content
     url = response.json()["url"]
     assert url.startswith("https://checkout.stripe.test/c/pay/cs_test_")
-    (params, headers), = stripe_fake.calls("POST", "/v1/checkout/sessions")
+    ((params, headers),) = stripe_fake.calls("POST", "/v1/checkout/sessions")
     assert params["mode"] == "setup"
     assert params["payment_method_types"] == ["card"]
     assert params["metadata"]["tenant_id"] == str(customer.pk)
@@ -47,16 +47,17 @@ def test_checkout_for_an_invoice_takes_its_total_in_payment_mode(customer, strip
     invoice = issued_invoice(customer)
     response = owner_of(customer).post(CHECKOUT, {"invoice_id": str(invoice.pk)})
     assert response.status_code == 200, response.content
-    (params, _), = stripe_fake.calls("POST", "/v1/checkout/sessions")
+    ((params, _),) = stripe_fake.calls("POST", "/v1/checkout/sessions")
     assert params["mode"] == "payment"
     line = params["line_items"][0]["price_data"]
     assert int(line["unit_amount"]) == int(invoice.total * 100) and line["currency"] == "gbp"
     assert params["payment_intent_data"]["metadata"]["invoice_id"] == str(invoice.pk)
     assert params["payment_intent_data"]["setup_future_usage"] == "off_session"
     payment = Payment.objects.get(invoice=invoice)
-    assert payment.status == "pending" and payment.stripe_checkout_session == stripe_fake.objects[
-        response.json()["url"].rsplit("/", 1)[-1]
-    ]["id"]
+    assert (
+        payment.status == "pending"
+        and payment.stripe_checkout_session == stripe_fake.objects[response.json()["url"].rsplit("/", 1)[-1]]["id"]
+    )
 
 
 def test_checkout_refuses_an_invoice_paid_already(customer, stripe_fake):

@@ -132,7 +132,11 @@ def _save_card(account: PaymentAccount, payment_method: dict[str, Any], actor: A
     account.card_exp_year = card.get("exp_year")
     account.save()
     audit.record(
-        account.tenant, actor, "payment_account.card_saved", obj=account, changes={"card_last4": [old, account.card_last4]}
+        account.tenant,
+        actor,
+        "payment_account.card_saved",
+        obj=account,
+        changes={"card_last4": [old, account.card_last4]},
     )
 
 
@@ -204,9 +208,13 @@ def start_checkout(
                 currency=invoice.currency,
                 stripe_checkout_session=session.id,
             )
-            audit.record(tenant, actor, "payment.checkout_started", obj=payment, changes={"invoice": [None, str(invoice)]})
+            audit.record(
+                tenant, actor, "payment.checkout_started", obj=payment, changes={"invoice": [None, str(invoice)]}
+            )
         else:
-            audit.record(tenant, actor, "payment_account.checkout_started", obj=account, changes={"mode": [None, "setup"]})
+            audit.record(
+                tenant, actor, "payment_account.checkout_started", obj=account, changes={"mode": [None, "setup"]}
+            )
     return str(session.url)
 
 
@@ -337,9 +345,8 @@ def _record_failure(payment: Payment, intent_id: str, message: str) -> None:
 
 def _amount_matches(payment: Payment, intent: dict[str, Any]) -> bool:
     received = intent.get("amount_received") or intent.get("amount") or 0
-    return (
-        str(intent.get("currency") or "").upper() == payment.currency.upper()
-        and int(received) == minor_units(payment.amount, payment.currency)
+    return str(intent.get("currency") or "").upper() == payment.currency.upper() and int(received) == minor_units(
+        payment.amount, payment.currency
     )
 
 
@@ -350,7 +357,10 @@ def _apply_intent(payment: Payment, intent: dict[str, Any], note: str = "") -> s
     if status == "succeeded":
         if not _amount_matches(payment, intent):
             payment.save()
-            _alert(payment, f"Stripe collected {intent.get('amount_received')} {intent.get('currency')}, not the invoice's total")
+            _alert(
+                payment,
+                f"Stripe collected {intent.get('amount_received')} {intent.get('currency')}, not the invoice's total",
+            )
             return "alerted"
         was = payment.status
         payment.status = PaymentStatus.SUCCEEDED
@@ -371,7 +381,9 @@ def _apply_intent(payment: Payment, intent: dict[str, Any], note: str = "") -> s
     elif status == "requires_payment_method":
         error = intent.get("last_payment_error") or {}
         if payment.status != PaymentStatus.FAILED:
-            _record_failure(payment, payment.stripe_payment_intent, str(error.get("message") or "The card was declined"))
+            _record_failure(
+                payment, payment.stripe_payment_intent, str(error.get("message") or "The card was declined")
+            )
         return "failed"
     payment.save()
     return str(payment.status)
@@ -402,7 +414,9 @@ def _payment_for_intent(intent: dict[str, Any]) -> Payment | None:
     if account is None or account.stripe_customer != _id(intent.get("customer")):
         return None  # an intent of another customer never pays this organisation's invoice
     payment = (
-        Payment.objects.filter(invoice=invoice, stripe_payment_intent="").exclude(status=PaymentStatus.SUCCEEDED).first()
+        Payment.objects.filter(invoice=invoice, stripe_payment_intent="")
+        .exclude(status=PaymentStatus.SUCCEEDED)
+        .first()
     )
     if payment is None:
         payment = Payment.objects.create(
