@@ -435,6 +435,8 @@ LOGGING = {
         # One "Processing audio with duration …" line per call; the job's own line says it was analysed.
         "faster_whisper": {"level": "WARNING" if LOG_FORMAT == "text" else "INFO"},
         "axes": {"level": "WARNING"},
+        # The SDK logs every request at INFO; billing logs what matters (failures, reconciliation alerts).
+        "stripe": {"level": "WARNING"},
     },
 }
 
