@@ -236,12 +236,12 @@ def charge_invoice(invoice: Invoice) -> Payment | None:
         return None
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if locked.status != InvoiceStatus.ISSUED or locked.total <= 0:
-            return None
         charges = Payment.objects.filter(invoice=locked, source=PaymentSource.CHARGE)
         busy = charges.filter(status__in=[PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED]).first()
         if busy is not None:
             return busy
+        if locked.status != InvoiceStatus.ISSUED or locked.total <= 0:
+            return None
         # One attempt per card: a card that was declined (or needs its holder) is not charged
         # again; a new card saved by the customer gets a new attempt.
         payment = charges.filter(payment_method=account.payment_method).order_by("-attempt").first()
