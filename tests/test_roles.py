@@ -14,12 +14,13 @@ import pytest
 from django.urls import reverse
 
 from octopushx.accounts.models import ApiToken
-from octopushx.billing.models import Subscription
+from octopushx.billing.models import PaymentAccount, Subscription
 from octopushx.core.models import AuditEntry, Job, JobState
 from octopushx.tenancy import branding
 from octopushx.tenancy.models import Brand, BrandDomain, Invitation, Membership, OrgKind
 from octopushx.tenancy.roles import MATRIX, RANK, Perm, Role, Scope, can_grant, has_perm, scope_of
 from tests.billing.factories import issued_invoice
+from tests.billing.stripe_fake import stripe_fake  # noqa: F401 (fixture)
 from tests.conftest import ApiClient, make_member, make_org
 from tests.tenancy.branding_helpers import PublishedResolver, image_bytes, upload
 from tests.test_cross_tenant import API_ROUTES, Ids, _rich_body
@@ -38,6 +39,7 @@ class Route:
     billing: bool = False  # the route exists only with billing on (OCTOPUSHX_BILLING)
     reseller: bool = False  # called in a reseller organisation (the white-label brand is a reseller's)
     multipart: bool = False  # ``body`` is a callable making a multipart form (uploads)
+    card: bool = False  # card payment set up, against the local Stripe fake
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.surface}:{self.method.upper()} {self.path.__name__}"
@@ -167,6 +169,14 @@ def api_billing_invoice_pdf(org):
     return f"/api/v1/billing/invoices/{issued_invoice(org).pk}/pdf"
 
 
+def api_billing_stripe_checkout(org):
+    return "/api/v1/billing/stripe/checkout"
+
+
+def page_billing_card_checkout(org):
+    return reverse("billing:card_checkout")
+
+
 def page_billing_invoice_pdf(org):
     return reverse("billing:invoice_pdf", args=[issued_invoice(org).pk])
 
@@ -287,6 +297,8 @@ ROUTES = [
     Route("admin", Perm.ADMIN, "api", "get", api_billing_invoice, billing=True),
     Route("admin", Perm.ADMIN, "api", "get", api_billing_invoice_pdf, billing=True),
     Route("admin", Perm.ADMIN, "web", "get", page_billing_invoice_pdf, billing=True),
+    Route("admin", Perm.ADMIN, "api", "post", api_billing_stripe_checkout, {}, billing=True, card=True),
+    Route("admin", Perm.ADMIN, "web", "post", page_billing_card_checkout, {}, billing=True, card=True),
     Route(
         "admin",
         Perm.ADMIN,
@@ -335,12 +347,15 @@ def _state(org) -> tuple:
         (org.brand_name, org.brand_color),
         list(Brand.objects.filter(tenant=org).values_list("support_email", "logo_id", "favicon_id")),
         sorted(BrandDomain.objects.filter(tenant=org).values_list("domain", "verified_at")),
+        list(PaymentAccount.objects.filter(tenant=org).values_list("stripe_customer", "payment_method")),
     )
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", ROUTES, ids=str)
-def test_role_on_route(org, api_as, web_as, settings, monkeypatch, role, route):
+def test_role_on_route(org, api_as, web_as, settings, monkeypatch, request, role, route):
+    if route.card:
+        request.getfixturevalue("stripe_fake")  # card payment on, the SDK pointed at a local fake
     settings.BILLING_ENABLED = route.billing
     monkeypatch.setattr(branding, "make_resolver", PublishedResolver)  # domains verify without the internet
     if route.reseller:
@@ -444,6 +459,11 @@ AUDITOR_MAY = {
     "POST /api/v1/security/alerts/{alert_id}/acknowledge": "reviewing security alerts is the audit role (Perm.AUDIT)",
 }
 
+# Routes no role reaches: the caller is a provider that signs its requests, not a member.
+SIGNED_BY_PROVIDER = {
+    "POST /api/v1/billing/stripe/webhook": "Stripe's signature is the only key (tests/billing/test_stripe_webhook.py)",
+}
+
 WRITE_ROUTES = [r for r in API_ROUTES if r.method in ("post", "put", "patch", "delete")]
 
 
@@ -457,6 +477,8 @@ def test_auditor_cannot_write_through_the_api(org, api_as, route):
     response = call(path, body) if body is not None else call(path)
     if str(route) in AUDITOR_MAY:
         assert response.status_code < 400, f"{route}: {response.status_code}"
+    elif str(route) in SIGNED_BY_PROVIDER:
+        assert response.status_code in (400, 404), f"{route} took an unsigned call: {response.status_code}"
     elif response.status_code == 422:
         # Refused by the schema before any role check? Then an owner is refused the same way.
         owner = api_as(Role.OWNER)
