@@ -189,3 +189,25 @@ def test_the_webhook_answers_404_when_card_payment_is_not_set_up(customer, setti
     settings.STRIPE_WEBHOOK_SECRET = "whsec_test_octopushx"
     assert post(payload, sign(payload)).status_code == 404
     assert not StripeEvent.objects.exists()
+
+
+def test_the_webhook_needs_no_csrf_token(paid_checkout):
+    invoice, payload = paid_checkout
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post(WEBHOOK, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(payload))
+    assert response.status_code == 200
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+
+
+def test_the_invoice_api_lists_its_card_payments(paid_checkout, customer):
+    from octopushx.tenancy.roles import Role
+    from tests.conftest import ApiClient, make_member
+
+    invoice, payload = paid_checkout
+    post(payload, sign(payload))
+    answer = ApiClient(make_member(customer, Role.OWNER)).get(f"/api/v1/billing/invoices/{invoice.pk}").json()
+    assert answer["status"] == "paid"
+    assert [(p["status"], p["source"], p["amount"]) for p in answer["payments"]] == [
+        ("succeeded", "checkout", answer["total"])
+    ]

@@ -305,6 +305,16 @@ def _invoice_out(invoice: Invoice, *, lines: bool = True) -> dict[str, Any]:
         "tax": amount(invoice.tax),
         "tax_rule": invoice.tax_rule,
         "total": amount(invoice.total),
+        "payments": [
+            {
+                "status": payment.status,
+                "source": payment.source,
+                "amount": amount(payment.amount),
+                "at": payment.created_at.isoformat(),
+                "failure_message": payment.failure_message or None,
+            }
+            for payment in invoice.payments.all()
+        ],
     }
     if lines:
         out["lines"] = [
@@ -328,7 +338,7 @@ def list_invoices(request):
     """Drafts (their period's grace days still run; no number yet), issued and paid invoices."""
     require(request, Perm.ADMIN)
     _billing_on()
-    found = invoices.invoices_of(request.tenant).prefetch_related("lines")
+    found = invoices.invoices_of(request.tenant).prefetch_related("lines", "payments")
     return {"items": [_invoice_out(invoice) for invoice in found]}
 
 
