@@ -153,3 +153,37 @@ def test_coming_back_with_another_organisations_session_changes_nothing(customer
     web.get(reverse("billing:subscription") + f"?card=done&session={session_id}")
     assert not PaymentAccount.objects.get(tenant=customer).payment_method
     assert not PaymentAccount.objects.get(tenant=other).payment_method
+
+
+def test_coming_back_from_paying_an_invoice_marks_it_paid(customer, stripe_fake):
+    invoice = issued_invoice(customer)
+    web = Client()
+    web.force_login(make_member(customer, Role.OWNER).user)
+    location = web.post(reverse("billing:card_checkout"), {"invoice_id": str(invoice.pk)})["Location"]
+    session_id = location.rsplit("/", 1)[-1]
+    stripe_fake.complete_payment(session_id)
+    page = web.get(reverse("billing:subscription") + f"?card=done&session={session_id}", follow=True)
+    assert "the invoice is paid" in page.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+    assert AuditEntry.objects.filter(tenant=customer, action="invoice.paid").count() == 1
+
+
+def test_leaving_stripes_page_changes_nothing(customer, stripe_fake):
+    invoice = issued_invoice(customer)
+    web = Client()
+    web.force_login(make_member(customer, Role.OWNER).user)
+    web.post(reverse("billing:card_checkout"), {"invoice_id": str(invoice.pk)})
+    page = web.get(reverse("billing:subscription") + "?card=cancelled", follow=True)
+    assert "Nothing was charged" in page.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.status == "issued"
+
+
+def test_the_page_refuses_another_organisations_invoice(customer, stripe_fake):
+    other_invoice = issued_invoice(make_org("Elsewhere Ltd"))
+    web = Client()
+    web.force_login(make_member(customer, Role.OWNER).user)
+    response = web.post(reverse("billing:card_checkout"), {"invoice_id": str(other_invoice.pk)})
+    assert response.status_code == 404
+    assert not stripe_fake.calls("POST", "/v1/checkout/sessions")
