@@ -118,3 +118,18 @@ def test_the_billing_run_charges_what_it_issues(customer, stripe_fake, card):
     jobs.drain()
     assert set(issued.values_list("status", flat=True)) == {"paid"}
     assert Payment.objects.filter(tenant=customer, status="succeeded").count() == issued.count()
+
+
+def test_issuing_queues_no_charge_without_a_saved_card(customer, stripe_fake):
+    from octopushx.core.models import Job
+
+    issued_invoice(customer)
+    assert not Job.objects.filter(kind="billing.charge_invoice").exists()
+
+
+def test_issuing_queues_one_charge_for_a_saved_card(customer, stripe_fake, card):
+    from octopushx.core.models import Job
+
+    invoice = issued_invoice(customer)
+    job = Job.objects.get(kind="billing.charge_invoice")
+    assert job.payload == {"invoice_id": str(invoice.pk)}

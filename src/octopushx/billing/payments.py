@@ -281,8 +281,8 @@ def charge_invoice(invoice: Invoice) -> Payment | None:
     return payment
 
 
-def _charge_job_key(invoice: Invoice, payment_method: str) -> str:
-    return f"billing.charge_invoice:{invoice.pk}:{payment_method}"[:200]
+def _charge_job_key(invoice_id, payment_method: str) -> str:
+    return f"billing.charge_invoice:{invoice_id}:{payment_method}"[:200]
 
 
 def _charge_open_invoices(account: PaymentAccount) -> None:
@@ -292,7 +292,7 @@ def _charge_open_invoices(account: PaymentAccount) -> None:
             "billing.charge_invoice",
             tenant=account.tenant,
             payload={"invoice_id": str(invoice.pk)},
-            dedupe_key=_charge_job_key(invoice, account.payment_method),
+            dedupe_key=_charge_job_key(invoice.pk, account.payment_method),
         )
 
 
@@ -305,12 +305,26 @@ def charge_invoice_job(job) -> dict[str, Any]:
     return {"payment": str(payment.pk) if payment else None, "status": payment.status if payment else None}
 
 
-@events.subscribe("invoice.issued", name="billing.charge_issued_invoice")
-def charge_issued_invoice(event: events.Event) -> None:
-    """An invoice was issued: charge the saved card (the event's delivery job retries on errors)."""
-    invoice = Invoice.objects.filter(pk=event.payload["invoice_id"]).first()
-    if invoice is not None:
-        charge_invoice(invoice)
+@events.listen
+def charge_issued_invoices(tenant, emitted: list[events.Event]) -> None:
+    """An invoice was issued: queue its charge to the saved card, in the issuing transaction.
+
+    A listener rather than a subscriber, so installations without card payment (and organisations
+    without a card) get no job per invoice; the job itself is ``charge_invoice``, idempotent.
+    """
+    issued = [event for event in emitted if event.name == "invoice.issued"]
+    if not issued or not card_payments_enabled():
+        return
+    account = account_of(tenant)
+    if account is None or not account.has_card:
+        return
+    for event in issued:
+        jobs.submit(
+            "billing.charge_invoice",
+            tenant=tenant,
+            payload={"invoice_id": event.payload["invoice_id"]},
+            dedupe_key=_charge_job_key(event.payload["invoice_id"], account.payment_method),
+        )
 
 
 # --- what Stripe says about a payment ------------------------------------------------------------------
