@@ -37,6 +37,7 @@ from octopushx.core.context import Actor
 from octopushx.core.models import Job, JobState
 from octopushx.tenancy.middleware import SESSION_KEY
 from octopushx.tenancy.roles import Role
+from tests.billing.stripe_fake import stripe_fake  # noqa: F401 (fixture)
 from tests.conftest import ApiClient, make_member, make_org
 
 Factory = Callable[..., object]
@@ -303,9 +304,11 @@ class World:
 
 
 @pytest.fixture
-def world(db, settings) -> World:
+def world(db, settings, request) -> World:
     # Billing on, so its routes (404 with billing off) are walked too; both tenants start on a trial,
     # which has every feature and no seat cap, so every other route answers as with billing off.
+    # Card payment is set up against the local Stripe fake, so its routes are walked as well.
+    request.getfixturevalue("stripe_fake")
     settings.BILLING_ENABLED = True
     tenant_a, tenant_b = make_org("Tenant A"), make_org("Tenant B")
     membership = make_member(tenant_a, Role.OWNER, email="both@example.test")

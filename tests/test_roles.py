@@ -14,13 +14,14 @@ import pytest
 from django.urls import reverse
 
 from octopushx.accounts.models import ApiToken
-from octopushx.billing.models import PriceBook, Subscription
+from octopushx.billing.models import PaymentAccount, PriceBook, Subscription
 from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry, Job, JobState
 from octopushx.tenancy import branding
 from octopushx.tenancy.models import Brand, BrandDomain, Invitation, Membership, OrgKind, SupportGrant
 from octopushx.tenancy.roles import MATRIX, RANK, Perm, Role, Scope, can_grant, has_perm, scope_of
 from tests.billing.factories import issued_invoice, issued_statement
+from tests.billing.stripe_fake import stripe_fake  # noqa: F401 (fixture)
 from tests.conftest import ApiClient, make_member, make_org
 from tests.tenancy.branding_helpers import PublishedResolver, image_bytes, upload
 from tests.test_cross_tenant import API_ROUTES, Ids, _rich_body
@@ -40,6 +41,8 @@ class Route:
     reseller: bool = False  # called in a reseller organisation (the white-label brand is a reseller's)
     multipart: bool = False  # ``body`` is a callable making a multipart form (uploads)
     resold: bool = False  # called in a customer organisation that buys through a reseller
+
+    card: bool = False  # card payment set up, against the local Stripe fake
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.surface}:{self.method.upper()} {self.path.__name__}"
@@ -167,6 +170,14 @@ def api_billing_invoice(org):
 
 def api_billing_invoice_pdf(org):
     return f"/api/v1/billing/invoices/{issued_invoice(org).pk}/pdf"
+
+
+def api_billing_stripe_checkout(org):
+    return "/api/v1/billing/stripe/checkout"
+
+
+def page_billing_card_checkout(org):
+    return reverse("billing:card_checkout")
 
 
 def page_billing_invoice_pdf(org):
@@ -392,6 +403,8 @@ ROUTES = [
     Route("admin", Perm.ADMIN, "api", "get", api_billing_credit_note, billing=True),
     Route("admin", Perm.ADMIN, "api", "get", api_billing_credit_note_pdf, billing=True),
     Route("admin", Perm.ADMIN, "web", "get", page_billing_credit_note_pdf, billing=True),
+    Route("admin", Perm.ADMIN, "api", "post", api_billing_stripe_checkout, {}, billing=True, card=True),
+    Route("admin", Perm.ADMIN, "web", "post", page_billing_card_checkout, {}, billing=True, card=True),
     Route(
         "admin",
         Perm.ADMIN,
@@ -523,12 +536,15 @@ def _state(org) -> tuple:
                 "tenant__name", "plan__slug", "seats", "cancel_at_period_end"
             )
         ),
+        list(PaymentAccount.objects.filter(tenant=org).values_list("stripe_customer", "payment_method")),
     )
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", ROUTES, ids=str)
-def test_role_on_route(org, api_as, web_as, settings, monkeypatch, role, route):
+def test_role_on_route(org, api_as, web_as, settings, monkeypatch, request, role, route):
+    if route.card:
+        request.getfixturevalue("stripe_fake")  # card payment on, the SDK pointed at a local fake
     settings.BILLING_ENABLED = route.billing
     monkeypatch.setattr(branding, "make_resolver", PublishedResolver)  # domains verify without the internet
     if route.reseller:
@@ -660,6 +676,11 @@ AUDITOR_MAY = {
     "POST /api/v1/security/alerts/{alert_id}/acknowledge": "reviewing security alerts is the audit role (Perm.AUDIT)",
 }
 
+# Routes no role reaches: the caller is a provider that signs its requests, not a member.
+SIGNED_BY_PROVIDER = {
+    "POST /api/v1/billing/stripe/webhook": "Stripe's signature is the only key (tests/billing/test_stripe_webhook.py)",
+}
+
 WRITE_ROUTES = [r for r in API_ROUTES if r.method in ("post", "put", "patch", "delete")]
 
 
@@ -673,6 +694,8 @@ def test_auditor_cannot_write_through_the_api(org, api_as, route):
     response = call(path, body) if body is not None else call(path)
     if str(route) in AUDITOR_MAY:
         assert response.status_code < 400, f"{route}: {response.status_code}"
+    elif str(route) in SIGNED_BY_PROVIDER:
+        assert response.status_code in (400, 404), f"{route} took an unsigned call: {response.status_code}"
     elif response.status_code == 422:
         # Refused by the schema before any role check? Then an owner is refused the same way.
         owner = api_as(Role.OWNER)

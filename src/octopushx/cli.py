@@ -372,6 +372,21 @@ def cmd_billing_run(args) -> None:
     )
 
 
+def cmd_billing_reconcile(args) -> None:
+    """Compare open card payments with Stripe: repair missed webhooks, alert on disagreements."""
+    from octopushx.billing import payments, services
+
+    if not services.enabled():
+        raise CommandError("billing is off: set OCTOPUSHX_BILLING=1")
+    if not payments.card_payments_enabled():
+        raise CommandError("card payment is not set up: set OCTOPUSHX_STRIPE_SECRET_KEY")
+    counts = payments.reconcile()
+    print(
+        f"Reconciled with Stripe: {counts['checked']} payment(s) checked, {counts['repaired']} repaired, "
+        f"{counts['alerted']} alert(s), {counts['errors']} could not be checked."
+    )
+
+
 def cmd_billing_tax_rate(args) -> None:
     """Set (or list) the tax rate per customer country that invoices apply."""
     from django.core.exceptions import ValidationError
@@ -485,6 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = billing.add_parser("run", help="close every billing period that ended before the date (idempotent)")
     p.add_argument("--at", help="the day to run as of, YYYY-MM-DD (default: today, UTC)")
     p.set_defaults(func=cmd_billing_run)
+    p = billing.add_parser("reconcile", help="compare open card payments with Stripe; repair or alert")
+    p.set_defaults(func=cmd_billing_reconcile)
     p = billing.add_parser("tax-rate", help="set a customer country's tax rate (no arguments: list them)")
     p.add_argument("country", nargs="?", help="ISO 3166 code, e.g. DE")
     p.add_argument("rate", nargs="?", help="percent, e.g. 19")

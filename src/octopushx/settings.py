@@ -378,6 +378,12 @@ if BILLING_PAYMENT_TERMS_DAYS < 0 or BILLING_SUSPEND_AFTER_DAYS < 1:
         "OCTOPUSHX_BILLING_PAYMENT_TERMS_DAYS must be 0 or more and OCTOPUSHX_BILLING_SUSPEND_AFTER_DAYS 1 or more"
     )
 
+
+# Card payment through Stripe: offered when billing is on and a secret key is set (else bank transfer only).
+STRIPE_SECRET_KEY = env("OCTOPUSHX_STRIPE_SECRET_KEY", "") or ""
+STRIPE_WEBHOOK_SECRET = env("OCTOPUSHX_STRIPE_WEBHOOK_SECRET", "") or ""
+STRIPE_API_BASE = env("OCTOPUSHX_STRIPE_API_BASE", "") or ""  # a fake or proxy instead of https://api.stripe.com
+
 STUDIO_ALLOW_PRIVATE_URLS = env_bool("OCTOPUSHX_STUDIO_ALLOW_PRIVATE_URLS", False)
 STUDIO_HTTP_TIMEOUT = float(env("OCTOPUSHX_STUDIO_HTTP_TIMEOUT", "10"))
 STUDIO_STEP_ATTEMPTS = env_int("OCTOPUSHX_STUDIO_STEP_ATTEMPTS", 3)  # tries of a step before its run fails
@@ -439,6 +445,8 @@ LOGGING = {
         # One "Processing audio with duration …" line per call; the job's own line says it was analysed.
         "faster_whisper": {"level": "WARNING" if LOG_FORMAT == "text" else "INFO"},
         "axes": {"level": "WARNING"},
+        # The SDK logs every request at INFO; billing logs what matters (failures, reconciliation alerts).
+        "stripe": {"level": "WARNING"},
     },
 }
 

@@ -62,3 +62,6 @@ def reseller_admin(reseller):
 @pytest.fixture
 def other_reseller_admin(db, billing_on):
     return ApiClient(make_member(make_reseller("Other Resell"), "admin", email="admin@other-resell.test"))
+
+
+from tests.billing.stripe_fake import stripe_fake  # noqa: E402, F401 (the fake Stripe, for test_stripe_*)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
 
 from octopushx.api.auth import require
 from octopushx.api.errors import ErrorOut, _field_errors
-from octopushx.billing import catalogue, credits, documents, dunning, invoices, ledger, money, services
+from octopushx.billing import catalogue, credits, documents, dunning, invoices, ledger, money, payments, services
 from octopushx.billing.models import CatalogueVersion, CreditNote, Invoice, Subscription
 from octopushx.tenancy.roles import Perm
 
@@ -309,6 +312,16 @@ def _invoice_out(invoice: Invoice, *, lines: bool = True) -> dict[str, Any]:
             {"id": str(note.pk), "number": note.number, "total": amount(note.total)}
             for note in invoice.credit_notes.order_by("sequence")
         ],
+        "payments": [
+            {
+                "status": payment.status,
+                "source": payment.source,
+                "amount": amount(payment.amount),
+                "at": payment.created_at.isoformat(),
+                "failure_message": payment.failure_message or None,
+            }
+            for payment in invoice.payments.all()
+        ],
     }
     if lines:
         out["lines"] = [
@@ -332,7 +345,7 @@ def list_invoices(request):
     """Drafts (their period's grace days still run; no number yet), issued and paid invoices."""
     require(request, Perm.ADMIN)
     _billing_on()
-    found = invoices.invoices_of(request.tenant).prefetch_related("lines")
+    found = invoices.invoices_of(request.tenant).prefetch_related("lines", "payments")
     return {"items": [_invoice_out(invoice) for invoice in found]}
 
 
@@ -486,3 +499,71 @@ def credit_note_pdf(request, credit_note_id: str):
     response = HttpResponse(documents.credit_note_pdf(note), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{documents.credit_note_filename(note)}"'
     return response
+
+
+# --- card payment (Stripe) ----------------------------------------------------------------------------
+
+
+class BillingCheckoutIn(Schema):
+    invoice_id: str | None = Field(
+        None, description="An issued, unpaid invoice to pay now; left out, the page only saves a card"
+    )
+
+
+def _card_payments_on() -> None:
+    _billing_on()
+    if not payments.card_payments_enabled():
+        raise Http404(payments.NOT_SET_UP)
+
+
+@router.post(
+    "/billing/stripe/checkout",
+    summary="Start a Stripe Checkout to save a card or pay an invoice (owners and admins)",
+    response={200: dict, 404: ErrorOut, 502: ErrorOut},
+)
+def stripe_checkout(request, data: BillingCheckoutIn):
+    """Answers ``{"url": ...}``: send the person there. Without ``invoice_id`` Stripe's page saves a card
+    (mode ``setup``) that each invoice is charged to when it is issued; with an issued, unpaid invoice of
+    the organisation it takes that payment (mode ``payment``) and keeps the card for the next ones.
+    404 when billing is off, card payment is not set up, or the invoice is not the organisation's."""
+    require(request, Perm.ADMIN)
+    _card_payments_on()
+    _own_subscription(request)
+    invoice = None
+    if data.invoice_id:
+        invoice = invoices.invoices_of(request.tenant).get_for_tenant(request.tenant, data.invoice_id)
+    page = request.build_absolute_uri(reverse("billing:subscription"))
+    try:
+        url = payments.start_checkout(
+            request.tenant,
+            request.actor,
+            invoice=invoice,
+            success_url=f"{page}?card=done&session={{CHECKOUT_SESSION_ID}}",
+            cancel_url=f"{page}?card=cancelled",
+        )
+    except payments.PaymentProviderError as exc:
+        raise HttpError(502, str(exc))
+    return {"url": url}
+
+
+@router.post(
+    "/billing/stripe/webhook",
+    auth=None,
+    summary="Stripe's webhook (signed by Stripe; no other authentication)",
+    response={200: dict, 400: ErrorOut, 404: ErrorOut, 503: ErrorOut},
+)
+def stripe_webhook(request):
+    """Verified with ``stripe.Webhook.construct_event`` and ``OCTOPUSHX_STRIPE_WEBHOOK_SECRET``: a missing or
+    bad ``Stripe-Signature`` is a 400 and nothing changes. Each event is handled once (a replay answers
+    ``"duplicate"``); event types billing does not use are acknowledged and ignored."""
+    _card_payments_on()
+    if not getattr(settings, "STRIPE_WEBHOOK_SECRET", ""):
+        raise Http404("The Stripe webhook secret is not set")
+    try:
+        event = payments.verify(request.body, request.headers.get("Stripe-Signature"))
+        outcome = payments.handle_event(event)
+    except payments.SignatureError as exc:
+        raise HttpError(400, str(exc))
+    except payments.stripe.StripeError as exc:  # Stripe retries the event later; nothing was recorded
+        raise HttpError(503, f"Stripe could not be reached while handling the event: {exc.user_message or exc}")
+    return {"received": True, "id": event.get("id"), "type": event.get("type"), "outcome": outcome}

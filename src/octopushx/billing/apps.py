@@ -7,7 +7,7 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from octopushx.billing import ledger, signals, tasks  # noqa: F401 (metering, new customers' trials, jobs)
+        from octopushx.billing import ledger, payments, signals, tasks  # noqa: F401 (metering, card payments, trials, jobs)
         from octopushx.billing.entitlements import PlanEntitlements
         from octopushx.core import entitlements
 

@@ -369,9 +369,13 @@ def find(tenant: Organization, actor: Actor, invoice_id) -> Invoice:
 
 
 @transaction.atomic
-def mark_paid(invoice: Invoice, actor: Actor) -> Invoice:
+def mark_paid(
+    invoice: Invoice, actor: Actor, *, method: str = "bank_transfer", reference: str = "", note: str = ""
+) -> Invoice:
     """Platform staff record a bank transfer: an issued invoice becomes paid (audited).
 
+    Card payments come here too, with the Stripe system actor, ``method="card"``, the
+    PaymentIntent as ``reference`` and a ``note`` such as "repaired by reconciliation".
     When no overdue invoice is left the subscription is active again and a suspension for
     non-payment is lifted at once (``dunning.settle``).
     """
@@ -385,8 +389,15 @@ def mark_paid(invoice: Invoice, actor: Actor) -> Invoice:
     locked.status = InvoiceStatus.PAID
     locked.paid_at = clock.now()
     locked.save(update_fields=["status", "paid_at", "updated_at"])
-    audit.record(locked.tenant, actor, "invoice.paid", obj=locked, changes={"status": ["issued", "paid"]})
-    events.emit(locked.tenant, "invoice.paid", {"invoice_id": str(locked.pk), "number": locked.number})
+    changes = {"status": ["issued", "paid"], "method": [None, method]}
+    if reference:
+        changes["reference"] = [None, reference]
+    if note:
+        changes["note"] = [None, note]
+    audit.record(locked.tenant, actor, "invoice.paid", obj=locked, changes=changes)
+    events.emit(
+        locked.tenant, "invoice.paid", {"invoice_id": str(locked.pk), "number": locked.number, "method": method}
+    )
     dunning.settle(locked.subscription, actor)
     return locked
 

@@ -476,3 +476,83 @@ class StatementLine(TenantModel):
 
     class Meta:
         ordering = ["position"]
+
+
+# --- card payments (Stripe collects the money; local invoices stay the truth) ---------------------
+
+
+class PaymentAccount(TenantModel):
+    """An organisation's Stripe customer and the card saved for off-session charges."""
+
+    stripe_customer = models.CharField(max_length=255, blank=True)
+    payment_method = models.CharField(max_length=255, blank=True, help_text="Stripe id of the saved card")
+    card_brand = models.CharField(max_length=32, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="billing_one_payment_account_per_tenant")]
+
+    @property
+    def has_card(self) -> bool:
+        return bool(self.stripe_customer and self.payment_method)
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # written before Stripe is called, so a retry reuses its key
+    PROCESSING = "processing", "Processing"
+    REQUIRES_ACTION = "requires_action", "Needs the cardholder"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PaymentSource(models.TextChoices):
+    CHARGE = "charge", "Saved card"  # charged off-session when the invoice was issued
+    CHECKOUT = "checkout", "Checkout"  # paid by the customer on Stripe's checkout page
+
+
+class Payment(TenantModel):
+    """One attempt to collect an invoice by card; ``attempt`` numbers a charge's idempotency key."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="payments")
+    source = models.CharField(max_length=16, choices=PaymentSource.choices)
+    attempt = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    amount = models.DecimalField(max_digits=14, decimal_places=3)
+    currency = models.CharField(max_length=3)
+    payment_method = models.CharField(max_length=255, blank=True, help_text="The card charged (saved-card charges)")
+    stripe_payment_intent = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_checkout_session = models.CharField(max_length=255, blank=True, db_index=True)
+    failure_message = models.CharField(max_length=300, blank=True)
+    reconciled_at = models.DateTimeField(null=True, blank=True, help_text="Last time Stripe agreed with us")
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "attempt"], condition=Q(source="charge"), name="billing_one_charge_per_attempt"
+            ),
+        ]
+
+    @property
+    def amount_text(self) -> str:
+        from octopushx.billing.money import format_amount
+
+        return format_amount(self.amount, self.currency)
+
+
+class StripeEvent(models.Model):
+    """A Stripe webhook event handled once: a replay finds its row and does nothing."""
+
+    id = models.CharField(max_length=255, primary_key=True)
+    type = models.CharField(max_length=100)
+    received_at = models.DateTimeField()
+    outcome = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"

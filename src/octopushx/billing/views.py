@@ -6,9 +6,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from octopushx.billing import catalogue, credits, documents, dunning, invoices, ledger, money, services
-from octopushx.billing.models import CreditNote, Interval, Pricing
+from octopushx.billing import catalogue, credits, documents, dunning, invoices, ledger, money, payments, services
+from octopushx.billing.models import CreditNote, Interval, Payment, Pricing
 from octopushx.tenancy.roles import Perm
 from octopushx.tenancy.views import _form_errors, requires
 
@@ -25,11 +27,26 @@ def _addons_from(post) -> list | str:
     return chosen
 
 
+CARD_MESSAGES = {
+    "card_saved": "Card saved: invoices are charged to it when they are issued.",
+    "paid": "Thank you: the invoice is paid.",
+    "paid_already": "Thank you: the invoice is paid.",
+    "open": "Thank you: Stripe is confirming the payment; this page shows it once it has.",
+}
+
+
 @requires(Perm.ADMIN)
 def subscription_page(request):
     if not services.enabled() or not services.is_billed(request.tenant):
         raise Http404("Billing is not turned on")
     subscription = services.current_subscription(request.tenant)
+    if request.method == "GET" and request.GET.get("card") == "done":
+        outcome = payments.complete_checkout(request.tenant, request.GET.get("session", ""))
+        messages.success(request, CARD_MESSAGES.get(outcome, CARD_MESSAGES["open"]))
+        return redirect("billing:subscription")
+    if request.method == "GET" and request.GET.get("card") == "cancelled":
+        messages.info(request, "Nothing was charged: you left Stripe's page before the end.")
+        return redirect("billing:subscription")
     if request.method == "POST":
         addons = _addons_from(request.POST)
         seats_raw = request.POST.get("seats", "").strip()
@@ -84,6 +101,12 @@ def subscription_page(request):
         }
         for addon in version.addons.prefetch_related("prices").order_by("position")
     ]
+    invoice_rows = list(invoices.invoices_of(request.tenant)[:24])
+    attempts: dict = {}
+    for payment in Payment.objects.for_tenant(request.tenant).filter(invoice__in=invoice_rows):
+        attempts.setdefault(payment.invoice_id, []).append(payment)
+    for invoice in invoice_rows:
+        invoice.attempts = attempts.get(invoice.pk, [])
     return render(
         request,
         "billing/subscription.html",
@@ -113,12 +136,14 @@ def subscription_page(request):
                 }
                 for invoice, due in dunning.overdue(request.tenant)
             ],
-            "invoices": [_invoice_row(invoice) for invoice in invoices.invoices_of(request.tenant)[:24]],
+            "invoices": [_invoice_row(invoice) for invoice in invoice_rows],
             "credit_notes": list(
                 credits.visible_credit_notes(request.tenant, request.actor)
                 .filter(tenant=request.tenant)
                 .select_related("invoice")[:24]
             ),
+            "card_payments": payments.card_payments_enabled(),
+            "payment_account": payments.account_of(request.tenant),
         },
     )
 
@@ -155,3 +180,30 @@ def invoice_pdf(request, invoice_id):
     response = HttpResponse(documents.invoice_pdf(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{documents.filename(invoice)}"'
     return response
+
+
+@requires(Perm.ADMIN)
+@require_POST
+def card_checkout(request):
+    """Send the owner to Stripe's page: save a card, or pay the invoice named in ``invoice_id``."""
+    if not services.enabled() or not services.is_billed(request.tenant) or not payments.card_payments_enabled():
+        raise Http404("Card payment is not set up")
+    invoice = None
+    if request.POST.get("invoice_id"):
+        invoice = invoices.invoices_of(request.tenant).get_for_tenant(request.tenant, request.POST["invoice_id"])
+    page = request.build_absolute_uri(reverse("billing:subscription"))
+    try:
+        url = payments.start_checkout(
+            request.tenant,
+            request.actor,
+            invoice=invoice,
+            success_url=f"{page}?card=done&session={{CHECKOUT_SESSION_ID}}",
+            cancel_url=f"{page}?card=cancelled",
+        )
+    except ValidationError as exc:
+        messages.error(request, _form_errors(exc))
+        return redirect("billing:subscription")
+    except payments.PaymentProviderError as exc:
+        messages.error(request, f"{exc}. Try again in a minute.")
+        return redirect("billing:subscription")
+    return redirect(url)
