@@ -20,6 +20,10 @@ Measured:
 3. Reproducibility: the usage events are deleted and ingested again, shuffled, twice over
    (``ledger.record_many``: the second copy is all duplicates); every issued invoice is recomputed
    from the ledger and must equal, byte for byte, the one issued.
+4. The reseller money side: every reseller sells at a 20 % markup (its price book). A run on
+   1 January 2027 issues each reseller its December statement; for the reseller with 1,000
+   customers, their retail invoices (pre-tax) minus its wholesale statement must equal its
+   margin report, to the penny.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from decimal import Decimal
 from pathlib import Path
 
 RUN_AT = date(2026, 12, 5)
+STATEMENTS_AT = date(2027, 1, 1)
+MARKUP = {"plans": {"starter": "18.00", "team": "42.00", "enterprise": "72.00"}, "addons": {"minutes_1000": "24.00"}}
 TRIAL_START, TRIAL_END = date(2026, 9, 17), date(2026, 10, 1)
 USAGE_FROM, USAGE_DAYS = datetime(2026, 10, 1, tzinfo=UTC), 61
 CHUNK = 20_000
@@ -106,6 +112,15 @@ def populate(customers: int, resellers: int, events: int, rng: random.Random) ->
         for n, parent in enumerate(owners)
     ]
     _write(Organization, reseller_rows + org_rows)
+    from octopushx.billing import clock
+    from octopushx.billing import resellers as programme
+    from octopushx.core.context import Actor
+
+    with clock.frozen(TRIAL_START):  # in force before the first period ends
+        for row in reseller_rows:
+            book = {kind: {slug: {"month": price} for slug, price in items.items()} for kind, items in MARKUP.items()}
+            reseller = Organization.objects.get(pk=row["id"])
+            programme.set_price_book(reseller, Actor.system("bench"), **book)
     subscriptions, changes, addons = [], [], []
     for org in org_rows:
         plan, seats = rng.choice(plans), rng.randint(1, 25)
@@ -187,6 +202,36 @@ def ingest(usage: list[tuple]) -> tuple[int, float]:
     return added, time.perf_counter() - started
 
 
+def check_margins(vendor: str) -> bool:
+    from decimal import Decimal
+
+    from octopushx.billing import invoices, resellers
+    from octopushx.billing.models import Invoice, InvoiceStatus, Statement
+    from octopushx.tenancy.models import Organization, OrgKind
+
+    started = time.perf_counter()
+    counts = invoices.run(STATEMENTS_AT)
+    print(f"billing run on {STATEMENTS_AT}: {time.perf_counter() - started:.1f} s ({counts['statements']} statements)")
+    big = Organization.objects.filter(kind=OrgKind.RESELLER).order_by("name").first()
+    month = date(2026, 12, 1)
+    statement = Statement.objects.get(tenant=big, month=month)
+    retail = sum(
+        Invoice.objects.filter(tenant__parent=big, status=InvoiceStatus.ISSUED, period_end__lt=month).values_list(
+            "subtotal", flat=True
+        ),
+        Decimal(0),
+    )
+    report = resellers.margin_report(big, month)
+    margin = sum((Decimal(item["margin"]) for item in report["items"]), Decimal(0))
+    customers = len(report["items"])
+    equal = retail - statement.subtotal == margin
+    print(
+        f"{big.name} ({customers:,} customers): retail {retail:,.2f} − wholesale statement {statement.subtotal:,.2f} "
+        f"= {retail - statement.subtotal:,.2f}; margin report {margin:,.2f}: {'equal' if equal else 'DIFFERENT'}"
+    )
+    return equal and margin > 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=10_000)
@@ -235,14 +280,17 @@ def main() -> int:
     print(f"re-ingest: {len(shuffled):,} events shuffled (each twice), {added:,} new, in {took:.1f} s", flush=True)
     ok &= added == len(usage)
     started, differ, cache = time.perf_counter(), 0, invoices.RunCache()
-    for invoice in Invoice.objects.filter(status=InvoiceStatus.ISSUED).select_related("subscription__tenant"):
-        recomputed = invoices.compute_period(invoice.subscription, invoice.period_start, invoice.period_end, cache)
+    for invoice in Invoice.objects.filter(status=InvoiceStatus.ISSUED).select_related("subscription__tenant__parent"):
+        _, _, recomputed, _ = invoices.compute_invoice(
+            invoice.subscription, invoice.period_start, invoice.period_end, cache
+        )
         differ += recomputed.canonical() != invoice.computed
     print(
         f"recomputed {issued:,} invoices from the re-ingested ledger in {time.perf_counter() - started:.1f} s: "
         f"{'all identical' if not differ else f'{differ} DIFFER'}"
     )
     ok &= differ == 0
+    ok &= check_margins(vendor)
     print("\nall targets met" if ok else "\nSOME TARGETS MISSED")
     return 0 if ok else 1
 

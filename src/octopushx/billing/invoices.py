@@ -186,6 +186,23 @@ def compute_period(
     )
 
 
+def compute_invoice(subscription: Subscription, start: date, end: date, cache: RunCache | None = None):
+    """What the run invoices for one period: ``(reseller, price book, computed, wholesale subtotal)``.
+
+    A reseller's customer is invoiced by the reseller at its retail prices (the price book in force
+    on the period's last day); the same period at list price is the reseller's cost. A direct
+    customer: ``(None, None, computed at list price, None)``.
+    """
+    cache = cache or RunCache()
+    reseller = resellers.reseller_of(subscription.tenant)
+    book = cache.book(reseller, subscription.currency, end) if reseller else None
+    computed = compute_period(subscription, start, end, cache, book.prices if book else None)
+    wholesale = None
+    if reseller is not None:
+        wholesale = computed.subtotal if book is None else compute_period(subscription, start, end, cache).subtotal
+    return reseller, book, computed, wholesale
+
+
 def _write(invoice: Invoice, computed: invoicing.Computed, book=None, wholesale=None, *, new: bool = False) -> None:
     invoice.price_book_revision = book.revision if book is not None else None
     invoice.wholesale_subtotal = wholesale
@@ -249,14 +266,7 @@ def close_period(subscription: Subscription, start: date, end: date, at: date, c
         invoice = Invoice.objects.select_for_update().filter(subscription=subscription, period_start=start).first()
         if invoice is not None and invoice.status != InvoiceStatus.DRAFT:
             return "kept"
-        # A reseller's customer: invoiced by the reseller at its retail prices (the price book in
-        # force on the period's last day); the same period at list price is the reseller's cost.
-        reseller = resellers.reseller_of(subscription.tenant)
-        book = cache.book(reseller, subscription.currency, end) if reseller else None
-        computed = compute_period(subscription, start, end, cache, book.prices if book else None)
-        wholesale = None
-        if reseller is not None:
-            wholesale = computed.subtotal if book is None else compute_period(subscription, start, end, cache).subtotal
+        reseller, book, computed, wholesale = compute_invoice(subscription, start, end, cache)
         outcome = "unchanged"
         if invoice is None:
             invoice = Invoice(
