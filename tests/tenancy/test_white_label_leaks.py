@@ -104,3 +104,17 @@ def test_authenticator_apps_name_the_brand(customer):
     device = TOTPDevice.objects.create(user=member.user, name="phone", confirmed=False)
     assert "issuer=Northwind%20Voice" in device.config_url
     assert leaks(device.config_url) == []
+
+
+def test_error_pages_and_the_cookie_banner_on_the_brand_domain_never_name_the_platform(customer, client):
+    missing = client.get("/no-such-page/", HTTP_HOST=HOST)
+    assert missing.status_code == 404
+    assert leaks(missing.content.decode()) == []
+    client.force_login(make_member(customer, Role.AGENT).user)
+    for path in ("/crm/contacts/00000000-0000-0000-0000-000000000000/", "/settings/billing/"):
+        response = client.get(path, HTTP_HOST=HOST)
+        assert response.status_code in (403, 404), path  # an unknown record; a page the role may not open
+        assert leaks(response.content.decode()) == [], path
+    signed_out = client.__class__()
+    page = signed_out.get("/accounts/login/", HTTP_HOST=HOST).content.decode()
+    assert "cookie" in page.lower() and leaks(page) == []
