@@ -225,6 +225,7 @@ def test_dragging_a_card_reorders_the_dashboard(page, signed_in, owner):
     )
     signed_in(page, owner.user)
     page.goto(f"/reports/dashboards/{board.pk}/")
+    page.wait_for_load_state("networkidle")  # the cards have their figures: nothing moves under the drag
     handle = page.locator("[data-widget-id=wc] [data-drag-handle]").bounding_box()
     target = page.locator("[data-widget-id=wa]").bounding_box()
     page.mouse.move(handle["x"] + 5, handle["y"] + 5)
