@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 
 from octopushx.accounts.models import ApiToken
-from octopushx.billing.models import PaymentAccount, PriceBook, Subscription
+from octopushx.billing.models import BillingProfile, PaymentAccount, PriceBook, Subscription
 from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry, Job, JobState
 from octopushx.tenancy import branding
@@ -154,6 +154,14 @@ def _favicon_form():
 
 def page_billing(org):
     return reverse("billing:subscription")
+
+
+def api_billing_profile(org):
+    return "/api/v1/billing/profile"
+
+
+def page_billing_details(org):
+    return reverse("billing:profile")
 
 
 def api_billing_usage(org):
@@ -395,6 +403,9 @@ ROUTES = [
     Route("admin", Perm.ADMIN, "api", "patch", api_billing_subscription, {"seats": 7}, billing=True),
     Route("admin", Perm.ADMIN, "web", "get", page_billing, billing=True),
     Route("admin", Perm.ADMIN, "api", "get", api_billing_usage, billing=True),
+    Route("admin", Perm.ADMIN, "api", "get", api_billing_profile, billing=True),
+    Route("admin", Perm.ADMIN, "api", "patch", api_billing_profile, {"country": "DE"}, billing=True),
+    Route("admin", Perm.ADMIN, "web", "post", page_billing_details, {"country": "FR"}, billing=True),
     Route("admin", Perm.ADMIN, "api", "get", api_billing_invoices, billing=True),
     Route("admin", Perm.ADMIN, "api", "get", api_billing_invoice, billing=True),
     Route("admin", Perm.ADMIN, "api", "get", api_billing_invoice_pdf, billing=True),
@@ -537,6 +548,7 @@ def _state(org) -> tuple:
             )
         ),
         list(PaymentAccount.objects.filter(tenant=org).values_list("stripe_customer", "payment_method")),
+        list(BillingProfile.objects.filter(tenant=org).values_list("country", "legal_name", "vat_number")),
     )
 
 

@@ -264,6 +264,41 @@ def update_subscription(request, data: BillingSubscriptionPatch):
     return _subscription_out(subscription)
 
 
+class BillingProfilePatch(Schema):
+    legal_name: str | None = Field(None, description="The name invoices are made out to (default: the organisation's)")
+    country: str | None = Field(None, description="ISO 3166 two-letter code: decides the tax rule")
+    business: bool | None = Field(None, description="Buys as a business (with a VAT number: reverse charge abroad)")
+    vat_number: str | None = None
+    email: str | None = Field(None, description="Where invoices and reminders go (empty: the owners)")
+
+
+@router.get(
+    "/billing/profile",
+    summary="The organisation's billing details: legal name, country, VAT number, billing email (owners and admins)",
+    response={200: dict, 404: ErrorOut},
+)
+def get_profile(request):
+    require(request, Perm.ADMIN)
+    _billing_on()
+    _own_subscription(request)
+    return services.profile_out(services.profile_of(request.tenant))
+
+
+@router.patch(
+    "/billing/profile",
+    summary="Change the billing details (owners and admins); the next invoices use them",
+    response={200: dict, 404: ErrorOut},
+)
+def update_profile(request, data: BillingProfilePatch):
+    """``{"legal_name", "country", "business", "vat_number", "email"}``; a field left out stays. An
+    unknown country, a malformed VAT number or email is a 422 naming the field, and nothing changes."""
+    require(request, Perm.ADMIN)
+    _billing_on()
+    _own_subscription(request)
+    fields = data.model_dump(exclude_unset=True)
+    return services.profile_out(services.update_profile(request.tenant, request.actor, **fields))
+
+
 # --- usage and invoices ------------------------------------------------------------------------------
 
 

@@ -48,35 +48,33 @@ def record_many(rows: Iterable[tuple], chunk: int = 5000) -> int:
     """Add usage events in bulk (an import of usage measured elsewhere); returns how many were new.
 
     ``rows`` yields ``(tenant_id, metric, key, quantity, occurred_at)``. Idempotent as ``record``
-    is: a key already in the ledger (or twice in ``rows``) counts once, in any order. The daily
+    is: a key already in the ledger (or twice in ``rows``) counts once, in any order. Written in
+    batches of ``chunk`` (each its own transaction, so a long import never holds the database);
+    an unknown metric stops the import at its batch, and running it again is safe. The daily
     totals of the tenants touched are rebuilt from their events afterwards.
     """
     added, touched, batch = 0, set(), []
 
     def flush() -> int:
-        tenants = {row[0] for row in batch}
-        metrics = {row[1] for row in batch}
-        keys = {row[2][:200] for row in batch}
-        known = set(
-            UsageEvent.objects.filter(tenant_id__in=tenants, metric__in=metrics, key__in=keys).values_list(
-                "tenant_id", "metric", "key"
-            )
-        )
         fresh: dict[tuple, UsageEvent] = {}
         for tenant_id, metric, key, quantity, at in batch:
-            ident = (tenant_id, metric, key[:200])
-            if ident in known or ident in fresh:
-                continue
             if metric not in Metric.values:
                 raise ValueError(f"Unknown metric {metric!r}")
-            fresh[ident] = UsageEvent(
-                tenant_id=tenant_id, metric=metric, key=key[:200], quantity=quantity, occurred_at=at
+            fresh.setdefault(
+                (tenant_id, metric, key[:200]),
+                UsageEvent(tenant_id=tenant_id, metric=metric, key=key[:200], quantity=quantity, occurred_at=at),
             )
+        tenants = {tenant_id for tenant_id, _, _ in fresh}
+        counted = UsageEvent.objects.filter(tenant_id__in=tenants)
         with transaction.atomic():
-            UsageEvent.objects.bulk_create(fresh.values(), ignore_conflicts=True)  # a racing writer wins
-        touched.update(tenant for tenant, _, _ in fresh)
+            before = counted.count()
+            # A key already in the ledger is skipped by the database itself: counted once, in any order.
+            UsageEvent.objects.bulk_create(fresh.values(), ignore_conflicts=True, batch_size=1000)
+            new = counted.count() - before
+        if new:
+            touched.update(tenants)
         batch.clear()
-        return len(fresh)
+        return new
 
     for row in rows:
         batch.append(row)

@@ -6,6 +6,7 @@ computed from) and an audit entry in one transaction. All dates come from ``bill
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.db import transaction
 from octopushx.billing import catalogue, clock
 from octopushx.billing.models import (
     AddOn,
+    BillingProfile,
     ChangeKind,
     Interval,
     Plan,
@@ -466,3 +468,82 @@ def summary(subscription: Subscription) -> dict[str, Any]:
         "addons": list(subscription.addons.select_related("addon")),
         "features": sorted(features_of(subscription)),
     }
+
+
+# --- billing details (who is invoiced, for tax) --------------------------------------------------
+
+PROFILE_FIELDS = ("legal_name", "country", "business", "vat_number", "email")
+VAT_NUMBER = re.compile(r"^[A-Z0-9]{2,14}$")
+
+
+def profile_of(tenant: Organization) -> BillingProfile:
+    """The customer's billing details (unsaved defaults until someone fills them in)."""
+    found = BillingProfile.objects.for_tenant(tenant).first()
+    return found or BillingProfile(tenant=tenant, country=(tenant.default_region or "GB").upper())
+
+
+def profile_out(profile: BillingProfile) -> dict[str, Any]:
+    return {field: getattr(profile, field) for field in PROFILE_FIELDS}
+
+
+def _clean_profile(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    import phonenumbers
+    from django.core.validators import validate_email
+
+    clean: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    for name in sorted(unknown):
+        errors[name] = [f"Unknown field; use {', '.join(PROFILE_FIELDS)}"]
+    if "legal_name" in fields:
+        name = " ".join(str(fields["legal_name"] or "").split())
+        if len(name) > 200:
+            errors["legal_name"] = ["At most 200 characters"]
+        clean["legal_name"] = name
+    if "country" in fields:
+        country = str(fields["country"] or "").strip().upper()
+        if country not in phonenumbers.SUPPORTED_REGIONS:
+            errors["country"] = ["Use a two-letter country code, such as GB, DE or US"]
+        clean["country"] = country
+    if "business" in fields:
+        if not isinstance(fields["business"], bool):
+            errors["business"] = ["true or false"]
+        clean["business"] = bool(fields["business"])
+    if "vat_number" in fields:
+        vat = re.sub(r"[\s.\-]", "", str(fields["vat_number"] or "")).upper()
+        if vat and not VAT_NUMBER.match(vat):
+            errors["vat_number"] = ["Letters and digits only, as on the VAT registration (e.g. DE123456789)"]
+        clean["vat_number"] = vat
+    if "email" in fields:
+        email = str(fields["email"] or "").strip()
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                errors["email"] = ["Enter a valid email address, or leave it empty to bill the owners"]
+        clean["email"] = email
+    return clean, errors
+
+
+def update_profile(tenant: Organization, actor: Actor, **fields) -> BillingProfile:
+    """Change the billing details (owners and admins); a wrong field is a ValidationError and nothing changes.
+
+    The next invoices use them (an issued invoice keeps the details it was issued with).
+    """
+    if not is_billed(tenant):
+        raise PermissionDenied("Only customer organisations have billing details")
+    clean, errors = _clean_profile(fields)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        stored = BillingProfile.objects.select_for_update().filter(tenant=tenant).first()
+        profile = stored or profile_of(tenant)
+        before = profile_out(stored) if stored else {}
+        for name, value in clean.items():
+            setattr(profile, name, value)
+        changes = audit.diff(before, profile_out(profile))
+        if stored and not changes:
+            return profile
+        profile.save()
+        audit.record(tenant, actor, "billing_profile.changed", obj=profile, changes=changes)
+    return profile

@@ -144,8 +144,25 @@ def subscription_page(request):
             ),
             "card_payments": payments.card_payments_enabled(),
             "payment_account": payments.account_of(request.tenant),
+            "profile": services.profile_of(request.tenant),
         },
     )
+
+
+@requires(Perm.ADMIN)
+@require_POST
+def billing_details(request):
+    """The Billing details form: legal name, country, VAT number, business, billing email."""
+    if not services.enabled() or not services.is_billed(request.tenant):
+        raise Http404("Billing is not turned on")
+    fields = {name: request.POST.get(name, "") for name in ("legal_name", "country", "vat_number", "email")}
+    fields["business"] = request.POST.get("business") == "on"
+    try:
+        services.update_profile(request.tenant, request.actor, **fields)
+        messages.success(request, "Billing details saved: the next invoices use them.")
+    except ValidationError as exc:
+        messages.error(request, _form_errors(exc))
+    return redirect("billing:subscription")
 
 
 def _invoice_row(invoice) -> dict:
