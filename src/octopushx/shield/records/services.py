@@ -18,7 +18,7 @@ from octopushx.core.context import Actor
 from octopushx.shield.legal import services as legal
 from octopushx.shield.retention import services as retention
 from octopushx.shield.seats import services as seats
-from octopushx.tenancy.models import Membership
+from octopushx.tenancy.models import Membership, OrgKind
 from octopushx.tenancy.roles import Role
 
 
@@ -46,7 +46,12 @@ def register(tenant) -> list[Record]:
     owners = Membership.objects.filter(tenant=tenant, role=Role.OWNER).values_list("user__email", flat=True)
     add("Controller", "Organisation", f"{tenant.name} (region {tenant.default_region})")
     add("Controller", "Contact", ", ".join(owners) or "no owner recorded")
-    processors = [org.name for org in tenant.ancestors()]
+    from octopushx.tenancy import branding
+
+    # Under a reseller's brand the reseller is the processor; the platform operator is its
+    # sub-processor, named in the reseller's own DPA (never to the reseller's customers).
+    white_label = branding.for_organization(tenant).white_label
+    processors = [org.name for org in tenant.ancestors() if not (white_label and org.kind == OrgKind.PLATFORM)]
     add("Processor", "Service", f"{tenant.brand}, operated by {' / '.join(processors) or 'the platform operator'}")
 
     add("Purposes", "Customer relationship management", "Keeping contacts, companies, deals, tasks and notes")
