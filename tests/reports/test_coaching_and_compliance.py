@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from octopushx.calls.models import Call, CallAnalysisResult, CallStatus
+from octopushx.calls.models import Call, CallAnalysisResult, CallStatus, headline_metrics
 from octopushx.reports import dashboards
 from octopushx.shield.privacy.models import PrivacyRequest
 from octopushx.tenancy.models import Team
@@ -46,8 +46,8 @@ def _call(
         model="test",
         data={"insights": {"metrics": metrics, "keywords": ["pricing"]}, "speakers": {"roles_known": known}},
     )
-    call.current = result
-    call.save(update_fields=["current"])
+    call.current, call.metrics = result, headline_metrics(result.data)  # as processing stores a result
+    call.save(update_fields=["current", "metrics"])
     return call
 
 

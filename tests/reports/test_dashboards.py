@@ -175,12 +175,14 @@ def test_time_in_stage_averages_stays_that_ended_and_current_ones(org, world):
 
     from django.utils import timezone
 
-    from octopushx.crm.models import DealStageChange
+    from octopushx.crm import activity
+    from octopushx.crm.models import Deal, DealStageChange
 
     now = timezone.now()
     first, second = world["stages"][0], world["stages"][1]
     # Bob's deal: only deal the agent sees; created straight into the second stage 2 days ago
     DealStageChange.objects.filter(deal__name="B1").update(changed_at=now - timedelta(days=2))
+    activity.refresh(Deal.objects.filter(name="B1"))  # history rewritten behind the receivers' back
     data = _widget(dashboards.build(org, world["bob"], "sales", "last_30_days"), "time_in_stage")
     days = {r["stage"]: r["days"] for r in data["rows"]}
     assert days[second.name] == 2.0 and days[first.name] is None

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from octopushx.calls.models import Call, CallAnalysisResult
+from octopushx.calls.models import Call, CallAnalysisResult, headline_metrics
 from octopushx.core import datasets
 from octopushx.core.context import Actor
 from octopushx.crm import queries
@@ -366,7 +366,7 @@ def _call(org, agent, duration, metrics, roles_known=True):
         model="t",
         data={"insights": {"metrics": metrics}, "speakers": {"roles_known": roles_known}},
     )
-    Call.objects.filter(pk=call.pk).update(current=result)
+    Call.objects.filter(pk=call.pk).update(current=result, metrics=headline_metrics(result.data))  # as processing does
     return call
 
 

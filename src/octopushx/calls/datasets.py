@@ -1,10 +1,11 @@
 """Octopush X's reportable dataset: calls, with the current analysis's per-call metrics as columns.
 
 Rows come through ``calls.services.queries.visible_calls`` (agents their own calls, managers their
-team's, everyone else the tenant's). Per-call metrics live in the current ``CallAnalysisResult.data``
-JSON (``insights.metrics``); they are read out of it as numbers. Per-role figures (agent talk ratio,
-customer story…) are empty for calls whose speaker roles are not known (``speakers.roles_known`` false),
-so team averages never mix "speaker1" with "agent". Keywords (a list per call) are not a column.
+team's, everyone else the tenant's). Per-call metrics are read from ``Call.metrics``, the
+copy of the current analysis's headline figures (``calls.models.headline_metrics``), so a report never
+loads a transcript. Per-role figures (agent talk ratio, customer story…) are empty for calls whose
+speaker roles are not known, so team averages never mix "speaker1" with "agent". Keywords (a list per
+call) are not a column.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
-from django.db.models import Case, FloatField, Q, Value, When
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models import FloatField
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.urls import reverse
 
@@ -22,27 +23,12 @@ from octopushx.calls.services.queries import visible_calls
 from octopushx.core.datasets import Dataset, Field, register
 from octopushx.crm.datasets import team_of
 
-METRICS = ("insights", "metrics")
 
+def _metric(key: str):
+    """A number of ``Call.metrics`` (the current analysis's headline metrics, copied onto the call)."""
 
-def _key_text(*keys: str):
-    """``current.data -> insights -> metrics -> …`` as text (``KT`` does not follow the ``current`` relation)."""
-    inner = "current__data"
-    for key in keys[:-1]:
-        inner = KeyTransform(key, inner)
-    return KeyTextTransform(keys[-1], inner)
-
-
-def _metric(path: str, per_role: bool = False):
     def expression(tenant):
-        value = Cast(_key_text(*METRICS, *path.split("__")), FloatField())
-        if not per_role:
-            return value
-        return Case(
-            When(Q(current__data__speakers__roles_known=False), then=Value(None, output_field=FloatField())),
-            default=value,
-            output_field=FloatField(),
-        )
+        return Cast(KeyTextTransform(key, "metrics"), FloatField())
 
     return expression
 
@@ -95,32 +81,30 @@ CALLS = register(
             "review_state": Field("Review", "choice", choices=_choices(ReviewState)),
             "duration": Field("Duration (seconds)", "number"),
             "sentiment": Field("Customer sentiment", "number"),
-            "agent_talk_ratio": Field("Agent talk ratio (0–1)", "number", annotate=_metric("talk_ratio__agent", True)),
+            "agent_talk_ratio": Field("Agent talk ratio (0–1)", "number", annotate=_metric("agent_talk_ratio")),
             "customer_talk_ratio": Field(
-                "Customer talk ratio (0–1)", "number", annotate=_metric("talk_ratio__customer", True)
+                "Customer talk ratio (0–1)", "number", annotate=_metric("customer_talk_ratio")
             ),
             "agent_longest_monologue": Field(
                 "Longest monologue (seconds)",
                 "number",
-                annotate=_metric("longest_monologue_by_speaker__agent", True),
+                annotate=_metric("agent_longest_monologue"),
             ),
             "customer_longest_story": Field(
                 "Longest customer story (seconds)",
                 "number",
-                annotate=_metric("longest_monologue_by_speaker__customer", True),
+                annotate=_metric("customer_longest_story"),
             ),
-            "patience": Field("Patience (seconds)", "number", annotate=_metric("patience", True)),
-            "agent_questions": Field(
-                "Questions asked by the agent", "number", annotate=_metric("questions__agent", True)
-            ),
+            "patience": Field("Patience (seconds)", "number", annotate=_metric("patience")),
+            "agent_questions": Field("Questions asked by the agent", "number", annotate=_metric("agent_questions")),
             "agent_interruptions": Field(
-                "Interruptions by the agent", "number", annotate=_metric("interruptions__agent", True)
+                "Interruptions by the agent", "number", annotate=_metric("agent_interruptions")
             ),
             "customer_interruptions": Field(
-                "Interruptions by the customer", "number", annotate=_metric("interruptions__customer", True)
+                "Interruptions by the customer", "number", annotate=_metric("customer_interruptions")
             ),
             "agent_words_per_minute": Field(
-                "Agent words per minute", "number", annotate=_metric("words_per_minute__agent", True)
+                "Agent words per minute", "number", annotate=_metric("agent_words_per_minute")
             ),
             "turns": Field("Turns (speaker changes)", "number", annotate=_metric("turns")),
             "silence_ratio": Field("Silence ratio (0–1)", "number", annotate=_metric("silence_ratio")),

@@ -88,6 +88,9 @@ class Call(TenantModel):
     summary = models.TextField(blank=True)
     sentiment = models.FloatField(null=True, blank=True)
     review_state = models.CharField(max_length=10, choices=ReviewState.choices, blank=True, default="")
+    # The current result's per-call metrics and keywords (``headline_metrics``), read by reports
+    # without loading the whole analysis (its transcript) of every call in a period.
+    metrics = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -123,6 +126,42 @@ class Call(TenantModel):
         """The channel roles for the analysis; ``None`` (empty) means treat the file as mono."""
         parts = tuple(p for p in self.channel_roles.split(",") if p)
         return parts or None
+
+
+# headline key -> path under the analysis's insights.metrics; per-role ones are empty when the speaker
+# roles are unknown (speakers.roles_known false), so team figures never mix "speaker1" with "agent"
+HEADLINE_METRICS = {
+    "agent_talk_ratio": ("talk_ratio.agent", True),
+    "customer_talk_ratio": ("talk_ratio.customer", True),
+    "agent_talk_time": ("talk_time.agent", True),
+    "agent_longest_monologue": ("longest_monologue_by_speaker.agent", True),
+    "customer_longest_story": ("longest_monologue_by_speaker.customer", True),
+    "patience": ("patience", True),
+    "agent_questions": ("questions.agent", True),
+    "agent_interruptions": ("interruptions.agent", True),
+    "customer_interruptions": ("interruptions.customer", True),
+    "agent_words_per_minute": ("words_per_minute.agent", True),
+    "turns": ("turns", False),
+    "silence_ratio": ("silence_ratio", False),
+    "duration": ("duration", False),
+}
+
+
+def headline_metrics(data: dict | None) -> dict:
+    """``Call.metrics`` for an analysis result's ``data``: the numbers it has, ``roles_known`` and the keywords."""
+    data = data or {}
+    insights = data.get("insights") or {}
+    found = insights.get("metrics") or {}
+    roles_known = (data.get("speakers") or {}).get("roles_known", True) is not False
+    out: dict = {"roles_known": roles_known, "analysed": bool(found)}
+    for key, (path, per_role) in HEADLINE_METRICS.items():
+        value = found
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, int | float) and not (per_role and not roles_known):
+            out[key] = value  # absent, not null: SQLite reads a JSON null as the text 'null' (0 as a number)
+    out["keywords"] = sorted({k.lower() for k in insights.get("keywords") or [] if isinstance(k, str)})
+    return out
 
 
 class CallAnalysisResult(TenantModel):

@@ -59,7 +59,8 @@ def purge_transcripts(tenant, calls) -> int:
     for call in list(calls):
         with transaction.atomic():
             call.current, call.summary, call.sentiment, call.review_state = None, "", None, ""
-            call.save(update_fields=["current", "summary", "sentiment", "review_state", "updated_at"])
+            call.metrics = {}
+            call.save(update_fields=["current", "summary", "sentiment", "review_state", "metrics", "updated_at"])
             CallAnalysisResult.objects.for_tenant(tenant).filter(call=call).delete()  # lines cascade
             audit.record(tenant, ACTOR, "call.transcript_purged", obj=call, changes={"transcript": ["stored", None]})
         count += 1

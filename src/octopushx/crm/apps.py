@@ -17,7 +17,9 @@ class CrmConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         # Job handlers must be registered in every process that submits or runs them.
-        from octopushx.crm import folding, tasks  # noqa: F401  (privacy.py and retention.py are autodiscovered by Shield)
+        from octopushx.crm import activity, folding, tasks  # noqa: F401  (privacy.py and retention.py are autodiscovered by Shield)
+
+        activity.connect()
 
         # SQLite's search triggers and queries call crm_fold (crm 0010): every connection needs it.
         connection_created.connect(_register_fold, dispatch_uid="crm_fold")

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from octopushx.core import audit
 from octopushx.core.context import Actor
-from octopushx.crm import services
+from octopushx.crm import activity, services
 from octopushx.crm.models import (
     Company,
     Contact,
@@ -421,6 +421,7 @@ def load(tenant, rng: random.Random | None = None) -> str:
             )
         )
     Note.objects.bulk_create(notes)
+    activity.refresh(Deal.objects.for_tenant(tenant))  # bulk writes skip its receivers
     # A few real stage moves so deal timelines show stage changes.
     for deal in deals[:12]:
         open_stages = [s for s in stages if s.pipeline_id == deal.pipeline_id and s.pk != deal.stage_id]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from octopushx.core.models import TenantModel
 
@@ -293,10 +294,15 @@ class Deal(TenantModel):
     contacts = models.ManyToManyField(Contact, blank=True, related_name="deals")
     tags = models.ManyToManyField(Tag, blank=True, related_name="deals")
     custom = models.JSONField(default=dict, blank=True)
+    # Kept by crm.activity: the latest edit, note, task change or stage move; when it entered its stage.
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    stage_entered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            # stale deals (reports): the quietest open deals first, without a look-up per deal
+            models.Index(fields=["tenant", "status", "last_activity_at"], name="crm_deal_quiet_idx"),
             models.Index(fields=["tenant", "stage"]),
             models.Index(fields=["tenant", "pipeline", "status"]),
             models.Index(fields=["tenant", "owner"]),
@@ -306,6 +312,14 @@ class Deal(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        fields = kwargs.get("update_fields")
+        if fields is None or "updated_at" in fields:  # an edit is activity (crm.activity)
+            self.last_activity_at = timezone.now()
+            if fields is not None:
+                kwargs["update_fields"] = {*fields, "last_activity_at"}
+        super().save(*args, **kwargs)
 
 
 class DealStageChange(TenantModel):
@@ -365,6 +379,12 @@ class Related(models.Model):
 
     class Meta:
         abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        row = super().from_db(db, field_names, values)
+        row._loaded_deal_id = row.__dict__.get("deal_id")  # crm.activity: the deal it may leave
+        return row
 
     @property
     def related(self):

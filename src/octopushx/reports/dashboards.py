@@ -26,17 +26,13 @@ from django.db.models import (
     Count,
     DecimalField,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
-    Max,
-    OuterRef,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -415,18 +411,16 @@ def time_in_stage(tenant, membership, period: Period) -> dict:
         for row in left:
             spent[row["from_stage_id"]].append((row["total"], row["count"]))
         if start <= now < end:  # still in the stage: counts while the period runs to now
-            # each open deal's latest move (no move after it), its stay so far added up per stage
-            later = moves.filter(deal_id=OuterRef("deal_id"), changed_at__gt=OuterRef("changed_at"))
-            so_far = ExpressionWrapper(Value(now) - F("changed_at"), output_field=DurationField())
+            # each open deal's stay so far in the stage it is in (Deal.stage_entered_at), added up per stage
+            so_far = ExpressionWrapper(Value(now) - F("stage_entered_at"), output_field=DurationField())
             current = (
-                moves.filter(deal_id__in=deals.filter(status="open").values("pk"))
-                .exclude(Exists(later))
+                deals.filter(status="open", stage_entered_at__isnull=False)
                 .order_by()
-                .values("deal__stage_id")
+                .values("stage_id")
                 .annotate(total=Sum(so_far), count=Count("pk"))
             )
             for row in current:
-                spent[row["deal__stage_id"]].append((row["total"], row["count"]))
+                spent[row["stage_id"]].append((row["total"], row["count"]))
 
     def average(pk) -> float | None:
         count = sum(n for _, n in spent.get(pk, []))
@@ -463,31 +457,14 @@ STALE_SHOWN = 20  # the quietest deals listed; the count covers them all
 def stale_deals(tenant, membership, period: Period) -> dict:
     """Open deals with no note, task or stage change (and no edit) for 14 days, the quietest first.
 
-    The last activity is worked out in the database (one correlated look-up per relation, along its
-    deal index), so only the deals shown leave it.
+    Read from ``Deal.last_activity_at`` (kept exact on every write by ``crm.activity``) along its
+    (tenant, status, last activity) index: the quietest deals first, the rest only counted.
     """
     now = timezone.now()
     cutoff = now - timedelta(days=STALE_DAYS)
-    deals = _deal_rows(tenant, membership).filter(status="open")
-    touched = [F("updated_at")]
-    for name, moment in (("notes", "created_at"), ("tasks", "updated_at"), ("stage_changes", "changed_at")):
-        try:
-            related = dataset(name).rows(tenant, membership) if name != "stage_changes" else None
-            if related is None:
-                related = deals.model._meta.get_field("stage_changes").related_model.objects.filter(tenant=tenant)
-        except (FieldDoesNotExist, PermissionDenied, AttributeError):
-            continue
-        # MAX per deal, not ORDER BY … LIMIT 1: ordering by the moment would walk the tenant's whole
-        # (tenant, -created_at) index once per deal instead of the few rows on the deal's own index
-        # By the deal alone: the outer deals are the tenant's visible ones, and a row pointing at one of
-        # them is that tenant's; with the tenant in the condition too, SQLite walks the tenant's index
-        # (whose statistics look better when most notes and tasks have no deal) once per deal.
-        related = related.model._default_manager
-        latest = related.filter(deal_id=OuterRef("pk")).order_by().values("deal_id").annotate(at=Max(moment))
-        touched.append(Coalesce(Subquery(latest.values("at")[:1]), F("updated_at")))
-    quiet = deals.annotate(last_activity=Greatest(*touched)).filter(last_activity__lt=cutoff)
-    found = quiet.order_by("last_activity").values(
-        "pk", "name", "value", "currency", "last_activity", "owner__full_name", "owner__email"
+    quiet = _deal_rows(tenant, membership).filter(status="open", last_activity_at__lt=cutoff)
+    found = quiet.order_by("last_activity_at").values(
+        "pk", "name", "value", "currency", "owner__full_name", "owner__email", last_activity=F("last_activity_at")
     )[:STALE_SHOWN]
     rows = [
         {
@@ -537,33 +514,26 @@ def _mean(values: list) -> float | None:
     return round(sum(values) / len(values), 3) if values else None
 
 
-def _roles_known(data: dict | None) -> bool:
-    """As the calls dataset reads it: per-role figures only when the result knows agent from customer."""
-    return ((data or {}).get("speakers") or {}).get("roles_known", True) is not False
-
-
 def _agent_figures(calls: list[dict]) -> dict:
-    """One agent's (or the team's) figures over their calls; per-role metrics from role-known calls only."""
-    metrics = [
-        ((c["current__data"] or {}).get("insights") or {}).get("metrics") or {}
-        for c in calls
-        if _roles_known(c["current__data"])
-    ]
-    analysed = [m for m in metrics if m]
-    talk_hours = sum((m.get("talk_time") or {}).get("agent", 0) for m in analysed) / 3600
+    """One agent's (or the team's) figures over their calls; per-role metrics from role-known calls only.
+
+    Each call's ``metrics`` is its current analysis's headline copy (``calls.models.headline_metrics``).
+    """
+    analysed = [c["metrics"] for c in calls if c["metrics"].get("analysed") and c["metrics"].get("roles_known")]
+    talk_hours = sum(m.get("agent_talk_time", 0) for m in analysed) / 3600
     call_hours = sum(m.get("duration", 0) for m in analysed) / 3600
-    questions = sum((m.get("questions") or {}).get("agent", 0) for m in analysed)
+    questions = sum(m.get("agent_questions", 0) for m in analysed)
     turns = sum(m.get("turns", 0) for m in analysed)
     return {
         "calls": len(calls),
         "avg_duration": _mean([c["duration"] for c in calls]),
-        "talk_ratio": _mean([(m.get("talk_ratio") or {}).get("agent") for m in analysed]),
-        "longest_monologue": _mean([(m.get("longest_monologue_by_speaker") or {}).get("agent") for m in analysed]),
-        "longest_story": _mean([(m.get("longest_monologue_by_speaker") or {}).get("customer") for m in analysed]),
+        "talk_ratio": _mean([m.get("agent_talk_ratio") for m in analysed]),
+        "longest_monologue": _mean([m.get("agent_longest_monologue") for m in analysed]),
+        "longest_story": _mean([m.get("customer_longest_story") for m in analysed]),
         "patience": _mean([m.get("patience") for m in analysed]),
         "question_rate": round(questions / talk_hours, 1) if talk_hours else None,
         "interactivity": round(turns / call_hours, 1) if call_hours else None,
-        "interruptions": _mean([(m.get("interruptions") or {}).get("agent") for m in analysed]),
+        "interruptions": _mean([m.get("agent_interruptions") for m in analysed]),
         "sentiment": _mean([c["sentiment"] for c in calls]),
         "awaiting_review": sum(1 for c in calls if c["review_state"] == "unreviewed"),
     }
@@ -590,7 +560,7 @@ def call_coaching(tenant, membership, period: Period) -> dict:
             "duration",
             "sentiment",
             "review_state",
-            "current__data",
+            "metrics",
         )
     )
     by_agent: dict[Any, list[dict]] = defaultdict(list)
@@ -629,9 +599,8 @@ def call_coaching(tenant, membership, period: Period) -> dict:
 
 def top_keywords(tenant, membership, period: Period, limit: int = 10) -> dict:
     counts: Counter = Counter()
-    for data in _calls_in(tenant, membership, period).values_list("current__data", flat=True):
-        keywords = ((data or {}).get("insights") or {}).get("keywords") or []
-        counts.update({k.lower() for k in keywords if isinstance(k, str)})
+    for metrics in _calls_in(tenant, membership, period).values_list("metrics", flat=True):
+        counts.update(metrics.get("keywords") or ())
     calls_url = reverse("calls:list")
     rows = [
         {

@@ -16,6 +16,7 @@ from octopushx.calls.models import (
     CallStatus,
     ReviewState,
     Utterance,
+    headline_metrics,
 )
 from octopushx.calls.services.intake import (
     _submit_processing,
@@ -158,6 +159,7 @@ def save_result(
         call.summary = insights.get("summary", "")
         call.sentiment = (insights.get("sentiment") or {}).get("overall")
         call.review_state = ReviewState.UNREVIEWED
+        call.metrics = headline_metrics(data)
         call.duration = round(data.get("audio", {}).get("duration") or call.duration, 2)
         call.peaks = peaks
         call.status = CallStatus.ANALYSED
