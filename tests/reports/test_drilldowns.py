@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from django.utils import timezone
 
-from octopushx.calls.models import Call, CallAnalysisResult, CallStatus
+from octopushx.calls.models import Call, CallAnalysisResult, CallStatus, headline_metrics
 from octopushx.core.context import Actor
 from octopushx.crm import services as crm_services
 from octopushx.crm.models import Note, StageKind, Task, TaskStatus
@@ -41,8 +41,8 @@ def _call(org, member, keyword: str):
         model="test",
         data={"insights": {"metrics": {"duration": 300}, "keywords": [keyword]}, "speakers": {"roles_known": True}},
     )
-    call.current = result
-    call.save(update_fields=["current"])
+    call.current, call.metrics = result, headline_metrics(result.data)  # as processing stores a result
+    call.save(update_fields=["current", "metrics"])
     return call
 
 

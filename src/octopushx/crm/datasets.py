@@ -125,6 +125,7 @@ LIST_PARAMS: dict[str, dict[str, dict[str, str]]] = {
         "tag": {"eq": "tag"},
         "created_at": {"gte": "created_after", "lt": "created_before"},
         "closed_at": {"gte": "closed_after", "lt": "closed_before"},
+        "last_activity_at": {"gte": "active_after", "lt": "quiet_since"},
         "reached_stages": {"eq": "reached_stage_ids"},  # not a dataset field: the funnels' steps
     },
     # the task and note lists (crm.queries.ACTIVITY_FILTERS; the task list's status is ``show``)
@@ -261,6 +262,7 @@ DEALS = register(
             "tag": Field("Tag", "tag", expr="tags__name"),
             "expected_close": Field("Expected close", "date"),
             "closed_at": Field("Closed", "datetime"),
+            "last_activity_at": Field("Last activity", "datetime"),
             "created_at": Field("Created", "datetime"),
             "updated_at": Field("Updated", "datetime"),
         },

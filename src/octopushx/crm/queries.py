@@ -92,6 +92,9 @@ FILTERS: dict[str, dict[str, tuple[str, str]]] = {
         "updated_after": ("updated_at__gte", "date"),
         "closed_after": ("closed_at__gte", "date"),
         "closed_before": ("closed_at__lt", "date"),
+        # last activity (crm.activity): a note, task change, edit or stage move
+        "active_after": ("last_activity_at__gte", "date"),
+        "quiet_since": ("last_activity_at__lt", "date"),
         # deals whose stage history reached every one of these stages (comma-separated): a funnel's step
         "reached_stage_ids": ("stage_changes__to_stage_id", "reached"),
     },
@@ -99,7 +102,7 @@ FILTERS: dict[str, dict[str, tuple[str, str]]] = {
 ORDERING: dict[str, tuple[str, ...]] = {
     ObjectType.CONTACT: ("created_at", "updated_at", "last_name", "first_name", "email"),
     ObjectType.COMPANY: ("created_at", "updated_at", "name", "domain"),
-    ObjectType.DEAL: ("created_at", "updated_at", "name", "value"),
+    ObjectType.DEAL: ("created_at", "updated_at", "name", "value", "last_activity_at"),
     "task": ("created_at", "updated_at", "title"),
     "note": ("created_at", "updated_at"),
 }

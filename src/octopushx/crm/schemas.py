@@ -307,6 +307,11 @@ class DealOut(TaggedOut):
     contact_ids: list[UUID]
     tags: list[str]
     custom_fields: dict[str, Any]
+    last_activity_at: datetime | None = Field(
+        None,
+        description="The latest edit, note, task change or stage move (the list filters quiet_since, active_after)",
+    )
+    stage_entered_at: datetime | None = Field(None, description="When the deal entered its current stage")
     created_at: datetime
     updated_at: datetime
 

@@ -26,13 +26,18 @@ from django.db.models import (
     Count,
     DecimalField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
+    FloatField,
+    OuterRef,
+    Q,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, TruncMonth
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -308,10 +313,10 @@ def _pipeline_stages(tenant, membership) -> list[dict]:
     """The default pipeline's stages in order (lost stages left out), among the pipelines of the visible
     deals (read along the deals' pipeline index, then the few pipelines' stages)."""
     deals = _deal_rows(tenant, membership)
-    pipeline_ids = set(deals.order_by().values_list("pipeline_id", flat=True).distinct())
-    if not pipeline_ids:
-        return []
-    pipelines = deals.model._meta.get_field("pipeline").related_model.objects.filter(tenant=tenant, pk__in=pipeline_ids)
+    pipelines = deals.model._meta.get_field("pipeline").related_model.objects.filter(tenant=tenant)
+    # a pipeline counts when a visible deal is in it: one EXISTS per pipeline along the deals'
+    # (tenant, pipeline, status) index, never a DISTINCT over every deal
+    pipelines = pipelines.filter(Exists(deals.filter(pipeline_id=OuterRef("pk")).order_by()))
     stages = {}
     for pipeline_id, is_default, pipeline_name, pk, name, position, kind in pipelines.values_list(
         "pk", "is_default", "name", "stages__pk", "stages__name", "stages__position", "stages__kind"
@@ -319,6 +324,8 @@ def _pipeline_stages(tenant, membership) -> list[dict]:
         found = stages.setdefault(pipeline_id, {"default": is_default, "name": pipeline_name, "stages": {}})
         if pk is not None and kind != "lost":
             found["stages"][pk] = (position, name)
+    if not stages:
+        return []
     chosen = next((p for p in stages.values() if p["default"]), None) or next(iter(stages.values()))
     ordered = sorted(chosen["stages"].items(), key=lambda i: i[1])
     return [{"id": pk, "name": name, "pipeline": chosen["name"]} for pk, (position, name) in ordered]
@@ -479,6 +486,10 @@ def stale_deals(tenant, membership, period: Period) -> dict:
         for d in found
     ]
     total = len(rows) if len(rows) < STALE_SHOWN else quiet.count()
+    every = [
+        {"field": "status", "op": "eq", "value": "open"},
+        {"field": "last_activity_at", "op": "lt", "value": cutoff},
+    ]
     return result(
         [
             {"key": "deal", "label": "Deal", "kind": "text"},
@@ -487,7 +498,7 @@ def stale_deals(tenant, membership, period: Period) -> dict:
         ],
         rows,
         {"count": total},
-        None,
+        _list_url("deals", every),
         tenant,
         note=f"The {STALE_SHOWN} quietest of {total}" if total > len(rows) else "",
     )
@@ -514,29 +525,41 @@ def _mean(values: list) -> float | None:
     return round(sum(values) / len(values), 3) if values else None
 
 
-def _agent_figures(calls: list[dict]) -> dict:
-    """One agent's (or the team's) figures over their calls; per-role metrics from role-known calls only.
+def _number(key: str):
+    """A figure of ``Call.metrics`` (the current analysis's headline copy, ``calls.models.headline_metrics``):
+    per-role figures are absent for calls whose roles are unknown, so averages leave those calls out."""
+    return Cast(KeyTextTransform(key, "metrics"), FloatField())
 
-    Each call's ``metrics`` is its current analysis's headline copy (``calls.models.headline_metrics``).
-    """
-    analysed = [c["metrics"] for c in calls if c["metrics"].get("analysed") and c["metrics"].get("roles_known")]
-    talk_hours = sum(m.get("agent_talk_time", 0) for m in analysed) / 3600
-    call_hours = sum(m.get("duration", 0) for m in analysed) / 3600
-    questions = sum(m.get("agent_questions", 0) for m in analysed)
-    turns = sum(m.get("turns", 0) for m in analysed)
-    return {
-        "calls": len(calls),
-        "avg_duration": _mean([c["duration"] for c in calls]),
-        "talk_ratio": _mean([m.get("agent_talk_ratio") for m in analysed]),
-        "longest_monologue": _mean([m.get("agent_longest_monologue") for m in analysed]),
-        "longest_story": _mean([m.get("customer_longest_story") for m in analysed]),
-        "patience": _mean([m.get("patience") for m in analysed]),
-        "question_rate": round(questions / talk_hours, 1) if talk_hours else None,
-        "interactivity": round(turns / call_hours, 1) if call_hours else None,
-        "interruptions": _mean([m.get("agent_interruptions") for m in analysed]),
-        "sentiment": _mean([c["sentiment"] for c in calls]),
-        "awaiting_review": sum(1 for c in calls if c["review_state"] == "unreviewed"),
-    }
+
+# agent (or team) figures, worked out by the database over the period's calls
+FIGURES = {
+    "calls": Count("pk"),
+    "avg_duration": Avg("duration"),
+    "talk_ratio": Avg(_number("agent_talk_ratio")),
+    "longest_monologue": Avg(_number("agent_longest_monologue")),
+    "longest_story": Avg(_number("customer_longest_story")),
+    "patience": Avg(_number("patience")),
+    "interruptions": Avg(_number("agent_interruptions")),
+    "sentiment": Avg("sentiment"),
+    "awaiting_review": Count("pk", filter=Q(review_state="unreviewed")),
+    "questions": Sum(_number("agent_questions")),
+    "talk_seconds": Sum(_number("agent_talk_time")),
+    # interactivity counts role-known calls only (turns between an agent and a customer)
+    "turns": Sum(_number("turns"), filter=Q(metrics__roles_known=True)),
+    "call_seconds": Sum(_number("duration"), filter=Q(metrics__roles_known=True)),
+}
+
+
+def _figures(row: dict) -> dict:
+    """Rates per hour and rounding, as the coaching table shows them."""
+    talk_hours, call_hours = (row.pop("talk_seconds") or 0) / 3600, (row.pop("call_seconds") or 0) / 3600
+    questions, turns = row.pop("questions") or 0, row.pop("turns") or 0
+    for key in ("avg_duration", "talk_ratio", "longest_monologue", "longest_story", "patience", "interruptions"):
+        row[key] = round(row[key], 3) if row[key] is not None else None
+    row["sentiment"] = round(row["sentiment"], 3) if row["sentiment"] is not None else None
+    row["question_rate"] = round(questions / talk_hours, 1) if talk_hours else None
+    row["interactivity"] = round(turns / call_hours, 1) if call_hours else None
+    return row
 
 
 def _calls_period(tenant, period: Period) -> dict:
@@ -551,26 +574,15 @@ def _calls_in(tenant, membership, period: Period):
 
 
 def call_coaching(tenant, membership, period: Period) -> dict:
-    """Each visible agent's call figures beside the team's (all visible calls) average."""
-    calls = list(
-        _calls_in(tenant, membership, period).values(
-            "agent_id",
-            "agent__full_name",
-            "agent__email",
-            "duration",
-            "sentiment",
-            "review_state",
-            "metrics",
-        )
-    )
-    by_agent: dict[Any, list[dict]] = defaultdict(list)
-    for call in calls:
-        by_agent[call["agent_id"]].append(call)
+    """Each visible agent's call figures beside the team's (all visible calls) average, added up by the
+    database (one grouped query and one for the team) over each call's headline metrics."""
+    calls = _calls_in(tenant, membership, period).order_by()
     calls_url = reverse("calls:list")
     rows = []
-    for agent_id, own in by_agent.items():
-        figures = _agent_figures(own)
-        name = own[0]["agent__full_name"] or own[0]["agent__email"] or "No agent"
+    for own in calls.values("agent_id", "agent__full_name", "agent__email").annotate(**FIGURES):
+        agent_id = own.pop("agent_id")
+        full_name, email = own.pop("agent__full_name"), own.pop("agent__email")
+        name = full_name or email or "No agent"
         query_string = _calls_period(tenant, period)
         if agent_id:
             query_string["agent_id"] = str(agent_id)
@@ -578,14 +590,14 @@ def call_coaching(tenant, membership, period: Period) -> dict:
             {
                 "agent": name,
                 "agent_id": str(agent_id or ""),
-                **figures,
+                **_figures(own),
                 "drilldown": f"{calls_url}?{urlencode(query_string)}",
             }
         )
     rows.sort(key=lambda r: r["agent"].lower())
-    team = _agent_figures(calls)
-    team_count = len(by_agent)
-    team["calls"] = round(len(calls) / team_count, 1) if team_count else 0
+    team = _figures(calls.aggregate(**FIGURES))
+    team_count = len(rows)
+    team["calls"] = round(team["calls"] / team_count, 1) if team_count else 0
     team["awaiting_review"] = round(team["awaiting_review"] / team_count, 1) if team_count else 0
     return result(
         COACHING_COLUMNS,
@@ -599,8 +611,9 @@ def call_coaching(tenant, membership, period: Period) -> dict:
 
 def top_keywords(tenant, membership, period: Period, limit: int = 10) -> dict:
     counts: Counter = Counter()
-    for metrics in _calls_in(tenant, membership, period).values_list("metrics", flat=True):
-        counts.update(metrics.get("keywords") or ())
+    # only each call's keyword list leaves the database (a few words, not its analysis)
+    for keywords in _calls_in(tenant, membership, period).values_list(KeyTransform("keywords", "metrics"), flat=True):
+        counts.update(keywords or ())
     calls_url = reverse("calls:list")
     rows = [
         {

@@ -60,6 +60,7 @@ COLUMNS = {
         ("company", "Company", None),
         ("owner", "Owner", None),
         ("expected_close", "Expected close", None),
+        ("last_activity_at", "Last activity", "last_activity_at"),
         ("created_at", "Created", "created_at"),
     ],
 }
@@ -117,7 +118,7 @@ def _cell(obj, key: str, custom_keys: set[str]) -> str:
     if key == "value":
         return rules.display_money(obj.value, obj.currency)
     value = getattr(obj, key, "")
-    if key in ("created_at",):
+    if key in ("created_at", "last_activity_at"):
         return value.strftime("%d %b %Y") if value else ""
     if key == "expected_close":
         return value.strftime("%d %b %Y") if value else ""
