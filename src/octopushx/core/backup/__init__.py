@@ -13,7 +13,7 @@ own tools (README, Production → Backups): ``layout_from_settings`` refuses the
 
 from octopushx.core.backup.archive import BackupResult, create
 from octopushx.core.backup.layout import BackupError, Keys, Layout, check_keys, layout_from_settings, read_key_file
-from octopushx.core.backup.restore import RestoreResult, restore
+from octopushx.core.backup.restoring import RestoreResult, restore
 
 __all__ = [
     "BackupError",

@@ -268,14 +268,24 @@ class _Swap:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(text)
 
-    def undo(self) -> None:
+    def undo(self) -> list[Path]:
+        """Remove what was installed and move back what was set aside; returns what could not go back."""
         for path in reversed(self.installed):
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
             elif path.exists():
                 path.unlink()
+        stuck = []
         for original, aside in reversed(self.moved):
-            shutil.move(str(aside), str(original))
+            try:
+                shutil.move(str(aside), str(original))
+            except OSError:
+                stuck.append(original)
+        return stuck
+
+
+class _OldDataKept(BackupError):
+    """Restoring failed and the old data could not all be moved back: its copy must not be deleted."""
 
 
 def _sqlite_companions(path: Path) -> list[Path]:
@@ -301,6 +311,7 @@ def restore(
     keys, key_source = _pick_keys(source, layout, Path(key_file).absolute() if key_file else None)
     layout.data_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".octopushx-restore-", dir=layout.data_dir))
+    keep_staging = False
     try:
         try:
             with tarfile.open(source, "r:") as tar:
@@ -356,8 +367,12 @@ def restore(
             pending_migrations=pending,
             notes=notes,
         )
+    except _OldDataKept:
+        keep_staging = True
+        raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not keep_staging:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _put_in_place(layout: Layout, staging: Path, keys: Keys, manifest: dict, notes: list[str]) -> None:
@@ -396,8 +411,13 @@ def _put_in_place(layout: Layout, staging: Path, keys: Keys, manifest: dict, not
             swap.write(layout.secret_key_file, keys.secret_key)
         elif layout.secret_key_file is not None:
             notes.append("the key file holds no signing key: sessions and password-reset links made before are void")
-    except BaseException:
-        swap.undo()
+    except BaseException as exc:
+        stuck = swap.undo()
+        if stuck:
+            raise _OldDataKept(
+                f"Restoring failed ({exc}) and {', '.join(map(str, stuck))} could not be put back: the old data "
+                f"is kept in {swap.aside}; move it back by hand"
+            ) from exc
         raise
     from octopushx.core import keys as tenant_keys
 
