@@ -16,7 +16,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from octopushx import cli
 from octopushx.core import backup, blobs, crypto
@@ -152,28 +151,6 @@ def test_backup_runs_beside_an_open_write_transaction_and_holds_only_committed_d
     assert copy.execute("SELECT COUNT(*) FROM core_workerprocess WHERE hostname = 'elsewhere'").fetchone()[0] == 0
     assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     copy.close()
-
-
-def test_backup_refuses_postgresql_and_points_to_pg_dump(data_dir, monkeypatch):
-    monkeypatch.setitem(connection.settings_dict, "ENGINE", "django.db.backends.postgresql")
-    with pytest.raises(backup.BackupError) as refused:
-        backup.layout_from_settings()
-    assert "DATABASE_URL points to PostgreSQL" in str(refused.value)
-    assert "pg_dump" in str(refused.value) and "README, Production → Backups" in str(refused.value)
-
-
-def test_backup_refuses_s3_storage_and_points_to_versioning(data_dir, settings):
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {}}}
-    with pytest.raises(backup.BackupError) as refused:
-        backup.layout_from_settings()
-    assert "OCTOPUSHX_STORAGE=s3" in str(refused.value) and "versioning" in str(refused.value)
-
-
-def test_backup_command_refuses_postgresql_with_a_clear_message(data_dir, monkeypatch, tmp_path, capsys):
-    monkeypatch.setitem(connection.settings_dict, "ENGINE", "django.db.backends.postgresql")
-    code, _out, err = _octopushx(capsys, "backup", str(tmp_path / "b.tar"))
-    assert code == 1 and "octopushx: error: `octopushx backup` and `restore` cover the embedded defaults" in err
-    assert not (tmp_path / "b.tar").exists()
 
 
 # --- restore: a healthy backup into an empty or a full folder ------------------------------------

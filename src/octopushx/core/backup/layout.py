@@ -65,19 +65,19 @@ def layout_from_settings() -> Layout:
     from django.db import connections
 
     database = connections["default"].settings_dict
+    storage = settings.STORAGES["default"]
+    elsewhere = []
     if "sqlite" not in database["ENGINE"]:
         vendor = "PostgreSQL" if "postgres" in database["ENGINE"] else database["ENGINE"]
+        elsewhere.append(f"DATABASE_URL points to {vendor}")
+    if storage["BACKEND"] != "django.core.files.storage.FileSystemStorage":
+        backend = storage["BACKEND"].rsplit(".", 1)[-1]
+        elsewhere.append(f"stored files are in {backend} (OCTOPUSHX_STORAGE=s3)")
+    if elsewhere:
         raise BackupError(
-            f"`octopushx backup` and `restore` cover the embedded defaults only, and DATABASE_URL points to {vendor}. "
+            f"`octopushx backup` and `restore` cover the embedded defaults only, and here {' and '.join(elsewhere)}. "
             "Back up PostgreSQL with pg_dump or with point-in-time recovery (WAL archiving), and the S3 bucket "
             f"with versioning: {PRODUCTION_PROCEDURES}."
-        )
-    storage = settings.STORAGES["default"]
-    if storage["BACKEND"] != "django.core.files.storage.FileSystemStorage":
-        raise BackupError(
-            f"`octopushx backup` and `restore` cover the embedded defaults only, and stored files are in "
-            f"{storage['BACKEND'].rsplit('.', 1)[-1]} (OCTOPUSHX_STORAGE=s3). Turn on versioning on the bucket and "
-            f"back up the database with its own tools: {PRODUCTION_PROCEDURES}."
         )
     huey = settings.HUEY
     job_store = Path(huey["filename"]) if huey.get("huey_class") == "huey.SqliteHuey" else None
