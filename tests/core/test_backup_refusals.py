@@ -19,6 +19,7 @@ import pytest
 
 from octopushx import cli
 from octopushx.core import backup, blobs, crypto
+from octopushx.core.backup import archive as archive_module
 from octopushx.core.backup import restoring
 from tests.core.backup_support import snapshot, sqlite_only, target_layout
 
@@ -361,7 +362,7 @@ def test_restore_puts_back_what_was_there_when_a_move_fails(made, target, monkey
         return real_move(source, destination)
 
     monkeypatch.setattr(restoring.shutil, "move", failing_move)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(backup.BackupError, match=r"Restoring failed \(No space left on device\) and was undone"):
         backup.restore(archive, target, force=True)
     assert snapshot(target.data_dir) == before
     assert not list(target.data_dir.glob(".octopushx-restore-*"))
@@ -392,3 +393,24 @@ def test_restore_keeps_the_old_data_when_it_cannot_be_put_back(made, target, mon
         backup.restore(archive, target, force=True)
     kept = list(target.data_dir.glob(".octopushx-restore-*/replaced/*-blobs"))
     assert len(kept) == 1 and any(path.is_file() for path in kept[0].rglob("*"))
+
+
+def test_backup_names_a_disk_that_fills_up_and_leaves_no_partial_file(layout, tmp_path, monkeypatch):
+    real_add = archive_module._add
+
+    def full(tar, source, name, mtime):
+        if name.startswith("blobs/") or name.startswith("jobs/"):
+            raise OSError(28, "No space left on device")
+        return real_add(tar, source, name, mtime)
+
+    monkeypatch.setattr(archive_module, "_add", full)
+    layout.job_store.touch()
+    with pytest.raises(backup.BackupError, match=r"Writing the backup to .*b.tar failed: No space left on device"):
+        backup.create(tmp_path / "b.tar", layout)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data"]
+
+
+def test_backup_writes_the_key_to_another_folder(layout, tmp_path):
+    (tmp_path / "vault").mkdir()
+    result = backup.create(tmp_path / "b.tar", layout, key_file=tmp_path / "vault" / "octopushx.key")
+    assert result.key_file.read_text().startswith("{") and list((tmp_path / "vault").iterdir()) == [result.key_file]

@@ -46,6 +46,7 @@ class _HashingReader:
 
 
 def _add(tar: tarfile.TarFile, source: Path, name: str, mtime: float) -> dict:
+    """Append ``source`` as ``name``; its manifest entry (size and sha256 of what was written)."""
     with source.open("rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         info = tarfile.TarInfo(name)
@@ -138,57 +139,62 @@ def create(destination: Path, layout: Layout, *, key_file: Path | None = None, f
     created = datetime.now(UTC)
     created_at = created.isoformat(timespec="seconds")
     mtime = created.timestamp()
-    with tempfile.TemporaryDirectory(prefix=".octopushx-backup-", dir=destination.parent) as work_name:
-        work = Path(work_name)
-        database = work / "octopushx.sqlite3"
-        sqlite.snapshot(layout.database, database)
-        tenant_keys = check_keys(database, keys.master)  # a backup its own key cannot open is no backup
-        migrations = sqlite.migrations(database)
-        counts = sqlite.table_counts(database)
-        job_store = None
-        if layout.job_store is not None and layout.job_store.is_file():
-            job_store = work / "jobs.sqlite3"
-            sqlite.snapshot(layout.job_store, job_store)
-        referenced = sqlite.blob_paths(database)
-        partial = work / "backup.tar"
-        files: list[dict] = []
-        missing: list[str] = []
-        with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
-            files.append(_add(tar, database, DATABASE_MEMBER, mtime))
-            if job_store is not None:
-                files.append(_add(tar, job_store, JOB_STORE_MEMBER, mtime))
-            for path in referenced:
-                source = layout.blobs / path
-                if not source.is_file():
-                    missing.append(path)
-                    continue
-                files.append(_add(tar, source, BLOB_PREFIX + path, mtime))
-            manifest = {
-                "format": FORMAT,
-                "format_version": FORMAT_VERSION,
-                "created_at": created_at,
-                "platform_version": sqlite.platform_version(),
-                "host": socket.gethostname(),
-                "master_key_id": keys.key_id,
-                "migrations": migrations,
-                "table_counts": counts,
-                "missing_blobs": missing,
-                "files": files,
-            }
-            data = json.dumps(manifest, indent=2).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size = len(data)
-            info.mtime = int(mtime)
-            info.mode = 0o600
-            tar.addfile(info, io.BytesIO(data))
-        _fsync(partial)
-        os.replace(partial, destination)
-        key_partial = work / "backup.key"
-        descriptor = os.open(key_partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(key_document(keys, created_at, destination))
-        _fsync(key_partial)
-        os.replace(key_partial, key_file)
+    # The key file may be on another disk (--key-out): its partial copy is written beside it.
+    key_partial = key_file.with_name(f".{key_file.name}.partial-{os.getpid()}")
+    try:
+        with tempfile.TemporaryDirectory(prefix=".octopushx-backup-", dir=destination.parent) as work_name:
+            work = Path(work_name)
+            database = work / "octopushx.sqlite3"
+            sqlite.snapshot(layout.database, database)
+            tenant_keys = check_keys(database, keys.master)  # a backup its own key cannot open is no backup
+            migrations = sqlite.migrations(database)
+            counts = sqlite.table_counts(database)
+            job_store = None
+            if layout.job_store is not None and layout.job_store.is_file():
+                job_store = work / "jobs.sqlite3"
+                sqlite.snapshot(layout.job_store, job_store)
+            referenced = sqlite.blob_paths(database)
+            partial = work / "backup.tar"
+            files: list[dict] = []
+            missing: list[str] = []
+            with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
+                files.append(_add(tar, database, DATABASE_MEMBER, mtime))
+                if job_store is not None:
+                    files.append(_add(tar, job_store, JOB_STORE_MEMBER, mtime))
+                for path in referenced:
+                    try:
+                        files.append(_add(tar, layout.blobs / path, BLOB_PREFIX + path, mtime))
+                    except FileNotFoundError:  # deleted since the snapshot (a purge, an erasure)
+                        missing.append(path)
+                manifest = {
+                    "format": FORMAT,
+                    "format_version": FORMAT_VERSION,
+                    "created_at": created_at,
+                    "platform_version": sqlite.platform_version(),
+                    "host": socket.gethostname(),
+                    "master_key_id": keys.key_id,
+                    "migrations": migrations,
+                    "table_counts": counts,
+                    "missing_blobs": missing,
+                    "files": files,
+                }
+                data = json.dumps(manifest, indent=2).encode()
+                info = tarfile.TarInfo(MANIFEST)
+                info.size = len(data)
+                info.mtime = int(mtime)
+                info.mode = 0o600
+                tar.addfile(info, io.BytesIO(data))
+            _fsync(partial)
+            descriptor = os.open(key_partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(key_document(keys, created_at, destination))
+            _fsync(key_partial)
+            os.replace(partial, destination)
+            os.replace(key_partial, key_file)
+    except OSError as exc:
+        raise BackupError(f"Writing the backup to {destination} failed: {exc.strerror or exc}")
+    finally:
+        key_partial.unlink(missing_ok=True)
     blob_files = [entry for entry in files if entry["path"].startswith(BLOB_PREFIX)]
     referenced_set = set(referenced)
     unreferenced = sum(

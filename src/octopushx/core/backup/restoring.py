@@ -76,6 +76,10 @@ def _damaged(source: Path, detail: str) -> BackupError:
     return BackupError(f"{source} is damaged or not an OctopushX backup ({detail}); nothing was changed")
 
 
+def _cannot_unpack(staging: Path, exc: OSError) -> BackupError:
+    return BackupError(f"Cannot unpack the backup into {staging.parent}: {exc.strerror or exc}; nothing was changed")
+
+
 def _read_manifest(tar: tarfile.TarFile, source: Path) -> tuple[dict, dict[str, tarfile.TarInfo]]:
     members: dict[str, tarfile.TarInfo] = {}
     for member in tar.getmembers():
@@ -134,13 +138,20 @@ def _extract_verified(tar: tarfile.TarFile, manifest: dict, members: dict, stagi
             raise _damaged(source, str(exc))
         if member.size != entry.get("size"):
             raise _damaged(source, f"{name} is {member.size} bytes, the manifest says {entry.get('size')}")
-        target.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         handle = tar.extractfile(member)
-        with target.open("wb") as out:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            out = target.open("wb")
+        except OSError as exc:
+            raise _cannot_unpack(staging, exc)
+        with out:
             while piece := handle.read(1024 * 1024):
                 digest.update(piece)
-                out.write(piece)
+                try:
+                    out.write(piece)
+                except OSError as exc:
+                    raise _cannot_unpack(staging, exc)
         if digest.hexdigest() != entry.get("sha256"):
             raise _damaged(source, f"{name} does not match its checksum")
 
@@ -356,7 +367,12 @@ def restore(
             notes.append(
                 f"{len(manifest['missing_blobs'])} stored file(s) were already missing when the backup was made"
             )
-        _put_in_place(layout, staging, keys, manifest, notes)
+        try:
+            _put_in_place(layout, staging, keys, manifest, notes)
+        except OSError as exc:
+            raise BackupError(
+                f"Restoring failed ({exc.strerror or exc}) and was undone: the data folder is as it was"
+            ) from exc
         return RestoreResult(
             source=source,
             manifest=manifest,
