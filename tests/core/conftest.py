@@ -1,13 +1,14 @@
 """Fixtures of the core tests: an embedded install in its own data folder (blobs, keys, job store,
-signing key) around the test database, as `octopushx backup` and `restore` see it."""
+signing key) around the test database, as `octopushx backup` and `restore` see it, and a backup of it."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from octopushx.core import backup, crypto, keys
+from octopushx.core import backup, blobs, crypto, keys
 
 
 @pytest.fixture
@@ -40,3 +41,13 @@ def data_dir(settings, tmp_path) -> Path:
 def layout(data_dir) -> backup.Layout:
     crypto.master_keys()  # as `octopushx migrate` does: the key file exists before any data
     return backup.layout_from_settings()
+
+
+@pytest.fixture
+def made(org, layout, tmp_path):
+    """A backup of an organisation with one stored recording: (archive, key file, layout)."""
+    blobs.store(org, b"RIFF" + os.urandom(40_000), filename="call.wav", purpose="call.recording")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    result = backup.create(folder / "b.tar", layout)
+    return result.archive, result.key_file, layout

@@ -1,6 +1,5 @@
-"""What `octopushx backup` and `restore` refuse, each with a clear message and nothing changed:
-bad destinations, the production shape (PostgreSQL, S3), damaged or foreign archives, the wrong
-key, a newer version's backup, a running server and a data folder that already holds data."""
+"""`octopushx restore`: a healthy backup into an empty or a full data folder, and every refusal
+(damaged, foreign, mismatched key, newer version, running server) with nothing changed."""
 
 from __future__ import annotations
 
@@ -18,22 +17,11 @@ from pathlib import Path
 import pytest
 
 from octopushx import cli
-from octopushx.core import backup, blobs, crypto
-from octopushx.core.backup import archive as archive_module
+from octopushx.core import backup, crypto
 from octopushx.core.backup import restoring
 from tests.core.backup_support import snapshot, sqlite_only, target_layout
 
 pytestmark = [sqlite_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def made(org, layout, tmp_path):
-    """A backup of an organisation with one stored recording: (archive, key file, layout)."""
-    blobs.store(org, b"RIFF" + os.urandom(40_000), filename="call.wav", purpose="call.recording")
-    folder = tmp_path / "backups"
-    folder.mkdir()
-    result = backup.create(folder / "b.tar", layout)
-    return result.archive, result.key_file, layout
 
 
 @pytest.fixture
@@ -63,98 +51,6 @@ def _rewrite(archive: Path, change) -> None:
             info = tarfile.TarInfo(changed[0])
             info.size = len(changed[1])
             tar.addfile(info, io.BytesIO(changed[1]))
-
-
-# --- backup: destinations ------------------------------------------------------------------
-
-
-def test_backup_refuses_an_existing_file_without_force(made):
-    archive, key_file, layout = made
-    before = archive.read_bytes()
-    with pytest.raises(backup.BackupError, match=r"already exists; choose another name or add --force"):
-        backup.create(archive, layout)
-    assert archive.read_bytes() == before
-
-
-def test_backup_with_force_overwrites_both_files(made):
-    archive, key_file, layout = made
-    result = backup.create(archive, layout, force=True)
-    assert result.archive == archive and key_file.exists()
-
-
-def test_backup_refuses_an_existing_key_file_without_force(made, tmp_path):
-    _archive, key_file, layout = made
-    with pytest.raises(backup.BackupError, match=r"b.tar.key already exists"):
-        backup.create(tmp_path / "other.tar", layout, key_file=key_file)
-    assert not (tmp_path / "other.tar").exists()
-
-
-def test_backup_key_out_writes_the_key_where_asked(layout, tmp_path):
-    result = backup.create(tmp_path / "b.tar", layout, key_file=tmp_path / "k")
-    assert result.key_file == tmp_path / "k"
-    assert backup.read_key_file(tmp_path / "k").key_id == result.key_id
-    assert not (tmp_path / "b.tar.key").exists()
-
-
-def test_backup_refuses_the_key_file_in_place_of_the_backup(layout, tmp_path):
-    with pytest.raises(backup.BackupError, match="another file than the backup"):
-        backup.create(tmp_path / "b.tar", layout, key_file=tmp_path / "b.tar")
-
-
-def test_backup_refuses_a_folder(layout, tmp_path):
-    with pytest.raises(backup.BackupError, match=r"is a folder: give the backup a file name"):
-        backup.create(tmp_path, layout)
-
-
-def test_backup_refuses_a_missing_folder(layout, tmp_path):
-    with pytest.raises(backup.BackupError, match=r"the folder .*nowhere does not exist"):
-        backup.create(tmp_path / "nowhere" / "b.tar", layout)
-
-
-def test_backup_refuses_to_write_into_the_data_folder(layout):
-    with pytest.raises(backup.BackupError, match="Do not write the backup into the data folder"):
-        backup.create(layout.data_dir / "b.tar", layout)
-    assert not (layout.data_dir / "b.tar").exists()
-
-
-def test_backup_refuses_without_the_master_key_file(layout, tmp_path):
-    layout.master_key_file.unlink(missing_ok=True)
-    with pytest.raises(backup.BackupError, match="There is no master key at"):
-        backup.create(tmp_path / "b.tar", layout)
-    assert not list(tmp_path.glob("b.tar*"))
-
-
-def test_backup_on_the_command_line_names_a_bad_destination(data_dir, tmp_path, capsys):
-    code, out, err = _octopushx(capsys, "backup", str(tmp_path / "nowhere" / "b.tar"))
-    assert code == 1 and err.startswith("octopushx: error: Cannot write the backup to")
-    code, _out, err = _octopushx(capsys, "backup")
-    assert code == 2 and "DEST" in err
-
-
-# --- backup: online, and only the embedded defaults ------------------------------------------------
-
-
-def test_backup_runs_beside_an_open_write_transaction_and_holds_only_committed_data(layout, tmp_path):
-    writer = sqlite3.connect(layout.database, timeout=1)
-    writer.execute("BEGIN IMMEDIATE")
-    writer.execute(
-        "INSERT INTO core_workerprocess (id, hostname, pid, started_at, heartbeat_at) "
-        "VALUES ('0123456789abcdef0123456789abcdef', 'elsewhere', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
-    )
-    try:
-        backup.create(tmp_path / "b.tar", layout)  # a server holding the write lock does not stop it
-    finally:
-        writer.rollback()
-        writer.close()
-    with tarfile.open(tmp_path / "b.tar") as tar:
-        (tmp_path / "db").write_bytes(tar.extractfile("database/octopushx.sqlite3").read())
-    copy = sqlite3.connect(tmp_path / "db")
-    assert copy.execute("SELECT COUNT(*) FROM core_workerprocess WHERE hostname = 'elsewhere'").fetchone()[0] == 0
-    assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
-    copy.close()
-
-
-# --- restore: a healthy backup into an empty or a full folder ------------------------------------
 
 
 def test_restore_into_an_empty_folder_puts_every_part_in_place(made, target):
@@ -200,9 +96,6 @@ def test_restore_finds_no_key_and_says_how_to_give_it(made, target):
     assert snapshot(target.data_dir) == {}
     backup.restore(archive, target, key_file=key_file.with_name("elsewhere.key"))
     assert target.database.exists()
-
-
-# --- restore: damaged, foreign and mismatched ---------------------------------------------------
 
 
 def test_restore_refuses_a_flipped_byte_and_changes_nothing(made, target):
@@ -324,9 +217,6 @@ def test_restore_of_an_older_backup_asks_for_migrate(made, target):
     assert result.pending_migrations == 1 and "run `octopushx migrate`" in result.report()
 
 
-# --- restore: a running server, and a failure half-way ---------------------------------------------
-
-
 def test_restore_refuses_while_a_server_runs_on_the_data(made, target):
     archive, _key, _layout = made
     backup.restore(archive, target)
@@ -393,24 +283,3 @@ def test_restore_keeps_the_old_data_when_it_cannot_be_put_back(made, target, mon
         backup.restore(archive, target, force=True)
     kept = list(target.data_dir.glob(".octopushx-restore-*/replaced/*-blobs"))
     assert len(kept) == 1 and any(path.is_file() for path in kept[0].rglob("*"))
-
-
-def test_backup_names_a_disk_that_fills_up_and_leaves_no_partial_file(layout, tmp_path, monkeypatch):
-    real_add = archive_module._add
-
-    def full(tar, source, name, mtime):
-        if name.startswith("blobs/") or name.startswith("jobs/"):
-            raise OSError(28, "No space left on device")
-        return real_add(tar, source, name, mtime)
-
-    monkeypatch.setattr(archive_module, "_add", full)
-    layout.job_store.touch()
-    with pytest.raises(backup.BackupError, match=r"Writing the backup to .*b.tar failed: No space left on device"):
-        backup.create(tmp_path / "b.tar", layout)
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["data"]
-
-
-def test_backup_writes_the_key_to_another_folder(layout, tmp_path):
-    (tmp_path / "vault").mkdir()
-    result = backup.create(tmp_path / "b.tar", layout, key_file=tmp_path / "vault" / "octopushx.key")
-    assert result.key_file.read_text().startswith("{") and list((tmp_path / "vault").iterdir()) == [result.key_file]
