@@ -34,6 +34,16 @@ from octopushx.core.backup.layout import (
 COPY_BUFFER = 1024 * 1024  # tarfile's default is 16 KB: a 1 GB recording would take 65,000 reads
 
 
+def platform_version() -> str:
+    """The installed OctopushX version, written into the manifest."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("octopushx")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 class _HashingReader:
     """Hands a file to tarfile and hashes what tarfile reads (one pass over each file)."""
 
@@ -172,7 +182,7 @@ def create(destination: Path, layout: Layout, *, key_file: Path | None = None, f
                     "format": FORMAT,
                     "format_version": FORMAT_VERSION,
                     "created_at": created_at,
-                    "platform_version": sqlite.platform_version(),
+                    "platform_version": platform_version(),
                     "host": socket.gethostname(),
                     "master_key_id": keys.key_id,
                     "migrations": migrations,

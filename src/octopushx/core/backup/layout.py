@@ -108,6 +108,7 @@ class Keys:
 
 
 def read_current_keys(layout: Layout) -> Keys:
+    """The keys this installation runs with: from its key file (and ``.previous``) or the environment."""
     if layout.master_key_file is None:
         master = list(layout.environment_master_keys)
     else:
@@ -127,6 +128,7 @@ def read_current_keys(layout: Layout) -> Keys:
 
 
 def decode_key(text: str, source: Path) -> bytes:
+    """A master key from its base64 text; a BackupError naming ``source`` when it is not one."""
     try:
         key = base64.b64decode(text.strip(), validate=True)
     except ValueError:
@@ -137,6 +139,7 @@ def decode_key(text: str, source: Path) -> bytes:
 
 
 def key_document(keys: Keys, created_at: str, archive: Path) -> str:
+    """The key file's text: JSON a person can read, with the warning in it."""
     document = {
         "format": KEY_FORMAT,
         "format_version": FORMAT_VERSION,

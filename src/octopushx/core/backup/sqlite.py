@@ -31,6 +31,7 @@ def snapshot(source: Path, target: Path) -> None:
 
 
 def migrations(database: Path) -> dict[str, list[str]]:
+    """The migrations applied to ``database``, by app, in the order they ran."""
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         rows = connection.execute("SELECT app, name FROM django_migrations ORDER BY app, id").fetchall()
@@ -45,6 +46,7 @@ def migrations(database: Path) -> dict[str, list[str]]:
 
 
 def table_counts(database: Path) -> dict[str, int]:
+    """Rows in every table (the manifest records them; the reports print the main ones)."""
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         tables = [
@@ -60,6 +62,7 @@ def table_counts(database: Path) -> dict[str, int]:
 
 
 def blob_paths(database: Path) -> list[str]:
+    """The storage path of every stored file the database refers to."""
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         return [row[0] for row in connection.execute("SELECT path FROM core_blob ORDER BY path")]
@@ -79,12 +82,3 @@ def scalar(database: Path, query: str) -> int | None:
             connection.close()
     except sqlite3.DatabaseError:
         return None
-
-
-def platform_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("octopushx")
-    except PackageNotFoundError:
-        return "unknown"
