@@ -12,6 +12,8 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -217,18 +219,24 @@ def test_restore_of_an_older_backup_asks_for_migrate(made, target):
     assert result.pending_migrations == 1 and "run `octopushx migrate`" in result.report()
 
 
+def _register_process(database: Path, hostname: str, pid: int, heartbeat: datetime) -> None:
+    """A `serve`/`worker` registration as jobs.register_worker writes it."""
+    connection = sqlite3.connect(database)
+    beat = heartbeat.strftime("%Y-%m-%d %H:%M:%S.%f")
+    connection.execute(
+        "INSERT INTO core_workerprocess (id, hostname, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)",
+        (uuid.uuid4().hex, hostname, pid, beat, beat),
+    )
+    connection.commit()
+    connection.close()
+
+
 def test_restore_refuses_while_a_server_runs_on_the_data(made, target):
     archive, _key, _layout = made
     backup.restore(archive, target)
     server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # stands in for `serve`
     try:
-        database = sqlite3.connect(target.database)
-        database.execute(
-            "INSERT INTO core_workerprocess (id, hostname, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)",
-            ("fedcba9876543210fedcba9876543210", socket.gethostname(), server.pid, "2026-01-01", "2026-01-01"),
-        )
-        database.commit()
-        database.close()
+        _register_process(target.database, socket.gethostname(), server.pid, datetime.now(UTC))
         before = snapshot(target.data_dir)
         with pytest.raises(backup.BackupError, match=rf"OctopushX is running on this data \(pid {server.pid} on"):
             backup.restore(archive, target, force=True)
@@ -237,6 +245,24 @@ def test_restore_refuses_while_a_server_runs_on_the_data(made, target):
         server.kill()
         server.wait()
     backup.restore(archive, target, force=True)  # once it has stopped
+
+
+def test_restore_refuses_while_a_process_elsewhere_heart_beats(made, target):
+    archive, _key, _layout = made
+    backup.restore(archive, target)
+    _register_process(target.database, "worker-7.example", 4242, datetime.now(UTC) - timedelta(seconds=30))
+    with pytest.raises(backup.BackupError, match=r"pid 4242 on worker-7.example"):
+        backup.restore(archive, target, force=True)
+
+
+def test_restore_ignores_registrations_whose_heartbeat_stopped(made, target):
+    """A server killed long ago: its pid may belong to another program by now (here: this test's parent)."""
+    archive, _key, _layout = made
+    backup.restore(archive, target)
+    stale = datetime.now(UTC) - timedelta(hours=1)
+    _register_process(target.database, socket.gethostname(), os.getppid(), stale)
+    _register_process(target.database, "worker-7.example", 4242, stale)
+    backup.restore(archive, target, force=True)
 
 
 def test_restore_puts_back_what_was_there_when_a_move_fails(made, target, monkeypatch):

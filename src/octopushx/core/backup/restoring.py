@@ -236,15 +236,16 @@ def _running_processes(database: Path, reaper_seconds: int) -> list[str]:
     now = datetime.now(UTC)
     running = []
     for hostname, pid, heartbeat in rows:
+        # A live process heart-beats every reaper period; a pid that exists after a stale heartbeat
+        # belongs to some other program (pids are reused).
+        try:
+            beat = datetime.fromisoformat(str(heartbeat))
+        except ValueError:
+            continue
+        beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
+        alive = now - beat < timedelta(seconds=3 * reaper_seconds)
         if hostname == host:
-            alive = pid != os.getpid() and _process_exists(int(pid))
-        else:
-            try:
-                beat = datetime.fromisoformat(str(heartbeat))
-            except ValueError:
-                continue
-            beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
-            alive = now - beat < timedelta(seconds=3 * reaper_seconds)
+            alive = alive and pid != os.getpid() and _process_exists(int(pid))
         if alive:
             running.append(f"pid {pid} on {hostname}")
     return running
