@@ -1,4 +1,4 @@
-"""The ``octopushx`` command: serve, worker, migrate, demo, tenant, brand, user, token, audit, keys."""
+"""The ``octopushx`` command: serve, worker, migrate, demo, backup, restore, tenant, brand, user, token, audit, keys."""
 
 from __future__ import annotations
 
@@ -184,6 +184,45 @@ def cmd_demo(args) -> None:
 
     cmd_migrate(argparse.Namespace(verbose=False))
     print(demo.load())
+
+
+def cmd_backup(args) -> None:
+    """Back up the embedded defaults to one file, the master key to another (see README, Backups)."""
+    from pathlib import Path
+
+    from octopushx.core import backup
+
+    try:
+        result = backup.create(
+            Path(args.destination),
+            backup.layout_from_settings(),
+            key_file=Path(args.key_out) if args.key_out else None,
+            force=args.force,
+        )
+    except backup.BackupError as exc:
+        raise CommandError(str(exc))
+    print(result.report())
+
+
+def cmd_restore(args) -> None:
+    """Check a backup and its master key, then put it in place of the (empty) data folder."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from octopushx.core import backup
+
+    try:
+        result = backup.restore(
+            Path(args.source),
+            backup.layout_from_settings(),
+            key_file=Path(args.key) if args.key else None,
+            force=args.force,
+            reaper_seconds=settings.JOB_REAPER_SECONDS,
+        )
+    except backup.BackupError as exc:
+        raise CommandError(str(exc))
+    print(result.report())
 
 
 def _tenant(tenant_id: str):
@@ -446,6 +485,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="load the demo organisation (Acme Support)")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("backup", help="back up the embedded database, job store and files; the master key apart")
+    p.add_argument("destination", metavar="DEST", help="the backup file to write, e.g. /backups/octopushx.tar")
+    p.add_argument("--key-out", metavar="FILE", help="where to write the master key (default: DEST.key)")
+    p.add_argument("--force", action="store_true", help="overwrite DEST and the key file if they exist")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="check a backup and its master key, then restore it into the data folder")
+    p.add_argument("source", metavar="SRC", help="a file written by `octopushx backup`")
+    p.add_argument("--key", metavar="FILE", help="the key file written with it (default: SRC.key)")
+    p.add_argument("--force", action="store_true", help="replace the data already in the data folder")
+    p.set_defaults(func=cmd_restore)
+
     tenant = sub.add_parser("tenant", help="organisations").add_subparsers(dest="action", required=True)
     p = tenant.add_parser("create", help="create an organisation with its first owner; prints its id")
     p.add_argument("--name", required=True)
@@ -525,7 +576,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.func is not cmd_analyze:  # analyze is pure: no Django, no database
             _setup()
-        standalone = (cmd_manage, cmd_keys_generate, cmd_migrate, cmd_serve, cmd_demo, cmd_analyze)
+        # backup runs before an upgrade's migrations too; restore may find no database at all.
+        standalone = (
+            cmd_manage,
+            cmd_keys_generate,
+            cmd_migrate,
+            cmd_serve,
+            cmd_demo,
+            cmd_analyze,
+            cmd_backup,
+            cmd_restore,
+        )
         if args.func not in standalone:
             _require_database()
         args.func(args)
