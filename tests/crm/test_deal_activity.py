@@ -95,6 +95,7 @@ def test_the_count_links_to_the_deal_list_of_exactly_the_quiet_deals(org, admin,
     page = client.get(url).content.decode()
     assert "Sleepy" in page and "Busy" not in page
     assert "Quiet since" in page  # the filter shows as a removable chip
+    assert "Last activity" in page and "cols=last_activity_at" in url and "ordering=last_activity_at" in url
 
 
 def test_agents_see_their_own_quiet_deals_and_the_count_covers_all(org, admin):

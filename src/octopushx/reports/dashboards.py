@@ -468,7 +468,7 @@ def stale_deals(tenant, membership, period: Period) -> dict:
     (tenant, status, last activity) index: the quietest deals first, the rest only counted.
     """
     now = timezone.now()
-    cutoff = now - timedelta(days=STALE_DAYS)
+    cutoff = (now - timedelta(days=STALE_DAYS)).replace(microsecond=0)  # to the second: the list link reads it
     quiet = _deal_rows(tenant, membership).filter(status="open", last_activity_at__lt=cutoff)
     found = quiet.order_by("last_activity_at").values(
         "pk", "name", "value", "currency", "owner__full_name", "owner__email", last_activity=F("last_activity_at")
@@ -490,6 +490,10 @@ def stale_deals(tenant, membership, period: Period) -> dict:
         {"field": "status", "op": "eq", "value": "open"},
         {"field": "last_activity_at", "op": "lt", "value": cutoff},
     ]
+    listed = _list_url("deals", every)
+    if listed:  # the quietest first, with the column that says how quiet
+        columns = ["value", "stage", "owner", "last_activity_at"]
+        listed += "&" + urlencode({"ordering": "last_activity_at", "cols": columns}, doseq=True)
     return result(
         [
             {"key": "deal", "label": "Deal", "kind": "text"},
@@ -498,7 +502,7 @@ def stale_deals(tenant, membership, period: Period) -> dict:
         ],
         rows,
         {"count": total},
-        _list_url("deals", every),
+        listed,
         tenant,
         note=f"The {STALE_SHOWN} quietest of {total}" if total > len(rows) else "",
     )
