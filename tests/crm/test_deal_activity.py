@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from octopushx.core.context import Actor
 from octopushx.crm import activity
@@ -121,3 +123,51 @@ def test_deleting_a_deal_with_notes_and_tasks_and_the_migration_backfill(org, ad
     assert activity.refresh(Deal.objects.all()) == 1
     kept.refresh_from_db()
     assert kept.last_activity_at is not None and kept.stage_entered_at is not None
+
+
+operation = st.tuples(
+    st.sampled_from(["note", "unnote", "task", "retask", "untask", "edit", "move"]),
+    st.integers(min_value=0, max_value=2),  # the deal it acts on
+    st.integers(min_value=0, max_value=2),  # another deal (a task moved there), or the n-th note/task
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=st.lists(operation, max_size=10))
+def test_after_any_writes_both_columns_equal_a_recount_of_the_rows(org, admin, operations):
+    """Property: whatever notes, tasks, edits and moves happen (and are undone), each deal's columns are
+    what its rows say, to the microsecond."""
+    deals = [make_deal(org, admin, name=f"P{i}") for i in range(3)]
+    stages = list(deals[0].pipeline.stages.filter(kind="open").order_by("position"))
+    for kind, index, other in operations:
+        deal = Deal.objects.get(pk=deals[index].pk)
+        notes = list(Note.objects.filter(tenant=org).order_by("created_at"))
+        tasks = list(Task.objects.filter(tenant=org).order_by("created_at"))
+        if kind == "note":
+            crm.create_note(org, SYSTEM, {"body": "n", "deal_id": str(deal.pk)})
+        elif kind == "unnote" and notes:
+            crm.delete_note(org, SYSTEM, notes[other % len(notes)])
+        elif kind == "task":
+            crm.create_task(org, SYSTEM, {"title": "t", "deal_id": str(deal.pk)})
+        elif kind == "retask" and tasks:
+            crm.update_task(org, SYSTEM, tasks[other % len(tasks)], {"deal_id": str(deals[other].pk)})
+        elif kind == "untask" and tasks:
+            crm.delete_task(org, SYSTEM, tasks[other % len(tasks)])
+        elif kind == "edit":
+            crm.update_deal(org, SYSTEM, deal, {"value": str(other * 10)})
+        elif kind == "move":
+            crm.move_deal(org, SYSTEM, deal, stages[other % len(stages)].pk)
+    for deal in Deal.objects.filter(pk__in=[d.pk for d in deals]):
+        moves = [c.changed_at for c in DealStageChange.objects.filter(deal=deal)]
+        moments = [
+            deal.updated_at,
+            *moves,
+            *(n.created_at for n in Note.objects.filter(deal=deal)),
+            *(t.updated_at for t in Task.objects.filter(deal=deal)),
+        ]
+        assert deal.last_activity_at == max(moments), deal.name
+        assert deal.stage_entered_at == max(moves), deal.name
+    Deal.objects.all().delete()
+    Note.objects.all().delete()
+    Task.objects.all().delete()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from octopushx.core.models import TenantModel
 
@@ -277,6 +276,15 @@ class Stage(TenantModel):
         return self.name
 
 
+class LastActivityField(models.DateTimeField):
+    """``Deal.last_activity_at`` on a save of the deal: the ``updated_at`` that save has just set (an edit
+    is activity), to the microsecond; ``updated_at`` comes first in the field order, so it is set by then."""
+
+    def pre_save(self, model_instance, add):
+        setattr(model_instance, self.attname, model_instance.updated_at)
+        return model_instance.updated_at
+
+
 class Deal(TenantModel):
     name = models.CharField(max_length=200)
     value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
@@ -295,7 +303,7 @@ class Deal(TenantModel):
     tags = models.ManyToManyField(Tag, blank=True, related_name="deals")
     custom = models.JSONField(default=dict, blank=True)
     # Kept by crm.activity: the latest edit, note, task change or stage move; when it entered its stage.
-    last_activity_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = LastActivityField(null=True, blank=True)
     stage_entered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -315,10 +323,8 @@ class Deal(TenantModel):
 
     def save(self, *args, **kwargs):
         fields = kwargs.get("update_fields")
-        if fields is None or "updated_at" in fields:  # an edit is activity (crm.activity)
-            self.last_activity_at = timezone.now()
-            if fields is not None:
-                kwargs["update_fields"] = {*fields, "last_activity_at"}
+        if fields is not None and "updated_at" in fields:  # an edit is activity (crm.activity)
+            kwargs["update_fields"] = {*fields, "last_activity_at"}
         super().save(*args, **kwargs)
 
 

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+import octopushx.crm.models
+
 
 def backfill(apps, schema_editor):
     from octopushx.crm import activity
@@ -17,7 +19,9 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
-            model_name="deal", name="last_activity_at", field=models.DateTimeField(blank=True, null=True)
+            model_name="deal",
+            name="last_activity_at",
+            field=octopushx.crm.models.LastActivityField(blank=True, null=True),
         ),
         migrations.AddField(
             model_name="deal", name="stage_entered_at", field=models.DateTimeField(blank=True, null=True)
