@@ -90,7 +90,7 @@ class Agent(HttpUser):
         self.email = next(AGENTS)
         self.contacts: list[str] = []
         self.mine: list[str] = []
-        self.tasks: list[str] = []
+        self.my_tasks: list[str] = []  # not `tasks`: that is locust's own attribute
         self.sign_in()
         with self.client.get("/api/v1/contacts?limit=50", name="api: contact list", catch_response=True) as answer:
             if answer.status_code == 200:
@@ -116,7 +116,13 @@ class Agent(HttpUser):
 
     @task(1)
     def sign_in_again(self):
-        self.client.get("/accounts/logout/", name="page: sign out")
+        csrf = self.client.cookies.get("csrftoken", "")
+        self.client.post(
+            "/accounts/logout/",
+            data={"csrfmiddlewaretoken": csrf},
+            headers={"Referer": self.host + "/"},
+            name="sign out",
+        )
         self.sign_in()
 
     @task(6)
@@ -159,12 +165,12 @@ class Agent(HttpUser):
             data["contact_id"] = random.choice(self.mine)  # noqa: S311
         answer = self.api("POST", "/api/v1/tasks", "api: create task", json=data)
         if answer.status_code == 201:
-            self.tasks.append(answer.json()["id"])
+            self.my_tasks.append(answer.json()["id"])
 
     @task(1)
     def update_task(self):
-        if self.tasks:
-            task_id = random.choice(self.tasks)  # noqa: S311
+        if self.my_tasks:
+            task_id = random.choice(self.my_tasks)  # noqa: S311
             self.api("PATCH", f"/api/v1/tasks/{task_id}", "api: update task", json={"description": "Left a message"})
 
     @task(1)

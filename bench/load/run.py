@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--cluster-dir", default=str(PROJECT / "var" / "cluster"))
     parser.add_argument("--cluster-port", type=int, default=8080)
     parser.add_argument("--single-port", type=int, default=8200)
+    parser.add_argument("--single-data", help="a data folder to keep and reuse (default: a temporary one)")
     args = parser.parse_args()
 
     results: dict[str, dict] = {}
@@ -72,7 +73,7 @@ def prepare_team(env: dict[str, str], args, folder: Path) -> tuple[Path, Path]:
     done = run([str(BIN / "python"), str(PROJECT / "bench" / "load" / "team.py"), str(args.agents)], env)
     agents.write_text(done.stdout)
     tokens = folder / "tokens.txt"
-    owners = ["owner@acme.test", "admin@acme.test"]
+    owners = ["owner@acme.test", "manager@acme.test"]
     lines = []
     for number in range(args.integrations):
         command = [str(BIN / "octopushx"), "token", "create", "--email", owners[number % 2], "--name", f"load {number}"]
@@ -84,9 +85,11 @@ def prepare_team(env: dict[str, str], args, folder: Path) -> tuple[Path, Path]:
 def run_single(args, scratch: Path) -> dict:
     folder = scratch / "single"
     folder.mkdir()
-    env = base_env() | LIMITS | {"OCTOPUSHX_DATA_DIR": str(folder / "data"), "OCTOPUSHX_DEMO_CALLS": "3"}
-    print("single: loading the demo data…", flush=True)
-    run([str(BIN / "octopushx"), "demo"], env)
+    data = Path(args.single_data).resolve() if args.single_data else folder / "data"
+    env = base_env() | LIMITS | {"OCTOPUSHX_DATA_DIR": str(data), "OCTOPUSHX_DEMO_CALLS": "3"}
+    if not (data / "octopushx.sqlite3").exists():
+        print("single: loading the demo data…", flush=True)
+        run([str(BIN / "octopushx"), "demo"], env)
     agents, tokens = prepare_team(env, args, folder)
     log = open(folder / "serve.log", "wb")  # noqa: SIM115
     server = subprocess.Popen(  # nosec B603
