@@ -42,6 +42,11 @@ def main() -> None:
     parser.add_argument("--integrations", type=int, default=4)
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between an agent's clicks")
     parser.add_argument("--max-requests", type=int, default=20000)
+    parser.add_argument(
+        "--count-ramp",
+        action="store_true",
+        help="count the ramp-up too (every agent signing in within seconds); by default figures start once all run",
+    )
     parser.add_argument("--only", choices=["single", "cluster"])
     parser.add_argument("--reuse-cluster", action="store_true", help="load a cluster that already runs")
     parser.add_argument("--cluster-dir", default=str(PROJECT / "var" / "cluster"))
@@ -164,6 +169,7 @@ def load(label: str, url: str, agents: Path, tokens: Path, args, folder: Path) -
         "--csv",
         str(folder / label),
         "--only-summary",
+        *([] if args.count_ramp else ["--reset-stats"]),
         "--loglevel",
         "WARNING",
     ]
@@ -185,8 +191,8 @@ def print_table(results: dict[str, dict], args) -> None:
     header = f"{'request kind':<26}" + "".join(f" | {label:^37}" for label in labels)
     sub = f"{'':<26}" + "".join(f" | {'n':>6} {'req/s':>6} {'p50':>5} {'p95':>5} {'p99':>5} {'err':>4}" for _ in labels)
     print(
-        f"\n{args.agents} agents + {args.integrations} integrations, think {args.think} s, {args.seconds} s each;"
-        " times in ms"
+        f"\n{args.agents} agents + {args.integrations} integrations, think {args.think} s, {args.seconds} s each"
+        f" ({'ramp-up counted' if args.count_ramp else 'counted once every user runs'}); times in ms"
     )
     print(header)
     print(sub)
