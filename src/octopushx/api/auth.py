@@ -7,8 +7,8 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from octopushx.accounts.services import authenticate_token, has_2fa
 from octopushx.core.context import Actor
-from octopushx.tenancy.middleware import TWO_FACTOR_REQUIRED, needs_second_factor
 from octopushx.tenancy import suspension
+from octopushx.tenancy.middleware import TWO_FACTOR_REQUIRED, needs_second_factor
 from octopushx.tenancy.models import Membership
 from octopushx.tenancy.roles import Perm, has_perm
 
