@@ -318,6 +318,8 @@ def execute(termination: Termination, actor: Actor, *, now: datetime | None = No
             for label, number in counts.items():
                 termination.counts[label] = termination.counts.get(label, 0) + number
             termination.users_deleted += users
+            if not get_user_model().objects.filter(pk=termination.requested_by_id).exists():
+                termination.requested_by = None  # the requester's account went with the organisation
             termination.tombstone = tombstone
             termination.save()
 
