@@ -98,7 +98,7 @@ def test_another_organisation_cannot_see_or_terminate_it(org, other_org):
     assert _give_notice(stranger, org).status_code == 404
     assert stranger.get(f"/api/v1/organizations/{org.pk}/termination").status_code == 404
     assert stranger.post(f"/api/v1/organizations/{org.pk}/termination/cancel").status_code == 404
-    assert stranger.get("/api/v1/terminations").status_code == 403
+    assert stranger.get("/api/v1/terminations").json() == []
     reseller_admin = ApiClient(make_member(make_org("Resells", kind="reseller"), Role.OWNER))
     assert _give_notice(reseller_admin, org).status_code == 404
 

@@ -80,10 +80,25 @@ def _organization(request, org_id: UUID) -> Organization:
     raise Http404("No organisation with that id")
 
 
-def _staff_termination(request, termination_id: UUID) -> Termination:
-    if not _is_staff(request):
-        raise Http404("No termination with that id")
-    termination = Termination.objects.filter(pk=termination_id).first()
+def _is_owner(request) -> bool:
+    membership = getattr(request, "membership", None)
+    return membership is not None and membership.role == Role.OWNER
+
+
+def _visible_terminations(request):
+    """Staff see every termination; an owner those of their own organisation."""
+    if _is_staff(request):
+        return Termination.objects.all()
+    if _is_owner(request):
+        return Termination.objects.filter(organization_id=request.tenant.pk)
+    raise PermissionDenied("Only an owner of the organisation or platform staff can do this")
+
+
+def _termination(request, termination_id: UUID) -> Termination:
+    try:
+        termination = _visible_terminations(request).filter(pk=termination_id).first()
+    except PermissionDenied:
+        termination = None
     if termination is None:
         raise Http404("No termination with that id")
     return termination
@@ -144,25 +159,25 @@ def cancel_termination(request, org_id: UUID):
     return services.cancel_termination(org, request.actor)
 
 
-@router.get("/terminations", response=list[TerminationOut], summary="Every termination (platform staff)")
+@router.get(
+    "/terminations", response=list[TerminationOut], summary="Terminations (staff: all; an owner: their organisation's)"
+)
 def list_terminations(request):
-    if not _is_staff(request):
-        raise PermissionDenied("Only platform staff can list terminations")
-    return list(Termination.objects.all()[:500])
+    return list(_visible_terminations(request)[:500])
 
 
-@router.get("/terminations/{termination_id}", response=TerminationOut, summary="One termination (platform staff)")
+@router.get("/terminations/{termination_id}", response=TerminationOut, summary="One termination")
 def get_termination_record(request, termination_id: UUID):
-    return _staff_termination(request, termination_id)
+    return _termination(request, termination_id)
 
 
 @router.get(
     "/terminations/{termination_id}/certificate",
     response={200: None},
-    summary="The certificate of deletion (PDF, platform staff)",
+    summary="The certificate of deletion (PDF)",
 )
 def certificate(request, termination_id: UUID):
-    termination = _staff_termination(request, termination_id)
+    termination = _termination(request, termination_id)
     if not termination.certificate_pdf:
         raise Http404("The organisation has not been deleted yet")
     response = HttpResponse(bytes(termination.certificate_pdf), content_type="application/pdf")
