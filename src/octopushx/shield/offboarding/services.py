@@ -467,7 +467,7 @@ def _compact_sqlite() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%fts5%'")
         for (name,) in cursor.fetchall():
-            cursor.execute(f'INSERT INTO "{name}"("{name}") VALUES (\'optimize\')')  # noqa: S608 # nosec B608 - names from sqlite_master
+            cursor.execute(f'INSERT INTO "{name}"("{name}") VALUES (\'optimize\')')  # noqa: S608 (names from sqlite_master)
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
