@@ -149,7 +149,7 @@ def request_termination(
         errors["organization"] = ["Terminate or move its customer organisations first"]
     if errors:
         raise ValidationError(errors)
-    org = Organization.objects.select_for_update().select_related("parent").get(pk=org.pk)
+    org = Organization.objects.select_for_update(of=("self",)).select_related("parent").get(pk=org.pk)
     if open_termination(org) is not None:
         raise ValidationError({"organization": [f"{org.name} already has a termination under way"]})
     due = now + timedelta(days=days)
@@ -195,7 +195,7 @@ def request_termination(
 def cancel_termination(org: Organization, actor: Actor) -> Termination:
     """Withdraw the notice while it runs: the organisation works again (unless suspended for another reason)."""
     _check(actor, org)
-    org = Organization.objects.select_for_update().select_related("parent").get(pk=org.pk)
+    org = Organization.objects.select_for_update(of=("self",)).select_related("parent").get(pk=org.pk)
     termination = (
         Termination.objects.select_for_update().filter(organization_id=org.pk, state=TerminationState.SCHEDULED).first()
     )
