@@ -286,6 +286,110 @@ def cmd_tenant_list(args) -> None:
         print(f"{org.pk}  {org.kind:<9} {org.name}")
 
 
+def _write_new(path: str, force: bool):
+    from pathlib import Path
+
+    target = Path(path)
+    if target.is_dir():
+        raise CommandError(f"{path} is a folder; give a file name")
+    if target.exists() and not force:
+        raise CommandError(f"{path} exists; use --force to overwrite it")
+    if not target.parent.is_dir():
+        raise CommandError(f"{target.parent} does not exist")
+    return target
+
+
+def cmd_tenant_export(args) -> None:
+    """Stream the organisation's whole export (ZIP) into a file."""
+    from octopushx.core.context import Actor
+    from octopushx.shield.offboarding import export, services
+
+    org = _tenant(args.tenant)
+    target = _write_new(args.out, args.force)
+    actor = Actor.system("cli")
+    services.start_export(org, actor)
+    partial = target.with_name(target.name + ".part")
+    size = 0
+    with partial.open("wb") as handle:
+        for piece in export.stream(org, generated_by=actor.label):
+            handle.write(piece)
+            size += len(piece)
+    partial.replace(target)
+    print(f"Wrote {target} ({size} bytes) for {org.name}.")
+
+
+def _termination_line(termination) -> str:
+    when = termination.completed_at or termination.cancelled_at or termination.due_at
+    return (
+        f"{termination.pk}  {termination.state:<9} {when:%Y-%m-%d %H:%M} UTC  "
+        f"{termination.organization_name} ({termination.organization_id})"
+    )
+
+
+def cmd_tenant_terminate(args) -> None:
+    from django.core.exceptions import ValidationError
+
+    from octopushx.core.context import Actor
+    from octopushx.shield.offboarding import services
+
+    org = _tenant(args.tenant)
+    actor = Actor.system("cli")
+    try:
+        if args.cancel:
+            termination = services.cancel_termination(org, actor)
+            print(f"Cancelled the termination of {org.name}; it works again.")
+            return
+        if args.confirm is None:
+            raise CommandError(
+                f"repeat the organisation's name with --confirm to terminate it (--confirm {org.name!r})"
+            )
+        termination = services.request_termination(
+            org, actor, notice_days=args.notice_days, reason=args.reason, confirm=args.confirm
+        )
+    except ValidationError as exc:
+        raise CommandError(_validation_message(exc))
+    print(f"{termination.pk}")
+    print(f"{org.name} is suspended; it will be deleted on {termination.due_at:%Y-%m-%d %H:%M} UTC.")
+
+
+def cmd_tenant_terminations(args) -> None:
+    from django.core.exceptions import ValidationError
+
+    from octopushx.core.context import Actor
+    from octopushx.shield.offboarding import services
+    from octopushx.shield.offboarding.models import Termination
+
+    if args.run_due:
+        try:
+            done = services.run_due(Actor.system("cli"))
+        except ValidationError as exc:
+            raise CommandError(_validation_message(exc))
+        for termination in done:
+            print(f"deleted  {_termination_line(termination)}")
+        print(f"{len(done)} organisation(s) deleted.")
+        return
+    for termination in Termination.objects.all():
+        print(_termination_line(termination))
+
+
+def cmd_tenant_certificate(args) -> None:
+    from django.core.exceptions import ValidationError
+
+    from octopushx.shield.offboarding.models import Termination
+
+    try:
+        termination = Termination.objects.filter(pk=args.termination).first()
+    except (ValidationError, ValueError):
+        termination = None
+    if termination is None:
+        raise CommandError(f"No termination with id {args.termination}")
+    if not termination.certificate_pdf:
+        raise CommandError(f"{termination.organization_name} is not deleted yet ({termination.state})")
+    target = _write_new(args.out, args.force)
+    target.write_bytes(bytes(termination.certificate_pdf))
+    print(f"Wrote {target} (sha256 {termination.certificate_sha256}).")
+
+
 def cmd_user_create(args) -> None:
     from django.core.exceptions import ValidationError
 
@@ -507,6 +611,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_tenant_create)
     p = tenant.add_parser("list", help="list organisations")
     p.set_defaults(func=cmd_tenant_list)
+    p = tenant.add_parser("export", help="write a whole organisation's data (ZIP: CSV per table, files, manifest)")
+    p.add_argument("tenant", metavar="ORG", help="the organisation's id")
+    p.add_argument("--out", required=True, metavar="FILE", help="the ZIP file to write")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.set_defaults(func=cmd_tenant_export)
+    p = tenant.add_parser("terminate", help="give notice to terminate an organisation (or --cancel it)")
+    p.add_argument("tenant", metavar="ORG", help="the organisation's id")
+    p.add_argument("--notice-days", type=int, default=30, help="days before deletion, 7 to 90 (default 30)")
+    p.add_argument("--reason", default="")
+    p.add_argument("--confirm", metavar="NAME", help="the organisation's name, exactly")
+    p.add_argument("--cancel", action="store_true", help="cancel the termination during its notice period")
+    p.set_defaults(func=cmd_tenant_terminate)
+    p = tenant.add_parser("terminations", help="list terminations; --run-due deletes those whose notice ended")
+    p.add_argument("--run-due", action="store_true", help="carry out every termination whose notice has ended")
+    p.set_defaults(func=cmd_tenant_terminations)
+    p = tenant.add_parser("certificate", help="write the certificate of deletion (PDF) of a termination")
+    p.add_argument("termination", metavar="ID", help="the termination's id")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.set_defaults(func=cmd_tenant_certificate)
 
     brand = sub.add_parser("brand", help="white-label brands").add_subparsers(dest="action", required=True)
     p = brand.add_parser("verify", help="verify a brand's custom domain (its DNS TXT record, or --skip-dns)")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("reports/", include("octopushx.reports.urls")),
     path("hooks/studio/<str:workflow_key>", studio_hooks.inbound, name="studio_hook"),
     path("settings/jobs/", include("octopushx.tenancy.jobs_urls")),
+    path("settings/offboarding/", include("octopushx.shield.offboarding.urls")),
     path("settings/billing/", include("octopushx.billing.urls")),
     path("settings/reseller/", include("octopushx.billing.reseller_urls")),
 ]

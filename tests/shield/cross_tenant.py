@@ -36,3 +36,21 @@ def _privacy_request(tenant, user):
 FACTORIES["request_id"] = _privacy_request
 # Any action name: the request id is checked first, so tenant B's request is a 404 whatever the action.
 FACTORIES["action"] = lambda tenant, user: f"action-{uuid.uuid4().hex}"
+
+
+def _termination(tenant, user):
+    from django.utils import timezone
+
+    from octopushx.shield.offboarding.models import Termination
+
+    return Termination.objects.create(
+        organization_id=tenant.pk,
+        organization_name=tenant.name,
+        organization_kind=tenant.kind,
+        notice_days=30,
+        requested_by_label="tenant B owner",
+        due_at=timezone.now(),
+    ).pk
+
+
+FACTORIES["termination_id"] = _termination

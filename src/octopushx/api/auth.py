@@ -7,6 +7,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from octopushx.accounts.services import authenticate_token, has_2fa
 from octopushx.core.context import Actor
+from octopushx.tenancy import suspension
 from octopushx.tenancy.middleware import TWO_FACTOR_REQUIRED, needs_second_factor
 from octopushx.tenancy.models import Membership
 from octopushx.tenancy.roles import Perm, has_perm
@@ -42,7 +43,7 @@ class BearerToken(HttpBearer):
         request.tenant = api_token.tenant
         request.membership = membership
         request.actor = Actor.from_request(request, user=api_token.user, token=api_token)
-        if api_token.tenant.suspended_at is not None:
+        if api_token.tenant.suspended_at is not None and not suspension.path_open(api_token.tenant, request.path):
             raise TenantSuspended(api_token.tenant)
         if api_token.tenant.require_2fa and not has_2fa(api_token.user):
             # A token must not outlive the policy: it would sign in without the second factor.
@@ -58,7 +59,7 @@ class BrowserSession(APIKeyCookie):
     def authenticate(self, request, key):
         if not request.user.is_authenticated or getattr(request, "membership", None) is None:
             return None
-        if request.tenant.suspended_at is not None:
+        if request.tenant.suspended_at is not None and not suspension.path_open(request.tenant, request.path):
             raise TenantSuspended(request.tenant)
         if needs_second_factor(request):
             raise TwoFactorRequired(TWO_FACTOR_REQUIRED.format(name=request.tenant.name))

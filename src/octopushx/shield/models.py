@@ -2,6 +2,7 @@
 
 from octopushx.shield.legal.models import Acceptance, LegalDocument
 from octopushx.shield.monitoring.models import SecurityAlert
+from octopushx.shield.offboarding.models import Termination
 from octopushx.shield.privacy.models import PrivacyRequest
 from octopushx.shield.retention.models import LegalHold, RetentionPolicy, RetentionRun
 from octopushx.shield.seats.models import SecurityPolicy, Subscription
@@ -16,4 +17,5 @@ __all__ = [
     "SecurityAlert",
     "SecurityPolicy",
     "Subscription",
+    "Termination",
 ]

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from octopushx.core.context import Actor
-from octopushx.tenancy import support
+from octopushx.tenancy import support, suspension
 from octopushx.tenancy.models import Membership, Organization
 
 SESSION_KEY = "tenant_id"
@@ -140,6 +140,7 @@ class TenantMiddleware:
             request.tenant is not None
             and request.tenant.suspended_at is not None
             and not request.path.startswith(SUSPENDED_OPEN_PREFIXES)
+            and not suspension.path_open(request.tenant, request.path)
         ):
             return suspended_page(request)
         if needs_second_factor(request) and not request.path.startswith(TWO_FACTOR_OPEN_PREFIXES):

@@ -7,6 +7,7 @@ it without importing Octopush Shield, which owns the operations (suspend, reinst
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.http import JsonResponse
@@ -29,8 +30,31 @@ REASONS: dict[str, str] = {
 _EXPLAINERS: dict[str, Callable[[Organization], str | None]] = {}
 
 
+# Reasons set by the platform's own operations, never chosen by staff in the suspension form.
+SYSTEM_REASONS: dict[str, str] = {
+    "termination": "Termination under way (notice period)",
+}
+
+# What a member of an organisation suspended for a reason may still reach, as path patterns in
+# which ``{org}`` stands for the organisation's id (an owner exports and cancels during notice).
+_OPEN_PATHS: dict[str, tuple[str, ...]] = {}
+
+
 def reason_label(code: str) -> str:
-    return REASONS.get(code, code or "Suspended")
+    return REASONS.get(code) or SYSTEM_REASONS.get(code) or code or "Suspended"
+
+
+def register_open_paths(code: str, *patterns: str) -> None:
+    """Let members of an organisation suspended for ``code`` reach these paths (regular expressions)."""
+    _OPEN_PATHS[code] = (*_OPEN_PATHS.get(code, ()), *patterns)
+
+
+def path_open(org: Organization | None, path: str) -> bool:
+    """Whether ``path`` stays reachable while ``org`` is suspended for its current reason."""
+    if org is None:
+        return False
+    patterns = _OPEN_PATHS.get(org.suspension_reason or "", ())
+    return any(re.fullmatch(pattern.format(org=re.escape(str(org.pk))), path) for pattern in patterns)
 
 
 def register_explainer(code: str, explain: Callable[[Organization], str | None]) -> None:
