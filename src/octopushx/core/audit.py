@@ -113,37 +113,58 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id or str(obj.pk)
+    salt = secrets.token_hex(16)
+    personal = {
+        "actor_label": actor.label[:254],
+        "ip": actor.ip,
+        "user_agent": (actor.user_agent or "")[:300],
+        "changes": mask_changes(changes or {}),
+    }
+    entry = AuditEntry(
+        tenant=tenant,
+        actor_user=actor.user,
+        actor_token=actor.token,
+        actor_ref=actor.ref,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        commitment=_commit(salt, personal),
+    )
+    key = (transaction.get_connection().alias, tenant.pk)
     # No savepoint of its own: an entry that cannot be written fails the caller's whole transaction.
     with transaction.atomic(savepoint=False):
-        head = AuditHead.objects.select_for_update().filter(tenant=tenant).first()
-        if head is None:
-            AuditHead.objects.get_or_create(tenant=tenant)
-            head = AuditHead.objects.select_for_update().get(tenant=tenant)
-        salt = secrets.token_hex(16)
-        personal = {
-            "actor_label": actor.label[:254],
-            "ip": actor.ip,
-            "user_agent": (actor.user_agent or "")[:300],
-            "changes": mask_changes(changes or {}),
-        }
-        entry = AuditEntry(
-            tenant=tenant,
-            seq=head.seq + 1,
-            actor_user=actor.user,
-            actor_token=actor.token,
-            actor_ref=actor.ref,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            commitment=_commit(salt, personal),
-            prev_hash=head.hash,
-        )
-        entry.hash = _link_hash(entry)
+        known = _heads.get(key)
+        if known is None or not _advance(tenant, known, entry):
+            # The head this process last wrote moved on (another process, a rolled-back write):
+            # read it, locked, and link to it.
+            head = AuditHead.objects.select_for_update().filter(tenant=tenant).first()
+            if head is None:
+                AuditHead.objects.get_or_create(tenant=tenant)
+                head = AuditHead.objects.select_for_update().get(tenant=tenant)
+            _link(entry, head.seq, head.hash)
+            head.seq, head.hash = entry.seq, entry.hash
+            head.save(update_fields=["seq", "hash"])
         entry.save()
         AuditPersonal.objects.create(entry=entry, salt=salt, **personal)
-        head.seq, head.hash = entry.seq, entry.hash
-        head.save(update_fields=["seq", "hash"])
+    _heads[key] = (entry.seq, entry.hash)
     return entry
+
+
+# The chain head each tenant had after this process's last entry. Appending first tries to move
+# the head from that value in one statement (compare and set, which locks the row as reading it
+# for update would): one query fewer per entry, and a stale value only falls back to the read.
+_heads: dict[tuple[str, Any], tuple[int, str]] = {}
+
+
+def _link(entry: AuditEntry, seq: int, prev_hash: str) -> None:
+    entry.seq, entry.prev_hash = seq + 1, prev_hash
+    entry.hash = _link_hash(entry)
+
+
+def _advance(tenant, known: tuple[int, str], entry: AuditEntry) -> bool:
+    _link(entry, *known)
+    moved = AuditHead.objects.filter(tenant=tenant, seq=known[0], hash=known[1]).update(seq=entry.seq, hash=entry.hash)
+    return moved == 1
 
 
 @dataclass
