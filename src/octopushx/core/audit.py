@@ -163,8 +163,16 @@ def _link(entry: AuditEntry, seq: int, prev_hash: str) -> None:
 
 def _advance(tenant, known: tuple[int, str], entry: AuditEntry) -> bool:
     _link(entry, *known)
-    moved = AuditHead.objects.filter(tenant=tenant, seq=known[0], hash=known[1]).update(seq=entry.seq, hash=entry.hash)
-    return moved == 1
+    connection = transaction.get_connection()
+    tenant_id = AuditHead._meta.pk.target_field.get_db_prep_value(tenant.pk, connection)
+    # One plain statement: this runs for every change the platform records.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {AuditHead._meta.db_table} SET seq = %s, hash = %s "  # noqa: S608 - the model's table
+            "WHERE tenant_id = %s AND seq = %s AND hash = %s",
+            [entry.seq, entry.hash, tenant_id, known[0], known[1]],
+        )
+        return cursor.rowcount == 1
 
 
 @dataclass
