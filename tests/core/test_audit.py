@@ -92,3 +92,19 @@ def test_a_head_moved_by_another_process_is_read_again(org):
     head = AuditHead.objects.get(tenant=org)
     assert result.ok and head.seq == result.checked == AuditEntry.objects.filter(tenant=org).count()
     assert len(set(AuditEntry.objects.filter(tenant=org).values_list("seq", flat=True))) == head.seq
+
+
+def test_held_back_entries_are_linked_when_written_and_undone_ones_never_are(org):
+    write(org, 1)
+    with audit.deferred():
+        write(org, 2)
+        position = audit.mark()
+        write(org, 1)  # its change was undone: the caller forgets it
+        audit.undo(position)
+        write(org, 1)
+        assert AuditEntry.objects.filter(tenant=org, action="thing.updated").count() == 1
+        assert audit.write_deferred() == 3
+    result = audit.verify(org)
+    assert result.ok and AuditEntry.objects.filter(tenant=org, action="thing.updated").count() == 4
+    write(org, 1)  # an ordinary entry links to the last held-back one
+    assert audit.verify(org).ok

@@ -364,12 +364,14 @@ class _Batch:
         self.rows: list[StepRun] = []
         self.written = 0
 
-    def mark(self) -> int:
-        return self.written + len(self.rows)
+    def mark(self) -> tuple[int, int]:
+        return self.written + len(self.rows), audit.mark()
 
-    def undo(self, mark: int) -> None:
-        """Forget the rows added since ``mark`` (those written since are undone with their savepoint)."""
-        del self.rows[max(0, mark - self.written) :]
+    def undo(self, mark: tuple[int, int]) -> None:
+        """Forget the rows and audit entries added since ``mark`` (their savepoint was rolled back;
+        rows written since are undone with it)."""
+        del self.rows[max(0, mark[0] - self.written) :]
+        audit.undo(mark[1])
 
     def write(self) -> None:
         rows, self.rows = self.rows, []
@@ -412,7 +414,7 @@ def _execute_together(runs: list[Run]) -> list[Run]:
     redo: list[Run] = []
     try:
         # Reads repeated by every run (members, tags, who listens) are read once (core.memo).
-        with memo.batch(), transaction.atomic():
+        with memo.batch(), audit.deferred(), transaction.atomic():
             _preload(batch, runs)
             for run in runs:
                 mark = batch.mark()
@@ -424,6 +426,8 @@ def _execute_together(runs: list[Run]) -> list[Run]:
                     batch.undo(mark)
                     redo.append(run)
             batch.write()
+            # The audit entries last: the chain's head is locked from here to the commit only.
+            audit.write_deferred()
     except Exception:  # e.g. a step row another worker wrote meanwhile: nothing of the batch committed
         log.warning("a batch of %s workflow runs is undone; they run one by one", len(runs), exc_info=True)
         return runs
@@ -619,7 +623,7 @@ class _Runner:
         """A step's transaction, the pending bookkeeping written first; rolled back, it stays pending."""
         saved = list(self.pending)
         batch = _batch.get()
-        mark = batch.mark() if batch is not None else 0
+        mark = batch.mark() if batch is not None else (0, 0)
         try:
             with transaction.atomic():
                 self.flush()
