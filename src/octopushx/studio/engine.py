@@ -86,6 +86,10 @@ class _AlreadyDone(Exception):
     pass
 
 
+class _RunAlone(BaseException):  # noqa: N818 - passes every step's ``except Exception``
+    """A step failed inside a batch: undo the run's part of the batch and run it alone."""
+
+
 class _Clash(Exception):
     """The step's row appeared meanwhile (another worker): undo and take the careful path."""
 
@@ -421,6 +425,9 @@ def _execute_together(runs: list[Run]) -> list[Run]:
                 try:
                     with transaction.atomic():
                         execute(run)
+                except _RunAlone:
+                    batch.undo(mark)
+                    redo.append(run)
                 except Exception:
                     log.warning("workflow run %s will run alone", run.pk, exc_info=True)
                     batch.undo(mark)
@@ -623,15 +630,19 @@ class _Runner:
         """A step's transaction, the pending bookkeeping written first; rolled back, it stays pending."""
         saved = list(self.pending)
         batch = _batch.get()
-        mark = batch.mark() if batch is not None else (0, 0)
         try:
-            with transaction.atomic():
+            # In a batch a step has no savepoint of its own (two statements saved per step): a step
+            # that fails there undoes its whole run, which is then run alone, step by step.
+            with transaction.atomic(savepoint=batch is None):
                 self.flush()
                 yield
+        except Exception as exc:
+            if batch is not None:
+                raise _RunAlone from exc
+            self.pending = saved + self.pending
+            raise
         except BaseException:
             self.pending = saved + self.pending
-            if batch is not None:
-                batch.undo(mark)  # rows of the undone step (and of what it flushed) are undone too
             raise
 
     # Each step: reuse a finished row, else run it.
