@@ -152,3 +152,37 @@ def test_round_robin_turns_within_a_batch(org, studio_settings):
     run_all()
     assignees = list(Task.objects.filter(tenant=org).values_list("assignee_id", flat=True))
     assert sorted(assignees.count(user) for user in (first.user_id, second.user_id)) == [2, 2]
+
+
+def test_a_restricted_person_in_a_batch_is_skipped_and_the_others_are_acted_on(org, studio_settings):
+    workflow = make_workflow(org, WELCOME)
+    people = [p for p in contacts(org, 5) if p.email]
+    Contact.objects.filter(pk=people[0].pk).update(restricted=True)
+    run_all()
+    held = Run.objects.get(workflow=workflow, record_id=str(people[0].pk))
+    assert held.status == RunStatus.SUCCEEDED  # its branch ran; every step acting on the person was skipped
+    assert [(s.step_id, s.status, s.error) for s in held.steps.order_by("position")] == [
+        ("known", "succeeded", ""),
+        ("task", "skipped", "restricted"),
+        ("tag", "skipped", "restricted"),
+    ]
+    assert not Task.objects.filter(tenant=org, contact=people[0]).exists()
+    assert not people[0].tags.exists()
+    for person in people[1:]:
+        assert Task.objects.filter(tenant=org, contact=person).count() == 1
+
+
+def test_once_per_record_holds_within_a_batch(org, studio_settings):
+    from octopushx.core.context import Actor
+    from octopushx.crm import services as crm
+
+    body = {**WELCOME, "reenrol": "once", "trigger": {"type": "event", "event": "contact.updated"}}
+    workflow = make_workflow(org, body)
+    person = make_contact(org, first_name="Twice", email="twice@example.com")
+    for title in ("First", "Second", "Third"):
+        crm.update_contact(org, Actor.system("test"), Contact.objects.get(pk=person.pk), {"job_title": title})
+    jobs.drain()
+    assert Run.objects.filter(workflow=workflow).count() == 3
+    run_all()
+    assert [run.status for run in Run.objects.filter(workflow=workflow)] == [RunStatus.SUCCEEDED]
+    assert Task.objects.filter(tenant=org, contact=person).count() == 1
