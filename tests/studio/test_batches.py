@@ -30,6 +30,10 @@ WELCOME = {
 }  # fmt: skip
 
 
+def contacts_of(org) -> list[Contact]:
+    return list(Contact.objects.filter(tenant=org))
+
+
 def contacts(org, count: int, owner=None) -> list[Contact]:
     return [
         make_contact(org, owner=owner, first_name=f"P{i}", email=f"p{i}@example.com" if i % 3 else "")
@@ -90,6 +94,7 @@ def test_a_step_failing_in_a_batch_undoes_its_run_only_which_then_runs_alone(org
     assert engine.tick(budget=30, fan_out=False) == 4  # one claim: the batch, then the undone run alone
     run = Run.objects.get(workflow=workflow, record_id=str(failing.pk))
     assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.admitted and run.contact_id == str(failing.pk) and run.record_label.startswith("P1")
     assert calls[str(failing.pk)] == 2
     assert [(s.step_id, s.status, s.attempts) for s in run.steps.order_by("position")] == [
         ("known", "succeeded", 1),
@@ -117,7 +122,32 @@ def test_a_batch_that_cannot_commit_runs_one_by_one_without_doubling_a_step(org,
     for person in people[1:]:
         assert Task.objects.filter(tenant=org, contact=person).count() == 1
     assert StepRun.objects.filter(run=taken).count() == 3
+    for run in Run.objects.filter(workflow=workflow):
+        assert run.admitted and run.contact_id == run.record_id and run.record_label
     assert audit.verify(org).ok
+
+
+def test_a_run_undone_in_a_batch_keeps_once_per_record(org, studio_settings, monkeypatch):
+    from octopushx.studio.models import Enrolment
+
+    workflow = make_workflow(org, {**WELCOME, "reenrol": "once"})
+    people = [p for p in contacts(org, 4) if p.email]
+    task = automation.ACTIONS["create_task"]
+    failed = set()
+
+    def once_broken(ctx):
+        if ctx.record_id == str(people[0].pk) and not failed:
+            failed.add(ctx.record_id)
+            raise RuntimeError("the database went away")
+        return task.run(ctx)
+
+    monkeypatch.setitem(automation.ACTIONS, "create_task", dataclasses.replace(task, run=once_broken))
+    run_all()
+    assert failed
+    assert {run.status for run in Run.objects.filter(workflow=workflow)} == {RunStatus.SUCCEEDED}
+    assert set(Enrolment.objects.filter(workflow=workflow).values_list("record_id", flat=True)) == {
+        str(p.pk) for p in contacts_of(org)
+    }
 
 
 def test_runs_with_a_remote_step_are_not_batched(org, studio_settings):

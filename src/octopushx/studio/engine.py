@@ -20,9 +20,11 @@ claims at once, so a backlog of one organisation delays another's run by about o
 Batches: a claim takes up to ``PER_ROUND`` due runs of one organisation, run one after the other
 by that worker. The fresh ones whose steps are all local and ``batchable`` (they change nothing but
 their own record and rows they create) run inside one transaction: their records read in one go,
-their step rows inserted together before it commits, each run in a savepoint of its own. A step's
-row and its effect still commit together (the whole batch or none of it); a batch that cannot
-commit (a step row another worker wrote meanwhile) is undone and its runs are run one by one.
+their step rows and audit entries written together just before it commits, each run in a savepoint
+of its own. A step's row and its effect still commit together (the whole batch or none of it); a
+step that fails there undoes its run's part of the batch and that run then runs alone, step by
+step; a batch that cannot commit (a step row another worker wrote meanwhile) is undone and its
+runs are run one by one.
 """
 
 from __future__ import annotations
@@ -385,6 +387,7 @@ class _Batch:
 
 
 _batch: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("studio_batch", default=None)
+_RUN_STATE = ("admitted", "contact_id", "record_label", "lease_until")
 
 
 def _batchable(run: Run) -> bool:
@@ -416,6 +419,15 @@ def _execute_together(runs: list[Run]) -> list[Run]:
     batch = _Batch()
     token = _batch.set(batch)
     redo: list[Run] = []
+    # What ``execute`` changes on a run object: put back on the runs whose part is undone, so that
+    # run alone they start from what the database holds (not admitted, no enrolment, the claim's lease).
+    before = {run.pk: {name: getattr(run, name) for name in _RUN_STATE} for run in runs}
+
+    def undone(run: Run) -> Run:
+        for name, value in before[run.pk].items():
+            setattr(run, name, value)
+        return run
+
     try:
         # Reads repeated by every run (members, tags, who listens) are read once (core.memo).
         with memo.batch(), audit.deferred(), transaction.atomic():
@@ -427,17 +439,17 @@ def _execute_together(runs: list[Run]) -> list[Run]:
                         execute(run)
                 except _RunAlone:
                     batch.undo(mark)
-                    redo.append(run)
+                    redo.append(undone(run))
                 except Exception:
                     log.warning("workflow run %s will run alone", run.pk, exc_info=True)
                     batch.undo(mark)
-                    redo.append(run)
+                    redo.append(undone(run))
             batch.write()
             # The audit entries last: the chain's head is locked from here to the commit only.
             audit.write_deferred()
     except Exception:  # e.g. a step row another worker wrote meanwhile: nothing of the batch committed
         log.warning("a batch of %s workflow runs is undone; they run one by one", len(runs), exc_info=True)
-        return runs
+        return [undone(run) for run in runs]
     finally:
         _batch.reset(token)
     return redo
