@@ -64,3 +64,47 @@ def test_erasing_personal_data_keeps_chain_valid(org):
     assert audit.erase_personal(entries, "subject-1") == 3
     assert audit.verify(org).ok
     assert AuditPersonal.objects.filter(entry__in=entries, ip__isnull=False).count() == 0
+
+
+def test_an_entry_rolled_back_with_its_transaction_leaves_the_chain_whole(org):
+    import pytest
+    from django.db import transaction
+
+    write(org, 2)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        write(org, 1)  # this process now remembers a head the database never kept
+        raise RuntimeError
+    write(org, 2)
+    result = audit.verify(org)
+    assert result.ok and result.checked == AuditEntry.objects.filter(tenant=org).count()
+
+
+def test_a_head_moved_by_another_process_is_read_again(org):
+    from octopushx.core.models import AuditHead
+
+    write(org, 2)
+    remembered = dict(audit._heads)
+    write(org, 1)
+    audit._heads.clear()
+    audit._heads.update(remembered)  # as if another process had written the last entry
+    write(org, 2)
+    result = audit.verify(org)
+    head = AuditHead.objects.get(tenant=org)
+    assert result.ok and head.seq == result.checked == AuditEntry.objects.filter(tenant=org).count()
+    assert len(set(AuditEntry.objects.filter(tenant=org).values_list("seq", flat=True))) == head.seq
+
+
+def test_held_back_entries_are_linked_when_written_and_undone_ones_never_are(org):
+    write(org, 1)
+    with audit.deferred():
+        write(org, 2)
+        position = audit.mark()
+        write(org, 1)  # its change was undone: the caller forgets it
+        audit.undo(position)
+        write(org, 1)
+        assert AuditEntry.objects.filter(tenant=org, action="thing.updated").count() == 1
+        assert audit.write_deferred() == 3
+    result = audit.verify(org)
+    assert result.ok and AuditEntry.objects.filter(tenant=org, action="thing.updated").count() == 4
+    write(org, 1)  # an ordinary entry links to the last held-back one
+    assert audit.verify(org).ok

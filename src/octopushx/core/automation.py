@@ -41,6 +41,8 @@ class RecordType:
     describe: Callable[[dict], str] = lambda values: ""
     # (tenant, query, limit) -> [(id, label)] for the test-run picker
     search: Callable[[Any, str, int], list[tuple[str, str]]] | None = None
+    # (tenant, ids) -> {id: variables} for the records found: many records read at once (optional)
+    load_many: Callable[[Any, list[str]], dict[str, dict]] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,9 @@ class Action:
     describe: Callable[[dict], str] = lambda params: ""
     acts_on_contact: bool = True
     validate: Callable[[Any, dict], dict[str, str]] = field(default=lambda tenant, params: {})
+    # It changes nothing but the run's own record and rows it creates: the engine may run it for
+    # many runs inside one transaction (records read up front stay true for the other runs).
+    batchable: bool = False
 
 
 RECORD_TYPES: dict[str, RecordType] = {}

@@ -9,10 +9,12 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from octopushx.core import memo
 from octopushx.core.automation import Action, Param, RecordType, Trigger, Var, action, record_type, restriction, trigger
 from octopushx.core.links import record_path
 from octopushx.crm import services
 from octopushx.crm.models import Company, Consent, Contact, Deal, Lifecycle, Task, TaskStatus
+from octopushx.crm.services._shared import member_row, row_key
 from octopushx.tenancy.models import Membership
 from octopushx.tenancy.roles import Role
 
@@ -70,6 +72,19 @@ def _load_contact(tenant, record_id: str) -> dict | None:
     return contact_values(contact, tags=tags)
 
 
+def _load_contacts(tenant, record_ids: list[str]) -> dict[str, dict]:
+    """Many contacts' variables in two queries (a worker starting a batch of runs)."""
+    contacts = list(Contact.objects.for_tenant(tenant).select_related("company", "owner").filter(pk__in=record_ids))
+    tags: dict = {contact.pk: [] for contact in contacts}
+    for contact_id, name in Contact.tags.through.objects.filter(contact_id__in=list(tags)).values_list(
+        "contact_id", "tag__name"
+    ):
+        tags[contact_id].append(name)
+    for contact in contacts:  # the steps that follow (create a task on it, tag it) need not read it again
+        memo.keep(row_key(Contact, tenant, contact.pk), contact)
+    return {str(contact.pk): contact_values(contact, tags=sorted(tags[contact.pk])) for contact in contacts}
+
+
 def _search_contacts(tenant, query: str, limit: int) -> list[tuple[str, str]]:
     qs = Contact.objects.for_tenant(tenant)
     if query:
@@ -103,6 +118,7 @@ record_type(
             "url": Var("Link"),
         },
         load=_load_contact,
+        load_many=_load_contacts,
         sample={
             "id": "00000000-0000-0000-0000-000000000001",
             "first_name": "Ada",
@@ -351,7 +367,7 @@ def resolve_member(tenant, spec: str, record: dict, sequence):
     members = Membership.objects.filter(tenant=tenant).select_related("user")
     owner_id = (record.get("owner") or {}).get("id")
     if spec == "record_owner":
-        found = members.filter(user_id=owner_id).first() if owner_id else None
+        found = member_row(tenant, owner_id) if owner_id else None
         return found.user if found else None
     if spec == "manager":
         own = members.filter(user_id=owner_id).first() if owner_id else None
@@ -428,6 +444,7 @@ action(
             ASSIGNEE,
         ),
         run=_create_task,
+        batchable=True,
         describe=lambda p: f"Create task “{p.get('title', '')}”",
     )
 )
@@ -478,6 +495,7 @@ action(
         record_types=("contact", "company", "deal", "task"),
         params=(Param("field", "Field", "field"), Param("value", "New value", "template", required=False)),
         run=_update_field,
+        batchable=True,
         describe=lambda p: f"Set {p.get('field', '')} to “{p.get('value', '')}”",
         validate=_validate_update,
     )
@@ -507,6 +525,7 @@ for _type, _label, _icon, _add in (
             record_types=("contact",),
             params=(Param("tag", "Tag", "tags", help="One tag, or several separated by commas"),),
             run=_tag(_add),
+            batchable=True,
             describe=lambda p, _label=_label: f"{_label} “{p.get('tag', '')}”",
         )
     )
@@ -530,6 +549,7 @@ action(
         record_types=("contact", "company", "deal"),
         params=(ASSIGNEE,),
         run=_assign_owner,
+        batchable=True,
         describe=lambda p: "Assign the owner",
     )
 )
@@ -553,6 +573,7 @@ action(
         record_types=(),
         params=(Param("subject", "Subject", "template", required=False), Param("body", "Note", "template")),
         run=_create_note,
+        batchable=True,
         describe=lambda p: "Add a note",
     )
 )

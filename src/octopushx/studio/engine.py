@@ -15,16 +15,27 @@ say, and:
 
 Fairness: workers take runs one organisation at a time, in a shuffled round over the
 organisations with due runs, and no organisation holds more than ``STUDIO_ORG_CONCURRENCY``
-running runs, so a backlog of one organisation delays another's run by about one round.
+claims at once, so a backlog of one organisation delays another's run by about one round.
+
+Batches: a claim takes up to ``PER_ROUND`` due runs of one organisation, run one after the other
+by that worker. The fresh ones whose steps are all local and ``batchable`` (they change nothing but
+their own record and rows they create) run inside one transaction: their records read in one go,
+their step rows and audit entries written together just before it commits, each run in a savepoint
+of its own. A step's row and its effect still commit together (the whole batch or none of it); a
+step that fails there undoes its run's part of the batch and that run then runs alone, step by
+step; a batch that cannot commit (a step row another worker wrote meanwhile) is undone and its
+runs are run one by one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import logging
 import random
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,11 +43,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from octopushx.core import audit, automation, events, jobs
+from octopushx.core import audit, automation, events, jobs, memo
 from octopushx.core.context import Actor
 from octopushx.core.models import WorkerProcess
 from octopushx.studio import conditions, definition, remote, templating
@@ -47,7 +57,7 @@ log = logging.getLogger(__name__)
 
 MAX_DEPTH = 3  # a run caused by runs this deep is stopped: loop_prevented
 MAX_CLAIMS = 10  # a run whose worker died this many times fails (a poison run); ``Run.claims`` counts them
-PER_ROUND = 5  # runs one organisation gets per round before the next organisation's turn
+PER_ROUND = 20  # runs one organisation gets per round (one claim, one batch) before the next one's turn
 RESTRICTED = "restricted"
 
 
@@ -76,6 +86,10 @@ class _Failed(Exception):
 
 class _AlreadyDone(Exception):
     pass
+
+
+class _RunAlone(BaseException):  # noqa: N818 - passes every step's ``except Exception``
+    """A step failed inside a batch: undo the run's part of the batch and run it alone."""
 
 
 class _Clash(Exception):
@@ -114,6 +128,11 @@ def load_record(run: Run) -> dict | None:
     rt = automation.RECORD_TYPES.get(run.record_type)
     if rt is None or not run.record_id:
         return None
+    batch = _batch.get()
+    if batch is not None:
+        found = batch.records.pop((run.record_type, run.record_id), None)
+        if found is not None:
+            return found
     return rt.load(run.tenant, run.record_id)
 
 
@@ -171,17 +190,26 @@ def _bookkeeping() -> Iterator[None]:
 
 
 def _claim(tenant_id, cache: dict | None = None) -> Run | None:
-    """Take the organisation's next due run (None when none is due or it is at its cap).
+    """Take the organisation's next due run (None when none is due or it is at its cap)."""
+    runs = _claim_many(tenant_id, 1, cache)
+    return runs[0] if runs else None
 
-    One statement picks and takes the row and returns it (``UPDATE … RETURNING``; on PostgreSQL
+
+def _claim_many(tenant_id, limit: int, cache: dict | None = None) -> list[Run]:
+    """Take up to ``limit`` of the organisation's due runs in one claim ([] when none is due or the
+    organisation holds ``STUDIO_ORG_CONCURRENCY`` claims already).
+
+    One statement picks and takes the rows and returns them (``UPDATE … RETURNING``; on PostgreSQL
     the pick skips rows another worker is taking). ``cache`` keeps the tenant and workflow rows
     for a tick: a run uses its own version's definition whatever the cached workflow says.
     """
     now = timezone.now()
     cap = settings.STUDIO_ORG_CONCURRENCY
-    busy = Run.objects.filter(tenant_id=tenant_id, status=RunStatus.RUNNING, lease_until__gte=now).count()
+    busy = Run.objects.filter(tenant_id=tenant_id, status=RunStatus.RUNNING, lease_until__gte=now).aggregate(
+        claims=Count("claim", distinct=True)
+    )["claims"]
     if busy >= cap:
-        return None
+        return []
     table, fields = Run._meta.db_table, {f.name: f for f in Run._meta.concrete_fields}
 
     def prep(name: str, value):
@@ -190,35 +218,36 @@ def _claim(tenant_id, cache: dict | None = None) -> Run | None:
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     # The table name comes from the model, every value is a parameter.
     sql = (
-        f"UPDATE {table} SET status = %s, lease_until = %s, claimed_by = %s, started_at = COALESCE(started_at, %s) "  # noqa: S608
-        f"WHERE id = (SELECT id FROM {table} WHERE status IN (%s, %s) AND tenant_id = %s AND run_after <= %s "
-        f"ORDER BY run_after LIMIT 1{lock}) AND status IN (%s, %s) RETURNING *"
+        f"UPDATE {table} SET status = %s, lease_until = %s, claimed_by = %s, claim = %s, "  # noqa: S608
+        f"started_at = COALESCE(started_at, %s) "
+        f"WHERE id IN (SELECT id FROM {table} WHERE status IN (%s, %s) AND tenant_id = %s AND run_after <= %s "
+        f"ORDER BY run_after LIMIT %s{lock}) AND status IN (%s, %s) RETURNING *"
     )
     due = (RunStatus.QUEUED, RunStatus.WAITING)
     params = [
         RunStatus.RUNNING,
         prep("lease_until", now + timedelta(seconds=settings.JOB_LEASE_SECONDS)),
         prep("claimed_by", jobs._worker_id),
+        prep("claim", uuid.uuid4()),
         prep("started_at", now),
         *due,
         prep("tenant", tenant_id),
         prep("run_after", now),
+        int(limit),
         *due,
     ]
     with _bookkeeping():
-        found = list(Run.objects.raw(sql, params))
-    if not found:
-        return None
-    run = found[0]
+        found = sorted(Run.objects.raw(sql, params), key=lambda run: (run.run_after, run.created_at))
     cache = {} if cache is None else cache
-    tenant = cache.get(run.tenant_id)
-    if tenant is None:
-        tenant = cache[run.tenant_id] = Organization.objects.get(pk=run.tenant_id)
-    workflow = cache.get(run.workflow_id)
-    if workflow is None:
-        workflow = cache[run.workflow_id] = Workflow.objects.get(pk=run.workflow_id)
-    run.tenant, run.workflow = tenant, workflow
-    return run
+    for run in found:
+        tenant = cache.get(run.tenant_id)
+        if tenant is None:
+            tenant = cache[run.tenant_id] = Organization.objects.get(pk=run.tenant_id)
+        workflow = cache.get(run.workflow_id)
+        if workflow is None:
+            workflow = cache[run.workflow_id] = Workflow.objects.get(pk=run.workflow_id)
+        run.tenant, run.workflow = tenant, workflow
+    return found
 
 
 def _due_tenants(limit: int = 500) -> list:
@@ -255,14 +284,12 @@ def tick(budget: float | None = None, fan_out: bool = True) -> int:
         progressed = False
         cache: dict = {}  # tenants and workflows, read once a round
         for tenant_id in tenants:
-            for _ in range(PER_ROUND):
-                run = _claim(tenant_id, cache)
-                if run is None:
-                    break
+            runs = _claim_many(tenant_id, PER_ROUND, cache)
+            if runs:
                 if fan_out and not ran and _more_due():
                     kick(now=True)
-                execute(run)
-                ran += 1
+                execute_many(runs)
+                ran += len(runs)
                 progressed = True
             if time.monotonic() > deadline:
                 kick(now=True)
@@ -335,6 +362,117 @@ def round_hook() -> None:
 # --- execution -------------------------------------------------------------------------------
 
 
+class _Batch:
+    """Runs executed in one transaction: records read up front, step rows inserted at its end."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], dict] = {}  # taken once: a second run on it reads it again
+        self.rows: list[StepRun] = []
+        self.written = 0
+
+    def mark(self) -> tuple[int, int]:
+        return self.written + len(self.rows), audit.mark()
+
+    def undo(self, mark: tuple[int, int]) -> None:
+        """Forget the rows and audit entries added since ``mark`` (their savepoint was rolled back;
+        rows written since are undone with it)."""
+        del self.rows[max(0, mark[0] - self.written) :]
+        audit.undo(mark[1])
+
+    def write(self) -> None:
+        rows, self.rows = self.rows, []
+        if rows:
+            StepRun.objects.bulk_create(rows)
+            self.written += len(rows)
+
+
+_batch: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("studio_batch", default=None)
+_RUN_STATE = ("admitted", "contact_id", "record_label", "lease_until")
+
+
+def _batchable(run: Run) -> bool:
+    """A fresh run whose steps are all branches or batchable local actions."""
+    if run.admitted or run.test:
+        return False
+    for step in definition.walk(_version(run).get("steps", [])):
+        if step.get("type") == "branch":
+            continue
+        action = automation.ACTIONS.get(step.get("type"))
+        if action is None or not action.batchable:
+            return False
+    return True
+
+
+def execute_many(runs: list[Run]) -> None:
+    """Execute the runs of one claim: the batchable ones together, the others one by one."""
+    automation.discover()
+    together = [run for run in runs if _batchable(run)] if len(runs) > 1 else []
+    redo = _execute_together(together) if len(together) > 1 else together
+    chosen = {run.pk for run in together} - {run.pk for run in redo}
+    for run in runs:
+        if run.pk not in chosen:
+            execute(run)
+
+
+def _execute_together(runs: list[Run]) -> list[Run]:
+    """Execute ``runs`` in one transaction; returns those to run alone (the batch's, if it failed)."""
+    batch = _Batch()
+    token = _batch.set(batch)
+    redo: list[Run] = []
+    # What ``execute`` changes on a run object: put back on the runs whose part is undone, so that
+    # run alone they start from what the database holds (not admitted, no enrolment, the claim's lease).
+    before = {run.pk: {name: getattr(run, name) for name in _RUN_STATE} for run in runs}
+
+    def undone(run: Run) -> Run:
+        for name, value in before[run.pk].items():
+            setattr(run, name, value)
+        return run
+
+    try:
+        # Reads repeated by every run (members, tags, who listens) are read once (core.memo).
+        with memo.batch(), audit.deferred(), transaction.atomic():
+            _preload(batch, runs)
+            for run in runs:
+                mark = batch.mark()
+                try:
+                    with transaction.atomic():
+                        execute(run)
+                except _RunAlone:
+                    batch.undo(mark)
+                    redo.append(undone(run))
+                except Exception:
+                    log.warning("workflow run %s will run alone", run.pk, exc_info=True)
+                    batch.undo(mark)
+                    redo.append(undone(run))
+            batch.write()
+            # The audit entries last: the chain's head is locked from here to the commit only.
+            audit.write_deferred()
+    except Exception:  # e.g. a step row another worker wrote meanwhile: nothing of the batch committed
+        log.warning("a batch of %s workflow runs is undone; they run one by one", len(runs), exc_info=True)
+        return [undone(run) for run in runs]
+    finally:
+        _batch.reset(token)
+    return redo
+
+
+def _preload(batch: _Batch, runs: list[Run]) -> None:
+    wanted: dict[str, set[str]] = {}
+    for run in runs:
+        if run.record_type and run.record_id:
+            wanted.setdefault(run.record_type, set()).add(run.record_id)
+    for name, ids in wanted.items():
+        rt = automation.RECORD_TYPES.get(name)
+        if rt is None or rt.load_many is None:
+            continue
+        try:
+            with transaction.atomic():
+                found = rt.load_many(runs[0].tenant, sorted(ids))
+        except Exception:  # a malformed id, say: each run reads its record itself (and says why)
+            log.debug("reading %s records at once failed; each run reads its own", name, exc_info=True)
+            continue
+        batch.records.update(((name, record_id), values) for record_id, values in found.items())
+
+
 def _version(run: Run) -> dict:
     if run.version == run.workflow.version:
         return run.workflow.definition
@@ -388,7 +526,9 @@ def execute(run: Run) -> None:
     else:
         restricted = automation.is_restricted(run.tenant, contact_id)
     runner = _Runner(run, workflow, version, record, restricted=restricted, fresh=fresh)
-    if changed:
+    # In a batch everything commits together: the admission is written with the run's last update.
+    late = changed if _batch.get() is not None else {}
+    if changed and not late:
         # Admitted before any step acts (a resumed run is not filtered out by its own effects):
         # written with the first step's row, or at the end.
         runner.later(lambda: Run.objects.filter(pk=run.pk).update(**changed))
@@ -398,23 +538,23 @@ def execute(run: Run) -> None:
     except _Waiting as waiting:
         with _bookkeeping():
             Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-                status=RunStatus.WAITING, run_after=waiting.until, lease_until=None, claimed_by=None
+                status=RunStatus.WAITING, run_after=waiting.until, lease_until=None, claimed_by=None, **late
             )
         return
     except _Retry as retry:
         with _bookkeeping():
             Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-                status=RunStatus.QUEUED, run_after=retry.after, lease_until=None, claimed_by=None
+                status=RunStatus.QUEUED, run_after=retry.after, lease_until=None, claimed_by=None, **late
             )
         return
     except _Failed as failed:
-        _finish(run, RunStatus.FAILED, str(failed))
+        _finish(run, RunStatus.FAILED, str(failed), fields=late)
         return
     except Exception as exc:  # a bug in a step must fail the run visibly, never the worker
         log.exception("workflow run %s crashed", run.pk)
         with contextlib.suppress(Exception):
             runner.flush()
-        _finish(run, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        _finish(run, RunStatus.FAILED, f"{type(exc).__name__}: {exc}", fields=late)
         return
     runner.flush()
     status = (
@@ -425,23 +565,40 @@ def execute(run: Run) -> None:
         if status == RunStatus.SKIPPED
         else ""
     )
-    _finish(run, status, reason, steps=runner.position if runner.exact else None)
+    _finish(run, status, reason, steps=runner.position if runner.exact else None, fields=late)
 
 
-def _finish(run: Run, status: str, error: str = "", steps: int | None = None) -> None:
+def _write_batch_rows() -> None:
+    """Insert a batch's step rows now (before a query that must see them)."""
+    batch = _batch.get()
+    if batch is not None:
+        batch.write()
+
+
+def _finish(run: Run, status: str, error: str = "", steps: int | None = None, fields: dict | None = None) -> None:
     now = timezone.now()
+    if steps is None:
+        _write_batch_rows()
     count = StepRun.objects.filter(run=run).count() if steps is None else steps
-    with _bookkeeping():
-        Run.objects.filter(pk=run.pk).exclude(status__in=FINISHED).update(
-            status=status,
-            error=error[:4000],
-            finished_at=now,
-            lease_until=None,
-            claimed_by=None,
-            admitted=True if status == RunStatus.LOOP_PREVENTED else F("admitted"),
-            step_count=count,
-            started_at=Coalesce("started_at", now),
-        )
+    values = {"status": status, "error": error[:4000], "finished_at": now, "lease_until": None, "claimed_by": None,
+              "step_count": count, **(fields or {})}  # fmt: skip
+    if status == RunStatus.LOOP_PREVENTED:
+        values["admitted"] = True
+    # One plain statement (every run ends here; the ORM's update cost more than the database).
+    table, model_fields = Run._meta.db_table, {f.name: f for f in Run._meta.concrete_fields}
+    names = list(values)
+    sql = (
+        f"UPDATE {table} SET {', '.join(f'{model_fields[n].column} = %s' for n in names)}, "  # noqa: S608
+        f"started_at = COALESCE(started_at, %s) WHERE id = %s AND status NOT IN ({', '.join(['%s'] * len(FINISHED))})"
+    )
+    params = [model_fields[n].get_db_prep_save(values[n], connection) for n in names]
+    params += [
+        model_fields["started_at"].get_db_prep_save(now, connection),
+        model_fields["id"].get_db_prep_save(run.pk, connection),
+        *(str(status_) for status_ in FINISHED),
+    ]
+    with _bookkeeping(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
     if status == RunStatus.FAILED:
         from octopushx.studio import services
 
@@ -484,10 +641,18 @@ class _Runner:
     def _unit(self) -> Iterator[None]:
         """A step's transaction, the pending bookkeeping written first; rolled back, it stays pending."""
         saved = list(self.pending)
+        batch = _batch.get()
         try:
-            with transaction.atomic():
+            # In a batch a step has no savepoint of its own (two statements saved per step): a step
+            # that fails there undoes its whole run, which is then run alone, step by step.
+            with transaction.atomic(savepoint=batch is None):
                 self.flush()
                 yield
+        except Exception as exc:
+            if batch is not None:
+                raise _RunAlone from exc
+            self.pending = saved + self.pending
+            raise
         except BaseException:
             self.pending = saved + self.pending
             raise
@@ -676,8 +841,21 @@ class _Runner:
             raise _AlreadyDone from None
 
     def _insert(self, step: dict, key: str, status: str, input_: dict, started, savepoint=True, **fields) -> StepRun:
-        """The step's row, new (``IntegrityError`` when its key exists: another worker has it)."""
+        """The step's row, new (``IntegrityError`` when its key exists: another worker has it).
+
+        In a batch the row is inserted with the batch's other rows before it commits; a key that
+        exists then undoes the whole batch, and its runs are run again one by one.
+        """
         self.position += 1
+        batch = _batch.get()
+        if batch is not None:
+            row = StepRun(
+                id=uuid.uuid4(), tenant_id=self.run.tenant_id, run=self.run, step_id=step["id"], type=step["type"],
+                position=self.position, key=key, status=status, attempts=1, input=_json(input_), started_at=started,
+                **fields,
+            )  # fmt: skip
+            batch.rows.append(row)
+            return row
         try:
             with transaction.atomic(savepoint=savepoint):
                 return StepRun.objects.create(
@@ -792,6 +970,7 @@ class _Runner:
 
     def _fail(self, step: dict, params: dict, exc: StepFailed, row: StepRun | None = None) -> None:
         self.flush()
+        _write_batch_rows()
         key = f"{self.run.pk}:{step['id']}"
         now = timezone.now()
         if row is None:
@@ -818,6 +997,7 @@ class _Runner:
         raise _Failed(f"Step {step['id']} · {definition.step_label(step['type'])} failed{tries}: {exc}")
 
     def _sequence(self, step_id: str) -> int:
+        _write_batch_rows()  # the batch's earlier runs count
         return StepRun.objects.filter(
             run__workflow_id=self.workflow.pk, step_id=step_id, status=StepStatus.SUCCEEDED
         ).count()

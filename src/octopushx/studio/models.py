@@ -119,6 +119,9 @@ class Run(TenantModel):
     run_after = models.DateTimeField(default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True)
     claimed_by = models.UUIDField(null=True, blank=True)
+    # The claim that took it: a worker takes a few runs of one organisation at once and runs them
+    # one after the other, so the organisation's concurrency cap counts claims, not rows.
+    claim = models.UUIDField(null=True, blank=True)
     claims = models.PositiveIntegerField(default=0, help_text="Times its worker stopped during it")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

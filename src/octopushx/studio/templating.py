@@ -9,6 +9,7 @@ value can never break out of its string).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
@@ -36,12 +37,18 @@ def is_template(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value or "{#" in value)
 
 
+@lru_cache(maxsize=1024)
+def _compiled(source: str, html: bool):
+    # A workflow's few templates are rendered for every run: compile each once (a compiled
+    # template renders from any thread).
+    return (_HTML if html else _TEXT).from_string(source)
+
+
 def render(source: str, variables: dict, *, html: bool = False) -> str:
     if not is_template(source):
         return source
-    env = _HTML if html else _TEXT
     try:
-        out = env.from_string(source).render(variables)
+        out = _compiled(source, html).render(variables)
     except UndefinedError as exc:
         raise TemplateProblem(f"Unknown variable: {_undefined_name(exc)}") from exc
     except TemplateSyntaxError as exc:
@@ -79,6 +86,11 @@ def referenced_paths(source: str) -> list[str]:
     on a syntax error. Paths through a subscript with a variable stop before it."""
     if not is_template(source):
         return []
+    return list(_referenced_paths(source))
+
+
+@lru_cache(maxsize=1024)
+def _referenced_paths(source: str) -> tuple[str, ...]:
     try:
         tree = _TEXT.parse(source)
     except TemplateSyntaxError as exc:
@@ -112,7 +124,7 @@ def referenced_paths(source: str) -> list[str]:
         if path.split(".", 1)[0] in local_names:
             continue
         paths.append(path)
-    return list(dict.fromkeys(paths))
+    return tuple(dict.fromkeys(paths))
 
 
 def paths_in(value: Any) -> list[str]:

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from octopushx.core import automation, entitlements, events, jobs
+from octopushx.core import automation, entitlements, events, jobs, memo
 from octopushx.studio import definition, engine, remote
 from octopushx.studio.models import Run, Workflow, WorkflowTrigger
 
@@ -36,10 +36,14 @@ def on_events(tenant, batch: list[events.Event]) -> None:
     names = {event.name for event in batch if event.name in automation.TRIGGERS}
     if not names:
         return  # no workflow can start on these events (invoices, alerts, …): not even a query
-    listening = list(
-        WorkflowTrigger.objects.filter(
-            tenant=tenant, kind="event", event__in=names, workflow__enabled=True
-        ).values_list("workflow_id", "event", "workflow__version", "workflow__definition")
+    # Workflow runs executed together in one transaction read who listens once for all of them.
+    listening = memo.remember(
+        ("studio.listening", tenant.pk, frozenset(names)),
+        lambda: list(
+            WorkflowTrigger.objects.filter(
+                tenant=tenant, kind="event", event__in=names, workflow__enabled=True
+            ).values_list("workflow_id", "event", "workflow__version", "workflow__definition")
+        ),
     )
     if not listening:
         return

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from octopushx.core import memo
 from octopushx.core import text as text_rule
 from octopushx.core.context import Actor
 from octopushx.crm import fields as rules
@@ -56,14 +57,26 @@ def _choice(data: dict, name: str, choices, errors: dict) -> str:
     return value
 
 
+def member_row(tenant, user_id) -> Membership | None:
+    """The membership (with its user) of ``user_id`` in ``tenant``; read once per batch (core.memo)."""
+    uid = _uuid_or_none(user_id)
+    if uid is None:
+        return None
+    return memo.remember(
+        ("crm.member", tenant.pk, uid),
+        lambda: Membership.objects.filter(tenant=tenant, user_id=uid).select_related("user").first(),
+    )
+
+
+def row_key(model, tenant, pk) -> tuple:
+    """The ``core.memo`` key of a tenant's row (a workflow batch keeps the records it read)."""
+    return ("crm.row", model._meta.label, tenant.pk, pk)
+
+
 def _owner(tenant, value, errors: dict, field: str = "owner_id"):
     if value in (None, ""):
         return None
-    membership = (
-        Membership.objects.filter(tenant=tenant, user_id=_uuid_or_none(value)).select_related("user").first()
-        if _uuid_or_none(value)
-        else None
-    )
+    membership = member_row(tenant, value)
     if membership is None:
         errors[field] = ["No member of this organisation with that id"]
         return None
@@ -93,7 +106,9 @@ def _ref(model, tenant, actor: Actor, value, field: str, errors: dict):
     qs = model.objects.for_tenant(tenant)
     if actor is not None and actor.user is not None:
         qs = visible(model, tenant, membership_of(tenant, actor))
-    row = qs.filter(pk=pk).first() if pk else None
+        row = qs.filter(pk=pk).first() if pk else None
+    else:  # no member's view to apply (a workflow, the system): a batch reads the row once
+        row = memo.remember(row_key(model, tenant, pk), lambda: qs.filter(pk=pk).first()) if pk else None
     if row is None:
         errors[field] = [f"No {model._meta.verbose_name} with that id"]
     return row
@@ -117,7 +132,7 @@ def _tags(tenant, names, errors: dict) -> list[Tag] | None:
     return get_or_create_tags(tenant, cleaned)
 
 
-def get_or_create_tags(tenant, names: list[str]) -> list[Tag]:
+def _existing_tags(tenant, names: list[str]) -> dict[str, Tag]:
     existing = {t.name.lower(): t for t in Tag.objects.for_tenant(tenant).filter(name__in=names)}
     missing = [n for n in names if n.lower() not in existing]
     if missing:  # the same tag in another case ("VIP" for "vip") is the same tag
@@ -125,12 +140,19 @@ def get_or_create_tags(tenant, names: list[str]) -> list[Tag]:
         for t in Tag.objects.for_tenant(tenant).exclude(name__in=names):
             if t.name.lower() in wanted:
                 existing[t.name.lower()] = t
+    return existing
+
+
+def get_or_create_tags(tenant, names: list[str]) -> list[Tag]:
+    key = ("crm.tags", tenant.pk, tuple(names))
+    existing = dict(memo.remember(key, lambda: _existing_tags(tenant, names)))
     result = []
     for name in names:
         tag = existing.get(name.lower())
         if tag is None:
             tag = Tag.objects.create(tenant=tenant, name=name)
             existing[name.lower()] = tag
+            memo.forget(key)  # read again next time (a tag created here is undone if its step is)
         result.append(tag)
     return result
 
