@@ -136,11 +136,13 @@ def populate(contacts: int, seed: int = 7) -> Tenant:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from octopushx.core import maintenance
     from octopushx.core.context import Actor
     from octopushx.crm.imports import COMPANY_DEFAULTS, CONTACT_DEFAULTS
     from octopushx.crm.models import Company, Contact, ContactEmail, ContactPhone, CustomField, Tag
     from octopushx.tenancy import services as tenancy
 
+    maintenance.large_page_cache()  # as an import does: random-key inserts into growing SQLite indexes
     actor = Actor.system("bench")
     tenant = tenancy.create_organization(actor, name="Big Ltd")
     loaded = _members(tenant, actor)
@@ -249,8 +251,6 @@ def populate(contacts: int, seed: int = 7) -> Tenant:
         if done % 100_000 == 0 or done == contacts:
             print(f"  {done:,} contacts, {time.perf_counter() - started:.0f} s", flush=True)
     # Statistics as the application keeps them (at start, hourly and after an import), sampled.
-    from octopushx.core import maintenance
-
     maintenance.refresh_statistics()
     print(f"loaded {contacts:,} contacts in {time.perf_counter() - started:.1f} s", flush=True)
     return loaded
