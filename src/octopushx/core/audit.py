@@ -144,10 +144,7 @@ def record(
         if known is None or not _advance(tenant, known, entry):
             # The head this process last wrote moved on (another process, a rolled-back write):
             # read it, locked, and link to it.
-            head = AuditHead.objects.select_for_update().filter(tenant=tenant).first()
-            if head is None:
-                AuditHead.objects.get_or_create(tenant=tenant)
-                head = AuditHead.objects.select_for_update().get(tenant=tenant)
+            head = _locked_head(tenant)
             _link(entry, head.seq, head.hash)
             head.seq, head.hash = entry.seq, entry.hash
             head.save(update_fields=["seq", "hash"])
@@ -212,10 +209,7 @@ def write_deferred() -> int:
             entries = [entry for _, entry, _, _ in group]
             known = _heads.get(key)
             if known is None or not _advance_many(tenant, known, entries):
-                head = AuditHead.objects.select_for_update().filter(tenant=tenant).first()
-                if head is None:
-                    AuditHead.objects.get_or_create(tenant=tenant)
-                    head = AuditHead.objects.select_for_update().get(tenant=tenant)
+                head = _locked_head(tenant)
                 _chain(entries, head.seq, head.hash)
                 head.seq, head.hash = entries[-1].seq, entries[-1].hash
                 head.save(update_fields=["seq", "hash"])
@@ -225,6 +219,15 @@ def write_deferred() -> int:
             )
             _heads[key] = (entries[-1].seq, entries[-1].hash)
     return len(items)
+
+
+def _locked_head(tenant) -> AuditHead:
+    """The tenant's chain head, read for update (made on the tenant's first entry)."""
+    head = AuditHead.objects.select_for_update().filter(tenant=tenant).first()
+    if head is None:
+        AuditHead.objects.get_or_create(tenant=tenant)
+        head = AuditHead.objects.select_for_update().get(tenant=tenant)
+    return head
 
 
 def _chain(entries: list[AuditEntry], seq: int, prev_hash: str) -> None:

@@ -29,6 +29,7 @@ from octopushx.core.context import Actor
 from octopushx.core.models import Blob, TenantKey
 from octopushx.shield.offboarding.models import Termination, TerminationState
 from octopushx.shield.offboarding.tables import tenant_tables
+from octopushx.shield.suspension.services import record_both  # its parent's trail outlives it
 from octopushx.tenancy import suspension
 from octopushx.tenancy.models import Membership, Organization, OrgKind
 from octopushx.tenancy.roles import Role
@@ -70,13 +71,6 @@ def _check(actor: Actor, org: Organization) -> None:
         raise PermissionDenied("Only an owner of the organisation or platform staff can do this")
 
 
-def _record_both(org: Organization, actor: Actor, action: str, changes: dict) -> None:
-    """The organisation's own trail, and its parent's, which outlives it."""
-    audit.record(org, actor, action, obj=org, changes=changes)
-    if org.parent_id:
-        audit.record(org.parent, actor, action, obj=org, changes=changes)
-
-
 # --- export ---------------------------------------------------------------------------------
 
 
@@ -86,7 +80,7 @@ def start_export(org: Organization, actor: Actor) -> None:
     if org.deleted_at is not None:
         raise ValidationError({"organization": ["The organisation is deleted"]})
     with transaction.atomic():
-        _record_both(org, actor, "organization.exported", {"export": [None, "whole organisation (ZIP)"]})
+        record_both(org, actor, "organization.exported", {"export": [None, "whole organisation (ZIP)"]})
 
 
 # --- notice ---------------------------------------------------------------------------------
@@ -172,7 +166,7 @@ def request_termination(
         org.suspension_reason = SUSPENSION_REASON
         org.suspension_note = f"Termination takes effect on {due:%d %b %Y}"
         org.save(update_fields=["suspended_at", "suspension_reason", "suspension_note"])
-    _record_both(
+    record_both(
         org,
         actor,
         "organization.termination_scheduled",
@@ -214,7 +208,7 @@ def cancel_termination(org: Organization, actor: Actor) -> Termination:
         org.suspension_note = ""
         org.save(update_fields=["suspended_at", "suspension_reason", "suspension_note"])
         released = release_paused_jobs(org)
-    _record_both(
+    record_both(
         org,
         actor,
         "organization.termination_cancelled",

@@ -46,7 +46,7 @@ def _check_actor(actor: Actor, org: Organization) -> None:
         raise PermissionDenied("You cannot suspend or reinstate this organisation")
 
 
-def _record_both(org: Organization, actor: Actor, action: str, changes: dict) -> None:
+def record_both(org: Organization, actor: Actor, action: str, changes: dict) -> None:
     """The tenant's own trail and its parent's both show the decision."""
     audit.record(org, actor, action, obj=org, changes=changes)
     if org.parent_id:
@@ -75,7 +75,7 @@ def suspend_tenant(org: Organization, actor: Actor, *, reason: str, note: str = 
     org.suspension_reason = reason
     org.suspension_note = note
     org.save(update_fields=["suspended_at", "suspension_reason", "suspension_note"])
-    _record_both(
+    record_both(
         org,
         actor,
         "organization.suspended",
@@ -101,7 +101,7 @@ def reinstate_tenant(org: Organization, actor: Actor, *, note: str = "") -> Orga
     org.suspension_note = ""
     org.save(update_fields=["suspended_at", "suspension_reason", "suspension_note"])
     released = release_paused_jobs(org)
-    _record_both(
+    record_both(
         org,
         actor,
         "organization.reinstated",
