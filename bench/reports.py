@@ -420,6 +420,7 @@ def main() -> int:
         loaded = populate(connection.vendor, args.scale)
     elif not Deal.objects.for_tenant(loaded.tenant).exists():  # an earlier run stopped after the contacts
         loaded = populate(connection.vendor, args.scale, loaded)
+    connection.close()  # measured on a connection as a server thread has one: the default page cache
     tenant = loaded.tenant
     tenant.refresh_from_db()
     period = dashboards.resolve_period(tenant, args.period)

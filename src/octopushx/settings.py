@@ -152,7 +152,8 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database address: {exc}")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Writers of this process queue for SQLite's write lock in the process (core/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "octopushx.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on the
         # busy timeout instead of failing with "database is locked" on lock upgrade.

@@ -46,9 +46,22 @@ def test_event_starts_a_run_that_does_each_step_once(org, studio_settings):
 def test_trigger_conditions_filter_before_a_run_exists(org, studio_settings):
     workflow = make_workflow(org, VIP)
     make_contact(org, first_name="Plain")
-    run_all()
-    assert not services.runs_for(org, workflow).exists()
+    # Decided in the emitter's transaction: no run row, not even one a worker would delete.
     assert not Run.objects.filter(workflow=workflow).exists()
+    make_contact(org, first_name="Grace", tags=["vip"])
+    assert Run.objects.filter(workflow=workflow).count() == 1
+    run_all()
+    assert [run.record_label for run in services.runs_for(org, workflow)] == ["Grace Lovelace"]
+
+
+def test_trigger_conditions_are_checked_again_when_the_run_starts(org, studio_settings):
+    workflow = make_workflow(org, VIP)
+    contact = make_contact(org, first_name="Grace", tags=["vip"])
+    assert Run.objects.filter(workflow=workflow).count() == 1
+    crm.update_contact(org, Actor.system("test"), contact, {"tags": []})  # no longer VIP before a worker came
+    run_all()
+    assert not Run.objects.filter(workflow=workflow).exists()
+    assert not Task.objects.filter(tenant=org, contact=contact).exists()
 
 
 def test_replay_after_a_crash_does_not_repeat_a_committed_step(org, studio_settings):

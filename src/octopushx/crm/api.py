@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
@@ -32,7 +33,7 @@ from octopushx.crm.models import (
     Task,
     TaskStatus,
 )
-from octopushx.crm.visibility import crm_settings, get_visible, visible
+from octopushx.crm.visibility import crm_settings, get_visible, is_visible, visible
 from octopushx.tenancy.roles import Perm, has_perm
 
 router = Router(tags=["crm"])
@@ -66,7 +67,12 @@ def _listing(object_type: str, queryset):
 
 
 def _contact_answer(request, contact: Contact, created: bool) -> Contact:
-    contact = contacts_qs(request).get(pk=contact.pk)
+    """The contact just written (its emails, phones and tags as the write left them), if the member
+    may still see it (an owner given away to another team hides it)."""
+    if not is_visible(contact, request.membership):
+        raise Http404("No contact with that id")
+    contact._prefetched_objects_cache = getattr(contact, "written_relations", {})  # current: written just now
+    prefetch_related_objects([contact], "emails", "phones", "tags")  # reads only what the write did not keep
     if created:
         from octopushx.crm import dedupe
 

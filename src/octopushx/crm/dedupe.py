@@ -51,17 +51,17 @@ def candidates(contact: Contact, qs) -> list[tuple[Contact, str]]:
     """Likely duplicates of one contact (used on create), with the reason, among ``qs``: the
     contacts the member sees (there is no tenant-wide default, so a suggestion never names a
     contact the member may not see)."""
-    tenant = contact.tenant
+    tenant_id = contact.tenant_id
     qs = qs.exclude(pk=contact.pk)
     found: dict = {}
-    emails = list(contact.emails.values_list("email", flat=True))
+    emails = [e.email for e in contact.emails.all()]
     if emails:
-        ids = ContactEmail.objects.filter(tenant=tenant, email__in=emails).values("contact_id")
+        ids = ContactEmail.objects.filter(tenant_id=tenant_id, email__in=emails).values("contact_id")
         for other in qs.filter(pk__in=ids)[:20]:
             found.setdefault(other.pk, (other, "same email"))
-    phones = list(contact.phones.values_list("number", flat=True))
+    phones = [p.number for p in contact.phones.all()]
     if phones:
-        ids = ContactPhone.objects.filter(tenant=tenant, number__in=phones).values("contact_id")
+        ids = ContactPhone.objects.filter(tenant_id=tenant_id, number__in=phones).values("contact_id")
         for other in qs.filter(pk__in=ids)[:20]:
             found.setdefault(other.pk, (other, "same phone"))
     if contact.company_id and _name(contact):

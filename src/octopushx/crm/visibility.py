@@ -62,6 +62,12 @@ def restrict(qs: QuerySet, membership: Membership | None, *owner_fields: str) ->
     return qs.filter(condition)
 
 
+def is_visible(row, membership: Membership | None) -> bool:
+    """Whether the member sees this contact, company or deal (the rule of ``restrict``, on a row in hand)."""
+    owners = visible_owner_ids(membership)
+    return owners is None or row.owner_id in owners
+
+
 def _on_owned_records(tenant_id, owners: list) -> Q:
     """Rows attached to a contact, company or deal that one of ``owners`` owns.
 

@@ -1,25 +1,27 @@
 """How runs begin: bus events, schedules, inbound webhooks and manual starts.
 
 Bus events are matched in the emitter's transaction (``events.listen``): one indexed query for
-the enabled workflows listening to the event, one insert per matching workflow, both committed
-with the change itself. Trigger conditions and the re-enrolment rule are checked by the worker
-that picks the run up, before it starts (a run they filter out leaves no history), so the
-request that emitted pays almost nothing. Events are deduplicated by their id.
+the enabled workflows listening to the event, then the trigger's watched fields and conditions
+against the record as the change left it (read once for all such workflows), and one insert per
+run that passes, committed with the change itself. A filtered event creates no run, queues no
+work and leaves no history. The worker checks the conditions again when it starts the run (the
+record may have changed meanwhile), and the re-enrolment rule. Events are deduplicated by their id.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import uuid
 from datetime import UTC, datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from octopushx.core import automation, entitlements, events, jobs, memo
-from octopushx.studio import definition, engine, remote
+from octopushx.studio import conditions, definition, engine, remote
 from octopushx.studio.models import Run, Workflow, WorkflowTrigger
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ def on_events(tenant, batch: list[events.Event]) -> None:
         lambda: list(
             WorkflowTrigger.objects.filter(
                 tenant=tenant, kind="event", event__in=names, workflow__enabled=True
-            ).values_list("workflow_id", "event", "workflow__version", "workflow__definition")
+            ).values_list("workflow_id", "event", "workflow__version", "workflow__definition", "workflow__name")
         ),
     )
     if not listening:
@@ -50,35 +52,88 @@ def on_events(tenant, batch: list[events.Event]) -> None:
     if not entitlements.allows(tenant, "studio"):
         log.info("studio: %s events not run for %s: Studio is not in its plan", len(batch), tenant.pk)
         return
+    records = _records_for_conditions(tenant, batch, listening)
     rows = []
     for event in batch:
         found = automation.TRIGGERS.get(event.name)
         if found is None:
             continue
-        for workflow_id, name, version, body in listening:
+        for workflow_id, name, version, body, workflow_name in listening:
             if name != event.name:
                 continue
-            watch = body.get("trigger", {}).get("watch")
+            trigger = body.get("trigger", {})
+            watch = trigger.get("watch")
             if watch and not set(watch) & set(event.payload.get("fields") or []):
                 continue  # none of the watched fields changed
             cause = event.payload.get("cause") or {}
-            rows.append(
-                _new_run(
-                    workflow_id,
-                    tenant.pk,
-                    version,
-                    trigger={"type": "event", "event": event.name, "event_id": event.id, "at": event.at,
-                             "payload": {k: v for k, v in event.payload.items() if k != "cause"}},
-                    dedupe_key=f"event:{event.id}",
-                    record_type=found.record_type,
-                    record_id=str(event.payload.get(found.id_key) or ""),
-                    depth=int(cause.get("depth", -1)) + 1 if cause else 0,
-                    cause_run=cause.get("run_id"),
-                )
+            run = _new_run(
+                workflow_id,
+                tenant.pk,
+                version,
+                trigger={"type": "event", "event": event.name, "event_id": event.id, "at": event.at,
+                         "payload": {k: v for k, v in event.payload.items() if k != "cause"}},
+                dedupe_key=f"event:{event.id}",
+                record_type=found.record_type,
+                record_id=str(event.payload.get(found.id_key) or ""),
+                depth=int(cause.get("depth", -1)) + 1 if cause else 0,
+                cause_run=cause.get("run_id"),
             )  # fmt: skip
+            if trigger.get("conditions") and not _passes(run, tenant, workflow_name, body, records):
+                continue
+            rows.append(run)
     if rows:
         Run.objects.bulk_create(rows, batch_size=500)
         engine.kick()
+
+
+def _records_for_conditions(tenant, batch: list[events.Event], listening: list) -> dict[tuple[str, str], dict]:
+    """The records the trigger conditions of ``listening`` need, read at once: {(type, id): variables}."""
+    conditional = {
+        event for _id, event, _version, body, _name in listening if body.get("trigger", {}).get("conditions")
+    }
+    wanted: dict[str, set[str]] = {}
+    for event in batch:
+        found = automation.TRIGGERS.get(event.name) if event.name in conditional else None
+        if found is not None and event.payload.get(found.id_key):
+            wanted.setdefault(found.record_type, set()).add(str(event.payload[found.id_key]))
+    records: dict[tuple[str, str], dict] = {}
+    for record_type, ids in wanted.items():
+        rt = automation.RECORD_TYPES.get(record_type)
+        if rt is None:
+            continue
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            # In a savepoint: a malformed id must not break the emitter's transaction.
+            guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+            try:
+                with guard:
+                    found_records = (
+                        rt.load_many(tenant, chunk)
+                        if rt.load_many
+                        else {record_id: rt.load(tenant, record_id) for record_id in chunk}
+                    )
+            except Exception:  # the worker reads the record itself and says why it cannot
+                log.debug("studio: reading %s records for trigger conditions failed", record_type, exc_info=True)
+                continue
+            records.update(((record_type, record_id), values) for record_id, values in found_records.items() if values)
+    return records
+
+
+def _passes(run: Run, tenant, workflow_name: str, body: dict, records: dict) -> bool:
+    """Whether the trigger's conditions hold for the record as the change left it. When they cannot
+    be told here (the record could not be read), the run is created and the worker decides."""
+    record = records.get((run.record_type, run.record_id))
+    if run.record_type and record is None:
+        return True
+    run.tenant = tenant
+    holder = Workflow(id=run.workflow_id, tenant_id=tenant.pk, name=workflow_name)
+    try:
+        variables = engine.base_variables(run, holder, body, record)
+        return conditions.evaluate(body["trigger"]["conditions"], variables, engine.changes_of(run))
+    except Exception:
+        log.debug("studio: trigger conditions of workflow %s not decided at the event", run.workflow_id, exc_info=True)
+        return True
 
 
 # --- schedules -------------------------------------------------------------------------------

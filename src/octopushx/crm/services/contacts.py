@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from octopushx.core import audit, events, memo
@@ -200,10 +201,32 @@ def clean_contact(tenant, actor: Actor, data: dict, contact: Contact | None = No
     return {"values": values, "emails": emails, "phones": phones, "tags": tags}
 
 
-def _write_points(tenant, contact: Contact, emails: list[dict] | None, phones: list[dict] | None) -> None:
+def _known(contact: Contact, name: str, rows) -> None:
+    """Remember ``rows`` as the contact's ``name`` relation (as ``prefetch_related`` would), so that
+    the audit snapshot and the API answer that follow a write do not read back what it just wrote."""
+    cache = contact.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache.pop(name, None)
+    qs = getattr(contact, name).get_queryset()
+    qs._result_cache = list(rows)
+    qs._prefetch_done = True
+    cache[name] = qs
+
+
+def _hand_over(contact: Contact) -> Contact:
+    """Move the relations kept by ``_known`` aside once the write is done, as ``written_relations``:
+    a caller that reads ``contact.tags.all()`` later reads the database, not a cache from before its
+    own changes, while the API answer (``crm.api``) can use what it knows is current."""
+    contact.written_relations = contact.__dict__.pop("_prefetched_objects_cache", {})
+    return contact
+
+
+def _write_points(
+    tenant, contact: Contact, emails: list[dict] | None, phones: list[dict] | None, new: bool = False
+) -> None:
     if emails is not None:
-        contact.emails.all().delete()
-        ContactEmail.objects.bulk_create(
+        if not new:
+            ContactEmail.objects.filter(contact=contact).delete()
+        written = ContactEmail.objects.bulk_create(
             [
                 ContactEmail(
                     tenant=tenant, contact=contact, email=e["value"], label=e["label"], is_primary=e["primary"]
@@ -211,10 +234,12 @@ def _write_points(tenant, contact: Contact, emails: list[dict] | None, phones: l
                 for e in emails
             ]
         )
+        _known(contact, "emails", sorted(written, key=lambda e: not e.is_primary))  # the model's order
         contact.email = emails[0]["value"] if emails else ""
     if phones is not None:
-        contact.phones.all().delete()
-        ContactPhone.objects.bulk_create(
+        if not new:
+            ContactPhone.objects.filter(contact=contact).delete()
+        written = ContactPhone.objects.bulk_create(
             [
                 ContactPhone(
                     tenant=tenant, contact=contact, number=p["value"], label=p["label"], is_primary=p["primary"]
@@ -222,7 +247,15 @@ def _write_points(tenant, contact: Contact, emails: list[dict] | None, phones: l
                 for p in phones
             ]
         )
+        _known(contact, "phones", sorted(written, key=lambda p: not p.is_primary))
         contact.phone = phones[0]["value"] if phones else ""
+
+
+def _set_tags(contact: Contact, tags: list | None, new: bool = False) -> None:
+    if tags is not None:
+        if tags or not new:
+            contact.tags.set(tags)
+        _known(contact, "tags", sorted(tags, key=lambda tag: tag.name))
 
 
 def create_contact(tenant, actor: Actor, data: dict) -> Contact:
@@ -231,18 +264,18 @@ def create_contact(tenant, actor: Actor, data: dict) -> Contact:
     with transaction.atomic():
         contact = Contact(tenant=tenant, **cleaned["values"])
         contact.save()
-        _write_points(tenant, contact, cleaned["emails"], cleaned["phones"])
+        _write_points(tenant, contact, cleaned["emails"] or [], cleaned["phones"] or [], new=True)
         contact.save(update_fields=["email", "phone"])
-        if cleaned["tags"]:
-            contact.tags.set(cleaned["tags"])
+        _set_tags(contact, cleaned["tags"] or [], new=True)
         audit.record(tenant, actor, "contact.created", obj=contact, changes=audit.diff({}, contact_snapshot(contact)))
         # ``restricted`` lets workflows and webhooks honour a restriction of processing.
         events.emit(tenant, "contact.created", {"contact_id": str(contact.pk), "restricted": contact.restricted})
-    return contact
+    return _hand_over(contact)
 
 
 def update_contact(tenant, actor: Actor, contact: Contact, data: dict) -> Contact:
     """Partial update: only the keys present in ``data`` change."""
+    prefetch_related_objects([contact], "emails", "phones", "tags")  # read once, kept up to date below
     cleaned = clean_contact(tenant, actor, data, contact)
     old = contact_snapshot(contact)
     with transaction.atomic():
@@ -250,8 +283,7 @@ def update_contact(tenant, actor: Actor, contact: Contact, data: dict) -> Contac
             setattr(contact, name, value)
         _write_points(tenant, contact, cleaned["emails"], cleaned["phones"])
         contact.save()
-        if cleaned["tags"] is not None:
-            contact.tags.set(cleaned["tags"])
+        _set_tags(contact, cleaned["tags"])
         changes = audit.diff(old, contact_snapshot(contact))
         if changes:
             audit.record(tenant, actor, "contact.updated", obj=contact, changes=changes)
@@ -260,7 +292,7 @@ def update_contact(tenant, actor: Actor, contact: Contact, data: dict) -> Contac
                 "contact.updated",
                 {"contact_id": str(contact.pk), "fields": sorted(changes), "restricted": contact.restricted},
             )
-    return contact
+    return _hand_over(contact)
 
 
 def change_tags(tenant, actor: Actor, contact_id, *, add=(), remove=()) -> tuple[list[str], bool]:
