@@ -39,6 +39,8 @@ class BearerToken(HttpBearer):
         membership = Membership.objects.filter(tenant=api_token.tenant, user=api_token.user).first()
         if membership is None:
             return None
+        membership.tenant, membership.user = api_token.tenant, api_token.user  # read with the token already
+        membership.request_memo = {}  # loaded for this request: what it may see is worked out once
         request.user = api_token.user
         request.tenant = api_token.tenant
         request.membership = membership

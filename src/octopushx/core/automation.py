@@ -43,6 +43,8 @@ class RecordType:
     search: Callable[[Any, str, int], list[tuple[str, str]]] | None = None
     # (tenant, ids) -> {id: variables} for the records found: many records read at once (optional)
     load_many: Callable[[Any, list[str]], dict[str, dict]] | None = None
+    # (record as an event's emitter holds it) -> variables, without reading it again (optional)
+    values_of: Callable[[Any], dict] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import contextlib
 import contextvars
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +30,13 @@ class Event:
     tenant_id: str
     payload: dict[str, Any]
     at: str
+    # The record the event is about as the emitter holds it, for listeners in the emitter's
+    # transaction (Studio's trigger conditions read it without a query). Never delivered or stored.
+    subject: Any = field(default=None, compare=False, repr=False)
+
+    def data(self) -> dict[str, Any]:
+        """The event as delivered to subscribers and stored in their jobs."""
+        return {"id": self.id, "name": self.name, "tenant_id": self.tenant_id, "payload": self.payload, "at": self.at}
 
 
 Subscriber = Callable[[Event], None]
@@ -93,14 +100,16 @@ def _dedupe_key(event_id: str, subscriber: str) -> str:
     return f"event:{event_id}:{subscriber}"[:200]
 
 
-def emit(tenant, name: str, payload: dict[str, Any] | None = None) -> Event:
-    """Publish an event; one delivery job per matching subscriber, committed with the caller."""
+def emit(tenant, name: str, payload: dict[str, Any] | None = None, subject: Any = None) -> Event:
+    """Publish an event; one delivery job per matching subscriber, committed with the caller.
+    ``subject``: the record the event is about, as just written (see ``Event.subject``)."""
     event = Event(
         id=uuid.uuid4().hex,
         name=name,
         tenant_id=str(tenant.pk),
         payload=_with_cause(payload),
         at=timezone.now().isoformat(),
+        subject=subject,
     )
     for listener in LISTENERS:
         listener(tenant, [event])
@@ -109,7 +118,7 @@ def emit(tenant, name: str, payload: dict[str, Any] | None = None) -> Event:
             jobs.submit(
                 "event.deliver",
                 tenant=tenant,
-                payload={"subscriber": subscriber, "event": event.__dict__},
+                payload={"subscriber": subscriber, "event": event.data()},
                 dedupe_key=_dedupe_key(event.id, subscriber),
             )
     return event
@@ -143,7 +152,7 @@ def emit_many(tenant, events: Iterable[tuple[str, dict[str, Any]]]) -> int:
             subscribers = listeners[name] = [s for s, (pattern, _fn) in SUBSCRIBERS.items() if matches(pattern, name)]
         if not subscribers:
             continue
-        event = built_event.__dict__
+        event = built_event.data()
         rows.extend(
             {
                 **base,

@@ -119,6 +119,7 @@ record_type(
         },
         load=_load_contact,
         load_many=_load_contacts,
+        values_of=contact_values,
         sample={
             "id": "00000000-0000-0000-0000-000000000001",
             "first_name": "Ada",

@@ -15,6 +15,17 @@ from octopushx.tenancy.models import Membership
 from octopushx.tenancy.roles import Role, Scope, scope_of
 
 
+def _for_request(membership: Membership | None, key: str, compute):
+    """``compute()``, once per request for a membership loaded for one request (it carries a
+    ``request_memo`` dict, set by the page and API authentication); every time otherwise."""
+    memo = getattr(membership, "request_memo", None)
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def crm_settings(tenant) -> CrmSettings:
     found = CrmSettings.objects.for_tenant(tenant).first()
     if found is None:
@@ -25,6 +36,10 @@ def crm_settings(tenant) -> CrmSettings:
 def effective_scope(membership: Membership | None) -> Scope:
     if membership is None:
         return Scope.OWN
+    return _for_request(membership, "crm.scope", lambda: _effective_scope(membership))
+
+
+def _effective_scope(membership: Membership) -> Scope:
     scope = scope_of(membership.role)
     if membership.role == Role.AGENT:
         opened = crm_settings(membership.tenant).agent_visibility
@@ -37,6 +52,10 @@ def effective_scope(membership: Membership | None) -> Scope:
 
 def visible_owner_ids(membership: Membership | None) -> list | None:
     """User ids whose records the member sees, or ``None`` for everything."""
+    return _for_request(membership, "crm.owners", lambda: _visible_owner_ids(membership))
+
+
+def _visible_owner_ids(membership: Membership | None) -> list | None:
     scope = effective_scope(membership)
     if scope == Scope.ALL:
         return None
@@ -60,6 +79,9 @@ def restrict(qs: QuerySet, membership: Membership | None, *owner_fields: str) ->
     for field in owner_fields or ("owner",):
         condition |= Q(**{f"{field}__in": owners})
     return qs.filter(condition)
+
+
+OWNED = (Company, Contact, Deal)  # seen by their owner (``restrict``); notes and tasks by what they are on
 
 
 def is_visible(row, membership: Membership | None) -> bool:
@@ -114,6 +136,9 @@ def visible(model, tenant, membership: Membership | None) -> QuerySet:
 def get_visible(model, tenant, membership: Membership | None, pk):
     """One row the member may see; 404 otherwise (same answer as another tenant's id)."""
     row = model.objects.get_for_tenant(tenant, pk)
-    if not visible(model, tenant, membership).filter(pk=row.pk).exists():
+    seen = (
+        is_visible(row, membership) if model in OWNED else visible(model, tenant, membership).filter(pk=row.pk).exists()
+    )
+    if not seen:
         raise Http404(f"No {model._meta.verbose_name} with that id")
     return row

@@ -92,11 +92,17 @@ def _records_for_conditions(tenant, batch: list[events.Event], listening: list) 
         event for _id, event, _version, body, _name in listening if body.get("trigger", {}).get("conditions")
     }
     wanted: dict[str, set[str]] = {}
+    records: dict[tuple[str, str], dict] = {}
     for event in batch:
         found = automation.TRIGGERS.get(event.name) if event.name in conditional else None
-        if found is not None and event.payload.get(found.id_key):
-            wanted.setdefault(found.record_type, set()).add(str(event.payload[found.id_key]))
-    records: dict[tuple[str, str], dict] = {}
+        if found is None or not event.payload.get(found.id_key):
+            continue
+        rt = automation.RECORD_TYPES.get(found.record_type)
+        record_id = str(event.payload[found.id_key])
+        if event.subject is not None and rt is not None and rt.values_of is not None:
+            records[(found.record_type, record_id)] = rt.values_of(event.subject)  # as just written
+        else:
+            wanted.setdefault(found.record_type, set()).add(record_id)
     for record_type, ids in wanted.items():
         rt = automation.RECORD_TYPES.get(record_type)
         if rt is None:

@@ -132,6 +132,7 @@ class TenantMiddleware:
             active = next((m for m in request.memberships if m.tenant.suspended_at is None), None)
             chosen = chosen or active or (request.memberships[0] if request.memberships else None)
             if chosen is not None:
+                chosen.request_memo = {}  # loaded for this request: what it may see is worked out once
                 request.tenant, request.membership = chosen.tenant, chosen
                 if wanted != str(chosen.tenant_id):
                     request.session[SESSION_KEY] = str(chosen.tenant_id)

@@ -262,14 +262,21 @@ def create_contact(tenant, actor: Actor, data: dict) -> Contact:
     """Create a contact from full lists or the ``first_name/last_name/email/phone`` shorthand."""
     cleaned = clean_contact(tenant, actor, data)
     with transaction.atomic():
+        emails, phones = cleaned["emails"] or [], cleaned["phones"] or []
         contact = Contact(tenant=tenant, **cleaned["values"])
+        contact.email = emails[0]["value"] if emails else ""  # the primary ones, as _write_points sets them
+        contact.phone = phones[0]["value"] if phones else ""
         contact.save()
-        _write_points(tenant, contact, cleaned["emails"] or [], cleaned["phones"] or [], new=True)
-        contact.save(update_fields=["email", "phone"])
+        _write_points(tenant, contact, emails, phones, new=True)
         _set_tags(contact, cleaned["tags"] or [], new=True)
         audit.record(tenant, actor, "contact.created", obj=contact, changes=audit.diff({}, contact_snapshot(contact)))
         # ``restricted`` lets workflows and webhooks honour a restriction of processing.
-        events.emit(tenant, "contact.created", {"contact_id": str(contact.pk), "restricted": contact.restricted})
+        events.emit(
+            tenant,
+            "contact.created",
+            {"contact_id": str(contact.pk), "restricted": contact.restricted},
+            subject=contact,
+        )
     return _hand_over(contact)
 
 
@@ -291,6 +298,7 @@ def update_contact(tenant, actor: Actor, contact: Contact, data: dict) -> Contac
                 tenant,
                 "contact.updated",
                 {"contact_id": str(contact.pk), "fields": sorted(changes), "restricted": contact.restricted},
+                subject=contact,
             )
     return _hand_over(contact)
 
