@@ -100,9 +100,12 @@ def _records_for_conditions(tenant, batch: list[events.Event], listening: list) 
         rt = automation.RECORD_TYPES.get(found.record_type)
         record_id = str(event.payload[found.id_key])
         if event.subject is not None and rt is not None and rt.values_of is not None:
-            records[(found.record_type, record_id)] = rt.values_of(event.subject)  # as just written
-        else:
-            wanted.setdefault(found.record_type, set()).add(record_id)
+            try:
+                records[(found.record_type, record_id)] = rt.values_of(event.subject)  # as just written
+                continue
+            except Exception:  # read it from the database below instead
+                log.debug("studio: the %s in hand gave no variables", found.record_type, exc_info=True)
+        wanted.setdefault(found.record_type, set()).add(record_id)
     for record_type, ids in wanted.items():
         rt = automation.RECORD_TYPES.get(record_type)
         if rt is None:
