@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from octopushx.shield.limits import ratelimit
 from octopushx.tenancy.roles import Role
@@ -178,3 +178,14 @@ def test_an_unusable_counters_file_falls_back_to_this_process(tmp_path, limited,
     limit = ratelimit.Limit("fallback", 1, 60)
     assert ratelimit.hit(limit, ip) is None
     assert ratelimit.hit(limit, ip) is not None
+
+
+def test_an_unreachable_redis_lets_requests_through_counted_in_this_process(limited, ip):
+    """A Redis restart must not turn every API request into a 500 (bench/faults found it): the
+    counters fall back to this process, as they do when the SQLite counters file is unusable."""
+    nowhere = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
+    redis_cache = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": nowhere}}
+    limit = ratelimit.Limit("redis-down", 1, 60)
+    with override_settings(REDIS_URL=nowhere, CACHES=redis_cache):  # undone before the fixtures clear the cache
+        assert ratelimit.hit(limit, ip) is None
+        assert ratelimit.hit(limit, ip) is not None

@@ -23,8 +23,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from redis.exceptions import RedisError
 
 from octopushx.core.context import client_ip
 
@@ -113,11 +115,24 @@ def _count(cache_key: str, window_end: int, now: float) -> int:
             return shared.incr(counters_path(), cache_key, window_end + 5, now)
         except sqlite3.Error as exc:  # a full disk or a stuck lock must not take sign-in down
             log.warning("rate-limit counters file unusable (%s); counting in this process only", exc)
-    cache.add(cache_key, 0, timeout=window_end - int(now) + 5)
+        return _count_in(cache, cache_key, window_end, now)
     try:
-        return cache.incr(cache_key)
+        return _count_in(cache, cache_key, window_end, now)
+    except (RedisError, OSError) as exc:  # nor may a Redis restart turn every API request into a 500
+        log.warning("rate-limit counters in Redis unreachable (%s); counting in this process only", exc)
+        return _count_in(_this_process, cache_key, window_end, now)
+
+
+# Where counters go while Redis cannot be reached.
+_this_process = LocMemCache("octopushx-ratelimit-fallback", {})
+
+
+def _count_in(counters, cache_key: str, window_end: int, now: float) -> int:
+    counters.add(cache_key, 0, timeout=window_end - int(now) + 5)
+    try:
+        return counters.incr(cache_key)
     except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=window_end - int(now) + 5)
+        counters.set(cache_key, 1, timeout=window_end - int(now) + 5)
         return 1
 
 
