@@ -103,6 +103,7 @@ def main() -> None:
     if not args.ignore_ci and ci_running():
         sys.exit("bench/faults: a CI run (.ci/run) is active on this machine; try later (or --ignore-ci)")
 
+    signal.signal(signal.SIGTERM, _interrupted)  # so `finally` lets PostgreSQL in again and stops the cluster
     cluster = Cluster(args)
     results: list[dict] = []
     try:
@@ -128,6 +129,10 @@ def main() -> None:
         cluster.allow_connections()
         if not args.keep_cluster:
             cluster.stop()
+
+
+def _interrupted(signum, frame) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def ci_running() -> bool:
@@ -410,6 +415,7 @@ class Load:
         self.api, self.tag, self.args = api, tag, args
         self.origin = time.monotonic()
         self.operations: list[Operation] = []
+        self.attempts: list[Attempt] = []  # as each ends, so a check sees operations still retrying
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -471,10 +477,12 @@ class Load:
                     operation.record_id = answer.json().get("id", "")
                 elif status >= 500:
                     error = answer.text[:200]
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, ValueError) as exc:  # a cut connection, a time-out, an answer that is not JSON
                 status, error = 0, f"{type(exc).__name__}: {exc}"[:200]
-            operation.attempts.append(Attempt(operation.kind, operation.number, attempt, started, self.clock(),
-                                              status, error))  # fmt: skip
+            ended = Attempt(operation.kind, operation.number, attempt, started, self.clock(), status, error)
+            operation.attempts.append(ended)
+            with self.lock:
+                self.attempts.append(ended)
             operation.status = status
             if 0 < status < 500:
                 break
@@ -483,6 +491,10 @@ class Load:
     def snapshot(self) -> list[Operation]:
         with self.lock:
             return list(self.operations)
+
+    def attempts_so_far(self) -> list[Attempt]:
+        with self.lock:
+            return list(self.attempts)
 
 
 # --- checks -------------------------------------------------------------------------------------------
@@ -508,7 +520,7 @@ class Checks:
         result: dict = {"label": label}
         if fault is not None:
             result.update(fault=fault.name, what=fault.what, recovery=fault.recovery)
-            result.update(self.requests(operations, fault.at, now))
+            result.update(self.requests(operations, self.load.attempts_so_far(), fault.at, now))
         print(f"\n== {label}: checking (waiting up to {settle:.0f} s for the work to finish)…", flush=True)
         waited, state = self.settle(settle)
         result["settled_s"] = round(waited, 1)
@@ -519,8 +531,8 @@ class Checks:
         report(result)
         return result
 
-    def requests(self, operations: list[Operation], at: float, until: float) -> dict:
-        attempts = [a for op in operations for a in op.attempts if a.end >= at and a.start <= until]
+    def requests(self, operations: list[Operation], every_attempt: list[Attempt], at: float, until: float) -> dict:
+        attempts = [a for a in every_attempt if a.end >= at and a.start <= until]
         failed = [a for a in attempts if a.status == 0 or a.status >= 500]
         in_flight = [a for a in attempts if a.start <= at < a.end]
         first_ok = min((a.end for a in attempts if a.start >= at and 0 < a.status < 500), default=None)
