@@ -1,3 +1,5 @@
+from django.db import models
+
 from octopushx.core import audit
 from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry, AuditPersonal
@@ -108,3 +110,28 @@ def test_held_back_entries_are_linked_when_written_and_undone_ones_never_are(org
     assert result.ok and AuditEntry.objects.filter(tenant=org, action="thing.updated").count() == 4
     write(org, 1)  # an ordinary entry links to the last held-back one
     assert audit.verify(org).ok
+
+
+def test_an_entry_added_while_verifying_is_not_taken_for_a_deletion(org, monkeypatch):
+    """On a live system entries keep coming while verify walks the chain (bench/faults saw
+    `octopushx audit verify` report a broken chain under load, and a whole one after)."""
+    write(org)
+    original = audit._link_hash
+    added = []
+
+    def check_and_add_one(entry):
+        if not added:
+            added.append(True)
+            write(org, 1)
+        return original(entry)
+
+    monkeypatch.setattr(audit, "_link_hash", check_and_add_one)
+    assert audit.verify(org).ok
+    monkeypatch.setattr(audit, "_link_hash", original)
+    assert audit.verify(org).ok
+
+
+def test_an_entry_beyond_the_chain_head_is_detected(org):
+    write(org)
+    audit.AuditHead.objects.filter(tenant=org).update(seq=models.F("seq") - 1)
+    assert not audit.verify(org).ok

@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import models, transaction
+from django.db.models import Max
 
 from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry, AuditHead, AuditPersonal
@@ -275,13 +276,19 @@ class VerifyResult:
 
 
 def verify(tenant) -> VerifyResult:
-    """Walk the tenant's chain; report the first broken link."""
+    """Walk the tenant's chain up to its head; report the first broken link.
+
+    The head is read first: on a live system entries keep being added, and one committed after
+    the head was read is neither missing nor a sign of deletion (the next verify checks it).
+    """
     expected_prev = GENESIS
     expected_seq = 1
     checked = 0
-    entries = (
-        AuditEntry.objects.filter(tenant=tenant).select_related("personal").order_by("seq").iterator(chunk_size=2000)
-    )
+    head = AuditHead.objects.filter(tenant=tenant).first()
+    entries = AuditEntry.objects.filter(tenant=tenant)
+    if head is not None:
+        entries = entries.filter(seq__lte=head.seq)
+    entries = entries.select_related("personal").order_by("seq").iterator(chunk_size=2000)
 
     def broken(seq: int, reason: str) -> VerifyResult:
         return VerifyResult(str(tenant.pk), checked, False, seq, reason)
@@ -301,11 +308,17 @@ def verify(tenant) -> VerifyResult:
         expected_prev = entry.hash
         expected_seq += 1
         checked += 1
-    head = AuditHead.objects.filter(tenant=tenant).first()
-    if head is not None and head.seq != checked:
+    if head is None:
+        return VerifyResult(str(tenant.pk), checked, True)
+    if head.seq != checked:
         return broken(checked + 1, f"entries {checked + 1}..{head.seq} were deleted")
-    if head is not None and head.hash != expected_prev:
+    if head.hash != expected_prev:
         return broken(checked, "the last entry does not match the chain head")
+    # Entries are read before the head here, so every one written since has moved the head past it.
+    last = AuditEntry.objects.filter(tenant=tenant).aggregate(last=Max("seq"))["last"] or 0
+    now = AuditHead.objects.filter(tenant=tenant).values_list("seq", flat=True).first() or 0
+    if last > now:
+        return broken(now + 1, f"entries {now + 1}..{last} are not linked into the chain head")
     return VerifyResult(str(tenant.pk), checked, True)
 
 
