@@ -2,7 +2,7 @@
 web process, kill a job worker, crash Redis and make PostgreSQL refuse connections, one at a time with
 recovery in between; after each, check that nothing was lost or doubled.
 
-    .venv/bin/python bench/faults/run.py                        # every fault, about 6 minutes in all
+    .venv/bin/python bench/faults/run.py                        # every fault, about 5 minutes in all
     .venv/bin/python bench/faults/run.py --faults web-worker,postgres --keep-cluster
 
 What it starts (and stops again, by pid): a Redis server of its own on 127.0.0.1:6391 (no persistence,
@@ -19,8 +19,8 @@ Idempotency-Key for a contact, the same external_id for a recording, so a retry 
 anything), and every attempt is recorded with its start, end and status.
 
 Faults, in this order (--faults picks some):
-  web-worker   kill -9 one worker process of one gunicorn (what the OOM killer or a crash does); the
-               gunicorn master starts a new one
+  web-worker   kill -9 the busiest worker process of one gunicorn while an upload is in flight (what the
+               OOM killer or a crash does); the gunicorn master starts a new one
   web-master   kill -9 one whole gunicorn (master and workers: a machine or container lost); restarted
                after --down s with the same command line and environment, as a supervisor would
   worker       kill -9 the `octopushx worker` holding a running call analysis; restarted after --down s
@@ -73,9 +73,9 @@ PROTECTED_DATABASES = {"postgres", "test", "template0", "template1"}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--faults", default=",".join(FAULTS), help=f"comma-separated, from {', '.join(FAULTS)}")
-    parser.add_argument("--threads", type=int, default=3, help="API clients (default 3)")
-    parser.add_argument("--pause", type=float, default=0.5, help="seconds between a client's operations")
-    parser.add_argument("--upload-every", type=int, default=8, help="every Nth operation uploads a recording")
+    parser.add_argument("--threads", type=int, default=5, help="API clients (default 5)")
+    parser.add_argument("--pause", type=float, default=0.3, help="seconds between a client's operations")
+    parser.add_argument("--upload-every", type=int, default=12, help="every Nth operation uploads a recording")
     parser.add_argument("--warm-up", type=float, default=20, help="seconds of load before the first fault")
     parser.add_argument("--observe", type=float, default=25, help="seconds of load after each fault")
     parser.add_argument("--settle", type=float, default=150, help="at most this long for work to finish at a check")
