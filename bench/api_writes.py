@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import signal
 import statistics
-import subprocess  # nosec B404
 import sys
 import tempfile
 import threading
@@ -30,7 +28,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "load"))
-from run import BIN, LIMITS, base_env, run, wait_ready  # noqa: E402
+from run import BIN, LIMITS, base_env, run, start_serve, stop, wait_ready  # noqa: E402
 
 
 def main() -> None:
@@ -58,23 +56,12 @@ def main() -> None:
             for email in emails.stdout.split()
         ]
         log = open(Path(scratch) / "serve.log", "wb")  # noqa: SIM115
-        server = subprocess.Popen(  # nosec B603
-            [str(BIN / "octopushx"), "serve", "--port", str(args.port), "--threads", str(args.threads)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        server = start_serve(args.port, env, log, "--threads", str(args.threads))
         try:
             wait_ready(f"http://127.0.0.1:{args.port}/readyz", 120)
             report(drive(args, tokens), args)
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
 
 
 def drive(args, tokens: list[str]) -> dict[str, list]:

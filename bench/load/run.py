@@ -97,24 +97,34 @@ def run_single(args, scratch: Path) -> dict:
         run([str(BIN / "octopushx"), "demo"], env)
     agents, tokens = prepare_team(env, args, folder)
     log = open(folder / "serve.log", "wb")  # noqa: SIM115
-    server = subprocess.Popen(  # nosec B603
-        [str(BIN / "octopushx"), "serve", "--port", str(args.single_port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    server = start_serve(args.single_port, env, log)
     try:
         url = f"http://127.0.0.1:{args.single_port}"
         wait_ready(url + "/readyz", 120)
         return load("single", url, agents, tokens, args, folder)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
+
+
+def start_serve(port: int, env: dict[str, str], log, *options: str) -> subprocess.Popen:
+    """`octopushx serve` on 127.0.0.1:port in a session of its own, its output to ``log``."""
+    return subprocess.Popen(  # nosec B603
+        [str(BIN / "octopushx"), "serve", "--port", str(port), *options],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(server: subprocess.Popen) -> None:
+    """SIGTERM (requests in flight finish), then a kill after 30 s."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def run_cluster(args, scratch: Path) -> dict:
