@@ -210,3 +210,48 @@ class Utterance(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.speaker} {self.start:.1f}s"
+
+
+class TrackerSide(models.TextChoices):
+    ANY = "any", "Either side"
+    AGENT = "agent", "Agent"
+    CUSTOMER = "customer", "Customer"
+
+
+class Tracker(TenantModel):
+    """What managers listen for: a named set of words and phrases, optionally on one side of the call."""
+
+    name = models.CharField(max_length=120)
+    description = models.CharField(max_length=300, blank=True)
+    phrases = models.JSONField(default=list, help_text="Words and phrases; simple variants are matched too")
+    side = models.CharField(max_length=10, choices=TrackerSide.choices, default=TrackerSide.ANY)
+    is_active = models.BooleanField(default=True)
+    revision = models.PositiveIntegerField(default=1, help_text="Raised on every change; past calls are re-evaluated")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="calls_tracker_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrackerHit(TenantModel):
+    """One place in a call's current transcript where a tracker's phrase was said."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="tracker_hits")
+    tracker = models.ForeignKey(Tracker, on_delete=models.CASCADE, related_name="hits")
+    phrase = models.CharField(max_length=200, help_text="The tracker's phrase that matched")
+    speaker = models.CharField(max_length=10)
+    start = models.FloatField()
+    position = models.PositiveIntegerField(help_text="The utterance's position in the transcript")
+
+    class Meta:
+        ordering = ["call", "start"]
+        indexes = [models.Index(fields=["tenant", "tracker", "call"]), models.Index(fields=["tenant", "call"])]
+
+    def __str__(self) -> str:
+        return f"{self.tracker_id} at {self.start:.1f}s"
