@@ -4,6 +4,8 @@ from octopushx.api import api
 from octopushx.core import views as core_views
 from octopushx.studio import hooks as studio_hooks
 
+handler500 = "octopushx.core.views.server_error"
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from octopushx.core import home as home_panels
@@ -23,6 +26,33 @@ def readiness_detail(name: str):
         return fn
 
     return register
+
+
+UNAVAILABLE = "The service is briefly unavailable: its database cannot be reached. Try again in a few seconds."
+FAILED = "Something went wrong on our side. The error is logged; try again in a moment."
+
+
+def server_error(request):
+    """Django's ``handler500``: JSON under /api/, the stand-alone error page elsewhere.
+
+    While the database cannot be reached (restarted, refusing connections, SQLite busy past its
+    time-out) the answer is 503 with ``Retry-After``, so API clients and proxies retry instead of
+    reporting a failure; it is called inside Django's ``except`` block, so ``sys.exc_info`` holds
+    the cause.
+    """
+    cause = sys.exc_info()[1]
+    unavailable = isinstance(cause, OperationalError | InterfaceError) or (
+        isinstance(cause, DatabaseError) and "connection" in str(cause).lower()
+    )
+    status = 503 if unavailable else 500
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": UNAVAILABLE if unavailable else FAILED, "errors": {}}, status=status)
+    else:
+        response = defaults.server_error(request)
+        response.status_code = status
+    if unavailable:
+        response["Retry-After"] = "5"
+    return response
 
 
 def healthz(request):
