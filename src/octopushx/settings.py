@@ -148,7 +148,9 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # --- database -------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'octopushx.sqlite3'}")
 try:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Connections live a minute; each request first checks the one it reuses (one "SELECT 1"), so after
+    # a database restart a stale connection is replaced instead of failing a request (bench/faults).
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database address: {exc}")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
