@@ -146,7 +146,6 @@ def test_a_redacted_span_reaches_back_into_the_pause_before():
         "The fee is 82 pounds and the code for the card is on its way.",
         "The security code arrives in two to three days.",
         "The code for the card is on the letter.",
-        "The sort code is on the statement and the post code is SW1 4AB.",
         "The promo code is SAVE20.",
         "The order number is 4916 3827 5061 4727.",  # 16 digits named as something else
         "The card expires next year, we spoke for 20 minutes.",
@@ -154,6 +153,12 @@ def test_a_redacted_span_reaches_back_into_the_pause_before():
 )
 def test_amounts_and_ordinary_numbers_are_not_card_data(said):
     assert redact_text(said) == said
+
+
+def test_a_postcode_is_its_own_tag_not_a_code():
+    # "sort code" and "post code" are not security codes; a postcode is personal data (issue 16)
+    said = "The sort code is on the statement and the post code is SW1 4AB."
+    assert redact_text(said) == "The sort code is on the statement and the post code is [POSTCODE]."
 
 
 def test_an_amount_after_the_card_stays_while_the_card_goes():

@@ -121,7 +121,47 @@ CONTEXT = {
 OTHER_NUMBERS = re.compile(
     r"\b(order|reference|ref|tracking|invoice|policy|booking|customer|member|membership|serial|parcel|"
     r"ticket|case|meter|confirmation|transaction)\s+(number|no|id|code)\b"
+    r"|\b(booking|order|case|ticket|tracking|confirmation|your|the)\s+(reference|ref)\b"
 )
+
+
+# A cue from the other speaker that a new number starts: a card's digits stop there.
+NEW_NUMBER = re.compile(
+    r"\b(expir\w*|valid|end date|security|cvv|cvc|cv2|code|digits|sort|short|account|phone|mobile|"
+    r"postcode|post code|insurance|email)\b"
+)
+FILLERS = {"and", "the", "then", "um", "uh", "er", "erm", "so", "yes", "yeah", "it's", "its", "is", "oh"}
+MONTHS = {
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+}
+CARD_FOLLOW_SECONDS = 20.0  # a code or expiry read straight on after the card, within this time
+
+
+def _month_before(words: Sequence[Word], first: int) -> bool:
+    return first > 0 and _clean(words[first - 1].text) in MONTHS
 
 
 @dataclass
@@ -147,6 +187,7 @@ class _Run:
     letters_after: str = ""
     letters_first: int | None = None
     letters_last: int | None = None
+    parts: list[tuple[int, int, int]] = field(default_factory=list)  # (digits, first word, last word)
 
 
 @dataclass
@@ -217,6 +258,7 @@ def _tokenise(words: Sequence[Word]) -> list[_Token]:
             previous is not None
             and previous.tens
             and token.kind == "digit"
+            and not token.tens
             and len(token.value) == 1
             and token.value != "0"
         ):
@@ -259,21 +301,27 @@ def _tokenise(words: Sequence[Word]) -> list[_Token]:
     return merged
 
 
-def _runs(tokens: Sequence[_Token], words: Sequence[Word]) -> list[_Run]:
+def _runs(tokens: Sequence[_Token], words: Sequence[Word], context: _Context | None = None) -> list[_Run]:
     runs: list[_Run] = []
     current: _Run | None = None
     skipped = 0
     for index, token in enumerate(tokens):
         if token.kind == "digit":
             gap_ok = current is not None and words[token.word].start - words[current.last].end <= MAX_GAP
+            if gap_ok and context is not None:
+                # the other speaker asked for another number in between: "Expiry?" after a card
+                between = context.between(words[current.last].end, words[token.word].start)
+                gap_ok = not NEW_NUMBER.search(between)
             if current is not None and gap_ok:
                 current.digits += token.value
                 current.groups.append(len(token.value))
+                current.parts.append((len(token.value), token.word, token.last_word))
                 current.last = token.last_word
             else:
                 if current is not None:
                     runs.append(current)
                 current = _Run(token.value, [len(token.value)], token.word, token.last_word)
+                current.parts.append((len(token.value), token.word, token.last_word))
                 letters, first = _letters_before(tokens, index)
                 current.letters_before, current.letters_first = letters, first
             skipped = 0
@@ -325,12 +373,20 @@ def _card_in(digits: str) -> bool:
 
 
 def _nearest(before: str, kinds: Sequence[str]) -> str | None:
-    """Of ``kinds``, the one whose context words occur last in ``before``."""
+    """Of ``kinds``, the one whose context words occur last in ``before`` ("OTHER": a number named
+    as an order, ticket or reference number). "The expiry date on the card": the card there
+    only says which expiry, so a card named within a few words after another kind does not count."""
     best, best_position = None, -1
+    others = [m.start() for kind in kinds if kind != "CARD" for m in CONTEXT[kind].finditer(before)]
     for kind in kinds:
         for match in CONTEXT[kind].finditer(before):
+            if kind == "CARD" and any(0 < match.start() - other <= 30 for other in others):
+                continue
             if match.start() > best_position:
                 best, best_position = kind, match.start()
+    for match in OTHER_NUMBERS.finditer(before):
+        if match.start() > best_position:
+            best, best_position = "OTHER", match.start()
     return best
 
 
@@ -360,17 +416,40 @@ class _Context:
         high = bisect.bisect_right(self.times, time + seconds)
         return " ".join(self.texts[low:high])
 
+    def between(self, start: float, end: float) -> str:
+        """The words that start after ``start`` and before ``end``, whoever said them."""
+        low = bisect.bisect_left(self.times, start)
+        high = bisect.bisect_left(self.times, end - 0.01)
+        return " ".join(self.texts[low:high])
+
+
+def _right_after(context: _Context, cards: list[float], start: float) -> bool:
+    """Said straight after a card number: at most a few words (no other number talk) between."""
+    for end in cards:
+        if 0 <= start - end <= CARD_FOLLOW_SECONDS:
+            between = [w for w in context.between(end, start).split() if w and w not in FILLERS]
+            if len(between) <= 2 and not any(w in MONTHS for w in between[:-1]):
+                return True
+    return False
+
 
 def _classify(run: _Run, words: Sequence[Word], context: _Context, cards: list[float]) -> str | None:
     digits = run.digits
     count = len(digits)
     start = words[run.first].start
     before = context.before(start, 15.0)
-    recent_card = any(0 <= start - t <= 60.0 for t in cards)
+    # "CVV only in card context": a short group is card data when the agent asked for it (named)
+    # or when it follows the card number at once; any other 3-4 digits (a year, a speed, a
+    # quantity, an amount said without its currency) are left alone.
+    recent_card = _right_after(context, cards, start) or (
+        _month_before(words, run.first) and any(0 <= start - t <= 60.0 for t in cards)
+    )
     named = _nearest(before, ["CARD", "CVV", "EXPIRY", "SORT_CODE", "ACCOUNT", "NI", "PHONE"])
 
     if count >= 13 and _card_in(digits):
         return "CARD"
+    if named == "OTHER":
+        return None  # "the booking reference is 0 7 7 0 0…": named as something that is not card data
     if run.letters_before and len(run.letters_before) == 2 and count == 6:
         return "NI"
     if named == "NI" and count == 6:
@@ -391,6 +470,8 @@ def _classify(run: _Run, words: Sequence[Word], context: _Context, cards: list[f
         return "EXPIRY" if count == 4 and _plausible_expiry(digits) else "CVV"
     if 2 <= count <= 6 and named == "EXPIRY":
         return "EXPIRY"
+    if count == 6 and recent_card and _plausible_expiry(digits[:2] + digits[4:]) and digits[2:4] == "20":
+        return "EXPIRY"  # "04 2027" straight after the card
     if 10 <= count <= 13 and (digits[0] == "0" or digits.startswith("44") or named == "PHONE" or count in (10, 11)):
         return "PHONE"
     if 5 <= count <= 13 and named == "PHONE":
@@ -533,13 +614,26 @@ def _find(stream: _Stream, context: _Context) -> list[_Finding]:
         if IBAN.match(_clean(word.text)) and any(c.isdigit() for c in word.text) and index not in taken:
             findings.append(_Finding("ACCOUNT", index, index))
             taken.add(index)
-    for run in _runs(_tokenise(words), words):
+    for finding in _postcodes(words, context):
+        if not any(i in taken for i in range(finding.first, finding.last + 1)):
+            findings.append(finding)
+            taken.update(range(finding.first, finding.last + 1))
+    for run in _runs(_tokenise(words), words, context):
         if any(i in taken for i in range(run.first, run.last + 1)):
             continue
         kind = _classify(run, words, context, cards)
-        if kind is None or _is_amount(words, run.first, run.last):
+        if kind is None or (len(run.digits) < 13 and _is_amount(words, run.first, run.last)):
             continue
+        if kind == "CARD":
+            split = _card_and_more(run)
+            if split:
+                cards.append(words[split[0].last].end)
+                findings.extend(split)
+                taken.update(range(run.first, run.last + 1))
+                continue
         first, last = run.first, run.last
+        if kind == "EXPIRY" and _month_before(words, first):
+            first -= 1  # "April 2027"
         if kind == "NI":
             if run.letters_first is not None:
                 first = run.letters_first
@@ -552,6 +646,86 @@ def _find(stream: _Stream, context: _Context) -> list[_Finding]:
         findings.append(_Finding(kind, first, last))
         taken.update(range(first, last + 1))
     return sorted(findings, key=lambda f: f.first)
+
+
+def _card_and_more(run: _Run) -> list[_Finding]:
+    """A card read straight on into its expiry and code ("5425 2384 3010 9605, 0 3 2 7, 4 4 1"):
+    the card, then an expiry (4 digits, a month first) and a 3-4 digit code, cut where the words
+    were. Empty when the run does not cut that way (it stays one [CARD])."""
+    ends: list[int] = []  # digits up to the end of each part
+    for digits, _first, _last in run.parts:
+        ends.append((ends[-1] if ends else 0) + digits)
+    for length in (16, 15, 19, 18, 17, 14, 13):
+        if length not in ends or not luhn(run.digits[:length]):
+            continue
+        cut = ends.index(length)
+        rest = run.digits[length:]
+        card = _Finding("CARD", run.parts[0][1], run.parts[cut][2])
+        after = run.parts[cut + 1 :]
+        if not after:
+            return []
+        if len(rest) in (3, 4) and not (len(rest) == 4 and _plausible_expiry(rest)):
+            return [card, _Finding("CVV", after[0][1], after[-1][2])]
+        if len(rest) == 4:
+            return [card, _Finding("EXPIRY", after[0][1], after[-1][2])]
+        if len(rest) in (7, 8) and _plausible_expiry(rest[:4]):
+            inner = [sum(part[0] for part in after[: i + 1]) for i in range(len(after))]
+            if 4 in inner:
+                middle = inner.index(4)
+                return [
+                    card,
+                    _Finding("EXPIRY", after[0][1], after[middle][2]),
+                    _Finding("CVV", after[middle + 1][1], after[-1][2]),
+                ]
+        return []
+    return []
+
+
+# UK postcodes: "SW1A 1AA", "M1 1AE", "B33 8TH"; spelled out ("S W one A one A A") after the word.
+POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}$")
+POSTCODE_CUE = re.compile(r"\b(post ?codes?|postal code|zip code|zip)\b")
+POSTCODE_WORDS = 9  # the most words a spelled-out postcode takes
+
+
+def _postcode_piece(raw: str) -> str | None:
+    """What a word adds to a postcode: letters, digits or both ("SW1A"); None if nothing."""
+    low = _clean(raw)
+    if low in UNITS and low not in ("o",):
+        return UNITS[low]
+    if re.fullmatch(r"[a-z0-9]{1,4}", low):
+        return low.upper()
+    return None
+
+
+def _postcodes(words: Sequence[Word], context: _Context) -> list[_Finding]:
+    findings: list[_Finding] = []
+    index = 0
+    while index < len(words):
+        cued = bool(POSTCODE_CUE.search(context.before(words[index].start, 20.0)))
+        found = None
+        lengths = range(POSTCODE_WORDS, 0, -1) if cued else (2,)
+        for length in lengths:
+            pieces = [_postcode_piece(w.text) for w in words[index : index + length]]
+            if len(pieces) < length or None in pieces:
+                continue
+            joined = "".join(p for p in pieces if p)
+            if not POSTCODE.match(joined):
+                continue
+            written = [w.text.strip(" ,.;:!?") for w in words[index : index + length]]
+            # without the word "postcode" only a written one counts: capitals and a digit in
+            # each half ("SW1A 1AA"), never a spelled-out run of short words
+            if not cued and not (
+                length == 2 and all(re.fullmatch(r"[A-Z0-9]{2,4}", w) and re.search(r"\d", w) for w in written)
+            ):
+                continue
+            found = _Finding("POSTCODE", index, index + length - 1)
+            break
+        if found:
+            findings.append(found)
+            index = found.last + 1
+        else:
+            index += 1
+    return findings
 
 
 SPAN_REACH_BACK = 0.75  # seconds a span may start before its first word, in the quiet before it
@@ -651,7 +825,33 @@ AMOUNT_WORDS = {
     "times",
     "items",
     "people",
+    # units and things counted: "500 megabits", "2 engineers", "350 kilowatt hours"
+    "megabits",
+    "megabit",
+    "mbps",
+    "meg",
+    "megs",
+    "gig",
+    "gigs",
+    "gigabit",
+    "gigabits",
+    "gigabytes",
+    "gb",
+    "mb",
+    "kb",
+    "kilowatt",
+    "kilowatts",
+    "kwh",
+    "units",
+    "engineers",
+    "customers",
+    "calls",
+    "texts",
+    "pm",
+    "am",
+    "o'clock",
 }
+CURRENCY_WORDS = {"pounds", "pound", "quid", "dollars", "dollar", "bucks", "euros", "euro", "sterling"}
 CURRENCY = re.compile(r"[£$€%]")
 
 
@@ -688,6 +888,7 @@ def _cued_codes(stream: _Stream, speakers: Sequence[str], taken: set[tuple[int, 
     digits are in (or the cue's sentence and the answer to it), within ``CUE_SECONDS``."""
     words = stream.words
     lowered = [_clean(w.text) for w in words]
+    raw = [w.text.strip() for w in words]
     kinds = [None if stream.places[i] in taken else _digit_like(w.text) for i, w in enumerate(words)]
     findings: list[_Finding] = []
     covered = -1
@@ -706,7 +907,7 @@ def _cued_codes(stream: _Stream, speakers: Sequence[str], taken: set[tuple[int, 
             elif lowered[position] in CONNECTORS or not re.search(r"\w", lowered[position]):
                 pass  # "4 and 1", "4 -1 … -2"
             elif not _is_cue(lowered, position):  # "…code on the back of the card is…"
-                findings.extend(_code_group(group, kinds, lowered, position))
+                findings.extend(_code_group(group, kinds, lowered, position, raw))
                 group = []
                 if CUE_STOPS.match(lowered[position]):
                     break
@@ -718,18 +919,23 @@ def _cued_codes(stream: _Stream, speakers: Sequence[str], taken: set[tuple[int, 
                 if sentence_ends >= 2 and digit_speaker is None:
                     break  # the cue's sentence and the one answering it held no digits
             position += 1
-        findings.extend(_code_group(group, kinds, lowered, position))
+        findings.extend(_code_group(group, kinds, lowered, position, raw))
         covered = position
     return findings
 
 
-def _code_group(group: list[int], kinds: Sequence[str | None], lowered: Sequence[str], after: int) -> list[_Finding]:
+def _code_group(
+    group: list[int], kinds: Sequence[str | None], lowered: Sequence[str], after: int, raw: Sequence[str]
+) -> list[_Finding]:
     """A group of digit-like words is a code when it holds a real digit and is not an amount."""
     if not group or not any(kinds[i] == "real" for i in group):
         return []
     following = lowered[after] if after < len(lowered) else ""
     if following in AMOUNT_WORDS:
         return []  # "four hundred", "twelve pounds"
+    preceding = raw[group[0] - 1] if group[0] else ""
+    if CURRENCY.search(preceding) or _clean(preceding) in CURRENCY_WORDS:
+        return []  # "the fee is £ 35", "82 pounds 50"
     return [_Finding("CVV", group[0], group[-1])]
 
 
@@ -737,7 +943,11 @@ def _is_amount(words: Sequence[Word], first: int, last: int) -> bool:
     """A sum of money or a count, not card data: "600 pounds", "£82", "six hundred"."""
     following = _clean(words[last + 1].text) if last + 1 < len(words) else ""
     before = words[first - 1].text.strip() if first else ""
-    return following in AMOUNT_WORDS or bool(CURRENCY.search(words[first].text) or before in ("£", "$", "€"))
+    return (
+        following in AMOUNT_WORDS
+        or bool(CURRENCY.search(words[first].text) or before in ("£", "$", "€"))
+        or _clean(before) in CURRENCY_WORDS  # "82 pounds 50"
+    )
 
 
 def _ensure_words(utterance: Utterance) -> list[Word]:
