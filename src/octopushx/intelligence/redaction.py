@@ -202,6 +202,7 @@ class _Stream:
     speaker: str
     words: list[Word] = field(default_factory=list)
     places: list[tuple[int, int]] = field(default_factory=list)  # (utterance, word) of each word
+    speakers: list[str] = field(default_factory=list)  # who said each word
 
 
 def _clean(text: str) -> str:
@@ -423,17 +424,20 @@ class _Context:
         return " ".join(self.texts[low:high])
 
 
-def _right_after(context: _Context, cards: list[float], start: float) -> bool:
-    """Said straight after a card number: at most a few words (no other number talk) between."""
-    for end in cards:
-        if 0 <= start - end <= CARD_FOLLOW_SECONDS:
+def _right_after(context: _Context, cards: list[tuple[float, str]], start: float, speaker: str) -> bool:
+    """Said straight after a card number by whoever read it, with at most a few words between
+    (the agent's "and it's 600 today?" after the customer's card is not the card's code)."""
+    for end, card_speaker in cards:
+        if card_speaker == speaker and 0 <= start - end <= CARD_FOLLOW_SECONDS:
             between = [w for w in context.between(end, start).split() if w and w not in FILLERS]
             if len(between) <= 2 and not any(w in MONTHS for w in between[:-1]):
                 return True
     return False
 
 
-def _classify(run: _Run, words: Sequence[Word], context: _Context, cards: list[float]) -> str | None:
+def _classify(
+    run: _Run, words: Sequence[Word], context: _Context, cards: list[tuple[float, str]], speaker: str
+) -> str | None:
     digits = run.digits
     count = len(digits)
     start = words[run.first].start
@@ -441,8 +445,8 @@ def _classify(run: _Run, words: Sequence[Word], context: _Context, cards: list[f
     # "CVV only in card context": a short group is card data when the agent asked for it (named)
     # or when it follows the card number at once; any other 3-4 digits (a year, a speed, a
     # quantity, an amount said without its currency) are left alone.
-    recent_card = _right_after(context, cards, start) or (
-        _month_before(words, run.first) and any(0 <= start - t <= 60.0 for t in cards)
+    recent_card = _right_after(context, cards, start, speaker) or (
+        _month_before(words, run.first) and any(0 <= start - t <= 60.0 for t, _ in cards)
     )
     named = _nearest(before, ["CARD", "CVV", "EXPIRY", "SORT_CODE", "ACCOUNT", "NI", "PHONE"])
 
@@ -609,7 +613,7 @@ def _find(stream: _Stream, context: _Context) -> list[_Finding]:
     words = stream.words
     findings = _emails(words, context)
     taken = {i for f in findings for i in range(f.first, f.last + 1)}
-    cards: list[float] = []
+    cards: list[tuple[float, str]] = []  # when each card number ended, and who read it
     for index, word in enumerate(words):
         if IBAN.match(_clean(word.text)) and any(c.isdigit() for c in word.text) and index not in taken:
             findings.append(_Finding("ACCOUNT", index, index))
@@ -621,13 +625,23 @@ def _find(stream: _Stream, context: _Context) -> list[_Finding]:
     for run in _runs(_tokenise(words), words, context):
         if any(i in taken for i in range(run.first, run.last + 1)):
             continue
-        kind = _classify(run, words, context, cards)
-        if kind is None or (len(run.digits) < 13 and _is_amount(words, run.first, run.last)):
+        kind = _classify(run, words, context, cards, stream.speakers[run.first])
+        if len(run.digits) < 13 and _is_amount(words, run.first, run.last):
+            continue
+        if kind is None and 7 <= len(run.digits) <= 8:
+            # "Expiry and security code?" "0 5 2 8 and 6 6 2."
+            split = _expiry_then_code(run, run.parts, None)
+            asked = _recent_kinds(context.before(words[run.first].start, 15.0))
+            if split and {"EXPIRY", "CVV"} <= asked:
+                findings.extend(split)
+                taken.update(range(run.first, run.last + 1))
+            continue
+        if kind is None:
             continue
         if kind == "CARD":
             split = _card_and_more(run)
             if split:
-                cards.append(words[split[0].last].end)
+                cards.append((words[split[0].last].end, stream.speakers[run.first]))
                 findings.extend(split)
                 taken.update(range(run.first, run.last + 1))
                 continue
@@ -642,7 +656,7 @@ def _find(stream: _Stream, context: _Context) -> list[_Finding]:
         if kind == "PHONE" and first > 0 and _clean(words[first - 1].text) in ("plus", "+"):
             first -= 1
         if kind == "CARD":
-            cards.append(words[run.last].end)
+            cards.append((words[run.last].end, stream.speakers[run.first]))
         findings.append(_Finding(kind, first, last))
         taken.update(range(first, last + 1))
     return sorted(findings, key=lambda f: f.first)
@@ -659,25 +673,31 @@ def _card_and_more(run: _Run) -> list[_Finding]:
         if length not in ends or not luhn(run.digits[:length]):
             continue
         cut = ends.index(length)
-        rest = run.digits[length:]
         card = _Finding("CARD", run.parts[0][1], run.parts[cut][2])
-        after = run.parts[cut + 1 :]
-        if not after:
-            return []
-        if len(rest) in (3, 4) and not (len(rest) == 4 and _plausible_expiry(rest)):
-            return [card, _Finding("CVV", after[0][1], after[-1][2])]
-        if len(rest) == 4:
-            return [card, _Finding("EXPIRY", after[0][1], after[-1][2])]
-        if len(rest) in (7, 8) and _plausible_expiry(rest[:4]):
-            inner = [sum(part[0] for part in after[: i + 1]) for i in range(len(after))]
-            if 4 in inner:
-                middle = inner.index(4)
-                return [
-                    card,
-                    _Finding("EXPIRY", after[0][1], after[middle][2]),
-                    _Finding("CVV", after[middle + 1][1], after[-1][2]),
-                ]
+        return _expiry_then_code(run, run.parts[cut + 1 :], card)
+    return []
+
+
+def _expiry_then_code(run: _Run, after: list[tuple[int, int, int]], card: _Finding | None) -> list[_Finding]:
+    """The parts ``after`` read as an expiry, a code, or an expiry then a code ("0 5 2 8 and
+    6 6 2"), cut where the words were; empty when they do not read so."""
+    rest = run.digits[len(run.digits) - sum(part[0] for part in after) :] if after else ""
+    head = [card] if card else []
+    if not after:
         return []
+    if card and len(rest) in (3, 4) and not (len(rest) == 4 and _plausible_expiry(rest)):
+        return [*head, _Finding("CVV", after[0][1], after[-1][2])]
+    if card and len(rest) == 4:
+        return [*head, _Finding("EXPIRY", after[0][1], after[-1][2])]
+    if len(rest) in (7, 8) and _plausible_expiry(rest[:4]):
+        inner = [sum(part[0] for part in after[: i + 1]) for i in range(len(after))]
+        if 4 in inner:
+            middle = inner.index(4)
+            return [
+                *head,
+                _Finding("EXPIRY", after[0][1], after[middle][2]),
+                _Finding("CVV", after[middle + 1][1], after[-1][2]),
+            ]
     return []
 
 
@@ -979,6 +999,7 @@ def redact(utterances: Sequence[Utterance]) -> tuple[list[Utterance], Redaction]
         for word_index, word in enumerate(utterance.words):
             stream.words.append(word)
             stream.places.append((position, word_index))
+            stream.speakers.append(utterance.speaker)
     context = _Context(list(streams.values()))
     found: list[tuple[str, list[tuple[int, int]]]] = []
     for stream in streams.values():
@@ -993,6 +1014,7 @@ def redact(utterances: Sequence[Utterance]) -> tuple[list[Utterance], Redaction]
     ):
         everything.words.append(prepared[position].words[word_index])
         everything.places.append((position, word_index))
+        everything.speakers.append(prepared[position].speaker)
     for finding in _find(everything, context):
         found.append((finding.kind, everything.places[finding.first : finding.last + 1]))
     taken = {place for _kind, places in found for place in places}
