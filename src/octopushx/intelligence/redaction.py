@@ -1,4 +1,4 @@
-"""Find and redact payment cards, CVVs, expiry dates, bank details, NI numbers, emails and phones.
+"""Find and redact payment cards, CVVs, expiry dates, bank details, NI numbers, emails, phones and postcodes.
 
 Works on recognised words (with times), so every finding has an audio span that
 :func:`octopushx.intelligence.redact_audio` can silence. Numbers are understood however they
@@ -13,15 +13,23 @@ word after a pause late.
 
 Tags: ``[CARD]`` (13–19 digits passing the Luhn check, 12 or more digits right after the word
 "card", any run longer than 19 digits, or 14 or more not named as another kind of number such as
-an order number: a card with a misheard digit), ``[CVV]`` and ``[EXPIRY]`` (3–4 digits named as
-such, or spoken within 60 s after a card; and after a security-code cue, every digit-like word
-up to the end of the sentence, homophones included: "the code is 41 too"), ``[ACCOUNT]`` (6–10
-digits named as an account number, or 8 digits after a sort code; IBANs), ``[SORT_CODE]`` (6
-digits named as a sort code or grouped 2-2-2), ``[NI]`` (two letters, six digits, a letter A–D;
-or six digits named as a national insurance number), ``[EMAIL]`` (written or spoken: "john dot
-smith at example dot com") and ``[PHONE]`` (10–13 digit numbers, "+44…", or 7+ digits named as a
-phone number). Numbers followed by a currency, count or time word ("600 pounds", "two to three
-days") or written with a currency sign ("£82") are amounts, not card data.
+an order number: a card with a misheard digit; a card read straight on into its expiry and code
+is cut into ``[CARD]``, ``[EXPIRY]`` and ``[CVV]`` where the words were), ``[CVV]`` and
+``[EXPIRY]`` (3–4 digits named as such, or said by the card's reader straight after the card;
+after a security-code cue, every digit-like word up to the end of the sentence, homophones
+included: "the code is 41 too"; an expiry takes its month word, "April 2027"), ``[ACCOUNT]``
+(6–10 digits named as an account number, or 8 digits after a sort code; IBANs), ``[SORT_CODE]``
+(6 digits named as a sort code or grouped 2-2-2), ``[NI]`` (two letters, six digits, a letter
+A–D; or six digits named as a national insurance number), ``[EMAIL]`` (written or spoken: "john
+dot smith at example dot com"), ``[PHONE]`` (10–13 digit numbers, "+44…", or 7+ digits named as a
+phone number) and ``[POSTCODE]`` (a UK postcode written "SW1A 1AA", or after the word postcode
+also spelled out: "S W one A, one A A").
+
+What is not card data (issue 16): numbers with a currency word or sign before or after them
+("600 pounds", "£82", "82 pounds 50", "$1,200") or a unit or count word after them ("two to three
+days", "500 megabits", "2 engineers"); 3–4 digits after a card that are neither asked for nor read
+on at once by the card's reader (a year, a time, an amount the agent repeats); numbers named as an
+order, ticket, case or booking reference (unless they pass as a card).
 """
 
 from __future__ import annotations
