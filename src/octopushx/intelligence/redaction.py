@@ -432,14 +432,35 @@ class _Context:
         return " ".join(self.texts[low:high])
 
 
+ROLES = {"agent", "customer"}
+CARD_DATA_CUE = re.compile(r"\b(digits|back|front|code|cvv|cvc|cv2|expir\w*|valid|end date)\b")
+
+
 def _right_after(context: _Context, cards: list[tuple[float, str]], start: float, speaker: str) -> bool:
-    """Said straight after a card number by whoever read it, with at most a few words between
-    (the agent's "and it's 600 today?" after the customer's card is not the card's code)."""
+    """In card context: said soon after a card number, either straight after it (at most two
+    other words between) by whoever read it (when the speakers are known as agent and customer:
+    the agent's "and it's 600 today?" after the customer's card is not its code), or as the
+    answer to a card-data question asked since, read on after the digits before it with at most
+    one word between ("7 .39 and the textiles. 8 .28": "and it expires" misheard)."""
     for end, card_speaker in cards:
-        if card_speaker == speaker and 0 <= start - end <= CARD_FOLLOW_SECONDS:
-            between = [w for w in context.between(end, start).split() if w and w not in FILLERS]
-            if len(between) <= 2 and not any(w in MONTHS for w in between[:-1]):
-                return True
+        if not 0 <= start - end <= CARD_FOLLOW_SECONDS:
+            continue
+        between = [w for w in context.between(end, start).split() if w]
+        plain = [w for w in between if w not in FILLERS]
+        same_reader = card_speaker == speaker or not {card_speaker, speaker} <= ROLES
+        if same_reader and len(plain) <= 2 and not any(w in MONTHS for w in plain[:-1]):
+            return True
+        if not CARD_DATA_CUE.search(" ".join(between)):
+            continue
+        since_digits: list[str] = []
+        for word in reversed(between):
+            if _digit_like(word) == "real":
+                break
+            since_digits.append(word)
+        else:
+            continue  # no digits since the question: the named rules decide
+        if len([w for w in since_digits if w not in FILLERS]) <= 1:
+            return True
     return False
 
 

@@ -353,6 +353,22 @@ CASES: dict[str, list[str]] = {
         "C: My card number is {CARD: 5425 2384 3010 9605}.",
         "A: That's the card you used in {~YEAR: 2024} for {~AMOUNT: $1,200}?",
     ],
+    # --- what Whisper wrote for the espeak calls of tests/intelligence/card_speech.py ("fast") -----
+    "whisper fast stereo": [
+        "A: What is the card number?",
+        "C: {CARD: 5, 4, 2, 5, and 2, 3, 4, and 3, 0, 1, 0, and 9, 6, 0, 5,}",
+        "A: And the free digits on the Mac.",
+        "C: {CVV: 7, 3, 9, and 6, 5, 4, 8, 28}.",
+        "A: Thank you.",
+        "A: That is {~AMOUNT: 82 pounds}.",
+    ],
+    "whisper fast mono": [
+        "A: What is the current number? {CARD.1: 5 .45 and 2 .34 and 3 .01,}",
+        "C: {CARD.1: 0 .96, 0 .05,}",
+        "A: and the free digits on the Mac.",
+        "C: {CVV: 7 .39} and the textiles. {EXPIRY: 8 .28}.",
+        "A: Thank you. Add to {~AMOUNT: 92 pounds}.",
+    ],
     # --- harder forms --------------------------------------------------------------------------------
     "card dash groups": [CARD_QUESTION, "C: It's {CARD: 4556-7375-8689-9855}."],
     "card digit lost": [CARD_QUESTION, "C: {CARD: 4 5 5 6 7 3 7 5 8 6 8 9 9 8 5}."],
