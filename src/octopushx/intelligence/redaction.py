@@ -117,7 +117,9 @@ IBAN = re.compile(r"^[a-z]{2}\d{2}[a-z0-9]{10,30}$", re.IGNORECASE)
 CONTEXT = {
     "CARD": re.compile(r"\b(card|visa|mastercard|amex|long number|card number)\b"),
     "CVV": re.compile(r"\b(security (code|number)|cvv|cvc|cv2|three digits|last three|on the back|back of the card)\b"),
-    "EXPIRY": re.compile(r"\b(expir\w*|valid (until|to|thru|through)|end date)\b"),
+    "EXPIRY": re.compile(
+        r"\b(expir\w*|valid (until|to|thru|through)|end date|date on the card|month and (the )?year)\b"
+    ),
     "SORT_CODE": re.compile(r"\b(sort|short|thought|sought)\s*codes?\b"),
     "ACCOUNT": re.compile(r"\b(account|count)\s*(number|no)\b|\baccount\b"),
     "NI": re.compile(r"\b(national insurance|insurance number|n i number|ni number|nino)\b"),

@@ -131,6 +131,13 @@ CASES: dict[str, list[str]] = {
         "A: Expiry?",
         "C: {EXPIRY: oh four twenty seven}.",
     ],
+    "expiry date on the card after phone talk": [
+        "A: Is {PHONE: 07946 123456} still the best number for you?",
+        "C: It is.",
+        "A: And the date on the card?",
+        "C: {EXPIRY: 04 2027}.",
+    ],
+    "expiry month and year": ["A: The month and year it runs out?", "C: {EXPIRY: oh six, twenty six}."],
     "expiry after phone talk": [
         "A: Is {PHONE: 07946 123456} still your mobile?",
         "C: Yes.",
