@@ -466,6 +466,40 @@ def _right_after(context: _Context, cards: list[tuple[float, str]], start: float
     return False
 
 
+def _answered(before: str, kind: str) -> bool:
+    """The question for a code or an expiry was answered already: digits that are not an amount,
+    then talk of other things ("412." "Thanks, so the payment of six hundred pounds… that's 600")."""
+    cues = list(CONTEXT[kind].finditer(before))
+    if not cues:
+        return False
+    since = before[cues[-1].end() :].split()
+    index = 0
+    while index < len(since):
+        if _digit_like(since[index]) != "real" or CURRENCY.search(since[index]):
+            index += 1
+            continue
+        end = index
+        while end + 1 < len(since) and _digit_like(since[end + 1]) is not None:
+            end += 1
+        following = since[end + 1] if end + 1 < len(since) else ""
+        if following in AMOUNT_WORDS or following in CURRENCY_WORDS:
+            index = end + 1  # "I'll take 412 pounds": an amount, not the answer
+            continue
+        rest = [w for w in since[end + 1 :] if w not in FILLERS and _digit_like(w) is None]
+        return len(rest) >= 3
+    return False
+
+
+def _asked_expiry_first(before: str) -> bool:
+    """One question asked for the expiry, then the code, and no digits have been said since."""
+    expiries = list(CONTEXT["EXPIRY"].finditer(before))
+    codes = list(CONTEXT["CVV"].finditer(before))
+    if not expiries or not codes or not 0 < codes[-1].start() - expiries[-1].start() <= 40:
+        return False
+    since = before[expiries[-1].end() :].split()
+    return not any(_digit_like(word) == "real" for word in since)
+
+
 def _classify(
     run: _Run, words: Sequence[Word], context: _Context, cards: list[tuple[float, str]], speaker: str
 ) -> str | None:
@@ -480,6 +514,10 @@ def _classify(
         _month_before(words, run.first) and any(0 <= start - t <= 60.0 for t, _ in cards)
     )
     named = _nearest(before, ["CARD", "CVV", "EXPIRY", "SORT_CODE", "ACCOUNT", "NI", "PHONE"])
+    if named in ("CVV", "EXPIRY") and _answered(before, named):
+        named = None
+    if named == "CVV" and 3 <= count <= 4 and _plausible_expiry(digits) and _asked_expiry_first(before):
+        named = "EXPIRY"  # "the expiry date and the security code?" "8, 28, and the code is 417"
 
     if count >= 13 and _card_in(digits):
         return "CARD"

@@ -233,6 +233,15 @@ CASES: dict[str, list[str]] = {
         "A: The security code please, and I'll take {~AMOUNT: 412 pounds}.",
         "C: {CVV: 7 7 1}.",
     ],
+    "amount repeated after the code": [
+        "A: What's the security code?",
+        "C: {CVV: 412}.",
+        "A: Thanks. So the payment of {~AMOUNT: six hundred pounds} will be taken today, that's {~AMOUNT: 600}.",
+    ],
+    "amount with more talk before the code": [
+        "A: The security code please, and I'll take {~AMOUNT: 412 pounds} now, thank you.",
+        "C: {CVV: 7 7 1}.",
+    ],
     "amount then code": [
         "A: So it's {~AMOUNT: three hundred and forty pounds} today, can I take the security code?",
         "C: {CVV: five five one}.",
@@ -375,6 +384,10 @@ CASES: dict[str, list[str]] = {
         "A: and the free digits on the Mac.",
         "C: {CVV: 7 .39} and the textiles. {EXPIRY: 8 .28}.",
         "A: Thank you. Add to {~AMOUNT: 92 pounds}.",
+    ],
+    "whisper long mono expiry and code": [
+        "A: And the expiry date and the security code on the Mac.",
+        "C: It acts higher than {EXPIRY: 8, 28,} and the security code is {CVV: 417}.",
     ],
     # --- harder forms --------------------------------------------------------------------------------
     "card dash groups": [CARD_QUESTION, "C: It's {CARD: 4556-7375-8689-9855}."],
