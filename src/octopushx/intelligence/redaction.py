@@ -781,7 +781,7 @@ def _postcode_piece(raw: str) -> str | None:
     low = _clean(raw)
     if low in UNITS and low not in ("o",):
         return UNITS[low]
-    if re.fullmatch(r"[a-z0-9]{1,4}", low):
+    if re.fullmatch(r"[a-z0-9]{1,7}", low):
         return low.upper()
     return None
 
@@ -790,14 +790,24 @@ def _postcodes(words: Sequence[Word], context: _Context) -> list[_Finding]:
     findings: list[_Finding] = []
     index = 0
     while index < len(words):
+        piece = _postcode_piece(words[index].text)
+        if piece is None or not piece[0].isalpha():
+            index += 1  # a postcode starts with a letter
+            continue
+        pieces: list[str] = [piece]
+        for word in words[index + 1 : index + POSTCODE_WORDS]:
+            following = _postcode_piece(word.text)
+            if following is None:
+                break
+            pieces.append(following)
+        if len(pieces) < 2 and len(piece) < 5:
+            index += 1  # neither the first half of one nor a whole one written as one word
+            continue
         cued = bool(POSTCODE_CUE.search(context.before(words[index].start, 20.0)))
         found = None
-        lengths = range(POSTCODE_WORDS, 0, -1) if cued else (2,)
+        lengths = range(len(pieces), 0, -1) if cued else (2,)
         for length in lengths:
-            pieces = [_postcode_piece(w.text) for w in words[index : index + length]]
-            if len(pieces) < length or None in pieces:
-                continue
-            joined = "".join(p for p in pieces if p)
+            joined = "".join(pieces[:length])
             if not POSTCODE.match(joined):
                 continue
             written = [w.text.strip(" ,.;:!?") for w in words[index : index + length]]
