@@ -5,10 +5,14 @@ Reports, for the short and the long script:
 - WER per speaker role on the dual-channel recording (reference: the script; numbers are
   compared digit by digit, punctuation and case ignored), and overall WER on the mono mix;
 - talk-ratio error: |measured agent share − the script's| on stereo and on the mono mix;
-- redaction recall: of the sensitive items spoken (cards, CVV, expiry, sort codes, accounts, NI,
-  emails, phones), how many got a span of the right tag over their turn (strict), of any tag
-  (lenient), and how many leaked digits into the redacted transcript; plus spans found outside
-  any sensitive turn (false positives);
+- redaction on the labelled set (tests/intelligence/data/redaction_set.py, text as a speech
+  recogniser writes it, no audio): per tag precision, recall and leaks, and how many amounts,
+  dates, years, quantities… were redacted ("false redactions of amounts: N");
+- redaction recall on the synthesised calls: of the sensitive items spoken (cards, CVV, expiry,
+  sort codes, accounts, NI, emails, phones), how many got a span of the right tag over their turn
+  (strict), of any tag (lenient), and how many leaked digits into the redacted transcript; per tag
+  precision (spans over a turn holding an item of that tag); spans found outside any sensitive
+  turn (false positives), and spans over a turn that says an amount (false redactions of amounts);
 - diarisation accuracy on the mono mix: share of recognised words whose speaker label is the
   script's speaker at that moment (and the share labelled unknown);
 - role accuracy on mono over several pairs of espeak-ng voices (``ROLE_VOICES``, from clearly
@@ -17,7 +21,10 @@ Reports, for the short and the long script:
   total the share of words given the right role, a wrong role, or no role (Speaker 1/2, unknown).
   The figure that matters is the wrong-role share: a role may be withheld, never guessed.
 
-    python bench/quality.py [--scripts short,long] [--rate 16000] [--roles-only]
+    python bench/quality.py [--scripts short,long,grouped,…] [--rate 16000] [--roles-only] [--redaction-only]
+
+``--scripts`` takes make_speech's scripts (short, long) and the spoken card payments of
+tests/intelligence/card_speech.py (by name: they say amounts as well as card data).
 """
 
 from __future__ import annotations
@@ -26,14 +33,37 @@ import argparse
 import re
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the labelled set lives with the tests
 
 import make_speech  # noqa: E402
+from tests.intelligence.card_speech import CARD_CALLS  # noqa: E402
+from tests.intelligence.data.redaction_set import CASES  # noqa: E402
+from tests.intelligence.redaction_eval import evaluate  # noqa: E402
 
 from octopushx.intelligence import AnalysisSettings, analyse  # noqa: E402
 from octopushx.intelligence.redaction import spoken_digits  # noqa: E402
+
+AMOUNT = re.compile(r"\b(pounds?|quid|pence|dollars?|euros?)\b|[£$€]", re.IGNORECASE)
+
+
+def labelled_set() -> int:
+    """The per-tag table on the labelled set; returns the false redactions of amounts."""
+    started = time.perf_counter()
+    scores = evaluate(CASES)
+    print(
+        f"== redaction on the labelled set: {len(CASES)} cases, {sum(scores.items.values())} sensitive items, "
+        f"{sum(scores.kept.values())} things that must stay readable ({time.perf_counter() - started:.2f} s)"
+    )
+    for line in scores.table():
+        print(line)
+    for problem in scores.problems:
+        print(f"  ! {problem}")
+    print(f"  false redactions of amounts: {scores.false['AMOUNT']}")
+    return scores.false["AMOUNT"]
 
 
 def normalise(text: str) -> list[str]:
@@ -107,6 +137,20 @@ def redaction_scores(manifest: dict, result) -> dict:
         for s in result.redaction.spans
         if not any(s.start < t["end"] + 0.5 and s.end > t["start"] - 0.5 for t in sensitive_turns)
     )
+    # precision per tag: a span is right when it lies over a turn holding an item of its tag
+    precision: dict[str, list[int]] = {}
+    for span in result.redaction.spans:
+        near = [t for t in manifest["turns"] if span.start < t["end"] + 0.5 and span.end > t["start"] - 0.5]
+        right = any(item["kind"] == span.kind for t in near for item in t.get("sensitive", []))
+        stats = precision.setdefault(span.kind, [0, 0])
+        stats[0] += right
+        stats[1] += 1
+    amount_turns = [t for t in manifest["turns"] if AMOUNT.search(t["text"]) and not t.get("sensitive")]
+    amounts_redacted = sum(
+        1
+        for t in amount_turns
+        if any(s.start < t["end"] - 0.1 and s.end > t["start"] + 0.1 for s in result.redaction.spans)
+    )
     return {
         "items": len(items),
         "strict": strict,
@@ -114,6 +158,9 @@ def redaction_scores(manifest: dict, result) -> dict:
         "leaked": leaked,
         "false_positives": false_positives,
         "by_kind": by_kind,
+        "precision": precision,
+        "amounts": len(amount_turns),
+        "amounts_redacted": amounts_redacted,
     }
 
 
@@ -141,7 +188,12 @@ def mono_roles(scripts: list[str], rate: int, settings: AnalysisSettings) -> Non
         for number, voices in enumerate(ROLE_VOICES, 1):
             for name in scripts:
                 manifest = make_speech.synthesise(
-                    tmp, script=name, name=f"{name}-{number}", rate=rate, formats=("wav",), voices=voices
+                    tmp,
+                    script=CARD_CALLS.get(name, {"script": name})["script"],
+                    name=f"{name}-{number}",
+                    rate=rate,
+                    formats=("wav",),
+                    voices=voices,
                 )
                 result = analyse(manifest["files"]["mono"]["wav"], channel_roles=None, settings=settings)
                 counts = role_scores(manifest, result)
@@ -187,15 +239,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--beam-size", type=int, default=5)
     parser.add_argument("--roles-only", action="store_true", help="only the mono role accuracy over voice pairs")
     parser.add_argument("--no-roles", action="store_true", help="skip the mono role accuracy")
+    parser.add_argument(
+        "--redaction-only", action="store_true", help="only the redaction table on the labelled set (no audio)"
+    )
     args = parser.parse_args(argv)
+    labelled_set()
+    if args.redaction_only:
+        return 0
     if args.roles_only:
         mono_roles(args.scripts.split(","), args.rate, AnalysisSettings(beam_size=args.beam_size))
         return 0
     settings = AnalysisSettings(keep_original=True, beam_size=args.beam_size)
-    totals = {"items": 0, "strict": 0, "lenient": 0, "leaked": 0, "false_positives": 0}
+    totals = {
+        "items": 0,
+        "strict": 0,
+        "lenient": 0,
+        "leaked": 0,
+        "false_positives": 0,
+        "amounts": 0,
+        "amounts_redacted": 0,
+    }
+    spans_by_tag: dict[str, list[int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.scripts.split(","):
-            manifest = make_speech.synthesise(tmp, script=name, name=name, rate=args.rate, formats=("wav",))
+            # "short"/"long" (make_speech) or a spoken card payment of tests/intelligence/card_speech.py
+            call = CARD_CALLS.get(name, {"script": name, "voices": None})
+            manifest = make_speech.synthesise(
+                tmp, script=call["script"], name=name, rate=args.rate, formats=("wav",), voices=call["voices"]
+            )
             stereo = analyse(manifest["files"]["stereo"]["wav"], settings=settings)
             mono = analyse(manifest["files"]["mono"]["wav"], channel_roles=None, settings=settings)
             print(
@@ -238,16 +309,27 @@ def main(argv: list[str] | None = None) -> int:
                 scores = redaction_scores(manifest, result)
                 for key in totals:
                     totals[key] += scores[key]
+                for kind, (right, found) in scores["precision"].items():
+                    stats = spans_by_tag.setdefault(kind, [0, 0])
+                    stats[0] += right
+                    stats[1] += found
                 kinds = ", ".join(f"{k} {a}/{b}" for k, (a, b) in sorted(scores["by_kind"].items()))
+                exact = ", ".join(f"{k} {a}/{b}" for k, (a, b) in sorted(scores["precision"].items()))
                 print(
                     f"  redaction ({label:<6}): recall {scores['strict']}/{scores['items']} right tag, "
                     f"{scores['lenient']}/{scores['items']} any tag, {scores['leaked']} leaked, "
-                    f"{scores['false_positives']} outside sensitive turns  [{kinds}]"
+                    f"{scores['false_positives']} outside sensitive turns  [{kinds}]; precision [{exact}]; "
+                    f"amount turns redacted {scores['amounts_redacted']}/{scores['amounts']}"
                 )
+    right = sum(a for a, _ in spans_by_tag.values())
+    found = sum(b for _, b in spans_by_tag.values())
     print(
-        f"== redaction recall over all runs: {totals['strict'] / max(1, totals['items']):.1%} right tag, "
+        f"== redaction over all runs: recall {totals['strict'] / max(1, totals['items']):.1%} right tag, "
         f"{totals['lenient'] / max(1, totals['items']):.1%} any tag, {totals['leaked']} leaked, "
-        f"{totals['false_positives']} false positives"
+        f"{totals['false_positives']} false positives; precision {right / max(1, found):.1%} "
+        f"({right}/{found} spans)  ["
+        + ", ".join(f"{k} {a}/{b}" for k, (a, b) in sorted(spans_by_tag.items()))
+        + f"]; false redactions of amounts: {totals['amounts_redacted']} of {totals['amounts']} amount turns"
     )
     if not args.no_roles:
         mono_roles(args.scripts.split(","), args.rate, AnalysisSettings(beam_size=args.beam_size))

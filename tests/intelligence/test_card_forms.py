@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from octopushx.intelligence.redaction import redact, redact_text
+from octopushx.intelligence.redaction import redact, redact_text, spoken_digits
 from octopushx.intelligence.results import Utterance, Word
 
 LOOP = ", ".join(["5"] * 40)
@@ -146,7 +146,6 @@ def test_a_redacted_span_reaches_back_into_the_pause_before():
         "The fee is 82 pounds and the code for the card is on its way.",
         "The security code arrives in two to three days.",
         "The code for the card is on the letter.",
-        "The sort code is on the statement and the post code is SW1 4AB.",
         "The promo code is SAVE20.",
         "The order number is 4916 3827 5061 4727.",  # 16 digits named as something else
         "The card expires next year, we spoke for 20 minutes.",
@@ -156,6 +155,56 @@ def test_amounts_and_ordinary_numbers_are_not_card_data(said):
     assert redact_text(said) == said
 
 
+def test_a_postcode_is_its_own_tag_not_a_code():
+    # "sort code" and "post code" are not security codes; a postcode is personal data (issue 16)
+    said = "The sort code is on the statement and the post code is SW1 4AB."
+    assert redact_text(said) == "The sort code is on the statement and the post code is [POSTCODE]."
+
+
 def test_an_amount_after_the_card_stays_while_the_card_goes():
     said = "The card number is 4556 7375 8689 9855 and the payment of 600 pounds has gone through."
     assert redact_text(said) == "The card number is [CARD] and the payment of 600 pounds has gone through."
+
+
+def test_a_spoken_amount_after_the_security_code_is_not_a_code():
+    # issue 16: "the payment of six hundred pounds" was redacted as a card security code
+    redacted, found = redact(
+        _utterances(
+            ("agent", "What's the security code?"),
+            ("customer", "412."),
+            ("agent", "Thanks. So the payment of six hundred pounds will be taken today, that's 600."),
+        )
+    )
+    assert [u.text for u in redacted][1:] == [
+        "[CVV].",
+        "Thanks. So the payment of six hundred pounds will be taken today, that's 600.",
+    ]
+    assert [s.kind for s in found.spans] == ["CVV"]
+
+
+@pytest.mark.parametrize("said", ["04/27.", "oh four twenty seven.", "April 2027.", "0 4 2 0 2 7."])
+def test_an_expiry_is_tagged_as_an_expiry_not_a_phone(said):
+    # issue 16: an expiry date was tagged as a phone number
+    redacted, found = redact(
+        _utterances(
+            ("agent", "Is 07946 123456 still your mobile?"),
+            ("customer", "Yes. The card is 4556 7375 8689 9855."),
+            ("agent", "And when does it expire?"),
+            ("customer", said),
+        )
+    )
+    assert redacted[3].text == "[EXPIRY]."
+    assert [s.kind for s in found.spans] == ["PHONE", "CARD", "EXPIRY"]
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["You've been with us since 2019.", "You'll get 500 megabits.", "The engineer comes between 8 and 12."],
+)
+def test_numbers_after_a_card_that_nobody_asked_for_stay(said):
+    redacted, _ = redact(_utterances(("customer", "The card is 4556 7375 8689 9855."), ("agent", f"Thanks. {said}")))
+    assert redacted[1].text == f"Thanks. {said}"
+
+
+def test_twenty_twenty_eight_is_a_year():
+    assert spoken_digits("march twenty twenty eight") == "march 2 0 2 8"

@@ -1,4 +1,4 @@
-"""Find and redact payment cards, CVVs, expiry dates, bank details, NI numbers, emails and phones.
+"""Find and redact payment cards, CVVs, expiry dates, bank details, NI numbers, emails, phones and postcodes.
 
 Works on recognised words (with times), so every finding has an audio span that
 :func:`octopushx.intelligence.redact_audio` can silence. Numbers are understood however they
@@ -13,15 +13,23 @@ word after a pause late.
 
 Tags: ``[CARD]`` (13–19 digits passing the Luhn check, 12 or more digits right after the word
 "card", any run longer than 19 digits, or 14 or more not named as another kind of number such as
-an order number: a card with a misheard digit), ``[CVV]`` and ``[EXPIRY]`` (3–4 digits named as
-such, or spoken within 60 s after a card; and after a security-code cue, every digit-like word
-up to the end of the sentence, homophones included: "the code is 41 too"), ``[ACCOUNT]`` (6–10
-digits named as an account number, or 8 digits after a sort code; IBANs), ``[SORT_CODE]`` (6
-digits named as a sort code or grouped 2-2-2), ``[NI]`` (two letters, six digits, a letter A–D;
-or six digits named as a national insurance number), ``[EMAIL]`` (written or spoken: "john dot
-smith at example dot com") and ``[PHONE]`` (10–13 digit numbers, "+44…", or 7+ digits named as a
-phone number). Numbers followed by a currency, count or time word ("600 pounds", "two to three
-days") or written with a currency sign ("£82") are amounts, not card data.
+an order number: a card with a misheard digit; a card read straight on into its expiry and code
+is cut into ``[CARD]``, ``[EXPIRY]`` and ``[CVV]`` where the words were), ``[CVV]`` and
+``[EXPIRY]`` (3–4 digits named as such, or said by the card's reader straight after the card;
+after a security-code cue, every digit-like word up to the end of the sentence, homophones
+included: "the code is 41 too"; an expiry takes its month word, "April 2027"), ``[ACCOUNT]``
+(6–10 digits named as an account number, or 8 digits after a sort code; IBANs), ``[SORT_CODE]``
+(6 digits named as a sort code or grouped 2-2-2), ``[NI]`` (two letters, six digits, a letter
+A–D; or six digits named as a national insurance number), ``[EMAIL]`` (written or spoken: "john
+dot smith at example dot com"), ``[PHONE]`` (10–13 digit numbers, "+44…", or 7+ digits named as a
+phone number) and ``[POSTCODE]`` (a UK postcode written "SW1A 1AA", or after the word postcode
+also spelled out: "S W one A, one A A").
+
+What is not card data (issue 16): numbers with a currency word or sign before or after them
+("600 pounds", "£82", "82 pounds 50", "$1,200") or a unit or count word after them ("two to three
+days", "500 megabits", "2 engineers"); 3–4 digits after a card that are neither asked for nor read
+on at once by the card's reader (a year, a time, an amount the agent repeats); numbers named as an
+order, ticket, case or booking reference (unless they pass as a card).
 """
 
 from __future__ import annotations
@@ -109,7 +117,9 @@ IBAN = re.compile(r"^[a-z]{2}\d{2}[a-z0-9]{10,30}$", re.IGNORECASE)
 CONTEXT = {
     "CARD": re.compile(r"\b(card|visa|mastercard|amex|long number|card number)\b"),
     "CVV": re.compile(r"\b(security (code|number)|cvv|cvc|cv2|three digits|last three|on the back|back of the card)\b"),
-    "EXPIRY": re.compile(r"\b(expir\w*|valid (until|to|thru|through)|end date)\b"),
+    "EXPIRY": re.compile(
+        r"\b(expir\w*|valid (until|to|thru|through)|end date|date on the card|month and (the )?year)\b"
+    ),
     "SORT_CODE": re.compile(r"\b(sort|short|thought|sought)\s*codes?\b"),
     "ACCOUNT": re.compile(r"\b(account|count)\s*(number|no)\b|\baccount\b"),
     "NI": re.compile(r"\b(national insurance|insurance number|n i number|ni number|nino)\b"),
@@ -121,7 +131,47 @@ CONTEXT = {
 OTHER_NUMBERS = re.compile(
     r"\b(order|reference|ref|tracking|invoice|policy|booking|customer|member|membership|serial|parcel|"
     r"ticket|case|meter|confirmation|transaction)\s+(number|no|id|code)\b"
+    r"|\b(booking|order|case|ticket|tracking|confirmation|your|the)\s+(reference|ref)\b"
 )
+
+
+# A cue from the other speaker that a new number starts: a card's digits stop there.
+NEW_NUMBER = re.compile(
+    r"\b(expir\w*|valid|end date|security|cvv|cvc|cv2|code|digits|sort|short|account|phone|mobile|"
+    r"postcode|post code|insurance|email)\b"
+)
+FILLERS = {"and", "the", "then", "um", "uh", "er", "erm", "so", "yes", "yeah", "it's", "its", "is", "oh"}
+MONTHS = {
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+}
+CARD_FOLLOW_SECONDS = 20.0  # a code or expiry read straight on after the card, within this time
+
+
+def _month_before(words: Sequence[Word], first: int) -> bool:
+    return first > 0 and _clean(words[first - 1].text) in MONTHS
 
 
 @dataclass
@@ -147,6 +197,7 @@ class _Run:
     letters_after: str = ""
     letters_first: int | None = None
     letters_last: int | None = None
+    parts: list[tuple[int, int, int]] = field(default_factory=list)  # (digits, first word, last word)
 
 
 @dataclass
@@ -161,6 +212,7 @@ class _Stream:
     speaker: str
     words: list[Word] = field(default_factory=list)
     places: list[tuple[int, int]] = field(default_factory=list)  # (utterance, word) of each word
+    speakers: list[str] = field(default_factory=list)  # who said each word
 
 
 def _clean(text: str) -> str:
@@ -217,6 +269,7 @@ def _tokenise(words: Sequence[Word]) -> list[_Token]:
             previous is not None
             and previous.tens
             and token.kind == "digit"
+            and not token.tens
             and len(token.value) == 1
             and token.value != "0"
         ):
@@ -259,21 +312,27 @@ def _tokenise(words: Sequence[Word]) -> list[_Token]:
     return merged
 
 
-def _runs(tokens: Sequence[_Token], words: Sequence[Word]) -> list[_Run]:
+def _runs(tokens: Sequence[_Token], words: Sequence[Word], context: _Context | None = None) -> list[_Run]:
     runs: list[_Run] = []
     current: _Run | None = None
     skipped = 0
     for index, token in enumerate(tokens):
         if token.kind == "digit":
             gap_ok = current is not None and words[token.word].start - words[current.last].end <= MAX_GAP
+            if gap_ok and context is not None:
+                # the other speaker asked for another number in between: "Expiry?" after a card
+                between = context.between(words[current.last].end, words[token.word].start)
+                gap_ok = not NEW_NUMBER.search(between)
             if current is not None and gap_ok:
                 current.digits += token.value
                 current.groups.append(len(token.value))
+                current.parts.append((len(token.value), token.word, token.last_word))
                 current.last = token.last_word
             else:
                 if current is not None:
                     runs.append(current)
                 current = _Run(token.value, [len(token.value)], token.word, token.last_word)
+                current.parts.append((len(token.value), token.word, token.last_word))
                 letters, first = _letters_before(tokens, index)
                 current.letters_before, current.letters_first = letters, first
             skipped = 0
@@ -325,12 +384,20 @@ def _card_in(digits: str) -> bool:
 
 
 def _nearest(before: str, kinds: Sequence[str]) -> str | None:
-    """Of ``kinds``, the one whose context words occur last in ``before``."""
+    """Of ``kinds``, the one whose context words occur last in ``before`` ("OTHER": a number named
+    as an order, ticket or reference number). "The expiry date on the card": the card there
+    only says which expiry, so a card named within a few words after another kind does not count."""
     best, best_position = None, -1
+    others = [m.start() for kind in kinds if kind != "CARD" for m in CONTEXT[kind].finditer(before)]
     for kind in kinds:
         for match in CONTEXT[kind].finditer(before):
+            if kind == "CARD" and any(0 < match.start() - other <= 30 for other in others):
+                continue
             if match.start() > best_position:
                 best, best_position = kind, match.start()
+    for match in OTHER_NUMBERS.finditer(before):
+        if match.start() > best_position:
+            best, best_position = "OTHER", match.start()
     return best
 
 
@@ -360,17 +427,102 @@ class _Context:
         high = bisect.bisect_right(self.times, time + seconds)
         return " ".join(self.texts[low:high])
 
+    def between(self, start: float, end: float) -> str:
+        """The words that start after ``start`` and before ``end``, whoever said them."""
+        low = bisect.bisect_left(self.times, start)
+        high = bisect.bisect_left(self.times, end - 0.01)
+        return " ".join(self.texts[low:high])
 
-def _classify(run: _Run, words: Sequence[Word], context: _Context, cards: list[float]) -> str | None:
+
+ROLES = {"agent", "customer"}
+CARD_DATA_CUE = re.compile(r"\b(digits|back|front|code|cvv|cvc|cv2|expir\w*|valid|end date)\b")
+
+
+def _right_after(context: _Context, cards: list[tuple[float, str]], start: float, speaker: str) -> bool:
+    """In card context: said soon after a card number, either straight after it (at most two
+    other words between) by whoever read it (when the speakers are known as agent and customer:
+    the agent's "and it's 600 today?" after the customer's card is not its code), or as the
+    answer to a card-data question asked since, read on after the digits before it with at most
+    one word between ("7 .39 and the textiles. 8 .28": "and it expires" misheard)."""
+    for end, card_speaker in cards:
+        if not 0 <= start - end <= CARD_FOLLOW_SECONDS:
+            continue
+        between = [w for w in context.between(end, start).split() if w]
+        plain = [w for w in between if w not in FILLERS]
+        same_reader = card_speaker == speaker or not {card_speaker, speaker} <= ROLES
+        if same_reader and len(plain) <= 2 and not any(w in MONTHS for w in plain[:-1]):
+            return True
+        if not CARD_DATA_CUE.search(" ".join(between)):
+            continue
+        since_digits: list[str] = []
+        for word in reversed(between):
+            if _digit_like(word) == "real":
+                break
+            since_digits.append(word)
+        else:
+            continue  # no digits since the question: the named rules decide
+        if len([w for w in since_digits if w not in FILLERS]) <= 1:
+            return True
+    return False
+
+
+def _answered(before: str, kind: str) -> bool:
+    """The question for a code or an expiry was answered already: digits that are not an amount,
+    then talk of other things ("412." "Thanks, so the payment of six hundred pounds… that's 600")."""
+    cues = list(CONTEXT[kind].finditer(before))
+    if not cues:
+        return False
+    since = before[cues[-1].end() :].split()
+    index = 0
+    while index < len(since):
+        if _digit_like(since[index]) != "real" or CURRENCY.search(since[index]):
+            index += 1
+            continue
+        end = index
+        while end + 1 < len(since) and _digit_like(since[end + 1]) is not None:
+            end += 1
+        following = since[end + 1] if end + 1 < len(since) else ""
+        if following in AMOUNT_WORDS or following in CURRENCY_WORDS:
+            index = end + 1  # "I'll take 412 pounds": an amount, not the answer
+            continue
+        rest = [w for w in since[end + 1 :] if w not in FILLERS and _digit_like(w) is None]
+        return len(rest) >= 3
+    return False
+
+
+def _asked_expiry_first(before: str) -> bool:
+    """One question asked for the expiry, then the code, and no digits have been said since."""
+    expiries = list(CONTEXT["EXPIRY"].finditer(before))
+    codes = list(CONTEXT["CVV"].finditer(before))
+    if not expiries or not codes or not 0 < codes[-1].start() - expiries[-1].start() <= 40:
+        return False
+    since = before[expiries[-1].end() :].split()
+    return not any(_digit_like(word) == "real" for word in since)
+
+
+def _classify(
+    run: _Run, words: Sequence[Word], context: _Context, cards: list[tuple[float, str]], speaker: str
+) -> str | None:
     digits = run.digits
     count = len(digits)
     start = words[run.first].start
     before = context.before(start, 15.0)
-    recent_card = any(0 <= start - t <= 60.0 for t in cards)
+    # "CVV only in card context": a short group is card data when the agent asked for it (named)
+    # or when it follows the card number at once; any other 3-4 digits (a year, a speed, a
+    # quantity, an amount said without its currency) are left alone.
+    recent_card = _right_after(context, cards, start, speaker) or (
+        _month_before(words, run.first) and any(0 <= start - t <= 60.0 for t, _ in cards)
+    )
     named = _nearest(before, ["CARD", "CVV", "EXPIRY", "SORT_CODE", "ACCOUNT", "NI", "PHONE"])
+    if named in ("CVV", "EXPIRY") and _answered(before, named):
+        named = None
+    if named == "CVV" and 3 <= count <= 4 and _plausible_expiry(digits) and _asked_expiry_first(before):
+        named = "EXPIRY"  # "the expiry date and the security code?" "8, 28, and the code is 417"
 
     if count >= 13 and _card_in(digits):
         return "CARD"
+    if named == "OTHER":
+        return None  # "the booking reference is 0 7 7 0 0…": named as something that is not card data
     if run.letters_before and len(run.letters_before) == 2 and count == 6:
         return "NI"
     if named == "NI" and count == 6:
@@ -391,6 +543,8 @@ def _classify(run: _Run, words: Sequence[Word], context: _Context, cards: list[f
         return "EXPIRY" if count == 4 and _plausible_expiry(digits) else "CVV"
     if 2 <= count <= 6 and named == "EXPIRY":
         return "EXPIRY"
+    if count == 6 and recent_card and _plausible_expiry(digits[:2] + digits[4:]) and digits[2:4] == "20":
+        return "EXPIRY"  # "04 2027" straight after the card
     if 10 <= count <= 13 and (digits[0] == "0" or digits.startswith("44") or named == "PHONE" or count in (10, 11)):
         return "PHONE"
     if 5 <= count <= 13 and named == "PHONE":
@@ -528,18 +682,41 @@ def _find(stream: _Stream, context: _Context) -> list[_Finding]:
     words = stream.words
     findings = _emails(words, context)
     taken = {i for f in findings for i in range(f.first, f.last + 1)}
-    cards: list[float] = []
+    cards: list[tuple[float, str]] = []  # when each card number ended, and who read it
     for index, word in enumerate(words):
         if IBAN.match(_clean(word.text)) and any(c.isdigit() for c in word.text) and index not in taken:
             findings.append(_Finding("ACCOUNT", index, index))
             taken.add(index)
-    for run in _runs(_tokenise(words), words):
+    for finding in _postcodes(words, context):
+        if not any(i in taken for i in range(finding.first, finding.last + 1)):
+            findings.append(finding)
+            taken.update(range(finding.first, finding.last + 1))
+    for run in _runs(_tokenise(words), words, context):
         if any(i in taken for i in range(run.first, run.last + 1)):
             continue
-        kind = _classify(run, words, context, cards)
-        if kind is None or _is_amount(words, run.first, run.last):
+        kind = _classify(run, words, context, cards, stream.speakers[run.first])
+        if len(run.digits) < 13 and _is_amount(words, run.first, run.last):
             continue
+        if kind is None and 7 <= len(run.digits) <= 8:
+            # "Expiry and security code?" "0 5 2 8 and 6 6 2."
+            split = _expiry_then_code(run, run.parts, None)
+            asked = _recent_kinds(context.before(words[run.first].start, 15.0))
+            if split and {"EXPIRY", "CVV"} <= asked:
+                findings.extend(split)
+                taken.update(range(run.first, run.last + 1))
+            continue
+        if kind is None:
+            continue
+        if kind == "CARD":
+            split = _card_and_more(run)
+            if split:
+                cards.append((words[split[0].last].end, stream.speakers[run.first]))
+                findings.extend(split)
+                taken.update(range(run.first, run.last + 1))
+                continue
         first, last = run.first, run.last
+        if kind == "EXPIRY" and _month_before(words, first):
+            first -= 1  # "April 2027"
         if kind == "NI":
             if run.letters_first is not None:
                 first = run.letters_first
@@ -548,10 +725,106 @@ def _find(stream: _Stream, context: _Context) -> list[_Finding]:
         if kind == "PHONE" and first > 0 and _clean(words[first - 1].text) in ("plus", "+"):
             first -= 1
         if kind == "CARD":
-            cards.append(words[run.last].end)
+            cards.append((words[run.last].end, stream.speakers[run.first]))
         findings.append(_Finding(kind, first, last))
         taken.update(range(first, last + 1))
     return sorted(findings, key=lambda f: f.first)
+
+
+def _card_and_more(run: _Run) -> list[_Finding]:
+    """A card read straight on into its expiry and code ("5425 2384 3010 9605, 0 3 2 7, 4 4 1"):
+    the card, then an expiry (4 digits, a month first) and a 3-4 digit code, cut where the words
+    were. Empty when the run does not cut that way (it stays one [CARD])."""
+    ends: list[int] = []  # digits up to the end of each part
+    for digits, _first, _last in run.parts:
+        ends.append((ends[-1] if ends else 0) + digits)
+    for length in (16, 15, 19, 18, 17, 14, 13):
+        if length not in ends or not luhn(run.digits[:length]):
+            continue
+        cut = ends.index(length)
+        card = _Finding("CARD", run.parts[0][1], run.parts[cut][2])
+        return _expiry_then_code(run, run.parts[cut + 1 :], card)
+    return []
+
+
+def _expiry_then_code(run: _Run, after: list[tuple[int, int, int]], card: _Finding | None) -> list[_Finding]:
+    """The parts ``after`` read as an expiry, a code, or an expiry then a code ("0 5 2 8 and
+    6 6 2"), cut where the words were; empty when they do not read so."""
+    rest = run.digits[len(run.digits) - sum(part[0] for part in after) :] if after else ""
+    head = [card] if card else []
+    if not after:
+        return []
+    if card and len(rest) in (3, 4) and not (len(rest) == 4 and _plausible_expiry(rest)):
+        return [*head, _Finding("CVV", after[0][1], after[-1][2])]
+    if card and len(rest) == 4:
+        return [*head, _Finding("EXPIRY", after[0][1], after[-1][2])]
+    if len(rest) in (7, 8) and _plausible_expiry(rest[:4]):
+        inner = [sum(part[0] for part in after[: i + 1]) for i in range(len(after))]
+        if 4 in inner:
+            middle = inner.index(4)
+            return [
+                *head,
+                _Finding("EXPIRY", after[0][1], after[middle][2]),
+                _Finding("CVV", after[middle + 1][1], after[-1][2]),
+            ]
+    return []
+
+
+# UK postcodes: "SW1A 1AA", "M1 1AE", "B33 8TH"; spelled out ("S W one A one A A") after the word.
+POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}$")
+POSTCODE_CUE = re.compile(r"\b(post ?codes?|postal code|zip code|zip)\b")
+POSTCODE_WORDS = 9  # the most words a spelled-out postcode takes
+
+
+def _postcode_piece(raw: str) -> str | None:
+    """What a word adds to a postcode: letters, digits or both ("SW1A"); None if nothing."""
+    low = _clean(raw)
+    if low in UNITS and low not in ("o",):
+        return UNITS[low]
+    if re.fullmatch(r"[a-z0-9]{1,7}", low):
+        return low.upper()
+    return None
+
+
+def _postcodes(words: Sequence[Word], context: _Context) -> list[_Finding]:
+    findings: list[_Finding] = []
+    index = 0
+    while index < len(words):
+        piece = _postcode_piece(words[index].text)
+        if piece is None or not piece[0].isalpha():
+            index += 1  # a postcode starts with a letter
+            continue
+        pieces: list[str] = [piece]
+        for word in words[index + 1 : index + POSTCODE_WORDS]:
+            following = _postcode_piece(word.text)
+            if following is None:
+                break
+            pieces.append(following)
+        if len(pieces) < 2 and len(piece) < 5:
+            index += 1  # neither the first half of one nor a whole one written as one word
+            continue
+        cued = bool(POSTCODE_CUE.search(context.before(words[index].start, 20.0)))
+        found = None
+        lengths = range(len(pieces), 0, -1) if cued else (2,)
+        for length in lengths:
+            joined = "".join(pieces[:length])
+            if not POSTCODE.match(joined):
+                continue
+            written = [w.text.strip(" ,.;:!?") for w in words[index : index + length]]
+            # without the word "postcode" only a written one counts: capitals and a digit in
+            # each half ("SW1A 1AA"), never a spelled-out run of short words
+            if not cued and not (
+                length == 2 and all(re.fullmatch(r"[A-Z0-9]{2,4}", w) and re.search(r"\d", w) for w in written)
+            ):
+                continue
+            found = _Finding("POSTCODE", index, index + length - 1)
+            break
+        if found:
+            findings.append(found)
+            index = found.last + 1
+        else:
+            index += 1
+    return findings
 
 
 SPAN_REACH_BACK = 0.75  # seconds a span may start before its first word, in the quiet before it
@@ -651,7 +924,33 @@ AMOUNT_WORDS = {
     "times",
     "items",
     "people",
+    # units and things counted: "500 megabits", "2 engineers", "350 kilowatt hours"
+    "megabits",
+    "megabit",
+    "mbps",
+    "meg",
+    "megs",
+    "gig",
+    "gigs",
+    "gigabit",
+    "gigabits",
+    "gigabytes",
+    "gb",
+    "mb",
+    "kb",
+    "kilowatt",
+    "kilowatts",
+    "kwh",
+    "units",
+    "engineers",
+    "customers",
+    "calls",
+    "texts",
+    "pm",
+    "am",
+    "o'clock",
 }
+CURRENCY_WORDS = {"pounds", "pound", "quid", "dollars", "dollar", "bucks", "euros", "euro", "sterling"}
 CURRENCY = re.compile(r"[£$€%]")
 
 
@@ -688,6 +987,7 @@ def _cued_codes(stream: _Stream, speakers: Sequence[str], taken: set[tuple[int, 
     digits are in (or the cue's sentence and the answer to it), within ``CUE_SECONDS``."""
     words = stream.words
     lowered = [_clean(w.text) for w in words]
+    raw = [w.text.strip() for w in words]
     kinds = [None if stream.places[i] in taken else _digit_like(w.text) for i, w in enumerate(words)]
     findings: list[_Finding] = []
     covered = -1
@@ -706,7 +1006,7 @@ def _cued_codes(stream: _Stream, speakers: Sequence[str], taken: set[tuple[int, 
             elif lowered[position] in CONNECTORS or not re.search(r"\w", lowered[position]):
                 pass  # "4 and 1", "4 -1 … -2"
             elif not _is_cue(lowered, position):  # "…code on the back of the card is…"
-                findings.extend(_code_group(group, kinds, lowered, position))
+                findings.extend(_code_group(group, kinds, lowered, position, raw))
                 group = []
                 if CUE_STOPS.match(lowered[position]):
                     break
@@ -718,18 +1018,23 @@ def _cued_codes(stream: _Stream, speakers: Sequence[str], taken: set[tuple[int, 
                 if sentence_ends >= 2 and digit_speaker is None:
                     break  # the cue's sentence and the one answering it held no digits
             position += 1
-        findings.extend(_code_group(group, kinds, lowered, position))
+        findings.extend(_code_group(group, kinds, lowered, position, raw))
         covered = position
     return findings
 
 
-def _code_group(group: list[int], kinds: Sequence[str | None], lowered: Sequence[str], after: int) -> list[_Finding]:
+def _code_group(
+    group: list[int], kinds: Sequence[str | None], lowered: Sequence[str], after: int, raw: Sequence[str]
+) -> list[_Finding]:
     """A group of digit-like words is a code when it holds a real digit and is not an amount."""
     if not group or not any(kinds[i] == "real" for i in group):
         return []
     following = lowered[after] if after < len(lowered) else ""
     if following in AMOUNT_WORDS:
         return []  # "four hundred", "twelve pounds"
+    preceding = raw[group[0] - 1] if group[0] else ""
+    if CURRENCY.search(preceding) or _clean(preceding) in CURRENCY_WORDS:
+        return []  # "the fee is £ 35", "82 pounds 50"
     return [_Finding("CVV", group[0], group[-1])]
 
 
@@ -737,7 +1042,11 @@ def _is_amount(words: Sequence[Word], first: int, last: int) -> bool:
     """A sum of money or a count, not card data: "600 pounds", "£82", "six hundred"."""
     following = _clean(words[last + 1].text) if last + 1 < len(words) else ""
     before = words[first - 1].text.strip() if first else ""
-    return following in AMOUNT_WORDS or bool(CURRENCY.search(words[first].text) or before in ("£", "$", "€"))
+    return (
+        following in AMOUNT_WORDS
+        or bool(CURRENCY.search(words[first].text) or before in ("£", "$", "€"))
+        or _clean(before) in CURRENCY_WORDS  # "82 pounds 50"
+    )
 
 
 def _ensure_words(utterance: Utterance) -> list[Word]:
@@ -769,6 +1078,7 @@ def redact(utterances: Sequence[Utterance]) -> tuple[list[Utterance], Redaction]
         for word_index, word in enumerate(utterance.words):
             stream.words.append(word)
             stream.places.append((position, word_index))
+            stream.speakers.append(utterance.speaker)
     context = _Context(list(streams.values()))
     found: list[tuple[str, list[tuple[int, int]]]] = []
     for stream in streams.values():
@@ -783,6 +1093,7 @@ def redact(utterances: Sequence[Utterance]) -> tuple[list[Utterance], Redaction]
     ):
         everything.words.append(prepared[position].words[word_index])
         everything.places.append((position, word_index))
+        everything.speakers.append(prepared[position].speaker)
     for finding in _find(everything, context):
         found.append((finding.kind, everything.places[finding.first : finding.last + 1]))
     taken = {place for _kind, places in found for place in places}
