@@ -16,6 +16,19 @@ from octopushx.api.errors import ErrorOut
 from octopushx.api.pagination import paginate
 from octopushx.calls import search, services
 from octopushx.calls.models import Call, CallAnalysisResult, ReviewState
+from octopushx.calls.schemas import (
+    AnalysisRunList,
+    CallContactOut,
+    CallDetailOut,
+    CallPage,
+    CallSettingsOut,
+    CallStatusOut,
+    CallSummaryOut,
+    CallTaskOut,
+    CallUploadOut,
+    SummaryEmailOut,
+    TranscriptSearchOut,
+)
 from octopushx.core import blobs
 from octopushx.tenancy.roles import Perm, has_perm
 
@@ -117,7 +130,7 @@ def call_detail(call: Call, *, original: bool = False) -> dict[str, Any]:
 # --- intake ----------------------------------------------------------------------------
 
 
-@router.post("/calls", response={200: dict, 201: dict, **ERRORS}, summary="Upload a call recording")
+@router.post("/calls", response={200: CallUploadOut, 201: CallUploadOut, **ERRORS}, summary="Upload a call recording")
 def upload_call(
     request,
     file: File[UploadedFile],
@@ -174,7 +187,7 @@ class CallFilters(Schema):
     status: str | None = None
 
 
-@router.get("/calls", response={200: dict, **ERRORS}, summary="List calls")
+@router.get("/calls", response={200: CallPage, **ERRORS}, summary="List calls")
 def list_calls(request, filters: Query[CallFilters], cursor: str | None = None, limit: int = 50):
     require(request, Perm.READ)
     qs = services.visible_calls(request.tenant, request.membership).select_related("agent", "contact")
@@ -183,7 +196,7 @@ def list_calls(request, filters: Query[CallFilters], cursor: str | None = None, 
     return {"items": [call_summary(c) for c in rows], "next": next_cursor}
 
 
-@router.get("/calls/search", response={200: dict, **ERRORS}, summary="Search transcripts")
+@router.get("/calls/search", response={200: TranscriptSearchOut, **ERRORS}, summary="Search transcripts")
 def search_calls(request, q: str, limit: int = 50):
     """Transcript lines matching every word of ``q`` in the calls you may see."""
     require(request, Perm.READ)
@@ -214,7 +227,7 @@ def search_calls(request, q: str, limit: int = 50):
     return {"items": hits, "query": q}
 
 
-@router.get("/calls/settings", response={200: dict, **ERRORS}, summary="Call settings of the organisation")
+@router.get("/calls/settings", response={200: CallSettingsOut, **ERRORS}, summary="Call settings of the organisation")
 def get_settings(request):
     require(request, Perm.ADMIN)
     return services.settings_snapshot(services.call_settings(request.tenant))
@@ -232,7 +245,7 @@ class CallSettingsIn(Schema):
     webhook_secret: str | None = None
 
 
-@router.patch("/calls/settings", response={200: dict, **ERRORS}, summary="Change call settings")
+@router.patch("/calls/settings", response={200: CallSettingsOut, **ERRORS}, summary="Change call settings")
 def patch_settings(request, payload: CallSettingsIn):
     """Secrets are write-only: they are sealed with the organisation's key and never shown again."""
     require(request, Perm.ADMIN)
@@ -244,7 +257,12 @@ def _call(request, call_id) -> Call:
     return services.get_visible_call(request.tenant, request.membership, call_id)
 
 
-@router.get("/calls/{call_id}", response={200: dict, **ERRORS}, summary="One call with transcript and insights")
+@router.get(
+    "/calls/{call_id}",
+    response={200: CallDetailOut, **ERRORS},
+    exclude_unset=True,
+    summary="One call with transcript and insights",
+)
 def get_call(request, call_id: str, original: bool = False):
     """``original=true`` shows the unredacted transcript (view_original right; every view audited)."""
     require(request, Perm.READ)
@@ -254,7 +272,12 @@ def get_call(request, call_id: str, original: bool = False):
     return call_detail(call, original=original)
 
 
-@router.get("/calls/{call_id}/results", response={200: dict, **ERRORS}, summary="Every analysis run of a call")
+@router.get(
+    "/calls/{call_id}/results",
+    response={200: AnalysisRunList, **ERRORS},
+    exclude_unset=True,
+    summary="Every analysis run of a call",
+)
 def call_results(request, call_id: str):
     require(request, Perm.READ)
     call = _call(request, call_id)
@@ -328,7 +351,12 @@ def call_audio(request, call_id: str, original: bool = False):
 # --- review and actions ----------------------------------------------------------------
 
 
-@router.post("/calls/{call_id}/approve", response={200: dict, **ERRORS}, summary="Approve the AI output")
+@router.post(
+    "/calls/{call_id}/approve",
+    response={200: CallDetailOut, **ERRORS},
+    exclude_unset=True,
+    summary="Approve the AI output",
+)
 def approve_call(request, call_id: str):
     require(request, Perm.WRITE)
     call = _call(request, call_id)
@@ -354,7 +382,12 @@ class CorrectionIn(Schema):
     utterances: list[UtteranceFix] | None = None
 
 
-@router.post("/calls/{call_id}/corrections", response={200: dict, **ERRORS}, summary="Correct the AI output")
+@router.post(
+    "/calls/{call_id}/corrections",
+    response={200: CallDetailOut, **ERRORS},
+    exclude_unset=True,
+    summary="Correct the AI output",
+)
 def correct_call(request, call_id: str, payload: CorrectionIn):
     """Corrections are kept with who made them and when; the review state becomes ``corrected``."""
     require(request, Perm.WRITE)
@@ -366,7 +399,7 @@ def correct_call(request, call_id: str, payload: CorrectionIn):
     return call_detail(Call.objects.get(pk=call.pk))
 
 
-@router.post("/calls/{call_id}/retry", response={200: dict, **ERRORS}, summary="Retry or reprocess a call")
+@router.post("/calls/{call_id}/retry", response={200: CallStatusOut, **ERRORS}, summary="Retry or reprocess a call")
 def retry_call(request, call_id: str):
     require(request, Perm.WRITE)
     call = services.retry(request.tenant, request.actor, _call(request, call_id))
@@ -377,7 +410,9 @@ class ActionItemTaskIn(Schema):
     index: int
 
 
-@router.post("/calls/{call_id}/tasks", response={201: dict, **ERRORS}, summary="Turn an action item into a CRM task")
+@router.post(
+    "/calls/{call_id}/tasks", response={201: CallTaskOut, **ERRORS}, summary="Turn an action item into a CRM task"
+)
 def action_item_task(request, call_id: str, payload: ActionItemTaskIn):
     require(request, Perm.WRITE)
     task = services.action_item_task(request.tenant, request.actor, _call(request, call_id), payload.index)
@@ -389,7 +424,9 @@ def action_item_task(request, call_id: str, payload: ActionItemTaskIn):
 
 
 @router.post(
-    "/calls/{call_id}/contact", response={201: dict, **ERRORS}, summary="Make a contact of the caller's number"
+    "/calls/{call_id}/contact",
+    response={201: CallContactOut, **ERRORS},
+    summary="Make a contact of the caller's number",
 )
 def contact_from_call(request, call_id: str):
     require(request, Perm.WRITE)
@@ -401,7 +438,7 @@ class ContactLinkIn(Schema):
     contact_id: str | None = None
 
 
-@router.put("/calls/{call_id}/contact", response={200: dict, **ERRORS}, summary="Link the call to a contact")
+@router.put("/calls/{call_id}/contact", response={200: CallSummaryOut, **ERRORS}, summary="Link the call to a contact")
 def link_contact(request, call_id: str, payload: ContactLinkIn):
     """Link to a contact you may see (404 for any other id); ``null`` or ``""`` unlinks. Audited."""
     require(request, Perm.WRITE)
@@ -461,7 +498,9 @@ class SummaryEmailIn(Schema):
     message: str | None = None
 
 
-@router.post("/calls/{call_id}/summary/email", response={200: dict, **ERRORS}, summary="Email the call summary")
+@router.post(
+    "/calls/{call_id}/summary/email", response={200: SummaryEmailOut, **ERRORS}, summary="Email the call summary"
+)
 def email_summary(request, call_id: str, payload: SummaryEmailIn):
     """Sends the summary as plain text to one address (422 for a bad address or an unconfirmed draft)."""
     require(request, Perm.EXPORT)
