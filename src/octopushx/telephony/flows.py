@@ -24,6 +24,7 @@ Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 BLOCK_ID = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 Strategy = Literal["simultaneous", "round_robin", "longest_idle", "fixed_order"]
+VONAGE_MAX_KEY_WAIT_S = 10  # NCCO input: dtmf.timeOut is 0-10 seconds
 STRATEGIES: tuple[str, ...] = ("simultaneous", "round_robin", "longest_idle", "fixed_order")
 
 
@@ -427,6 +428,8 @@ def check(flow: Flow) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
             add(errors, f"blocks.{block.id}.members", f"The {kind} has no members and no team")
         if isinstance(block, HoursBlock) and _never_opens(block):
             add(warnings, f"blocks.{block.id}.schedule", "The schedule never opens: every call goes to 'closed'")
+        if isinstance(block, MenuBlock) and block.timeout_s > VONAGE_MAX_KEY_WAIT_S:
+            add(warnings, f"blocks.{block.id}.timeout_s", f"On Vonage the menu waits {VONAGE_MAX_KEY_WAIT_S} s at most")
         if isinstance(block, VoicemailBlock) and not block.say.strip() and not block.recording:
             add(warnings, f"blocks.{block.id}.say", "No greeting: callers hear only the tone")
     if flow.has(flow.start) and not any(p.endswith(".id") for p in errors):
@@ -473,3 +476,23 @@ def teams(flow: Flow) -> Iterable[str]:
             value = getattr(block, field, None)
             if value:
                 yield value
+
+
+@dataclass(frozen=True)
+class MenuChoice:
+    """What a menu does with what the caller pressed on its ``attempt``-th play (0 = first)."""
+
+    outcome: str  # "option", "repeat", "no_input"
+    target: str  # the next block, or the menu itself when it repeats
+    invalid: bool = False  # the caller pressed a key that is not an option
+
+
+def menu_choice(block: MenuBlock, digits: str, attempt: int) -> MenuChoice:
+    """A valid key goes to its option; silence or a wrong key replays the menu ``repeat`` times, then ``no_input``."""
+    key = (digits or "")[:1]
+    if key and key in block.options:
+        return MenuChoice("option", block.options[key])
+    invalid = bool(key)
+    if attempt < block.repeat:
+        return MenuChoice("repeat", block.id, invalid)
+    return MenuChoice("no_input", block.no_input, invalid)
