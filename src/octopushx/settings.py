@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "octopushx.shield",
     "octopushx.crm",
     "octopushx.calls",
+    "octopushx.telephony",
     "octopushx.studio",
     "octopushx.reports",
     "octopushx.billing",

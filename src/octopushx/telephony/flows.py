@@ -459,8 +459,24 @@ def load(definition: object) -> tuple[Flow, dict[str, list[str]]]:
 
 
 def json_schema() -> dict:
-    """The JSON Schema of a flow definition (published in the OpenAPI document)."""
-    return TypeAdapter(Flow).json_schema(ref_template="#/components/schemas/{model}")
+    """The JSON Schema of a flow definition, self-contained (no ``$ref``): the OpenAPI document
+    embeds it in every body that carries a definition."""
+    schema = TypeAdapter(Flow).json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            result = {key: inline(value) for key, value in node.items()}
+            if isinstance(result.get("discriminator"), dict):
+                result["discriminator"] = {"propertyName": result["discriminator"]["propertyName"]}
+            return result
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return inline(schema)
 
 
 def people(flow: Flow) -> Iterable[str]:
