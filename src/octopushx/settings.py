@@ -138,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "octopushx.tenancy.context_processors.tenancy",
                 "octopushx.studio.context_processors.studio",
+                "octopushx.telephony.context_processors.telephony",
                 "octopushx.billing.context_processors.billing",
             ],
         },
