@@ -12,7 +12,7 @@ ICONS = {
     "menu": "ti-dialpad",
     "ring_group": "ti-users-group",
     "queue": "ti-hourglass",
-    "voicemail": "ti-voicemail",
+    "voicemail": "ti-microphone",
     "forward": "ti-phone-outgoing",
     "hangup": "ti-phone-off",
 }
@@ -98,6 +98,20 @@ def _exit_label(field_name: str) -> str:
     return {"open": "Open", "closed": "Closed", "no_input": "No key", "next": "Otherwise"}.get(field_name, field_name)
 
 
+def _messages_for(block_id: str, messages: dict) -> list[str]:
+    """The messages whose path names the block, each led by the field it is about ("Press 3: …")."""
+    prefix = f"blocks.{block_id}"
+    found = []
+    for path, texts in messages.items():
+        if path == prefix:
+            found += texts
+        elif path.startswith(prefix + "."):
+            field_name = path[len(prefix) + 1 :]
+            label = _exit_label(field_name).replace("_", " ")
+            found += [f"{label[:1].upper()}{label[1:]}: {text}" for text in texts]
+    return found
+
+
 def cards(flow: flows.Flow, errors: dict | None = None, warnings: dict | None = None) -> list[BlockCard]:
     """One card per block, with the messages whose path names it."""
     result = []
@@ -111,13 +125,8 @@ def cards(flow: flows.Flow, errors: dict | None = None, warnings: dict | None = 
             exits=[(_exit_label(k), v) for k, v in block.targets().items()],
             start=block.id == flow.start,
         )
-        prefix = f"blocks.{block.id}"
-        for path, messages in (errors or {}).items():
-            if path == prefix or path.startswith(prefix + "."):
-                card.errors += messages
-        for path, messages in (warnings or {}).items():
-            if path == prefix or path.startswith(prefix + "."):
-                card.warnings += messages
+        card.errors = _messages_for(block.id, errors or {})
+        card.warnings = _messages_for(block.id, warnings or {})
         result.append(card)
     return result
 

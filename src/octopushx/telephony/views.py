@@ -14,6 +14,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -81,8 +82,9 @@ def _editor_state(request, text: str, errors: dict | None = None, warnings: dict
     """The blocks as cards with their messages, for whatever the editor holds (parsed as far as it goes)."""
     definition, json_errors = _read_definition(text)
     if json_errors:
-        return {"cards": [], "other_errors": display.other_messages(json_errors, None), "other_warnings": [],
-                "checked": True, "ok": False}  # fmt: skip
+        other = display.other_messages(json_errors, None)
+        return {"cards": [], "other_errors": other, "other_warnings": [], "error_count": len(other),
+                "warning_count": 0, "checked": True, "ok": False}  # fmt: skip
     if errors is None:
         errors, warnings = services.validate_definition(request.tenant, definition)
     errors = {k.removeprefix("definition."): v for k, v in errors.items()}
@@ -91,10 +93,15 @@ def _editor_state(request, text: str, errors: dict | None = None, warnings: dict
         flow = flows.parse(definition)
     except flows.FlowInvalid:
         flow = None
+    cards = display.cards(flow, errors, warnings) if flow else []
+    other_errors = display.other_messages(errors, flow)
+    other_warnings = display.other_messages(warnings, flow)
     return {
-        "cards": display.cards(flow, errors, warnings) if flow else [],
-        "other_errors": display.other_messages(errors, flow),
-        "other_warnings": display.other_messages(warnings, flow),
+        "cards": cards,
+        "other_errors": other_errors,
+        "other_warnings": other_warnings,
+        "error_count": sum(len(c.errors) for c in cards) + len(other_errors),
+        "warning_count": sum(len(c.warnings) for c in cards) + len(other_warnings),
         "checked": True,
         "ok": not errors,
     }
@@ -169,7 +176,9 @@ def flow_page(request, flow_id):
 def flow_check(request):
     """The blocks and their messages for the editor's text (htmx), without saving."""
     state = _editor_state(request, request.POST.get("definition", ""))
-    return render(request, "telephony/_blocks.html", state)
+    blocks = render(request, "telephony/_blocks.html", state).content.decode()
+    summary = render(request, "telephony/_check_summary.html", {**state, "oob": True}).content.decode()
+    return HttpResponse(blocks + summary)
 
 
 @reader
