@@ -206,3 +206,22 @@ def test_the_openapi_document_carries_the_definitions_schema(api_as, line_org):
     schema = api_as(Role.ADMIN).get("/api/v1/openapi.json").json()
     definition = schema["components"]["schemas"]["FlowIn"]["properties"]["definition"]
     assert definition["properties"]["blocks"]["items"]["discriminator"] == {"propertyName": "type"}
+
+
+def test_compiled_ring_group_rings_only_members_available_now(line_org, api_as):
+    from octopushx.core.context import Actor
+    from octopushx.telephony import services
+    from octopushx.tenancy.models import Membership
+
+    members = {m.user.email: m for m in Membership.objects.filter(tenant=line_org).select_related("user")}
+    services.set_presence(line_org, Actor.system("test"), members["ann@acme.test"].user, "available")
+    services.set_presence(line_org, Actor.system("test"), members["bob@acme.test"].user, "available")
+    services.apply_call_status(line_org, members["bob@acme.test"].user, call_ref="CA9", state="in-progress")
+    admin = api_as(Role.ADMIN)
+    flow_id = _create(admin)["id"]
+    twiml = admin.get(f"{FLOWS}/{flow_id}/compiled?provider=twilio&block=support").json()["twiml"]
+    assert f"<Client>member-{members['ann@acme.test'].pk.hex}</Client>" in twiml
+    assert members["bob@acme.test"].pk.hex not in twiml  # on a call: skipped
+    ncco = admin.get(f"{FLOWS}/{flow_id}/compiled?provider=vonage&block=billing").json()["ncco"]
+    # owner@acme.test is offline: billing falls through to voicemail, inline.
+    assert [a["action"] for a in ncco] == ["talk", "record", "talk"]
