@@ -686,6 +686,7 @@ AUDITOR_MAY = {
     "DELETE /api/v1/tokens/{token_id}": "revoking one's own token",
     "PATCH /api/v1/me": "one's own profile (the time zone scheduled reports arrive in)",
     "POST /api/v1/security/alerts/{alert_id}/acknowledge": "reviewing security alerts is the audit role (Perm.AUDIT)",
+    "POST /api/v1/telephony/flows/validate": "checks a call flow definition and saves nothing",
 }
 
 # Routes no role reaches: the caller is a provider that signs its requests, not a member.

@@ -73,6 +73,9 @@ def load() -> str:
     from octopushx.calls import demo as calls_demo
 
     calls_summary = calls_demo.load(acme)
+    from octopushx.telephony import demo as telephony_demo
+
+    telephony_summary = telephony_demo.load(acme)
     from octopushx.shield import demo as shield_demo
 
     admin = Membership.objects.get(tenant=acme, user__email="admin@acme.test")
@@ -91,6 +94,7 @@ def load() -> str:
         calls_summary,
         crm_summary,
         studio_summary,
+        telephony_summary,
         shield_summary,
     ]
     return "\n".join(lines)

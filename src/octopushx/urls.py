@@ -19,6 +19,7 @@ urlpatterns = [
     path("privacy/", include("octopushx.shield.privacy.urls")),
     path("crm/", include("octopushx.crm.urls")),
     path("calls/", include("octopushx.calls.urls")),
+    path("telephony/", include("octopushx.telephony.urls")),
     path("studio/", include("octopushx.studio.urls")),
     path("reports/", include("octopushx.reports.urls")),
     path("hooks/studio/<str:workflow_key>", studio_hooks.inbound, name="studio_hook"),

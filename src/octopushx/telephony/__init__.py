@@ -1,0 +1,1 @@
+"""Cloud telephony: call flows compiled to TwiML and NCCO, a routing simulator, agents' presence."""

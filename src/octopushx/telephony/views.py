@@ -1,0 +1,225 @@
+"""Telephony pages: the call flows list and a flow's page (its blocks, the JSON editor, the simulator).
+
+Thin views over ``services``: owners and admins edit, managers and auditors read and simulate,
+agents have no flows. The checks and the simulator answer htmx partials; without JavaScript the
+forms post and the whole page comes back with the same messages.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from octopushx.telephony import display, flows, services
+from octopushx.telephony.models import CallFlow
+
+
+def reader(view):
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if request.tenant is None:
+            return redirect("home")
+        if not services.can_read(request.membership):
+            raise PermissionDenied("Call flows are for owners, admins, managers and auditors")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def editor(view):
+    @wraps(view)
+    @reader
+    def wrapped(request, *args, **kwargs):
+        if not services.can_edit(request.membership):
+            raise PermissionDenied("Only owners and admins change call flows")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _flow(request, flow_id) -> CallFlow:
+    return CallFlow.objects.get_for_tenant(request.tenant, flow_id)
+
+
+def _starter(request) -> dict:
+    """A new flow's first definition: open on weekdays, ring the person creating it, then voicemail."""
+    email = request.user.email.lower()
+    return {
+        "name": "Main line",
+        "timezone": timezone.get_current_timezone_name() if timezone.get_current_timezone_name() != "UTC" else "Europe/London",
+        "start": "hours",
+        "blocks": [
+            {"id": "hours", "type": "hours", "holidays": "GB", "open": "welcome", "closed": "voicemail",
+             "schedule": {day: ["09:00-17:30"] for day in ("mon", "tue", "wed", "thu", "fri")}},
+            {"id": "welcome", "type": "greeting", "say": "Thank you for calling.", "next": "team"},
+            {"id": "team", "type": "ring_group", "members": [email], "strategy": "simultaneous", "timeout_s": 25,
+             "next": "voicemail"},
+            {"id": "voicemail", "type": "voicemail", "say": "Please leave a message after the tone.",
+             "notify_members": [email]},
+        ],
+    }  # fmt: skip
+
+
+def _read_definition(text: str) -> tuple[object, dict[str, list[str]]]:
+    try:
+        return json.loads(text or ""), {}
+    except json.JSONDecodeError as exc:
+        return None, {"definition": [f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"]}
+
+
+def _editor_state(request, text: str, errors: dict | None = None, warnings: dict | None = None) -> dict:
+    """The blocks as cards with their messages, for whatever the editor holds (parsed as far as it goes)."""
+    definition, json_errors = _read_definition(text)
+    if json_errors:
+        other = display.other_messages(json_errors, None)
+        return {"cards": [], "other_errors": other, "other_warnings": [], "error_count": len(other),
+                "warning_count": 0, "checked": True, "ok": False}  # fmt: skip
+    if errors is None:
+        errors, warnings = services.validate_definition(request.tenant, definition)
+    errors = {k.removeprefix("definition."): v for k, v in errors.items()}
+    warnings = warnings or {}
+    try:
+        flow = flows.parse(definition)
+    except flows.FlowInvalid:
+        flow = None
+    cards = display.cards(flow, errors, warnings) if flow else []
+    other_errors = display.other_messages(errors, flow)
+    other_warnings = display.other_messages(warnings, flow)
+    return {
+        "cards": cards,
+        "other_errors": other_errors,
+        "other_warnings": other_warnings,
+        "error_count": sum(len(c.errors) for c in cards) + len(other_errors),
+        "warning_count": sum(len(c.warnings) for c in cards) + len(other_warnings),
+        "checked": True,
+        "ok": not errors,
+    }
+
+
+def _simulation_defaults() -> dict:
+    now = timezone.localtime()
+    return {"from": "+447700900123", "date": now.date().isoformat(), "time": "10:30", "digits": "", "unanswered": False}
+
+
+def _page(request, row: CallFlow | None, text: str, state: dict, status: int = 200):
+    context = {
+        "row": row,
+        "text": text,
+        "can_edit": services.can_edit(request.membership),
+        "sim": _simulation_defaults(),
+        **state,
+    }
+    return render(request, "telephony/flow.html", context, status=status)
+
+
+@reader
+def flow_list(request):
+    rows = list(services.flow_rows(request.tenant))
+    items = [{"row": r, "blocks": len(r.definition.get("blocks", [])), "start": r.definition.get("start", ""),
+              "timezone": r.definition.get("timezone", "")} for r in rows]  # fmt: skip
+    return render(request, "telephony/list.html", {"items": items, "can_edit": services.can_edit(request.membership)})
+
+
+@editor
+@require_http_methods(["GET", "POST"])
+def flow_new(request):
+    if request.method == "GET":
+        text = json.dumps(_starter(request), indent=2)
+        return _page(request, None, text, _editor_state(request, text))
+    text = request.POST.get("definition", "")
+    definition, json_errors = _read_definition(text)
+    if json_errors:
+        return _page(request, None, text, _editor_state(request, text), status=422)
+    try:
+        row, warnings = services.create_flow(request.tenant, request.actor, definition)
+    except ValidationError as exc:
+        return _page(request, None, text, _editor_state(request, text, exc.message_dict), status=422)
+    messages.success(request, f"Call flow “{row.name}” created.")
+    return redirect("telephony:flow", flow_id=row.pk)
+
+
+@reader
+@require_http_methods(["GET", "POST"])
+def flow_page(request, flow_id):
+    row = _flow(request, flow_id)
+    if request.method == "GET":
+        text = json.dumps(row.definition, indent=2, ensure_ascii=False)
+        return _page(request, row, text, _editor_state(request, text))
+    if not services.can_edit(request.membership):
+        raise PermissionDenied("Only owners and admins change call flows")
+    text = request.POST.get("definition", "")
+    definition, json_errors = _read_definition(text)
+    if json_errors:
+        return _page(request, row, text, _editor_state(request, text), status=422)
+    try:
+        row, _warnings = services.update_flow(request.tenant, request.actor, row, definition=definition,
+                                              is_active=request.POST.get("is_active") == "on")  # fmt: skip
+    except ValidationError as exc:
+        return _page(request, row, text, _editor_state(request, text, exc.message_dict), status=422)
+    messages.success(request, f"Saved: revision {row.revision}.")
+    return redirect("telephony:flow", flow_id=row.pk)
+
+
+@reader
+@require_POST
+def flow_check(request):
+    """The blocks and their messages for the editor's text (htmx), without saving."""
+    state = _editor_state(request, request.POST.get("definition", ""))
+    blocks = render(request, "telephony/_blocks.html", state).content.decode()
+    summary = render(request, "telephony/_check_summary.html", {**state, "oob": True}).content.decode()
+    return HttpResponse(blocks + summary)
+
+
+@reader
+@require_POST
+def flow_simulate(request, flow_id):
+    row = _flow(request, flow_id)
+    sim = {
+        "from": request.POST.get("from", "").strip(),
+        "date": request.POST.get("date", ""),
+        "time": request.POST.get("time", ""),
+        "digits": request.POST.get("digits", "").strip(),
+        "unanswered": request.POST.get("unanswered") == "on",
+    }
+    error, result = "", None
+    try:
+        at = datetime.fromisoformat(f"{sim['date']}T{sim['time']}")
+    except ValueError:
+        error = "Pick a date and a time."
+    digits = [c for c in sim["digits"] if c not in " ,"]
+    if not error and any(c not in "0123456789*#" for c in digits):
+        error = "Keys are digits, * and #."
+    if not error:
+        try:
+            result = services.simulate_flow(request.tenant, row, caller=sim["from"], at=at, digits=digits,
+                                            unanswered=sim["unanswered"])  # fmt: skip
+        except ValidationError as exc:
+            error = " ".join(m for ms in exc.message_dict.values() for m in ms)
+    status = 422 if error else 200
+    if request.headers.get("HX-Request"):
+        context = {"row": row, "sim": sim, "error": error, "result": result, "icons": display.ICONS}
+        return render(request, "telephony/_simulation.html", context, status=status)
+    text = json.dumps(row.definition, indent=2, ensure_ascii=False)
+    state = {**_editor_state(request, text), "sim": sim, "error": error, "result": result, "icons": display.ICONS}
+    return _page(request, row, text, state, status=status)
+
+
+@editor
+@require_POST
+def flow_delete(request, flow_id):
+    row = _flow(request, flow_id)
+    name = row.name
+    services.delete_flow(request.tenant, request.actor, row)
+    messages.success(request, f"Call flow “{name}” deleted.")
+    return redirect(reverse("telephony:list"))
