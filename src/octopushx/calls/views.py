@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 
 from octopushx.calls import api as call_api
 from octopushx.calls import charts, search, services
-from octopushx.calls.services import trackers as tracker_services
 from octopushx.calls.models import CallStatus, Direction, ReviewState, Tracker
+from octopushx.calls.services import trackers as tracker_services
 from octopushx.tenancy.models import Membership
 from octopushx.tenancy.roles import Perm, has_perm
 from octopushx.tenancy.views import requires

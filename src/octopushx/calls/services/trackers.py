@@ -333,7 +333,9 @@ def create_tracker(tenant, actor: Actor, data: dict[str, Any]) -> Tracker:
                 is_active=clean.pop("is_active", True),
                 **clean,
             )
-            audit.record(tenant, actor, "tracker.created", obj=tracker, changes=audit.diff({}, tracker_snapshot(tracker)))
+            audit.record(
+                tenant, actor, "tracker.created", obj=tracker, changes=audit.diff({}, tracker_snapshot(tracker))
+            )
             events.emit(tenant, "tracker.created", {"tracker_id": str(tracker.pk)})
             start_evaluation(tracker)
     except IntegrityError:  # a concurrent create with the same name
@@ -378,9 +380,7 @@ def ensure_default_trackers(tenant, actor: Actor | None = None) -> list[Tracker]
     """Create the shipped trackers the organisation does not have by name (idempotent)."""
     actor = actor or Actor.system("calls")
     have = {name.lower() for name in Tracker.objects.for_tenant(tenant).values_list("name", flat=True)}
-    return [
-        create_tracker(tenant, actor, dict(spec)) for spec in DEFAULT_TRACKERS if spec["name"].lower() not in have
-    ]
+    return [create_tracker(tenant, actor, dict(spec)) for spec in DEFAULT_TRACKERS if spec["name"].lower() not in have]
 
 
 def get_tracker(tenant, tracker_id) -> Tracker:
