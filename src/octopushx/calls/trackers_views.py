@@ -66,6 +66,7 @@ def _form(request, tracker: Tracker | None, data: dict[str, Any] | None, errors:
             "can_manage": _can_manage(request),
             "progress": _progress(tracker) if tracker else None,
             "max_phrase_length": trackers.MAX_PHRASE_LENGTH,
+            "phrase_rows": min(max(len(data.get("phrases") or []) + 1, 6), 20),
         },
         status=status,
     )
