@@ -416,3 +416,15 @@ def test_counts_are_of_the_calls_the_member_may_see(org, api_as):
     assert (legal["hits_30d"], legal["calls_30d"]) == (2, 1)
     row = trackers.trackers_with_counts(org).get(name="Legal threat")
     assert (row.recent_hits, row.recent_calls) == (3, 2)
+
+
+def test_tracker_page_polls_the_reevaluation_until_it_is_done(org, web_as):
+    client = web_as("manager")
+    analysed_call(org, lines=[("customer", "Initech called")])
+    tracker = trackers.create_tracker(org, Actor.system("test"), {"name": "Initech", "phrases": ["initech"]})
+    url = reverse("calls:tracker", args=[tracker.pk]) + "?part=progress"
+    running = client.get(url).content.decode()
+    assert "Checking past calls" in running and "hx-trigger" in running and "<html" not in running
+    jobs.drain()
+    done = client.get(url).content.decode()
+    assert "Past calls checked" in done and "hx-trigger" not in done

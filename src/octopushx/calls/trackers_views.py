@@ -101,6 +101,12 @@ def tracker_new(request):
 def tracker_page(request, tracker_id):
     """The tracker's form (read-only below managers); a POST saves the change."""
     tracker = trackers.get_tracker(request.tenant, tracker_id)
+    if request.method != "POST" and request.GET.get("part") == "progress":  # htmx polls it while the job runs
+        return render(
+            request,
+            "calls/trackers/_progress.html",
+            {"tracker": _counted(request).get(pk=tracker.pk), "progress": _progress(tracker)},
+        )
     if request.method != "POST":
         return _form(request, tracker, None, {})
     if not _can_manage(request):
@@ -127,14 +133,3 @@ def tracker_delete(request, tracker_id):
     trackers.delete_tracker(request.tenant, request.actor, tracker)
     messages.success(request, f"Tracker “{name}” deleted with its hits.")
     return redirect("calls:trackers")
-
-
-@requires(Perm.READ)
-def tracker_progress(request, tracker_id):
-    """The progress panel alone (htmx polls it while the re-evaluation runs)."""
-    tracker = trackers.get_tracker(request.tenant, tracker_id)
-    return render(
-        request,
-        "calls/trackers/_progress.html",
-        {"tracker": _counted(request).get(pk=tracker.pk), "progress": _progress(tracker)},
-    )

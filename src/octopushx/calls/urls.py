@@ -13,7 +13,6 @@ urlpatterns = [
     path("trackers/new/", trackers_views.tracker_new, name="tracker_new"),
     path("trackers/<uuid:tracker_id>/", trackers_views.tracker_page, name="tracker"),
     path("trackers/<uuid:tracker_id>/delete/", trackers_views.tracker_delete, name="tracker_delete"),
-    path("trackers/<uuid:tracker_id>/progress/", trackers_views.tracker_progress, name="tracker_progress"),
     path("<uuid:call_id>/", views.call_page, name="detail"),
     path("<uuid:call_id>/audio", views.audio, name="audio"),
     path("<uuid:call_id>/approve/", views.approve, name="approve"),
