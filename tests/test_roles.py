@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from octopushx.accounts.models import ApiToken
 from octopushx.billing.models import BillingProfile, PaymentAccount, PriceBook, Subscription
+from octopushx.calls.models import Tracker
 from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry, Job, JobState
 from octopushx.tenancy import branding
@@ -343,6 +344,30 @@ def page_sessions(org):
     return reverse("accounts:sessions")
 
 
+def _tracker(org) -> str:
+    return str(Tracker.objects.filter(tenant=org).order_by("name").first().pk)
+
+
+def api_trackers(org):
+    return "/api/v1/trackers"
+
+
+def api_tracker(org):
+    return f"/api/v1/trackers/{_tracker(org)}"
+
+
+def page_trackers(org):
+    return reverse("calls:trackers")
+
+
+def page_tracker_new(org):
+    return reverse("calls:tracker_new")
+
+
+def page_tracker_delete(org):
+    return reverse("calls:tracker_delete", args=[_tracker(org)])
+
+
 ROUTES = [
     # read
     Route("read", Perm.READ, "api", "get", api_me),
@@ -426,6 +451,14 @@ ROUTES = [
         billing=True,
     ),
     Route("delete", Perm.OWNER, "web", "post", page_delete_organization, {"confirm": "Acme Support"}),
+    # call trackers: everyone reads them; owners, admins and managers shape them (the DELETE roles)
+    Route("read", Perm.READ, "api", "get", api_trackers),
+    Route("read", Perm.READ, "web", "get", page_trackers),
+    Route("delete", Perm.DELETE, "api", "post", api_trackers, {"name": "Renewals", "phrases": ["renew"]}),
+    Route("delete", Perm.DELETE, "api", "patch", api_tracker, {"phrases": ["renew"]}),
+    Route("delete", Perm.DELETE, "api", "delete", api_tracker),
+    Route("delete", Perm.DELETE, "web", "post", page_tracker_new, {"name": "Renewals", "phrases": "renew"}),
+    Route("delete", Perm.DELETE, "web", "post", page_tracker_delete),
     # the white-label brand: every member reads theirs; reseller owners and admins edit it
     Route("read", Perm.READ, "api", "get", api_branding),
     Route("read", Perm.READ, "api", "get", api_branding, reseller=True),
@@ -549,6 +582,7 @@ def _state(org) -> tuple:
         ),
         list(PaymentAccount.objects.filter(tenant=org).values_list("stripe_customer", "payment_method")),
         list(BillingProfile.objects.filter(tenant=org).values_list("country", "legal_name", "vat_number")),
+        sorted(Tracker.objects.filter(tenant=org).values_list("name", "revision")),
     )
 
 

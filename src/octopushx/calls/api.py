@@ -29,6 +29,7 @@ from octopushx.calls.schemas import (
     SummaryEmailOut,
     TranscriptSearchOut,
 )
+from octopushx.calls.services import trackers
 from octopushx.core import blobs
 from octopushx.tenancy.roles import Perm, has_perm
 
@@ -116,7 +117,7 @@ def call_detail(call: Call, *, original: bool = False) -> dict[str, Any]:
             for i, u in enumerate(utterances)
         ],
     }
-    data["insights"] = body.get("insights")
+    data["insights"] = {**(body.get("insights") or {}), "trackers": trackers.call_hits(call)}
     spans = (body.get("redaction") or {}).get("spans", [])
     counts: dict[str, int] = {}
     for span in spans:
@@ -185,6 +186,7 @@ class CallFilters(Schema):
     keyword: str | None = None
     review_state: str | None = None
     status: str | None = None
+    tracker: str | None = None
 
 
 @router.get("/calls", response={200: CallPage, **ERRORS}, summary="List calls")
@@ -197,14 +199,14 @@ def list_calls(request, filters: Query[CallFilters], cursor: str | None = None, 
 
 
 @router.get("/calls/search", response={200: TranscriptSearchOut, **ERRORS}, summary="Search transcripts")
-def search_calls(request, q: str, limit: int = 50):
-    """Transcript lines matching every word of ``q`` in the calls you may see."""
+def search_calls(request, q: str, limit: int = 50, tracker: str | None = None):
+    """Transcript lines matching every word of ``q`` in the calls you may see (with a hit of ``tracker``)."""
     require(request, Perm.READ)
     if not 1 <= limit <= 200:
         from django.core.exceptions import ValidationError
 
         raise ValidationError({"limit": ["Between 1 and 200"]})
-    calls = services.visible_calls(request.tenant, request.membership)
+    calls = services.filter_calls(services.visible_calls(request.tenant, request.membership), {"tracker": tracker})
     lines = (
         search.matching_lines(calls, q)
         .select_related("call", "call__contact")

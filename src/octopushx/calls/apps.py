@@ -7,4 +7,4 @@ class CallsConfig(AppConfig):
     verbose_name = "Octopush X calls"
 
     def ready(self) -> None:
-        from octopushx.calls import tasks  # noqa: F401  (job handlers; privacy.py, retention.py: autodiscovered by Shield)
+        from octopushx.calls import signals, tasks  # noqa: F401  (job handlers, default trackers; privacy.py, retention.py: autodiscovered by Shield)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Q
 
-from octopushx.calls.models import Call, CallAnalysisResult
+from octopushx.calls.models import Call, CallAnalysisResult, TrackerHit
 from octopushx.core import audit, blobs
 from octopushx.core.context import Actor
 from octopushx.shield import retention
@@ -62,6 +62,7 @@ def purge_transcripts(tenant, calls) -> int:
             call.metrics = {}
             call.save(update_fields=["current", "summary", "sentiment", "review_state", "metrics", "updated_at"])
             CallAnalysisResult.objects.for_tenant(tenant).filter(call=call).delete()  # lines cascade
+            TrackerHit.objects.for_tenant(tenant).filter(call=call).delete()  # found in those lines
             audit.record(tenant, ACTOR, "call.transcript_purged", obj=call, changes={"transcript": ["stored", None]})
         count += 1
     return count

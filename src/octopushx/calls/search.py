@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from octopushx.calls.models import Utterance
 
@@ -50,6 +50,14 @@ def matching_lines(calls: QuerySet, query: str) -> QuerySet:
         cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]
     return lines.filter(pk__in=ids)
+
+
+def tracker_lines(calls: QuerySet, tracker_id) -> QuerySet:
+    """Current transcript lines of ``calls`` where the tracker has a hit."""
+    from octopushx.calls.models import TrackerHit
+
+    hit = TrackerHit.objects.filter(call_id=OuterRef("call_id"), position=OuterRef("position"), tracker_id=tracker_id)
+    return Utterance.objects.filter(call__in=calls, result_id=F("call__current_id")).filter(Exists(hit))
 
 
 def matching_call_ids(calls: QuerySet, query: str) -> list:

@@ -20,6 +20,7 @@ from octopushx import intelligence
 from octopushx.calls import fetch as fetching
 from octopushx.calls import services
 from octopushx.calls.models import Call, CallAnalysisResult, CallStatus, Provider
+from octopushx.calls.services import trackers
 from octopushx.core import blobs, jobs
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,12 @@ def process_call(job) -> dict[str, Any]:
         Call.objects.filter(pk=call.pk).update(recording=None)
         blobs.delete(original)
     return {"call_id": str(call.pk), "run": run, "utterances": len(analysis.utterances)}
+
+
+@jobs.handler(trackers.JOB_KIND)
+def evaluate_tracker(job) -> dict[str, Any]:
+    """A tracker was created or changed: re-evaluate past calls from their stored transcripts."""
+    return trackers.run_evaluation(job)
 
 
 def _content_type(suffix: str) -> str:

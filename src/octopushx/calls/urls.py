@@ -1,6 +1,6 @@
 from django.urls import path
 
-from octopushx.calls import views, webhooks
+from octopushx.calls import trackers_views, views, webhooks
 
 app_name = "calls"
 
@@ -9,6 +9,10 @@ urlpatterns = [
     path("upload/", views.upload, name="upload"),
     path("search/", views.search_page, name="search"),
     path("settings/", views.settings_page, name="settings"),
+    path("trackers/", trackers_views.tracker_list, name="trackers"),
+    path("trackers/new/", trackers_views.tracker_new, name="tracker_new"),
+    path("trackers/<uuid:tracker_id>/", trackers_views.tracker_page, name="tracker"),
+    path("trackers/<uuid:tracker_id>/delete/", trackers_views.tracker_delete, name="tracker_delete"),
     path("<uuid:call_id>/", views.call_page, name="detail"),
     path("<uuid:call_id>/audio", views.audio, name="audio"),
     path("<uuid:call_id>/approve/", views.approve, name="approve"),

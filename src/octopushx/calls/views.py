@@ -3,6 +3,7 @@ review), transcript search with jump-to-moment, and the organisation's call sett
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,8 @@ from django.views.decorators.http import require_POST
 
 from octopushx.calls import api as call_api
 from octopushx.calls import charts, search, services
-from octopushx.calls.models import CallStatus, Direction, ReviewState
+from octopushx.calls.models import CallStatus, Direction, ReviewState, Tracker
+from octopushx.calls.services import trackers as tracker_services
 from octopushx.tenancy.models import Membership
 from octopushx.tenancy.roles import Perm, has_perm
 from octopushx.tenancy.views import requires
@@ -37,6 +39,7 @@ FILTERS = (
     "keyword",
     "review_state",
     "status",
+    "tracker",
 )
 
 FIELD_LABELS = {
@@ -87,6 +90,7 @@ FILTER_LABELS = {
     "sentiment": "Sentiment",
     "review_state": "Review",
     "status": "Status",
+    "tracker": "Tracker",
 }
 
 
@@ -101,7 +105,7 @@ def _moment(value: str) -> str:
     return f"{timezone.localtime(moment) if timezone.is_aware(moment) else moment:%-d %b %Y %H:%M}"
 
 
-def _filter_chips(params: dict[str, str], members, contact_name: str) -> list[dict[str, str]]:
+def _filter_chips(params: dict[str, str], members, contact_name: str, tracker_names=None) -> list[dict[str, str]]:
     """One removable chip per active filter (the keyword stays in its search box)."""
     names = {str(m.user_id): m.user.display_name for m in members}
     choices = {
@@ -111,6 +115,7 @@ def _filter_chips(params: dict[str, str], members, contact_name: str) -> list[di
         "sentiment": {"positive": "Positive", "neutral": "Neutral", "negative": "Negative"},
         "agent_id": names,
         "contact_id": {params.get("contact_id", ""): contact_name},
+        "tracker": tracker_names or {},
     }
     chips = []
     for name, label in FILTER_LABELS.items():
@@ -163,15 +168,18 @@ def call_list(request):
         contact_name = str(contact) if contact else "the chosen contact"
     query = request.GET.copy()
     query.pop("page", None)
+    tracker_choices = list(Tracker.objects.for_tenant(request.tenant).values_list("pk", "name"))
+    tracker_names = {str(pk): name for pk, name in tracker_choices}
     return render(
         request,
         "calls/list.html",
         {
+            "trackers": tracker_choices,
             "page": page,
             "params": params,
             "error": error,
             "members": members,
-            "active_filters": _filter_chips(params, members, contact_name),
+            "active_filters": _filter_chips(params, members, contact_name, tracker_names),
             "query_without_page": f"{query.urlencode()}&" if query else "",
             "directions": Direction.choices,
             "review_states": ReviewState.choices,
@@ -235,11 +243,13 @@ def call_page(request, call_id):
         "duration": detail["duration"] or 0,
     }
     region = request.tenant.default_region
+    tracker_hits = [{**hit, "speaker_name": name(hit["speaker"])} for hit in insights.get("trackers") or []]
     return render(
         request,
         "calls/detail.html",
         {
             "call": call,
+            "tracker_hits": tracker_hits,
             "detail": detail,
             "utterances": utterances,
             "speakers": detail.get("speakers"),
@@ -347,14 +357,30 @@ def link_contact(request, call_id):
 
 @requires(Perm.READ)
 def search_page(request):
+    """Lines with every word of ``q``; with a tracker, only in calls it hit (without ``q``: its hits)."""
     query = request.GET.get("q", "").strip()
+    trackers = list(Tracker.objects.for_tenant(request.tenant).values_list("pk", "name"))
+    chosen = request.GET.get("tracker", "").strip()
+    tracker = next(((pk, name) for pk, name in trackers if str(pk) == chosen), None)
     hits = []
-    if query:
+    if query or tracker:
         calls = services.visible_calls(request.tenant, request.membership)
-        lines = search.matching_lines(calls, query).select_related("call", "call__contact")
-        for line in lines.order_by("-call__created_at", "position")[:100]:
-            hits.append({"line": line, "parts": search.highlight(line.text, query), "seconds": int(line.start)})
-    return render(request, "calls/search.html", {"query": query, "hits": hits})
+        if tracker:
+            calls = services.filter_calls(calls, {"tracker": str(tracker[0])})
+        if query:
+            lines = search.matching_lines(calls, query)
+            parts = functools.partial(search.highlight, query=query)
+        else:
+            lines = search.tracker_lines(calls, tracker[0])
+            phrases = Tracker.objects.get_for_tenant(request.tenant, tracker[0]).phrases
+            parts = functools.partial(tracker_services.highlight, phrases=phrases)
+        for line in lines.select_related("call", "call__contact").order_by("-call__created_at", "position")[:100]:
+            hits.append({"line": line, "parts": parts(line.text), "seconds": int(line.start)})
+    return render(
+        request,
+        "calls/search.html",
+        {"query": query, "hits": hits, "trackers": trackers, "tracker": tracker, "chosen": chosen},
+    )
 
 
 @requires(Perm.ADMIN)

@@ -18,6 +18,7 @@ from octopushx.calls.models import (
     Utterance,
     headline_metrics,
 )
+from octopushx.calls.services import trackers
 from octopushx.calls.services.intake import (
     _submit_processing,
 )
@@ -166,6 +167,7 @@ def save_result(
         call.failure_reason = ""
         call.skip_reason = ""
         call.save()
+        trackers.evaluate_call(call)
         audit.record(
             call.tenant,
             Actor.system("calls"),

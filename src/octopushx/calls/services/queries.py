@@ -18,6 +18,7 @@ from octopushx.calls.models import (
     CallStatus,
     Direction,
     ReviewState,
+    TrackerHit,
 )
 from octopushx.core.context import Actor
 from octopushx.crm import fields as crm_fields
@@ -277,6 +278,13 @@ def filter_calls(qs: QuerySet, filters: dict[str, Any]) -> QuerySet:
             errors["status"] = [", ".join(CallStatus.values)]
         else:
             qs = qs.filter(status=filters["status"])
+    if filters.get("tracker"):
+        try:
+            tracker_id = uuid.UUID(str(filters["tracker"]))
+        except ValueError:
+            errors["tracker"] = ["Not a tracker id"]
+        else:  # the calls are the tenant's already: another tenant's tracker finds none
+            qs = qs.filter(pk__in=TrackerHit.objects.filter(tracker_id=tracker_id).values("call_id"))
     if filters.get("keyword"):
         from octopushx.calls import search
 

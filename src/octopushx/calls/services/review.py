@@ -16,6 +16,7 @@ from octopushx.calls.models import (
     ReviewState,
     Utterance,
 )
+from octopushx.calls.services import trackers
 from octopushx.calls.services.intake import (
     SPEAKERS,
     call_snapshot,
@@ -127,6 +128,8 @@ def correct(tenant, actor: Actor, call: Call, data: dict[str, Any]) -> CallAnaly
         result.save()
         Call.objects.filter(pk=call.pk).update(review_state=ReviewState.CORRECTED, summary=insights.get("summary", ""))
         call.review_state = ReviewState.CORRECTED
+        if line_changes:  # the corrected lines are what the trackers listen to now
+            trackers.evaluate_call(call)
         audit.record(tenant, actor, "call.corrected", obj=call, changes=changes)
         events.emit(tenant, "call.reviewed", {"call_id": str(call.pk), "result_id": str(result.pk)})
     return result

@@ -1,5 +1,5 @@
 // The call page: waveform from the precomputed peaks, transcript that follows the audio and
-// seeks on click, and ?t=SECONDS to start at a moment (links from transcript search).
+// seeks on click (tracker hits too), and ?t=SECONDS to start at a moment (links from transcript search).
 (function () {
   "use strict";
   var audio = document.querySelector("[data-call-audio]");
@@ -46,7 +46,11 @@
   }
 
   document.querySelectorAll("[data-seek]").forEach(function (button) {
-    button.addEventListener("click", function () { seek(parseFloat(button.getAttribute("data-seek"))); });
+    button.addEventListener("click", function () {
+      seek(parseFloat(button.getAttribute("data-seek")));
+      // A tracker hit may be far from the player (phones stack the panels): bring the player into view.
+      if (audio && button.closest("[data-testid=tracker-hits]")) { audio.scrollIntoView({ block: "nearest" }); }
+    });
   });
   if (canvas) {
     canvas.addEventListener("click", function (event) {
