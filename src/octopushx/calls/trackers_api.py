@@ -37,11 +37,22 @@ class TrackerIn(Schema):
     is_active: bool | None = Field(None, description="Inactive trackers match nothing (their hits are removed)")
 
 
-class JobOut(Schema):
+class TrackerJobResultOut(Schema):
+    """What a finished re-evaluation did (empty while it runs)."""
+
+    tracker_id: str | None = None
+    revision: int | None = None
+    calls: int | None = Field(None, description="Analysed calls evaluated")
+    hits: int | None = Field(None, description="Hits found")
+    skipped: str | None = Field(None, description="Why it did nothing (deleted, superseded)")
+    stopped: str | None = Field(None, description="Why it stopped early")
+
+
+class TrackerJobOut(Schema):
     id: str
     state: str
     progress: float = Field(description="0 to 1")
-    result: dict
+    result: TrackerJobResultOut
 
 
 class TrackerOut(Schema):
@@ -54,7 +65,7 @@ class TrackerOut(Schema):
     revision: int = Field(description="Raised by every change to what the tracker matches")
     hits_30d: int = Field(description="Hits in the calls of the last 30 days you may see")
     calls_30d: int = Field(description="Calls of the last 30 days you may see with at least one hit")
-    reevaluation: JobOut | None = Field(description="The job re-evaluating past calls for this revision, if any")
+    reevaluation: TrackerJobOut | None = Field(description="The job re-evaluating past calls for this revision, if any")
     created_at: datetime
     updated_at: datetime
 
@@ -83,7 +94,7 @@ def tracker_out(tracker: Tracker, request=None) -> TrackerOut:
         hits_30d=tracker.recent_hits,
         calls_30d=tracker.recent_calls,
         reevaluation=(
-            JobOut(id=str(job.pk), state=job.state, progress=job.progress, result=job.result or {}) if job else None
+            TrackerJobOut(id=str(job.pk), state=job.state, progress=job.progress, result=job.result or {}) if job else None
         ),
         created_at=tracker.created_at,
         updated_at=tracker.updated_at,
