@@ -29,6 +29,7 @@ def _mount() -> None:
     from octopushx.billing.api import router as billing_router
     from octopushx.billing.reseller_api import router as reseller_router
     from octopushx.calls.api import router as calls_router
+    from octopushx.calls.scorecards_api import router as scorecards_router
     from octopushx.crm.api import router as crm_router
     from octopushx.reports.api import router as reports_router
     from octopushx.reports.dashboards_api import router as dashboards_router
@@ -48,6 +49,7 @@ def _mount() -> None:
     api.add_router("", jobs_router)
     api.add_router("", crm_router)
     api.add_router("", calls_router)
+    api.add_router("", scorecards_router)
     api.add_router("", studio_router)
     api.add_router("", dashboards_router)
     api.add_router("", reports_router)

@@ -23,7 +23,12 @@ PATTERNS: dict[str, list[str]] = {
         r"\bthanks? (you )?for (calling|contacting|holding)\b",
         r"\bwelcome to\b",
     ],
-    "introduction": [r"\bmy name is\b", r"\bthis is [a-z]+\b", r"\b[a-z]+ speaking\b", r"\byou'?re (speaking|through) to\b"],
+    "introduction": [
+        r"\bmy name is\b",
+        r"\bthis is [a-z]+\b",
+        r"\b[a-z]+ speaking\b",
+        r"\byou'?re (speaking|through) to\b",
+    ],
     "asked_name": [
         r"\b(can|could|may) i (have|take|get|ask) your (full )?name\b",
         r"\bwho (am i|i am) speaking (to|with)\b",
@@ -206,7 +211,9 @@ def suggest_metric(question: Question, facts: CallFacts) -> Suggestion | None:
         run = _longest_agent_run(facts)
         if run and value > limit:
             evidence.append(line(run[0], "Start of the agent's longest stretch"))
-        return Suggestion("yes" if value <= limit else "no", "metric", f"Agent talked {value:.0%} of the time", evidence)
+        return Suggestion(
+            "yes" if value <= limit else "no", "metric", f"Agent talked {value:.0%} of the time", evidence
+        )
     if name == "longest_monologue":
         value = (metrics.get("longest_monologue_by_speaker") or {}).get("agent")
         if not isinstance(value, int | float):

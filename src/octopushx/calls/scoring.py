@@ -297,7 +297,7 @@ def default_options(kind: str, points: float = 1) -> list[dict[str, Any]]:
 
 
 def example_definition() -> dict[str, Any]:
-    """"Support call quality": the scorecard new organisations and the demo start with."""
+    """ "Support call quality": the scorecard new organisations and the demo start with."""
 
     def yes_no(qid, text, points, *, auto=None, auto_fail=None, skippable=False, help=""):
         return {
@@ -355,7 +355,12 @@ def example_definition() -> dict[str, Any]:
                         5,
                         auto={"source": "metric", "metric": "interruptions", "limit": 2},
                     ),
-                    yes_no("empathy", "Acknowledged the customer's feelings", 10, auto={"source": "rule", "rule": "empathy"}),
+                    yes_no(
+                        "empathy",
+                        "Acknowledged the customer's feelings",
+                        10,
+                        auto={"source": "rule", "rule": "empathy"},
+                    ),
                     {
                         "id": "resolution",
                         "text": "How well was the problem resolved?",
@@ -375,7 +380,9 @@ def example_definition() -> dict[str, Any]:
                 "id": "closing",
                 "title": "Closing",
                 "questions": [
-                    yes_no("next_steps", "Summarised the next steps", 10, auto={"source": "rule", "rule": "next_steps"}),
+                    yes_no(
+                        "next_steps", "Summarised the next steps", 10, auto={"source": "rule", "rule": "next_steps"}
+                    ),
                     yes_no("closing", "Closed the call politely", 5, auto={"source": "rule", "rule": "closing"}),
                     {
                         "id": "tone",
