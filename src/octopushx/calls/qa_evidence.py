@@ -125,11 +125,13 @@ def rule_lines(rule: str, facts: CallFacts) -> list[dict[str, Any]]:
     window = WINDOWS.get(rule)
     if window == "opening":
         agent = agent[:OPENING_LINES]
-    elif window == "ending":
-        agent = agent[-ENDING_LINES:]
-    elif rule == "next_steps":  # a summary of what happens next belongs to the second half
+    else:
+        # closing and a summary of what happens next belong to the second half of the call
         half = (facts.utterances[-1]["end"] if facts.utterances else 0) / 2
-        agent = [u for u in agent if u["end"] >= half]
+        if window == "ending":
+            agent = [u for u in agent if u["start"] >= half][-ENDING_LINES:]
+        elif rule == "next_steps":
+            agent = [u for u in agent if u["end"] >= half]
     return [u for u in agent if _matches(rule, u["text"])]
 
 

@@ -352,7 +352,7 @@ def example_definition() -> dict[str, Any]:
                     yes_no(
                         "no_interruptions",
                         "Did not interrupt the customer more than twice",
-                        5,
+                        10,
                         auto={"source": "metric", "metric": "interruptions", "limit": 2},
                     ),
                     yes_no(
