@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from octopushx.calls import scoring
+from octopushx.calls.services import scorecards
+from octopushx.core.context import Actor
 from tests.calls.factories import analysed_call
 
 
@@ -9,4 +12,14 @@ def _call(tenant, user):
     return analysed_call(tenant, agent=user).pk
 
 
-FACTORIES = {"call_id": _call}
+def _scorecard(tenant, user):
+    """A scorecard of ``tenant`` that applies to every call (so a call route reaches it)."""
+    existing = scorecards.scorecards(tenant).first()
+    if existing is not None:
+        return existing.pk
+    return scorecards.create_scorecard(
+        tenant, Actor.system("test"), {"name": "Cross-tenant QA", "definition": scoring.example_definition()}
+    ).pk
+
+
+FACTORIES = {"call_id": _call, "scorecard_id": _scorecard}

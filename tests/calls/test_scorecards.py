@@ -570,3 +570,96 @@ def test_api_other_tenants_call_is_404(org, other_org, people, card):
     client = ApiClient(people["admin"])
     assert client.get(url(theirs)).status_code == 404
     assert client.post(url(theirs, card), {"answers": complete()}).status_code == 404
+
+
+# --- pages --------------------------------------------------------------------------------
+
+
+def test_scorecards_page_lists_the_example(org, web_as):
+    page = web_as("manager").get("/calls/scorecards/")
+    assert page.status_code == 200
+    assert services.EXAMPLE_NAME in page.content.decode()
+
+
+def test_builder_creates_a_scorecard(org, web_as):
+    import json
+
+    client = web_as("admin")
+    response = client.post(
+        "/calls/scorecards/new/",
+        {
+            "name": "Built",
+            "definition": json.dumps(scoring.example_definition()),
+            "is_active": "on",
+            "direction": "inbound",
+        },
+    )
+    assert response.status_code == 302
+    card = Scorecard.objects.get(name="Built")
+    assert card.applies_to["direction"] == "inbound" and card.is_active
+
+
+def test_builder_bad_definition_is_422_and_saves_nothing(org, web_as):
+    client = web_as("admin")
+    response = client.post("/calls/scorecards/new/", {"name": "Broken", "definition": '{"sections": []}'})
+    assert response.status_code == 422
+    assert "Add at least one section" in response.content.decode()
+    assert not Scorecard.objects.filter(name="Broken").exists()
+
+
+def test_agent_cannot_use_the_builder(org, web_as):
+    client = web_as("agent")
+    assert client.get("/calls/scorecards/new/").status_code == 403
+    card = services.ensure_example(org)
+    assert client.post(f"/calls/scorecards/{card.pk}/", {"name": "Mine", "definition": "{}"}).status_code == 403
+    assert client.post(f"/calls/scorecards/{card.pk}/delete/").status_code == 403
+    assert client.get(f"/calls/scorecards/{card.pk}/").status_code == 200  # agents may read it
+
+
+def test_qa_panel_shows_suggestions_and_submits(org, people, call, card, client):
+    client.force_login(people["manager"].user)
+    panel = client.get(f"/calls/{call.pk}/qa/", HTTP_HX_REQUEST="true").content.decode()
+    assert "AI suggestion" in panel and "data-qa-seek" in panel
+    form = {f"q-{q}": a["value"] for q, a in complete().items()}
+    response = client.post(f"/calls/{call.pk}/qa/{card.pk}/", {**form, "action": "submit"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Submitted" in response.content.decode()
+    assert CallScore.objects.get(call=call, scorecard=card).state == ScoreState.SUBMITTED
+
+
+def test_qa_panel_submit_with_a_missing_answer_is_422(org, people, call, card, client):
+    client.force_login(people["manager"].user)
+    response = client.post(
+        f"/calls/{call.pk}/qa/{card.pk}/", {"q-greeting": "yes", "action": "submit"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 422
+    assert "Answer this question" in response.content.decode()
+    assert not CallScore.objects.exists()
+
+
+def test_agent_acknowledges_and_disputes_on_the_page(org, people, call, card, submitted, client):
+    client.force_login(people["agent"].user)
+    panel = client.get(f"/calls/{call.pk}/qa/").content.decode()
+    assert "Acknowledge" in panel and "Dispute an answer" in panel
+    response = client.post(f"/calls/{call.pk}/qa/{card.pk}/dispute/", {"question_id": "greeting", "comment": "I did"})
+    assert response.status_code == 302
+    assert CallScore.objects.get(pk=submitted.pk).state == ScoreState.DISPUTED
+    reviews = client.get("/calls/reviews/").content.decode()
+    assert "Disputed" in reviews
+
+
+def test_reviews_page_for_reviewers_lists_disputes(org, people, call, card, submitted, client):
+    services.dispute(org, actor(people["agent"]), call, card, "greeting", "I did")
+    client.force_login(people["manager"].user)
+    page = client.get("/calls/reviews/?view=disputes").content.decode()
+    assert card.name in page and "Disputed" in page
+
+
+def test_pages_of_another_tenant_are_404(org, other_org, people, client):
+    theirs = services.create_scorecard(
+        other_org, Actor.system("test"), {"name": "Theirs", "definition": scoring.example_definition()}
+    )
+    their_call = analysed_call(other_org)
+    client.force_login(people["admin"].user)
+    assert client.get(f"/calls/scorecards/{theirs.pk}/").status_code == 404
+    assert client.get(f"/calls/{their_call.pk}/qa/").status_code == 404

@@ -281,6 +281,7 @@ def _panel_items(request, call) -> dict[str, Any]:
             sections.append({"title": section["title"], "questions": questions})
         item["sections"] = sections
         state = (score or {}).get("state")
+        item["state_label"] = ScoreState(state).label if state else ""
         item["editable"] = data["can_review"] and state in (None, ScoreState.DRAFT, ScoreState.SUBMITTED)
         item["resolvable"] = data["can_review"] and state == ScoreState.DISPUTED
         item["agent_actions"] = data["is_agent"] and state in (ScoreState.SUBMITTED, ScoreState.DISPUTED)
