@@ -28,13 +28,13 @@ ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 # --- schemas ------------------------------------------------------------------------------
 
 
-class OptionOut(Schema):
+class ScorecardOptionOut(Schema):
     value: str
     label: str
     points: float
 
 
-class AutoOut(Schema):
+class ScorecardAutoOut(Schema):
     source: str
     rule: str | None = None
     tracker_id: str | None = None
@@ -43,26 +43,26 @@ class AutoOut(Schema):
     limit: float | None = None
 
 
-class QuestionOut(Schema):
+class ScorecardQuestionOut(Schema):
     id: str
     text: str
     help: str
     kind: str
-    options: list[OptionOut]
+    options: list[ScorecardOptionOut]
     auto_fail: str | None
     skippable: bool
     weight: float
-    auto: AutoOut | None
+    auto: ScorecardAutoOut | None
     max_points: float
 
 
-class SectionOut(Schema):
+class ScorecardSectionOut(Schema):
     id: str
     title: str
-    questions: list[QuestionOut]
+    questions: list[ScorecardQuestionOut]
 
 
-class AppliesToOut(Schema):
+class ScorecardAppliesToOut(Schema):
     team_ids: list[str]
     direction: str
     tracker_ids: list[str]
@@ -74,8 +74,8 @@ class ScorecardOut(Schema):
     description: str
     is_active: bool
     revision: int
-    sections: list[SectionOut]
-    applies_to: AppliesToOut
+    sections: list[ScorecardSectionOut]
+    applies_to: ScorecardAppliesToOut
     question_count: int
     max_points: float
     created_at: str
@@ -99,7 +99,7 @@ class ScorecardIn(Schema):
     applies_to: dict[str, Any] | None = None
 
 
-class EvidenceOut(Schema):
+class ScoreEvidenceOut(Schema):
     kind: str  # line | metric
     position: int | None = None
     start: float | None = None
@@ -111,15 +111,15 @@ class EvidenceOut(Schema):
     label: str | None = None
 
 
-class SuggestionOut(Schema):
+class ScoreSuggestionOut(Schema):
     value: str
     source: str
     reason: str
-    evidence: list[EvidenceOut]
+    evidence: list[ScoreEvidenceOut]
     label: str = "AI suggestion"
 
 
-class AnswerOut(Schema):
+class ScoreAnswerOut(Schema):
     question_id: str
     value: str | None
     skipped: bool
@@ -128,57 +128,57 @@ class AnswerOut(Schema):
     max: float | None
     failed: bool
     ai_suggested: bool
-    suggestion: SuggestionOut | None
+    suggestion: ScoreSuggestionOut | None
 
 
-class PersonOut(Schema):
+class ScorePersonOut(Schema):
     id: str
     name: str
     email: str
 
 
-class DisputeOut(Schema):
+class ScoreDisputeOut(Schema):
     id: str
     question_id: str
     comment: str
-    raised_by: PersonOut | None
+    raised_by: ScorePersonOut | None
     raised_at: str
     resolution: str
-    resolved_by: PersonOut | None
+    resolved_by: ScorePersonOut | None
     resolved_at: str | None
     old_value: str
     new_value: str
 
 
-class FailReasonOut(Schema):
+class ScoreFailReasonOut(Schema):
     question_id: str
     question: str
     answer: str
 
 
-class ScoreOut(Schema):
+class CallScoreOut(Schema):
     id: str
     state: str
     scorecard_revision: int
-    agent: PersonOut | None
-    reviewer: PersonOut | None
-    answers: list[AnswerOut]
+    agent: ScorePersonOut | None
+    reviewer: ScorePersonOut | None
+    answers: list[ScoreAnswerOut]
     score: float
     max: float
     percent: float | None
     failed: bool
-    fail_reasons: list[FailReasonOut]
+    fail_reasons: list[ScoreFailReasonOut]
     comment: str
     submitted_at: str | None
     acknowledged_at: str | None
     finalised_at: str | None
-    disputes: list[DisputeOut]
+    disputes: list[ScoreDisputeOut]
 
 
 class CallScorecardOut(Schema):
     scorecard: ScorecardOut
-    score: ScoreOut | None
-    suggestions: dict[str, SuggestionOut]
+    score: CallScoreOut | None
+    suggestions: dict[str, ScoreSuggestionOut]
 
 
 class CallScorecardList(Schema):
@@ -188,31 +188,31 @@ class CallScorecardList(Schema):
     items: list[CallScorecardOut]
 
 
-class AnswerIn(Schema):
+class ScoreAnswerIn(Schema):
     value: str | None = None
     skipped: bool = False
     comment: str = ""
 
 
-class AnswersIn(Schema):
+class ScoreAnswersIn(Schema):
     """Answers by question id; ``submit: true`` sends the score to the agent (every question
     answered or, where allowed, skipped)."""
 
-    answers: dict[str, AnswerIn] = {}
+    answers: dict[str, ScoreAnswerIn] = {}
     comment: str = ""
     submit: bool = False
 
 
-class AcknowledgeIn(Schema):
+class ScoreAcknowledgeIn(Schema):
     comment: str = ""
 
 
-class DisputeIn(Schema):
+class ScoreDisputeIn(Schema):
     question_id: str
     comment: str
 
 
-class ResolveIn(Schema):
+class ScoreResolveIn(Schema):
     """``value``: the changed answer (``"skip"`` skips a skippable question); leave it out to keep it."""
 
     question_id: str
@@ -421,10 +421,10 @@ def list_call_scorecards(request, call_id: str):
 
 @router.post(
     "/calls/{call_id}/scorecards/{scorecard_id}",
-    response={200: ScoreOut, **ERRORS},
+    response={200: CallScoreOut, **ERRORS},
     summary="Save or submit a call's answers on a scorecard",
 )
-def save_answers(request, call_id: str, scorecard_id: str, payload: AnswersIn):
+def save_answers(request, call_id: str, scorecard_id: str, payload: ScoreAnswersIn):
     """Reviewers (owners, admins, managers; never on their own call). 422 for a scorecard that does not
     apply to the call, an answer that is not one of the question's, missing answers when submitting."""
     require(request, Perm.WRITE)
@@ -438,10 +438,10 @@ def save_answers(request, call_id: str, scorecard_id: str, payload: AnswersIn):
 
 @router.post(
     "/calls/{call_id}/scorecards/{scorecard_id}/acknowledge",
-    response={200: ScoreOut, **ERRORS},
+    response={200: CallScoreOut, **ERRORS},
     summary="The agent acknowledges a submitted score",
 )
-def acknowledge(request, call_id: str, scorecard_id: str, payload: AcknowledgeIn):
+def acknowledge(request, call_id: str, scorecard_id: str, payload: ScoreAcknowledgeIn):
     require(request, Perm.READ)
     call = _call(request, call_id)
     scorecard = services.call_scorecard(call, scorecard_id)
@@ -450,10 +450,10 @@ def acknowledge(request, call_id: str, scorecard_id: str, payload: AcknowledgeIn
 
 @router.post(
     "/calls/{call_id}/scorecards/{scorecard_id}/dispute",
-    response={201: DisputeOut, **ERRORS},
+    response={201: ScoreDisputeOut, **ERRORS},
     summary="The agent disputes one answer of a submitted score",
 )
-def dispute(request, call_id: str, scorecard_id: str, payload: DisputeIn):
+def dispute(request, call_id: str, scorecard_id: str, payload: ScoreDisputeIn):
     require(request, Perm.READ)
     call = _call(request, call_id)
     scorecard = services.call_scorecard(call, scorecard_id)
@@ -463,10 +463,10 @@ def dispute(request, call_id: str, scorecard_id: str, payload: DisputeIn):
 
 @router.post(
     "/calls/{call_id}/scorecards/{scorecard_id}/resolve",
-    response={200: ScoreOut, **ERRORS},
+    response={200: CallScoreOut, **ERRORS},
     summary="A reviewer resolves a dispute (the score is final when none is left open)",
 )
-def resolve(request, call_id: str, scorecard_id: str, payload: ResolveIn):
+def resolve(request, call_id: str, scorecard_id: str, payload: ScoreResolveIn):
     require(request, Perm.WRITE)
     call = _call(request, call_id)
     scorecard = services.call_scorecard(call, scorecard_id)

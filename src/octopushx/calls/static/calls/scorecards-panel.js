@@ -2,6 +2,13 @@
 // panel is loaded and replaced by htmx, so clicks are handled on the document).
 (function () {
   "use strict";
+  // A refused answer (422) comes back as the panel with its errors: show it like any other answer.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 422 && event.detail.target && event.detail.target.id === "qa-panel") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-qa-seek]");
     if (!button) { return; }
