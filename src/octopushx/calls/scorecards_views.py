@@ -470,10 +470,17 @@ def reviews(request):
         else 0,
     }
     page = Paginator(scores, 25).get_page(request.GET.get("page"))
-    mine = services.visible_scores(request.tenant, membership).filter(
-        agent=request.user, state__in=services.COUNTED_STATES
-    )
-    summary = mine.aggregate(average=Avg("percent"), total=Count("pk"), failed=Count("pk", filter=Q(failed=True)))
+    counted = services.visible_scores(request.tenant, membership).filter(state__in=services.COUNTED_STATES)
+    if reviewer:  # a reviewer's figures are the team's over the last 30 days
+        counted = counted.filter(submitted_at__gte=timezone.now() - timedelta(days=30))
+        counts["drafts"] = (
+            services.visible_scores(request.tenant, membership)
+            .filter(state=ScoreState.DRAFT, reviewer=request.user)
+            .count()
+        )
+    else:
+        counted = counted.filter(agent=request.user)
+    summary = counted.aggregate(average=Avg("percent"), total=Count("pk"), failed=Count("pk", filter=Q(failed=True)))
     return render(
         request,
         "calls/scorecards/reviews.html",
