@@ -68,11 +68,11 @@ def test_reviewer_submits_agent_acknowledges_and_disputes(new_page, signed_in):
 
     agent_page.goto(f"/calls/{second.pk}/")
     panel = agent_page.get_by_test_id("qa-panel")
-    panel.get_by_text("Dispute an answer").click()
+    panel.get_by_text("Dispute an answer", exact=True).click()
     panel.get_by_role("button", name="Send the dispute").click()  # no comment: refused, nothing saved
     panel.get_by_test_id("qa-errors").get_by_text("Say why you dispute this answer").wait_for()
     assert CallScore.objects.get(call=second).state == ScoreState.SUBMITTED
-    panel.get_by_text("Dispute an answer").click()
+    panel.get_by_text("Dispute an answer", exact=True).click()
     panel.get_by_label("Answer", exact=True).select_option("empathy")
     panel.get_by_label("Why it is wrong").fill("I said I was sorry at 0:05")
     panel.get_by_role("button", name="Send the dispute").click()
@@ -83,8 +83,8 @@ def test_reviewer_submits_agent_acknowledges_and_disputes(new_page, signed_in):
     reviewer_page.get_by_test_id("reviews").get_by_role("link").first.click()
     panel = reviewer_page.get_by_test_id("qa-panel")
     resolve = panel.get_by_test_id("qa-resolve")
-    resolve.get_by_label("Answer").select_option("yes")
-    resolve.get_by_label("Your answer to the agent").fill("You did, changed to yes")
+    resolve.get_by_label("Answer", exact=True).select_option("yes")
+    resolve.get_by_label("Your reply to the agent").fill("You did, changed to yes")
     resolve.get_by_role("button", name="Resolve").click()
     panel.get_by_text("Dispute resolved. The score is final.").wait_for()
     score = CallScore.objects.get(call=second)
