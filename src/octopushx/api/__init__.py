@@ -30,6 +30,7 @@ def _mount() -> None:
     from octopushx.billing.reseller_api import router as reseller_router
     from octopushx.calls.api import router as calls_router
     from octopushx.calls.trackers_api import router as trackers_router
+    from octopushx.calls.scorecards_api import router as scorecards_router
     from octopushx.crm.api import router as crm_router
     from octopushx.reports.api import router as reports_router
     from octopushx.reports.dashboards_api import router as dashboards_router
@@ -52,6 +53,7 @@ def _mount() -> None:
     api.add_router("", calls_router)
     api.add_router("", trackers_router)
     api.add_router("", telephony_router)
+    api.add_router("", scorecards_router)
     api.add_router("", studio_router)
     api.add_router("", dashboards_router)
     api.add_router("", reports_router)

@@ -33,3 +33,35 @@ labels(
 def call_names(tenant, ids: set[str]) -> dict[str, str]:
     calls = Call.objects.filter(tenant=tenant, pk__in=ids).select_related("contact")
     return {str(call.pk): call.title for call in calls}
+
+
+# QA scorecards (calls.services.scorecards)
+labels(
+    {
+        "scorecard.created": "Scorecard created",
+        "scorecard.updated": "Scorecard changed",
+        "scorecard.deleted": "Scorecard deleted",
+        "call_score.saved": "Call score saved as a draft",
+        "call_score.submitted": "Call score submitted",
+        "call_score.acknowledged": "Call score acknowledged by the agent",
+        "call_score.disputed": "Call score disputed by the agent",
+        "call_score.resolved": "Call score dispute resolved",
+    },
+    object_types={"scorecard": "Scorecard", "callscore": "Call score"},
+    fields={"applies_to": "Applies to", "is_active": "Active", "question_id": "Question", "percent": "Percentage"},
+)
+
+
+@names("scorecard")
+def scorecard_names(tenant, ids: set[str]) -> dict[str, str]:
+    from octopushx.calls.models import Scorecard
+
+    return {str(pk): name for pk, name in Scorecard.objects.filter(tenant=tenant, pk__in=ids).values_list("pk", "name")}
+
+
+@names("callscore")
+def call_score_names(tenant, ids: set[str]) -> dict[str, str]:
+    from octopushx.calls.models import CallScore
+
+    scores = CallScore.objects.filter(tenant=tenant, pk__in=ids).select_related("scorecard", "call", "call__contact")
+    return {str(s.pk): f"{s.scorecard.name}: {s.call.title}" for s in scores}

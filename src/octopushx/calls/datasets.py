@@ -18,7 +18,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.urls import reverse
 
-from octopushx.calls.models import CallStatus, Direction, Provider, ReviewState
+from octopushx.calls.models import COUNTED_STATES, CallScore, CallStatus, Direction, Provider, ReviewState, ScoreState
 from octopushx.calls.services.queries import visible_calls
 from octopushx.core.datasets import Dataset, Field, register
 from octopushx.crm.datasets import team_of
@@ -113,5 +113,39 @@ CALLS = register(
         },
         default_date_field="started_at",
         list_url=_list_url,
+    )
+)
+
+
+def _score_rows(tenant, membership):
+    """Scores that count (submitted and later) on the calls the member may see."""
+    return CallScore.objects.for_tenant(tenant).filter(
+        state__in=COUNTED_STATES, call__in=visible_calls(tenant, membership)
+    )
+
+
+def _scores_list_url(filters: list[dict]) -> str | None:
+    return reverse("calls:reviews")
+
+
+CALL_SCORES = register(
+    Dataset(
+        name="call_scores",
+        label="QA scores",
+        rows=_score_rows,
+        fields={
+            "agent": Field("Agent", "user", expr="agent_id"),
+            "team": Field("Team", "team", annotate=team_of("agent_id")),
+            "reviewer": Field("Reviewer", "user", expr="reviewer_id"),
+            "scorecard": Field("Scorecard", "fk", expr="scorecard_id", label_expr="scorecard__name"),
+            "state": Field("State", "choice", choices=_choices(ScoreState)),
+            "percent": Field("QA score (%)", "number"),
+            "score": Field("Points", "number"),
+            "max_score": Field("Points possible", "number"),
+            "failed": Field("Auto-failed", "bool"),
+            "submitted_at": Field("Submitted", "datetime"),
+        },
+        default_date_field="submitted_at",
+        list_url=_scores_list_url,
     )
 )

@@ -117,6 +117,9 @@ def _contact(tenant, actor: Actor, index: int):
 def load(tenant, count: int | None = None) -> str:
     """Make up to ``count`` analysed demo calls in ``tenant``; returns a line for the demo summary."""
     count = settings.CALLS_DEMO_CALLS if count is None else count
+    from octopushx.calls.services import scorecards
+
+    scorecards.ensure_example(tenant)
     if count <= 0:
         return "Demo calls: skipped (OCTOPUSHX_DEMO_CALLS=0)."
     if shutil.which("espeak-ng") is None:
@@ -160,4 +163,42 @@ def load(tenant, count: int | None = None) -> str:
                 jobs.run(job.pk)
             made += 1
     analysed = Call.objects.for_tenant(tenant).filter(external_id__startswith="demo-call-", status="analysed").count()
-    return f"Demo calls: {made} new, {analysed} analysed in {tenant.name} (Calls in the menu)."
+    scored = score_demo_calls(tenant)
+    return f"Demo calls: {made} new, {analysed} analysed, {scored} QA-scored in {tenant.name} (Calls in the menu)."
+
+
+def score_demo_calls(tenant, limit: int = 4) -> int:
+    """Score a few analysed demo calls on the example scorecard, as the demo manager would: the AI's
+    suggestions where it has evidence, the best answer elsewhere; one acknowledged, one disputed."""
+    from octopushx.calls import scoring
+    from octopushx.calls.models import CallScore
+    from octopushx.calls.services import scorecards
+
+    card = scorecards.scorecards(tenant).filter(name=scorecards.EXAMPLE_NAME).first()
+    reviewer = tenant.memberships.filter(role="manager").select_related("user").first()
+    if card is None or reviewer is None:
+        return 0
+    calls = (
+        Call.objects.for_tenant(tenant)
+        .filter(external_id__startswith="demo-call-", status="analysed", agent__isnull=False)
+        .exclude(agent=reviewer.user)
+        .exclude(scores__scorecard=card)
+        .order_by("external_id")[:limit]
+    )
+    definition = scoring.Definition.model_validate(card.definition)
+    actor = Actor(user=reviewer.user)
+    for index, call in enumerate(calls):
+        if card not in scorecards.applicable(call):
+            continue
+        suggested = scorecards.suggest(call, card)
+        answers = {
+            q.id: {"value": suggested[q.id]["value"] if q.id in suggested else q.options[0].value}
+            for q in definition.questions()
+        }
+        scorecards.save_answers(tenant, actor, call, card, {"answers": answers, "submit": True})
+        agent = Actor(user=call.agent)
+        if index == 1:
+            scorecards.acknowledge(tenant, agent, call, card)
+        elif index == 2:
+            scorecards.dispute(tenant, agent, call, card, "empathy", "I apologised to the customer at the start.")
+    return CallScore.objects.for_tenant(tenant).filter(scorecard=card).count()

@@ -255,3 +255,108 @@ class TrackerHit(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.tracker_id} at {self.start:.1f}s"
+
+
+class Scorecard(TenantModel):
+    """A QA scorecard: sections of questions with points per answer (``calls.scoring.Definition``)
+    and which calls it applies to. ``revision`` rises on every change of the questions; each score
+    keeps the definition it was filled against."""
+
+    name = models.CharField(max_length=120)
+    description = models.CharField(max_length=500, blank=True)
+    is_active = models.BooleanField(default=True)
+    definition = models.JSONField(default=dict)
+    # {"team_ids": [...], "direction": "" | "inbound" | "outbound", "tracker_ids": [...]}; empty = every call
+    applies_to = models.JSONField(default=dict, blank=True)
+    revision = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # deleted scorecards are hidden but kept: their submitted scores stay in the reports
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "name"], condition=Q(deleted_at__isnull=True), name="calls_scorecard_name_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScoreState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    DISPUTED = "disputed", "Disputed"
+    FINAL = "final", "Final"
+
+
+# the states that count in reports (a draft is a reviewer's work in progress)
+COUNTED_STATES = (ScoreState.SUBMITTED, ScoreState.ACKNOWLEDGED, ScoreState.DISPUTED, ScoreState.FINAL)
+
+
+class CallScore(TenantModel):
+    """One call scored against one scorecard: the answers (each with its AI suggestion and evidence),
+    the result, and where it is in review (draft → submitted → acknowledged | disputed → final)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="scores")
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="scores")
+    scorecard_revision = models.PositiveIntegerField()
+    definition = models.JSONField(help_text="The scorecard's definition when the call was scored")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=12, choices=ScoreState.choices, default=ScoreState.DRAFT)
+    # {question id: {value, skipped, points, max, ai_suggested, suggestion: {value, source, reason, evidence}, comment}}
+    answers = models.JSONField(default=dict)
+    score = models.FloatField(default=0)
+    max_score = models.FloatField(default=0)
+    percent = models.FloatField(null=True, blank=True)
+    failed = models.BooleanField(default=False)
+    fail_reasons = models.JSONField(default=list, blank=True)
+    comment = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    finalised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [models.UniqueConstraint(fields=["call", "scorecard"], name="calls_one_score_per_scorecard")]
+        indexes = [
+            models.Index(fields=["tenant", "state", "submitted_at"]),
+            models.Index(fields=["tenant", "agent", "submitted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scorecard_id} on {self.call_id}"
+
+
+class ScoreDispute(TenantModel):
+    """The agent's objection to one answer of a submitted score, and the reviewer's resolution."""
+
+    call_score = models.ForeignKey(CallScore, on_delete=models.CASCADE, related_name="disputes")
+    question_id = models.CharField(max_length=40)
+    comment = models.TextField()
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    old_value = models.CharField(max_length=40, blank=True)
+    new_value = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"dispute of {self.question_id} on {self.call_score_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from octopushx.calls import trackers_views, views, webhooks
+from octopushx.calls import scorecards_views, trackers_views, views, webhooks
 
 app_name = "calls"
 
@@ -22,6 +22,16 @@ urlpatterns = [
     path("<uuid:call_id>/contact/", views.make_contact, name="contact"),
     path("<uuid:call_id>/link-contact/", views.link_contact, name="link_contact"),
     path("<uuid:call_id>/share/", views.share, name="share"),
+    path("scorecards/", scorecards_views.scorecard_list, name="scorecards"),
+    path("scorecards/new/", scorecards_views.scorecard_new, name="scorecard_new"),
+    path("scorecards/<uuid:scorecard_id>/", scorecards_views.scorecard_edit, name="scorecard"),
+    path("scorecards/<uuid:scorecard_id>/delete/", scorecards_views.scorecard_delete, name="scorecard_delete"),
+    path("reviews/", scorecards_views.reviews, name="reviews"),
+    path("<uuid:call_id>/qa/", scorecards_views.qa_panel, name="qa"),
+    path("<uuid:call_id>/qa/<uuid:scorecard_id>/", scorecards_views.qa_save, name="qa_save"),
+    path("<uuid:call_id>/qa/<uuid:scorecard_id>/acknowledge/", scorecards_views.qa_acknowledge, name="qa_acknowledge"),
+    path("<uuid:call_id>/qa/<uuid:scorecard_id>/dispute/", scorecards_views.qa_dispute, name="qa_dispute"),
+    path("<uuid:call_id>/qa/<uuid:scorecard_id>/resolve/", scorecards_views.qa_resolve, name="qa_resolve"),
     path("webhooks/<uuid:tenant_id>/twilio", webhooks.twilio, name="webhook_twilio"),
     path("webhooks/<uuid:tenant_id>/vonage", webhooks.vonage, name="webhook_vonage"),
     path("webhooks/<uuid:tenant_id>/generic", webhooks.generic, name="webhook_generic"),

@@ -948,6 +948,18 @@ COACHING = [
         size="lg",
     ),
     Widget("keywords", "Top keywords", "bar", compute=top_keywords, needs=("calls",)),
+    Widget(
+        "qa_scores",
+        "QA score per agent",
+        "bar",
+        spec=_count(
+            "call_scores",
+            period_field="submitted_at",
+            group_by=[{"field": "agent"}],
+            measures=[{"agg": "avg", "field": "percent"}, {"agg": "count"}],
+        ),
+        help="Average scorecard percentage of submitted reviews (drafts left out)",
+    ),
 ]
 
 COMPLIANCE = [
