@@ -32,7 +32,8 @@ _VERBS = (
     r"update|process|refund|cancel|escalate|follow up|get back|raise|issue|post|transfer|credit|"
     r"confirm|pay|forward|share|fix|resolve|contact|add|set up|organise|organize|replace|reset|"
     r"deliver|visit|come|upload|sign|return|submit|fill in|fill out|reply|restart|reboot|apply|"
-    r"waive|review|chase|speak to|talk to|let you know|let us know|keep"
+    r"waive|review|chase|speak to|talk to|let you know|let us know|keep|collect|pick up|install|repair|inspect|"
+    r"assess|survey|be in touch"
 )
 # Verbs after "I will" that describe the call itself, not something to do after it.
 _IN_CALL_VERBS = (
@@ -43,7 +44,11 @@ _MODAL = r"(?:will|'ll|shall|am going to|are going to|'m going to|'re going to|g
 _ADVERBS = r"(?:(?:also|then|just|definitely|personally|now|certainly|happily|gladly|first|straight away)\s+)*"
 # "I will <any verb>", "we'll <any verb>", "let me/us <action verb>"
 _WILL = re.compile(
-    r"\b(?P<who>i|we)\s*" + _MODAL + r"\s+" + _ADVERBS + r"(?P<verb>[a-z][a-z'-]+(?:\s+(?:up|in|out|back|into|on|sure|to))?)\b",
+    r"\b(?P<who>i|we)\s*"
+    + _MODAL
+    + r"\s+"
+    + _ADVERBS
+    + r"(?P<verb>[a-z][a-z'-]+(?:\s+(?:up|in|out|back|into|on|sure|to))?)\b",
     re.IGNORECASE,
 )
 _CAN = re.compile(
@@ -71,7 +76,9 @@ _NOT_COMMITMENT = re.compile(
     r"\b(i|we) (?:can't|cannot|won't|will not|can not|wouldn't|would not)\b|\bif (?:i|we) (?:will|'ll)\b",
     re.IGNORECASE,
 )
-_AGREEMENT = re.compile(r"^(?:yes|yeah|yep|sure|of course|okay|ok|certainly|no problem|will do|absolutely)\b", re.IGNORECASE)
+_AGREEMENT = re.compile(
+    r"^(?:yes|yeah|yep|sure|of course|okay|ok|certainly|no problem|will do|absolutely)\b", re.IGNORECASE
+)
 # A sentence holding two commitments ("I will send X, and an engineer will visit on Friday").
 _CLAUSE_SPLIT = re.compile(
     r",?\s+(?:and|then)\s+(?=(?:i|we|i'll|we'll|(?:an?|the|our)\s+(?:[a-z]+\s+)?[a-z]+)\s+(?:will|'ll|shall)\b)",
@@ -158,9 +165,19 @@ _COUNT = (
     r"\d+|forty[ -]eight|twenty[ -]four|seventy[ -]two|a couple of|a few|one|two|three|four|five|six|seven|"
     r"eight|nine|ten|eleven|twelve|fourteen|fifteen|twenty|thirty|forty|an?"
 )
-_ORDINAL = r"\d{1,2}(?:st|nd|rd|th)?|" + "|".join(sorted((k.replace(" ", "[ -]") for k in _ORDINAL_WORDS), key=len, reverse=True))
+_ORDINAL = r"\d{1,2}(?:st|nd|rd|th)?|" + "|".join(
+    sorted((k.replace(" ", "[ -]") for k in _ORDINAL_WORDS), key=len, reverse=True)
+)
 _DATE = (
-    r"(?:the\s+)?(?:" + _ORDINAL + r")\s+(?:of\s+)?(?:" + _MONTH + r")|(?:" + _MONTH + r")\s+(?:the\s+)?(?:" + _ORDINAL + r")"
+    r"(?:the\s+)?(?:"
+    + _ORDINAL
+    + r")\s+(?:of\s+)?(?:"
+    + _MONTH
+    + r")|(?:"
+    + _MONTH
+    + r")\s+(?:the\s+)?(?:"
+    + _ORDINAL
+    + r")"
 )
 DUE = re.compile(
     r"\b(?:(?:by|before|on|until|no later than|within|in the next|in|from|for)\s+(?:the\s+)?)?"
@@ -183,7 +200,9 @@ def due_phrase(text: str) -> str | None:
         phrase = match.group(0).strip()
         if phrase.lower() in ("on", "in", "a", "an", "for", "from"):
             continue
-        if re.fullmatch(r"(?:for|by)\s+(?:the\s+)?(?:" + _COUNT + r")\s+(?:days?|weeks?|hours?|minutes?)", phrase, re.I):
+        if re.fullmatch(
+            r"(?:for|by)\s+(?:the\s+)?(?:" + _COUNT + r")\s+(?:days?|weeks?|hours?|minutes?)", phrase, re.I
+        ):
             continue  # "for two weeks", "extend by two weeks": a length, not a deadline
         return phrase
     return None
@@ -220,7 +239,9 @@ def due_date(phrase: str | None, call_time: datetime | date | None) -> date | No
     today = call_time.date() if isinstance(call_time, datetime) else call_time
     text = _LEADING.sub("", phrase.lower().strip())
     text = re.sub(r"^the\s+", "", text)
-    if re.match(r"(today|tonight|later today|this (morning|afternoon|evening)|end of (the |this )?day|close of business)", text):
+    if re.match(
+        r"(today|tonight|later today|this (morning|afternoon|evening)|end of (the |this )?day|close of business)", text
+    ):
         return today
     if text.startswith("tomorrow") or text == "next day":
         return today + timedelta(days=1)

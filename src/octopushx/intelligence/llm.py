@@ -184,7 +184,9 @@ def summarise_structured(transcript: str, settings: LLMSettings, *, allowed: Seq
                 f"{', '.join(sorted(set(checked.unsupported))[:5])}, which the transcript does not say"
             )
         return LLMResult(checked.text, notes, attempt)
-    raise LLMError(f"the LLM did not answer valid JSON after {settings.retries + 1} tries ({problem or 'no time left'})")
+    raise LLMError(
+        f"the LLM did not answer valid JSON after {settings.retries + 1} tries ({problem or 'no time left'})"
+    )
 
 
 def _short_error(exc: Exception) -> str:

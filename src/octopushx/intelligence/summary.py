@@ -229,8 +229,12 @@ def third_person(text: str, speaker: str) -> str:
     def swap(match: re.Match) -> str:
         return swaps[match.group(0).lower()]
 
-    body = re.sub(r"\b(i'm|i've|i'll|i'd|i|me|my|myself|mine|we're|we've|we'll|we|us|ours|our|yours|yourself|your|you)\b",
-                  swap, body, flags=re.IGNORECASE)
+    body = re.sub(
+        r"\b(i'm|i've|i'll|i'd|i|me|my|myself|mine|we're|we've|we'll|we|us|ours|our|yours|yourself|your|you)\b",
+        swap,
+        body,
+        flags=re.IGNORECASE,
+    )
     body = re.sub(r"\bthey am\b", "they are", body)
     body = re.sub(r"\bthey was\b", "they were", body)
     body = re.sub(r"\bthey has\b", "they have", body)
@@ -265,7 +269,9 @@ def _reason(found: Sequence[Sentence]) -> tuple[int, str] | None:
     """The first problem or request the customer states (or the agent's reason on an outbound call)."""
     limit = max(6, len(found) // 2)
     for index, s in enumerate(found[:limit]):
-        if s.speaker == "agent" and re.search(r"\b(?:i am|i'm|we are|we're) calling (?:about|because|to|regarding)\b", s.text, re.I):
+        if s.speaker == "agent" and re.search(
+            r"\b(?:i am|i'm|we are|we're) calling (?:about|because|to|regarding)\b", s.text, re.I
+        ):
             return index, third_person(s.text, "agent").replace("The agent is calling", "The agent called", 1)
     for index, s in enumerate(found[:limit]):
         if s.speaker == "agent":
@@ -282,7 +288,9 @@ def _reason(found: Sequence[Sentence]) -> tuple[int, str] | None:
 UNKNOWN_SPEAKERS = "customer"
 
 
-def _details(found: Sequence[Sentence], skip: set[int], action_texts: Sequence[str], limit: int) -> list[tuple[int, str]]:
+def _details(
+    found: Sequence[Sentence], skip: set[int], action_texts: Sequence[str], limit: int
+) -> list[tuple[int, str]]:
     """The sentences that carry the call's facts (amounts, dates, products) or what was agreed."""
     scored = []
     for index, s in enumerate(found):
