@@ -131,9 +131,10 @@ def _sentence(text: str) -> str:
 class LLMResult:
     """An LLM summary that passed the schema and the facts-only check, with notes for the reader."""
 
-    text: str
+    text: str  # after the facts-only check
     notes: list[str]
     attempts: int
+    raw: str = ""  # the model's summary before the check
 
 
 def _json_object(answer: str) -> Any:
@@ -174,7 +175,8 @@ def summarise_structured(transcript: str, settings: LLMSettings, *, allowed: Seq
                 "\n\n(Your previous answer was not valid: " + problem + ". Answer with the JSON object only.)"
             )
             continue
-        checked = facts.check(parsed.render(), transcript, allowed=allowed)
+        raw = parsed.render()
+        checked = facts.check(raw, transcript, allowed=allowed)
         if not checked.text:
             raise LLMError("every sentence of the LLM summary stated facts that are not in the transcript")
         notes = []
@@ -183,7 +185,7 @@ def summarise_structured(transcript: str, settings: LLMSettings, *, allowed: Seq
                 f"{len(checked.dropped)} sentence(s) of the LLM summary were left out: they stated "
                 f"{', '.join(sorted(set(checked.unsupported))[:5])}, which the transcript does not say"
             )
-        return LLMResult(checked.text, notes, attempt)
+        return LLMResult(checked.text, notes, attempt, raw)
     raise LLMError(
         f"the LLM did not answer valid JSON after {settings.retries + 1} tries ({problem or 'no time left'})"
     )
