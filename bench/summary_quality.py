@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from octopushx.intelligence import AnalysisSettings, LLMError, LLMSettings, actions, analyse, facts, llm  # noqa: E402
 from octopushx.intelligence import summary as summaries  # noqa: E402
-from octopushx.intelligence.results import Utterance  # noqa: E402
+from octopushx.intelligence.results import Utterance, Word  # noqa: E402
 from tests.intelligence import summary_set  # noqa: E402
 
 
@@ -51,13 +52,24 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def transcripts(kind: str, calls: list[dict], folder: Path) -> dict[str, tuple[list[Utterance], float, float]]:
-    """Each call's utterances, seconds of audio and seconds the pipeline took (0 for scripts)."""
+def transcripts(
+    kind: str, calls: list[dict], folder: Path, cache: Path | None = None
+) -> dict[str, tuple[list[Utterance], float, float]]:
+    """Each call's utterances, seconds of audio and seconds the pipeline took (0 for scripts);
+    ``cache`` keeps the ASR transcripts in a JSON file to score again without transcribing."""
     result = {}
+    if kind == "asr" and cache is not None and cache.exists():
+        stored = json.loads(cache.read_text())
+        for call in calls:
+            utterances, seconds, took, turns = stored[call["id"]]
+            rows = [Utterance(**{**u, "words": [Word(**w) for w in u["words"]]}) for u in utterances]
+            result[call["id"]] = (rows, seconds, took, [tuple(t) for t in turns])
+        return result
     if kind == "script":
         for call in calls:
             utterances = summary_set.utterances(call)
-            result[call["id"]] = (utterances, utterances[-1].end, 0.0)
+            spans = [(u.start, u.end) for u in utterances]
+            result[call["id"]] = (utterances, utterances[-1].end, 0.0, spans)
         return result
     make_speech = _make_speech()
     for call in calls:
@@ -65,8 +77,12 @@ def transcripts(kind: str, calls: list[dict], folder: Path) -> dict[str, tuple[l
         manifest = make_speech.synthesise(folder, script=script, name=call["id"])
         started = time.perf_counter()
         analysis = analyse(manifest["files"]["stereo"]["wav"], settings=AnalysisSettings())
-        result[call["id"]] = (analysis.utterances, manifest["duration"], time.perf_counter() - started)
+        spans = [(t["start"], t["end"]) for t in manifest["turns"]]
+        result[call["id"]] = (analysis.utterances, manifest["duration"], time.perf_counter() - started, spans)
         print(f"  asr {call['id']}: {manifest['duration']:.0f} s of audio in {result[call['id']][2]:.1f} s", flush=True)
+    if cache is not None:
+        rows = {key: ([asdict(u) for u in utterances], *rest) for key, (utterances, *rest) in result.items()}
+        cache.write_text(json.dumps(rows))
     return result
 
 
@@ -83,30 +99,38 @@ def _llm(utterances, items, settings: LLMSettings):
     return llm.summarise_structured(transcript, settings, allowed=summaries.allowed_facts(items)).raw
 
 
-def run(kind: str, calls: list[dict], candidates: dict, llm_settings: LLMSettings | None, folder: Path) -> dict:
-    data = transcripts(kind, calls, folder)
+def run(
+    kind: str,
+    calls: list[dict],
+    candidates: dict,
+    llm_settings: LLMSettings | None,
+    folder: Path,
+    cache: Path | None = None,
+) -> dict:
+    data = transcripts(kind, calls, folder, cache)
     report: dict = {"input": kind, "calls": len(calls), "candidates": {}}
-    audio_seconds = sum(seconds for _, seconds, _ in data.values())
-    pipeline_seconds = sum(seconds for _, _, seconds in data.values())
+    audio_seconds = sum(row[1] for row in data.values())
+    pipeline_seconds = sum(row[2] for row in data.values())
     if kind == "asr":
         report["pipeline_seconds_per_5_min"] = round(pipeline_seconds / audio_seconds * 300, 1)
-    action_score = summary_set.Score()
-    misses: dict[str, list[str]] = {}
-    for call in calls:
-        utterances = data[call["id"]][0]
-        items = actions.find(utterances, summary_set.call_time(call))
-        missed = summary_set.score_actions(action_score, call, items)
-        if missed:
-            misses[call["id"]] = missed
-    report["action_items"] = {
-        "recall": round(action_score.action_recall, 3),
-        "found": f"{action_score.actions_found}/{action_score.actions}",
-        "false_items": action_score.false_items,
-        "false_per_call": round(action_score.false_items / len(calls), 2),
-        "worst_false_in_one_call": action_score.worst_false_per_call,
-        "due_dates_right": f"{action_score.dues_right}/{action_score.dues}",
-        "missed": misses,
-    }
+    for matching in ("by turn", "by words"):
+        action_score = summary_set.Score()
+        misses: dict[str, list[str]] = {}
+        for call in calls:
+            utterances, _, _, spans = data[call["id"]]
+            items = actions.find(utterances, summary_set.call_time(call))
+            missed = summary_set.score_actions(action_score, call, items, spans if matching == "by turn" else None)
+            if missed:
+                misses[call["id"]] = missed
+        report[f"action_items ({matching})"] = {
+            "recall": round(action_score.action_recall, 3),
+            "found": f"{action_score.actions_found}/{action_score.actions}",
+            "false_items": action_score.false_items,
+            "false_per_call": round(action_score.false_items / len(calls), 2),
+            "worst_false_in_one_call": action_score.worst_false_per_call,
+            "due_dates_right": f"{action_score.dues_right}/{action_score.dues}",
+            "missed": misses,
+        }
     for name, summarise in candidates.items():
         score = summary_set.Score()
         seconds = 0.0
@@ -199,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--llama-path", help="a folder holding the llama_cpp package (pip --target)")
     parser.add_argument("--calls", type=int, default=0, help="only the first N calls")
     parser.add_argument("--json", help="also write the report to this file")
+    parser.add_argument("--asr-cache", help="keep the ASR transcripts in this JSON file (reused when it exists)")
     args = parser.parse_args(argv)
     calls = summary_set.load()
     if args.calls:
@@ -220,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="summary-quality-") as folder:
             for kind in args.input.split(","):
                 print(f"== {kind}", flush=True)
-                report = run(kind.strip(), calls, candidates, llm_settings, Path(folder))
+                cache = Path(args.asr_cache) if args.asr_cache else None
+                report = run(kind.strip(), calls, candidates, llm_settings, Path(folder), cache)
                 reports.append(report)
                 print(json.dumps(report, indent=2), flush=True)
     finally:

@@ -101,14 +101,32 @@ def score_summary(score: Score, call: dict, summary: str, transcript: str, allow
     return missed
 
 
-def score_actions(score: Score, call: dict, items: Sequence[ActionItem]) -> list[str]:
+def reference_turn(call: dict, reference: dict) -> int:
+    """The turn of the script the reference item is said in."""
+    return reference["turn"]
+
+
+def score_actions(
+    score: Score, call: dict, items: Sequence[ActionItem], turns: Sequence[tuple[float, float]] | None = None
+) -> list[str]:
     """Adds one call's action items to ``score``: recall of the reference items, items matching
-    none (false), and due dates right where the reference has one; returns what it missed."""
+    none (false), and due dates right where the reference has one; returns what it missed.
+
+    Without ``turns`` an item matches a reference by owner and words. With ``turns`` (each script
+    turn's (start, end) in the audio) it matches by owner and the turn it was said in, so that a
+    word the recogniser got wrong ("router" heard as "through") does not hide a found item."""
+
+    def matches(reference: dict, item: ActionItem) -> bool:
+        if turns is None:
+            return item_matches(reference, item)
+        start, end = turns[reference_turn(call, reference)]
+        return item.owner == reference["owner"] and start - 0.6 <= item.start <= end + 0.6
+
     missed = []
     score.calls += 1
     for reference in call["actions"]:
         score.actions += 1
-        matched = [i for i in items if item_matches(reference, i)]
+        matched = [i for i in items if matches(reference, i)]
         if matched:
             score.actions_found += 1
         else:
@@ -117,7 +135,7 @@ def score_actions(score: Score, call: dict, items: Sequence[ActionItem]) -> list
             score.dues += 1
             if any(i.due_date == reference["due"] for i in matched):
                 score.dues_right += 1
-    false = [i for i in items if not any(item_matches(r, i) for r in call["actions"])]
+    false = [i for i in items if not any(matches(r, i) for r in call["actions"])]
     score.false_items += len(false)
     score.worst_false_per_call = max(score.worst_false_per_call, len(false))
     return missed

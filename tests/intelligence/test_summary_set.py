@@ -204,3 +204,12 @@ def test_facts_check_accepts_dates_the_analysis_worked_out():
 )
 def test_third_person_retelling(speaker, said, retold):
     assert summary.third_person(said, speaker) == retold
+
+
+def test_an_item_starts_at_its_own_sentence_in_a_long_utterance():
+    from octopushx.intelligence.results import Word
+
+    text = "I am sorry about that. I will send you a new router by Friday."
+    words = [Word(w, 10.0 + i * 0.4, 10.3 + i * 0.4) for i, w in enumerate(text.split())]
+    items = actions.find([Utterance("agent", 10.0, 16.0, text, words=words)], MONDAY)
+    assert len(items) == 1 and items[0].start == pytest.approx(10.0 + 5 * 0.4)

@@ -51,10 +51,6 @@ _WILL = re.compile(
     + r"(?P<verb>[a-z][a-z'-]+(?:\s+(?:up|in|out|back|into|on|sure|to))?)\b",
     re.IGNORECASE,
 )
-_CAN = re.compile(
-    r"\b(?P<who>i|we)\s+(?:can|will be able to)\s+" + _ADVERBS + r"(?P<verb>" + _VERBS + r")\b",
-    re.IGNORECASE,
-)
 _LET_ME = re.compile(r"\blet (?:me|us)\s+" + _ADVERBS + r"(?P<verb>" + _VERBS + r")\b", re.IGNORECASE)
 _THIRD_PARTY = re.compile(
     r"\b(?:an?|the|our|my)\s+(?:[a-z]+\s+)?(?:engineer|technician|team|colleague|manager|someone|courier|"
@@ -371,9 +367,6 @@ def _commitment(clause: str):
             in_call = False
         if not in_call:
             return match.start("verb"), "commitment"
-    match = _CAN.search(clause)
-    if match:
-        return match.start("verb"), "commitment"
     match = _THIRD_PARTY.search(clause)
     if match:
         return match.start(), "third-party"
