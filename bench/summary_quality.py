@@ -35,10 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+from tests.intelligence import summary_set  # noqa: E402
+
 from octopushx.intelligence import AnalysisSettings, LLMError, LLMSettings, actions, analyse, facts, llm  # noqa: E402
 from octopushx.intelligence import summary as summaries  # noqa: E402
 from octopushx.intelligence.results import Utterance, Word  # noqa: E402
-from tests.intelligence import summary_set  # noqa: E402
 
 
 def _make_speech():

@@ -69,7 +69,10 @@ def test_call_page_shows_the_summary_lines_and_action_items_with_due_dates(org, 
     call = analysed_call(org, result=result)
     html = web_as("admin").get(reverse("calls:detail", args=[call.pk])).content.decode()
     assert "The customer&#x27;s router keeps dropping.<br>Next steps" in html
-    assert 'title="I will send you a replacement router by Wednesday">Send the customer a replacement router</span>' in html
+    assert (
+        'title="I will send you a replacement router by Wednesday">Send the customer a replacement router</span>'
+        in html
+    )
     assert '<time datetime="2026-12-09">Wed 9 Dec</time> — “by Wednesday”' in html
     assert "Please keep the receipts" in html
 

@@ -47,7 +47,9 @@ def fact_found(alternatives: Sequence[str], summary: str) -> bool:
                 return True
         elif _normal(alternative) in text:
             return True
-        elif alternative.lower() in facts.DAYS + facts.MONTHS and re.search(r"\b" + alternative[:3].lower() + r"\b", text):
+        elif alternative.lower() in facts.DAYS + facts.MONTHS and re.search(
+            r"\b" + alternative[:3].lower() + r"\b", text
+        ):
             return True  # "Wednesday" stated as "Wed 9 Dec"
     return False
 
