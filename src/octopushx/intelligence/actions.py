@@ -58,6 +58,12 @@ _THIRD_PARTY = re.compile(
     r"(?P<verb>" + _VERBS + r")\b",
     re.IGNORECASE,
 )
+# "a loss adjuster will call you": anyone named by a noun phrase who will contact the customer
+_SOMEONE_WILL_CONTACT = re.compile(
+    r"\b(?:an?|the|our)\s+(?:[a-z]+\s+){0,2}[a-z]+\s+will\s+(?P<verb>call|ring|phone|text|email|e-mail|contact|visit|"
+    r"write to|get back to|be in touch with)\s+(?:you|the customer)\b",
+    re.IGNORECASE,
+)
 _REQUEST = re.compile(
     r"\b(?:(?:can|could|would|will)\s+you\s+(?:please\s+|also\s+)*|please\s+|you\s+(?:will\s+)?need\s+to\s+|"
     r"you\s+have\s+to\s+|make\s+sure\s+(?:you\s+)?|don't\s+forget\s+to\s+|remember\s+to\s+)"
@@ -367,7 +373,7 @@ def _commitment(clause: str):
             in_call = False
         if not in_call:
             return match.start("verb"), "commitment"
-    match = _THIRD_PARTY.search(clause)
+    match = _THIRD_PARTY.search(clause) or _SOMEONE_WILL_CONTACT.search(clause)
     if match:
         return match.start(), "third-party"
     match = _LET_ME.search(clause)
