@@ -3,6 +3,9 @@ review, retry, action item → CRM task, unmatched number → contact."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from octopushx import intelligence
 from octopushx.calls import services
 from octopushx.calls.models import Call, CallAnalysisResult, CallStatus
 from octopushx.core import blobs
@@ -11,7 +14,7 @@ from octopushx.core.models import AuditEntry
 from octopushx.crm import services as crm
 from octopushx.crm.models import Contact, Task
 from octopushx.tenancy.models import Team
-from tests.calls.factories import analysed_call
+from tests.calls.factories import CALL_SCRIPT, analysed_call, analysis
 from tests.conftest import make_member
 
 
@@ -209,6 +212,31 @@ def test_action_item_becomes_a_crm_task_on_the_contact(org, api_as):
     assert task.contact == contact and task.assignee == client.membership.user
     assert "unreviewed AI output" in task.description
     assert client.post(f"/api/v1/calls/{call.pk}/tasks", {"index": 5}).status_code == 422
+
+
+def test_action_item_task_takes_the_verb_phrase_and_the_due_date(org, api_as):
+    org.time_zone = "Europe/London"
+    org.save(update_fields=["time_zone"])
+    result = analysis(CALL_SCRIPT)
+    result.insights.action_items = [
+        intelligence.ActionItem(
+            "I will send you a replacement router by Wednesday",
+            "agent",
+            "by Wednesday",
+            3.0,
+            "agent",
+            verb_phrase="send the customer a replacement router",
+            due_date="2026-12-09",
+        )
+    ]
+    client = api_as("admin")
+    call = analysed_call(org, result=result)
+    response = client.post(f"/api/v1/calls/{call.pk}/tasks", {"index": 0})
+    assert response.status_code == 201, response.json()
+    task = Task.objects.get(pk=response.json()["id"])
+    assert task.title == "Agent to send the customer a replacement router"
+    assert "I will send you a replacement router by Wednesday" in task.description
+    assert task.due_at.astimezone(ZoneInfo("Europe/London")).isoformat() == "2026-12-09T17:00:00+00:00"
 
 
 def test_unmatched_number_becomes_a_contact_in_one_click(org, api_as):

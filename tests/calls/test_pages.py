@@ -48,6 +48,35 @@ def test_call_page_has_player_transcript_chart_and_review(org, web_as):
     assert "style=" not in html and "<script>" not in html
 
 
+def test_call_page_shows_the_summary_lines_and_action_items_with_due_dates(org, web_as):
+    from octopushx import intelligence
+    from tests.calls.factories import CALL_SCRIPT, analysis
+
+    result = analysis(CALL_SCRIPT)
+    result.insights.summary = "The customer's router keeps dropping.\nNext steps: Agent to send a router by Wed 9 Dec."
+    result.insights.action_items = [
+        intelligence.ActionItem(
+            "I will send you a replacement router by Wednesday",
+            "agent",
+            "by Wednesday",
+            3.0,
+            "agent",
+            verb_phrase="send the customer a replacement router",
+            due_date="2026-12-09",
+        ),
+        intelligence.ActionItem("Please keep the receipts", "customer", None, 5.0, "agent"),
+    ]
+    call = analysed_call(org, result=result)
+    html = web_as("admin").get(reverse("calls:detail", args=[call.pk])).content.decode()
+    assert "The customer&#x27;s router keeps dropping.<br>Next steps" in html
+    assert (
+        'title="I will send you a replacement router by Wednesday">Send the customer a replacement router</span>'
+        in html
+    )
+    assert '<time datetime="2026-12-09">Wed 9 Dec</time> — “by Wednesday”' in html
+    assert "Please keep the receipts" in html
+
+
 def test_metrics_read_as_labels_and_units_beside_the_team(org, web_as):
     client = web_as("admin")
     call = analysed_call(org)

@@ -46,7 +46,7 @@ def test_analyze_prints_a_readable_report(mono_analysis):
     out = io.StringIO()
     print_report(mono_analysis, out)
     text = out.getvalue()
-    for heading in ("Transcript", "Summary (extractive)", "Action items", "Metrics", "talk ratio", "Redacted: "):
+    for heading in ("Transcript", "Summary (structured)", "Action items", "Metrics", "talk ratio", "Redacted: "):
         assert heading in text
     assert "[CARD]" in text and "speakers by clustering" in text
 

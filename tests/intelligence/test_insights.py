@@ -44,8 +44,11 @@ def test_sentiment_is_scored_per_utterance_speaker_and_time(stereo_analysis):
 
 def test_summary_keywords_and_topics(stereo_analysis):
     insights = stereo_analysis.insights
-    assert insights.summary and insights.summary_source == "extractive"
-    assert "Customer:" in insights.summary or "Agent:" in insights.summary
+    assert insights.summary_source == "structured"
+    lines = insights.summary.splitlines()
+    assert lines[0].startswith("The customer would like to pay their bill with a card")
+    assert lines[-1].startswith("Next steps: Agent to send the customer")
+    assert "Customer:" not in insights.summary and "Agent:" not in insights.summary
     assert "octopus energy" in insights.keywords
     assert "payment" in insights.topics and "billing" in insights.topics
 

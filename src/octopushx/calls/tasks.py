@@ -70,6 +70,20 @@ def peaks(path: str, count: int = PEAKS) -> list[float]:
     return [round(v / top, 3) for v in result]
 
 
+def _local_call_time(call: Call):
+    """When the call took place in its organisation's time zone: action items' "by Friday" is
+    counted from this day."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    moment = call.started_at or call.created_at
+    try:
+        zone = ZoneInfo(getattr(call.tenant, "time_zone", "") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    return moment.astimezone(zone).replace(tzinfo=None) if moment else None
+
+
 class _Heartbeat:
     """Extends the job lease at most every few seconds while the pipeline reports progress."""
 
@@ -123,6 +137,7 @@ def process_call(job) -> dict[str, Any]:
                 settings=services.analysis_settings(row),
                 progress=_Heartbeat(job),
                 direction=call.direction,
+                call_time=_local_call_time(call),
             )
             jobs.heartbeat(job, 0.85)
             redacted_name = f"{call.pk}-run{run}"

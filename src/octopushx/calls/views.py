@@ -204,6 +204,16 @@ def upload(request):
     )
 
 
+def _due_on(due_date):
+    """An action item's ISO due date as a date for the template (None when absent or not a date)."""
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(due_date) if isinstance(due_date, str) else None
+    except ValueError:
+        return None
+
+
 def _speaker_namer(call):
     """Speakers as people read them: the agent's and the contact's names when known, else the role."""
     agent = call.agent.display_name if call.agent_id and call.agent else ""
@@ -235,7 +245,8 @@ def call_page(request, call_id):
     ]
     by_speaker = [(name(s), v) for s, v in (sentiment.get("by_speaker") or {}).items()]
     action_items = [
-        {**item, "owner_name": name(item.get("owner", "unknown"))} for item in insights.get("action_items") or []
+        {**item, "owner_name": name(item.get("owner", "unknown")), "due_on": _due_on(item.get("due_date"))}
+        for item in insights.get("action_items") or []
     ]
     chart_data = {
         "timeline": charts.sentiment_timeline(sentiment.get("timeline") or [], name),

@@ -5,10 +5,11 @@ The whole public interface::
     from octopushx.intelligence import AnalysisSettings, analyse, redact_audio
 
     result = analyse(path_or_fileobj, channel_roles=("agent", "customer"),
-                     settings=AnalysisSettings(), progress=lambda stage, fraction: ...)
+                     settings=AnalysisSettings(), progress=lambda stage, fraction: ...,
+                     call_time=datetime(2026, 12, 7, 10, 15))  # local time; due dates count from it
     result.utterances        # [Utterance(speaker, start, end, text, sentiment, words=[Word…])]
     result.insights          # Insights(summary, summary_source, action_items=[ActionItem(text,
-                             #   owner, due…)], keywords, topics, sentiment=Sentiment(overall,
+                             #   owner, due, verb_phrase, due_date…)], keywords, topics, sentiment=Sentiment(overall,
                              #   by_speaker, timeline), metrics=Metrics(talk_ratio{agent,customer},
                              #   longest_monologue, interruptions, questions, silence_ratio,
                              #   words_per_minute, patience…))
@@ -28,6 +29,8 @@ The whole public interface::
   ``done`` and the overall fraction done (0..1).
 - Texts and insights are redacted unless ``settings.redact`` is False; the unredacted transcript
   is returned in ``original_utterances`` only with ``settings.keep_original``.
+- The summary is the offline structured one (:mod:`.summary`), or an LLM's when ``settings.llm``
+  is set; either passes the facts-only check (:mod:`.facts`).
 - Errors: :class:`AudioError` and its subclasses (not audio, empty, corrupt, too long) for bad
   input; :class:`ModelError` when the speech model cannot be loaded. An optional LLM summary
   (``settings.llm``) that fails only adds a warning.

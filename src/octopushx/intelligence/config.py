@@ -18,12 +18,13 @@ class LLMSettings:
     url: str  # base URL, e.g. "http://127.0.0.1:8080/v1" (``/chat/completions`` is appended)
     model: str
     api_key: str = ""
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds per request
     max_transcript_chars: int = 24000
+    retries: int = 2  # further tries after an answer that is not valid JSON of the schema
 
     def public(self) -> dict[str, Any]:
         """The settings without the key, for provenance records."""
-        return {"url": self.url, "model": self.model, "timeout": self.timeout}
+        return {"url": self.url, "model": self.model, "timeout": self.timeout, "retries": self.retries}
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-redact", action="store_true", help="show card numbers, emails… as said")
     parser.add_argument("--direction", choices=["inbound", "outbound"], help="helps label speakers of mono calls")
     parser.add_argument("--redacted-audio", metavar="OUT", help="also write a copy with redacted spans silenced")
+    parser.add_argument(
+        "--call-time",
+        metavar="YYYY-MM-DDTHH:MM",
+        help="when the call took place, for action items' due dates (default: now)",
+    )
 
 
 def _roles(value: str) -> tuple[str, ...] | None:
@@ -90,11 +95,12 @@ def print_report(result, out: TextIO) -> None:
         )
     if not result.utterances:
         out.write("  (no speech)\n")
-    out.write(f"\nSummary ({insights.summary_source})\n  {insights.summary or '-'}\n")
+    summary_text = (insights.summary or "-").replace("\n", "\n  ")
+    out.write(f"\nSummary ({insights.summary_source})\n  {summary_text}\n")
     out.write("\nAction items\n")
     for item in insights.action_items:
-        due = f" — due {item.due}" if item.due else ""
-        out.write(f"  - [{item.owner}] {item.text}{due}\n")
+        due = f" — due {item.due_date} ({item.due})" if item.due_date else (f" — due {item.due}" if item.due else "")
+        out.write(f"  - [{item.owner}] {item.verb_phrase or item.text}{due}\n")
     if not insights.action_items:
         out.write("  (none)\n")
     out.write(f"\nKeywords: {', '.join(insights.keywords) or '-'}\n")
@@ -146,6 +152,17 @@ def command_settings(args: argparse.Namespace, environ: Mapping[str, str] | None
     return replace(base, **changes)
 
 
+def _call_time(value: str | None):
+    from datetime import datetime
+
+    if not value:
+        return datetime.now()
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ConsoleError(f"--call-time must be a date and time such as 2026-12-07T10:15, got {value!r}") from None
+
+
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> None:
     """Analyse ``args.file`` and print the report or JSON; raises :class:`ConsoleError`."""
     from octopushx.intelligence import IntelligenceError, analyse, redact_audio
@@ -156,7 +173,14 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     settings = command_settings(args)
     progress = ProgressBar(err) if err.isatty() else None
     try:
-        result = analyse(args.file, channel_roles=roles, settings=settings, progress=progress, direction=args.direction)
+        result = analyse(
+            args.file,
+            channel_roles=roles,
+            settings=settings,
+            progress=progress,
+            direction=args.direction,
+            call_time=_call_time(getattr(args, "call_time", None)),
+        )
         if args.redacted_audio:
             seconds = redact_audio(args.file, args.redacted_audio, result.redaction)
             err.write(f"Wrote {args.redacted_audio} ({seconds:.1f} s silenced)\n")

@@ -5,14 +5,16 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from time import perf_counter
 
-from octopushx.intelligence import actions, asr, audio, diarize, keywords, llm, metrics, redaction
+from octopushx.intelligence import actions, asr, audio, diarize, facts, keywords, llm, metrics, redaction
 from octopushx.intelligence import sentiment as sentiment_analysis
 from octopushx.intelligence import summary as summary_analysis
 from octopushx.intelligence.config import UNKNOWN, AnalysisSettings
 from octopushx.intelligence.errors import LLMError
 from octopushx.intelligence.results import (
+    ActionItem,
     CallAnalysis,
     Insights,
     Provenance,
@@ -85,8 +87,10 @@ def analyse(
     settings: AnalysisSettings | None = None,
     progress: ProgressCallback | None = None,
     direction: str | None = None,
+    call_time: datetime | None = None,
 ) -> CallAnalysis:
-    """Analyse one recording; see the package docstring for the contract."""
+    """Analyse one recording; see the package docstring for the contract. ``call_time`` (when the
+    call took place, local time) turns action items' due phrases into dates."""
     settings = settings or AnalysisSettings()
     timings: dict[str, float] = {}
     warnings: list[str] = []
@@ -168,7 +172,7 @@ def analyse(
         utterance.sentiment = sentiment_analysis.score(utterance.text)
     if settings.keep_original:
         original = [replace(u, sentiment=r.sentiment) for u, r in zip(original, utterances, strict=True)]
-    insights = _insights(utterances, duration, settings, warnings)
+    insights = _insights(utterances, duration, settings, warnings, call_time)
     timings["analyse"] = round(perf_counter() - mark, 3)
     timings["total"] = round(perf_counter() - started, 3)
     _report(progress, "done", 1.0)
@@ -193,28 +197,57 @@ def analyse(
 
 
 def _insights(
-    utterances: list[Utterance], duration: float, settings: AnalysisSettings, warnings: list[str]
+    utterances: list[Utterance],
+    duration: float,
+    settings: AnalysisSettings,
+    warnings: list[str],
+    call_time: datetime | None = None,
 ) -> Insights:
     text = " ".join(u.text for u in utterances)
     found_keywords = keywords.keywords(text, settings.keyword_count)
-    summary = summary_analysis.extractive(utterances, count=settings.summary_sentences, keywords=found_keywords)
-    source = "extractive"
-    if settings.llm is not None and utterances:
-        transcript = "\n".join(f"{u.speaker}: {u.text}" for u in utterances)
-        try:
-            summary = redaction.redact_text(llm.summarise(transcript, settings.llm))
-            source = f"llm:{settings.llm.model}"
-        except LLMError as exc:
-            warnings.append(f"LLM summary unavailable, used the extractive summary: {exc}")
+    items = actions.find(utterances, call_time)
+    summary, source = summarise(utterances, items, settings, warnings, keywords=found_keywords)
     return Insights(
         summary=summary,
         summary_source=source,
-        action_items=actions.find(utterances),
+        action_items=items,
         keywords=found_keywords,
         topics=keywords.topics(text),
         sentiment=sentiment_analysis.summarise(utterances),
         metrics=metrics.compute(utterances, duration),
     )
+
+
+def summarise(
+    utterances: Sequence[Utterance],
+    items: Sequence[ActionItem],
+    settings: AnalysisSettings,
+    warnings: list[str],
+    *,
+    keywords: Sequence[str] = (),
+) -> tuple[str, str]:
+    """The call's summary and its source: ``llm:<model>`` when an LLM is configured and its answer
+    passes, else ``structured`` (or ``extractive`` when the structured one finds nothing).
+
+    Every summary passes the facts-only check against the transcript; a failing LLM adds a warning
+    (shown on the call page) and never fails the analysis.
+    """
+    transcript = "\n".join(f"{u.speaker}: {u.text}" for u in utterances)
+    allowed = summary_analysis.allowed_facts(items)
+    checked = facts.check(summary_analysis.structured(utterances, items), transcript, allowed=allowed)
+    summary, source = checked.text, "structured"
+    if not summary:
+        summary = summary_analysis.extractive(utterances, count=settings.summary_sentences, keywords=keywords)
+        source = "extractive"
+    if settings.llm is not None and utterances:
+        try:
+            answer = llm.summarise_structured(transcript, settings.llm, allowed=allowed)
+        except LLMError as exc:
+            warnings.append(f"LLM summary unavailable, used the offline summary: {exc}")
+        else:
+            summary, source = redaction.redact_text(answer.text), f"llm:{settings.llm.model}"
+            warnings.extend(f"LLM summary: {note}" for note in answer.notes)
+    return summary, source
 
 
 def redact_audio(

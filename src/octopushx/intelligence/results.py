@@ -31,13 +31,21 @@ class Utterance:
 
 @dataclass
 class ActionItem:
-    """Something a party committed to or was asked to do; ``due`` is the phrase as spoken."""
+    """Something a party committed to or was asked to do.
+
+    ``text`` is the clause as said, ``verb_phrase`` what is to be done in the third person ("send
+    the customer a replacement router"), ``due`` the deadline as spoken ("by Wednesday") and
+    ``due_date`` the ISO date it means counted from the call's time (None without one).
+    """
 
     text: str
     owner: str  # agent | customer | unknown
     due: str | None = None
     start: float = 0.0
-    speaker: str = ""
+    speaker: str = ""  # who said it
+    verb_phrase: str = ""
+    due_date: str | None = None  # YYYY-MM-DD
+    kind: str = "commitment"  # commitment | request
 
 
 @dataclass
@@ -80,7 +88,7 @@ class Insights:
     """Everything derived from the (redacted) transcript."""
 
     summary: str = ""
-    summary_source: str = "extractive"  # "extractive" or "llm:<model>"
+    summary_source: str = "structured"  # "structured", "extractive" or "llm:<model>"
     action_items: list[ActionItem] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)

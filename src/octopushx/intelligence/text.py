@@ -41,10 +41,21 @@ def sentences(utterances: Sequence[Utterance]) -> list[Sentence]:
     """Every sentence of the call in order (utterances split at . ! ?)."""
     result: list[Sentence] = []
     for utterance in utterances:
-        for piece in _SENTENCE_END.split(utterance.text.strip()):
+        text = utterance.text.strip()
+        # a sentence starts at its first word's time when the words line up with the text
+        timed = len(utterance.words) == len(text.split()) and utterance.words
+        offset = 0
+        for piece in _SENTENCE_END.split(text):
             piece = piece.strip()
-            if piece:
-                result.append(Sentence(piece, utterance.speaker, utterance.start, len(result)))
+            if not piece:
+                continue
+            start = utterance.start
+            if timed:
+                position = text.find(piece, offset)
+                if position >= 0:
+                    start = utterance.words[min(len(text[:position].split()), len(utterance.words) - 1)].start
+                    offset = position + len(piece)
+            result.append(Sentence(piece, utterance.speaker, start, len(result)))
     return result
 
 

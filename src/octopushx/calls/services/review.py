@@ -135,6 +135,24 @@ def correct(tenant, actor: Actor, call: Call, data: dict[str, Any]) -> CallAnaly
     return result
 
 
+def _due_at(tenant, due_date):
+    """An action item's due date as 17:00 that day in the organisation's time zone (None if none)."""
+    from datetime import date, datetime, time
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(due_date, str):
+        return None
+    try:
+        day = date.fromisoformat(due_date)
+    except ValueError:
+        return None
+    try:
+        zone = ZoneInfo(getattr(tenant, "time_zone", "") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.combine(day, time(17, 0), tzinfo=zone)
+
+
 def action_item_task(tenant, actor: Actor, call: Call, index: int):
     """Turn one action item of the current analysis into a CRM task on the call's contact."""
     from octopushx.crm import services as crm
@@ -149,7 +167,15 @@ def action_item_task(tenant, actor: Actor, call: Call, index: int):
         description += f" (due: {item['due']})"
     if result.review_state == ReviewState.UNREVIEWED:
         description += " — unreviewed AI output"
-    data: dict[str, Any] = {"title": item["text"][:200], "description": description}
+    title = item["text"]
+    if item.get("verb_phrase"):
+        owner = {"agent": "Agent", "customer": "Customer"}.get(item.get("owner", ""), "")
+        title = f"{owner} to {item['verb_phrase']}" if owner else item["verb_phrase"]
+        description += f"\nSaid: “{item['text']}”"
+    data: dict[str, Any] = {"title": title[:200], "description": description}
+    due_at = _due_at(tenant, item.get("due_date"))
+    if due_at is not None:
+        data["due_at"] = due_at
     if call.contact_id:
         data["contact_id"] = str(call.contact_id)
     if call.agent_id and Membership.objects.filter(tenant=tenant, user_id=call.agent_id).exists():

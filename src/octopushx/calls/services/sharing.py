@@ -121,7 +121,11 @@ def build_document(call: Call, result: CallAnalysisResult, link: str) -> Summary
         model={"name": result.model, "version": result.model_version, "pipeline": result.pipeline_version},
         summary=insights.get("summary", "") or "(no summary)",
         action_items=[
-            {"text": item.get("text", ""), "owner": speaker_name(item.get("owner", "unknown")), "due": item.get("due")}
+            {
+                "text": item.get("text", ""),
+                "owner": speaker_name(item.get("owner", "unknown")),
+                "due": _due_text(item),
+            }
             for item in insights.get("action_items") or []
         ],
         metrics=flat_metrics(insights.get("metrics") or {}),
@@ -139,6 +143,20 @@ def _facts(doc: SummaryDocument) -> list[str]:
         f"Agent: {doc.agent}",
         f"Contact: {doc.contact}",
     ]
+
+
+def _due_text(item: dict) -> str | None:
+    """ "by Wednesday (Wed 9 Dec 2026)" when the analysis worked out the date, else the phrase."""
+    import datetime
+
+    due = item.get("due")
+    try:
+        day = datetime.date.fromisoformat(item["due_date"]) if isinstance(item.get("due_date"), str) else None
+    except ValueError:
+        day = None
+    if day is None:
+        return due
+    return f"{due} ({day:%a %-d %b %Y})" if due else f"{day:%a %-d %b %Y}"
 
 
 def _item_line(item: dict) -> str:
