@@ -23,7 +23,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 WELCOME = {
     "name": "Welcome",
     "trigger": {"type": "event", "event": "contact.created"},
-    "steps": [{"id": "task", "type": "create_task", "title": "Welcome {{ contact.first_name }}", "assignee": "record_owner"}],
+    "steps": [
+        {"id": "task", "type": "create_task", "title": "Welcome {{ contact.first_name }}", "assignee": "record_owner"}
+    ],
 }
 
 
@@ -51,7 +53,12 @@ def _upload(api, path, external_id):
 
 
 def test_writes_while_the_queue_is_down_complete_exactly_once_when_it_is_back(
-    org, api_as, speech, studio_settings, queue_down, monkeypatch  # noqa: F811
+    org,
+    api_as,
+    speech,
+    studio_settings,
+    queue_down,
+    monkeypatch,  # noqa: F811
 ):
     make_workflow(org, WELCOME)
     api = api_as("admin")

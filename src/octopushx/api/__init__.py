@@ -29,8 +29,8 @@ def _mount() -> None:
     from octopushx.billing.api import router as billing_router
     from octopushx.billing.reseller_api import router as reseller_router
     from octopushx.calls.api import router as calls_router
-    from octopushx.calls.trackers_api import router as trackers_router
     from octopushx.calls.scorecards_api import router as scorecards_router
+    from octopushx.calls.trackers_api import router as trackers_router
     from octopushx.crm.api import router as crm_router
     from octopushx.reports.api import router as reports_router
     from octopushx.reports.dashboards_api import router as dashboards_router

@@ -94,7 +94,9 @@ def tracker_out(tracker: Tracker, request=None) -> TrackerOut:
         hits_30d=tracker.recent_hits,
         calls_30d=tracker.recent_calls,
         reevaluation=(
-            TrackerJobOut(id=str(job.pk), state=job.state, progress=job.progress, result=job.result or {}) if job else None
+            TrackerJobOut(id=str(job.pk), state=job.state, progress=job.progress, result=job.result or {})
+            if job
+            else None
         ),
         created_at=tracker.created_at,
         updated_at=tracker.updated_at,
