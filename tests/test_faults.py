@@ -55,10 +55,10 @@ def _upload(api, path, external_id):
 def test_writes_while_the_queue_is_down_complete_exactly_once_when_it_is_back(
     org,
     api_as,
-    speech,
-    studio_settings,
+    speech,  # noqa: F811  (the fixture imported above)
+    studio_settings,  # noqa: F811  (the fixture imported above)
     queue_down,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     make_workflow(org, WELCOME)
     api = api_as("admin")
