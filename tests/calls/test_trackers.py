@@ -339,6 +339,40 @@ def test_migration_ships_the_same_trackers_as_new_organisations():
     assert [(n, d, str(s), p) for n, d, s, p in migration.DEFAULTS] == [(n, d, str(s), p) for n, d, s, p in shipped]
 
 
+def test_migration_queues_the_evaluation_of_past_calls_of_an_existing_organisation(org):
+    from django.apps import apps
+
+    migration = importlib.import_module("octopushx.calls.migrations.0006_trackers_defaults")
+    call = analysed_call(org, lines=[("customer", "I will sue you and call my solicitor")])
+    Tracker.objects.filter(tenant=org).delete()  # as before trackers existed: no tracker, no hit
+    assert not TrackerHit.objects.filter(call=call).exists()
+
+    migration.add_defaults(apps, None)
+
+    queued = Job.objects.filter(tenant=org, kind=trackers.JOB_KIND, state=JobState.QUEUED)
+    assert queued.count() == 5
+    legal = Tracker.objects.get(tenant=org, name="Legal threat")
+    assert trackers.evaluation_job(legal) is not None  # the job the tracker's page shows
+    jobs.drain()
+    assert set(TrackerHit.objects.filter(call=call, tracker=legal).values_list("phrase", flat=True)) == {
+        "sue",
+        "solicitor",
+    }
+    migration.add_defaults(apps, None)  # again: nothing more
+    assert Tracker.objects.filter(tenant=org).count() == 5
+    assert Job.objects.filter(tenant=org, kind=trackers.JOB_KIND).count() == 5
+
+
+def test_migration_queues_nothing_for_an_organisation_without_analysed_calls(org):
+    from django.apps import apps
+
+    migration = importlib.import_module("octopushx.calls.migrations.0006_trackers_defaults")
+    Tracker.objects.filter(tenant=org).delete()
+    migration.add_defaults(apps, None)
+    assert Tracker.objects.filter(tenant=org).count() == 5
+    assert not Job.objects.filter(tenant=org, kind=trackers.JOB_KIND).exists()
+
+
 # --- pages ------------------------------------------------------------------------------------------
 
 

@@ -1,6 +1,8 @@
 """The shipped trackers for organisations that existed before trackers (new ones get them when
 they are created, ``calls.signals``). Existing organisations have no tracker yet, so this only
-adds; their past calls are evaluated when a manager saves a tracker, or from the Trackers page."""
+adds. An organisation with analysed calls also gets one queued re-evaluation job per tracker (a row:
+the job reaper of the next ``serve`` or ``worker`` delivers it), so its past calls get their hits
+without being transcribed again."""
 
 from django.db import migrations
 
@@ -23,21 +25,38 @@ DEFAULTS = [
 ]  # fmt: skip
 
 
+JOB_KIND = "calls.trackers.evaluate"  # calls.services.trackers.JOB_KIND, as it was when this was written
+
+
 def add_defaults(apps, schema_editor):
     Organization = apps.get_model("tenancy", "Organization")
     Tracker = apps.get_model("calls", "Tracker")
+    Call = apps.get_model("calls", "Call")
+    Job = apps.get_model("core", "Job")
     for org in Organization.objects.all().iterator():
         have = {name.lower() for name in Tracker.objects.filter(tenant=org).values_list("name", flat=True)}
-        Tracker.objects.bulk_create(
+        added = Tracker.objects.bulk_create(
             [
                 Tracker(tenant=org, name=name, description=description, side=side, phrases=phrases)
                 for name, description, side, phrases in DEFAULTS
                 if name.lower() not in have
             ]
         )
+        if added and Call.objects.filter(tenant=org, status="analysed").exists():
+            Job.objects.bulk_create(
+                [
+                    Job(
+                        tenant=org,
+                        kind=JOB_KIND,
+                        payload={"tracker_id": str(tracker.pk), "revision": tracker.revision},
+                        dedupe_key=f"{JOB_KIND}:{tracker.pk}:{tracker.revision}",
+                    )
+                    for tracker in added
+                ]
+            )
 
 
 class Migration(migrations.Migration):
-    dependencies = [("calls", "0005_trackers")]
+    dependencies = [("calls", "0005_trackers"), ("core", "0002_worker_identity")]
 
     operations = [migrations.RunPython(add_defaults, migrations.RunPython.noop)]
