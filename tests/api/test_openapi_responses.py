@@ -24,6 +24,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from octopushx.calls.models import Call, CallStatus
+from octopushx.core.context import Actor
 from octopushx.crm import services as crm
 from octopushx.tenancy.roles import Role
 from tests.calls.conftest import tone_wav
@@ -147,6 +148,33 @@ class CallWorld:
         self.call = analysed_call(org, agent=self.client.membership.user, contact=self.contact)
         self.unmatched = analysed_call(org, from_number="+442079460999")
 
+    def scorecard(self, state: str = "none"):
+        """A scorecard for every call; with ``state`` "submitted" or "disputed", the call scored by a
+        n admin (reviewers do not score their own calls: the owner is the call's agent here)."""
+        from octopushx.calls import scoring
+        from octopushx.calls.services import scorecards
+
+        card = scorecards.create_scorecard(
+            self.org, system(), {"name": "Typed QA", "definition": scoring.example_definition(), "applies_to": {}}
+        )
+        if state != "none":
+            reviewer = self.reviewer = make_member(self.org, Role.ADMIN)
+            answers = {
+                q.id: {"value": q.options[0].value}
+                for q in scoring.Definition.model_validate(scoring.example_definition()).questions()
+            }
+            reviewer_actor = Actor(user=reviewer.user, role=reviewer.role)
+            scorecards.save_answers(self.org, reviewer_actor, self.call, card, {"answers": answers, "submit": True})
+            if state == "disputed":
+                owner = self.client.membership
+                first = next(iter(answers))
+                scorecards.dispute(self.org, Actor(user=owner.user, role=owner.role), self.call, card, first, "No")
+                self.first_question = first
+        return card
+
+    def reviewer_client(self):
+        return ApiClient(self.reviewer)
+
     def uploaded_and_failed(self) -> Call:
         response = self.upload()
         assert response.status_code == 201, response.content
@@ -183,6 +211,24 @@ CALL_REQUESTS: dict[tuple[str, str], Callable[[CallWorld], object]] = {
     ("put", f"{P}/{{call_id}}/contact"): lambda w: w.client.put(
         f"{P}/{w.unmatched.pk}/contact", {"contact_id": str(w.contact.pk)}
     ),
+    ("get", f"{P}/{{call_id}}/scorecards"): lambda w: (w.scorecard(), w.client.get(f"{P}/{w.call.pk}/scorecards"))[1],
+    ("post", f"{P}/{{call_id}}/scorecards/{{scorecard_id}}"): lambda w: w.client.post(
+        f"{P}/{w.unmatched.pk}/scorecards/{w.scorecard().pk}", {"answers": {}, "submit": False}
+    ),
+    ("post", f"{P}/{{call_id}}/scorecards/{{scorecard_id}}/acknowledge"): lambda w: w.client.post(
+        f"{P}/{w.call.pk}/scorecards/{w.scorecard('submitted').pk}/acknowledge", {}
+    ),
+    ("post", f"{P}/{{call_id}}/scorecards/{{scorecard_id}}/dispute"): lambda w: (
+        lambda card: w.client.post(
+            f"{P}/{w.call.pk}/scorecards/{card.pk}/dispute", {"question_id": "greeting", "comment": "I did"}
+        )
+    )(w.scorecard("submitted")),
+    ("post", f"{P}/{{call_id}}/scorecards/{{scorecard_id}}/resolve"): lambda w: (
+        lambda card: w.reviewer_client().post(
+            f"{P}/{w.call.pk}/scorecards/{card.pk}/resolve",
+            {"question_id": w.first_question, "resolution": "The answer stands"},
+        )
+    )(w.scorecard("disputed")),
     ("post", f"{P}/{{call_id}}/summary/email"): lambda w: w.client.post(
         f"{P}/{w.call.pk}/summary/email", {"to": "partner@example.com", "confirm_unreviewed": True}
     ),

@@ -97,6 +97,7 @@ class LLMSettingsOut(Schema):
     url: str
     model: str
     timeout: float
+    retries: int | None = Field(None, description="Further tries after an answer that is not valid JSON")
 
 
 class AnalysisSettingsOut(Schema):
@@ -190,6 +191,9 @@ class ActionItemOut(Schema):
     due: str | None = Field(description="The due phrase as spoken, e.g. 'by Friday'")
     start: Number | None = None
     speaker: str | None = None
+    verb_phrase: str | None = Field(None, description="What is to be done, in the third person")
+    due_date: str | None = Field(None, description="The date the due phrase means from the call's time (YYYY-MM-DD)")
+    kind: str | None = Field(None, description="commitment or request")
 
 
 class SentimentPointOut(Schema):

@@ -81,7 +81,7 @@ def _facts(block) -> list[tuple[str, str]]:
         notify = _people(block.notify_members, block.notify_team) if (block.notify_members or block.notify_team) else ""
         facts = [("Says", block.say or "(tone only)"), ("Records", f"up to {block.max_length_s} s")]
         if block.transcribe:
-            facts.append(("Transcribed", "by Octopush X"))
+            facts.append(("Transcribed", "yes, and analysed like every call"))
         if notify:
             facts.append(("Tells", notify + (" (with a task)" if block.create_task else "")))
         return facts

@@ -187,7 +187,7 @@ def simulate(
             notify += block.notify_members
             parts = [f"Records up to {block.max_length_s} s"]
             if block.transcribe:
-                parts.append("transcribed by Octopush X")
+                parts.append("transcribed and analysed like every call")
             if notify:
                 parts.append(f"{'a task and a notification' if block.create_task else 'a notification'} "
                              f"for {', '.join(notify)}")  # fmt: skip
