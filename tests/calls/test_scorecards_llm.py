@@ -10,16 +10,18 @@ from dataclasses import replace
 import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 
-from octopushx.calls import scoring
-from octopushx.calls.models import ModelSuggestions, ModelSuggestionState
+from octopushx.calls import scoring, tasks
+from octopushx.calls.models import Call, ModelSuggestions, ModelSuggestionState
 from octopushx.calls.services import scorecards as services
 from octopushx.core import jobs
 from octopushx.core.context import Actor
 from octopushx.core.models import AuditEntry, Job
 from octopushx.intelligence import LLMSettings
 from octopushx.tenancy.models import Team
-from tests.calls.factories import analysed_call
+from tests.calls.conftest import tone_wav
+from tests.calls.factories import CALL_SCRIPT, analysed_call, analysis
 from tests.conftest import ApiClient, make_member
 from tests.intelligence.test_llm import _Endpoint
 
@@ -264,12 +266,22 @@ def test_panel_button_asks_and_polls_until_the_answers_show(org, people, card, m
     assert saved.answers["resolved"]["ai_suggested"] and saved.answers["resolved"]["suggestion"]["source"] == "llm"
 
 
-def test_analysis_queues_the_model_job(org, people, card, model):
-    """The processing job asks for model suggestions once the call is analysed (here: its queue step)."""
-    call = _analysed(org, people)
-    [row] = services.queue_model_suggestions(call)
-    assert row.state == ModelSuggestionState.QUEUED and row.job_id
-    assert services.queue_model_suggestions(call) == []  # already asked for this run and revision
+def test_analysis_queues_the_model_job(org, people, card, model, monkeypatch, run_jobs):
+    """The calls.process job asks the model once the call is analysed (the speech pipeline replaced by
+    the factory's transcript: only the hook is under test), and the answers are there after the jobs."""
+    monkeypatch.setattr(tasks.intelligence, "analyse", lambda *args, **kwargs: analysis(CALL_SCRIPT))
+    response = ApiClient(people["agent"]).post(
+        "/api/v1/calls",
+        {"file": SimpleUploadedFile("call.wav", tone_wav(seconds=1), content_type="audio/wav")},
+        multipart=True,
+    )
+    assert response.status_code == 201, response.content
+    run_jobs()
+    call = Call.objects.get(pk=response.json()["id"])
+    row = ModelSuggestions.objects.get(call=call, scorecard=card)
+    assert row.state == ModelSuggestionState.DONE and set(row.suggestions) == {"resolved", "tone"}
+    assert Job.objects.filter(kind=services.MODEL_JOB, state="done").count() == 1
+    assert services.queue_model_suggestions(call) == []  # already answered for this run and revision
 
 
 # --- API ------------------------------------------------------------------------------------

@@ -452,7 +452,7 @@ def queue_model_suggestions(call: Call) -> list[ModelSuggestions]:
     """After an analysis: ask the model, in the background, for the applicable scorecards that have
     questions for it (nothing when no model is configured or the answers are already there)."""
     settings = model_settings(call.tenant)
-    if settings is None or not call.current_id:
+    if settings is None or not call.current_id or not call_facts(call).utterances:
         return []
     queued = []
     for scorecard in applicable(call):
