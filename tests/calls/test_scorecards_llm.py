@@ -168,13 +168,23 @@ def test_invented_lines_and_wrong_values_are_dropped(org, people, card, model):
 
 def test_invented_line_is_dropped_but_a_real_one_kept(org, people, card, model):
     model.answer = json.dumps(
-        {"answers": [{"question_id": "resolved", "value": "no", "evidence": [42, 3], "reason": "Not done."}]}
+        {
+            "answers": [
+                {
+                    "question_id": "resolved",
+                    "value": "no",
+                    "evidence": [42, 3],
+                    "reason": "The agent did not fix it. Daniel promised a refund of 50 pounds.",
+                }
+            ]
+        }
     )
     call = _analysed(org, people)
     services.queue_model_suggestions(call)
     _run_model_jobs()
     resolved = services.suggest(call, card)["resolved"]
     assert resolved["value"] == "no" and [e["position"] for e in resolved["evidence"]] == [2]
+    assert "did not fix it" in resolved["reason"] and "Daniel" not in resolved["reason"]  # facts-only check
 
 
 def test_invalid_json_is_retried_then_accepted(org, people, card, model):

@@ -8,7 +8,8 @@ at most ``settings.retries`` more times, within the time of that many requests. 
 kept only when its question was asked, its value is one of the question's answers and at least one
 of its line numbers exists: invented lines are dropped and an answer without evidence is dropped
 (never a suggestion without evidence). The reason goes through the facts-only check, so it states
-no name, number or date the transcript does not hold. Raises :class:`LLMError` on any failure.
+no name, number or date the transcript does not hold (a sentence that does is left out of the reason,
+the answer and its evidence stay). Raises :class:`LLMError` on any failure.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ PROMPT = (
     "one JSON object and nothing else, of this shape:\n"
     '{"answers": [{"question_id": "the question\'s id", "value": "one of its allowed answers", '
     '"evidence": [line numbers], "reason": "one short sentence: why"}]}\n'
-    "Use only line numbers that appear in the transcript. Keep tags such as [CARD] or [EMAIL] as they are."
+    "Use only line numbers that appear in the transcript. Write each reason in the third person, starting "
+    'with "The agent" or "The customer", with only names, numbers and dates the transcript holds. '
+    "Keep tags such as [CARD] or [EMAIL] as they are."
 )
 MAX_EVIDENCE = 3
 
