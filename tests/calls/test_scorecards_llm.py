@@ -235,6 +235,14 @@ def test_unreachable_model_leaves_a_note(org, people, card, settings):
     assert services.suggest(call, card)["greeting"]["source"] == "rule"
 
 
+def test_a_job_that_fails_for_good_stops_the_wait(org, people, card, model):
+    call = _analysed(org, people)
+    [row] = services.queue_model_suggestions(call)
+    services.model_job_failed(Job.objects.get(pk=row.job_id))
+    row.refresh_from_db()
+    assert row.state == ModelSuggestionState.FAILED and "stopped" in row.note
+
+
 def test_no_model_configured_queues_nothing_and_shows_no_button(org, people, card, client, settings):
     settings.CALLS_ANALYSIS = replace(django_settings.CALLS_ANALYSIS, llm=None)
     call = _analysed(org, people)

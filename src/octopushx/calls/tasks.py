@@ -189,7 +189,7 @@ def evaluate_tracker(job) -> dict[str, Any]:
     return trackers.run_evaluation(job)
 
 
-@jobs.handler(scorecards.MODEL_JOB)
+@jobs.handler(scorecards.MODEL_JOB, on_failure=scorecards.model_job_failed)
 def suggest_with_model(job) -> dict[str, Any]:
     """Ask the language model for a call's QA suggestions on one scorecard."""
     return scorecards.run_model_job(job)

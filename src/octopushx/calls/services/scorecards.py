@@ -494,6 +494,18 @@ def request_model_suggestions(tenant, actor: Actor, call: Call, scorecard: Score
     return row
 
 
+def model_job_failed(job) -> None:
+    """The job failed for good (its worker died, an unexpected error): the panel stops waiting."""
+    payload = job.payload or {}
+    ModelSuggestions.objects.for_tenant(job.tenant).filter(
+        call_id=payload.get("call_id"), scorecard_id=payload.get("scorecard_id"), job_id=job.pk
+    ).update(
+        state=ModelSuggestionState.FAILED,
+        note="the request stopped before the model answered",
+        updated_at=timezone.now(),
+    )
+
+
 def run_model_job(job) -> dict[str, Any]:
     """The background job: one request to the model, its validated answers stored on the row.
     A model that is missing, slow or answers invalid JSON leaves a note and no suggestion."""
