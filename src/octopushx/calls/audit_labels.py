@@ -46,6 +46,7 @@ labels(
         "call_score.acknowledged": "Call score acknowledged by the agent",
         "call_score.disputed": "Call score disputed by the agent",
         "call_score.resolved": "Call score dispute resolved",
+        "call_score.model_requested": "Language model asked for QA suggestions",
     },
     object_types={"scorecard": "Scorecard", "callscore": "Call score"},
     fields={"applies_to": "Applies to", "is_active": "Active", "question_id": "Question", "percent": "Percentage"},

@@ -360,3 +360,36 @@ class ScoreDispute(TenantModel):
 
     def __str__(self) -> str:
         return f"dispute of {self.question_id} on {self.call_score_id}"
+
+
+class ModelSuggestionState(models.TextChoices):
+    QUEUED = "queued", "Asking the language model"
+    DONE = "done", "Answered"
+    FAILED = "failed", "Did not answer"
+
+
+class ModelSuggestions(TenantModel):
+    """The language model's suggested answers for one call on one scorecard (its questions whose
+    suggestion source is ``llm``), computed in a background job and merged into the AI suggestions."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="model_suggestions")
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="model_suggestions")
+    scorecard_revision = models.PositiveIntegerField()
+    result_id = models.UUIDField(null=True, blank=True, help_text="The analysis run the transcript came from")
+    state = models.CharField(max_length=8, choices=ModelSuggestionState.choices, default=ModelSuggestionState.QUEUED)
+    model = models.CharField(max_length=200, blank=True)
+    # {question id: {value, source: "llm", reason, model, evidence: [line…]}}
+    suggestions = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+    job_id = models.UUIDField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["call", "scorecard"], name="calls_one_model_suggestion_per_scorecard")
+        ]
+
+    def __str__(self) -> str:
+        return f"model suggestions of {self.scorecard_id} on {self.call_id}"

@@ -242,6 +242,8 @@ def suggest(question: Question, facts: CallFacts) -> Suggestion | None:
     if question.auto is None or not facts.roles_known or not facts.utterances:
         return None
     source = question.auto.source
+    if source == "llm":
+        return None  # asked of the language model in a background job (``qa_llm``)
     if source == "rule":
         found = suggest_rule(question, facts)
     elif source == "tracker":

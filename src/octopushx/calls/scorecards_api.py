@@ -41,6 +41,7 @@ class ScorecardAutoOut(Schema):
     expect: str = "present"
     metric: str | None = None
     limit: float | None = None
+    guidance: str = ""
 
 
 class ScorecardQuestionOut(Schema):
@@ -113,10 +114,23 @@ class ScoreEvidenceOut(Schema):
 
 class ScoreSuggestionOut(Schema):
     value: str
-    source: str
+    source: str  # rule | tracker | metric | llm
     reason: str
     evidence: list[ScoreEvidenceOut]
     label: str = "AI suggestion"
+    model: str | None = None  # the language model's name (source llm)
+
+
+class ModelSuggestionsOut(Schema):
+    """The language model's request for a call on one scorecard: ``queued`` while it works, ``done``
+    (its answers are among the suggestions) or ``failed`` with the reason in ``note``."""
+
+    state: str
+    model: str
+    note: str
+    answers: int
+    requested_at: str
+    updated_at: str
 
 
 class ScoreAnswerOut(Schema):
@@ -179,12 +193,15 @@ class CallScorecardOut(Schema):
     scorecard: ScorecardOut
     score: CallScoreOut | None
     suggestions: dict[str, ScoreSuggestionOut]
+    model_questions: int  # questions the language model answers
+    model_suggestions: ModelSuggestionsOut | None  # reviewers only
 
 
 class CallScorecardList(Schema):
     call_id: str
     can_review: bool
     is_agent: bool
+    language_model: bool  # a language model is configured (reviewers may ask it)
     items: list[CallScorecardOut]
 
 
@@ -390,18 +407,35 @@ def call_scorecards(request, call) -> dict:
         if score is None and reviewer:
             facts = facts or services.call_facts(call)
             suggestions = services.suggest(call, scorecard, facts=facts)
+        asked = services.current_model_suggestions(call, scorecard) if reviewer else None
         items.append(
             {
                 "scorecard": scorecard_out(scorecard),
                 "score": score_out(score) if score is not None else None,
                 "suggestions": suggestions,
+                "model_questions": len(
+                    services.model_questions(scoring.Definition.model_validate(scorecard.definition))
+                ),
+                "model_suggestions": model_suggestions_out(asked) if asked is not None else None,
             }
         )
     return {
         "call_id": str(call.pk),
         "can_review": reviewer,
         "is_agent": call.agent_id is not None and call.agent_id == request.user.pk,
+        "language_model": reviewer and services.model_settings(call.tenant) is not None,
         "items": items,
+    }
+
+
+def model_suggestions_out(row) -> dict:
+    return {
+        "state": row.state,
+        "model": row.model,
+        "note": row.note,
+        "answers": len(row.suggestions or {}),
+        "requested_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
     }
 
 
@@ -434,6 +468,22 @@ def save_answers(request, call_id: str, scorecard_id: str, payload: ScoreAnswers
     data["answers"] = {qid: dict(answer) for qid, answer in data["answers"].items()}
     score = services.save_answers(request.tenant, request.actor, call, scorecard, data)
     return score_out(score)
+
+
+@router.post(
+    "/calls/{call_id}/scorecards/{scorecard_id}/model-suggestions",
+    response={202: ModelSuggestionsOut, **ERRORS},
+    summary="Ask the language model to suggest answers (in the background)",
+)
+def ask_model(request, call_id: str, scorecard_id: str):
+    """Reviewers; the answers appear among the call's suggestions once ``state`` is ``done``.
+    422 when no language model is configured (``language_model``), the scorecard has no question for
+    it or does not apply (``scorecard_id``), or it already answered (``state``)."""
+    require(request, Perm.WRITE)
+    call = _call(request, call_id)
+    scorecard = services.call_scorecard(call, scorecard_id)
+    row = services.request_model_suggestions(request.tenant, request.actor, call, scorecard)
+    return 202, model_suggestions_out(row)
 
 
 @router.post(

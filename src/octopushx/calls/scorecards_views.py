@@ -123,6 +123,7 @@ def _builder_context(request, scorecard, form: dict[str, Any], errors: list[str]
                 str(pk): name for pk, name in Tracker.objects.for_tenant(request.tenant).values_list("pk", "name")
             },
             "defaults": {kind: scoring.default_options(kind) for kind in KINDS},
+            "language_model": services.model_settings(request.tenant) is not None,
         },
     }
 
@@ -285,6 +286,15 @@ def _panel_items(request, call) -> dict[str, Any]:
         item["editable"] = data["can_review"] and state in (None, ScoreState.DRAFT, ScoreState.SUBMITTED)
         item["resolvable"] = data["can_review"] and state == ScoreState.DISPUTED
         item["agent_actions"] = data["is_agent"] and state in (ScoreState.SUBMITTED, ScoreState.DISPUTED)
+        asked = item["model_suggestions"]
+        item["model_pending"] = bool(asked) and asked["state"] == "queued"
+        # the reviewer may ask the model when it has questions to answer and no answer of it is there yet
+        item["can_ask_model"] = (
+            item["editable"]
+            and data["language_model"]
+            and item["model_questions"] > 0
+            and (not asked or asked["state"] == "failed" or (asked["state"] == "done" and not asked["answers"]))
+        )
         titles = {q["id"]: q["text"] for s in sections for q in s["questions"]}
         for dispute in (score or {}).get("disputes", []):
             dispute["question"] = titles.get(dispute["question_id"], dispute["question_id"])
@@ -382,6 +392,17 @@ def _percent(score) -> str:
     if score.failed:
         return "0 % (auto-fail)"
     return f"{score.percent:g} %" if score.percent is not None else "no points yet"
+
+
+@requires(Perm.WRITE)
+@require_POST
+def qa_ask_model(request, call_id, scorecard_id):
+    call, card = _call_and_card(request, call_id, scorecard_id)
+    try:
+        services.request_model_suggestions(request.tenant, request.actor, call, card)
+    except ValidationError as exc:
+        return _refused(request, call, card, exc)
+    return _after(request, call, card, "The language model is reading the transcript; its answers appear here.")
 
 
 @requires(Perm.READ)

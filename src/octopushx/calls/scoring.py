@@ -51,16 +51,19 @@ class Option(BaseModel):
 
 
 class Auto(BaseModel):
-    """Where the AI suggestion for a question comes from (yes/no questions)."""
+    """Where the AI suggestion for a question comes from: a transcript rule, a tracker or a metric
+    (yes/no questions; a 1–5 question from the customer's sentiment), or the language model of the
+    analysis settings (``llm``, any kind: the question's text is the criterion, ``guidance`` adds to it)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    source: Literal["rule", "tracker", "metric"]
+    source: Literal["rule", "tracker", "metric", "llm"]
     rule: str | None = None
     tracker_id: str | None = None
     expect: Literal["present", "absent"] = "present"  # a tracker that should (not) be heard
     metric: str | None = None
     limit: float | None = None
+    guidance: str = Field(default="", max_length=500)  # for the language model: what counts as each answer
 
     @model_validator(mode="after")
     def _complete(self) -> Auto:
@@ -111,9 +114,14 @@ class Question(BaseModel):
             raise ValueError("auto_fail: must be one of the question's answers")
         if max((o.points for o in self.options), default=0) <= 0 and self.auto_fail is None:
             raise ValueError("options: at least one answer must give points (or make the question auto-fail)")
-        if self.auto is not None and self.kind == "select":
-            raise ValueError("auto: suggestions are for yes/no and 1–5 questions")
-        if self.auto is not None and self.kind == "scale" and self.auto.metric != "customer_sentiment":
+        if self.auto is not None and self.auto.source != "llm" and self.kind == "select":
+            raise ValueError("auto: a single-select question is suggested by the language model only")
+        if (
+            self.auto is not None
+            and self.auto.source != "llm"
+            and self.kind == "scale"
+            and self.auto.metric != "customer_sentiment"
+        ):
             raise ValueError("auto: a 1–5 question is suggested from the customer's sentiment only")
         return self
 

@@ -20,7 +20,7 @@ from octopushx import intelligence
 from octopushx.calls import fetch as fetching
 from octopushx.calls import services
 from octopushx.calls.models import Call, CallAnalysisResult, CallStatus, Provider
-from octopushx.calls.services import trackers
+from octopushx.calls.services import scorecards, trackers
 from octopushx.core import blobs, jobs
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,10 @@ def process_call(job) -> dict[str, Any]:
             services.mark(call, CallStatus.QUEUED, failure_reason=f"Attempt {job.attempts} failed ({exc}); retrying")
         raise
     services.save_result(call, run, job.pk, analysis, wave)
+    try:  # questions left to the language model are asked in their own job; never fails the analysis
+        scorecards.queue_model_suggestions(call)
+    except Exception:
+        log.warning("could not queue the language model's QA suggestions for call %s", call.pk, exc_info=True)
     if not row.keep_original and call.recording_id and call.redacted_id:
         original = call.recording
         Call.objects.filter(pk=call.pk).update(recording=None)
@@ -183,6 +187,12 @@ def process_call(job) -> dict[str, Any]:
 def evaluate_tracker(job) -> dict[str, Any]:
     """A tracker was created or changed: re-evaluate past calls from their stored transcripts."""
     return trackers.run_evaluation(job)
+
+
+@jobs.handler(scorecards.MODEL_JOB, on_failure=scorecards.model_job_failed)
+def suggest_with_model(job) -> dict[str, Any]:
+    """Ask the language model for a call's QA suggestions on one scorecard."""
+    return scorecards.run_model_job(job)
 
 
 def _content_type(suffix: str) -> str:

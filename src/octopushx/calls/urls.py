@@ -29,6 +29,7 @@ urlpatterns = [
     path("reviews/", scorecards_views.reviews, name="reviews"),
     path("<uuid:call_id>/qa/", scorecards_views.qa_panel, name="qa"),
     path("<uuid:call_id>/qa/<uuid:scorecard_id>/", scorecards_views.qa_save, name="qa_save"),
+    path("<uuid:call_id>/qa/<uuid:scorecard_id>/model/", scorecards_views.qa_ask_model, name="qa_ask_model"),
     path("<uuid:call_id>/qa/<uuid:scorecard_id>/acknowledge/", scorecards_views.qa_acknowledge, name="qa_acknowledge"),
     path("<uuid:call_id>/qa/<uuid:scorecard_id>/dispute/", scorecards_views.qa_dispute, name="qa_dispute"),
     path("<uuid:call_id>/qa/<uuid:scorecard_id>/resolve/", scorecards_views.qa_resolve, name="qa_resolve"),

@@ -22,22 +22,26 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from django.http import Http404
 from django.utils import timezone
 
-from octopushx.calls import qa_evidence, scoring
+from octopushx.calls import qa_evidence, qa_llm, scoring
 from octopushx.calls.models import (
     COUNTED_STATES,
     Call,
     CallAnalysisResult,
     CallScore,
     Direction,
+    ModelSuggestions,
+    ModelSuggestionState,
     Scorecard,
     ScoreDispute,
     ScoreState,
     Tracker,
     TrackerHit,
 )
+from octopushx.calls.services.config import analysis_settings, call_settings
 from octopushx.calls.services.queries import membership_of, roles_known, visible_calls
-from octopushx.core import audit, events
+from octopushx.core import audit, events, jobs
 from octopushx.core.context import Actor
+from octopushx.intelligence import LLMError, LLMSettings
 from octopushx.tenancy.models import Membership, Team
 from octopushx.tenancy.roles import Role
 
@@ -366,7 +370,8 @@ def suggest(
     facts: qa_evidence.CallFacts | None = None,
 ) -> dict[str, dict[str, Any]]:
     """AI-suggested answers with their evidence, per question id; questions the call gives no
-    evidence for are left out (never guessed)."""
+    evidence for are left out (never guessed). With ``scorecard``, the language model's answers
+    computed for this call, scorecard revision and analysis run are merged in (source ``llm``)."""
     if definition is None:
         definition = scoring.Definition.model_validate(scorecard.definition)
     facts = facts or call_facts(call)
@@ -375,7 +380,172 @@ def suggest(
         found = qa_evidence.suggest(question, facts)
         if found is not None:
             out[question.id] = found.as_dict()
+    stored = current_model_suggestions(call, scorecard) if scorecard is not None else None
+    if stored is not None and stored.state == ModelSuggestionState.DONE:
+        for question in model_questions(definition):
+            found = stored.suggestions.get(question.id)
+            if found and question.option(found.get("value")) is not None and found.get("evidence"):
+                out[question.id] = found
     return out
+
+
+# --- suggestions from the language model --------------------------------------------------
+
+MODEL_JOB = "calls.scorecards.model_suggestions"
+
+
+def model_settings(tenant) -> LLMSettings | None:
+    """The language model of the organisation's analysis settings, or ``None`` when none is set."""
+    return analysis_settings(call_settings(tenant)).llm
+
+
+def model_questions(definition: scoring.Definition) -> list[scoring.Question]:
+    """The questions the builder left to the language model (suggestion source ``llm``)."""
+    return [q for q in definition.questions() if q.auto is not None and q.auto.source == "llm"]
+
+
+def _has_model_questions(scorecard: Scorecard) -> bool:
+    return bool(model_questions(scoring.Definition.model_validate(scorecard.definition)))
+
+
+def current_model_suggestions(call: Call, scorecard: Scorecard) -> ModelSuggestions | None:
+    """The model's answers for the call on this scorecard, if asked for its current questions and
+    the call's current transcript (older ones no longer count)."""
+    row = ModelSuggestions.objects.for_tenant(call.tenant).filter(call=call, scorecard=scorecard).first()
+    if row is None or row.scorecard_revision != scorecard.revision or row.result_id != call.current_id:
+        return None
+    return row
+
+
+def _queue_model(
+    call: Call, scorecard: Scorecard, settings: LLMSettings, user=None, nonce: str = ""
+) -> ModelSuggestions:
+    with transaction.atomic():
+        row, _ = ModelSuggestions.objects.update_or_create(
+            call=call,
+            scorecard=scorecard,
+            defaults={
+                "tenant": call.tenant,
+                "scorecard_revision": scorecard.revision,
+                "result_id": call.current_id,
+                "state": ModelSuggestionState.QUEUED,
+                "model": settings.model[:200],
+                "suggestions": {},
+                "note": "",
+                "requested_by": user,
+            },
+        )
+        key = f"{MODEL_JOB}:{call.pk}:{scorecard.pk}:{scorecard.revision}:{call.current_id}"
+        job = jobs.submit(
+            MODEL_JOB,
+            tenant=call.tenant,
+            payload={"call_id": str(call.pk), "scorecard_id": str(scorecard.pk)},
+            dedupe_key=f"{key}:{nonce}" if nonce else key,
+            max_attempts=1,
+        )
+        row.job_id = job.pk
+        row.save(update_fields=["job_id", "updated_at"])
+    return row
+
+
+def queue_model_suggestions(call: Call) -> list[ModelSuggestions]:
+    """After an analysis: ask the model, in the background, for the applicable scorecards that have
+    questions for it (nothing when no model is configured or the answers are already there)."""
+    settings = model_settings(call.tenant)
+    if settings is None or not call.current_id or not call_facts(call).utterances:
+        return []
+    queued = []
+    for scorecard in applicable(call):
+        if _has_model_questions(scorecard) and current_model_suggestions(call, scorecard) is None:
+            queued.append(_queue_model(call, scorecard, settings))
+    return queued
+
+
+def request_model_suggestions(tenant, actor: Actor, call: Call, scorecard: Scorecard) -> ModelSuggestions:
+    """A reviewer asks the language model now (the QA panel's button); audited. Asking again while
+    it works returns the pending request; a failed or outdated answer may be asked again."""
+    _reviewer(tenant, actor, call)
+    errors: dict[str, list[str]] = {}
+    settings = model_settings(tenant)
+    if settings is None:
+        errors["language_model"] = ["No language model is configured in the analysis settings"]
+    if scorecard.pk not in {s.pk for s in applicable(call)}:
+        errors["scorecard_id"] = ["This scorecard does not apply to this call"]
+    elif not _has_model_questions(scorecard):
+        errors["scorecard_id"] = ["No question of this scorecard is answered by the language model"]
+    if not call.current_id:
+        errors["call_id"] = ["The call has no transcript yet"]
+    if errors:
+        raise ValidationError(errors)
+    existing = current_model_suggestions(call, scorecard)
+    if existing is not None and existing.state == ModelSuggestionState.QUEUED:
+        return existing
+    if existing is not None and existing.state == ModelSuggestionState.DONE and existing.suggestions:
+        raise ValidationError({"state": ["The language model has already suggested answers for this call"]})
+    with transaction.atomic():
+        row = _queue_model(call, scorecard, settings, user=actor.user, nonce=uuid.uuid4().hex[:8])
+        audit.record(
+            tenant,
+            actor,
+            "call_score.model_requested",
+            obj=call,
+            changes={"scorecard": [None, scorecard.name], "model": [None, settings.model]},
+        )
+    return row
+
+
+def model_job_failed(job) -> None:
+    """The job failed for good (its worker died, an unexpected error): the panel stops waiting."""
+    payload = job.payload or {}
+    ModelSuggestions.objects.for_tenant(job.tenant).filter(
+        call_id=payload.get("call_id"), scorecard_id=payload.get("scorecard_id"), job_id=job.pk
+    ).update(
+        state=ModelSuggestionState.FAILED,
+        note="the request stopped before the model answered",
+        updated_at=timezone.now(),
+    )
+
+
+def run_model_job(job) -> dict[str, Any]:
+    """The background job: one request to the model, its validated answers stored on the row.
+    A model that is missing, slow or answers invalid JSON leaves a note and no suggestion."""
+    payload = job.payload or {}
+    call = Call.objects.for_tenant(job.tenant).select_related("tenant").filter(pk=payload.get("call_id")).first()
+    row = (
+        ModelSuggestions.objects.for_tenant(job.tenant)
+        .select_related("scorecard")
+        .filter(call_id=payload.get("call_id"), scorecard_id=payload.get("scorecard_id"))
+        .first()
+    )
+    if call is None or row is None:
+        return {"skipped": "the call or its request is gone"}
+    settings = model_settings(call.tenant)
+    definition = scoring.Definition.model_validate(row.scorecard.definition)
+    questions = model_questions(definition)
+    facts = call_facts(call)
+    suggestions: dict[str, Any] = {}
+    try:
+        if settings is None:
+            raise LLMError("no language model is configured in the analysis settings")
+        if not facts.roles_known:
+            raise LLMError("the call's agent and customer are not known")
+        outcome = qa_llm.ask(facts, questions, settings)
+    except LLMError as exc:
+        state, note = ModelSuggestionState.FAILED, str(exc)
+    else:
+        suggestions = outcome.suggestions
+        state = ModelSuggestionState.DONE
+        note = "Left out: " + "; ".join(outcome.dropped[:5]) if outcome.dropped else ""
+        if not suggestions:
+            note = "The language model found no answer with evidence in the transcript." + (f" {note}" if note else "")
+    ModelSuggestions.objects.filter(pk=row.pk).update(
+        state=state,
+        suggestions=suggestions,
+        note=note[:2000],
+        model=(settings.model if settings else row.model)[:200],
+        updated_at=timezone.now(),
+    )
+    return {"call_id": str(call.pk), "scorecard_id": str(row.scorecard_id), "state": state, "answers": len(suggestions)}
 
 
 # --- a call's score -----------------------------------------------------------------------
@@ -492,7 +662,7 @@ def save_answers(tenant, actor: Actor, call: Call, scorecard: Scorecard, data: d
     if existing is not None and existing.state == ScoreState.SUBMITTED:
         suggestions = {qid: a["suggestion"] for qid, a in existing.answers.items() if a.get("suggestion")}
     else:
-        suggestions = suggest(call, definition=definition)
+        suggestions = suggest(call, scorecard, definition=definition)
     answers, result = _scored_answers(definition, given, suggestions)
     now = timezone.now()
     with transaction.atomic():

@@ -93,9 +93,11 @@
     } else if (q.kind === "scale") {
       choices.push(["metric:customer_sentiment", "Customer sentiment (−1 … 1 → 1 … 5)"]);
     }
+    choices.push(["llm", "Language model: answers the question from the transcript"]);
     var current = "";
     if (q.auto) {
-      if (q.auto.source === "rule") { current = "rule:" + q.auto.rule; }
+      if (q.auto.source === "llm") { current = "llm"; }
+      else if (q.auto.source === "rule") { current = "rule:" + q.auto.rule; }
       else if (q.auto.source === "metric") { current = "metric:" + q.auto.metric; }
       else if (q.auto.source === "tracker") { current = "tracker:" + q.auto.tracker_id + ":" + (q.auto.expect || "present"); }
     }
@@ -103,12 +105,22 @@
     select.addEventListener("change", function () {
       var parts = select.value.split(":");
       if (!select.value) { q.auto = null; }
+      else if (parts[0] === "llm") { q.auto = { source: "llm", guidance: "" }; }
       else if (parts[0] === "rule") { q.auto = { source: "rule", rule: parts[1] }; }
       else if (parts[0] === "metric") { q.auto = { source: "metric", metric: parts[1], limit: ({ talk_ratio: 0.65, longest_monologue: 90, interruptions: 2, customer_sentiment: 0.05 })[parts[1]] }; }
       else { q.auto = { source: "tracker", tracker_id: parts[1], expect: parts[2] }; }
       render();
     });
     var wrap = el("div", { "class": "row g-2" }, [el("div", { "class": "col" }, [field("AI suggestion from", select)])]);
+    if (q.auto && q.auto.source === "llm") {
+      var guidance = el("input", { "class": "form-control form-control-sm", id: "guidance-" + q.id, value: q.auto.guidance || "", maxlength: "500",
+        placeholder: "What counts as each answer (optional), e.g. Yes only if the customer confirmed it is fixed",
+        oninput: function (e) { q.auto.guidance = e.target.value; updateTotal(); } });
+      wrap.appendChild(el("div", { "class": "col-12" }, [field("Guidance for the language model", guidance)]));
+      wrap.appendChild(el("div", { "class": "col-12 form-hint", "data-testid": "llm-hint",
+        text: "Needs a language model in the analysis settings" + (config.language_model ? " (configured)." : ": none is configured yet, so no suggestion will appear.") +
+          " The question is the criterion; only the redacted transcript is sent." }));
+    }
     if (q.auto && q.auto.source === "metric" && q.kind === "yes_no") {
       var limit = el("input", { type: "number", step: "any", "class": "form-control form-control-sm", id: "limit-" + q.id, value: q.auto.limit,
         oninput: function (e) { q.auto.limit = e.target.value === "" ? null : parseFloat(e.target.value); updateTotal(); } });
