@@ -172,6 +172,27 @@ class CallWorld:
                 self.first_question = first
         return card
 
+    def ask_model(self):
+        """An admin asks the language model for suggestions on a scorecard with a question for it."""
+        from dataclasses import replace
+
+        from django.conf import settings
+        from django.test import override_settings
+
+        from octopushx.calls import scoring
+        from octopushx.calls.services import scorecards
+        from octopushx.intelligence import LLMSettings
+
+        definition = scoring.example_definition()
+        definition["sections"][0]["questions"][0]["auto"] = {"source": "llm"}
+        card = scorecards.create_scorecard(
+            self.org, system(), {"name": "Model QA", "definition": definition, "applies_to": {}}
+        )
+        model = LLMSettings(url="http://127.0.0.1:9/v1", model="qa-model", timeout=1)  # never reached here
+        with override_settings(CALLS_ANALYSIS=replace(settings.CALLS_ANALYSIS, llm=model)):
+            admin = ApiClient(make_member(self.org, Role.ADMIN))
+            return admin.post(f"{P}/{self.call.pk}/scorecards/{card.pk}/model-suggestions", {})
+
     def reviewer_client(self):
         return ApiClient(self.reviewer)
 
@@ -215,6 +236,7 @@ CALL_REQUESTS: dict[tuple[str, str], Callable[[CallWorld], object]] = {
     ("post", f"{P}/{{call_id}}/scorecards/{{scorecard_id}}"): lambda w: w.client.post(
         f"{P}/{w.unmatched.pk}/scorecards/{w.scorecard().pk}", {"answers": {}, "submit": False}
     ),
+    ("post", f"{P}/{{call_id}}/scorecards/{{scorecard_id}}/model-suggestions"): lambda w: w.ask_model(),
     ("post", f"{P}/{{call_id}}/scorecards/{{scorecard_id}}/acknowledge"): lambda w: w.client.post(
         f"{P}/{w.call.pk}/scorecards/{w.scorecard('submitted').pk}/acknowledge", {}
     ),
