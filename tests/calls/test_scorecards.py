@@ -639,7 +639,7 @@ def test_qa_panel_submit_with_a_missing_answer_is_422(org, people, call, card, c
 
 def test_agent_acknowledges_and_disputes_on_the_page(org, people, call, card, submitted, client):
     client.force_login(people["agent"].user)
-    panel = client.get(f"/calls/{call.pk}/qa/").content.decode()
+    panel = client.get(f"/calls/{call.pk}/qa/", HTTP_HX_REQUEST="true").content.decode()
     assert "Acknowledge" in panel and "Dispute an answer" in panel
     response = client.post(f"/calls/{call.pk}/qa/{card.pk}/dispute/", {"question_id": "greeting", "comment": "I did"})
     assert response.status_code == 302

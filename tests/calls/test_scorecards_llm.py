@@ -207,7 +207,7 @@ def test_invalid_json_every_time_leaves_a_note(org, people, card, model, client)
     assert row.state == ModelSuggestionState.FAILED and "valid JSON after 2 tries" in row.note
     assert "resolved" not in services.suggest(call, card)
     client.force_login(people["manager"].user)
-    page = client.get(f"/calls/{call.pk}/qa/").content.decode()
+    page = client.get(f"/calls/{call.pk}/qa/", HTTP_HX_REQUEST="true").content.decode()
     assert "The language model did not answer: no valid JSON" in page
     assert 'data-testid="qa-ask-model"' in page  # it may be asked again
 
@@ -249,7 +249,7 @@ def test_no_model_configured_queues_nothing_and_shows_no_button(org, people, car
     assert services.queue_model_suggestions(call) == []
     assert not Job.objects.filter(kind=services.MODEL_JOB).exists()
     client.force_login(people["manager"].user)
-    page = client.get(f"/calls/{call.pk}/qa/").content.decode()
+    page = client.get(f"/calls/{call.pk}/qa/", HTTP_HX_REQUEST="true").content.decode()
     assert "AI suggestion" in page  # the panel is there, with the rules' suggestions
     assert "Ask the language model" not in page and 'data-testid="qa-model"' not in page
     with pytest.raises(ValidationError) as caught:
@@ -267,14 +267,14 @@ def test_scorecard_without_llm_questions_is_not_asked(org, people, model):
 def test_panel_button_asks_and_polls_until_the_answers_show(org, people, card, model, client):
     call = _analysed(org, people)
     client.force_login(people["manager"].user)
-    page = client.get(f"/calls/{call.pk}/qa/").content.decode()
+    page = client.get(f"/calls/{call.pk}/qa/", HTTP_HX_REQUEST="true").content.decode()
     assert 'data-testid="qa-ask-model"' in page
     asked = client.post(f"/calls/{call.pk}/qa/{card.pk}/model/", HTTP_HX_REQUEST="true").content.decode()
     assert "Asking the language model (qa-model-7)" in asked and 'data-testid="qa-model-poll"' in asked
     entry = AuditEntry.objects.get(tenant=org, action="call_score.model_requested")
     assert entry.object_id == str(call.pk) and entry.actor_user_id == people["manager"].user.pk
     _run_model_jobs()
-    page = client.get(f"/calls/{call.pk}/qa/").content.decode()
+    page = client.get(f"/calls/{call.pk}/qa/", HTTP_HX_REQUEST="true").content.decode()
     assert "suggested 2 answers" in page and "language model" in page
     assert 'data-testid="qa-ask-model"' not in page and "qa-model-poll" not in page
     # the reviewer saves: the model's suggestion is kept with the answer

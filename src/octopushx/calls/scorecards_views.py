@@ -327,7 +327,10 @@ def _panel(request, call, *, errors: list[str] | None = None, notice: str = "", 
 
 @requires(Perm.READ)
 def qa_panel(request, call_id):
+    """The call page's QA panel (an htmx fragment); opened as a page, it is the call page at the panel."""
     call = get_visible_call(request.tenant, request.membership, call_id)
+    if not request.headers.get("HX-Request"):
+        return redirect(reverse("calls:detail", args=[call.pk]) + "#qa")
     return _panel(request, call, open_id=request.GET.get("scorecard"))
 
 
