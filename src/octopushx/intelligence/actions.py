@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from octopushx.intelligence.config import UNKNOWN
+from octopushx.intelligence.facts import DAYS, MONTHS
 from octopushx.intelligence.results import ActionItem, Utterance
 from octopushx.intelligence.text import sentences
 
@@ -87,23 +88,8 @@ _CLAUSE_SPLIT = re.compile(
     re.IGNORECASE,
 )
 
-_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAY = "|".join(_DAYS)
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-_MONTH = "|".join(_MONTHS)
+_DAY = "|".join(DAYS)
+_MONTH = "|".join(MONTHS)
 _NUMBER_WORDS = {
     "a": 1,
     "an": 1,
@@ -251,7 +237,7 @@ def due_date(phrase: str | None, call_time: datetime | date | None) -> date | No
         return (call_time + timedelta(hours=1)).date() if isinstance(call_time, datetime) else today
     match = re.match(r"(next|this|coming)?\s*(" + _DAY + r")", text)
     if match:
-        weekday = _DAYS.index(match.group(2))
+        weekday = DAYS.index(match.group(2))
         ahead = (weekday - today.weekday()) % 7 or 7
         if match.group(1) == "next":
             monday_next = today + timedelta(days=7 - today.weekday())
@@ -289,9 +275,9 @@ def due_date(phrase: str | None, call_time: datetime | date | None) -> date | No
     )
     if match:
         first, second = match.group(1), match.group(2)
-        month_word, day_word = (second, first) if second in _MONTHS else (first, second)
+        month_word, day_word = (second, first) if second in MONTHS else (first, second)
         day = _day_of_month(day_word)
-        month = _MONTHS.index(month_word) + 1
+        month = MONTHS.index(month_word) + 1
         if not day:
             return None
         for year in (today.year, today.year + 1):
