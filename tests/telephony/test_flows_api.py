@@ -211,17 +211,20 @@ def test_the_openapi_document_carries_the_definitions_schema(api_as, line_org):
 def test_compiled_ring_group_rings_only_members_available_now(line_org, api_as):
     from octopushx.core.context import Actor
     from octopushx.telephony import services
+    from octopushx.telephony.models import Presence
     from octopushx.tenancy.models import Membership
 
     members = {m.user.email: m for m in Membership.objects.filter(tenant=line_org).select_related("user")}
     services.set_presence(line_org, Actor.system("test"), members["ann@acme.test"].user, "available")
     services.set_presence(line_org, Actor.system("test"), members["bob@acme.test"].user, "available")
+    Presence.objects.filter(user=members["ann@acme.test"].user).update(phone_number="+447700900201")
+    Presence.objects.filter(user=members["bob@acme.test"].user).update(sip_uri="sip:bob@acme.sip.example")
     services.apply_call_status(line_org, members["bob@acme.test"].user, call_ref="CA9", state="in-progress")
     admin = api_as(Role.ADMIN)
     flow_id = _create(admin)["id"]
     twiml = admin.get(f"{FLOWS}/{flow_id}/compiled?provider=twilio&block=support").json()["twiml"]
-    assert f"<Client>member-{members['ann@acme.test'].pk.hex}</Client>" in twiml
-    assert members["bob@acme.test"].pk.hex not in twiml  # on a call: skipped
+    assert "<Number>+447700900201</Number>" in twiml  # ann rings on her own line
+    assert "bob@acme" not in twiml  # on a call: skipped
     ncco = admin.get(f"{FLOWS}/{flow_id}/compiled?provider=vonage&block=billing").json()["ncco"]
     # owner@acme.test is offline: billing falls through to voicemail, inline.
     assert [a["action"] for a in ncco] == ["talk", "record", "talk"]

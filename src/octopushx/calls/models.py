@@ -29,6 +29,19 @@ class CallStatus(models.TextChoices):
     SKIPPED = "skipped", "Not analysed"
     FAILED = "failed", "Failed"
     OVER_QUOTA = "over_quota", "Over quota"  # waits for minutes (an upgrade, a pack, the next period)
+    LIVE = "live", "On the line"  # a cloud-telephony call still ringing or talking; its recording comes later
+    NO_RECORDING = "no_recording", "No recording"  # ended without a recording (missed, abandoned, not recorded)
+
+
+class CallOutcome(models.TextChoices):
+    """How a cloud-telephony call ended (blank for uploads, and while the call is live)."""
+
+    ANSWERED = "answered", "Answered"
+    MISSED = "missed", "Missed"
+    ABANDONED = "abandoned", "Abandoned"  # the caller hung up unanswered within 15 s
+    VOICEMAIL = "voicemail", "Voicemail"
+    FAILED = "failed", "Failed"  # busy line, no such number, provider error
+    REFUSED = "refused", "Refused"  # over the organisation's call limits
 
 
 class ReviewState(models.TextChoices):
@@ -74,6 +87,7 @@ class Call(TenantModel):
     external_id = models.CharField(max_length=120, blank=True)
     recording_url = models.URLField(max_length=1000, blank=True)
     status = models.CharField(max_length=12, choices=CallStatus.choices, default=CallStatus.QUEUED, db_index=True)
+    outcome = models.CharField(max_length=10, choices=CallOutcome.choices, blank=True, default="")
     failure_reason = models.CharField(max_length=500, blank=True)
     skip_reason = models.CharField(max_length=300, blank=True)
     filename = models.CharField(max_length=255, blank=True)

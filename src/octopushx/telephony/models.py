@@ -1,4 +1,15 @@
-"""Call flows (the provider-neutral definition, revised on every change) and agents' presence."""
+"""Cloud telephony's rows.
+
+- ``CallFlow``: the provider-neutral definition of what happens to an incoming call (revised on every change).
+- ``Presence``: a member's availability, and the line (phone number or SIP URI) their calls ring.
+- ``ProviderAccount``: the organisation's connected Twilio account or Vonage application. The secrets
+  live sealed in the call settings (``calls.services.credential``), the one credential store that the
+  recording intake and its fetch job already read; this row holds the connection's state.
+- ``PhoneNumber``: a number of the connected account, assigned to a flow.
+- ``PhoneCall``: one call as the provider reported it (state, route, agent, contact), linked to the
+  ``calls.Call`` record that the call log, the contact timeline and the analysis show.
+- ``CallEvent``: every provider status callback, stored append-only; ``PhoneCall.state`` is derived from them.
+"""
 
 from __future__ import annotations
 
@@ -60,6 +71,9 @@ class Presence(TenantModel):
     call_ref = models.CharField(max_length=120, blank=True, help_text="The provider's id of the live call")
     in_call_since = models.DateTimeField(null=True, blank=True)
     last_call_ended_at = models.DateTimeField(null=True, blank=True, help_text="Longest-idle routing reads it")
+    # The member's line: ring groups and click-to-call ring it (a SIP URI wins over a number).
+    phone_number = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +447700900123")
+    sip_uri = models.CharField(max_length=200, blank=True, help_text="sip:alice@example.sip.twilio.com")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="telephony_presence_unique")]
@@ -77,3 +91,141 @@ class Presence(TenantModel):
     def effective_status(self, now=None) -> str:
         """What routing sees: a stale call no longer holds the agent busy."""
         return self.manual_status if self.call_expired(now) else self.status
+
+
+class TelephonyProvider(models.TextChoices):
+    TWILIO = "twilio", "Twilio"
+    VONAGE = "vonage", "Vonage"
+
+
+class AccountStatus(models.TextChoices):
+    CONNECTED = "connected", "Connected"
+    ERROR = "error", "Needs attention"  # the provider refused the credentials at the last check
+
+
+class ProviderAccount(TenantModel):
+    """A connected provider account (secrets sealed in the call settings, never here or in logs)."""
+
+    provider = models.CharField(max_length=10, choices=TelephonyProvider.choices)
+    account_id = models.CharField(max_length=64, help_text="Twilio Account SID or Vonage application id")
+    status = models.CharField(max_length=10, choices=AccountStatus.choices, default=AccountStatus.CONNECTED)
+    last_error = models.CharField(max_length=300, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "provider"], name="telephony_account_one_per_provider")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} {self.account_id}"
+
+
+class PhoneNumber(TenantModel):
+    """A number of a connected account; calls to it run its flow (none: the caller hears it is not in use)."""
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="numbers")
+    provider = models.CharField(max_length=10, choices=TelephonyProvider.choices)
+    number = models.CharField(max_length=20, help_text="E.164")
+    provider_ref = models.CharField(max_length=64, blank=True, help_text="Twilio's PN… sid; Vonage: the number")
+    friendly_name = models.CharField(max_length=120, blank=True)
+    flow = models.ForeignKey(CallFlow, null=True, blank=True, on_delete=models.SET_NULL, related_name="numbers")
+    webhooks_set_at = models.DateTimeField(null=True, blank=True, help_text="When the provider took our URLs")
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            # A provider's number reaches one organisation: the voice webhook finds the tenant by it.
+            models.UniqueConstraint(fields=["provider", "number"], name="telephony_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CallState(models.TextChoices):
+    """Provider-neutral call states; the last four are terminal and win over any late live state."""
+
+    QUEUED = "queued", "Queued"
+    RINGING = "ringing", "Ringing"
+    IN_PROGRESS = "in-progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    BUSY = "busy", "Busy"
+    NO_ANSWER = "no-answer", "No answer"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+TERMINAL_STATES = frozenset(
+    {CallState.COMPLETED, CallState.BUSY, CallState.NO_ANSWER, CallState.FAILED, CallState.CANCELED}
+)
+
+
+class PhoneCall(TenantModel):
+    """One call through a provider: what the provider reported, and which blocks of which flow it passed."""
+
+    provider = models.CharField(max_length=10, choices=TelephonyProvider.choices)
+    provider_call_id = models.CharField(max_length=120, help_text="Twilio CallSid or Vonage call uuid")
+    direction = models.CharField(max_length=8, default="inbound")  # calls.models.Direction values
+    from_number = models.CharField(max_length=20, blank=True)
+    to_number = models.CharField(max_length=20, blank=True)
+    number = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    flow = models.ForeignKey(CallFlow, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    flow_revision = models.PositiveIntegerField(null=True, blank=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey("crm.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    call = models.OneToOneField(
+        "calls.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="phone_call"
+    )
+    state = models.CharField(max_length=12, choices=CallState.choices, default=CallState.QUEUED)
+    state_at = models.DateTimeField(null=True, blank=True, help_text="The provider's time of the state's event")
+    # [{"block": "menu", "at": iso, "what": "pressed 1"}, ...] in the order the call passed them
+    route = models.JSONField(default=list, blank=True)
+    ringing_users = models.JSONField(default=list, blank=True, help_text="Ids of the members ringing now")
+    started_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration = models.PositiveIntegerField(default=0, help_text="Seconds, as the provider billed them")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "provider", "provider_call_id"], name="telephony_phonecall_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "state"]), models.Index(fields=["tenant", "agent", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.provider_call_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state not in TERMINAL_STATES
+
+
+class CallEvent(TenantModel):
+    """One status callback as received (append-only). ``phone_call`` is empty for an unknown call id."""
+
+    phone_call = models.ForeignKey(PhoneCall, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    provider = models.CharField(max_length=10, choices=TelephonyProvider.choices)
+    provider_call_id = models.CharField(max_length=120)
+    status = models.CharField(max_length=20, help_text="Provider-neutral (CallState) or the raw status")
+    raw_status = models.CharField(max_length=40, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True, help_text="The provider's timestamp")
+    sequence = models.IntegerField(null=True, blank=True, help_text="Twilio's SequenceNumber")
+    dedupe_key = models.CharField(max_length=300, help_text="provider|call id|status|timestamp")
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "dedupe_key"], name="telephony_callevent_dedupe")]
+        indexes = [models.Index(fields=["tenant", "provider", "provider_call_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider_call_id} {self.status}"

@@ -175,7 +175,16 @@ def flow_rows(tenant):
 class MemberLine:
     email: str
     agent: flows.Agent
-    endpoint: Endpoint
+    endpoint: Endpoint | None  # None: the member has set no line, so nothing can ring them
+
+
+def member_endpoint(presence: Presence | None, email: str) -> Endpoint | None:
+    """Where the member's calls ring: their SIP URI, else their phone number, else nowhere."""
+    if presence is not None and presence.sip_uri:
+        return Endpoint("sip", presence.sip_uri, email)
+    if presence is not None and presence.phone_number:
+        return Endpoint("number", presence.phone_number, email)
+    return None
 
 
 def _member_lines(tenant, now: datetime) -> tuple[dict[str, MemberLine], dict[str, list[str]]]:
@@ -188,8 +197,7 @@ def _member_lines(tenant, now: datetime) -> tuple[dict[str, MemberLine], dict[st
         row = presence.get(membership.user_id)
         status = row.effective_status(now) if row else PresenceStatus.OFFLINE
         agent = flows.Agent(email, status, row.last_call_ended_at if row else None)
-        # The softphone (a later step) registers with the membership id as its client identity.
-        lines[email] = MemberLine(email, agent, Endpoint("client", f"member-{membership.pk.hex}", email))
+        lines[email] = MemberLine(email, agent, member_endpoint(row, email))
         if membership.team_id:
             teams.setdefault(membership.team.name, []).append(email)
     return lines, teams
@@ -219,7 +227,8 @@ def compile_flow(tenant, row: CallFlow, *, block_id: str, provider: str, base_ur
     def endpoints(block) -> list[Endpoint]:
         emails = block.members or teams.get(block.team or "", [])
         candidates = [lines[e].agent for e in emails if e in lines]
-        return [lines[a.email].endpoint for a in flows.ring_order(block.strategy, candidates)]
+        ordered = (lines[a.email].endpoint for a in flows.ring_order(block.strategy, candidates))
+        return [endpoint for endpoint in ordered if endpoint is not None]
 
     def media_url(blob_id: str) -> str:
         return f"{base_url}/hooks/telephony/media/{row.pk}/{blob_id}"
