@@ -74,7 +74,7 @@ def _url_variants(url: str) -> set[str]:
     return variants
 
 
-def _candidate_urls(request) -> set[str]:
+def candidate_urls(request) -> set[str]:
     urls = _url_variants(request.build_absolute_uri())
     base = getattr(settings, "BASE_URL", "")
     if base:
@@ -95,7 +95,7 @@ def twilio(request, tenant_id):
         return _refuse(403, "Twilio is not configured for this organisation")
     params = {name: request.POST.getlist(name) for name in request.POST}
     valid = any(
-        hmac.compare_digest(twilio_signature(token, url, params), signature) for url in _candidate_urls(request)
+        hmac.compare_digest(twilio_signature(token, url, params), signature) for url in candidate_urls(request)
     )
     if not signature or not valid:
         return _refuse(403, "The X-Twilio-Signature header is missing or wrong")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from datetime import datetime
 from typing import IO, Any
@@ -279,4 +280,56 @@ def attach_fetched_recording(call: Call, path: str, content_type: str) -> Call:
         call.duration = round(info.duration, 2)
         call.save(update_fields=["recording", "status", "failure_reason", "duration", "updated_at"])
         _submit_processing(call, 1)
+    return call
+
+
+E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
+def log_live_call(tenant, provider: str, data: dict[str, Any]) -> tuple[Call, bool]:
+    """The call record of a cloud-telephony call as it starts (status "live", no recording yet).
+
+    ``data`` as for ``create_webhook_call`` plus optional ``agent`` (a user) and ``contact_id``. Idempotent
+    on the provider's call id: ``(call, created)``; the recording comes later (``attach_recording_url``).
+    """
+    actor = Actor.system(f"{provider} telephony")
+    values = clean_call_fields(tenant, None, data, strict=False)
+    for name in ("from_number", "to_number"):
+        # The provider sends E.164 already: keep a number the library's metadata does not know yet.
+        raw = str(data.get(name) or "")
+        if not values[name] and E164.fullmatch(raw):
+            values[name] = raw
+    if values["contact"] is None and data.get("contact_id") in (None, ""):
+        customer = values["from_number"] if values["direction"] == Direction.INBOUND else values["to_number"]
+        values["contact"] = match_contact(tenant, customer)
+        values["company"] = values["contact"].company if values["contact"] is not None else None
+    if data.get("agent") is not None:
+        values["agent"] = data["agent"]
+    duplicate = existing_call(tenant, provider, values["external_id"])
+    if duplicate is not None:
+        return duplicate, False
+    try:
+        with transaction.atomic():
+            call = Call.objects.create(tenant=tenant, provider=provider, status=CallStatus.LIVE, **values)
+            audit.record(tenant, actor, "call.created", obj=call, changes=audit.diff({}, call_snapshot(call)))
+            events.emit(tenant, "call.created", {"call_id": str(call.pk)})
+    except IntegrityError:
+        found = existing_call(tenant, provider, values["external_id"])
+        if found is None:
+            raise
+        return found, False
+    return call, True
+
+
+def attach_recording_url(call: Call, recording_url: str) -> Call:
+    """A live or ended telephony call's recording is ready at the provider: fetch it, then analyse (idempotent)."""
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call.pk)
+        if call.recording_id or call.status == CallStatus.FETCHING:
+            return call
+        call.recording_url, call.status = recording_url[:1000], CallStatus.FETCHING
+        call.save(update_fields=["recording_url", "status", "updated_at"])
+        jobs.submit(
+            "calls.fetch", tenant=call.tenant, payload={"call_id": str(call.pk)}, dedupe_key=f"calls.fetch:{call.pk}"
+        )
     return call
