@@ -94,9 +94,7 @@ def twilio(request, tenant_id):
     if not token:
         return _refuse(403, "Twilio is not configured for this organisation")
     params = {name: request.POST.getlist(name) for name in request.POST}
-    valid = any(
-        hmac.compare_digest(twilio_signature(token, url, params), signature) for url in candidate_urls(request)
-    )
+    valid = any(hmac.compare_digest(twilio_signature(token, url, params), signature) for url in candidate_urls(request))
     if not signature or not valid:
         return _refuse(403, "The X-Twilio-Signature header is missing or wrong")
     row = services.call_settings(tenant)
