@@ -23,6 +23,7 @@ urlpatterns = [
     path("studio/", include("octopushx.studio.urls")),
     path("reports/", include("octopushx.reports.urls")),
     path("hooks/studio/<str:workflow_key>", studio_hooks.inbound, name="studio_hook"),
+    path("hooks/telephony/", include("octopushx.telephony.hooks_urls")),
     path("settings/jobs/", include("octopushx.tenancy.jobs_urls")),
     path("settings/offboarding/", include("octopushx.shield.offboarding.urls")),
     path("settings/billing/", include("octopushx.billing.urls")),
