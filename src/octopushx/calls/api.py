@@ -51,6 +51,7 @@ def call_summary(call: Call) -> dict[str, Any]:
     return {
         "id": str(call.pk),
         "status": call.status,
+        "outcome": call.outcome or None,
         "failure_reason": call.failure_reason,
         "skip_reason": call.skip_reason,
         "direction": call.direction,
@@ -186,6 +187,7 @@ class CallFilters(Schema):
     keyword: str | None = None
     review_state: str | None = None
     status: str | None = None
+    outcome: str | None = None
     tracker: str | None = None
 
 

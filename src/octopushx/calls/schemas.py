@@ -23,7 +23,7 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import Field, WithJsonSchema
 
-from octopushx.calls.models import CallStatus, Direction, Provider, ReviewState
+from octopushx.calls.models import CallOutcome, CallStatus, Direction, Provider, ReviewState
 
 # A JSON number as stored (an int stays an int); documented as `number`.
 Number = Annotated[int | float, WithJsonSchema({"type": "number"})]
@@ -34,6 +34,7 @@ CallStatusValue = Literal[tuple(CallStatus.values)]  # type: ignore[valid-type]
 DirectionValue = Literal[tuple(Direction.values)]  # type: ignore[valid-type]
 ProviderValue = Literal[tuple(Provider.values)]  # type: ignore[valid-type]
 ReviewStateValue = Literal[tuple(ReviewState.values)]  # type: ignore[valid-type]
+OutcomeValue = Literal[tuple(CallOutcome.values)]  # type: ignore[valid-type]
 
 SPEAKER = "`agent` or `customer`; `speaker1`/`speaker2` when two voices were told apart but not their roles; `unknown` when not even that"  # noqa: E501
 
@@ -64,6 +65,9 @@ class CallSummaryOut(Schema):
 
     id: UUID
     status: CallStatusValue
+    outcome: OutcomeValue | None = Field(
+        None, description="How a cloud-telephony call ended (answered, missed, …); null for uploads and live calls"
+    )
     failure_reason: str = Field(description="Why processing failed (status failed), else empty")
     skip_reason: str = Field(description="Why the call was not analysed (status skipped), else empty")
     direction: DirectionValue

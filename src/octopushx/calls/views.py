@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from octopushx.calls import api as call_api
 from octopushx.calls import charts, search, services
-from octopushx.calls.models import CallStatus, Direction, ReviewState, Tracker
+from octopushx.calls.models import CallOutcome, CallStatus, Direction, ReviewState, Tracker
 from octopushx.calls.services import trackers as tracker_services
 from octopushx.tenancy.models import Membership
 from octopushx.tenancy.roles import Perm, has_perm
@@ -39,6 +39,7 @@ FILTERS = (
     "keyword",
     "review_state",
     "status",
+    "outcome",
     "tracker",
 )
 
@@ -90,6 +91,7 @@ FILTER_LABELS = {
     "sentiment": "Sentiment",
     "review_state": "Review",
     "status": "Status",
+    "outcome": "Outcome",
     "tracker": "Tracker",
 }
 
@@ -112,6 +114,7 @@ def _filter_chips(params: dict[str, str], members, contact_name: str, tracker_na
         "direction": dict(Direction.choices),
         "review_state": dict(ReviewState.choices),
         "status": dict(CallStatus.choices),
+        "outcome": dict(CallOutcome.choices),
         "sentiment": {"positive": "Positive", "neutral": "Neutral", "negative": "Negative"},
         "agent_id": names,
         "contact_id": {params.get("contact_id", ""): contact_name},
@@ -184,6 +187,7 @@ def call_list(request):
             "directions": Direction.choices,
             "review_states": ReviewState.choices,
             "statuses": CallStatus.choices,
+            "outcomes": CallOutcome.choices,
             "can_write": has_perm(request.membership.role, Perm.WRITE),
         },
     )

@@ -101,13 +101,25 @@ def _calls(record, limit: int) -> list[Entry]:
         entry = Entry(
             "call",
             getattr(call, "started_at", None) or call.created_at,
-            f"{direction} call, {minutes} min",
+            _call_title(call, direction, minutes),
             summary[:500],
             obj=call,
         )
         entry.url = url
         entries.append(entry)
     return entries
+
+
+def _call_title(call, direction: str, minutes: float) -> str:
+    """ "Inbound call, 3.5 min"; a cloud-telephony call says how it ended, or that it is on the line now."""
+    if getattr(call, "status", "") == "live":
+        return f"{direction} call, ringing or on the line now"
+    outcome = str(getattr(call, "outcome", "") or "")
+    if outcome in ("missed", "abandoned", "failed", "refused"):
+        return f"{direction} call, {call.get_outcome_display().lower()}"
+    if outcome == "voicemail":
+        return f"Voicemail, {minutes} min"
+    return f"{direction} call, {minutes} min"
 
 
 def build(record, kind: str | None = None, limit: int = 200) -> list[Entry]:

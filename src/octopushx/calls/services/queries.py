@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from octopushx.calls.models import (
     Call,
     CallAnalysisResult,
+    CallOutcome,
     CallStatus,
     Direction,
     ReviewState,
@@ -278,6 +279,11 @@ def filter_calls(qs: QuerySet, filters: dict[str, Any]) -> QuerySet:
             errors["status"] = [", ".join(CallStatus.values)]
         else:
             qs = qs.filter(status=filters["status"])
+    if filters.get("outcome"):
+        if filters["outcome"] not in CallOutcome.values:
+            errors["outcome"] = [", ".join(CallOutcome.values)]
+        else:
+            qs = qs.filter(outcome=filters["outcome"])
     if filters.get("tracker"):
         try:
             tracker_id = uuid.UUID(str(filters["tracker"]))
