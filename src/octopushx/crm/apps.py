@@ -21,6 +21,12 @@ class CrmConfig(AppConfig):
 
         activity.connect()
 
+        from octopushx.crm.models import CrmSettings, CustomField
+        from octopushx.tenancy import config
+
+        config.watch(CrmSettings)  # crm.visibility.crm_settings and custom_definitions are cached by version
+        config.watch(CustomField)
+
         # SQLite's search triggers and queries call crm_fold (crm 0010): every connection needs it.
         connection_created.connect(_register_fold, dispatch_uid="crm_fold")
         for connection in connections.all(initialized_only=True):

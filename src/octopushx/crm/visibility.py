@@ -7,10 +7,13 @@ Hidden rows answer 404, exactly like another tenant's rows.
 
 from __future__ import annotations
 
+import copy
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from octopushx.crm.models import Company, Contact, CrmSettings, Deal, Visibility
+from octopushx.tenancy import config
 from octopushx.tenancy.models import Membership
 from octopushx.tenancy.roles import Role, Scope, scope_of
 
@@ -27,6 +30,11 @@ def _for_request(membership: Membership | None, key: str, compute):
 
 
 def crm_settings(tenant) -> CrmSettings:
+    """The organisation's CRM settings: a copy of this process's cached row (change and save it freely)."""
+    return copy.copy(config.cached(tenant, "crm.settings", lambda: _load_settings(tenant)))
+
+
+def _load_settings(tenant) -> CrmSettings:
     found = CrmSettings.objects.for_tenant(tenant).first()
     if found is None:
         found, _ = CrmSettings.objects.get_or_create(tenant=tenant)

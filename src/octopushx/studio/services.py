@@ -22,6 +22,7 @@ from octopushx.core import audit, automation
 from octopushx.core.context import Actor
 from octopushx.studio import conditions, definition, engine, remote, templating, triggers
 from octopushx.studio.models import FINISHED, Run, RunStatus, StepRun, StepStatus, Workflow, WorkflowVersion
+from octopushx.tenancy import config
 from octopushx.tenancy.roles import Role
 
 EDITORS = (Role.OWNER, Role.ADMIN)
@@ -467,6 +468,7 @@ def after_failure(run: Run) -> None:
             enabled=False, paused_at=timezone.now(), paused_reason=reason[:300]
         ):
             return
+        config.changed(workflow.tenant_id)  # no signal from update(): the listening workflows changed
         workflow.enabled = False
         triggers.sync_triggers(workflow)
         audit.record(workflow.tenant, Actor.system("studio"), "workflow.paused", obj=workflow,

@@ -20,9 +20,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from octopushx.core import automation, entitlements, events, jobs, memo
+from octopushx.core import automation, entitlements, events, jobs
 from octopushx.studio import conditions, definition, engine, remote
 from octopushx.studio.models import Run, Workflow, WorkflowTrigger
+from octopushx.tenancy import config
 
 log = logging.getLogger(__name__)
 MAX_WEBHOOK_BODY = 256 * 1024
@@ -39,8 +40,11 @@ def on_events(tenant, batch: list[events.Event]) -> None:
     if not names:
         return  # no workflow can start on these events (invoices, alerts, …): not even a query
     # Workflow runs executed together in one transaction read who listens once for all of them.
-    listening = memo.remember(
-        ("studio.listening", tenant.pk, frozenset(names)),
+    # Cached per process while the organisation's configuration is unchanged (a workflow saved or its
+    # triggers synced raises its version: tenancy.config).
+    listening = config.cached(
+        tenant,
+        ("studio.listening", frozenset(names)),
         lambda: list(
             WorkflowTrigger.objects.filter(
                 tenant=tenant, kind="event", event__in=names, workflow__enabled=True

@@ -50,12 +50,22 @@ class Organization(models.Model):
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.CharField(max_length=64, blank=True)
     suspension_note = models.TextField(blank=True)
+    # Raised by ``tenancy.config.changed`` with the configuration it stands for; never written by ``save()``.
+    config_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        """A save of an organisation read earlier must not put back an older ``config_version``."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "config_version"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:

@@ -19,6 +19,7 @@ from octopushx.crm.models import (
     Tag,
 )
 from octopushx.crm.visibility import visible
+from octopushx.tenancy import config
 from octopushx.tenancy.models import Membership
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -158,7 +159,14 @@ def get_or_create_tags(tenant, names: list[str]) -> list[Tag]:
 
 
 def custom_definitions(tenant, object_type: str) -> dict[str, CustomField]:
-    return {f.key: f for f in CustomField.objects.for_tenant(tenant).filter(object_type=object_type)}
+    """The organisation's custom fields of one record type by key (rows cached per process: read, never change)."""
+    return dict(
+        config.cached(
+            tenant,
+            ("crm.custom_fields", object_type),
+            lambda: {f.key: f for f in CustomField.objects.for_tenant(tenant).filter(object_type=object_type)},
+        )
+    )
 
 
 def _custom(tenant, object_type: str, data: dict, errors: dict, existing: dict | None, partial: bool) -> dict | None:
