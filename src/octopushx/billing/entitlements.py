@@ -9,7 +9,6 @@ from octopushx.billing.models import Metric, Status, Subscription, UsageEvent
 from octopushx.core.entitlements import QuantityLimit, SeatLimit
 from octopushx.tenancy.models import Organization
 
-
 # The phone line's caps per seat of each default plan, for the quantities telephony declares in its
 # ``usage.py``. A plan not listed (one the operator adds) sets none: the organisation's own setting holds.
 PHONE_LIMITS_PER_SEAT: dict[str, dict[str, int]] = {
