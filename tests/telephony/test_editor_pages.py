@@ -289,3 +289,13 @@ def test_a_tampered_block_type_is_an_error_not_a_crash(line_org, web_as):
     response = client.post(url, form.post_data("save"))
     assert response.status_code == 422
     assert CallFlow.objects.get(pk=row.pk).revision == 1
+
+
+def test_a_new_flow_records_calls_with_the_disclosure_by_default(line_org, web_as):
+    client = web_as(Role.ADMIN)
+    form = _editor(client, reverse("telephony:new"))
+    assert form.get("recording_enabled") == "on"
+    assert form.get("recording_disclosure") == "This call may be recorded for quality and training."
+    form.set("name", "Recorded line")
+    assert client.post(reverse("telephony:new"), form.post_data("save")).status_code == 302
+    assert CallFlow.objects.get(name="Recorded line").definition["recording"]["enabled"] is True

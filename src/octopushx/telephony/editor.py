@@ -331,6 +331,12 @@ def with_defaults(block: dict) -> dict:
     return {**filled, **block}
 
 
+def with_flow_defaults(definition: dict) -> dict:
+    """The flow with its own fields at their defaults where missing (recording on, its disclosure)."""
+    recording = {**flows.Recording().model_dump(), **(definition.get("recording") or {})}
+    return {"timezone": "UTC", "language": "en-GB", **definition, "recording": recording}
+
+
 def layout(definition: dict, errors: dict | None = None, warnings: dict | None = None) -> Layout:
     """The cards of ``definition`` with every message next to the block and field it names."""
     blocks = definition.get("blocks") or []

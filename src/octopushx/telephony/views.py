@@ -136,7 +136,7 @@ def _editor_context(request, definition: dict, errors: dict | None, warnings: di
     choices = _choices(request)
     block_editor.offer_people(plan, choices["member_choices"], choices["team_choices"])
     return {
-        "definition": definition,
+        "definition": block_editor.with_flow_defaults(definition),
         "plan": plan,
         "ids": [c.id for c in plan.cards if c.id],
         "focus": focus,
