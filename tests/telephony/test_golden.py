@@ -18,7 +18,7 @@ from xml.dom import minidom
 import pytest
 
 from octopushx.telephony import compile as compiler
-from octopushx.telephony import flows
+from octopushx.telephony import flows, limits
 from tests.telephony.samples import EVERY_BLOCK, context
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -71,6 +71,34 @@ def test_block_compiles_to_its_golden_file(provider, name, block_id, changes):
         path.write_text(actual, encoding="utf-8")
     assert path.exists(), f"{path} is missing: regenerate the golden files (see this module's docstring)"
     assert actual == path.read_text(encoding="utf-8")
+
+
+# The documents a call the line limits refuse is answered with: the message, then a clean hang-up.
+REFUSALS = [("refusal_busy", limits.BUSY_MESSAGE), ("refusal_monthly", limits.MONTHLY_MESSAGE)]
+
+
+@pytest.mark.parametrize("provider", ["twilio", "vonage"])
+@pytest.mark.parametrize(("name", "message"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_a_refusal_compiles_to_its_golden_file(provider, name, message):
+    path = GOLDEN / provider / f"{name}.{'xml' if provider == 'twilio' else 'json'}"
+    if provider == "twilio":
+        actual = _pretty_xml(compiler.refusal_twiml(message))
+    else:
+        actual = json.dumps(compiler.refusal_ncco(message), indent=2, ensure_ascii=False) + "\n"
+    if REGENERATE:
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"{path} is missing: regenerate the golden files (see this module's docstring)"
+    assert actual == path.read_text(encoding="utf-8")
+
+
+def test_a_refusal_says_the_message_and_hangs_up():
+    root = minidom.parseString(compiler.refusal_twiml(limits.BUSY_MESSAGE)).documentElement
+    verbs = [n.tagName for n in root.childNodes if n.nodeType == n.ELEMENT_NODE]
+    assert verbs == ["Say", "Hangup"]
+    assert root.getElementsByTagName("Say")[0].firstChild.data == limits.BUSY_MESSAGE
+    assert compiler.refusal_ncco(limits.MONTHLY_MESSAGE) == [
+        {"action": "talk", "text": limits.MONTHLY_MESSAGE, "language": "en-GB"}
+    ]
 
 
 def test_every_block_type_has_golden_files():

@@ -1,4 +1,4 @@
-"""Billing's answer to ``core.entitlements``: the plan's features, seats and minute quota (billing on)."""
+"""Billing's answer to ``core.entitlements``: the plan's features, seats, minute quota and phone line caps (billing on)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,17 @@ from decimal import Decimal
 
 from octopushx.billing import catalogue, invoicing, ledger, services
 from octopushx.billing.models import Metric, Status, Subscription, UsageEvent
-from octopushx.core.entitlements import SeatLimit
+from octopushx.core.entitlements import QuantityLimit, SeatLimit
 from octopushx.tenancy.models import Organization
+
+# The phone line's caps per seat of each default plan, for the quantities telephony declares in its
+# ``usage.py``. A plan not listed (one the operator adds) sets none: the organisation's own setting holds.
+PHONE_LIMITS_PER_SEAT: dict[str, dict[str, int]] = {
+    "starter": {"phone_concurrent_calls": 1, "phone_minutes": 500},
+    "team": {"phone_concurrent_calls": 1, "phone_minutes": 1500},
+    "enterprise": {"phone_concurrent_calls": 2, "phone_minutes": 3000},
+}
+MONTHLY_LIMITS = {"phone_minutes"}
 
 
 def _subscription(tenant: Organization) -> Subscription | None:
@@ -77,3 +86,17 @@ class PlanEntitlements:
             f"includes until {end:%-d %B} are used. Add a minutes pack or upgrade under Settings → Billing: "
             "waiting calls are then analysed straight away."
         )
+
+    def quantity_limit(self, tenant: Organization, name: str) -> QuantityLimit | None:
+        """The plan's cap on a phone line quantity: per seat times the seats; monthly ones in the billing period."""
+        subscription = _subscription(tenant)
+        if subscription is None:
+            return None
+        per_seat = PHONE_LIMITS_PER_SEAT.get(subscription.plan.slug, {}).get(name)
+        if per_seat is None:
+            return None
+        period = None
+        if name in MONTHLY_LIMITS and subscription.interval == "month":
+            period = ledger.current_period(subscription)  # an annual plan's minutes count per calendar month
+        what = "trial" if subscription.status == Status.TRIALING else f"{subscription.plan.name} plan"
+        return QuantityLimit(per_seat * max(1, subscription.seats), what, period)

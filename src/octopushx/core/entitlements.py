@@ -2,8 +2,10 @@
 
 The one place every package asks: ``entitlements.allows(tenant, "studio")``,
 ``entitlements.require(tenant, "studio")`` (403 with "Not in your plan: …"),
-``entitlements.seat_limit(tenant)`` and ``entitlements.usage_refusal(tenant, metric, quantity)``
-(why more of a metered quantity must wait: over the plan's quota with no overage). Who decides is registered here by higher packages (billing
+``entitlements.seat_limit(tenant)``, ``entitlements.usage_refusal(tenant, metric, quantity)``
+(why more of a metered quantity must wait: over the plan's quota with no overage) and
+``entitlements.quantity_limit(tenant, name)`` (a cap a product declares, such as concurrent phone
+calls, that the plan may set; products declare theirs with ``declare_limit`` in their ``usage.py``). Who decides is registered here by higher packages (billing
 registers its plans; shield its operator-set seat cap), so a lower package never imports them.
 With no provider answering, everything is allowed and seats are unlimited.
 
@@ -39,6 +41,15 @@ class SeatLimit:
     remedy: str = "upgrade the plan"
 
 
+@dataclass(frozen=True)
+class QuantityLimit:
+    """A cap on a declared quantity (``declare_limit``), what sets it, and, for a monthly one, its period."""
+
+    limit: int  # 0: unlimited
+    label: str  # what sets it, read after "set by the": "Team plan"
+    period: tuple | None = None  # (start, end) datetimes of the period a monthly quantity counts in
+
+
 class Provider(Protocol):
     def allows(self, tenant, feature: str) -> bool | None:
         """False refuses; True or None (no opinion) lets the other providers decide."""
@@ -52,8 +63,12 @@ class Provider(Protocol):
     def usage_refusal(self, tenant, metric: str, quantity, key: str = "") -> str | None:
         """Why ``quantity`` more of ``metric`` (measured under ``key``) must wait, or None. Optional."""
 
+    def quantity_limit(self, tenant, name: str) -> QuantityLimit | None:
+        """The cap this provider sets on a declared quantity, or None (no opinion). Optional."""
+
 
 _providers: dict[str, Provider] = {}
+LIMITS: dict[str, str] = {}  # declared quantity -> the label people read
 _page_gates: dict[str, str] = {}  # URL namespace -> feature
 
 
@@ -117,6 +132,27 @@ def usage_refusal(tenant, metric: str, quantity=0, key: str = "") -> str | None:
         if message:
             return message
     return None
+
+
+def declare_limit(name: str, label: str) -> None:
+    """A product's quantity a plan may cap (``usage.py``: ``declare_limit("phone_minutes", "Phone minutes")``)."""
+    LIMITS[name] = label
+
+
+def quantity_limit(tenant, name: str) -> QuantityLimit | None:
+    """The strictest cap any provider sets on ``name`` for ``tenant`` (None: no provider has one)."""
+    if tenant is None:
+        return None
+    found = []
+    for provider in list(_providers.values()):
+        check = getattr(provider, "quantity_limit", None)
+        limit = check(tenant, name) if check is not None else None
+        if limit is not None:
+            found.append(limit)
+    capped = [limit for limit in found if limit.limit > 0]
+    if capped:
+        return min(capped, key=lambda limit: limit.limit)
+    return found[0] if found else None
 
 
 def api_requires(feature: str) -> Callable:

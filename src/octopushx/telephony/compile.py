@@ -473,3 +473,19 @@ def compile_block(flow: Flow, block_id: str, provider: str, ctx: CallContext) ->
     if provider == "vonage":
         return ncco(flow, block_id, ctx)
     raise ValueError(f"Unknown provider {provider!r}")
+
+
+# --- refusals (line limits) ----------------------------------------------------------------------
+
+
+def refusal_twiml(message: str, language: str = "en-GB") -> str:
+    """A call the line may not take (``telephony.limits``): the message, then a clean hang-up."""
+    response = VoiceResponse()
+    response.say(message, language=language)
+    response.hangup()
+    return response.to_xml()
+
+
+def refusal_ncco(message: str, language: str = "en-GB") -> list[dict]:
+    """The NCCO of a refused call: one talk action; the call ends when it has been said."""
+    return [{"action": "talk", "text": message, "language": language}]

@@ -9,6 +9,7 @@
 - ``PhoneCall``: one call as the provider reported it (state, route, agent, contact), linked to the
   ``calls.Call`` record that the call log, the contact timeline and the analysis show.
 - ``CallEvent``: every provider status callback, stored append-only; ``PhoneCall.state`` is derived from them.
+- ``LineLimits``: the organisation's (or reseller's) own concurrent-call and monthly-minute caps.
 """
 
 from __future__ import annotations
@@ -229,3 +230,22 @@ class CallEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.provider_call_id} {self.status}"
+
+
+class LineLimits(TenantModel):
+    """An organisation's own caps on its phone line (a reseller's: on all its customers together).
+
+    Used where the plan sets none (``telephony.limits``). 0 means unlimited.
+    """
+
+    max_concurrent_calls = models.PositiveIntegerField(default=0, help_text="Calls at once; 0: unlimited")
+    monthly_minutes = models.PositiveIntegerField(default=0, help_text="Minutes a month; 0: unlimited")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="telephony_linelimits_one_per_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.max_concurrent_calls} calls, {self.monthly_minutes} min"

@@ -53,6 +53,12 @@ def _members(tenant):
     return Membership.objects.filter(tenant=tenant).select_related("user", "team")
 
 
+def member_choices(tenant) -> list[tuple[str, str]]:
+    """``(email, name)`` of every member, for the editor's ring-group and voicemail pickers."""
+    rows = _members(tenant).order_by("user__email")
+    return [(m.user.email.lower(), m.user.full_name or m.user.email) for m in rows]
+
+
 def _people_errors(tenant, flow: flows.Flow) -> dict[str, list[str]]:
     """Members and teams a flow names must exist in the organisation (named by block and field)."""
     emails = {m.user.email.lower() for m in _members(tenant)}

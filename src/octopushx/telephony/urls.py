@@ -1,6 +1,6 @@
 from django.urls import path
 
-from octopushx.telephony import views
+from octopushx.telephony import limits_views, views
 
 app_name = "telephony"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("flows/<uuid:flow_id>/", views.flow_page, name="flow"),
     path("flows/<uuid:flow_id>/simulate/", views.flow_simulate, name="simulate"),
     path("flows/<uuid:flow_id>/delete/", views.flow_delete, name="delete"),
+    path("limits/", limits_views.limits_page, name="limits"),
 ]
