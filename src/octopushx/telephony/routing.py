@@ -55,7 +55,11 @@ def not_in_use(provider: str):
 
 
 def hang_up(provider: str):
-    return VoiceResponse().hangup().to_xml() if provider == "twilio" else []
+    if provider != "twilio":
+        return []
+    response = VoiceResponse()
+    response.hangup()
+    return response.to_xml()
 
 
 def _base_url() -> str:
