@@ -19,8 +19,8 @@ from octopushx.calls import services as call_services
 from octopushx.calls.models import Call, CallStatus
 from octopushx.core import audit, events, jobs
 from octopushx.core.context import Actor
-from octopushx.telephony import callstate, flows, live, services
-from octopushx.telephony.models import CallEvent, PhoneCall, Presence, PresenceSource
+from octopushx.telephony import callstate, live, services
+from octopushx.telephony.models import CallEvent, CallFlow, PhoneCall, Presence, PresenceSource
 
 VOICEMAIL_JOB = "telephony.voicemail"
 
@@ -128,9 +128,9 @@ def record_answer(
 
 
 def _store(tenant, phone_call, provider, call_id, status, raw, occurred_at, sequence, key, data):
-    existing = CallEvent.objects.for_tenant(tenant).filter(dedupe_key=key).first()
-    if existing is not None:
-        return existing, False
+    # No look-up first: the unique dedupe key turns a repeated delivery into an IntegrityError.
+    if phone_call is not None:
+        phone_call.tenant = tenant
     try:
         with transaction.atomic():
             event = CallEvent.objects.create(
@@ -171,12 +171,10 @@ def _event(row: CallEvent, own_id: str) -> callstate.Event:
 
 def _records_answers(phone_call: PhoneCall) -> bool:
     """Whether an answered call of this flow is recorded (so its call record waits for the recording)."""
-    if phone_call.flow is None:
+    if phone_call.flow_id is None:
         return True
-    try:
-        return flows.parse(phone_call.flow.definition).recording.enabled
-    except flows.FlowInvalid:
-        return True
+    definition = CallFlow.objects.filter(pk=phone_call.flow_id).values_list("definition", flat=True).first() or {}
+    return bool((definition.get("recording") or {}).get("enabled", True))
 
 
 def _snapshot(pc: PhoneCall) -> dict:
@@ -192,13 +190,13 @@ def refresh(phone_call: PhoneCall) -> PhoneCall:
     tenant = phone_call.tenant
     with transaction.atomic():
         pc = PhoneCall.objects.select_for_update().get(pk=phone_call.pk)
-        pc.flow = phone_call.flow if phone_call.flow_id == pc.flow_id else pc.flow
+        pc.tenant = tenant  # already loaded: audit and presence read it
         rows = CallEvent.objects.for_tenant(tenant).filter(phone_call=pc)
         derived = callstate.derive(
             [_event(r, pc.provider_call_id) for r in rows], direction=pc.direction, started_at=pc.started_at
         )
         before = _snapshot(pc)
-        previous_agent = pc.agent_id
+        previous_agent, previous_end = pc.agent_id, pc.ended_at
         if derived.state is not None:
             pc.state, pc.state_at = derived.state, derived.state_at
         pc.answered_at = derived.answered_at
@@ -221,7 +219,7 @@ def refresh(phone_call: PhoneCall) -> PhoneCall:
                 })  # fmt: skip
             transaction.on_commit(lambda: live.call_changed(pc))
         _update_call_record(pc, derived)
-        _update_presence(pc, derived, previous_agent)
+        _update_presence(pc, derived, previous_agent, previous_end)
     return pc
 
 
@@ -250,7 +248,7 @@ def _update_call_record(pc: PhoneCall, derived: callstate.Derived) -> None:
             })  # fmt: skip
 
 
-def _update_presence(pc: PhoneCall, derived: callstate.Derived, previous_agent) -> None:
+def _update_presence(pc: PhoneCall, derived: callstate.Derived, previous_agent, previous_end) -> None:
     """Busy while the agent is on the call; cleared (and idle from the end) once it has ended."""
     from django.contrib.auth import get_user_model
 
@@ -262,10 +260,10 @@ def _update_presence(pc: PhoneCall, derived: callstate.Derived, previous_agent) 
             services.apply_call_status(pc.tenant, other, call_ref=pc.provider_call_id, state="completed")
     if pc.agent_id is None or derived.answered_at is None:
         return
-    agent = user_model.objects.filter(pk=pc.agent_id).first()
+    presence = Presence.objects.for_tenant(pc.tenant).filter(user_id=pc.agent_id).select_related("user").first()
+    agent = presence.user if presence is not None else user_model.objects.filter(pk=pc.agent_id).first()
     if agent is None:
         return
-    presence = Presence.objects.for_tenant(pc.tenant).filter(user=agent).first()
     if not derived.terminal:
         if presence is None or presence.set_by != PresenceSource.CALL or presence.call_ref != pc.provider_call_id:
             services.apply_call_status(pc.tenant, agent, call_ref=pc.provider_call_id, state="in-progress",
@@ -276,8 +274,10 @@ def _update_presence(pc: PhoneCall, derived: callstate.Derived, previous_agent) 
     if presence.set_by == PresenceSource.CALL and presence.call_ref == pc.provider_call_id:
         presence = services.apply_call_status(pc.tenant, agent, call_ref=pc.provider_call_id, state=derived.state,
                                               at=derived.ended_at)  # fmt: skip
-    # The end also counts for longest-idle routing when the "busy" never got to be set (end arrived first).
-    if derived.ended_at and (presence.last_call_ended_at is None or presence.last_call_ended_at < derived.ended_at):
+    # The end also counts for longest-idle routing when the "busy" never got to be set (end arrived first),
+    # and an earlier end reported late corrects the one this call set.
+    idle = presence.last_call_ended_at
+    if derived.ended_at and (idle is None or idle < derived.ended_at or (previous_end and idle == previous_end)):
         Presence.objects.filter(pk=presence.pk).update(last_call_ended_at=derived.ended_at)
 
 
