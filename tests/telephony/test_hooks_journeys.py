@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from xml.etree import ElementTree
 
@@ -16,6 +17,7 @@ from tests.telephony.providers import (
     CALLER,
     LINE,
     SID,
+    TOKEN,
     connect,
     path_of,
     seen_requests,
@@ -95,7 +97,9 @@ def test_menu_to_ring_group_answered_recorded_and_analysed_with_contact_and_agen
     assert (phone_call.state, phone_call.agent, phone_call.duration) == ("completed", owner, 100)
     assert phone_call.answered_at is not None and phone_call.ended_at is not None
     assert Presence.objects.get(user=owner).status == "available"
-    assert seen_requests()[0]["path"].endswith("/RE1.wav?RequestedChannels=2")
+    fetched = seen_requests()[0]  # the fetch job downloads with the tenant's own Twilio credentials
+    assert fetched["path"].endswith("/RE1.wav?RequestedChannels=2")
+    assert fetched["auth"] == "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
 
 
 def test_menu_timeout_goes_to_voicemail_transcribed_with_a_task_for_the_team(client, line, dana, recordings):
