@@ -172,3 +172,15 @@ def test_vonage_answer_events_and_connect_outcome(client, line, dana):
     phone_call.refresh_from_db()
     assert phone_call.agent.email == "owner@acme.test" and phone_call.call.outcome == "answered"
     assert phone_call.duration == 70 and phone_call.state == "completed"
+
+
+def test_the_call_page_shows_the_route_and_the_outcome(client, line, web_as):
+    dial = _ring_billing(client, line)
+    twilio_post(client, path_of(dial.find("Dial").get("action")), _call_params(DialCallStatus="no-answer"))
+    _status(client, line, "completed", timezone.now() + timedelta(seconds=40), 4, CallDuration="40")
+    call = PhoneCall.objects.get(provider_call_id="CA100").call
+    page = web_as("owner").get(f"/calls/{call.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="call-route"' in html and 'data-testid="call-outcome">Missed' in html
+    assert "pressed 1 → billing" in html and 'data-testid="call-no-recording"' in html
