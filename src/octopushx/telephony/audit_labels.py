@@ -10,8 +10,18 @@ labels(
         "call_flow.updated": "Call flow changed",
         "call_flow.deleted": "Call flow deleted",
         "presence.changed": "Presence changed",
+        "presence.line_set": "Phone line set",
+        "call_flow.rotated": "Round robin moved on",
+        "phone_call.updated": "Phone call updated",
     },
-    object_types={"callflow": "Call flow", "presence": "Presence"},
-    fields={"is_active": "Active", "set_by": "Set by", "blocks": "Blocks changed"},
+    object_types={"callflow": "Call flow", "presence": "Presence", "phonecall": "Phone call"},
+    fields={
+        "is_active": "Active",
+        "set_by": "Set by",
+        "blocks": "Blocks changed",
+        "answered_at": "Answered",
+        "ended_at": "Ended",
+        "phone_number": "Phone line",
+    },  # fmt: skip
     system_actors={"telephony": "Telephony"},
 )
