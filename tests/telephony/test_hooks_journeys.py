@@ -184,3 +184,30 @@ def test_the_call_page_shows_the_route_and_the_outcome(client, line, web_as):
     html = page.content.decode()
     assert 'data-testid="call-route"' in html and 'data-testid="call-outcome">Missed' in html
     assert "pressed 1 → billing" in html and 'data-testid="call-no-recording"' in html
+
+
+def test_vonage_voicemail_recording_is_found_by_its_conversation(client, line, recordings):
+    account = line["vonage"]
+    body = {"to": LINE.lstrip("+"), "from": CALLER.lstrip("+"), "uuid": "v-2", "conversation_uuid": "CON-2"}
+    vonage_post(client, f"/hooks/telephony/vonage/answer/{account.pk}", body, method="get")
+    response = vonage_post(client, f"/hooks/telephony/vonage/recording/{line['flow'].pk}/vm", {
+        "recording_url": f"{recordings}/v1/files/rec-2", "recording_uuid": "rec-2", "conversation_uuid": "CON-2",
+    })  # fmt: skip
+    assert response.status_code == 200 and response.json()["voicemail"] is True
+    call = PhoneCall.objects.get(provider_call_id="v-2").call
+    call.refresh_from_db()
+    assert call.status == CallStatus.FETCHING and call.recording_url.endswith("/rec-2")
+
+
+def test_a_click_to_call_recording_on_the_account_url_enters_the_intake_dual_channel(client, line, recordings):
+    from octopushx.telephony import calllog
+
+    phone_call, _ = calllog.open_call(line["flow"].tenant, provider="twilio", provider_call_id="CA-out",
+                                      direction="outbound", from_number=LINE, to_number=CALLER)  # fmt: skip
+    response = twilio_post(client, f"/hooks/telephony/twilio/recording/{line['twilio'].pk}", {
+        "AccountSid": SID, "CallSid": "CA-out", "RecordingSid": "RE5", "RecordingUrl": f"{recordings}/RE5",
+        "RecordingStatus": "completed", "RecordingChannels": "2",
+    })  # fmt: skip
+    assert response.status_code == 200 and response.json()["voicemail"] is False
+    call = Call.objects.get(pk=phone_call.call_id)
+    assert (call.status, call.channel_roles) == (CallStatus.FETCHING, "agent,customer")
