@@ -94,6 +94,19 @@ EXEMPT_UI_ROUTES = {
     "calls:webhook_vonage": "the tenant id addresses a provider webhook; its signature is the permission",
     "calls:webhook_generic": "the tenant id addresses a provider webhook; its signature is the permission",
     "studio_hook": "the workflow key addresses an inbound webhook; its signature is the permission",
+    # tel-hooks: the provider's telephony webhooks; the id names the tenant whose secret must sign the request
+    **{
+        f"telephony_hooks:{name}": "a provider webhook: the id picks the tenant whose secret must have signed it"
+        for name in (
+            "twilio_incoming",
+            "twilio_status",
+            "vonage_answer",
+            "vonage_event",
+            "step",
+            "flow_recording",
+            "account_recording",
+        )
+    },  # fmt: skip
     "tenancy:brand_asset": "a brand's logo or favicon: public (the sign-in page shows it), never tenant data",
 }
 

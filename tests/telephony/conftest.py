@@ -7,6 +7,7 @@ import pytest
 from octopushx.tenancy.models import Team
 from octopushx.tenancy.roles import Role
 from tests.conftest import make_member
+from tests.telephony.providers import recordings  # noqa: F401 (a fixture: the provider's recording store)
 
 
 @pytest.fixture

@@ -259,6 +259,7 @@ def call_page(request, call_id):
     }
     region = request.tenant.default_region
     tracker_hits = [{**hit, "speaker_name": name(hit["speaker"])} for hit in insights.get("trackers") or []]
+    phone_call, route = _telephony_route(call)
     return render(
         request,
         "calls/detail.html",
@@ -283,8 +284,26 @@ def call_page(request, call_id):
             "can_export": has_perm(request.membership.role, Perm.EXPORT) and not services.restricted_reason(call),
             "start_at": request.GET.get("t", ""),
             "unreviewed": call.review_state == ReviewState.UNREVIEWED,
+            "phone_call": phone_call,
+            "route": route,
         },
     )
+
+
+def _telephony_route(call):
+    """A cloud-telephony call's provider record (through the one-to-one relation, no telephony import) and
+    its route with times: the blocks of the call flow it passed, for the "Route" panel."""
+    from django.utils.dateparse import parse_datetime
+
+    phone_call = getattr(call, "phone_call", None)  # the reverse one-to-one raises AttributeError when absent
+    if phone_call is None:
+        return None, []
+    route = [
+        {"block": entry.get("block", ""), "what": entry.get("what", ""), "at": parse_datetime(entry.get("at") or "")}
+        for entry in phone_call.route or []
+        if isinstance(entry, dict)
+    ]
+    return phone_call, route
 
 
 @requires(Perm.READ)

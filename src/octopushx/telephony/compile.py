@@ -51,6 +51,15 @@ class Endpoint:
     email: str = ""
 
 
+@dataclass(frozen=True)
+class Passed:
+    """A block an answer passed, for the call's route: what it did, and whom a ring group rang."""
+
+    block: str
+    what: str
+    rang: tuple[str, ...] = ()  # members' e-mails
+
+
 def _no_endpoints(block) -> list[Endpoint]:
     return []
 
@@ -75,6 +84,7 @@ class CallContext:
     endpoints: Callable[[RingGroupBlock], list[Endpoint]] = _no_endpoints  # available now, in ring order
     media_url: Callable[[str], str] = _no_media  # an uploaded recording's playable URL
     ringback_url: str = ""  # the tone callers hear while a Vonage ring group rings
+    trace: list[Passed] | None = None  # when a list: each block this answer passes is appended (the route)
 
     def url(self, provider: str, block_id: str, kind: str = "voice", **params) -> str:
         query = {k: v for k, v in params.items() if v not in (None, "", False)}
@@ -85,6 +95,36 @@ class CallContext:
         if self.now.tzinfo is None:
             return self.now
         return self.now.astimezone(flow.zone).replace(tzinfo=None)
+
+
+def _passed(ctx: CallContext, block, target: str | None) -> None:
+    """Note on ``ctx.trace`` what ``block`` did in this answer (``target``: where a deciding block went)."""
+    if ctx.trace is None:
+        return
+    if target is not None:
+        if isinstance(block, HoursBlock):
+            what = f"{'open' if target == block.open else 'closed'} → {target}"
+        else:
+            what = f"nobody available → {target}"
+        ctx.trace.append(Passed(block.id, what))
+        return
+    rang: tuple[str, ...] = ()
+    if isinstance(block, RingGroupBlock):
+        rang = tuple(e.email for e in _ring_targets(block, ctx))
+        what = f"ringing {', '.join(rang)}"
+    elif isinstance(block, MenuBlock):
+        what = "menu repeated" if ctx.attempt else "menu played"
+    elif isinstance(block, QueueBlock):
+        what = {"wait": "holding", "left": f"left the queue → {block.next}"}.get(ctx.step, "queued")
+    elif isinstance(block, VoicemailBlock):
+        what = "message recorded" if ctx.step == "recorded" else "voicemail greeting, recording"
+    elif isinstance(block, ForwardBlock):
+        what = f"not answered → {block.next or 'hang up'}" if ctx.step == "after" else f"forwarding to {block.number}"
+    elif isinstance(block, GreetingBlock):
+        what = f"greeting played → {block.next}"
+    else:
+        what = "hung up"
+    ctx.trace.append(Passed(block.id, what, rang))
 
 
 def _decide(flow: Flow, block, ctx: CallContext) -> str | None:
@@ -124,6 +164,7 @@ def twiml(flow: Flow, block_id: str, ctx: CallContext) -> str:
     if disclosure:
         response.say(disclosure, language=flow.language)
     target = _decide(flow, block, ctx)
+    _passed(ctx, block, target)
     if target is not None:
         response.redirect(ctx.url("twilio", target), method="POST")
         return response.to_xml()
@@ -276,6 +317,7 @@ def ncco(flow: Flow, block_id: str, ctx: CallContext) -> list[dict]:
     for _hop in range(len(flow.blocks)):
         block = flow.block(block_id)
         target = _decide(flow, block, ctx)
+        _passed(ctx, block, target)
         if target is None:
             following = _NCCO[type(block)](actions, flow, block, ctx)
             if following is None:

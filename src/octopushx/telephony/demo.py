@@ -3,6 +3,7 @@ voicemail) and the Support team's presence, so the simulator has someone to ring
 
 from __future__ import annotations
 
+from octopushx.core import audit
 from octopushx.core.context import Actor
 from octopushx.telephony import services
 from octopushx.telephony.models import CallFlow
@@ -31,7 +32,15 @@ SUPPORT_LINE = {
     ],
 }  # fmt: skip
 
-PRESENCE = {"agent@acme.test": "available", "manager@acme.test": "away", "admin@acme.test": "available"}
+# Everyone who takes calls is available on a line (Ofcom's drama numbers), so the simulator and the
+# compiled documents show real endpoints; the manager is away, to show a ring group skipping someone.
+PRESENCE = {
+    "owner@acme.test": ("available", "+447700900101"),
+    "admin@acme.test": ("available", "+447700900102"),
+    "manager@acme.test": ("away", "+447700900103"),
+    "agent@acme.test": ("available", "+447700900104"),
+    "agent2@acme.test": ("available", "+447700900105"),
+}
 
 
 def load(tenant) -> str:
@@ -40,5 +49,9 @@ def load(tenant) -> str:
     actor = Actor.system("demo")
     services.create_flow(tenant, actor, SUPPORT_LINE)
     for membership in Membership.objects.filter(tenant=tenant, user__email__in=PRESENCE).select_related("user"):
-        services.set_presence(tenant, actor, membership.user, PRESENCE[membership.user.email])
-    return "Demo call flow: the Support line (try its routing simulator), with the Support team's presence."
+        status, line = PRESENCE[membership.user.email]
+        presence = services.set_presence(tenant, actor, membership.user, status)
+        presence.phone_number = line
+        presence.save(update_fields=["phone_number", "updated_at"])
+        audit.record(tenant, actor, "presence.line_set", obj=presence, changes={"phone_number": ["", line]})
+    return "Demo call flow: the Support line (try its routing simulator), with the members' lines and presence."

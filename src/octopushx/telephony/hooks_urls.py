@@ -1,7 +1,18 @@
 """The provider-facing URLs under ``/hooks/telephony/`` (no session, no CSRF: each request is signed)."""
 
-from django.urls import path  # noqa: F401  (the routes are added beside their views)
+from django.urls import path
+
+from octopushx.telephony import hooks
 
 app_name = "telephony_hooks"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # tel-hooks: inbound calls, status events, flow steps and recordings (keep these lines together)
+    path("twilio/incoming/<uuid:number_id>", hooks.twilio_incoming, name="twilio_incoming"),
+    path("twilio/status/<uuid:account_id>", hooks.twilio_status, name="twilio_status"),
+    path("vonage/answer/<uuid:account_id>", hooks.vonage_answer, name="vonage_answer"),
+    path("vonage/event/<uuid:account_id>", hooks.vonage_event, name="vonage_event"),
+    path("<str:provider>/voice/<uuid:flow_id>/<str:block_id>", hooks.flow_step, name="step"),
+    path("<str:provider>/recording/<uuid:flow_id>/<str:block_id>", hooks.flow_recording, name="flow_recording"),
+    path("<str:provider>/recording/<uuid:account_id>", hooks.account_recording, name="account_recording"),
+]

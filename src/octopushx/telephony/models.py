@@ -33,6 +33,8 @@ class CallFlow(TenantModel):
     definition = models.JSONField(default=dict)
     is_active = models.BooleanField(default=True)
     revision = models.PositiveIntegerField(default=1, help_text="Raised on every change of the definition")
+    # Round robin's persisted pointer: ring-group block id → calls it has taken (advanced once per call).
+    rotation = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -170,6 +172,8 @@ class PhoneCall(TenantModel):
 
     provider = models.CharField(max_length=10, choices=TelephonyProvider.choices)
     provider_call_id = models.CharField(max_length=120, help_text="Twilio CallSid or Vonage call uuid")
+    # Vonage's conversation uuid: recordings and the legs a connect action adds report it, not the call uuid.
+    conversation_id = models.CharField(max_length=120, blank=True, default="")
     direction = models.CharField(max_length=8, default="inbound")  # calls.models.Direction values
     from_number = models.CharField(max_length=20, blank=True)
     to_number = models.CharField(max_length=20, blank=True)
@@ -200,7 +204,11 @@ class PhoneCall(TenantModel):
                 fields=["tenant", "provider", "provider_call_id"], name="telephony_phonecall_unique"
             )
         ]
-        indexes = [models.Index(fields=["tenant", "state"]), models.Index(fields=["tenant", "agent", "state"])]
+        indexes = [
+            models.Index(fields=["tenant", "state"]),
+            models.Index(fields=["tenant", "agent", "state"]),
+            models.Index(fields=["tenant", "provider", "conversation_id"], name="telephony_phonecall_conv"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.provider_call_id}"

@@ -215,31 +215,53 @@ def simulate_flow(
     """The routing simulator against the organisation's members and their presence now."""
     flow = flows.parse(row.definition)
     lines, teams = _member_lines(tenant, timezone.now())
-    snapshot = simulate.Presence(agents={e: line.agent for e, line in lines.items()}, teams=teams)
+    # The simulator shows the round-robin groups' current turn (the pointer live calls advance).
+    rotation = {k: int(v) for k, v in (row.rotation or {}).items()}
+    snapshot = simulate.Presence(agents={e: line.agent for e, line in lines.items()}, teams=teams, rotation=rotation)
     try:
         return simulate.simulate(flow, caller, at, digits, snapshot, unanswered=unanswered)
     except ValueError as exc:
         raise ValidationError({"from": [str(exc)]}) from None
 
 
-def compile_flow(tenant, row: CallFlow, *, block_id: str, provider: str, base_url: str, now: datetime | None = None):
-    """The TwiML document or NCCO ``block_id`` answers with now, ringing the members available now."""
-    flow = flows.parse(row.definition)
+def compile_flow(
+    tenant,
+    row: CallFlow,
+    *,
+    block_id: str,
+    provider: str,
+    base_url: str,
+    now: datetime | None = None,
+    rotation: dict[str, int] | None = None,
+    flow: flows.Flow | None = None,
+    **call,
+):
+    """The TwiML document or NCCO ``block_id`` answers with now, ringing the members available now.
+
+    ``rotation`` (ring-group id → calls taken) turns round-robin groups; it defaults to the flow's
+    stored pointers. ``call`` carries the live call's ``CallContext`` fields (``call_id``, ``step``,
+    ``attempt``, ``trace``, …) when a provider webhook asks.
+    """
+    flow = flow or flows.parse(row.definition)
     if not flow.has(block_id):
         raise ValidationError({"block": [f"No block called {block_id!r}"]})
     now = now or timezone.now()
     lines, teams = _member_lines(tenant, now)
+    turns = rotation if rotation is not None else (row.rotation or {})
 
     def endpoints(block) -> list[Endpoint]:
         emails = block.members or teams.get(block.team or "", [])
         candidates = [lines[e].agent for e in emails if e in lines]
-        ordered = (lines[a.email].endpoint for a in flows.ring_order(block.strategy, candidates))
+        ordered_agents = flows.ring_order(block.strategy, candidates, int(turns.get(block.id, 0)))
+        ordered = (lines[a.email].endpoint for a in ordered_agents)
         return [endpoint for endpoint in ordered if endpoint is not None]
 
     def media_url(blob_id: str) -> str:
         return f"{base_url}/hooks/telephony/media/{row.pk}/{blob_id}"
 
-    ctx = CallContext(base_url=base_url, flow_key=str(row.pk), now=now, endpoints=endpoints, media_url=media_url)
+    ctx = CallContext(
+        base_url=base_url, flow_key=str(row.pk), now=now, endpoints=endpoints, media_url=media_url, **call
+    )
     return compile_block(flow, block_id, provider, ctx)
 
 
