@@ -331,6 +331,10 @@ class CallSettingsOut(Schema):
     vonage_signature_secret_set: bool
     vonage_private_key_set: bool
     webhook_secret_set: bool
+    twilio_api_key_sid: str = ""
+    vonage_api_key: str = ""
+    twilio_api_key_secret_set: bool = False
+    vonage_api_secret_set: bool = False
 
 
 # --- actions ---------------------------------------------------------------------------
