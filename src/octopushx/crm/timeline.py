@@ -98,10 +98,15 @@ def _calls(record, limit: int) -> list[Entry]:
             url = reverse("calls:detail", args=[call.pk])
         except NoReverseMatch:
             url = ""
+        title = f"{direction} call, {minutes} min"
+        if getattr(call, "status", "") == "live":
+            # A cloud-telephony call still going: ringing until the provider says it was answered.
+            phone_call = getattr(call, "phone_call", None)
+            title = f"{direction} call · {'On the line' if getattr(phone_call, 'answered_at', None) else 'Ringing…'}"
         entry = Entry(
             "call",
             getattr(call, "started_at", None) or call.created_at,
-            f"{direction} call, {minutes} min",
+            title,
             summary[:500],
             obj=call,
         )

@@ -43,12 +43,17 @@ def _messages_of(exc: ValidationError) -> str:
 # --- phone numbers --------------------------------------------------------------------------------
 
 
+def _card_errors(errors: dict) -> dict:
+    """Field errors for the template, whose lookups cannot start with an underscore (``__all__``)."""
+    return {("general" if k == "__all__" else k): v for k, v in errors.items()}
+
+
 def _numbers_context(request, form_errors: dict | None = None, posted: dict | None = None) -> dict:
     snapshot = call_services.settings_snapshot(call_services.call_settings(request.tenant))
     rows = {row.provider: row for row in accounts.account_rows(request.tenant)}
     form_errors, posted = form_errors or {}, posted or {}
     cards = [
-        {"provider": p, "label": label, "account": rows.get(p), "errors": form_errors.get(p, {}),
+        {"provider": p, "label": label, "account": rows.get(p), "errors": _card_errors(form_errors.get(p, {})),
          "posted": posted.get(p, {})}
         for p, label in (("twilio", "Twilio"), ("vonage", "Vonage"))
     ]  # fmt: skip
