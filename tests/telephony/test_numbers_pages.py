@@ -74,7 +74,7 @@ def test_another_organisations_number_cannot_be_assigned(line_org, other_org, we
 
 
 def _contact(org, owner):
-    contact = Contact.objects.create(tenant=org, first_name="Dana", last_name="Customer", owner=owner)
+    contact = Contact.objects.create(tenant=org, first_name="Dana", last_name="Customer", owner=owner, phone=CUSTOMER)
     ContactPhone.objects.create(tenant=org, contact=contact, number=CUSTOMER, is_primary=True)
     return contact
 
@@ -94,6 +94,15 @@ def test_the_contact_page_shows_a_call_button_only_when_a_provider_is_connected(
     page = client.get(url).content.decode()
     assert 'aria-label="Call +44 7400 123456"' in page
     assert "Calling your phone…" in page
+
+
+def test_the_contact_list_has_call_buttons(line_org, client, fake_provider):
+    _connected(line_org)
+    member = make_member(line_org, Role.AGENT, email="caller@acme.test")
+    client.force_login(member.user)
+    _contact(line_org, member.user)
+    page = client.get(reverse("crm:contacts")).content.decode()
+    assert 'aria-label="Call +44 7400 123456"' in page
 
 
 def test_the_company_page_has_a_call_button_too(line_org, client, fake_provider):
