@@ -389,6 +389,14 @@ STRIPE_SECRET_KEY = env("OCTOPUSHX_STRIPE_SECRET_KEY", "") or ""
 STRIPE_WEBHOOK_SECRET = env("OCTOPUSHX_STRIPE_WEBHOOK_SECRET", "") or ""
 STRIPE_API_BASE = env("OCTOPUSHX_STRIPE_API_BASE", "") or ""  # a fake or proxy instead of https://api.stripe.com
 
+# Cloud telephony's provider SDKs at another address (a local fake, a proxy); empty: the providers' own.
+# Twilio: a base URL replacing https://api.twilio.com. Vonage: host[:port] for api.nexmo.com and
+# rest.nexmo.com (the SDK always speaks https; REQUESTS_CA_BUNDLE trusts a fake's certificate).
+TWILIO_API_BASE = env("OCTOPUSHX_TWILIO_API_BASE", "") or ""
+VONAGE_API_HOST = env("OCTOPUSHX_VONAGE_API_HOST", "") or ""
+VONAGE_REST_HOST = env("OCTOPUSHX_VONAGE_REST_HOST", "") or ""
+TELEPHONY_API_TIMEOUT = float(env("OCTOPUSHX_TELEPHONY_API_TIMEOUT", "10"))  # seconds per provider API call
+
 STUDIO_ALLOW_PRIVATE_URLS = env_bool("OCTOPUSHX_STUDIO_ALLOW_PRIVATE_URLS", False)
 STUDIO_HTTP_TIMEOUT = float(env("OCTOPUSHX_STUDIO_HTTP_TIMEOUT", "10"))
 STUDIO_STEP_ATTEMPTS = env_int("OCTOPUSHX_STUDIO_STEP_ATTEMPTS", 3)  # tries of a step before its run fails
@@ -452,6 +460,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # The SDK logs every request at INFO; billing logs what matters (failures, reconciliation alerts).
         "stripe": {"level": "WARNING"},
+        # The telephony SDKs log each request (Vonage with its headers at DEBUG); errors are logged by us.
+        "twilio": {"level": "WARNING"},
+        "vonage": {"level": "WARNING"},
     },
 }
 

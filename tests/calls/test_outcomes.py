@@ -45,4 +45,4 @@ def test_the_call_list_and_page_say_how_the_call_ended(org, web_as):
     assert 'data-testid="call-live"' in page and "call-status-live" in page
     timeline = client.get(f"/crm/contacts/{contact.pk}/").content.decode()
     assert "Inbound call, missed" in timeline
-    assert "Inbound call, ringing or on the line now" in timeline
+    assert "Inbound call · Ringing…" in timeline

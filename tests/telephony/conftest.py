@@ -19,3 +19,24 @@ def line_org(org):
         member.team = team
         member.save(update_fields=["team"])
     return org
+
+
+@pytest.fixture(scope="session")
+def _provider_server():
+    from tests.telephony.fakes import ProviderFake
+
+    fake = ProviderFake().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_provider(_provider_server, settings, monkeypatch):
+    """The Twilio and Vonage SDKs pointed at a fresh local fake (``tests/telephony/fakes.py``)."""
+    _provider_server.reset()
+    settings.TWILIO_API_BASE = _provider_server.url
+    settings.VONAGE_API_HOST = _provider_server.host
+    settings.VONAGE_REST_HOST = _provider_server.host
+    settings.BASE_URL = "https://octopushx.test"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(_provider_server.cert_path))
+    return _provider_server

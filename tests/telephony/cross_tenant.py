@@ -18,4 +18,18 @@ def _flow(tenant, user):
     return row.pk
 
 
-FACTORIES = {"flow_id": _flow}
+def _account(tenant, user):
+    from octopushx.telephony.models import ProviderAccount
+
+    return ProviderAccount.objects.get_or_create(tenant=tenant, provider="twilio", defaults={"account_id": "AC" + "9" * 32})[0].pk  # fmt: skip
+
+
+def _number(tenant, user):
+    from octopushx.telephony.models import PhoneNumber, ProviderAccount
+
+    account = ProviderAccount.objects.get(pk=_account(tenant, user))
+    number = f"+4420794{uuid.uuid4().int % 10**5:05d}"
+    return PhoneNumber.objects.create(tenant=tenant, account=account, provider="twilio", number=number).pk
+
+
+FACTORIES = {"flow_id": _flow, "account_id": _account, "number_id": _number}

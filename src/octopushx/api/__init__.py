@@ -39,6 +39,7 @@ def _mount() -> None:
     from octopushx.shield.routers import router as shield_more_router
     from octopushx.studio.api import router as studio_router
     from octopushx.telephony.api import router as telephony_router
+    from octopushx.telephony.numbers_api import router as telephony_numbers_router
     from octopushx.tenancy.api import router as tenancy_router
     from octopushx.tenancy.branding_api import router as branding_router
     from octopushx.tenancy.jobs_api import router as jobs_router
@@ -53,6 +54,7 @@ def _mount() -> None:
     api.add_router("", calls_router)
     api.add_router("", trackers_router)
     api.add_router("", telephony_router)
+    api.add_router("", telephony_numbers_router)
     api.add_router("", scorecards_router)
     api.add_router("", studio_router)
     api.add_router("", dashboards_router)

@@ -62,6 +62,12 @@ class CallSettings(TenantModel):
     vonage_application_id = models.CharField(max_length=64, blank=True)
     vonage_private_key_sealed = models.BinaryField(null=True, blank=True)
     webhook_secret_sealed = models.BinaryField(null=True, blank=True)
+    # Cloud telephony's REST access: a Twilio API key (used instead of the auth token for REST calls;
+    # webhooks stay signed with the auth token) and the Vonage account's API key (numbers, applications).
+    twilio_api_key_sid = models.CharField(max_length=64, blank=True)
+    twilio_api_key_secret_sealed = models.BinaryField(null=True, blank=True)
+    vonage_api_key = models.CharField(max_length=64, blank=True)
+    vonage_api_secret_sealed = models.BinaryField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="calls_settings_one_per_tenant")]

@@ -331,10 +331,14 @@ class CallSettingsOut(Schema):
     max_duration_minutes: int
     twilio_account_sid: str
     vonage_application_id: str
+    twilio_api_key_sid: str = Field(description="Cloud telephony: the Twilio API key used for REST calls, if any")
+    vonage_api_key: str = Field(description="Cloud telephony: the Vonage account's API key")
     twilio_auth_token_set: bool
     vonage_signature_secret_set: bool
     vonage_private_key_set: bool
     webhook_secret_set: bool
+    twilio_api_key_secret_set: bool
+    vonage_api_secret_set: bool
 
 
 # --- actions ---------------------------------------------------------------------------

@@ -113,7 +113,9 @@ def _calls(record, limit: int) -> list[Entry]:
 def _call_title(call, direction: str, minutes: float) -> str:
     """ "Inbound call, 3.5 min"; a cloud-telephony call says how it ended, or that it is on the line now."""
     if getattr(call, "status", "") == "live":
-        return f"{direction} call, ringing or on the line now"
+        # A cloud-telephony call still going: ringing until the provider says it was answered.
+        phone_call = getattr(call, "phone_call", None)
+        return f"{direction} call · {'On the line' if getattr(phone_call, 'answered_at', None) else 'Ringing…'}"
     outcome = str(getattr(call, "outcome", "") or "")
     if outcome in ("missed", "abandoned", "failed", "refused"):
         return f"{direction} call, {call.get_outcome_display().lower()}"

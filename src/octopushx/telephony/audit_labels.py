@@ -12,14 +12,22 @@ labels(
         "presence.changed": "Presence changed",
         "line_limits.changed": "Phone line limits changed",
         "presence.line_set": "Phone line set",
+        "presence.line_changed": "Phone line changed",
         "call_flow.rotated": "Round robin moved on",
         "phone_call.updated": "Phone call updated",
+        "provider_account.connected": "Telephony provider connected",
+        "provider_account.disconnected": "Telephony provider disconnected",
+        "phone_numbers.synced": "Phone numbers synced",
+        "phone_number.assigned": "Phone number assigned to a call flow",
+        "phone_number.webhooks_set": "Phone number's webhooks set",
     },
     object_types={
         "callflow": "Call flow",
         "presence": "Presence",
         "linelimits": "Phone line limits",
         "phonecall": "Phone call",
+        "provideraccount": "Telephony provider",
+        "phonenumber": "Phone number",
     },
     fields={
         "is_active": "Active",
@@ -30,6 +38,9 @@ labels(
         "answered_at": "Answered",
         "ended_at": "Ended",
         "phone_number": "Phone line",
+        "account_id": "Account",
+        "webhooks_set": "Webhooks set",
+        "sip_uri": "SIP URI",
     },  # fmt: skip
     system_actors={"telephony": "Telephony"},
 )

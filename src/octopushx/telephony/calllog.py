@@ -34,11 +34,13 @@ def open_call(
     state: str = CallState.QUEUED,
     at: datetime | None = None,
     actor: Actor | None = None,
+    phone_call_id=None,
 ) -> tuple[PhoneCall, bool]:
     """The call with this provider id, made now if new: ``(phone_call, created)``.
 
     The contact is matched by the customer's E.164 number unless given; the agent is the member who
-    placed an outbound call, or (inbound) set later by whoever answers.
+    placed an outbound call, or (inbound) set later by whoever answers. ``phone_call_id`` is the new
+    row's id when the provider was already given URLs naming it (click-to-call's bridge URL).
     """
     existing = PhoneCall.objects.for_tenant(tenant).filter(provider=provider, provider_call_id=provider_call_id)
     found = existing.select_related("call").first()
@@ -58,6 +60,7 @@ def open_call(
         with transaction.atomic():
             call, _ = call_services.log_live_call(tenant, provider, data)
             phone_call = PhoneCall.objects.create(
+                **({"pk": phone_call_id} if phone_call_id else {}),
                 tenant=tenant,
                 provider=provider,
                 provider_call_id=provider_call_id,

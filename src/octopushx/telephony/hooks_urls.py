@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from octopushx.telephony import hooks
+from octopushx.telephony import bridge, hooks
 
 app_name = "telephony_hooks"
 
@@ -15,4 +15,6 @@ urlpatterns: list = [
     path("<str:provider>/voice/<uuid:flow_id>/<str:block_id>", hooks.flow_step, name="step"),
     path("<str:provider>/recording/<uuid:flow_id>/<str:block_id>", hooks.flow_recording, name="flow_recording"),
     path("<str:provider>/recording/<uuid:account_id>", hooks.account_recording, name="account_recording"),
+    # click-to-call (tel-rest): the agent answered, now dial the customer
+    path("<str:provider>/bridge/<str:phone_call_id>", bridge.bridge, name="bridge"),
 ]

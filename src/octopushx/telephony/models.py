@@ -137,6 +137,7 @@ class PhoneNumber(TenantModel):
     friendly_name = models.CharField(max_length=120, blank=True)
     flow = models.ForeignKey(CallFlow, null=True, blank=True, on_delete=models.SET_NULL, related_name="numbers")
     webhooks_set_at = models.DateTimeField(null=True, blank=True, help_text="When the provider took our URLs")
+    webhook_error = models.CharField(max_length=300, blank=True, help_text="Why the provider refused our URLs")
 
     class Meta:
         ordering = ["number"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from octopushx.telephony import limits_views, views
+from octopushx.telephony import limits_views, numbers_views, views
 
 app_name = "telephony"
 
@@ -12,4 +12,13 @@ urlpatterns = [
     path("flows/<uuid:flow_id>/simulate/", views.flow_simulate, name="simulate"),
     path("flows/<uuid:flow_id>/delete/", views.flow_delete, name="delete"),
     path("limits/", limits_views.limits_page, name="limits"),
+    # the provider side (tel-rest): numbers, the member's line, click-to-call
+    path("numbers/", numbers_views.numbers_page, name="numbers"),
+    path("numbers/connect/", numbers_views.account_connect, name="connect"),
+    path("numbers/sync/", numbers_views.numbers_sync, name="sync"),
+    path("numbers/accounts/<uuid:account_id>/disconnect/", numbers_views.account_disconnect, name="disconnect"),
+    path("numbers/<uuid:number_id>/assign/", numbers_views.number_assign, name="assign"),
+    path("numbers/<uuid:number_id>/webhooks/", numbers_views.number_webhooks, name="webhooks"),
+    path("line/", numbers_views.line_page, name="line"),
+    path("call/", numbers_views.call_now, name="call"),
 ]

@@ -16,7 +16,14 @@ from octopushx.calls.models import (
 from octopushx.core import audit, crypto, keys
 from octopushx.core.context import Actor
 
-SECRET_FIELDS = ("twilio_auth_token", "vonage_signature_secret", "vonage_private_key", "webhook_secret")
+SECRET_FIELDS = (
+    "twilio_auth_token",
+    "vonage_signature_secret",
+    "vonage_private_key",
+    "webhook_secret",
+    "twilio_api_key_secret",
+    "vonage_api_secret",
+)
 
 
 def call_settings(tenant) -> CallSettings:
@@ -49,6 +56,8 @@ def settings_snapshot(row: CallSettings) -> dict:
         "max_duration_minutes": row.max_duration_minutes,
         "twilio_account_sid": row.twilio_account_sid,
         "vonage_application_id": row.vonage_application_id,
+        "twilio_api_key_sid": row.twilio_api_key_sid,
+        "vonage_api_key": row.vonage_api_key,
     }
     for name in SECRET_FIELDS:
         data[f"{name}_set"] = bool(getattr(row, f"{name}_sealed"))
@@ -79,6 +88,9 @@ def update_settings(tenant, actor: Actor, data: dict[str, Any]) -> CallSettings:
         row.twilio_account_sid = sid
     if data.get("vonage_application_id") is not None:
         row.vonage_application_id = str(data["vonage_application_id"]).strip()[:64]
+    for name in ("twilio_api_key_sid", "vonage_api_key"):
+        if data.get(name) is not None:
+            setattr(row, name, str(data[name]).strip()[:64])
     for name in SECRET_FIELDS:
         if data.get(name) is not None:
             value = str(data[name]).strip()

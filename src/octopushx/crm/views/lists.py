@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
+from octopushx.core import phone_actions
 from octopushx.crm import fields as rules
 from octopushx.crm import list_actions, queries, services
 from octopushx.crm.models import (
@@ -123,6 +124,13 @@ def _cell(obj, key: str, custom_keys: set[str]) -> str:
     if key == "expected_close":
         return value.strftime("%d %b %Y") if value else ""
     return "" if value is None else str(value)
+
+
+def _phone_cell(request, obj, object_type: str) -> str:
+    """The number with the actions other apps register for it (telephony's call button)."""
+    if not getattr(obj, "phone", ""):
+        return ""
+    return phone_actions.render(request, obj.phone, obj.pk if object_type == ObjectType.CONTACT else None)
 
 
 def _cell_view(key: str, label: str, text: str, edit_url: str | None = None) -> dict:
@@ -340,7 +348,7 @@ def _listing(request, object_type: str, qs):
                     _cell_view(
                         key,
                         label,
-                        _cell(obj, key, custom_keys),
+                        _phone_cell(request, obj, object_type) if key == "phone" else _cell(obj, key, custom_keys),
                         cell_url(object_type, obj.pk, key) if editing else None,
                     )
                     for key, label, _s in columns

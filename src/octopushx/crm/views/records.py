@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
-from octopushx.crm import fields as rules
+from octopushx.core import phone_actions
 from octopushx.crm import services, timeline
 from octopushx.crm.forms import CompanyForm, ContactForm, DealForm, TaskForm
 from octopushx.crm.models import Company, Contact, CustomField, Deal, ObjectType
@@ -52,10 +52,11 @@ def _custom_values(record, object_type: str) -> list[tuple[str, str]]:
     return values
 
 
-def contact_fields(contact: Contact) -> list[tuple[str, str]]:
+def contact_fields(contact: Contact, request=None) -> list[tuple[str, str]]:
     return [
         ("Emails", breakable_emails(e.email for e in contact.emails.all())),
-        ("Phones", ", ".join(rules.display_phone(p.number) for p in contact.phones.all())),
+        # Each number with the actions other apps register for it (telephony's call button).
+        ("Phones", phone_actions.render_many(request, [p.number for p in contact.phones.all()], contact.pk)),
         ("Company", str(contact.company or "")),
         ("Job title", contact.job_title),
         ("Owner", str(contact.owner or "")),
@@ -77,12 +78,12 @@ def contact_fields(contact: Contact) -> list[tuple[str, str]]:
     ]
 
 
-def company_fields(company: Company) -> list[tuple[str, str]]:
+def company_fields(company: Company, request=None) -> list[tuple[str, str]]:
     return [
         ("Domain", company.domain),
         ("Industry", company.industry),
         ("Size", company.size),
-        ("Phone", rules.display_phone(company.phone) if company.phone else ""),
+        ("Phone", phone_actions.render(request, company.phone) if company.phone else ""),
         ("Owner", str(company.owner or "")),
         ("Tags", ", ".join(t.name for t in company.tags.all())),
         (
@@ -96,7 +97,7 @@ def company_fields(company: Company) -> list[tuple[str, str]]:
     ]
 
 
-def deal_fields(deal: Deal) -> list[tuple[str, str]]:
+def deal_fields(deal: Deal, request=None) -> list[tuple[str, str]]:
     return [
         ("Value", money(deal.value, deal.currency)),
         ("Pipeline", str(deal.pipeline)),
@@ -118,7 +119,7 @@ def _detail(request, object_type: str, record, related: list[dict], extra: dict 
     context = {
         "object_type": object_type,
         "record": record,
-        "fields": FIELDS[object_type](record),
+        "fields": FIELDS[object_type](record, request),
         "related": related,
         "edit_url": reverse(f"crm:{object_type}_edit", args=[record.pk]),
         "delete_url": reverse(f"crm:{object_type}_delete", args=[record.pk]),
@@ -167,7 +168,7 @@ def _form_view(request, object_type: str, record=None):
                     return render(
                         request,
                         "crm/_fields.html",
-                        {"fields": FIELDS[object_type](record), "record": record, "edit_url": request.path},
+                        {"fields": FIELDS[object_type](record, request), "record": record, "edit_url": request.path},
                     )
                 messages.success(request, f"The {TITLES[object_type]} is saved.")
             return redirect(DETAIL_URL[object_type], record.pk)
