@@ -9,7 +9,7 @@ from octopushx.telephony import calllog, live
 from octopushx.telephony.models import CallState, PhoneCall
 
 
-def ring(tenant, *users, caller: str = "+447700900123", to: str = "+442079460000") -> PhoneCall:
+def ring(tenant, *users, caller: str = "+447911123456", to: str = "+442079460000") -> PhoneCall:
     phone_call, _ = calllog.open_call(
         tenant, provider="twilio", provider_call_id=f"CA{uuid.uuid4().hex}", direction="inbound",
         from_number=caller, to_number=to, state=CallState.RINGING,
