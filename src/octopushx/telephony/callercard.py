@@ -116,7 +116,8 @@ def _line(phone_call: PhoneCall) -> str:
     called = (number.friendly_name or international(number.number)) if number else international(phone_call.to_number)
     if phone_call.direction != "inbound":
         called = "Outbound call"
-    return f"{called} · {phone_call.flow.name}" if phone_call.flow_id and phone_call.flow else called
+    flow = phone_call.flow.name if phone_call.flow_id and phone_call.flow else ""
+    return f"{called} · {flow}" if flow and flow != called else called
 
 
 def build(tenant, membership, phone_call: PhoneCall, state: str) -> CallerCard:

@@ -29,6 +29,7 @@ def telephony(request) -> dict:
         and user.is_authenticated
         and services.takes_calls(membership)
         and not membership._state.adding  # a reseller's support session is no member: no line of its own
+        and not request.path.startswith("/legal/")  # terms to accept first: every other request goes there
     )
     result = {"read": services.can_read(membership), "edit": services.can_edit(membership), "takes_calls": takes_calls}
     if takes_calls:
