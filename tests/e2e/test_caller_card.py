@@ -161,3 +161,15 @@ def test_the_top_bar_switch_sets_the_agents_presence(new_page, signed_in, line):
     switch.get_by_role("button", name="Away").click()
     expect(page.get_by_test_id("presence").locator("summary")).to_contain_text("Away")
     assert Presence.objects.get(user=ann.user).status == "away"
+
+
+def test_a_page_with_the_card_and_the_switch_passes_the_page_checks(new_page, live_server, browser_log, line):
+    from tests.e2e.pagewalk import check_page, sign_in, with_axe
+
+    ann, _, _ = line
+    ring(ann)
+    page = with_axe(new_page())
+    sign_in(page, live_server.url, ann)
+    page.goto("/crm/")
+    page.get_by_test_id("caller-card").wait_for()
+    assert check_page(page, "/crm/", "contacts with a caller card", browser_log) == []
