@@ -39,6 +39,12 @@ def ring(agent, caller: str = CALLER) -> PhoneCall:
     return phone_call
 
 
+@pytest.fixture(autouse=True)
+def production_streams(settings):
+    """Streams as long as in production (the live server runs in this process and reads these settings)."""
+    settings.LIVE_STREAM_SECONDS = 25
+
+
 @pytest.fixture
 def line():
     """Acme's support line: Ann and Bob (agents, both with a phone), and Dana, a known caller of Ann's."""
