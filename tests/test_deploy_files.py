@@ -28,7 +28,7 @@ def local_cluster():
 
 
 def cluster_args(**overrides) -> argparse.Namespace:
-    values = {"port": 8080, "web_ports": "8101,8102", "gunicorn_workers": 2, "gunicorn_threads": 4}
+    values = {"port": 8080, "web_ports": "8101,8102", "gunicorn_workers": 2, "gunicorn_threads": 32}
     return argparse.Namespace(**(values | overrides))
 
 
@@ -54,6 +54,17 @@ def test_nginx_conf_passes_the_forwarded_headers_the_application_trusts():
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in text  # never a client-sent chain
     assert "proxy_set_header X-Forwarded-Host $host;" in text
     assert re.search(r"location /static/ \{\s*alias ", text)
+
+
+def test_nginx_passes_the_caller_cards_event_stream_unbuffered():
+    text = (DEPLOY / "nginx.conf").read_text()
+    stream = re.search(r"location /telephony/live/stream/ \{(.*?)\}", text, re.DOTALL)
+    assert stream, "no location for the live event stream"
+    assert "proxy_buffering off;" in stream.group(1)
+    read_timeout = int(directive(stream.group(1), "proxy_read_timeout").rstrip("s"))
+    from django.conf import settings
+
+    assert read_timeout > settings.LIVE_HEARTBEAT_SECONDS * 2
 
 
 def test_local_cluster_nginx_takes_the_upload_limit_from_the_environment(tmp_path):
@@ -91,7 +102,7 @@ def test_compose_has_the_shape_of_the_local_cluster():
     assert services["web1"]["command"] == services["web2"]["command"]
     module = local_cluster()
     local = " ".join(module.gunicorn_command(cluster_args(), 8101, Path("access.log"))[1:])
-    for setting in ("--workers 2", "--threads 4", "--timeout 120", "--graceful-timeout 30", "--max-requests 5000"):
+    for setting in ("--workers 2", "--threads 32", "--timeout 120", "--graceful-timeout 30", "--max-requests 5000"):
         assert setting in services["web1"]["command"]
         assert setting in local
     assert services["web1"]["environment"]["OCTOPUSHX_TRUST_PROXY"] == "1"

@@ -119,6 +119,7 @@ def cmd_serve(args) -> None:
     from django.conf import settings
 
     from octopushx.core import keys, webserver
+    from octopushx.telephony import live
     from octopushx.wsgi import application
 
     try:
@@ -135,6 +136,7 @@ def cmd_serve(args) -> None:
         )
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} (choose another --port)")
+    live.fit_to_threads(args.threads)
     cmd_migrate(argparse.Namespace(verbose=False))
     keys.check_master_key()
     warning = _align_base_url(args.host, args.port)
@@ -574,7 +576,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the web server with the job consumer inside")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--threads", type=int, default=8)
+    # Each agent's open page holds a thread for its caller-card stream; a quarter stay for requests.
+    p.add_argument("--threads", type=int, default=64)
     p.add_argument("--no-worker", action="store_true", help="do not start the in-process job consumer")
     p.set_defaults(func=cmd_serve)
 

@@ -407,6 +407,16 @@ STUDIO_RUN_RETENTION_DAYS = env_int("OCTOPUSHX_STUDIO_RUN_RETENTION_DAYS", 90)
 STUDIO_RUN_MAX_PER_ORG = env_int("OCTOPUSHX_STUDIO_RUN_MAX_PER_ORG", 200_000)
 STUDIO_AI_ATTEMPTS = env_int("OCTOPUSHX_STUDIO_AI_ATTEMPTS", 3)  # LLM answers tried against the schema
 
+# --- cloud telephony: live call events (the caller card) ----------------------------------
+# Each open event stream holds a server thread, so a stream lives LIVE_STREAM_SECONDS and the browser
+# reconnects; a process keeps at most LIVE_MAX_STREAMS open (`octopushx serve` lowers it to leave a quarter
+# of its threads for ordinary requests); beyond it browsers poll every LIVE_POLL_SECONDS instead.
+# (3 s under tests: a test client reads a stream to its end.)
+LIVE_STREAM_SECONDS = float(env("OCTOPUSHX_LIVE_STREAM_SECONDS", "3" if TESTING else "25"))
+LIVE_HEARTBEAT_SECONDS = float(env("OCTOPUSHX_LIVE_HEARTBEAT_SECONDS", "10"))
+LIVE_MAX_STREAMS = env_int("OCTOPUSHX_LIVE_STREAMS", 48)
+LIVE_POLL_SECONDS = env_int("OCTOPUSHX_LIVE_POLL_SECONDS", 4)
+
 # --- cache: rate-limit counters (shared by every process when Redis is configured) ---
 if REDIS_URL:
     CACHES = {

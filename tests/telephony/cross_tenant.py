@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from octopushx.core.context import Actor
-from octopushx.telephony import services
+from octopushx.telephony import calllog, services
 
 
 def _flow(tenant, user):
@@ -32,4 +32,15 @@ def _number(tenant, user):
     return PhoneNumber.objects.create(tenant=tenant, account=account, provider="twilio", number=number).pk
 
 
-FACTORIES = {"flow_id": _flow, "account_id": _account, "number_id": _number}
+def _phone_call(tenant, user):
+    """A call ringing tenant B's member (the caller card's id)."""
+    phone_call, _ = calllog.open_call(
+        tenant, provider="twilio", provider_call_id=f"CA{uuid.uuid4().hex}", direction="inbound",
+        from_number="+447911123456", to_number="+442079460000", state="ringing",
+    )  # fmt: skip
+    phone_call.ringing_users = [str(user.pk)]
+    phone_call.save(update_fields=["ringing_users"])
+    return phone_call.pk
+
+
+FACTORIES = {"flow_id": _flow, "account_id": _account, "number_id": _number, "phone_call_id": _phone_call}

@@ -1,4 +1,5 @@
-"""How flow blocks read on the flow page: an icon, a title and a few facts per block, with its exits."""
+"""How flow blocks read on the flow page (an icon, a title and a few facts per block, with its exits), and how
+a member's presence reads in the top bar."""
 
 from __future__ import annotations
 
@@ -141,3 +142,22 @@ def other_messages(messages: dict, flow: flows.Flow | None) -> list[str]:
             continue
         found += [f"{path.removeprefix('definition.')}: {text}" for text in texts]
     return found
+
+
+# --- presence in the top bar ----------------------------------------------------------------------
+
+
+def presence_view(presence) -> dict:
+    """The switch's face: ``key`` names the dot's colour (``call`` while on a call), ``label`` its text,
+    ``choices`` what the member can pick, ``chosen`` the status they picked (kept through a call)."""
+    from octopushx.telephony.models import PresenceSource, PresenceStatus
+
+    status = presence.effective_status()
+    on_call = presence.set_by == PresenceSource.CALL and status == PresenceStatus.BUSY
+    return {
+        "key": "call" if on_call else status,
+        "label": "On a call" if on_call else PresenceStatus(status).label,
+        "on_call": on_call,
+        "chosen": presence.manual_status if on_call else status,
+        "choices": PresenceStatus.choices,
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from octopushx.telephony import limits_views, numbers_views, views
+from octopushx.telephony import limits_views, live_views, numbers_views, views
 
 app_name = "telephony"
 
@@ -21,4 +21,8 @@ urlpatterns = [
     path("numbers/<uuid:number_id>/webhooks/", numbers_views.number_webhooks, name="webhooks"),
     path("line/", numbers_views.line_page, name="line"),
     path("call/", numbers_views.call_now, name="call"),
+    path("live/stream/", live_views.live_stream, name="live_stream"),
+    path("live/state/", live_views.live_state, name="live_state"),
+    path("live/calls/<uuid:phone_call_id>/card/", live_views.caller_card, name="caller_card"),
+    path("presence/", live_views.presence_switch, name="presence"),
 ]

@@ -154,6 +154,8 @@ def _form_view(request, object_type: str, record=None):
                 target = {"company_id": "company", "contact_id": "contacts"}[key]
                 if target in form.fields:
                     form.initial[target] = [request.GET[key]] if target == "contacts" else request.GET[key]
+        if object_type == ObjectType.CONTACT and request.GET.get("phone"):
+            form.initial["phone"] = request.GET["phone"][:20]  # "Create contact" from an unknown caller's card
     if request.method == "POST" and form.is_valid():
         try:
             if record is None:
