@@ -1,24 +1,32 @@
 """The caller card in a real browser: a simulated inbound call pops it for the agent it rings (and for no
 one else) within a second, it survives a reload during the call, and "Open contact" opens the contact.
 
-``ring(agent)`` is the one place the call is made. Until the provider webhooks land it does what they
-will do, in this process, which is also the live server's (pytest-django runs it in a thread, so the
-in-process broker reaches its streams; with REDIS_URL, Redis does): open the call, set who it rings and
-tell ``live.call_changed``. At merge it becomes a signed fake provider request to the voice webhook.
+``ring(agent)`` is the one place the call is made: a fake Twilio request, signed with the SDK's own
+``RequestValidator``, to the number's voice webhook on the live server; the support line's flow rings the
+agent's group, so the platform logs the call and tells the agent's open pages. The live server runs in this
+process (pytest-django's thread), so the in-process broker reaches its streams; with REDIS_URL, Redis does.
 """
 
 from __future__ import annotations
 
 import time
+import urllib.parse
+import urllib.request
 import uuid
+from datetime import timedelta
+from email.utils import format_datetime
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
+from twilio.request_validator import RequestValidator
 
+from octopushx.calls import services as call_services
 from octopushx.core.context import Actor
 from octopushx.crm import services as crm
-from octopushx.telephony import calllog, live
-from octopushx.telephony.models import CallState, PhoneCall, Presence
+from octopushx.telephony import live
+from octopushx.telephony import services as telephony
+from octopushx.telephony.models import PhoneCall, PhoneNumber, Presence, ProviderAccount
 from octopushx.tenancy.roles import Role
 from tests.conftest import make_member, make_org
 
@@ -27,16 +35,50 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 CALLER = "+447911123456"
 
 
+SID, TOKEN = "AC" + "5" * 32, "acme-twilio-token"
+LINE = "+441134960000"  # Acme's number
+_server: dict = {}
+
+
+def _twilio(path: str, params: dict) -> None:
+    """POST ``params`` to the live server as Twilio does: form-encoded, with its signature."""
+    url = _server["url"] + path
+    signature = RequestValidator(TOKEN).compute_signature(url, params)
+    body = urllib.parse.urlencode(params).encode()
+    request = urllib.request.Request(url, body, {"X-Twilio-Signature": signature})
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (our live server)
+        assert answer.status == 200, answer.read()
+
+
+def _params(call_id: str, caller: str, **extra) -> dict:
+    return {"AccountSid": SID, "CallSid": call_id, "From": caller, "To": LINE, "Direction": "inbound", **extra}
+
+
 def ring(agent, caller: str = CALLER) -> PhoneCall:
-    """An inbound call from ``caller`` starts ringing ``agent`` (a membership with a line)."""
-    phone_call, _ = calllog.open_call(
-        agent.tenant, provider="twilio", provider_call_id=f"CA{uuid.uuid4().hex}", direction="inbound",
-        from_number=caller, to_number="+442079460000", state=CallState.RINGING,
-    )  # fmt: skip
-    phone_call.ringing_users = [str(agent.user_id)]
-    phone_call.save(update_fields=["ringing_users"])
-    live.call_changed(phone_call)
+    """An inbound call from ``caller`` to Acme's number; its flow rings ``agent``'s group."""
+    number = PhoneNumber.objects.get(tenant=agent.tenant, number=LINE)
+    call_id = f"CA{uuid.uuid4().hex}"
+    _twilio(f"/hooks/telephony/twilio/incoming/{number.pk}", _params(call_id, caller))
+    phone_call = PhoneCall.objects.get(provider_call_id=call_id)
+    assert phone_call.ringing_users == [str(agent.user_id)]
     return phone_call
+
+
+def status(phone_call: PhoneCall, call_status: str, seconds: int, *, leg_to: str = "") -> None:
+    """A status callback for the call (or, with ``leg_to``, for the leg that rang that line)."""
+    extra = {"CallStatus": call_status, "Timestamp": format_datetime(timezone.now() + timedelta(seconds=seconds)),
+             "SequenceNumber": str(seconds)}  # fmt: skip
+    params = _params(phone_call.provider_call_id, phone_call.from_number, **extra)
+    if leg_to:
+        params |= {"CallSid": f"{phone_call.provider_call_id}-leg", "ParentCallSid": phone_call.provider_call_id,
+                   "To": leg_to}  # fmt: skip
+    account = ProviderAccount.objects.get(tenant=phone_call.tenant, provider="twilio")
+    _twilio(f"/hooks/telephony/twilio/status/{account.pk}", params)
+
+
+@pytest.fixture(autouse=True)
+def _live_server_url(live_server):
+    _server["url"] = live_server.url
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +96,18 @@ def line():
     for member, number in ((ann, "+447911000001"), (bob, "+447911000002")):
         Presence.objects.create(tenant=org, user=member.user, status="available", manual_status="available",
                                 phone_number=number)  # fmt: skip
+    # Twilio connected; Acme's number runs a flow whose ring group is Ann alone (Bob is never rung).
+    call_services.update_settings(org, Actor.system("test"), {"twilio_account_sid": SID, "twilio_auth_token": TOKEN})
+    flow, _ = telephony.create_flow(org, Actor.system("test"), {
+        "name": "Ann's line", "timezone": "Europe/London", "start": "ann", "recording": {"enabled": False},
+        "blocks": [
+            {"id": "ann", "type": "ring_group", "members": ["ann@acme.test"], "strategy": "simultaneous",
+             "timeout_s": 30, "next": "vm"},
+            {"id": "vm", "type": "voicemail", "say": "Please leave a message after the tone."},
+        ],
+    })  # fmt: skip
+    account = ProviderAccount.objects.create(tenant=org, provider="twilio", account_id=SID)
+    PhoneNumber.objects.create(tenant=org, account=account, provider="twilio", number=LINE, flow=flow)
     company = crm.create_company(org, Actor.system("test"), {"name": "North Mills", "owner_id": str(ann.user.pk)})
     dana = crm.create_contact(org, Actor.system("test"), {
         "first_name": "Dana", "last_name": "Caller", "phone": CALLER, "company_id": str(company.pk),
@@ -115,13 +169,9 @@ def test_the_card_follows_the_call_to_its_end_and_closes(new_page, signed_in, li
     expect(card.get_by_role("link", name="Create contact")).to_have_attribute(
         "href", "/crm/contacts/new/?phone=%2B447911999999"
     )
-    call.agent_id, call.state, call.ringing_users = ann.user_id, CallState.IN_PROGRESS, []
-    call.save(update_fields=["agent", "state", "ringing_users"])
-    live.call_changed(call)
+    status(call, "in-progress", 5, leg_to="+447911000001")  # Ann's leg answered
     expect(card.get_by_test_id("caller-card-state")).to_have_text("On the call")
-    call.state = CallState.COMPLETED
-    call.save(update_fields=["state"])
-    live.call_changed(call)
+    status(call, "completed", 60)
     expect(card.get_by_test_id("caller-card-state")).to_have_text("Call ended")
     card.get_by_role("button", name="Close the caller card").click()
     expect(page.get_by_test_id("caller-card")).to_have_count(0)
