@@ -103,6 +103,7 @@ EXEMPT_UI_ROUTES = {
             "vonage_answer",
             "vonage_event",
             "step",
+            "twilio_leg",
             "flow_recording",
             "account_recording",
         )

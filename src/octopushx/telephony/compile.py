@@ -8,7 +8,8 @@ Twilio's ``<Gather action>``, ``<Dial action>``, ``<Record action>`` and ``<Redi
 (hours) or only speak (greeting) carry the next block's actions inline.
 
 The URL of every step is ``{base}/hooks/telephony/{provider}/voice/{flow}/{block}`` with ``step``
-and ``attempt`` in the query string; recordings report to ``…/recording/{flow}/{block}``.
+and ``attempt`` in the query string; recordings report to ``…/recording/{flow}/{block}``, and each
+leg a Twilio ``<Dial>`` rings reports its answer and end to ``…/twilio/leg/{flow}/{block}``.
 
 TwiML reference: https://www.twilio.com/docs/voice/twiml — NCCO reference:
 https://developer.vonage.com/en/voice/voice-api/ncco-reference
@@ -222,13 +223,28 @@ def _twiml_ring_group(response, flow, block: RingGroupBlock, ctx) -> None:
     # this block again with the attempt in the URL (the next member, or ``next`` when none is left).
     dial = _twiml_dial(flow, block, ctx, timeout, ctx.url("twilio", block.id, step="after", attempt=ctx.attempt + 1))
     for endpoint in targets:
-        if endpoint.kind == "number":
-            dial.number(endpoint.address)
-        elif endpoint.kind == "sip":
-            dial.sip(endpoint.address)
-        else:
-            dial.client(endpoint.address)
+        _twiml_noun(dial, block, ctx, endpoint)
     response.append(dial)
+
+
+def _twiml_noun(dial: Dial, block, ctx: CallContext, endpoint: Endpoint) -> None:
+    """One dialled leg, reporting its own answer and end to the block's leg URL.
+
+    The Dial action only says *that* a leg answered (``DialCallStatus``, ``DialCallSid``), and only when
+    the dial is over; each noun's ``statusCallback`` says *which* (its ``To``) as soon as it answers, so
+    the agent and their presence are known while the call is on (``hooks.twilio_leg``).
+    """
+    events = {
+        "status_callback": ctx.url("twilio", block.id, kind="leg"),
+        "status_callback_event": "answered completed",
+        "status_callback_method": "POST",
+    }
+    if endpoint.kind == "number":
+        dial.number(endpoint.address, **events)
+    elif endpoint.kind == "sip":
+        dial.sip(endpoint.address, **events)
+    else:
+        dial.client(endpoint.address, **events)
 
 
 def queue_name(ctx: CallContext, block_id: str) -> str:
@@ -283,7 +299,7 @@ def _twiml_forward(response, flow, block: ForwardBlock, ctx) -> None:
             response.hangup()
         return
     dial = _twiml_dial(flow, block, ctx, block.timeout_s, ctx.url("twilio", block.id, step="after"))
-    dial.number(block.number)
+    _twiml_noun(dial, block, ctx, Endpoint("number", block.number))
     response.append(dial)
 
 

@@ -204,6 +204,38 @@ def vonage_event(request, account_id):
 # --- flow steps -----------------------------------------------------------------------------------
 
 
+@csrf_exempt
+@require_POST
+def twilio_leg(request, flow_id, block_id):
+    """A leg a ring group (or forward) dialled answered or ended: a child event of the caller's call.
+
+    Each ``<Number>``/``<Sip>``/``<Client>`` the compiler emits reports here (its ``statusCallback``), so
+    the member who answered is known from the leg's ``To`` while the call is on; the Dial action only
+    tells that someone did, once the dial is over. The parent call must be one of this flow's (else 404);
+    the block id is informational, so a flow edited while the call rang still has its legs' events stored.
+    """
+    row = _flow("twilio", flow_id)
+    tenant = row.tenant
+    refusal = _gate("twilio", request, tenant)
+    if refusal is not None:
+        return refusal
+    data = request.POST
+    missing = [name for name in ("CallSid", "ParentCallSid", "CallStatus") if not data.get(name)]
+    if missing:
+        return _unprocessable("CallSid, ParentCallSid and CallStatus are required", missing)
+    parent = callbacks.find_call(tenant, "twilio", data["ParentCallSid"])
+    if parent is None or parent.flow_id != row.pk:
+        # Only this flow's own TwiML dials legs here, after its call was logged: anything else is no call of it.
+        raise Http404("No such call")
+    event, created = callbacks.record_status(
+        tenant, provider="twilio", provider_call_id=data["CallSid"], raw_status=data["CallStatus"],
+        occurred_at=_twilio_time(data.get("Timestamp", "")), sequence=_int(data.get("SequenceNumber")),
+        payload={**data.dict(), "block": block_id[:64]}, parent_call_id=data["ParentCallSid"],
+        duration=_int(data.get("CallDuration")), leg_to=data.get("To", ""),
+    )  # fmt: skip
+    return _stored(created, event.phone_call_id is not None)
+
+
 def _flow(provider: str, flow_id) -> CallFlow:
     if provider not in PROVIDERS:
         raise Http404("No such provider")

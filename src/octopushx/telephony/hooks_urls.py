@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("vonage/answer/<uuid:account_id>", hooks.vonage_answer, name="vonage_answer"),
     path("vonage/event/<uuid:account_id>", hooks.vonage_event, name="vonage_event"),
     path("<str:provider>/voice/<uuid:flow_id>/<str:block_id>", hooks.flow_step, name="step"),
+    path("twilio/leg/<uuid:flow_id>/<str:block_id>", hooks.twilio_leg, name="twilio_leg"),
     path("<str:provider>/recording/<uuid:flow_id>/<str:block_id>", hooks.flow_recording, name="flow_recording"),
     path("<str:provider>/recording/<uuid:account_id>", hooks.account_recording, name="account_recording"),
     # click-to-call (tel-rest): the agent answered, now dial the customer
