@@ -210,3 +210,17 @@ def test_a_leg_event_of_another_call_is_not_taken_for_a_member(client, line, fak
     response = _leg_event(client, line, "unknown-leg", "answered", ANN)
     assert response.json()["known_call"] is False
     assert callbacks.placed_leg(line["flow"].tenant, "vonage", "unknown-leg") is None
+
+
+def test_the_caller_hanging_up_stops_the_members_ringing_at_once(client, line, fake_provider):
+    _notify(client, _call(client, line, "v-6", "1"), "v-6")
+    jobs.drain()
+    legs = _placed(fake_provider)
+    body = {"uuid": "v-6", "conversation_uuid": "CON-v-6", "status": "completed", "duration": "12",
+            "timestamp": timezone.now().isoformat()}  # fmt: skip
+    vonage_post(client, f"/hooks/telephony/vonage/event/{line['vonage'].pk}", body)
+    jobs.drain()  # the ring group's clock was made due by the caller's end
+    updates = fake_provider.vonage.updates
+    assert sorted(u["uuid"] for u in updates if u["action"] == "hangup") == sorted(legs.values())
+    assert not [u for u in updates if u["action"] == "transfer"]
+    assert PhoneCall.objects.get(provider_call_id="v-6").call.outcome == "abandoned"

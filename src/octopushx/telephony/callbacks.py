@@ -19,11 +19,21 @@ from octopushx.calls import services as call_services
 from octopushx.calls.models import Call, CallStatus
 from octopushx.core import audit, events, jobs
 from octopushx.core.context import Actor
+from octopushx.core.models import Job, JobState
 from octopushx.telephony import callstate, live, services
-from octopushx.telephony.models import CallEvent, CallFlow, CallState, PhoneCall, Presence, PresenceSource
+from octopushx.telephony.models import (
+    TERMINAL_STATES,
+    CallEvent,
+    CallFlow,
+    CallState,
+    PhoneCall,
+    Presence,
+    PresenceSource,
+)
 
 VOICEMAIL_JOB = "telephony.voicemail"
 RING_ANSWERED_JOB = "telephony.vonage_ring_answered"  # a member's ring-group leg answered: hang up the others
+RING_TIMEOUT_JOB = "telephony.vonage_ring_timeout"  # a Vonage ring group's clock (``vonage_legs``)
 PLACED = "placed"  # a member's leg the platform placed (Vonage ring groups): stored, says nothing of the state
 
 
@@ -126,7 +136,20 @@ def record_status(
         jobs.submit(RING_ANSWERED_JOB, tenant=tenant, payload={
             "phone_call_id": str(phone_call.pk), "block": block, "visit": visit, "leg": provider_call_id,
         }, dedupe_key=f"{RING_ANSWERED_JOB}:{phone_call.pk}:{block}:{visit}")  # fmt: skip
+    if stored[1] and not child and phone_call is not None and provider == "vonage" and status in TERMINAL_STATES:
+        _stop_ringing_now(phone_call)
     return stored
+
+
+def _stop_ringing_now(phone_call: PhoneCall) -> None:
+    """The caller hung up: the ring groups' clocks run out now, so the members' phones stop ringing."""
+    pending = Job.objects.filter(tenant=phone_call.tenant, kind=RING_TIMEOUT_JOB, state=JobState.QUEUED,
+                                 payload__phone_call_id=str(phone_call.pk))  # fmt: skip
+    ids = list(pending.values_list("pk", flat=True))
+    if ids:
+        Job.objects.filter(pk__in=ids).update(run_after=timezone.now())
+        for job_id in ids:
+            transaction.on_commit(lambda job_id=job_id: jobs.enqueue(job_id))
 
 
 def placed_leg(tenant, provider: str, leg_id: str) -> CallEvent | None:

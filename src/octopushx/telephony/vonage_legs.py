@@ -13,7 +13,8 @@ the call's named conversation plus a ``notify`` (``step=ring``); a queue to a co
 - **ring timeout** (a delayed job, ``timeout_s`` after the notify): nobody answered, so the legs still
   ringing are hung up and the caller's leg is transferred to the block's ``step=timeout`` URL, which
   answers with the NCCO of the block's ``next``. A delayed job rather than the legs' own events: a
-  member whose phone is off may never report an end, and the caller must move on all the same.
+  member whose phone is off may never report an end, and the caller must move on all the same. When the
+  caller hangs up first, ``callbacks`` makes that job due at once, so the members' phones stop ringing.
 - **queue timeout** (delayed, ``max_wait_s``): a caller still waiting is transferred to ``step=left``.
 
 A provider failure is logged and never reaches the caller's webhook; a failed transfer retries (the
@@ -35,7 +36,7 @@ from octopushx.telephony.models import TERMINAL_STATES, CallEvent, PhoneCall, Pr
 log = logging.getLogger(__name__)
 
 RING_JOB = "telephony.vonage_ring"
-RING_TIMEOUT_JOB = "telephony.vonage_ring_timeout"
+RING_TIMEOUT_JOB = callbacks.RING_TIMEOUT_JOB
 QUEUE_TIMEOUT_JOB = "telephony.vonage_queue_timeout"
 MAX_LEGS = 10  # as many as Twilio dials at once: the same group rings the same members on both providers
 
