@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from octopushx.core import jobs
@@ -60,10 +60,13 @@ def on_ring(tenant, phone_call: PhoneCall, block: flows.RingGroupBlock) -> None:
     visit = _visit(phone_call, block.id, "ringing")
     payload = {"phone_call_id": str(phone_call.pk), "block": block.id, "visit": visit}
     key = f"{phone_call.pk}:{block.id}:{visit}"
-    with transaction.atomic():
-        jobs.submit(RING_JOB, tenant=tenant, payload=payload, dedupe_key=f"{RING_JOB}:{key}")
-        jobs.submit(RING_TIMEOUT_JOB, tenant=tenant, payload=payload, dedupe_key=f"{RING_TIMEOUT_JOB}:{key}",
-                    delay_s=block.timeout_s)  # fmt: skip
+    try:
+        with transaction.atomic():
+            jobs.submit(RING_JOB, tenant=tenant, payload=payload, dedupe_key=f"{RING_JOB}:{key}")
+            jobs.submit(RING_TIMEOUT_JOB, tenant=tenant, payload=payload, dedupe_key=f"{RING_TIMEOUT_JOB}:{key}",
+                        delay_s=block.timeout_s)  # fmt: skip
+    except IntegrityError:  # a concurrent delivery of the same notify queued them
+        pass
 
 
 def on_queued(tenant, phone_call: PhoneCall, block: flows.QueueBlock) -> None:
@@ -72,8 +75,12 @@ def on_queued(tenant, phone_call: PhoneCall, block: flows.QueueBlock) -> None:
         return
     visit = _visit(phone_call, block.id, "queued")
     payload = {"phone_call_id": str(phone_call.pk), "block": block.id, "visit": visit}
-    jobs.submit(QUEUE_TIMEOUT_JOB, tenant=tenant, payload=payload,
-                dedupe_key=f"{QUEUE_TIMEOUT_JOB}:{phone_call.pk}:{block.id}:{visit}", delay_s=block.max_wait_s)  # fmt: skip
+    try:
+        with transaction.atomic():
+            jobs.submit(QUEUE_TIMEOUT_JOB, tenant=tenant, payload=payload,
+                        dedupe_key=f"{QUEUE_TIMEOUT_JOB}:{phone_call.pk}:{block.id}:{visit}", delay_s=block.max_wait_s)  # fmt: skip
+    except IntegrityError:  # a concurrent delivery of the same notify queued it
+        pass
 
 
 # --- the jobs -------------------------------------------------------------------------------------
