@@ -9,8 +9,8 @@ the application for the Voice API), records every request, and answers errors on
 (``fail(path_part, status)``; ``outage = 503`` for everything).
 
 Twilio: GET ``/2010-04-01/Accounts/{sid}.json``, GET/POST ``…/IncomingPhoneNumbers[/{sid}].json``,
-POST ``…/Calls.json``. Vonage: GET/PUT ``/v2/applications/{id}``, GET ``/v1/calls``, POST ``/v1/calls``
-(api host); GET ``/account/numbers``, POST ``/number/update`` (rest host: the same server).
+POST ``…/Calls.json``. Vonage: GET/PUT ``/v2/applications/{id}``, GET ``/v1/calls``, POST ``/v1/calls``,
+PUT ``/v1/calls/{uuid}`` (hangup, transfer: recorded in ``vonage.updates``) (api host); GET ``/account/numbers``, POST ``/number/update`` (rest host: the same server).
 """
 
 from __future__ import annotations
@@ -106,6 +106,7 @@ class VonageState:
     applications: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> application (+ "public_key")
     numbers: list[dict[str, Any]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)  # PUT /v1/calls/{uuid}: {"uuid", **body}
 
 
 class ProviderFake:
@@ -125,6 +126,10 @@ class ProviderFake:
                 pass
 
             def _answer(self, status: int, body: Any) -> None:
+                if status == 204:  # Vonage's answer to a call update: no body
+                    self.send_response(204)
+                    self.end_headers()
+                    return
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -324,6 +329,20 @@ class ProviderFake:
                     "direction": "outbound", "conversation_uuid": "CON-1", "request": params}  # fmt: skip
             self.vonage.calls.append(call)
             return 201, {k: v for k, v in call.items() if k != "request"}
+        if path.startswith("/v1/calls/") and method == "PUT":
+            if self._vonage_jwt_app(headers) is None:
+                return unauthorised
+            call_uuid = path.rsplit("/", 1)[1]
+            if params.get("action") not in ("hangup", "transfer", "mute", "unmute", "earmuff", "unearmuff"):
+                return 400, {"title": "Bad request", "detail": "Unknown action"}
+            if params["action"] == "transfer" and not (params.get("destination") or {}).get("url") \
+                    and not (params.get("destination") or {}).get("ncco"):  # fmt: skip
+                return 400, {"title": "Bad request", "detail": "A transfer needs a destination"}
+            self.vonage.updates.append({"uuid": call_uuid, **params})
+            placed = next((c for c in self.vonage.calls if c["uuid"] == call_uuid), None)
+            if placed is not None and params["action"] == "hangup":
+                placed["status"] = "completed"
+            return 204, None
         if path == "/account/numbers":
             if not self._vonage_basic_ok(headers):
                 return unauthorised

@@ -81,8 +81,9 @@ def submit(
     payload: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
     max_attempts: int | None = None,
+    delay_s: int = 0,
 ) -> Job:
-    """Record a job and enqueue it once the surrounding transaction commits."""
+    """Record a job and enqueue it once the surrounding transaction commits (``delay_s``: not before then)."""
     if kind not in HANDLERS:
         raise ValueError(f"No handler for job kind {kind!r}")
     if dedupe_key:
@@ -95,8 +96,9 @@ def submit(
         payload=payload or {},
         dedupe_key=dedupe_key,
         max_attempts=max_attempts or settings.JOB_MAX_ATTEMPTS,
+        run_after=timezone.now() + timedelta(seconds=max(0, delay_s)),
     )
-    transaction.on_commit(lambda: enqueue(job.pk))
+    transaction.on_commit(lambda: enqueue(job.pk, delay=max(0, delay_s)))
     return job
 
 

@@ -19,10 +19,22 @@ from octopushx.calls import services as call_services
 from octopushx.calls.models import Call, CallStatus
 from octopushx.core import audit, events, jobs
 from octopushx.core.context import Actor
+from octopushx.core.models import Job, JobState
 from octopushx.telephony import callstate, live, services
-from octopushx.telephony.models import CallEvent, CallFlow, PhoneCall, Presence, PresenceSource
+from octopushx.telephony.models import (
+    TERMINAL_STATES,
+    CallEvent,
+    CallFlow,
+    CallState,
+    PhoneCall,
+    Presence,
+    PresenceSource,
+)
 
 VOICEMAIL_JOB = "telephony.voicemail"
+RING_ANSWERED_JOB = "telephony.vonage_ring_answered"  # a member's ring-group leg answered: hang up the others
+RING_TIMEOUT_JOB = "telephony.vonage_ring_timeout"  # a Vonage ring group's clock (``vonage_legs``)
+PLACED = "placed"  # a member's leg the platform placed (Vonage ring groups): stored, says nothing of the state
 
 
 def _actor(provider: str) -> Actor:
@@ -101,18 +113,62 @@ def record_status(
     Vonage leg in the call's conversation) is stored on its parent call, with the member it rang.
     """
     status = callstate.neutral_status(provider, raw_status) or (raw_status or "unknown").strip().lower()[:20]
-    phone_call, child = _owner(tenant, provider, provider_call_id, parent_call_id, conversation_id)
+    placed = placed_leg(tenant, provider, provider_call_id)
+    if placed is not None:
+        phone_call, child = placed.phone_call, True
+    else:
+        phone_call, child = _owner(tenant, provider, provider_call_id, parent_call_id, conversation_id)
     stamp = occurred_at.isoformat() if occurred_at is not None else ""
     data = dict(payload or {})
     if duration is not None:
         data["duration_s"] = duration
     if child:
         data["child"] = True
-        agent_id = member_by_line(tenant, leg_to)
+        agent_id = member_by_line(tenant, leg_to) or (placed.payload.get("agent_id") if placed else None)
         if agent_id:
             data["agent_id"] = agent_id
     key = f"{provider}|{provider_call_id}|{status}|{stamp}"[:300]
-    return _store(tenant, phone_call, provider, provider_call_id, status, raw_status, occurred_at, sequence, key, data)
+    stored = _store(
+        tenant, phone_call, provider, provider_call_id, status, raw_status, occurred_at, sequence, key, data
+    )
+    if stored[1] and placed is not None and status == CallState.IN_PROGRESS:
+        block, visit = placed.payload.get("ring_block"), placed.payload.get("visit", 0)
+        jobs.submit(RING_ANSWERED_JOB, tenant=tenant, payload={
+            "phone_call_id": str(phone_call.pk), "block": block, "visit": visit, "leg": provider_call_id,
+        }, dedupe_key=f"{RING_ANSWERED_JOB}:{phone_call.pk}:{block}:{visit}")  # fmt: skip
+    if stored[1] and not child and phone_call is not None and provider == "vonage" and status in TERMINAL_STATES:
+        _stop_ringing_now(phone_call)
+    return stored
+
+
+def _stop_ringing_now(phone_call: PhoneCall) -> None:
+    """The caller hung up: the ring groups' clocks run out now, so the members' phones stop ringing."""
+    pending = Job.objects.filter(tenant=phone_call.tenant, kind=RING_TIMEOUT_JOB, state=JobState.QUEUED,
+                                 payload__phone_call_id=str(phone_call.pk))  # fmt: skip
+    ids = list(pending.values_list("pk", flat=True))
+    if ids:
+        Job.objects.filter(pk__in=ids).update(run_after=timezone.now())
+        for job_id in ids:
+            transaction.on_commit(lambda job_id=job_id: jobs.enqueue(job_id))
+
+
+def placed_leg(tenant, provider: str, leg_id: str) -> CallEvent | None:
+    """The ``placed`` event of a member's leg the platform rang (its status events belong to that call)."""
+    if provider != "vonage" or not leg_id:
+        return None
+    found = CallEvent.objects.for_tenant(tenant).filter(provider=provider, provider_call_id=leg_id, status=PLACED)
+    return found.exclude(phone_call__isnull=True).select_related("phone_call", "phone_call__call").first()
+
+
+def record_leg_placed(
+    tenant, phone_call: PhoneCall, *, leg_id: str, block_id: str, visit: int, to: str, agent_id: str | None
+) -> tuple[CallEvent, bool]:
+    """A ring-group member's leg is ringing (placed through the Voice API); its events will find the call by it."""
+    data = {"child": True, "ring_block": block_id, "visit": visit, "to": to}
+    if agent_id:
+        data["agent_id"] = agent_id
+    key = f"{phone_call.provider}|{leg_id}|{PLACED}"[:300]
+    return _store(tenant, phone_call, phone_call.provider, leg_id, PLACED, PLACED, timezone.now(), None, key, data)
 
 
 def record_answer(

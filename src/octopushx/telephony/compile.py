@@ -420,6 +420,11 @@ def _connect(flow, block, ctx, endpoint: Endpoint, timeout: int, event_url: str)
     return action
 
 
+def ring_conversation(flow_key: str, block_id: str, call_id: str) -> str:
+    """The named conversation a Vonage caller waits in while a simultaneous ring group rings (members join it)."""
+    return f"{flow_key}-{block_id}-{call_id}"
+
+
 def _ncco_ring_group(actions, flow, block: RingGroupBlock, ctx) -> str | None:
     targets = _ring_targets(block, ctx)
     _ncco_record(actions, flow, block, ctx)
@@ -442,7 +447,7 @@ def _ncco_ring_group(actions, flow, block: RingGroupBlock, ctx) -> str | None:
         )
         conversation = {
             "action": "conversation",
-            "name": f"{ctx.flow_key}-{block.id}-{ctx.call_id}",
+            "name": ring_conversation(ctx.flow_key, block.id, ctx.call_id),
             "startOnEnter": False,
             "endOnExit": True,
         }

@@ -275,7 +275,7 @@ def _step_data(provider: str, request, data: dict) -> routing.Step:
 
 
 @csrf_exempt
-@require_POST
+@require_http_methods(["GET", "POST"])  # GET: Vonage fetching the URL a call was transferred to
 def flow_step(request, provider, flow_id, block_id):
     row = _flow(provider, flow_id)
     tenant = row.tenant

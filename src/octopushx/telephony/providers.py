@@ -312,6 +312,39 @@ def client_voice(creds: VonageCredentials):
     return vonage_client(creds).voice
 
 
+def vonage_ring_member(
+    creds: VonageCredentials, *, to: str, from_: str, conversation: str, event_url: str, ringing_s: int
+) -> str:
+    """Ring a ring-group member's line (number or SIP URI); answered, their leg joins ``conversation``.
+
+    The member's conversation action ends the conversation when they hang up (the caller with it);
+    Vonage stops ringing after ``ringing_s``. Returns the leg's uuid.
+    """
+    from vonage_voice import Conversation, CreateCallRequest, Phone, Sip, ToPhone
+
+    target = Sip(uri=to) if to.startswith("sip") else ToPhone(number=to.lstrip("+"))
+    request = CreateCallRequest(
+        to=[target],
+        from_=Phone(number=from_.lstrip("+")),
+        ncco=[Conversation(name=conversation, startOnEnter=True, endOnExit=True)],
+        event_url=[event_url],
+        event_method="POST",
+        ringing_timer=max(1, min(120, ringing_s)),
+    )
+    answer = _vonage("ringing a member", lambda: client_voice(creds).create_call(request))
+    return answer.uuid
+
+
+def vonage_hangup(creds: VonageCredentials, call_uuid: str) -> None:
+    """End one leg (a member still ringing once another answered or the group timed out)."""
+    _vonage("hanging up a leg", lambda: client_voice(creds).hangup(call_uuid))
+
+
+def vonage_transfer(creds: VonageCredentials, call_uuid: str, ncco_url: str) -> None:
+    """Move a live call on to the NCCO that ``ncco_url`` answers with (a flow step URL)."""
+    _vonage("moving the call on", lambda: client_voice(creds).transfer_call_answer_url(call_uuid, ncco_url))
+
+
 # --- one entry point per operation ------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from octopushx.core import audit
 from octopushx.core.context import Actor
-from octopushx.telephony import callbacks, flows, limits, live, services
+from octopushx.telephony import callbacks, flows, limits, live, services, vonage_legs
 from octopushx.telephony.compile import Passed, refusal_ncco, refusal_twiml
 from octopushx.telephony.models import CallFlow, PhoneCall, PhoneNumber
 from octopushx.tenancy.models import Membership
@@ -234,9 +234,19 @@ def step(tenant, phone_call: PhoneCall, row: CallFlow, block_id: str, data: Step
         return answer(tenant, phone_call, row, flow, block_id, data, compile_step="left")
     if data.step in ("wait", "recorded"):
         return answer(tenant, phone_call, row, flow, block_id, data, compile_step=data.step)
-    if data.step in ("ring", "queued"):
-        # Vonage notify: the ring group / queue is in place (its route entry was written when compiled).
+    if data.step == "ring" and isinstance(block, flows.RingGroupBlock):
+        # Vonage notify: the caller waits in the conversation; a job rings the members (route already noted).
+        vonage_legs.on_ring(tenant, phone_call, block)
         return None
+    if data.step == "queued" and isinstance(block, flows.QueueBlock):
+        vonage_legs.on_queued(tenant, phone_call, block)  # the maximum-wait clock
+        return None
+    if data.step in ("ring", "queued"):
+        return None
+    if data.step == "timeout" and isinstance(block, flows.RingGroupBlock):
+        # The ring-timeout job transferred the Vonage caller here: nobody answered, on to ``next``.
+        note = Passed(block.id, f"nobody answered in {block.timeout_s} s → {block.next}")
+        return answer(tenant, phone_call, row, flow, block.next, data, notes=[note])
     return answer(tenant, phone_call, row, flow, block_id, data)
 
 

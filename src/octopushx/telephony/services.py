@@ -224,6 +224,22 @@ def simulate_flow(
         raise ValidationError({"from": [str(exc)]}) from None
 
 
+def ring_selector(tenant, row: CallFlow, *, now: datetime, rotation: dict[str, int] | None = None):
+    """``endpoints(block)``: the lines a ring group rings now, in its strategy's order (available members
+    with a line). Compilation and the Vonage ring-group legs (``telephony.vonage_legs``) share it."""
+    lines, teams = _member_lines(tenant, now)
+    turns = rotation if rotation is not None else (row.rotation or {})
+
+    def endpoints(block) -> list[Endpoint]:
+        emails = block.members or teams.get(block.team or "", [])
+        candidates = [lines[e].agent for e in emails if e in lines]
+        ordered_agents = flows.ring_order(block.strategy, candidates, int(turns.get(block.id, 0)))
+        ordered = (lines[a.email].endpoint for a in ordered_agents)
+        return [endpoint for endpoint in ordered if endpoint is not None]
+
+    return endpoints
+
+
 def compile_flow(
     tenant,
     row: CallFlow,
@@ -246,15 +262,7 @@ def compile_flow(
     if not flow.has(block_id):
         raise ValidationError({"block": [f"No block called {block_id!r}"]})
     now = now or timezone.now()
-    lines, teams = _member_lines(tenant, now)
-    turns = rotation if rotation is not None else (row.rotation or {})
-
-    def endpoints(block) -> list[Endpoint]:
-        emails = block.members or teams.get(block.team or "", [])
-        candidates = [lines[e].agent for e in emails if e in lines]
-        ordered_agents = flows.ring_order(block.strategy, candidates, int(turns.get(block.id, 0)))
-        ordered = (lines[a.email].endpoint for a in ordered_agents)
-        return [endpoint for endpoint in ordered if endpoint is not None]
+    endpoints = ring_selector(tenant, row, now=now, rotation=rotation)
 
     def media_url(blob_id: str) -> str:
         return f"{base_url}/hooks/telephony/media/{row.pk}/{blob_id}"

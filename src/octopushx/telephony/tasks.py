@@ -1,4 +1,5 @@
-"""Telephony background work: presence left "busy" by calls whose hang-up never arrived; voicemail follow-ups."""
+"""Telephony background work: presence left "busy" by calls whose hang-up never arrived; voicemail follow-ups;
+Vonage ring-group legs and queue time-outs (``vonage_legs``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from octopushx.core import jobs
-from octopushx.telephony import callbacks, services, voicemail
+from octopushx.telephony import callbacks, services, voicemail, vonage_legs
 from octopushx.telephony.models import PhoneCall
 
 
@@ -28,3 +29,27 @@ def notify_voicemail(job) -> dict:
         return {"skipped": "the call was deleted"}
     tasks = voicemail.notify(phone_call, str(job.payload.get("block") or ""))
     return {"phone_call_id": str(phone_call.pk), "tasks": len(tasks)}
+
+
+@jobs.handler(vonage_legs.RING_JOB)
+def vonage_ring_members(job) -> dict:
+    """Ring a simultaneous group's members into the caller's conversation (each leg once)."""
+    return vonage_legs.ring_members(job)
+
+
+@jobs.handler(callbacks.RING_ANSWERED_JOB)
+def vonage_ring_answered(job) -> dict:
+    """The first member answered: the others' legs are hung up."""
+    return vonage_legs.hang_up_others(job)
+
+
+@jobs.handler(vonage_legs.RING_TIMEOUT_JOB)
+def vonage_ring_timeout(job) -> dict:
+    """Nobody answered within the group's timeout: the caller moves on to the block's ``next``."""
+    return vonage_legs.ring_timeout(job)
+
+
+@jobs.handler(vonage_legs.QUEUE_TIMEOUT_JOB)
+def vonage_queue_timeout(job) -> dict:
+    """The queue's maximum wait ran out: a caller still waiting moves on to the block's ``next``."""
+    return vonage_legs.queue_timeout(job)
