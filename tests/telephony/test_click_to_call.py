@@ -116,6 +116,17 @@ def test_premium_rate_and_invalid_numbers_are_refused(line_org, fake_provider):
     assert fake_provider.twilio.calls == [] and not PhoneCall.objects.exists()
 
 
+def test_over_the_line_limits_the_call_is_422_with_the_reason_and_nothing_is_placed(line_org, fake_provider):
+    from octopushx.telephony.models import CallState, LineLimits
+
+    _connected(line_org)
+    LineLimits.objects.create(tenant=line_org, max_concurrent_calls=1, monthly_minutes=0)
+    PhoneCall.objects.create(tenant=line_org, provider="twilio", provider_call_id="CA-live", state=CallState.RINGING)
+    response = _agent(line_org).post(CALLS, {"to": CUSTOMER})
+    assert response.status_code == 422 and response.json()["errors"]["limit"]
+    assert fake_provider.twilio.calls == [] and PhoneCall.objects.count() == 1
+
+
 def test_without_a_connected_account_the_call_is_422(line_org, fake_provider):
     response = _agent(line_org).post(CALLS, {"to": CUSTOMER})
     assert response.status_code == 422

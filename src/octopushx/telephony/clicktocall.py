@@ -25,7 +25,7 @@ from octopushx.core.context import Actor
 from octopushx.crm import fields as crm_fields
 from octopushx.crm.models import Contact
 from octopushx.crm.visibility import get_visible
-from octopushx.telephony import accounts, calllog, providers
+from octopushx.telephony import accounts, calllog, limits, providers
 from octopushx.telephony.models import AccountStatus, PhoneCall, PhoneNumber, Presence
 from octopushx.telephony.services import CALL_TAKERS, presence_of
 
@@ -124,7 +124,8 @@ def place_call(tenant, actor: Actor, user, membership, *, to: str, contact_id=No
     """Ring the agent's line, then (on answer) the customer at ``to``: the new call, state "queued".
 
     Refusals (nothing placed, nothing written): 403 for members who take no calls; 422 without a
-    connected account and number, without a line, for a bad or premium-rate number; 404 for a
+    connected account and number, without a line, for a bad or premium-rate number, over the
+    organisation's or reseller's line limits; 404 for a
     contact the agent cannot see; ``ProviderUnavailable`` (502) when the provider fails.
     """
     if membership is None or membership.role not in CALL_TAKERS:
@@ -138,6 +139,7 @@ def place_call(tenant, actor: Actor, user, membership, *, to: str, contact_id=No
     line = line_of(presence_of(tenant, user))
     if not line:
         raise ValidationError({"line": [f"Set your phone line first ({LINE_PLACE}): the call rings it, then the customer"]})  # fmt: skip
+    limits.ensure_can_call(tenant, "outbound")  # over the line limits: 422 with the reason, nothing placed
     phone_call_id = uuid.uuid4()
     try:
         provider_call_id = providers.place_call(
