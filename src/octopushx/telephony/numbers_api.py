@@ -19,6 +19,7 @@ from octopushx.api.errors import ErrorOut
 from octopushx.calls import services as call_services
 from octopushx.telephony import accounts, clicktocall, services
 from octopushx.telephony.accounts import ProviderUnavailable
+from octopushx.telephony.api import Person
 from octopushx.telephony.models import CallFlow, PhoneCall, PhoneNumber, ProviderAccount
 
 router = Router(tags=["telephony"])
@@ -37,11 +38,6 @@ class AccountIn(Schema):
     signature_secret: str | None = Field(None, description="Vonage: the signature secret of signed webhooks")
     api_key: str | None = Field(None, description="Vonage: the account's API key (numbers, applications)")
     api_secret: str | None = Field(None, description="Vonage: the account's API secret")
-
-
-class Person(Schema):
-    id: str
-    email: str
 
 
 class AccountOut(Schema):
