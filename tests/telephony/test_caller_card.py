@@ -41,7 +41,7 @@ def dana(org, ann):
 
 
 def _card(client, call):
-    return client.get(reverse("telephony:caller_card", args=[call.pk]))
+    return client.get(reverse("telephony:caller_card", args=[call.pk]), HTTP_X_CALLER_CARD="1")
 
 
 def test_a_known_callers_card_shows_the_contact_deals_calls_and_tasks(org, ann, dana, client):
@@ -57,6 +57,13 @@ def test_a_known_callers_card_shows_the_contact_deals_calls_and_tasks(org, ann, 
     assert "Send the quote" in html
     assert reverse("crm:contact", args=[dana.pk]) in html and "Open contact" in html
     assert 'role="status"' not in html  # the slot around the cards is the live region
+
+
+def test_the_card_opened_as_a_page_leads_home_where_the_live_slot_shows_it(org, ann, dana, client):
+    call = ring(org, ann.user)
+    client.force_login(ann.user)
+    page = client.get(reverse("telephony:caller_card", args=[call.pk]))  # no X-Caller-Card: a person's visit
+    assert page.status_code == 302 and page["Location"] == "/"
 
 
 def test_an_unknown_caller_gets_create_contact_with_the_number(org, ann, client):

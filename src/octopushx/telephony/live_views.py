@@ -104,11 +104,17 @@ def live_state(request):
 @require_GET
 @call_taker
 def caller_card(request, phone_call_id):
-    """One call's card for this member; 404 for another organisation's call or a call never theirs."""
+    """One call's card for this member; 404 for another organisation's call or a call never theirs.
+
+    The card is a fragment the page's script fetches (``X-Caller-Card``); opened as a page, its address
+    leads to the home page, whose live slot shows the card while the call lasts.
+    """
     phone_call = PhoneCall.objects.get_for_tenant(request.tenant, phone_call_id)
     state = callercard.relation(phone_call, request.user)
     if state is None:
         raise Http404("Not a call of yours")
+    if not request.headers.get("X-Caller-Card"):
+        return redirect("/")
     card = callercard.build(request.tenant, request.membership, phone_call, state)
     response = render(request, "telephony/_caller_card.html", {"card": card})
     response["Cache-Control"] = "no-store"

@@ -15,7 +15,7 @@
   async function load(id) {
     const response = await fetch(slot.dataset.liveCard.replace(PLACEHOLDER, id), {
       credentials: "same-origin",
-      headers: { Accept: "text/html" },
+      headers: { Accept: "text/html", "X-Caller-Card": "1" },
     });
     const current = cardFor(id);
     if (response.status === 404) {
