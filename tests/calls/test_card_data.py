@@ -113,7 +113,10 @@ def test_no_card_data_reaches_anything_the_job_stores_or_shares(org, api_as, car
     markdown = exported.decode()
     derived = markdown.split("## Summary", 1)[1].split("## Key metrics", 1)[0]
     assert leaks(derived) == [], derived
-    assert not any(group in re.sub(r"\D", "", markdown) for group in re.findall(r"\d{4}", CARD)), markdown
+    # Line by line, without the agent's address (its random hex may hold four of the card's digits).
+    lines = markdown.replace(client.membership.user.email, "").splitlines()
+    digits = [re.sub(r"\D", "", line) for line in lines]
+    assert not any(group in line for line in digits for group in re.findall(r"\d{4}", CARD)), markdown
     # the redacted recording, where the script spoke the card and the code
     redacted = tmp_path / "redacted.wav"
     redacted.write_bytes(blobs.read_bytes(call.redacted))

@@ -48,6 +48,8 @@ class Receiver(ThreadingHTTPServer):
         self.deliveries: list[dict] = []
         self.in_flight: set[str] = set()
         self.lock = threading.Lock()
+        self.answering = threading.Event()  # cleared: requests are held, unanswered, until it is set again
+        self.answering.set()
         super().__init__(("127.0.0.1", 0), _Handler)
         threading.Thread(target=self.serve_forever, name="webhook-receiver", daemon=True).start()
 
@@ -71,8 +73,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.deliveries.append({**delivery, "body": body})
             self.server.in_flight.add(key)
         time.sleep(ANSWER_AFTER)
-        with self.server.lock:
-            self.server.in_flight.discard(key)
+        while True:
+            with self.server.lock:
+                if self.server.answering.is_set():
+                    self.server.in_flight.discard(key)
+                    break
+            time.sleep(0.02)
         answer = json.dumps({"received": key}).encode()
         try:
             self.send_response(200)
@@ -137,15 +143,22 @@ def test_killed_worker_mid_run_resumes_every_run_with_each_effect_once(org, stud
 
     # Kill it when some runs are done, others still to do, and an HTTP request is in flight (the
     # receiver has it, the worker has not recorded the answer): the hardest moment for that step.
+    # The receiver then holds the requests it has, so they are still in flight when the kill lands.
     def mid_run() -> bool:
+        if not CONTACTS // 4 <= _succeeded(workflow) <= CONTACTS // 2:
+            return False
         with receiver.lock:
-            sending = bool(receiver.in_flight)
-        return sending and CONTACTS // 4 <= _succeeded(workflow) <= CONTACTS // 2
+            if receiver.in_flight:
+                receiver.answering.clear()
+                return True
+        return False
 
     _wait_for(mid_run, 60, "some runs done and an HTTP request in flight", workers)
     os.kill(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
-    interrupted = set(receiver.in_flight)
+    with receiver.lock:
+        interrupted = set(receiver.in_flight)
+        receiver.answering.set()
     done_before = _succeeded(workflow)
     assert interrupted and done_before < CONTACTS
     assert Run.objects.filter(workflow=workflow, status=RunStatus.RUNNING).exists()

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import transaction
 
+from octopushx.core.models import AuditEntry
 from octopushx.telephony import callbacks, callstate, routing
 from octopushx.telephony.models import CallEvent, PhoneCall, Presence
 from tests.telephony.providers import CALLER, LINE, SID, connect, twilio_post, twilio_time
 
 pytestmark = pytest.mark.django_db
-T0 = datetime(2026, 12, 7, 10, 30, tzinfo=UTC)
+T0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)  # callbacks arrive after the fact
 ANN_LINE = "+447700900002"
 PERMUTATIONS = 1000
 
@@ -82,7 +83,9 @@ def test_a_thousand_orders_with_duplicates_converge_on_one_record(opened):
                 raise _Rollback
         except _Rollback:
             pass
-    assert len(finals) == 1, [set(column) for column in zip(*finals, strict=True) if len(set(column)) > 1]
+    assert len(finals) == 1, [
+        (i, set(column)) for i, column in enumerate(zip(*finals, strict=True)) if len(set(column)) > 1
+    ]
     (state, state_at, answered, ended, duration, agent, ringing, outcome, status, call_agent, presence, set_by,
      call_ref, idle_since, stored) = finals.pop()  # fmt: skip
     ann = Presence.objects.get(phone_number=ANN_LINE)
@@ -149,3 +152,16 @@ def test_a_short_unanswered_call_is_abandoned_and_a_voicemail_wins_over_missed()
 def test_the_flow_picking_up_an_inbound_call_is_not_an_answer_by_a_person():
     derived = callstate.derive([_event("in-progress", 1)], direction="inbound", started_at=T0)
     assert derived.state == "in-progress" and derived.answered_at is None and derived.outcome == ""
+
+
+def test_the_agent_stays_busy_through_the_events_of_their_own_call(opened):
+    """A status event after the agent's answer does not take the agent off the call for a moment."""
+    _line, phone_call = opened
+    for callback in CALLBACKS[:4]:  # ringing, the flow's pick-up, the agent's leg ringing and answering
+        _deliver(phone_call.tenant, callback)
+    ann = Presence.objects.get(phone_number=ANN_LINE)
+    changes = AuditEntry.objects.filter(action="presence.changed", object_id=str(ann.pk))
+    assert (ann.status, ann.set_by, changes.count()) == ("busy", "call", 1)
+    _deliver(phone_call.tenant, {**CALLBACKS[3], "occurred_at": _at(16), "sequence": 5})  # a repeat, a moment later
+    ann.refresh_from_db()
+    assert (ann.status, ann.set_by, ann.last_call_ended_at, changes.count()) == ("busy", "call", None, 1)

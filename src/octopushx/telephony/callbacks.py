@@ -316,11 +316,12 @@ def _update_presence(pc: PhoneCall, derived: callstate.Derived, previous_agent, 
     from django.contrib.auth import get_user_model
 
     user_model = get_user_model()
-    if previous_agent and previous_agent != pc.agent_id:
+    if previous_agent and str(previous_agent) != str(pc.agent_id):  # the derived id is a string, the field's a UUID
         # Another member answered first after all: the one thought on the call is free again.
         other = user_model.objects.filter(pk=previous_agent).first()
         if other is not None:
-            services.apply_call_status(pc.tenant, other, call_ref=pc.provider_call_id, state="completed")
+            services.apply_call_status(pc.tenant, other, call_ref=pc.provider_call_id, state="completed",
+                                       at=derived.answered_at)  # fmt: skip
     if pc.agent_id is None or derived.answered_at is None:
         return
     presence = Presence.objects.for_tenant(pc.tenant).filter(user_id=pc.agent_id).select_related("user").first()
