@@ -110,6 +110,7 @@ EXEMPT_UI_ROUTES = {
     },  # fmt: skip
     "tenancy:brand_asset": "a brand's logo or favicon: public (the sign-in page shows it), never tenant data",
     "telephony_hooks:bridge": "the phone call id addresses a provider callback; its signature is the permission",
+    "telephony_hooks:media": "a recorded greeting for the provider playing it: the URL's signature is the permission",
 }
 
 # Values for required request-body fields, so a call reaches the object lookup.

@@ -1,18 +1,22 @@
 """The call flow block editor in a real browser: an admin builds a two-block flow (menu → voicemail)
 from the new-flow page, saves it, and the simulator shows the path; the editor and the line limits
-page are clean at desk and phone size (labels, design-system controls, axe, no sideways scroll)."""
+page and the recordings page are clean at desk and phone size (labels, design-system controls, axe, no sideways scroll)."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 
 import pytest
 
+from octopushx.core.context import Actor
+from octopushx.telephony import prompts
 from octopushx.telephony.models import CallFlow, LineLimits
 from octopushx.tenancy.roles import Role
 from tests.conftest import make_member, make_org
 from tests.e2e.pagewalk import check_page, with_axe
+from tests.telephony.samples import tone_wav
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -86,9 +90,13 @@ def test_the_editor_and_the_limits_page_are_clean_at_desk_and_phone_size(page, s
     org = make_org("Acme Support")
     owner = make_member(org, Role.OWNER, email="owner@acme.test")
     LineLimits.objects.create(tenant=org, max_concurrent_calls=5, monthly_minutes=2000)
+    prompts.upload(org, Actor.system("test"), name="Welcome, office hours", source=io.BytesIO(tone_wav()))
     signed_in(page, owner.user)
     with_axe(page)
     problems = check_page(page, "/telephony/flows/new/", "new flow", browser_log)
+    _shoot(page, "editor-new")
     problems += check_page(page, "/telephony/limits/", "line limits", browser_log)
     _shoot(page, "limits")
+    problems += check_page(page, "/telephony/recordings/", "recordings", browser_log)
+    _shoot(page, "recordings")
     assert not problems, "\n".join(problems)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 
 from octopushx.core.context import Actor
@@ -43,4 +44,15 @@ def _phone_call(tenant, user):
     return phone_call.pk
 
 
-FACTORIES = {"flow_id": _flow, "account_id": _account, "number_id": _number, "phone_call_id": _phone_call}
+def _recording(tenant, user):
+    from octopushx.telephony import prompts
+    from tests.telephony.samples import tone_wav
+
+    name = f"Greeting {uuid.uuid4().hex[:6]}"
+    return prompts.upload(tenant, Actor.system("test"), name=name, source=io.BytesIO(tone_wav(seconds=0.5))).pk
+
+
+FACTORIES = {
+    "flow_id": _flow, "account_id": _account, "number_id": _number, "phone_call_id": _phone_call,
+    "prompt_id": _recording, "recording_id": _recording,
+}  # fmt: skip

@@ -1,4 +1,5 @@
-"""API of cloud telephony: call flows (CRUD, validate, simulate, compiled TwiML/NCCO) and presence.
+"""API of cloud telephony: call flows (CRUD, validate, simulate, compiled TwiML/NCCO), the recorded
+greetings they play, and presence.
 
 Owners and admins change flows; managers and auditors read them, simulate calls and see the
 compiled documents; agents have no flows (403). Each member reads and sets their own presence
@@ -13,15 +14,17 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from django.http import HttpRequest, StreamingHttpResponse
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
 from pydantic import WithJsonSchema
 
 from octopushx.api.errors import ErrorOut
 from octopushx.api.pagination import paginate
-from octopushx.telephony import flows, services
+from octopushx.core import blobs
+from octopushx.telephony import flows, prompts, services
 from octopushx.telephony.compile import PROVIDERS
-from octopushx.telephony.models import CallFlow, Presence
+from octopushx.telephony.models import AudioPrompt, CallFlow, Presence
 
 router = Router(tags=["telephony"])
 ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -241,6 +244,70 @@ def compiled_block(request, flow_id: str, provider: str = Query(...), block: str
     if provider == "twilio":
         return {"provider": provider, "block": block, "content_type": "application/xml", "twiml": document}
     return {"provider": provider, "block": block, "content_type": "application/json", "ncco": document}
+
+
+# --- recorded greetings ---------------------------------------------------------------------------
+
+
+class RecordingOut(Schema):
+    id: str
+    name: str
+    duration_s: float
+    size: int = Field(description="Bytes of the stored 16 kHz 16-bit mono WAV")
+    played_by: list[str] = Field(description="Names of the flows whose blocks play it")
+    created_at: datetime
+    created_by: Person | None
+
+
+class RecordingList(Schema):
+    items: list[RecordingOut]
+
+
+def _recording_out(row: AudioPrompt, uses: dict[str, list[str]]) -> dict:
+    user = row.created_by
+    return {"id": str(row.pk), "name": row.name, "duration_s": row.duration_s, "size": row.blob.size,
+            "played_by": uses.get(str(row.pk), []), "created_at": row.created_at,
+            "created_by": {"id": str(user.pk), "email": user.email} if user else None}  # fmt: skip
+
+
+def _recording(request, recording_id: str) -> AudioPrompt:
+    return AudioPrompt.objects.select_related("blob", "created_by").get_for_tenant(request.tenant, recording_id)
+
+
+@router.get("/telephony/recordings", summary="List recorded greetings", response={200: RecordingList, **ERRORS})
+def list_recordings(request):
+    _read(request)
+    uses = prompts.used_by(request.tenant)
+    rows = prompts.rows(request.tenant).select_related("blob", "created_by")
+    return {"items": [_recording_out(row, uses) for row in rows]}
+
+
+@router.post("/telephony/recordings", summary="Upload a recorded greeting", response={201: RecordingOut, **ERRORS})
+def upload_recording(request, file: File[UploadedFile], name: Form[str | None] = None):
+    """Multipart: ``file`` (any audio the call intake reads, five minutes at most) and an optional ``name``
+    (the file's name by default). Blocks play it by its ``id`` in their ``recording`` field."""
+    _edit(request)
+    row = prompts.upload(request.tenant, request.actor, name=name or "", source=file, filename=file.name or "")
+    return 201, _recording_out(row, {})
+
+
+@router.get("/telephony/recordings/{recording_id}/audio", summary="Listen to a recorded greeting (WAV)",
+            response={200: None, **ERRORS})  # fmt: skip
+def recording_audio(request, recording_id: str):
+    _read(request)
+    row = _recording(request, recording_id)
+    response = StreamingHttpResponse(blobs.read(row.blob), content_type="audio/wav")
+    response["Content-Length"] = str(row.blob.size)
+    return response
+
+
+@router.delete("/telephony/recordings/{recording_id}", summary="Delete a recorded greeting",
+               response={204: None, **ERRORS})  # fmt: skip
+def delete_recording(request, recording_id: str):
+    """422 while a flow plays it (the message names the flows)."""
+    _edit(request)
+    prompts.delete(request.tenant, request.actor, _recording(request, recording_id))
+    return 204, None
 
 
 # --- presence -------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ a member's presence reads in the top bar."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from octopushx.telephony import flows
@@ -53,7 +54,11 @@ def _people(members: list[str], team: str | None) -> str:
     return f"Team {team}" if team else "Nobody"
 
 
-def _facts(block) -> list[tuple[str, str]]:
+def _played(recording: str, names: Mapping[str, str]) -> str:
+    return f"“{names[recording]}”" if recording in names else f"recording {recording}"
+
+
+def _facts(block, recordings: Mapping[str, str]) -> list[tuple[str, str]]:
     if isinstance(block, flows.HoursBlock):
         facts = [("Open", _schedule(block))]
         if block.holidays:
@@ -64,7 +69,7 @@ def _facts(block) -> list[tuple[str, str]]:
             facts.append(("Closed on", ", ".join(d.isoformat() for d in block.closed_dates)))
         return facts
     if isinstance(block, flows.GreetingBlock):
-        return [("Says", block.say)] if block.say else [("Plays", f"recording {block.recording}")]
+        return [("Says", block.say)] if block.say else [("Plays", _played(block.recording, recordings))]
     if isinstance(block, flows.MenuBlock):
         return [("Says", block.say), ("Waits", f"{block.timeout_s} s, plays {block.repeat + 1}× at most")]
     if isinstance(block, flows.RingGroupBlock):
@@ -80,7 +85,10 @@ def _facts(block) -> list[tuple[str, str]]:
         return facts
     if isinstance(block, flows.VoicemailBlock):
         notify = _people(block.notify_members, block.notify_team) if (block.notify_members or block.notify_team) else ""
-        facts = [("Says", block.say or "(tone only)"), ("Records", f"up to {block.max_length_s} s")]
+        greeting = (
+            ("Plays", _played(block.recording, recordings)) if block.recording else ("Says", block.say or "(tone only)")
+        )
+        facts = [greeting, ("Records", f"up to {block.max_length_s} s")]
         if block.transcribe:
             facts.append(("Transcribed", "yes, and analysed like every call"))
         if notify:
@@ -113,8 +121,13 @@ def _messages_for(block_id: str, messages: dict) -> list[str]:
     return found
 
 
-def cards(flow: flows.Flow, errors: dict | None = None, warnings: dict | None = None) -> list[BlockCard]:
-    """One card per block, with the messages whose path names it."""
+def cards(
+    flow: flows.Flow,
+    errors: dict | None = None,
+    warnings: dict | None = None,
+    recordings: Mapping[str, str] | None = None,
+) -> list[BlockCard]:
+    """One card per block, with the messages whose path names it (``recordings``: names by id)."""
     result = []
     for block in flow.blocks:
         card = BlockCard(
@@ -122,7 +135,7 @@ def cards(flow: flows.Flow, errors: dict | None = None, warnings: dict | None = 
             type=block.type,
             icon=ICONS[block.type],
             title=block.label or TITLES[block.type],
-            facts=_facts(block),
+            facts=_facts(block, recordings or {}),
             exits=[(_exit_label(k), v) for k, v in block.targets().items()],
             start=block.id == flow.start,
         )

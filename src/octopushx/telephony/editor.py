@@ -90,6 +90,8 @@ def _read_block(data: Mapping, index: int, getlist) -> tuple[dict, list[tuple[st
                 block[name] = int(value) if value.isdigit() else value
             else:
                 block[name] = value
+    if kind == "greeting" and block.get("recording"):
+        block["say"] = ""  # the recording chosen plays instead of the text
     return block, options
 
 

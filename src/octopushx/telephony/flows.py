@@ -90,11 +90,13 @@ class HoursBlock(_Block):
 
 
 class GreetingBlock(_Block):
-    """Plays a message: text read by text-to-speech, or an uploaded recording (a blob id)."""
+    """Plays a message: text read by text-to-speech, or an uploaded recording (its id)."""
 
     type: Literal["greeting"]
     say: str = Field("", max_length=1000)
-    recording: str | None = Field(None, max_length=64, description="Blob id of an uploaded recording")
+    recording: str | None = Field(
+        None, max_length=64, description="Id of an uploaded recording (Telephony → Recordings); plays instead of text"
+    )
     next: str
 
     @model_validator(mode="after")
@@ -172,7 +174,9 @@ class VoicemailBlock(_Block):
 
     type: Literal["voicemail"]
     say: str = Field("", max_length=1000)
-    recording: str | None = Field(None, max_length=64, description="Blob id of a recorded greeting")
+    recording: str | None = Field(
+        None, max_length=64, description="Id of an uploaded recording played as the greeting, instead of the text"
+    )
     max_length_s: int = Field(120, ge=10, le=600)
     transcribe: bool = True
     notify_members: list[str] = Field(default_factory=list)

@@ -12,13 +12,14 @@ import json
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from octopushx.telephony import callbacks, flows, routing, signatures
+from octopushx.core import blobs
+from octopushx.telephony import callbacks, flows, prompts, routing, signatures
 from octopushx.telephony.compile import PROVIDERS
 from octopushx.telephony.models import CallFlow, PhoneNumber, ProviderAccount
 from octopushx.tenancy.models import OrgKind
@@ -344,3 +345,28 @@ def account_recording(request, provider, account_id):
     if refusal is not None:
         return refusal
     return _recording(provider, account.tenant, _body(request))
+
+
+# --- recorded greetings ---------------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD"])
+def media(request, flow_id, prompt_id):
+    """A recorded greeting as WAV, for the provider playing it; the URL's signature is the credential."""
+    if not prompts.url_valid(flow_id, prompt_id, request.GET.get("t", "")):
+        return JsonResponse({"detail": "The link is wrong or has expired", "errors": {}}, status=403)
+    row = CallFlow.objects.filter(pk=flow_id).select_related("tenant").first()
+    if row is None:
+        raise Http404("No such flow")
+    tenant = _live_tenant(row.tenant)
+    refusal = webhook_refusal(tenant)
+    if refusal is not None:
+        return refusal
+    prompt = prompts.rows(tenant).filter(pk=prompt_id).select_related("blob").first()
+    if prompt is None:
+        raise Http404("No such recording")
+    response = StreamingHttpResponse(blobs.read(prompt.blob), content_type="audio/wav")
+    response["Content-Length"] = str(prompt.blob.size)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

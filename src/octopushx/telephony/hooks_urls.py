@@ -16,6 +16,8 @@ urlpatterns: list = [
     path("twilio/leg/<uuid:flow_id>/<str:block_id>", hooks.twilio_leg, name="twilio_leg"),
     path("<str:provider>/recording/<uuid:flow_id>/<str:block_id>", hooks.flow_recording, name="flow_recording"),
     path("<str:provider>/recording/<uuid:account_id>", hooks.account_recording, name="account_recording"),
+    # recorded greetings, fetched by the provider through a signed, expiring URL
+    path("media/<uuid:flow_id>/<uuid:prompt_id>", hooks.media, name="media"),
     # click-to-call (tel-rest): the agent answered, now dial the customer
     path("<str:provider>/bridge/<str:phone_call_id>", bridge.bridge, name="bridge"),
 ]

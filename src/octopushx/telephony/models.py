@@ -10,6 +10,7 @@
   ``calls.Call`` record that the call log, the contact timeline and the analysis show.
 - ``CallEvent``: every provider status callback, stored append-only; ``PhoneCall.state`` is derived from them.
 - ``LineLimits``: the organisation's (or reseller's) own concurrent-call and monthly-minute caps.
+- ``AudioPrompt``: an uploaded recording a greeting or a voicemail block plays (sealed like every file).
 """
 
 from __future__ import annotations
@@ -42,6 +43,24 @@ class CallFlow(TenantModel):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="telephony_callflow_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AudioPrompt(TenantModel):
+    """A recorded greeting the organisation uploaded, kept as a sealed 16-bit mono WAV a provider can play."""
+
+    name = models.CharField(max_length=120)
+    blob = models.ForeignKey("core.Blob", on_delete=models.CASCADE, related_name="+")
+    duration_s = models.FloatField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="telephony_audioprompt_name_unique")]
 
     def __str__(self) -> str:
         return self.name

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from octopushx.core import audit, events
 from octopushx.core.context import Actor
-from octopushx.telephony import flows, simulate
+from octopushx.telephony import flows, prompts, simulate
 from octopushx.telephony.compile import CallContext, Endpoint, compile_block
 from octopushx.telephony.models import CallFlow, Presence, PresenceSource, PresenceStatus
 from octopushx.tenancy.models import Membership
@@ -59,8 +59,8 @@ def member_choices(tenant) -> list[tuple[str, str]]:
     return [(m.user.email.lower(), m.user.full_name or m.user.email) for m in rows]
 
 
-def _people_errors(tenant, flow: flows.Flow) -> dict[str, list[str]]:
-    """Members and teams a flow names must exist in the organisation (named by block and field)."""
+def _reference_errors(tenant, flow: flows.Flow) -> dict[str, list[str]]:
+    """Members, teams and recordings a flow names must exist in the organisation (named by block and field)."""
     emails = {m.user.email.lower() for m in _members(tenant)}
     team_names = set(tenant.teams.values_list("name", flat=True))
     errors: dict[str, list[str]] = {}
@@ -73,6 +73,11 @@ def _people_errors(tenant, flow: flows.Flow) -> dict[str, list[str]]:
             name = getattr(block, field, None)
             if name and name not in team_names:
                 errors.setdefault(f"blocks.{block.id}.{field}", []).append(f"No team called {name!r}")
+    played = {block.id: block.recording for block in flow.blocks if getattr(block, "recording", None)}
+    unknown = prompts.unknown_ids(tenant, set(played.values()))
+    for block_id, prompt_id in played.items():
+        if prompt_id in unknown:
+            errors.setdefault(f"blocks.{block_id}.recording", []).append("No uploaded recording with this id")
     return errors
 
 
@@ -82,7 +87,7 @@ def check_definition(tenant, definition: object) -> tuple[flows.Flow, dict[str, 
         flow, warnings = flows.load(definition)
     except flows.FlowInvalid as exc:
         raise ValidationError({f"definition.{k}": v for k, v in exc.errors.items()}) from None
-    errors = _people_errors(tenant, flow)
+    errors = _reference_errors(tenant, flow)
     if errors:
         raise ValidationError({f"definition.{k}": v for k, v in errors.items()})
     return flow, warnings
@@ -92,7 +97,7 @@ def validate_definition(tenant, definition: object) -> tuple[dict[str, list[str]
     """``(errors, warnings)`` without raising: what the editor shows inline."""
     errors, warnings = flows.validate(definition)
     if not errors:
-        errors = _people_errors(tenant, flows.parse(definition))
+        errors = _reference_errors(tenant, flows.parse(definition))
     return errors, warnings
 
 
@@ -217,7 +222,9 @@ def simulate_flow(
     lines, teams = _member_lines(tenant, timezone.now())
     # The simulator shows the round-robin groups' current turn (the pointer live calls advance).
     rotation = {k: int(v) for k, v in (row.rotation or {}).items()}
-    snapshot = simulate.Presence(agents={e: line.agent for e, line in lines.items()}, teams=teams, rotation=rotation)
+    names = {str(pk): name for pk, name in prompts.rows(tenant).values_list("pk", "name")}
+    snapshot = simulate.Presence(agents={e: line.agent for e, line in lines.items()}, teams=teams, rotation=rotation,
+                                 recordings=names)  # fmt: skip
     try:
         return simulate.simulate(flow, caller, at, digits, snapshot, unanswered=unanswered)
     except ValueError as exc:
@@ -264,8 +271,8 @@ def compile_flow(
     now = now or timezone.now()
     endpoints = ring_selector(tenant, row, now=now, rotation=rotation)
 
-    def media_url(blob_id: str) -> str:
-        return f"{base_url}/hooks/telephony/media/{row.pk}/{blob_id}"
+    def media_url(prompt_id: str) -> str:
+        return prompts.media_url(base_url, row.pk, prompt_id)
 
     ctx = CallContext(
         base_url=base_url, flow_key=str(row.pk), now=now, endpoints=endpoints, media_url=media_url, **call

@@ -59,6 +59,7 @@ class Presence:
     agents: Mapping[str, Agent] = field(default_factory=dict)  # by e-mail
     teams: Mapping[str, Sequence[str]] = field(default_factory=dict)  # team name → members' e-mails
     rotation: Mapping[str, int] = field(default_factory=dict)  # ring-group id → calls taken (round robin)
+    recordings: Mapping[str, str] = field(default_factory=dict)  # uploaded recording id → its name
 
     def candidates(self, members: Sequence[str], team: str | None) -> list[Agent]:
         emails = list(members) if members else list(self.teams.get(team or "", []))
@@ -127,7 +128,9 @@ def simulate(
             current = target
 
         elif isinstance(block, GreetingBlock):
-            said = f"Says “{block.say.strip()}”" if block.say.strip() else f"Plays recording {block.recording}"
+            name = presence.recordings.get(block.recording or "")
+            said = (f"Says “{block.say.strip()}”" if block.say.strip()
+                    else f"Plays “{name}”" if name else f"Plays recording {block.recording}")  # fmt: skip
             step(block, "played", f"{said} → {block.next}")
             current = block.next
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from octopushx.telephony import limits_views, live_views, numbers_views, views
+from octopushx.telephony import limits_views, live_views, numbers_views, prompt_views, views
 
 app_name = "telephony"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("flows/<uuid:flow_id>/", views.flow_page, name="flow"),
     path("flows/<uuid:flow_id>/simulate/", views.flow_simulate, name="simulate"),
     path("flows/<uuid:flow_id>/delete/", views.flow_delete, name="delete"),
+    path("recordings/", prompt_views.recordings_page, name="recordings"),
+    path("recordings/<uuid:prompt_id>/audio/", prompt_views.recording_audio, name="recording_audio"),
+    path("recordings/<uuid:prompt_id>/delete/", prompt_views.recording_delete, name="recording_delete"),
     path("limits/", limits_views.limits_page, name="limits"),
     # the provider side (tel-rest): numbers, the member's line, click-to-call
     path("numbers/", numbers_views.numbers_page, name="numbers"),

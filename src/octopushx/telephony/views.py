@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from octopushx.telephony import display, flows, services
+from octopushx.telephony import display, flows, prompts, services
 from octopushx.telephony import editor as block_editor
 from octopushx.telephony.models import CallFlow
 
@@ -97,7 +97,8 @@ def _editor_state(request, text: str, errors: dict | None = None, warnings: dict
         flow = flows.parse(definition)
     except flows.FlowInvalid:
         flow = None
-    cards = display.cards(flow, errors, warnings) if flow else []
+    names = {str(pk): name for pk, name in prompts.rows(request.tenant).values_list("pk", "name")}
+    cards = display.cards(flow, errors, warnings, names) if flow else []
     other_errors = display.other_messages(errors, flow)
     other_warnings = display.other_messages(warnings, flow)
     return {
@@ -119,7 +120,10 @@ def _simulation_defaults() -> dict:
 def _choices(request) -> dict:
     """What the editor's selects offer: the organisation's members and teams, countries, block types."""
     members = services.member_choices(request.tenant)
+    recordings = [(str(r.pk), r.name, r.duration_s) for r in prompts.rows(request.tenant)]
     return {
+        "recordings": recordings,
+        "recording_ids": {r[0] for r in recordings},
         "member_choices": members,
         "team_choices": list(request.tenant.teams.order_by("name").values_list("name", flat=True)),
         "countries": block_editor.holiday_countries(),
