@@ -6,7 +6,12 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import threading
+import time
 import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +35,48 @@ def tone_wav(seconds: float = 1.0, channels: int = 2, rate: int = 8000, amplitud
         out.setframerate(rate)
         out.writeframes(frames.tobytes())
     return buffer.getvalue()
+
+
+RECORDING = tone_wav(seconds=1)
+
+
+class RecordingStore(BaseHTTPRequestHandler):
+    """A provider's recording store: every GET is kept in ``seen``; ``/hang…`` answers too late and
+    ``/missing…`` is 404, anything else is ``RECORDING``."""
+
+    seen: list[dict] = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        RecordingStore.seen.append({"path": self.path, "auth": self.headers.get("Authorization", "")})
+        if self.path.startswith("/hang"):
+            time.sleep(3)
+            return
+        if self.path.startswith("/missing"):
+            self.send_response(404)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "audio/wav")
+        self.send_header("Content-Length", str(len(RECORDING)))
+        self.end_headers()
+        self.wfile.write(RECORDING)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def recording_store() -> Iterator[str]:
+    """The store on a free port of 127.0.0.1 (its base URL) with nothing seen yet."""
+    RecordingStore.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RecordingStore)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _speak(text: str, voice: str, folder: Path, index: int) -> np.ndarray:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -19,51 +17,22 @@ from octopushx.calls import services, webhooks
 from octopushx.calls.models import Call, CallStatus
 from octopushx.core import blobs
 from octopushx.core.context import Actor
-from tests.calls.conftest import tone_wav
+from tests.calls.conftest import RECORDING, RecordingStore, recording_store
 
 SID = "AC" + "1" * 32
 TOKEN = "twilio-auth-token-123"
-RECORDING = tone_wav(seconds=1)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    seen: list[dict] = []
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        _Handler.seen.append({"path": self.path, "auth": self.headers.get("Authorization", "")})
-        if self.path.startswith("/hang"):
-            time.sleep(3)
-            return
-        if self.path.startswith("/missing"):
-            self.send_response(404)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "audio/wav")
-        self.send_header("Content-Length", str(len(RECORDING)))
-        self.end_headers()
-        self.wfile.write(RECORDING)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
 def recordings(settings):
-    """A local recording server; private addresses allowed, short timeouts, no back-off."""
+    """A local recording store; private addresses allowed, short timeouts, no back-off."""
     settings.OUTBOUND_ALLOW_PRIVATE = True
     settings.CALLS_FETCH_TIMEOUT = 0.5
     settings.CALLS_FETCH_ATTEMPTS = 2
     settings.CALLS_FETCH_BACKOFF = 0
     settings.JOB_MAX_ATTEMPTS = 1
-    _Handler.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with recording_store() as url:
+        yield url
 
 
 @pytest.fixture
@@ -109,7 +78,7 @@ def test_twilio_callback_creates_the_call_and_fetches_the_dual_channel_recording
     call.refresh_from_db()
     assert blobs.read_bytes(call.recording) == RECORDING
     assert call.status == CallStatus.QUEUED
-    request = _Handler.seen[0]
+    request = RecordingStore.seen[0]
     assert request["path"].endswith("/RE1.wav?RequestedChannels=2")
     assert request["auth"] == "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
     assert fetch_recording  # registered handler
@@ -165,7 +134,7 @@ def test_recording_url_that_hangs_fails_the_call_with_a_reason(client, twilio_or
     assert call.status == CallStatus.FAILED
     assert "did not answer" in call.failure_reason
     assert call.recording is None
-    assert len([s for s in _Handler.seen if s["path"].startswith("/hang")]) == 2  # retried
+    assert len([s for s in RecordingStore.seen if s["path"].startswith("/hang")]) == 2  # retried
 
 
 def test_recording_url_that_404s_fails_the_call_and_can_be_retried(client, twilio_org, recordings, run_jobs, api_as):
@@ -183,7 +152,7 @@ def test_private_addresses_are_not_fetched_by_default(client, twilio_org, record
     run_jobs()
     call = Call.objects.get(pk=response.json()["id"])
     assert call.status == CallStatus.FAILED and "private network" in call.failure_reason
-    assert _Handler.seen == []
+    assert RecordingStore.seen == []
 
 
 # --- Vonage ----------------------------------------------------------------------------
@@ -315,7 +284,7 @@ def test_vonage_recording_is_fetched_with_an_application_jwt(client, vonage_org,
     jobs.run(Job.objects.get(kind="calls.fetch").pk)
     call = Call.objects.get(pk=response.json()["id"])
     assert blobs.read_bytes(call.recording) == RECORDING
-    token = _Handler.seen[0]["auth"].removeprefix("Bearer ")
+    token = RecordingStore.seen[0]["auth"].removeprefix("Bearer ")
     claims = jwt.decode(token, key.public_key(), algorithms=["RS256"])
     assert claims["application_id"] == "app-1"
 

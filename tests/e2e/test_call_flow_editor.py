@@ -14,9 +14,9 @@ from octopushx.core.context import Actor
 from octopushx.telephony import prompts
 from octopushx.telephony.models import CallFlow, LineLimits
 from octopushx.tenancy.roles import Role
+from tests.calls.conftest import tone_wav
 from tests.conftest import make_member, make_org
 from tests.e2e.pagewalk import check_page, with_axe
-from tests.telephony.samples import tone_wav
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

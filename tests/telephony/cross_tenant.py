@@ -46,7 +46,7 @@ def _phone_call(tenant, user):
 
 def _recording(tenant, user):
     from octopushx.telephony import prompts
-    from tests.telephony.samples import tone_wav
+    from tests.calls.conftest import tone_wav
 
     name = f"Greeting {uuid.uuid4().hex[:6]}"
     return prompts.upload(tenant, Actor.system("test"), name=name, source=io.BytesIO(tone_wav(seconds=0.5))).pk

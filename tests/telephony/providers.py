@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -22,7 +20,7 @@ from octopushx.core.context import Actor
 from octopushx.telephony import services
 from octopushx.telephony.models import PhoneNumber, Presence, PresenceStatus, ProviderAccount
 from octopushx.tenancy.models import Membership
-from tests.calls.conftest import tone_wav
+from tests.calls.conftest import RecordingStore, recording_store
 from tests.telephony.samples import support_line
 
 SID = "AC" + "7" * 32
@@ -32,7 +30,6 @@ VONAGE_SECRET = "vonage-signature-secret-of-acme"
 LINE = "+441134960000"  # the organisation's number
 CALLER = "+447700900123"
 LINES = {"owner@acme.test": "+447700900001", "ann@acme.test": "+447700900002", "bob@acme.test": "+447700900003"}
-RECORDING = tone_wav(seconds=1)
 
 
 def open_line() -> dict:
@@ -96,35 +93,15 @@ def path_of(url: str) -> str:
     return url.replace("http://127.0.0.1:8000", "").replace("&amp;", "&")
 
 
-class _Recordings(BaseHTTPRequestHandler):
-    seen: list[dict] = []
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        _Recordings.seen.append({"path": self.path, "auth": self.headers.get("Authorization", "")})
-        self.send_response(200)
-        self.send_header("Content-Type", "audio/wav")
-        self.send_header("Content-Length", str(len(RECORDING)))
-        self.end_headers()
-        self.wfile.write(RECORDING)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def recordings(settings):
     """A local server that plays the provider's recording store (private addresses allowed)."""
     settings.OUTBOUND_ALLOW_PRIVATE = True
     settings.CALLS_FETCH_TIMEOUT = 2
     settings.CALLS_FETCH_BACKOFF = 0
-    _Recordings.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recordings)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with recording_store() as url:
+        yield url
 
 
 def seen_requests() -> list[dict]:
-    return list(_Recordings.seen)
+    return list(RecordingStore.seen)

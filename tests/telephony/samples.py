@@ -1,13 +1,9 @@
-"""Flows the telephony tests share: the issue's support line, a flow with every block type, a greeting to upload."""
+"""Flows the telephony tests share: the issue's support line and a flow with every block type."""
 
 from __future__ import annotations
 
 import copy
-import io
-import wave
 from datetime import datetime
-
-import numpy as np
 
 from octopushx.telephony.compile import CallContext, Endpoint
 
@@ -101,16 +97,3 @@ def context(**changes) -> CallContext:
     }
     options.update(changes)
     return CallContext(**options)
-
-
-def tone_wav(seconds: float = 1.5, rate: int = 44100, channels: int = 2, amplitude: float = 0.3) -> bytes:
-    """A 440 Hz tone as a 16-bit WAV file: a recorded greeting to upload."""
-    t = np.arange(int(seconds * rate)) / rate
-    tone = (amplitude * np.sin(2 * np.pi * 440 * t) * 32767).astype("<i2")
-    out = io.BytesIO()
-    with wave.open(out, "wb") as handle:
-        handle.setnchannels(channels)
-        handle.setsampwidth(2)
-        handle.setframerate(rate)
-        handle.writeframes(np.repeat(tone, channels).tobytes())
-    return out.getvalue()

@@ -20,17 +20,17 @@ from octopushx.intelligence import audio
 from octopushx.telephony import prompts, services
 from octopushx.telephony.models import AudioPrompt
 from octopushx.tenancy.roles import Role
+from tests.calls.conftest import tone_wav
 from tests.conftest import ApiClient, make_member
 from tests.telephony.editor_form import Form
 from tests.telephony.providers import CALLER, LINE, SID, connect, twilio_post, vonage_post
-from tests.telephony.samples import tone_wav
 
 pytestmark = pytest.mark.django_db
 RECORDINGS = "/api/v1/telephony/recordings"
 
 
 def _file(data: bytes | None = None, name: str = "Welcome.wav") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, tone_wav() if data is None else data, content_type="audio/wav")
+    return SimpleUploadedFile(name, tone_wav(seconds=1.5) if data is None else data, content_type="audio/wav")
 
 
 def _greeting_line(prompt_id: str) -> dict:
@@ -42,7 +42,7 @@ def _greeting_line(prompt_id: str) -> dict:
 
 @pytest.fixture
 def prompt(line_org):
-    return prompts.upload(line_org, Actor.system("test"), name="Welcome", source=io.BytesIO(tone_wav()))
+    return prompts.upload(line_org, Actor.system("test"), name="Welcome", source=io.BytesIO(tone_wav(seconds=1.5)))
 
 
 # --- upload ---------------------------------------------------------------------------------------

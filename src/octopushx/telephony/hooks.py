@@ -172,10 +172,15 @@ def twilio_status(request, account_id):
     missing = [name for name in ("CallSid", "CallStatus") if not data.get(name)]
     if missing:
         return _unprocessable("CallSid and CallStatus are required", missing)
+    return _twilio_event(tenant, data, parent_call_id=data.get("ParentCallSid", ""), payload=data.dict())
+
+
+def _twilio_event(tenant, data, *, parent_call_id: str, payload: dict) -> JsonResponse:
+    """Store one Twilio status callback: a call's own, or a leg's that a ``<Dial>`` rang."""
     event, created = callbacks.record_status(
         tenant, provider="twilio", provider_call_id=data["CallSid"], raw_status=data["CallStatus"],
         occurred_at=_twilio_time(data.get("Timestamp", "")), sequence=_int(data.get("SequenceNumber")),
-        payload=data.dict(), parent_call_id=data.get("ParentCallSid", ""), duration=_int(data.get("CallDuration")),
+        payload=payload, parent_call_id=parent_call_id, duration=_int(data.get("CallDuration")),
         leg_to=data.get("To", ""),
     )  # fmt: skip
     return _stored(created, event.phone_call_id is not None)
@@ -228,13 +233,9 @@ def twilio_leg(request, flow_id, block_id):
     if parent is None or parent.flow_id != row.pk:
         # Only this flow's own TwiML dials legs here, after its call was logged: anything else is no call of it.
         raise Http404("No such call")
-    event, created = callbacks.record_status(
-        tenant, provider="twilio", provider_call_id=data["CallSid"], raw_status=data["CallStatus"],
-        occurred_at=_twilio_time(data.get("Timestamp", "")), sequence=_int(data.get("SequenceNumber")),
-        payload={**data.dict(), "block": block_id[:64]}, parent_call_id=data["ParentCallSid"],
-        duration=_int(data.get("CallDuration")), leg_to=data.get("To", ""),
-    )  # fmt: skip
-    return _stored(created, event.phone_call_id is not None)
+    return _twilio_event(
+        tenant, data, parent_call_id=data["ParentCallSid"], payload={**data.dict(), "block": block_id[:64]}
+    )
 
 
 def _flow(provider: str, flow_id) -> CallFlow:
