@@ -20,6 +20,8 @@ labels(
         "phone_numbers.synced": "Phone numbers synced",
         "phone_number.assigned": "Phone number assigned to a call flow",
         "phone_number.webhooks_set": "Phone number's webhooks set",
+        "audio_prompt.created": "Recorded greeting uploaded",
+        "audio_prompt.deleted": "Recorded greeting deleted",
     },
     object_types={
         "callflow": "Call flow",
@@ -28,6 +30,7 @@ labels(
         "phonecall": "Phone call",
         "provideraccount": "Telephony provider",
         "phonenumber": "Phone number",
+        "audioprompt": "Recorded greeting",
     },
     fields={
         "is_active": "Active",
@@ -41,6 +44,7 @@ labels(
         "account_id": "Account",
         "webhooks_set": "Webhooks set",
         "sip_uri": "SIP URI",
+        "duration_s": "Length (s)",
     },  # fmt: skip
     system_actors={"telephony": "Telephony"},
 )

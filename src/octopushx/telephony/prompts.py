@@ -64,6 +64,7 @@ def upload(tenant, actor: Actor, *, name: str, source: IO[bytes], filename: str 
     samples = decoded.samples[0]
     if not samples.size or float(np.abs(samples).max()) < _SILENCE:
         raise ValidationError({"file": ["The recording is silent"]})
+    blob = None
     try:
         with transaction.atomic():
             blob = blobs.store(tenant, _wav(samples), filename=f"{name}.wav", content_type="audio/wav",
@@ -73,7 +74,9 @@ def upload(tenant, actor: Actor, *, name: str, source: IO[bytes], filename: str 
             audit.record(tenant, actor, "audio_prompt.created", obj=row,
                          changes={"name": [None, name], "duration_s": [None, row.duration_s]})  # fmt: skip
             events.emit(tenant, "audio_prompt.created", {"prompt_id": str(row.pk), "name": name})
-    except IntegrityError:
+    except IntegrityError:  # the same name uploaded at the same moment: no stray file either
+        if blob is not None:
+            blobs.delete(blob)
         raise ValidationError({"name": [f"A recording called {name!r} exists"]}) from None
     return row
 
