@@ -38,7 +38,7 @@ def test_enrolment_then_sign_in_asks_for_the_code(page, settings):
     secret = page.get_by_test_id("totp-secret").inner_text().strip()
     page.get_by_label("6-digit code").fill(code_for(secret))
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
-    assert "Two-factor sign-in is on" in page.get_by_role("status").inner_text()
+    page.get_by_role("status").filter(has_text="Two-factor sign-in is on").wait_for()
 
     sign_out(page)
     sign_in(page, membership.user.email, PASSWORD)

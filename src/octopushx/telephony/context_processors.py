@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.utils.functional import SimpleLazyObject
 
 from octopushx.telephony import callercard, display, services
+from octopushx.tenancy.middleware import needs_second_factor
 
 
 def _cards(request) -> list:
@@ -30,6 +31,9 @@ def telephony(request) -> dict:
         and services.takes_calls(membership)
         and not membership._state.adding  # a reseller's support session is no member: no line of its own
         and not request.path.startswith("/legal/")  # terms to accept first: every other request goes there
+        # Suspended, or a second factor to set up first: the stream would be answered with that page.
+        and tenant.suspended_at is None
+        and not needs_second_factor(request)
     )
     result = {"read": services.can_read(membership), "edit": services.can_edit(membership), "takes_calls": takes_calls}
     if takes_calls:
