@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from octopushx.calls.models import Call, CallOutcome, CallStatus
 from octopushx.core.context import Actor
 from octopushx.crm import services as crm
 from octopushx.crm.models import Contact, Visibility
 from octopushx.crm.visibility import crm_settings
+from octopushx.tenancy.models import Organization
 from octopushx.tenancy.roles import Role
 from tests.conftest import make_member
 from tests.telephony.live_calls import answer, hang_up, ring
@@ -155,3 +157,16 @@ def test_a_reload_during_the_call_shows_the_card_at_once_and_not_after_the_end(o
 def test_members_who_take_no_calls_get_no_slot_or_switch(org, web_as):
     page = web_as(Role.AUDITOR).get(reverse("crm:contacts")).content.decode()
     assert 'id="caller-cards"' not in page and "presence-menu" not in page and "telephony/live.js" not in page
+
+
+def test_no_slot_while_a_second_factor_is_to_be_set_up_or_the_organisation_is_suspended(org, ann, client):
+    """The stream would be answered with the enrolment or suspension page, which the browser refuses."""
+    client.force_login(ann.user)
+    Organization.objects.filter(pk=org.pk).update(require_2fa=True)
+    enrolment = client.get(reverse("accounts:two_factor") + "?required=1").content.decode()
+    assert "caller-cards" not in enrolment and "telephony/live.js" not in enrolment
+    Organization.objects.filter(pk=org.pk).update(require_2fa=False, suspended_at=timezone.now())
+    suspended = client.get(reverse("crm:contacts"))
+    assert suspended.status_code == 403 and "caller-cards" not in suspended.content.decode()
+    Organization.objects.filter(pk=org.pk).update(suspended_at=None)
+    assert 'id="caller-cards"' in client.get(reverse("crm:contacts")).content.decode()
