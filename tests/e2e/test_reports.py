@@ -235,6 +235,10 @@ def test_dragging_a_card_reorders_the_dashboard(page, signed_in, owner):
             handle["x"] + (target["x"] + 30 - handle["x"]) * step / 20,
             handle["y"] + (target["y"] + 20 - handle["y"]) * step / 20,
         )
+    # Sortable ignores a card while it animates (150 ms): let the moves settle, then point again.
+    page.wait_for_timeout(300)
+    page.mouse.move(target["x"] + 25, target["y"] + 20)
+    page.mouse.move(target["x"] + 30, target["y"] + 20)
     page.mouse.up()
     expect(page.locator("[data-toast]")).to_contain_text("Order saved")
     board.refresh_from_db()
